@@ -1,0 +1,33 @@
+package segment
+
+// Record is one message as stored in a segment log. Offset is assigned by the
+// log on append; every other field is carried verbatim.
+type Record struct {
+	// Offset is the position of the record in its log, assigned on append,
+	// dense and strictly increasing from the log's first offset.
+	Offset uint64
+	// PublishTime is when the origin broker accepted the message, in Unix
+	// milliseconds.
+	PublishTime int64
+	// EventTime is an optional producer-supplied time in Unix milliseconds
+	// (0 when absent).
+	EventTime int64
+	// Key is the message key (Pulsar key / Kafka key); may be empty.
+	Key string
+	// Properties are user properties (Pulsar properties / Kafka headers).
+	Properties map[string]string
+	// Payload is the message body.
+	Payload []byte
+	// Producer is the producer name, used with SequenceID for de-duplication.
+	Producer string
+	// SequenceID is the producer's sequence id for this message.
+	SequenceID int64
+	// Origin is the region that first accepted the message.
+	Origin string
+	// OriginSeq is the message's sequence number in its origin region's
+	// replication log (the second half of its dot); 0 for local streams.
+	OriginSeq uint64
+	// Meta is opaque metadata owned by higher layers (for example causal
+	// dependencies of a replicated operation). The log stores it verbatim.
+	Meta []byte
+}
