@@ -1,0 +1,202 @@
+package wsproto
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Pulsar's WebSocketError codes, used in "send-error:N" results.
+const (
+	ErrCodeFailedToCreateProducer = 1
+	ErrCodeFailedToSubscribe      = 2
+	ErrCodeDeserialize            = 3
+	ErrCodeSerialize              = 4
+	ErrCodeAuthentication         = 5
+	ErrCodeNotAuthorized          = 6
+	ErrCodePayloadEncoding        = 7
+	ErrCodeUnknown                = 8
+	// ErrCodePayloadTooLarge is Causeway's own code (Pulsar folds it into 8).
+	ErrCodePayloadTooLarge = 9
+)
+
+// WebSocket close codes the server uses (RFC 6455 plus the 4xxx range
+// applications may use).
+const (
+	CloseNormal         = 1000
+	CloseGoingAway      = 1001
+	CloseProtocolError  = 1002
+	CloseInvalidData    = 1007
+	ClosePolicy         = 1008
+	CloseTooLarge       = 1009
+	CloseInternal       = 1011
+	CloseConsumerClosed = 4000 // the subscription detached this consumer (deleted, node closing)
+)
+
+// ErrBadFrame reports a frame that could not be decoded.
+var ErrBadFrame = errors.New("wsproto: malformed frame")
+
+// ProducerMessage is a publish frame sent by a producer.
+type ProducerMessage struct {
+	Payload             string            `json:"payload"`
+	Properties          map[string]string `json:"properties,omitempty"`
+	Context             string            `json:"context,omitempty"`
+	Key                 string            `json:"key,omitempty"`
+	ReplicationClusters []string          `json:"replicationClusters,omitempty"`
+	EventTime           string            `json:"eventTime,omitempty"`
+	SequenceID          *int64            `json:"sequenceId,omitempty"`
+}
+
+// ProducerAck answers one ProducerMessage.
+type ProducerAck struct {
+	Result    string `json:"result"`
+	MessageID string `json:"messageId,omitempty"`
+	ErrorMsg  string `json:"errorMsg,omitempty"`
+	Context   string `json:"context,omitempty"`
+}
+
+// OK reports whether the ack is a success.
+func (a ProducerAck) OK() bool { return a.Result == "ok" }
+
+// SendError builds a failed ProducerAck with Pulsar's "send-error:N" result.
+func SendError(code int, msg, context string) ProducerAck {
+	return ProducerAck{Result: "send-error:" + strconv.Itoa(code), ErrorMsg: msg, Context: context}
+}
+
+// ConsumerMessage is a message pushed to a consumer or reader.
+type ConsumerMessage struct {
+	MessageID       string            `json:"messageId"`
+	Payload         string            `json:"payload"`
+	Properties      map[string]string `json:"properties"`
+	PublishTime     string            `json:"publishTime"`
+	EventTime       string            `json:"eventTime,omitempty"`
+	RedeliveryCount int               `json:"redeliveryCount"`
+	Key             string            `json:"key,omitempty"`
+	// Topic names the stream for multi-stream consumers (Causeway extension).
+	Topic string `json:"topic,omitempty"`
+}
+
+// Consumer command types. An ack frame has no type (Pulsar) or "ack".
+const (
+	CmdAck             = "ack"
+	CmdCumulativeAck   = "cumulativeAck" // Causeway extension
+	CmdNegativeAck     = "negativeAcknowledge"
+	CmdPermit          = "permit"
+	CmdUnsubscribe     = "unsubscribe"
+	CmdIsEndOfTopic    = "isEndOfTopic"
+	maxPermitsPerFrame = 1 << 20
+)
+
+// ConsumerCommand is any frame a consumer or reader sends.
+type ConsumerCommand struct {
+	Type           string `json:"type,omitempty"`
+	MessageID      string `json:"messageId,omitempty"`
+	PermitMessages int    `json:"permitMessages,omitempty"`
+}
+
+// EndOfTopicResponse answers isEndOfTopic.
+type EndOfTopicResponse struct {
+	EndOfTopic bool `json:"endOfTopic"`
+}
+
+// DecodedPublish is a validated publish frame.
+type DecodedPublish struct {
+	Frame     ProducerMessage
+	Payload   []byte
+	EventTime int64 // Unix ms, 0 if absent
+}
+
+// DecodeProducerMessage parses and validates a publish frame. maxPayloadBytes
+// bounds the decoded payload. Errors carry the Pulsar error code to answer
+// with (see PublishError).
+func DecodeProducerMessage(data []byte, maxPayloadBytes int) (DecodedPublish, error) {
+	var d DecodedPublish
+	if err := json.Unmarshal(data, &d.Frame); err != nil {
+		return d, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON: " + err.Error()}
+	}
+	ctx := d.Frame.Context
+	if base64.StdEncoding.DecodedLen(len(d.Frame.Payload)) > maxPayloadBytes+3 {
+		return d, &PublishError{Code: ErrCodePayloadTooLarge, Context: ctx,
+			Msg: fmt.Sprintf("payload larger than the limit of %d bytes", maxPayloadBytes)}
+	}
+	p, err := base64.StdEncoding.DecodeString(d.Frame.Payload)
+	if err != nil {
+		return d, &PublishError{Code: ErrCodePayloadEncoding, Context: ctx, Msg: "invalid base64 payload: " + err.Error()}
+	}
+	if len(p) > maxPayloadBytes {
+		return d, &PublishError{Code: ErrCodePayloadTooLarge, Context: ctx,
+			Msg: fmt.Sprintf("payload of %d bytes exceeds the limit of %d bytes", len(p), maxPayloadBytes)}
+	}
+	d.Payload = p
+	if d.Frame.EventTime != "" {
+		t, err := ParseTime(d.Frame.EventTime)
+		if err != nil {
+			return d, &PublishError{Code: ErrCodePayloadEncoding, Context: ctx, Msg: err.Error()}
+		}
+		d.EventTime = t
+	}
+	return d, nil
+}
+
+// PublishError is a failed publish, answered with SendError.
+type PublishError struct {
+	Code    int
+	Msg     string
+	Context string
+}
+
+func (e *PublishError) Error() string {
+	return fmt.Sprintf("wsproto: send-error:%d: %s", e.Code, e.Msg)
+}
+
+// Ack returns the ProducerAck for this error.
+func (e *PublishError) Ack() ProducerAck { return SendError(e.Code, e.Msg, e.Context) }
+
+// DecodeConsumerCommand parses and validates a consumer/reader frame.
+func DecodeConsumerCommand(data []byte) (ConsumerCommand, MessageID, error) {
+	var c ConsumerCommand
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, MessageID{}, fmt.Errorf("%w: %v", ErrBadFrame, err)
+	}
+	if c.Type == "" {
+		c.Type = CmdAck
+	}
+	switch c.Type {
+	case CmdAck, CmdCumulativeAck, CmdNegativeAck:
+		id, err := ParseMessageID(c.MessageID)
+		if err != nil {
+			return c, MessageID{}, err
+		}
+		return c, id, nil
+	case CmdPermit:
+		if c.PermitMessages <= 0 || c.PermitMessages > maxPermitsPerFrame {
+			return c, MessageID{}, fmt.Errorf("%w: permitMessages must be in 1..%d, got %d", ErrBadFrame, maxPermitsPerFrame, c.PermitMessages)
+		}
+		return c, MessageID{}, nil
+	case CmdUnsubscribe, CmdIsEndOfTopic:
+		return c, MessageID{}, nil
+	default:
+		return c, MessageID{}, fmt.Errorf("%w: unknown command type %q", ErrBadFrame, c.Type)
+	}
+}
+
+// FormatTime renders Unix milliseconds the way pushed messages carry times
+// (ISO-8601 with milliseconds, UTC).
+func FormatTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// ParseTime accepts Unix milliseconds as digits or an RFC 3339 time.
+func ParseTime(s string) (int64, error) {
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("wsproto: invalid time %q: want Unix milliseconds or RFC 3339", s)
+	}
+	return t.UnixMilli(), nil
+}
