@@ -165,3 +165,21 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeProducerBatch(t *testing.T) {
+	msgs, errs, err := DecodeProducerBatch([]byte(` [{"payload":"YQ==","context":"1"},{"payload":"!"},{"payload":"Yg=="}]`), 10)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("got %d msgs, %v", len(msgs), err)
+	}
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil || string(msgs[2].Payload) != "b" {
+		t.Fatalf("per-element results wrong: %v", errs)
+	}
+	for _, bad := range []string{`[]`, `[`, `{"payload":"YQ=="}`} {
+		if _, _, err := DecodeProducerBatch([]byte(bad), 10); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if !IsBatch([]byte("\n [")) || IsBatch([]byte(`{"a":1}`)) {
+		t.Fatal("IsBatch wrong")
+	}
+}

@@ -1,0 +1,41 @@
+package wsproto
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// MaxBatchMessages bounds the number of messages in one batch frame.
+const MaxBatchMessages = 10000
+
+// IsBatch reports whether a producer frame is a batch: a JSON array of
+// publish frames answered by one JSON array of acks in the same order.
+// Batch frames are a Causeway extension to Pulsar's protocol; a Pulsar
+// client that never sends one sees no difference.
+func IsBatch(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] == '['
+}
+
+// DecodeProducerBatch decodes a batch frame. A frame that is not a JSON
+// array, or holds more than MaxBatchMessages elements, fails as a whole.
+// Otherwise each element is decoded on its own: errs[i] is non-nil (a
+// *PublishError) for an element that is invalid, and the others can still be
+// published.
+func DecodeProducerBatch(data []byte, maxPayloadBytes int) (msgs []DecodedPublish, errs []error, err error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, nil, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON batch: " + err.Error()}
+	}
+	if len(raw) == 0 || len(raw) > MaxBatchMessages {
+		return nil, nil, &PublishError{Code: ErrCodeDeserialize,
+			Msg: fmt.Sprintf("batch of %d messages: want 1..%d", len(raw), MaxBatchMessages)}
+	}
+	msgs = make([]DecodedPublish, len(raw))
+	errs = make([]error, len(raw))
+	for i, r := range raw {
+		msgs[i], errs[i] = DecodeProducerMessage(r, maxPayloadBytes)
+	}
+	return msgs, errs, nil
+}
