@@ -1,0 +1,148 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+)
+
+// Config is everything a node needs. It is a plain struct with defaults and
+// validation; YAML and flags are parsed only in cmd/.
+type Config struct {
+	// Region is this node's region name.
+	Region string `yaml:"region"`
+	// DataDir holds every stream's segment log and the metadata store.
+	DataDir string `yaml:"data"`
+	// HTTPAddr serves HTTP admin and the WebSocket API.
+	HTTPAddr string `yaml:"http"`
+	// MaxMessageBytes bounds one message's payload (default 5 MiB).
+	MaxMessageBytes int `yaml:"maxMessageBytes"`
+	// AutoCreateStreams creates a stream on first use by a producer or
+	// consumer (default true).
+	AutoCreateStreams *bool `yaml:"autoCreateStreams"`
+	// Fsync is the segment log's fsync policy: always (default), interval, never.
+	Fsync string `yaml:"fsync"`
+	// FsyncInterval is used by the interval policy (default 1s).
+	FsyncInterval time.Duration `yaml:"fsyncInterval"`
+	// SegmentMaxBytes rolls segments past this size (default 64 MiB).
+	SegmentMaxBytes int64 `yaml:"segmentMaxBytes"`
+	// RetentionBytes and RetentionAge bound every persistent stream (0 = unlimited).
+	RetentionBytes int64         `yaml:"retentionBytes"`
+	RetentionAge   time.Duration `yaml:"retentionAge"`
+	// RetentionCheckInterval is how often retention runs (default 1 minute).
+	RetentionCheckInterval time.Duration `yaml:"retentionCheckInterval"`
+	// NonPersistentBufferMessages bounds the in-memory ring of a
+	// non-persistent stream (default 10000): slower consumers miss messages.
+	NonPersistentBufferMessages int `yaml:"nonPersistentBufferMessages"`
+	// MaxConsumersPerSubscription and MaxProducersPerStream bound attachments.
+	MaxConsumersPerSubscription int `yaml:"maxConsumersPerSubscription"`
+	MaxProducersPerStream       int `yaml:"maxProducersPerStream"`
+	// MaxUnackedPerConsumer stops delivery to a consumer holding this many
+	// unacked messages (default 50000).
+	MaxUnackedPerConsumer int `yaml:"maxUnackedPerConsumer"`
+	// WSPingInterval is how often idle WebSocket connections are pinged
+	// (default 30s).
+	WSPingInterval time.Duration `yaml:"wsPingInterval"`
+	// ShutdownGrace bounds graceful shutdown (default 10s).
+	ShutdownGrace time.Duration `yaml:"shutdownGrace"`
+}
+
+// DefaultMaxMessageBytes is the default payload limit.
+const DefaultMaxMessageBytes = 5 << 20
+
+// WithDefaults fills every zero field with its default.
+func (c Config) WithDefaults() Config {
+	if c.Region == "" {
+		c.Region = "local"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "causeway-data"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.AutoCreateStreams == nil {
+		t := true
+		c.AutoCreateStreams = &t
+	}
+	if c.Fsync == "" {
+		c.Fsync = "always"
+	}
+	if c.FsyncInterval == 0 {
+		c.FsyncInterval = time.Second
+	}
+	if c.SegmentMaxBytes == 0 {
+		c.SegmentMaxBytes = 64 << 20
+	}
+	if c.RetentionCheckInterval == 0 {
+		c.RetentionCheckInterval = time.Minute
+	}
+	if c.NonPersistentBufferMessages == 0 {
+		c.NonPersistentBufferMessages = 10000
+	}
+	if c.MaxConsumersPerSubscription == 0 {
+		c.MaxConsumersPerSubscription = 1000
+	}
+	if c.MaxProducersPerStream == 0 {
+		c.MaxProducersPerStream = 1000
+	}
+	if c.MaxUnackedPerConsumer == 0 {
+		c.MaxUnackedPerConsumer = 50000
+	}
+	if c.WSPingInterval == 0 {
+		c.WSPingInterval = 30 * time.Second
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = 10 * time.Second
+	}
+	return c
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	var errs []error
+	if err := naming.Validate("region", c.Region); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.MaxMessageBytes <= 0 || c.MaxMessageBytes > 64<<20 {
+		errs = append(errs, fmt.Errorf("maxMessageBytes %d: want 1..64 MiB", c.MaxMessageBytes))
+	}
+	if _, err := segment.ParseFsyncPolicy(c.Fsync); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SegmentMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("segmentMaxBytes %d: want at least 1 MiB", c.SegmentMaxBytes))
+	}
+	if c.RetentionBytes < 0 || c.RetentionAge < 0 {
+		errs = append(errs, errors.New("retention must not be negative"))
+	}
+	if c.NonPersistentBufferMessages < 1 || c.NonPersistentBufferMessages > 10_000_000 {
+		errs = append(errs, fmt.Errorf("nonPersistentBufferMessages %d: want 1..10000000", c.NonPersistentBufferMessages))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("broker: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// segmentOptions derives the segment log options from the config.
+func (c Config) segmentOptions() segment.Options {
+	policy, _ := segment.ParseFsyncPolicy(c.Fsync)
+	return segment.Options{
+		SegmentMaxBytes: c.SegmentMaxBytes,
+		Fsync:           policy,
+		FsyncInterval:   c.FsyncInterval,
+		MaxRecordBytes:  c.MaxMessageBytes + 64<<10,
+		RetentionBytes:  c.RetentionBytes,
+		RetentionAge:    c.RetentionAge,
+	}.WithDefaults()
+}

@@ -1,0 +1,52 @@
+package broker
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/subscription"
+)
+
+// Errors of the broker. Each has one home here together with the HTTP status
+// the front ends answer it with (see HTTPStatus).
+var (
+	ErrClosed           = errors.New("broker: node is shutting down")
+	ErrStreamNotFound   = errors.New("broker: stream not found")
+	ErrStreamExists     = errors.New("broker: stream already exists")
+	ErrStreamInUse      = errors.New("broker: stream has connected producers or consumers (use force=true)")
+	ErrFabricNotFound   = errors.New("broker: fabric not found")
+	ErrProducerBusy     = errors.New("broker: a producer with this name is already connected")
+	ErrTooManyProducers = errors.New("broker: too many producers on this stream")
+	ErrTooManyConsumers = errors.New("broker: too many consumers on this subscription")
+	ErrSubNotFound      = errors.New("broker: subscription not found")
+	ErrSubInUse         = errors.New("broker: subscription has connected consumers")
+	ErrMessageTooLarge  = errors.New("broker: message larger than the limit")
+	ErrBadRequest       = errors.New("broker: bad request")
+)
+
+// HTTPStatus maps any error the broker (or a package below it) returns to
+// the HTTP status a front end answers with.
+func HTTPStatus(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, naming.ErrInvalidName), errors.Is(err, ErrBadRequest),
+		errors.Is(err, subscription.ErrUnknownMessage), errors.Is(err, subscription.ErrCumulativeAckShared),
+		errors.Is(err, segment.ErrOffsetOutOfRange):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrStreamNotFound), errors.Is(err, ErrFabricNotFound), errors.Is(err, ErrSubNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrStreamExists), errors.Is(err, ErrStreamInUse), errors.Is(err, ErrProducerBusy),
+		errors.Is(err, ErrSubInUse), errors.Is(err, subscription.ErrExclusiveBusy), errors.Is(err, subscription.ErrTypeMismatch):
+		return http.StatusConflict
+	case errors.Is(err, ErrMessageTooLarge), errors.Is(err, segment.ErrRecordTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrClosed):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

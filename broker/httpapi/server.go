@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+)
+
+// Handler serves the HTTP API of one node. WebSocket requests (/ws/,
+// /_ws/) go to ws; every other path not handled here goes to extra (for
+// example collections), when set.
+type Handler struct {
+	node  *broker.Node
+	log   *zap.Logger
+	mux   *http.ServeMux
+	ws    http.Handler
+	extra http.Handler
+}
+
+// New builds the handler. ws may be nil (no WebSocket API).
+func New(node *broker.Node, ws http.Handler) *Handler {
+	h := &Handler{node: node, log: node.Logger().Named("http"), mux: http.NewServeMux(), ws: ws}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newCollector(node), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	h.mux.HandleFunc("GET /health", h.health)
+	h.mux.HandleFunc("GET /_api/tenant", h.listTenants)
+	h.mux.HandleFunc("POST /_api/tenant/{tenant}", h.createTenant)
+	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/fabric", h.getFabric)
+	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/fabric", h.createFabric)
+	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/streams", h.listStreams)
+	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}", h.createStream)
+	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/streams/{stream}", h.getStream)
+	h.mux.HandleFunc("DELETE /_fabric/{fabric}/_api/streams/{stream}", h.deleteStream)
+	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/streams/{stream}/subscriptions", h.listSubscriptions)
+	h.mux.HandleFunc("DELETE /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}", h.deleteSubscription)
+	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}/reset", h.resetSubscription)
+	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}/skip", h.skipSubscription)
+	return h
+}
+
+// SetExtra routes every path this handler does not know to next.
+func (h *Handler) SetExtra(next http.Handler) { h.extra = next }
+
+// tenantHeader carries the tenant from the /_tenant/{tenant} prefix to the
+// handlers (set only by ServeHTTP, never trusted from the client).
+const tenantHeader = "X-Causeway-Tenant"
+
+// ServeHTTP strips the optional /_tenant/{tenant} prefix and dispatches.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Header.Del(tenantHeader)
+	tenant := naming.DefaultTenant
+	if rest, found := strings.CutPrefix(r.URL.Path, "/_tenant/"); found {
+		t, path, _ := strings.Cut(rest, "/")
+		if err := naming.Validate("tenant", t); err != nil {
+			fail(w, err)
+			return
+		}
+		tenant = t
+		r.URL.Path = "/" + path
+		r.URL.RawPath = ""
+	}
+	r.Header.Set(tenantHeader, tenant)
+	if h.ws != nil && (strings.HasPrefix(r.URL.Path, "/ws/") || strings.HasPrefix(r.URL.Path, "/_ws/")) {
+		h.ws.ServeHTTP(w, r)
+		return
+	}
+	if _, pattern := h.mux.Handler(r); pattern == "" && h.extra != nil {
+		h.extra.ServeHTTP(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func tenantOf(r *http.Request) string { return r.Header.Get(tenantHeader) }
+
+func (h *Handler) health(w http.ResponseWriter, _ *http.Request) {
+	ok(w, http.StatusOK, map[string]any{"status": "ok", "region": h.node.Config().Region})
+}

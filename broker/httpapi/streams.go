@@ -1,0 +1,237 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/subscription"
+)
+
+// streamView is a stream as the API shows it.
+type streamView struct {
+	Name          string                      `json:"name"`
+	Topic         string                      `json:"topic"`
+	Persistent    bool                        `json:"persistent"`
+	Global        bool                        `json:"global"`
+	Partitions    int                         `json:"partitions"`
+	CreatedAt     int64                       `json:"createdAt"`
+	SizeBytes     int64                       `json:"sizeBytes"`
+	Messages      uint64                      `json:"messages"`
+	StartOffset   uint64                      `json:"startOffset"`
+	EndOffset     uint64                      `json:"endOffset"`
+	Producers     []string                    `json:"producers"`
+	Subscriptions map[string]subscriptionView `json:"subscriptions,omitempty"`
+}
+
+type subscriptionView struct {
+	Type      string         `json:"type"`
+	Backlog   uint64         `json:"backlog"`
+	Consumers []consumerView `json:"consumers"`
+	Stats     any            `json:"stats"`
+}
+
+type consumerView struct {
+	Name    string `json:"name"`
+	Unacked int    `json:"unacked"`
+	Permits int    `json:"permits"`
+}
+
+func view(s *broker.Stream, withSubs bool) streamView {
+	src := s.Source()
+	name := s.Name()
+	v := streamView{
+		Name: name.Name, Topic: name.String(), Persistent: name.Persistent, Global: s.Info().Global,
+		Partitions: s.Info().Partitions, CreatedAt: s.Info().CreatedAt, SizeBytes: s.SizeBytes(),
+		Messages: s.Backlog(), StartOffset: src.StartOffset(), EndOffset: src.EndOffset(), Producers: s.ProducerNames(),
+	}
+	if withSubs {
+		v.Subscriptions = map[string]subscriptionView{}
+		for subName, st := range s.SubscriptionStats() {
+			sv := subscriptionView{Type: st.Type.String(), Backlog: st.Backlog, Stats: st, Consumers: []consumerView{}}
+			for _, c := range st.Consumers {
+				sv.Consumers = append(sv.Consumers, consumerView{Name: c.Name, Unacked: c.Unacked, Permits: c.Permits})
+			}
+			v.Subscriptions[subName] = sv
+		}
+	}
+	return v
+}
+
+// streamName builds the stream from the path; ?persistent=false selects a
+// non-persistent stream.
+func streamName(r *http.Request) (naming.Stream, error) {
+	s := naming.Stream{Persistent: true, Tenant: tenantOf(r), Fabric: r.PathValue("fabric"), Name: r.PathValue("stream")}
+	if v := r.URL.Query().Get("persistent"); v != "" {
+		p, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("%w: persistent=%q: want true or false", broker.ErrBadRequest, v)
+		}
+		s.Persistent = p
+	}
+	return s, s.Validate()
+}
+
+func (h *Handler) listStreams(w http.ResponseWriter, r *http.Request) {
+	fabric := r.PathValue("fabric")
+	if err := naming.Validate("fabric", fabric); err != nil {
+		fail(w, err)
+		return
+	}
+	if _, ok := h.node.Fabric(tenantOf(r), fabric); !ok {
+		fail(w, fmt.Errorf("%w: %s", broker.ErrFabricNotFound, fabric))
+		return
+	}
+	out := []streamView{}
+	for _, s := range h.node.Streams(tenantOf(r), fabric) {
+		out = append(out, view(s, false))
+	}
+	ok(w, http.StatusOK, out)
+}
+
+func (h *Handler) createStream(w http.ResponseWriter, r *http.Request) {
+	name, err := streamName(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	info := broker.StreamInfo{}
+	if v := r.URL.Query().Get("global"); v != "" {
+		g, err := strconv.ParseBool(v)
+		if err != nil {
+			fail(w, fmt.Errorf("%w: global=%q: want true or false", broker.ErrBadRequest, v))
+			return
+		}
+		info.Global = g
+	}
+	s, err := h.node.CreateStream(name, info)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusCreated, view(s, false))
+}
+
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request) (*broker.Stream, bool) {
+	name, err := streamName(r)
+	if err != nil {
+		fail(w, err)
+		return nil, false
+	}
+	s, err := h.node.Stream(name)
+	if err != nil {
+		fail(w, err)
+		return nil, false
+	}
+	return s, true
+}
+
+func (h *Handler) getStream(w http.ResponseWriter, r *http.Request) {
+	if s, found := h.stream(w, r); found {
+		ok(w, http.StatusOK, view(s, true))
+	}
+}
+
+func (h *Handler) deleteStream(w http.ResponseWriter, r *http.Request) {
+	name, err := streamName(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	force := r.URL.Query().Get("force") == "true"
+	if err := h.node.DeleteStream(name, force); err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusOK, map[string]string{"deleted": name.String()})
+}
+
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	if s, found := h.stream(w, r); found {
+		ok(w, http.StatusOK, view(s, true).Subscriptions)
+	}
+}
+
+func (h *Handler) subscription(w http.ResponseWriter, r *http.Request) (*broker.Stream, *subscription.Subscription, bool) {
+	s, found := h.stream(w, r)
+	if !found {
+		return nil, nil, false
+	}
+	sub, err := s.Subscription(r.PathValue("sub"))
+	if err != nil {
+		fail(w, err)
+		return nil, nil, false
+	}
+	return s, sub, true
+}
+
+func (h *Handler) deleteSubscription(w http.ResponseWriter, r *http.Request) {
+	s, found := h.stream(w, r)
+	if !found {
+		return
+	}
+	if err := s.DeleteSubscription(r.PathValue("sub"), r.URL.Query().Get("force") == "true"); err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusOK, map[string]string{"deleted": r.PathValue("sub")})
+}
+
+// resetSubscription moves the cursor: ?messageId=<base64 id>|earliest|latest
+// or ?timestamp=<Unix ms or RFC 3339>.
+func (h *Handler) resetSubscription(w http.ResponseWriter, r *http.Request) {
+	s, sub, found := h.subscription(w, r)
+	if !found {
+		return
+	}
+	q := r.URL.Query()
+	var err error
+	switch {
+	case q.Get("messageId") == "earliest":
+		err = sub.Seek(s.Source().StartOffset())
+	case q.Get("messageId") == "latest":
+		err = sub.Seek(s.Source().EndOffset())
+	case q.Get("messageId") != "":
+		id, perr := wsproto.ParseMessageID(q.Get("messageId"))
+		if perr != nil {
+			fail(w, fmt.Errorf("%w: messageId: %v", broker.ErrBadRequest, perr))
+			return
+		}
+		err = sub.Seek(id.Offset)
+	case q.Get("timestamp") != "":
+		ms, perr := wsproto.ParseTime(q.Get("timestamp"))
+		if perr != nil {
+			fail(w, fmt.Errorf("%w: timestamp: %v", broker.ErrBadRequest, perr))
+			return
+		}
+		err = sub.SeekTime(ms)
+	default:
+		fail(w, fmt.Errorf("%w: give messageId (id, earliest, latest) or timestamp", broker.ErrBadRequest))
+		return
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusOK, sub.Stats())
+}
+
+func (h *Handler) skipSubscription(w http.ResponseWriter, r *http.Request) {
+	_, sub, found := h.subscription(w, r)
+	if !found {
+		return
+	}
+	n, err := strconv.Atoi(r.URL.Query().Get("count"))
+	if err != nil || n <= 0 {
+		fail(w, fmt.Errorf("%w: count must be a positive integer", broker.ErrBadRequest))
+		return
+	}
+	if err := sub.Skip(n); err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusOK, sub.Stats())
+}

@@ -1,0 +1,44 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+)
+
+func (h *Handler) listTenants(w http.ResponseWriter, _ *http.Request) {
+	ok(w, http.StatusOK, h.node.Tenants())
+}
+
+func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) {
+	t := r.PathValue("tenant")
+	if err := h.node.EnsureTenant(t); err != nil {
+		fail(w, err)
+		return
+	}
+	if _, err := h.node.EnsureFabric(t, naming.SystemFabric); err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusCreated, map[string]string{"tenant": t})
+}
+
+func (h *Handler) getFabric(w http.ResponseWriter, r *http.Request) {
+	fi, found := h.node.Fabric(tenantOf(r), r.PathValue("fabric"))
+	if !found {
+		fail(w, fmt.Errorf("%w: %s", broker.ErrFabricNotFound, r.PathValue("fabric")))
+		return
+	}
+	ok(w, http.StatusOK, fi)
+}
+
+func (h *Handler) createFabric(w http.ResponseWriter, r *http.Request) {
+	fi, err := h.node.EnsureFabric(tenantOf(r), r.PathValue("fabric"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusCreated, fi)
+}

@@ -1,0 +1,164 @@
+package broker
+
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/segment"
+)
+
+// Message is what a producer publishes.
+type Message struct {
+	Key        string
+	Properties map[string]string
+	Payload    []byte
+	EventTime  int64 // Unix ms, 0 = none
+	// SequenceID is the producer's sequence id; -1 lets the producer assign
+	// the next one.
+	SequenceID int64
+}
+
+// PublishResult is the outcome of one message.
+type PublishResult struct {
+	Offset uint64
+	// Duplicate is set when the message was a re-send of one already
+	// stored (same producer name and sequence id); Offset is the original's
+	// when it is still remembered, and Known says whether it is.
+	Duplicate bool
+	Known     bool
+	Err       error
+}
+
+// Producer is one attached producer on a stream.
+type Producer struct {
+	stream  *Stream
+	name    string
+	lastSeq int64 // last sequence id assigned or seen (only the producer's goroutine touches it)
+	closed  atomic.Bool
+}
+
+// Name returns the producer name (given or generated).
+func (p *Producer) Name() string { return p.name }
+
+// AttachProducer registers a producer. An empty name gets a generated one; a
+// name already connected is refused with ErrProducerBusy. initialSeq is the
+// sequence id before the first message (-1 = continue after the last one
+// this stream stored for that name).
+func (s *Stream) AttachProducer(name string, initialSeq int64) (*Producer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted {
+		return nil, fmt.Errorf("%w: %s", ErrStreamNotFound, s.name)
+	}
+	if len(s.producers) >= s.node.cfg.MaxProducersPerStream {
+		return nil, fmt.Errorf("%w: limit %d", ErrTooManyProducers, s.node.cfg.MaxProducersPerStream)
+	}
+	if name == "" {
+		s.nextAnon++
+		name = s.node.cfg.Region + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(s.nextAnon, 10)
+	}
+	if _, busy := s.producers[name]; busy {
+		return nil, fmt.Errorf("%w: %q on %s", ErrProducerBusy, name, s.name)
+	}
+	p := &Producer{stream: s, name: name, lastSeq: -1}
+	if d, ok := s.dedup[name]; ok {
+		p.lastSeq = d.highest
+	}
+	if initialSeq >= 0 && initialSeq > p.lastSeq {
+		p.lastSeq = initialSeq
+	}
+	s.producers[name] = p
+	s.node.metrics.Producers.Add(1)
+	return p, nil
+}
+
+// Close detaches the producer.
+func (p *Producer) Close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	s := p.stream
+	s.mu.Lock()
+	delete(s.producers, p.name)
+	s.mu.Unlock()
+	s.node.metrics.Producers.Add(-1)
+}
+
+// PublishAsync appends msgs and calls done once with one result per message,
+// after they are durable per the fsync policy. Calls from one goroutine keep
+// their order. done runs on the storage's writer goroutine: keep it short.
+func (p *Producer) PublishAsync(msgs []Message, done func([]PublishResult)) {
+	s := p.stream
+	results := make([]PublishResult, len(msgs))
+	now := time.Now().UnixMilli()
+	recs := make([]segment.Record, 0, len(msgs))
+	idx := make([]int, 0, len(msgs)) // results index of each record
+	var bytes int
+	for i, m := range msgs {
+		if len(m.Payload) > s.node.cfg.MaxMessageBytes {
+			results[i].Err = fmt.Errorf("%w: %d bytes, the limit is %d", ErrMessageTooLarge, len(m.Payload), s.node.cfg.MaxMessageBytes)
+			continue
+		}
+		seq := m.SequenceID
+		if seq < 0 {
+			seq = p.lastSeq + 1
+		}
+		if seq <= p.lastSeq && m.SequenceID >= 0 {
+			off, known := s.lookupDuplicate(p.name, seq)
+			results[i] = PublishResult{Offset: off, Duplicate: true, Known: known}
+			s.node.metrics.Duplicates.Add(1)
+			continue
+		}
+		p.lastSeq = seq
+		recs = append(recs, segment.Record{
+			PublishTime: now,
+			EventTime:   m.EventTime,
+			Key:         m.Key,
+			Properties:  m.Properties,
+			Payload:     m.Payload,
+			Producer:    p.name,
+			SequenceID:  seq,
+			Origin:      s.node.cfg.Region,
+		})
+		idx = append(idx, i)
+		bytes += len(m.Payload)
+	}
+	if len(recs) == 0 {
+		done(results)
+		return
+	}
+	start := time.Now()
+	finish := func(first uint64, err error) {
+		for j, i := range idx {
+			if err != nil {
+				results[i].Err = err
+				continue
+			}
+			results[i].Offset = first + uint64(j)
+		}
+		if err == nil {
+			s.rememberPublished(p.name, recs, first)
+			s.node.metrics.observePublish(len(recs), bytes, time.Since(start))
+		} else {
+			s.node.metrics.PublishErrors.Add(uint64(len(recs)))
+			s.log.Warn("publish failed", zap.String("producer", p.name), zap.Error(err))
+		}
+		done(results)
+	}
+	if s.plog != nil {
+		s.plog.AppendAsync(recs, finish)
+		return
+	}
+	finish(s.mlog.Append(recs), nil)
+}
+
+// Publish is the synchronous form of PublishAsync.
+func (p *Producer) Publish(msgs []Message) []PublishResult {
+	ch := make(chan []PublishResult, 1)
+	p.PublishAsync(msgs, func(r []PublishResult) { ch <- r })
+	return <-ch
+}

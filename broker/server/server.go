@@ -1,0 +1,90 @@
+// Package server owns the assembly of one running node: the broker.Node,
+// its WebSocket and HTTP front ends on one listener, and graceful shutdown
+// in the right order (stop accepting, flush connections, close storage).
+// cmd/causeway and end-to-end tests both start nodes through it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/httpapi"
+	"github.com/causeway/causeway/broker/ws"
+)
+
+// Server is a running node with its listeners.
+type Server struct {
+	Node *broker.Node
+	HTTP *httpapi.Handler
+	ws   *ws.Server
+	hs   *http.Server
+	ln   net.Listener
+	log  *zap.Logger
+	done chan error
+}
+
+// Start opens the node and serves HTTP and WebSocket on cfg.HTTPAddr (use
+// port 0 for an ephemeral port; Addr tells which).
+func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	node, err := broker.Open(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", node.Config().HTTPAddr)
+	if err != nil {
+		_ = node.Close()
+		return nil, fmt.Errorf("server: listen %s: %w", node.Config().HTTPAddr, err)
+	}
+	wsrv := ws.New(node)
+	h := httpapi.New(node, wsrv)
+	s := &Server{
+		Node: node, HTTP: h, ws: wsrv, ln: ln, log: logger,
+		hs:   &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
+		done: make(chan error, 1),
+	}
+	go func() {
+		err := s.hs.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	logger.Info("serving", zap.String("http", ln.Addr().String()))
+	return s, nil
+}
+
+// Addr is the address HTTP and WebSocket are served on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is "http://" + Addr.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Done reports the HTTP server's exit.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Shutdown stops accepting connections, closes WebSocket connections after
+// flushing what they have queued (acks of durable messages), then closes
+// the node, which flushes logs and cursors. Nothing acknowledged is lost.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := s.hs.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
+	}
+	if err := s.ws.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("server: websocket shutdown: %w", err))
+	}
+	if err := s.Node.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

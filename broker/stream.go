@@ -1,0 +1,291 @@
+package broker
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/subscription"
+)
+
+// StreamInfo is a stream's durable description.
+type StreamInfo struct {
+	Global     bool  `json:"global"`
+	Partitions int   `json:"partitions"`
+	CreatedAt  int64 `json:"createdAt"`
+}
+
+// storage is what a stream appends to and subscriptions read from: a
+// segment log (persistent) or a memory ring (non-persistent).
+type storage interface {
+	subscription.Source
+}
+
+// Stream is one named stream and everything attached to it.
+type Stream struct {
+	name naming.Stream
+	info StreamInfo
+	node *Node
+	log  *zap.Logger
+
+	plog *segment.Log // nil for non-persistent streams
+	mlog *memLog      // nil for persistent streams
+	src  storage
+
+	mu        sync.Mutex
+	producers map[string]*Producer
+	subs      map[string]*subscription.Subscription
+	dedup     map[string]*dedupState
+	nextAnon  uint64
+	deleted   bool
+}
+
+// Name returns the stream's full name.
+func (s *Stream) Name() naming.Stream { return s.name }
+
+// Info returns the stream's description.
+func (s *Stream) Info() StreamInfo { return s.info }
+
+// Source returns the stream's readable storage (for readers).
+func (s *Stream) Source() subscription.Source { return s.src }
+
+func (n *Node) streamDir(name naming.Stream) string {
+	return filepath.Join(n.cfg.DataDir, "streams", name.Tenant, name.Fabric, name.Name, "p0")
+}
+
+// openStream opens (recovers) a stream's storage. Callers hold n.mu or are
+// in Open.
+func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) {
+	s := &Stream{
+		name:      name,
+		info:      info,
+		node:      n,
+		log:       n.log.With(zap.String("stream", name.String())),
+		producers: map[string]*Producer{},
+		subs:      map[string]*subscription.Subscription{},
+		dedup:     map[string]*dedupState{},
+	}
+	if name.Persistent {
+		opts := n.cfg.segmentOptions()
+		opts.Logger = s.log
+		l, err := segment.Open(n.fs, n.streamDir(name), opts)
+		if err != nil {
+			return nil, fmt.Errorf("broker: open stream %s: %w", name, err)
+		}
+		s.plog, s.src = l, l
+		s.restoreDedup()
+		if err := s.loadSubscriptions(); err != nil {
+			_ = l.Close()
+			return nil, err
+		}
+	} else {
+		s.mlog = newMemLog(n.cfg.NonPersistentBufferMessages)
+		s.src = s.mlog
+	}
+	return s, nil
+}
+
+// CreateStream creates a stream. It fails with ErrStreamExists if present.
+func (n *Node) CreateStream(name naming.Stream, info StreamInfo) (*Stream, error) {
+	if err := name.Validate(); err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.streams[name]; ok {
+		return nil, fmt.Errorf("%w: %s", ErrStreamExists, name)
+	}
+	return n.createStreamLocked(name, info)
+}
+
+func (n *Node) createStreamLocked(name naming.Stream, info StreamInfo) (*Stream, error) {
+	if _, err := n.ensureFabricLocked(name.Tenant, name.Fabric); err != nil {
+		return nil, err
+	}
+	if info.Partitions == 0 {
+		info.Partitions = 1
+	}
+	if info.CreatedAt == 0 {
+		info.CreatedAt = time.Now().UnixMilli()
+	}
+	s, err := n.openStream(name, info)
+	if err != nil {
+		return nil, err
+	}
+	if name.Persistent {
+		if err := n.saveJSON(streamMetaKey(name), info); err != nil {
+			_ = s.close()
+			return nil, err
+		}
+	}
+	n.streams[name] = s
+	n.log.Info("stream created", zap.String("stream", name.String()), zap.Bool("global", info.Global))
+	return s, nil
+}
+
+// Stream returns an existing stream.
+func (n *Node) Stream(name naming.Stream) (*Stream, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if n.closed {
+		return nil, ErrClosed
+	}
+	s, ok := n.streams[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrStreamNotFound, name)
+	}
+	return s, nil
+}
+
+// StreamForUse returns a stream for a producer or consumer, creating it when
+// auto-creation is on. global applies only when the stream is created.
+func (n *Node) StreamForUse(name naming.Stream, global *bool) (*Stream, error) {
+	if err := name.Validate(); err != nil {
+		return nil, err
+	}
+	if s, err := n.Stream(name); err == nil {
+		return s, nil
+	}
+	if !*n.cfg.AutoCreateStreams {
+		return nil, fmt.Errorf("%w: %s (auto-creation is off)", ErrStreamNotFound, name)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, ErrClosed
+	}
+	if s, ok := n.streams[name]; ok {
+		return s, nil
+	}
+	info := StreamInfo{Global: n.defaultGlobal()}
+	if global != nil {
+		info.Global = *global
+	}
+	return n.createStreamLocked(name, info)
+}
+
+// defaultGlobal: in a fabric with several regions a stream is global unless
+// created with global=false.
+func (n *Node) defaultGlobal() bool { return false }
+
+// Streams lists streams, optionally filtered by tenant and fabric ("" = all).
+func (n *Node) Streams(tenant, fabric string) []*Stream {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Stream, 0, len(n.streams))
+	for name, s := range n.streams {
+		if (tenant == "" || name.Tenant == tenant) && (fabric == "" || name.Fabric == fabric) {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name.String() < out[j].name.String() })
+	return out
+}
+
+// DeleteStream removes a stream with its data and subscriptions. Without
+// force it refuses while producers or consumers are connected.
+func (n *Node) DeleteStream(name naming.Stream, force bool) error {
+	n.mu.Lock()
+	s, ok := n.streams[name]
+	if !ok {
+		n.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrStreamNotFound, name)
+	}
+	if !force && s.inUse() {
+		n.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrStreamInUse, name)
+	}
+	delete(n.streams, name)
+	n.mu.Unlock()
+	return s.delete()
+}
+
+func (s *Stream) inUse() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.producers) > 0 {
+		return true
+	}
+	for _, sub := range s.subs {
+		if len(sub.Stats().Consumers) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Stream) delete() error {
+	s.mu.Lock()
+	s.deleted = true
+	subs := s.subs
+	s.subs = map[string]*subscription.Subscription{}
+	s.mu.Unlock()
+	for name, sub := range subs {
+		_ = sub.Close()
+		if err := s.forgetSubscription(name); err != nil {
+			s.log.Warn("forget subscription", zap.String("subscription", name), zap.Error(err))
+		}
+	}
+	if s.plog == nil {
+		return nil
+	}
+	if err := s.node.meta.Delete(streamMetaKey(s.name), nil); err != nil {
+		return fmt.Errorf("broker: delete stream metadata %s: %w", s.name, err)
+	}
+	if err := s.plog.Delete(); err != nil {
+		return fmt.Errorf("broker: delete stream data %s: %w", s.name, err)
+	}
+	s.log.Info("stream deleted")
+	return nil
+}
+
+func (s *Stream) close() error {
+	s.mu.Lock()
+	subs := make([]*subscription.Subscription, 0, len(s.subs))
+	for _, sub := range s.subs {
+		subs = append(subs, sub)
+	}
+	s.mu.Unlock()
+	for _, sub := range subs {
+		if err := sub.Close(); err != nil {
+			s.log.Warn("close subscription", zap.Error(err))
+		}
+	}
+	if s.plog != nil {
+		if err := s.plog.Close(); err != nil {
+			return fmt.Errorf("broker: close stream %s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Stream) enforceRetention(now time.Time) {
+	if s.plog == nil {
+		return
+	}
+	removed, err := s.plog.EnforceRetention(now.UnixMilli())
+	if err != nil {
+		s.log.Warn("retention", zap.Error(err))
+		return
+	}
+	if removed > 0 {
+		s.log.Info("retention removed segments", zap.Int("segments", removed))
+	}
+}
+
+// Backlog is the number of stored messages (end - start).
+func (s *Stream) Backlog() uint64 { return s.src.EndOffset() - s.src.StartOffset() }
+
+// SizeBytes is the stream's size on disk (0 for non-persistent streams).
+func (s *Stream) SizeBytes() int64 {
+	if s.plog == nil {
+		return 0
+	}
+	return s.plog.Size()
+}

@@ -1,0 +1,149 @@
+package ws
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+// writeTimeout bounds one frame write: a client that does not read for this
+// long is disconnected instead of holding server memory.
+const writeTimeout = 30 * time.Second
+
+// outFrame is one frame for the writer goroutine. after runs once the frame
+// is written (push-mode consumers refill a permit there).
+type outFrame struct {
+	data  []byte
+	after func()
+}
+
+// conn owns one WebSocket's writes: only its writer goroutine writes to the
+// socket, from a bounded queue, and pings the client when idle.
+type conn struct {
+	ws      *websocket.Conn
+	log     *zap.Logger
+	out     chan outFrame
+	closing chan struct{}
+	once    sync.Once
+	done    chan struct{} // closed when the writer exits
+	ping    time.Duration
+
+	closeMu     sync.Mutex
+	closeCode   int
+	closeReason string
+}
+
+func newConn(ws *websocket.Conn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
+	c := &conn{
+		ws:      ws,
+		log:     log,
+		out:     make(chan outFrame, queueFrames),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+		ping:    ping,
+	}
+	ws.SetPongHandler(func(string) error {
+		return ws.SetReadDeadline(time.Now().Add(3 * ping))
+	})
+	_ = ws.SetReadDeadline(time.Now().Add(3 * ping))
+	go c.writeLoop()
+	return c
+}
+
+// send queues a frame; it returns false once the connection is closing.
+// It blocks while the queue is full (callers size the queue so that the
+// storage callback paths never reach that point).
+func (c *conn) send(f outFrame) bool {
+	select {
+	case c.out <- f:
+		return true
+	case <-c.closing:
+		return false
+	}
+}
+
+// close asks the writer to send a close frame with code and reason and to
+// shut the socket. Safe to call many times; the first code wins.
+func (c *conn) close(code int, reason string) {
+	c.closeMu.Lock()
+	if c.closeCode == 0 {
+		c.closeCode, c.closeReason = code, reason
+	}
+	c.closeMu.Unlock()
+	c.once.Do(func() { close(c.closing) })
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.done)
+	defer c.ws.Close()
+	ticker := time.NewTicker(c.ping)
+	defer ticker.Stop()
+	for {
+		select {
+		case f := <-c.out:
+			if err := c.write(f); err != nil {
+				c.close(websocket.CloseAbnormalClosure, "")
+				c.drainAfterClose()
+				return
+			}
+		case <-ticker.C:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				c.close(websocket.CloseAbnormalClosure, "")
+				return
+			}
+		case <-c.closing:
+			// Flush what is already queued (acks of durable messages), then close.
+		flush:
+			for {
+				select {
+				case f := <-c.out:
+					if c.write(f) != nil {
+						return
+					}
+				default:
+					break flush
+				}
+			}
+			c.closeMu.Lock()
+			code, reason := c.closeCode, c.closeReason
+			c.closeMu.Unlock()
+			if code != websocket.CloseAbnormalClosure {
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, truncateReason(reason)),
+					time.Now().Add(time.Second))
+			}
+			return
+		}
+	}
+}
+
+func (c *conn) write(f outFrame) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
+		return err
+	}
+	if f.after != nil {
+		f.after()
+	}
+	return nil
+}
+
+func (c *conn) drainAfterClose() {
+	for {
+		select {
+		case <-c.out:
+		default:
+			return
+		}
+	}
+}
+
+// truncateReason keeps a close reason within the 123 bytes a close frame allows.
+func truncateReason(s string) string {
+	if len(s) > 120 {
+		return s[:120]
+	}
+	return s
+}

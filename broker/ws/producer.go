@@ -1,0 +1,175 @@
+package ws
+
+import (
+	"math"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/wsproto"
+)
+
+// maxPendingFrames bounds the publish frames of one producer connection that
+// are waiting for durability; past it the server stops reading the socket
+// (TCP backpressure) until acks go out. The writer queue holds as many
+// frames, so a storage callback never blocks on a slow client.
+const maxPendingFrames = 4096
+
+func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsproto.Endpoint) {
+	initialSeq, err := intParam(r, "initialSequenceId", -1, -1, math.MaxInt64)
+	if err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
+	stream, err := s.node.StreamForUse(ep.Streams[0], ep.Global)
+	if err != nil {
+		refuse(w, "Failed to create producer", err)
+		return
+	}
+	p, err := stream.AttachProducer(r.URL.Query().Get("producerName"), initialSeq)
+	if err != nil {
+		refuse(w, "Failed to create producer", err)
+		return
+	}
+	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("producer", p.Name()))
+	c, err := s.upgrade(w, r, maxPendingFrames+16, log)
+	if err != nil {
+		p.Close()
+		return
+	}
+	maxMsg := s.node.Config().MaxMessageBytes
+	c.ws.SetReadLimit(readLimit(maxMsg))
+	h := &producerConn{c: c, p: p, maxMsg: maxMsg, pending: make(chan struct{}, maxPendingFrames), metrics: s.node.Metrics()}
+	go func() {
+		defer s.release(c)
+		readLoop(c, h.handle)
+		p.Close()
+	}()
+}
+
+// readLimit bounds one frame: a maximal message in base64 inside JSON, or a
+// batch frame of many smaller ones.
+func readLimit(maxMsg int) int64 {
+	return int64(max(maxMsg/3*4+64<<10, 16<<20))
+}
+
+type producerConn struct {
+	c       *conn
+	p       *broker.Producer
+	maxMsg  int
+	pending chan struct{} // semaphore of frames awaiting durability
+	metrics *broker.Metrics
+}
+
+func (h *producerConn) handle(data []byte) {
+	if wsproto.IsBatch(data) {
+		h.handleBatch(data)
+		return
+	}
+	d, err := wsproto.DecodeProducerMessage(data, h.maxMsg)
+	if err != nil {
+		h.reject(err)
+		return
+	}
+	ctx := d.Frame.Context
+	if !h.acquire() {
+		return
+	}
+	h.p.PublishAsync([]broker.Message{toMessage(d)}, func(res []broker.PublishResult) {
+		h.c.send(outFrame{data: appendProducerAck(nil, ackFor(res[0], ctx))})
+		<-h.pending
+	})
+}
+
+func (h *producerConn) handleBatch(data []byte) {
+	msgs, errs, err := wsproto.DecodeProducerBatch(data, h.maxMsg)
+	if err != nil {
+		h.reject(err)
+		return
+	}
+	valid := make([]broker.Message, 0, len(msgs))
+	for i, m := range msgs {
+		if errs[i] == nil {
+			valid = append(valid, toMessage(m))
+		} else {
+			h.metrics.RejectedFrames.Add(1)
+		}
+	}
+	if !h.acquire() {
+		return
+	}
+	h.p.PublishAsync(valid, func(res []broker.PublishResult) {
+		b := make([]byte, 0, 96*len(msgs))
+		b = append(b, '[')
+		j := 0
+		for i, m := range msgs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if errs[i] != nil {
+				b = appendProducerAck(b, ackForError(errs[i], m.Frame.Context))
+				continue
+			}
+			b = appendProducerAck(b, ackFor(res[j], m.Frame.Context))
+			j++
+		}
+		b = append(b, ']')
+		h.c.send(outFrame{data: b})
+		<-h.pending
+	})
+}
+
+// acquire takes a pending slot; false means the connection is closing and
+// the frame is dropped unacknowledged (the client re-sends it).
+func (h *producerConn) acquire() bool {
+	select {
+	case h.pending <- struct{}{}:
+		return true
+	case <-h.c.closing:
+		return false
+	}
+}
+
+func (h *producerConn) reject(err error) {
+	h.metrics.RejectedFrames.Add(1)
+	h.c.send(outFrame{data: appendProducerAck(nil, ackForError(err, ""))})
+}
+
+func toMessage(d wsproto.DecodedPublish) broker.Message {
+	m := broker.Message{
+		Key:        d.Frame.Key,
+		Properties: d.Frame.Properties,
+		Payload:    d.Payload,
+		EventTime:  d.EventTime,
+		SequenceID: -1,
+	}
+	if d.Frame.SequenceID != nil {
+		m.SequenceID = *d.Frame.SequenceID
+	}
+	return m
+}
+
+func ackFor(r broker.PublishResult, ctx string) wsproto.ProducerAck {
+	if r.Err != nil {
+		code := wsproto.ErrCodeUnknown
+		if broker.HTTPStatus(r.Err) == http.StatusRequestEntityTooLarge {
+			code = wsproto.ErrCodePayloadTooLarge
+		}
+		return wsproto.SendError(code, r.Err.Error(), ctx)
+	}
+	if r.Duplicate && !r.Known {
+		return wsproto.ProducerAck{Result: "ok", Context: ctx, ErrorMsg: "duplicate of a message stored earlier"}
+	}
+	return wsproto.ProducerAck{Result: "ok", MessageID: wsproto.MessageID{Offset: r.Offset, Partition: -1}.Encode(), Context: ctx}
+}
+
+func ackForError(err error, ctx string) wsproto.ProducerAck {
+	if pe, ok := err.(*wsproto.PublishError); ok {
+		if pe.Context == "" {
+			pe.Context = ctx
+		}
+		return pe.Ack()
+	}
+	return wsproto.SendError(wsproto.ErrCodeUnknown, err.Error(), ctx)
+}

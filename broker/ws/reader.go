@@ -1,0 +1,159 @@
+package ws
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/subscription"
+)
+
+// readerBatchBytes bounds one read from storage for a reader.
+const readerBatchBytes = 4 << 20
+
+func (s *Server) serveReader(w http.ResponseWriter, r *http.Request, ep wsproto.Endpoint) {
+	queue, err := intParam(r, "receiverQueueSize", defaultReceiverQueue, 1, maxReceiverQueue)
+	if err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
+	pull, err := boolParam(r, "pullMode")
+	if err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
+	st, err := s.node.StreamForUse(ep.Streams[0], ep.Global)
+	if err != nil {
+		refuse(w, "Failed to create reader", err)
+		return
+	}
+	src := st.Source()
+	var from uint64
+	switch v := r.URL.Query().Get("messageId"); v {
+	case "", "latest":
+		from = src.EndOffset()
+	case "earliest":
+		from = src.StartOffset()
+	default:
+		id, err := wsproto.ParseMessageID(v)
+		if err != nil {
+			refuse(w, "Invalid query params", fmt.Errorf("%w: messageId: %v", broker.ErrBadRequest, err))
+			return
+		}
+		// Like Pulsar's reader, start after the given message.
+		from = id.Offset + 1
+	}
+	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("role", "reader"))
+	c, err := s.upgrade(w, r, int(queue)+64, log)
+	if err != nil {
+		return
+	}
+	h := &readerConn{s: s, c: c, src: src, next: from, pull: pull, wake: make(chan struct{}, 1)}
+	if !pull {
+		h.permits = int(queue)
+	}
+	go h.pump()
+	go func() {
+		defer s.release(c)
+		readLoop(c, h.handle)
+	}()
+}
+
+// readerConn streams a log to one client without server-side state beyond
+// its position. Permits come from receiverQueueSize and are refilled by the
+// client's acks (Pulsar's reader flow control) or permit frames (pull mode).
+type readerConn struct {
+	s    *Server
+	c    *conn
+	src  subscription.Source
+	pull bool
+
+	mu      sync.Mutex
+	permits int
+	next    uint64
+	wake    chan struct{}
+}
+
+func (h *readerConn) addPermits(n int) {
+	h.mu.Lock()
+	h.permits += n
+	h.mu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (h *readerConn) pump() {
+	metrics := h.s.node.Metrics()
+	for {
+		h.mu.Lock()
+		permits, next := h.permits, h.next
+		h.mu.Unlock()
+		changed := h.src.Changed()
+		if permits == 0 || next >= h.src.EndOffset() {
+			select {
+			case <-h.wake:
+			case <-changed:
+			case <-h.c.closing:
+				return
+			}
+			continue
+		}
+		recs, err := h.src.Read(next, permits, readerBatchBytes)
+		if errors.Is(err, segment.ErrOffsetOutOfRange) {
+			// Retention removed what the reader was about to read: skip to
+			// the oldest message still stored.
+			h.mu.Lock()
+			h.next = h.src.StartOffset()
+			h.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			h.c.close(wsproto.CloseInternal, "read failed: "+err.Error())
+			return
+		}
+		for i := range recs {
+			rec := &recs[i]
+			frame := appendConsumerMessage(make([]byte, 0, len(rec.Payload)*4/3+256), rec,
+				wsproto.MessageID{Offset: rec.Offset, Partition: -1}, 0, "")
+			metrics.ObserveDelivery(len(rec.Payload))
+			if !h.c.send(outFrame{data: frame}) {
+				return
+			}
+		}
+		if len(recs) > 0 {
+			h.mu.Lock()
+			h.permits -= len(recs)
+			h.next = recs[len(recs)-1].Offset + 1
+			h.mu.Unlock()
+		}
+	}
+}
+
+func (h *readerConn) handle(data []byte) {
+	cmd, _, err := wsproto.DecodeConsumerCommand(data)
+	if err != nil {
+		h.s.node.Metrics().RejectedFrames.Add(1)
+		h.c.send(outFrame{data: errorFrame(err.Error(), cmd.MessageID)})
+		return
+	}
+	switch cmd.Type {
+	case wsproto.CmdAck:
+		if !h.pull {
+			h.addPermits(1)
+		}
+	case wsproto.CmdPermit:
+		h.addPermits(cmd.PermitMessages)
+	case wsproto.CmdIsEndOfTopic:
+		h.c.send(outFrame{data: []byte(`{"endOfTopic":false}`)})
+	default:
+		h.c.send(outFrame{data: errorFrame("readers accept acks, permits and isEndOfTopic only, not "+cmd.Type, cmd.MessageID)})
+	}
+}

@@ -1,0 +1,178 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/wsproto"
+)
+
+// Server serves the WebSocket API of one node.
+type Server struct {
+	node     *broker.Node
+	log      *zap.Logger
+	upgrader websocket.Upgrader
+	ping     time.Duration
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a Server for node. Mount it on "/ws/" and "/_ws/".
+func New(node *broker.Node) *Server {
+	return &Server{
+		node: node,
+		log:  node.Logger().Named("ws"),
+		upgrader: websocket.Upgrader{
+			ReadBufferSize:  64 << 10,
+			WriteBufferSize: 64 << 10,
+			// Browsers send Origin; Causeway authenticates by token, not by
+			// origin, so cross-origin WebSocket clients are allowed.
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+		ping:  node.Config().WSPingInterval,
+		conns: map[*conn]struct{}{},
+	}
+}
+
+// ServeHTTP routes a WebSocket request to its handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep, err := wsproto.ParsePath(r.URL.Path, r.URL.Query().Get("topics"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	switch ep.Kind {
+	case wsproto.Producer:
+		s.serveProducer(w, r, ep)
+	case wsproto.Consumer:
+		s.serveConsumer(w, r, ep)
+	case wsproto.Reader:
+		s.serveReader(w, r, ep)
+	}
+}
+
+// upgrade completes the handshake and registers the connection.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, queueFrames int, log *zap.Logger) (*conn, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, broker.ErrClosed.Error(), http.StatusServiceUnavailable)
+		return nil, broker.ErrClosed
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	wsc, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.wg.Done()
+		return nil, err // the upgrader already answered
+	}
+	c := newConn(wsc, log, queueFrames, s.ping)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	s.node.Metrics().Connections.Add(1)
+	return c, nil
+}
+
+// release unregisters a connection once both its goroutines are done.
+func (s *Server) release(c *conn) {
+	<-c.done
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.node.Metrics().Connections.Add(-1)
+	s.wg.Done()
+}
+
+// Shutdown closes every connection with "going away" after flushing what
+// each has queued, and waits for them (bounded by ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.close(websocket.CloseGoingAway, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refuse answers a failed handshake with the error's HTTP status, as Pulsar
+// does ("Failed to subscribe: ...").
+func refuse(w http.ResponseWriter, prefix string, err error) {
+	http.Error(w, prefix+": "+err.Error(), broker.HTTPStatus(err))
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func intParam(r *http.Request, name string, def, lo, hi int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%w: query parameter %s=%q: want an integer in %d..%d", broker.ErrBadRequest, name, v, lo, hi)
+	}
+	return n, nil
+}
+
+func boolParam(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "":
+		return false, nil
+	default:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("%w: query parameter %s=%q: want true or false", broker.ErrBadRequest, name, v)
+		}
+		return b, nil
+	}
+}
+
+// readLoop reads text frames until the socket fails or closes, handing each
+// to handle. The read size is bounded by the upgraded connection's limit.
+func readLoop(c *conn, handle func([]byte)) {
+	for {
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			switch {
+			case errors.As(err, &ce):
+				c.close(websocket.CloseNormalClosure, "")
+			case errors.Is(err, websocket.ErrReadLimit):
+				c.close(wsproto.CloseTooLarge, "frame larger than the limit")
+			default:
+				c.close(websocket.CloseAbnormalClosure, "")
+			}
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(3 * c.ping))
+		if typ != websocket.TextMessage && typ != websocket.BinaryMessage {
+			continue
+		}
+		select {
+		case <-c.closing:
+			return
+		default:
+		}
+		handle(data)
+	}
+}

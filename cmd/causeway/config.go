@@ -1,0 +1,85 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"gopkg.in/yaml.v3"
+
+	"github.com/causeway/causeway/broker"
+)
+
+// nodeFlags are the flags shared by serve and dev; flags override the YAML
+// file, which overrides the defaults.
+type nodeFlags struct {
+	config, data, http, region, fsync, logLevel string
+	maxMessageBytes                             int
+	autoCreate                                  string
+}
+
+func (f *nodeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "YAML configuration file")
+	fs.StringVar(&f.data, "data", "", "data directory (default causeway-data)")
+	fs.StringVar(&f.http, "http", "", "HTTP and WebSocket listen address (default 127.0.0.1:8080)")
+	fs.StringVar(&f.region, "region", "", "this node's region name (default local)")
+	fs.StringVar(&f.fsync, "fsync", "", "fsync policy: always (default), interval, never")
+	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 0, "largest message payload (default 5 MiB)")
+	fs.StringVar(&f.autoCreate, "auto-create-streams", "", "create streams on first use: true (default) or false")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn, error")
+}
+
+// load builds the node config: defaults, then the YAML file, then flags.
+func (f *nodeFlags) load() (broker.Config, error) {
+	var cfg broker.Config
+	if f.config != "" {
+		b, err := os.ReadFile(f.config)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("parse config %s: %w", f.config, err)
+		}
+	}
+	if f.data != "" {
+		cfg.DataDir = f.data
+	}
+	if f.http != "" {
+		cfg.HTTPAddr = f.http
+	}
+	if f.region != "" {
+		cfg.Region = f.region
+	}
+	if f.fsync != "" {
+		cfg.Fsync = f.fsync
+	}
+	if f.maxMessageBytes != 0 {
+		cfg.MaxMessageBytes = f.maxMessageBytes
+	}
+	switch f.autoCreate {
+	case "":
+	case "true", "false":
+		v := f.autoCreate == "true"
+		cfg.AutoCreateStreams = &v
+	default:
+		return cfg, fmt.Errorf("--auto-create-streams=%q: want true or false", f.autoCreate)
+	}
+	cfg = cfg.WithDefaults()
+	return cfg, cfg.Validate()
+}
+
+func newLogger(level string) (*zap.Logger, error) {
+	var lvl zapcore.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level=%q: %w", level, err)
+	}
+	cfg := zap.NewProductionConfig()
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.Sampling = nil
+	return cfg.Build()
+}
