@@ -1,0 +1,24 @@
+package replicator
+
+// Metrics are the engine's counters (monotone) and gauges, as plain values
+// for a shell to export.
+type Metrics struct {
+	// DeliveredOps counts ops delivered locally (own and remote).
+	DeliveredOps uint64
+	// DuplicateOps counts received ops that were already delivered.
+	DuplicateOps uint64
+	// DroppedOps counts undeliverable ops dropped because the buffer was full
+	// (they are fetched again by retransmission).
+	DroppedOps uint64
+	// Retransmits counts go-back-N restarts of a (peer, origin) stream.
+	Retransmits uint64
+	// RelayedRanges counts send ranges of third-party origins (relay).
+	RelayedRanges uint64
+	// SentRanges counts all send ranges asked of the shell.
+	SentRanges uint64
+	// ClockSkew counts remote timestamps refused by the HLC.
+	ClockSkew uint64
+	// BufferedOps and BufferedBytes are the current buffer occupancy.
+	BufferedOps   int
+	BufferedBytes int
+}

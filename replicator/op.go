@@ -1,0 +1,90 @@
+package replicator
+
+import "fmt"
+
+// Dot names one replicated operation: its origin region and its sequence
+// number there, dense from 1.
+type Dot struct {
+	Origin string
+	Seq    uint64
+}
+
+// String renders the dot as origin:seq.
+func (d Dot) String() string { return fmt.Sprintf("%s:%d", d.Origin, d.Seq) }
+
+// Op is one operation inside a Batch. Its dot is (Batch.Origin, Seq).
+type Op struct {
+	Seq uint64
+	// HLC is the origin's hybrid logical clock when it created the op.
+	HLC Timestamp
+	// Deps are the op's causal dependencies: the origin's delivered vector
+	// when it created the op, without the origin's own component (which is
+	// implicitly Seq-1). Values are absolute. For the first op of a batch Deps
+	// lists every non-zero component; for each later op only the components
+	// that grew since the previous op of the batch (the vector is monotone
+	// along an origin's log).
+	Deps []Entry
+	// Body is opaque to the engine (the shell's encoded message or
+	// collection operation).
+	Body []byte
+}
+
+// Batch carries a run of consecutive operations of one origin from one
+// region to another. From may differ from Origin (relay).
+type Batch struct {
+	From   string
+	To     string
+	Origin string
+	Ops    []Op
+}
+
+// Ack advertises the sender's delivered vector to one peer. Values are
+// absolute and merged by maximum, so a partial ack (only the components
+// that changed since the previous ack to that peer) is safe to lose,
+// duplicate or reorder; Full acks are sent periodically as a refresh.
+type Ack struct {
+	From      string
+	To        string
+	Full      bool
+	Delivered []Entry
+}
+
+// Delivery is an operation the engine has delivered, handed to the shell in
+// causal order. The shell applies it and appends it to the origin's journal
+// (with AppendMeta) before acting on any Send or Ack of the same Output.
+type Delivery struct {
+	Origin string
+	Seq    uint64
+	HLC    Timestamp
+	// Keyframe marks Deps as the full dependency vector; otherwise Deps are
+	// the components that grew since the previous op of the same origin.
+	// Every op whose seq is a scheduled keyframe (IsKeyframe) is a keyframe.
+	Keyframe bool
+	Deps     []Entry
+	Body     []byte
+}
+
+// Dot returns the delivery's dot.
+func (d Delivery) Dot() Dot { return Dot{Origin: d.Origin, Seq: d.Seq} }
+
+// SendRange asks the shell to read operations From..To (inclusive) of
+// Origin from its journal and ship them to Peer (see BuildBatches).
+type SendRange struct {
+	Peer   string
+	Origin string
+	From   uint64
+	To     uint64
+}
+
+// Output is what the engine asks its shell to do, in this order: journal
+// and apply Deliveries, then send Sends and Acks.
+type Output struct {
+	Deliveries []Delivery
+	Sends      []SendRange
+	Acks       []Ack
+}
+
+// IsEmpty reports whether there is nothing to do.
+func (o Output) IsEmpty() bool {
+	return len(o.Deliveries) == 0 && len(o.Sends) == 0 && len(o.Acks) == 0
+}

@@ -1,0 +1,199 @@
+package replicator
+
+import (
+	"fmt"
+	"time"
+)
+
+// ReceiveBatch handles a batch from a peer. Operations already delivered are
+// ignored (dots make the transport idempotent); deliverable ones are
+// delivered in causal order; the rest are buffered within bounds. A batch
+// that fails validation returns an error and changes nothing; a batch whose
+// every op was already delivered returns ErrDuplicateBatch and changes
+// nothing.
+func (e *Engine) ReceiveBatch(now time.Time, b Batch) error {
+	o, err := e.validateBatch(b)
+	if err != nil {
+		return fmt.Errorf("replicator: batch %s->%s origin %s: %w", b.From, b.To, b.Origin, err)
+	}
+	last := b.Ops[len(b.Ops)-1].Seq
+	if last <= e.delivered[o] {
+		e.metrics.DuplicateOps += uint64(len(b.Ops))
+		return fmt.Errorf("replicator: batch %s->%s %s:%d..%d (delivered %d): %w",
+			b.From, b.To, b.Origin, b.Ops[0].Seq, last, e.delivered[o], ErrDuplicateBatch)
+	}
+	running := e.scratch
+	clear(running)
+	for _, op := range b.Ops {
+		for _, d := range op.Deps {
+			running[e.index[d.Region]] = d.Seq
+		}
+		switch {
+		case op.Seq <= e.delivered[o]:
+			e.metrics.DuplicateOps++
+		case op.Seq == e.delivered[o]+1 && e.depsDelivered(o, running):
+			e.observe(op.HLC, now)
+			e.deliver(o, op.Seq, op.HLC, running, op.Body)
+			e.buf.remove(o, op.Seq)
+		default:
+			e.bufferOp(o, op, running)
+		}
+	}
+	e.drain(now)
+	return nil
+}
+
+// validateBatch checks b against the membership and this region's state
+// without changing anything, and returns the origin's index.
+func (e *Engine) validateBatch(b Batch) (int, error) {
+	if b.To != e.cfg.Self {
+		return 0, fmt.Errorf("addressed to %q, not %q: %w", b.To, e.cfg.Self, ErrInvalidBatch)
+	}
+	if _, err := e.activePeer(b.From); err != nil {
+		return 0, err
+	}
+	o, ok := e.index[b.Origin]
+	if !ok {
+		return 0, fmt.Errorf("origin: %w", ErrUnknownRegion)
+	}
+	if len(b.Ops) == 0 || len(b.Ops) > MaxBatchOps {
+		return 0, fmt.Errorf("%d ops, want 1..%d: %w", len(b.Ops), MaxBatchOps, ErrInvalidBatch)
+	}
+	first := b.Ops[0].Seq
+	if first == 0 || first > maxSeq-uint64(len(b.Ops)) {
+		return 0, fmt.Errorf("first seq %d out of range: %w", first, ErrInvalidBatch)
+	}
+	if first > e.delivered[o]+e.cfg.MaxAheadOps {
+		return 0, fmt.Errorf("first seq %d, delivered %d, max ahead %d: %w",
+			first, e.delivered[o], e.cfg.MaxAheadOps, ErrFutureDot)
+	}
+	last := first + uint64(len(b.Ops)) - 1
+	if o == e.self && last > e.delivered[o] {
+		return 0, fmt.Errorf("own op %d, created only %d: %w", last, e.delivered[o], ErrFutureDot)
+	}
+	running := e.scratch
+	clear(running)
+	for i, op := range b.Ops {
+		if op.Seq != first+uint64(i) {
+			return 0, fmt.Errorf("op %d has seq %d, want %d: %w", i, op.Seq, first+uint64(i), ErrInvalidBatch)
+		}
+		for _, d := range op.Deps {
+			r, ok := e.index[d.Region]
+			switch {
+			case !ok:
+				return 0, fmt.Errorf("op %d depends on %q: %w", op.Seq, d.Region, ErrUnknownRegion)
+			case r == o:
+				return 0, fmt.Errorf("op %d depends on its own origin: %w", op.Seq, ErrInvalidBatch)
+			case d.Seq < running[r]:
+				return 0, fmt.Errorf("op %d dependency on %s goes back from %d to %d: %w",
+					op.Seq, d.Region, running[r], d.Seq, ErrInvalidBatch)
+			case r == e.self && d.Seq > e.delivered[r]:
+				return 0, fmt.Errorf("op %d depends on %s:%d, created only %d: %w",
+					op.Seq, d.Region, d.Seq, e.delivered[r], ErrFutureDot)
+			}
+			running[r] = d.Seq
+		}
+	}
+	return o, nil
+}
+
+// maxSeq bounds sequence numbers so that arithmetic on them cannot overflow.
+const maxSeq = uint64(1) << 62
+
+// depsDelivered reports whether every dependency in full (dense, the
+// origin's own component ignored) is delivered here.
+func (e *Engine) depsDelivered(o int, full []uint64) bool {
+	for r, v := range full {
+		if v > e.delivered[r] && r != o {
+			return false
+		}
+	}
+	return true
+}
+
+// bufferOp keeps an undeliverable op if it is not buffered yet and the
+// bounds allow; otherwise it is dropped (the sender retransmits).
+func (e *Engine) bufferOp(o int, op Op, full []uint64) {
+	if e.buf.get(o, op.Seq) != nil {
+		e.metrics.DuplicateOps++
+		return
+	}
+	p := &pending{hlc: op.HLC, deps: append([]uint64(nil), full...), body: op.Body}
+	if e.buf.ops+1 > e.cfg.MaxBufferedOps || e.buf.bytes+p.size() > e.cfg.MaxBufferedBytes {
+		e.metrics.DroppedOps++
+		return
+	}
+	e.buf.put(o, op.Seq, p)
+}
+
+// drain delivers buffered ops that became deliverable, until none does.
+func (e *Engine) drain(now time.Time) {
+	if e.buf.ops == 0 {
+		return
+	}
+	for progress := true; progress; {
+		progress = false
+		for o := range e.buf.byOrigin {
+			for e.buf.has(o) {
+				seq := e.delivered[o] + 1
+				p := e.buf.get(o, seq)
+				if p == nil || !e.depsDelivered(o, p.deps) {
+					break
+				}
+				e.buf.remove(o, seq)
+				e.observe(p.hlc, now)
+				e.deliver(o, seq, p.hlc, p.deps, p.body)
+				progress = true
+			}
+		}
+	}
+}
+
+// observe merges a delivered op's timestamp into the clock.
+func (e *Engine) observe(t Timestamp, now time.Time) {
+	if _, err := e.clock.Observe(t, now.UnixNano()); err != nil {
+		e.metrics.ClockSkew++
+	}
+}
+
+// ReceiveAck merges a peer's advertised delivered vector. An invalid ack
+// returns an error and changes nothing.
+func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
+	if a.To != e.cfg.Self {
+		return fmt.Errorf("replicator: ack %s->%s: not for %q: %w", a.From, a.To, e.cfg.Self, ErrInvalidAck)
+	}
+	from, err := e.activePeer(a.From)
+	if err != nil {
+		return fmt.Errorf("replicator: ack from %s: %w", a.From, err)
+	}
+	if len(a.Delivered) > MaxRegions {
+		return fmt.Errorf("replicator: ack from %s: %d entries: %w", a.From, len(a.Delivered), ErrTooLarge)
+	}
+	for _, d := range a.Delivered {
+		r, ok := e.index[d.Region]
+		switch {
+		case !ok:
+			return fmt.Errorf("replicator: ack from %s: entry %q: %w", a.From, d.Region, ErrUnknownRegion)
+		case r == e.self && d.Seq > e.delivered[r]:
+			return fmt.Errorf("replicator: ack from %s: %s=%d, created only %d: %w",
+				a.From, d.Region, d.Seq, e.delivered[r], ErrFutureDot)
+		case d.Seq >= maxSeq:
+			return fmt.Errorf("replicator: ack from %s: %s=%d: %w", a.From, d.Region, d.Seq, ErrInvalidAck)
+		}
+	}
+	p := e.peers[from]
+	for _, d := range a.Delivered {
+		r := e.index[d.Region]
+		if d.Seq <= p.acked[r] {
+			continue
+		}
+		p.acked[r] = d.Seq
+		p.lastProgress[r] = now
+		p.lagSince[r] = now
+		p.rto[r] = e.cfg.RetransmitTimeout
+		if p.sent[r] < d.Seq {
+			p.sent[r] = d.Seq
+		}
+	}
+	return nil
+}
