@@ -95,7 +95,7 @@ func (d *Dispatcher) Skip(n int) (uint64, error) {
 	var skipped uint64
 	off := d.markDelete
 	for remaining > 0 {
-		off = d.acked.nextOut(off)
+		off = d.acked.nextOut(max(off, d.markDelete))
 		if off >= d.end {
 			break
 		}
