@@ -1,0 +1,24 @@
+// Package segment owns the append-only segment log that every persistent
+// stream stands on: the on-disk batch format, segment files with their sparse
+// offset indexes, group commit with a configurable fsync policy, crash
+// recovery, reads, time lookups and retention.
+//
+// A log is a directory of segment files named by their base offset
+// (%020d.log), each with a sparse index beside it (%020d.index). Records are
+// written in CRC32C-protected batches (batch.go); the codec and the index
+// format are pure code, the rest is a thin shell over broker/vfs.
+//
+// Durability. With FsyncAlways (the default) Append returns, and records
+// become readable, only after the batch holding them was fsynced; one writer
+// goroutine commits everything queued with one write and one fsync. With
+// FsyncInterval and FsyncNever records are acknowledged and readable once
+// written to the OS.
+//
+// Failures. A failed write (including a full disk) is undone by truncating
+// the segment back to the end of the last good batch; the affected callers
+// get the error and later appends go on. If that truncation fails, or an
+// fsync fails (after which the kernel may have dropped dirty pages, so what
+// is on disk is unknown), the log is marked failed: every later Append
+// returns ErrFailed until the log is reopened, which recovers it from disk.
+// Reads keep serving what was acknowledged.
+package segment

@@ -1,0 +1,250 @@
+package segment
+
+import (
+	"fmt"
+	"sort"
+
+	"go.uber.org/zap"
+)
+
+const (
+	// minReadAheadBytes and maxReadAheadBytes bound the size of one file
+	// read of Read, which otherwise follows maxBytes.
+	minReadAheadBytes = 32 << 10
+	maxReadAheadBytes = 1 << 20
+)
+
+// Read returns the records with offsets from `from` on, in order, up to
+// EndOffset, at most maxRecords of them and no more than maxBytes (by
+// Record.Size) except that the first record is returned whatever its size.
+// Reading at EndOffset returns nothing; below StartOffset or past EndOffset
+// returns ErrOffsetOutOfRange. The returned records share no memory with the
+// log or with other calls.
+func (l *Log) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
+	if maxRecords < 1 {
+		return nil, fmt.Errorf("segment: read of %d records: %w", maxRecords, ErrInvalidArgument)
+	}
+	var out []Record
+	usedBytes := 0
+	for {
+		v, err := l.view(from)
+		if err != nil || v == nil {
+			return out, err
+		}
+		var full bool
+		out, usedBytes, full, err = l.readSegment(v, from, maxRecords, maxBytes, out, usedBytes)
+		v.seg.release()
+		if err != nil {
+			return nil, err
+		}
+		if full {
+			return out, nil
+		}
+		from = v.next
+	}
+}
+
+// view returns the visible extent of the segment holding offset from, with a
+// reference the caller releases; nil at EndOffset.
+func (l *Log) view(from uint64) (*segView, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	start, end := l.segs[0].base, l.end.Load()
+	if from < start || from > end {
+		return nil, fmt.Errorf("segment: read at %d outside [%d, %d]: %w", from, start, end, ErrOffsetOutOfRange)
+	}
+	if from == end {
+		return nil, nil
+	}
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > from }) - 1
+	for l.segs[i].next <= from { // skip empty segments
+		i++
+	}
+	s := l.segs[i]
+	s.refs.Add(1)
+	return &segView{seg: s, next: s.next, size: s.size, entries: s.entries}, nil
+}
+
+// readSegment appends to out the records of v from offset `from` on, within
+// the limits; full reports that a limit stopped it before v's end.
+func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, out []Record, usedBytes int) (_ []Record, _ int, full bool, err error) {
+	s := v.seg
+	pos, expect := int64(0), s.base
+	if i := searchOffset(v.entries, from-s.base); i >= 0 {
+		pos, expect = int64(v.entries[i].position), s.base+uint64(v.entries[i].relOffset)
+	}
+	r := l.reader(v, min(max(maxBytes, minReadAheadBytes), maxReadAheadBytes))
+	defer l.putReader(r)
+	var batch []Record
+	for pos < v.size && !full {
+		var h batchHeader
+		h, err = l.header(r, pos, expect)
+		if err != nil {
+			return out, usedBytes, false, err
+		}
+		if h.nextOffset() > from {
+			var b []byte
+			if b, err = r.at(pos, h.size()); err == nil {
+				batch, _, err = decodeBatch(b, batch[:0])
+			}
+			if err != nil {
+				return out, usedBytes, false, fmt.Errorf("segment: read %s at position %d: %w", s.logPath, pos, err)
+			}
+			start := len(out)
+			for _, rec := range batch {
+				if rec.Offset < from {
+					continue
+				}
+				n := rec.Size()
+				if len(out) >= maxRecords || (len(out) > 0 && usedBytes+n > maxBytes) {
+					full = true
+					break
+				}
+				out = append(out, rec)
+				usedBytes += n
+			}
+			detach(out[start:])
+		}
+		pos += h.size()
+		expect = h.nextOffset()
+	}
+	if !full && len(out) > 0 && (len(out) >= maxRecords || usedBytes >= maxBytes) {
+		full = true
+	}
+	return out, usedBytes, full, nil
+}
+
+// header reads the header of the batch at pos, which must start at offset
+// expect.
+func (l *Log) header(r *chunkReader, pos int64, expect uint64) (batchHeader, error) {
+	b, err := r.at(pos, batchHeaderBytes)
+	var h batchHeader
+	if err == nil {
+		h, err = parseBatchHeader(b)
+	}
+	if err == nil && h.baseOffset != expect {
+		err = fmt.Errorf("%w: batch has offset %d, want %d", ErrCorrupt, h.baseOffset, expect)
+	}
+	if err != nil {
+		return h, fmt.Errorf("segment: read %s at position %d: %w", r.path, pos, err)
+	}
+	return h, nil
+}
+
+// detach copies the Payload and Meta of recs, which alias a read buffer,
+// into one new allocation.
+func detach(recs []Record) {
+	n := 0
+	for i := range recs {
+		n += len(recs[i].Payload) + len(recs[i].Meta)
+	}
+	arena := make([]byte, 0, n)
+	take := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		start := len(arena)
+		arena = append(arena, b...)
+		return arena[start:len(arena):len(arena)]
+	}
+	for i := range recs {
+		recs[i].Payload = take(recs[i].Payload)
+		recs[i].Meta = take(recs[i].Meta)
+	}
+}
+
+// reader returns a chunk reader over v with a pooled buffer.
+func (l *Log) reader(v *segView, readAheadBytes int) *chunkReader {
+	r := &chunkReader{f: v.seg.log, path: v.seg.logPath, limitBytes: v.size, readAheadBytes: readAheadBytes}
+	if p, ok := l.bufPool.Get().(*[]byte); ok {
+		r.buf = (*p)[:0]
+	}
+	return r
+}
+
+func (l *Log) putReader(r *chunkReader) {
+	if cap(r.buf) > 0 && cap(r.buf) <= 2*maxReadAheadBytes {
+		b := r.buf[:0]
+		l.bufPool.Put(&b)
+	}
+}
+
+// OffsetAtTime returns the first offset whose PublishTime >= ms, or
+// EndOffset if there is none. Segments whose newest record is older are
+// skipped, the index narrows the search within a segment, and only batches
+// whose newest record qualifies are decoded. After a read error it logs and
+// returns a lower bound (where the search was).
+func (l *Log) OffsetAtTime(ms int64) uint64 {
+	after := uint64(0)
+	for {
+		v, end, err := l.timeView(ms, after)
+		if err != nil || v == nil {
+			return end
+		}
+		off, found, err := l.searchTime(v, ms)
+		v.seg.release()
+		if err != nil {
+			l.logger.Warn("offset at time: read failed", zap.Int64("ms", ms), zap.Error(err))
+			return off
+		}
+		if found {
+			return off
+		}
+		after = v.next
+	}
+}
+
+// timeView returns the first segment from offset after on whose newest
+// record is at or after ms, with a reference; nil and EndOffset if none.
+func (l *Log) timeView(ms int64, after uint64) (*segView, uint64, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	end := l.end.Load()
+	if l.closed {
+		return nil, end, ErrClosed
+	}
+	for _, s := range l.segs {
+		if s.base >= after && s.next > s.base && s.maxTime >= ms {
+			s.refs.Add(1)
+			return &segView{seg: s, next: s.next, size: s.size, entries: s.entries}, end, nil
+		}
+	}
+	return nil, end, nil
+}
+
+// searchTime finds the first record of v with PublishTime >= ms.
+func (l *Log) searchTime(v *segView, ms int64) (uint64, bool, error) {
+	s := v.seg
+	pos, expect := int64(0), s.base
+	if i := searchTime(v.entries, ms); i >= 0 {
+		pos, expect = int64(v.entries[i].position), s.base+uint64(v.entries[i].relOffset)
+	}
+	r := &chunkReader{f: s.log, path: s.logPath, limitBytes: v.size, readAheadBytes: minReadAheadBytes}
+	var batch []Record
+	for pos < v.size {
+		h, err := l.header(r, pos, expect)
+		if err != nil {
+			return expect, false, err
+		}
+		if h.maxTime >= ms {
+			b, err := r.at(pos, h.size())
+			if err == nil {
+				batch, _, err = decodeBatch(b, batch[:0])
+			}
+			if err != nil {
+				return expect, false, fmt.Errorf("segment: read %s at position %d: %w", s.logPath, pos, err)
+			}
+			for _, rec := range batch {
+				if rec.PublishTime >= ms {
+					return rec.Offset, true, nil
+				}
+			}
+		}
+		pos += h.size()
+		expect = h.nextOffset()
+	}
+	return expect, false, nil
+}

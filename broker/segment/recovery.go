@@ -1,0 +1,235 @@
+package segment
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"go.uber.org/zap"
+)
+
+// scanReadAheadBytes is the read size of recovery scans.
+const scanReadAheadBytes = 1 << 20
+
+// recover loads every segment of the directory, repairing what it can.
+func (l *Log) recover() error {
+	names, err := l.fs.ReadDir(l.dir)
+	if err != nil {
+		return err
+	}
+	var bases []uint64 // sorted: the names are, and have a fixed width
+	haveLog := map[uint64]bool{}
+	for _, name := range names {
+		if base, ok := parseName(name, logSuffix); ok {
+			bases = append(bases, base)
+			haveLog[base] = true
+		}
+	}
+	for _, name := range names {
+		if base, ok := parseName(name, indexSuffix); ok && !haveLog[base] {
+			l.logger.Info("removing index without a segment", zap.String("file", name))
+			if err := l.fs.Remove(indexName(l.dir, base)); err != nil {
+				return err
+			}
+		}
+	}
+	if len(bases) == 0 {
+		s, err := l.createSegment(0)
+		if err != nil {
+			return err
+		}
+		l.segs = []*segment{s}
+		l.active = s
+		return nil
+	}
+	repaired := false
+	for i, base := range bases {
+		s := newSegment(l.dir, base)
+		l.segs = append(l.segs, s)
+		var fixed bool
+		if i == len(bases)-1 {
+			fixed, err = l.recoverTail(s)
+		} else {
+			fixed, err = l.recoverSealed(s)
+		}
+		if err != nil {
+			return err
+		}
+		repaired = repaired || fixed
+		if i > 0 && s.base != l.segs[i-1].next {
+			return fmt.Errorf("%w: segment %s starts at %d but the one before ends at %d",
+				ErrCorrupt, s.logPath, s.base, l.segs[i-1].next)
+		}
+	}
+	l.active = l.segs[len(l.segs)-1]
+	l.end.Store(l.active.next)
+	if repaired {
+		l.m.recoveries.Add(1)
+	}
+	l.logger.Info("opened log", zap.Int("segments", len(l.segs)),
+		zap.Uint64("start", l.segs[0].base), zap.Uint64("end", l.active.next), zap.Bool("repaired", repaired))
+	return nil
+}
+
+// recoverSealed loads a segment that is not the last one. Its data was
+// fsynced when the next segment was created, so only the index is checked:
+// the batches after the last index entry are walked (headers only) to find
+// the segment's end, and a missing or inconsistent index is rebuilt by
+// checking every batch. A sealed segment that fails that check is an error.
+func (l *Log) recoverSealed(s *segment) (repaired bool, err error) {
+	if s.log, err = l.fs.OpenFile(s.logPath, os.O_RDONLY, 0); err != nil {
+		return false, err
+	}
+	st, err := s.log.Stat()
+	if err != nil {
+		return false, err
+	}
+	size := st.Size()
+	r := &chunkReader{f: s.log, path: s.logPath, limitBytes: size, readAheadBytes: scanReadAheadBytes}
+	idx, idxErr := l.readIndex(s.idxPath, size)
+	var entries []indexEntry
+	if idxErr == nil {
+		entries, idxErr = decodeIndex(idx, size)
+	}
+	res := scanResult{next: s.base, maxTime: math.MinInt64, lastPos: -1}
+	if idxErr == nil && len(entries) > 0 {
+		last := entries[len(entries)-1]
+		res = scan(r, s.base, s.base+uint64(last.relOffset), int64(last.position), last.maxTimeBefore,
+			entries, int64(last.position), l.opts.IndexIntervalBytes, false)
+		if res.err != nil {
+			idxErr = fmt.Errorf("index disagrees with the segment: %w", res.err)
+		}
+	}
+	if idxErr != nil {
+		l.logger.Warn("rebuilding segment index", zap.String("segment", s.logPath), zap.Error(idxErr))
+		res = scan(r, s.base, s.base, 0, math.MinInt64, nil, -1, l.opts.IndexIntervalBytes, true)
+		if res.err != nil {
+			return false, fmt.Errorf("%w: sealed segment %s is damaged at position %d: %w",
+				ErrCorrupt, s.logPath, res.goodPos, res.err)
+		}
+		if err := l.writeIndexFile(s, res.entries); err != nil {
+			l.logger.Warn("cannot write rebuilt index", zap.String("index", s.idxPath), zap.Error(err))
+		}
+		l.m.indexRebuilds.Add(1)
+		repaired = true
+	} else {
+		s.idxBytes.Store(int64(len(idx)))
+	}
+	s.next, s.size, s.entries, s.maxTime, s.lastEntryPos = res.next, res.goodPos, res.entries, res.maxTime, res.lastPos
+	return repaired, nil
+}
+
+// recoverTail loads the last segment, the only one a crash can tear: every
+// batch is checked, the file is cut after the last good one, and the index
+// is rebuilt from the scan.
+func (l *Log) recoverTail(s *segment) (repaired bool, err error) {
+	if s.log, err = l.fs.OpenFile(s.logPath, os.O_RDWR|os.O_APPEND, 0); err != nil {
+		return false, err
+	}
+	st, err := s.log.Stat()
+	if err != nil {
+		return false, err
+	}
+	size := st.Size()
+	r := &chunkReader{f: s.log, path: s.logPath, limitBytes: size, readAheadBytes: scanReadAheadBytes}
+	res := scan(r, s.base, s.base, 0, math.MinInt64, nil, -1, l.opts.IndexIntervalBytes, true)
+	if res.err != nil {
+		l.logger.Warn("truncating segment tail", zap.String("segment", s.logPath),
+			zap.Int64("position", res.goodPos), zap.Int64("droppedBytes", size-res.goodPos),
+			zap.Uint64("end", res.next), zap.Error(res.err))
+		if err := s.log.Truncate(res.goodPos); err != nil {
+			return false, err
+		}
+		if err := s.log.Sync(); err != nil {
+			return false, err
+		}
+		l.m.truncations.Add(1)
+		l.m.truncatedBytes.Add(uint64(size - res.goodPos))
+		repaired = true
+	}
+	s.next, s.size, s.entries, s.maxTime, s.lastEntryPos = res.next, res.goodPos, res.entries, res.maxTime, res.lastPos
+
+	old, oldErr := l.readIndex(s.idxPath, size)
+	if oldErr == nil && bytes.Equal(old, encodeIndex(res.entries)) {
+		s.idxBytes.Store(int64(len(old)))
+	} else {
+		if res.goodPos > 0 {
+			l.logger.Warn("rebuilt segment index", zap.String("segment", s.logPath), zap.NamedError("indexError", oldErr))
+			l.m.indexRebuilds.Add(1)
+			repaired = true
+		}
+		if err := l.writeIndexFile(s, res.entries); err != nil {
+			return false, err
+		}
+	}
+	s.idx, err = l.fs.OpenFile(s.idxPath, os.O_RDWR|os.O_APPEND, 0)
+	return repaired, err
+}
+
+// readIndex returns an index file's contents, refusing one too large to
+// belong to a segment of logBytes.
+func (l *Log) readIndex(path string, logBytes int64) ([]byte, error) {
+	f, err := l.fs.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if maxBytes := (logBytes/batchHeaderBytes + 1) * indexEntryBytes; st.Size() > maxBytes {
+		return nil, fmt.Errorf("%w: index %s of %d bytes for a segment of %d", ErrCorrupt, path, st.Size(), logBytes)
+	}
+	b := make([]byte, st.Size())
+	if n, err := f.ReadAt(b, 0); n < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// writeIndexFile replaces s's index file with entries.
+func (l *Log) writeIndexFile(s *segment, entries []indexEntry) error {
+	f, err := l.fs.OpenFile(s.idxPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	b := encodeIndex(entries)
+	_, werr := f.Write(b)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		s.idxBytes.Store(int64(len(b)))
+	}
+	return werr
+}
+
+// createSegment creates the files of an empty segment starting at base and
+// makes their names durable.
+func (l *Log) createSegment(base uint64) (*segment, error) {
+	s := newSegment(l.dir, base)
+	var err error
+	if s.log, err = l.fs.OpenFile(s.logPath, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644); err != nil {
+		return nil, err
+	}
+	if s.idx, err = l.fs.OpenFile(s.idxPath, os.O_CREATE|os.O_TRUNC|os.O_RDWR|os.O_APPEND, 0o644); err == nil {
+		err = l.fs.SyncDir(l.dir)
+	}
+	if err != nil {
+		s.release()
+		l.fs.Remove(s.logPath)
+		l.fs.Remove(s.idxPath)
+		return nil, err
+	}
+	return s, nil
+}
