@@ -1,0 +1,147 @@
+package clients
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/naming"
+)
+
+// Defaults of a Client.
+const (
+	defaultBackoffMin    = 100 * time.Millisecond
+	defaultBackoffMax    = 30 * time.Second
+	defaultPingInterval  = 30 * time.Second
+	defaultReadTimeout   = 75 * time.Second
+	defaultMaxFrameBytes = 64 << 20
+	defaultWriteTimeout  = 10 * time.Second
+	defaultHandshake     = 10 * time.Second
+)
+
+// Client holds what every producer, consumer and reader of one server
+// shares: the base URL, credentials, tenant and fabric defaults, the dialer
+// and the reconnect policy. It is safe for concurrent use.
+type Client struct {
+	httpBase *url.URL // http(s)://host:port[/prefix]
+	wsBase   *url.URL // ws(s)://host:port[/prefix]
+
+	token          string
+	log            *zap.Logger
+	tenant, fabric string
+	dialer         *websocket.Dialer
+	httpc          *http.Client
+
+	backoffMin, backoffMax    time.Duration
+	pingInterval, readTimeout time.Duration
+	writeTimeout              time.Duration
+	maxFrameBytes             int64
+
+	mu     sync.Mutex
+	closed bool
+	open   map[closer]struct{} // producers, consumers and readers to close with the client
+}
+
+type closer interface{ Close() error }
+
+// New returns a client for the server at baseURL ("http://host:port";
+// https, ws and wss are accepted too). No connection is made until a
+// producer, consumer or reader is created.
+func New(baseURL string, opts ...Option) (*Client, error) {
+	c := &Client{
+		log:           zap.NewNop(),
+		tenant:        naming.DefaultTenant,
+		fabric:        naming.SystemFabric,
+		dialer:        &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: defaultHandshake},
+		httpc:         &http.Client{Timeout: 30 * time.Second},
+		backoffMin:    defaultBackoffMin,
+		backoffMax:    defaultBackoffMax,
+		pingInterval:  defaultPingInterval,
+		readTimeout:   defaultReadTimeout,
+		writeTimeout:  defaultWriteTimeout,
+		maxFrameBytes: defaultMaxFrameBytes,
+		open:          make(map[closer]struct{}),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	var err error
+	if c.httpBase, c.wsBase, err = parseBaseURL(baseURL); err != nil {
+		return nil, err
+	}
+	if err := naming.Validate("tenant", c.tenant); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	if err := naming.Validate("fabric", c.fabric); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	switch {
+	case c.backoffMin <= 0 || c.backoffMax < c.backoffMin:
+		return nil, fmt.Errorf("%w: reconnect backoff %v..%v: want 0 < min <= max", ErrInvalidArgument, c.backoffMin, c.backoffMax)
+	case c.pingInterval <= 0 || c.readTimeout <= c.pingInterval:
+		return nil, fmt.Errorf("%w: keepalive ping %v, read timeout %v: want 0 < ping < timeout", ErrInvalidArgument, c.pingInterval, c.readTimeout)
+	case c.maxFrameBytes <= 0:
+		return nil, fmt.Errorf("%w: max frame bytes %d", ErrInvalidArgument, c.maxFrameBytes)
+	case strings.ContainsAny(c.token, "\r\n"):
+		return nil, fmt.Errorf("%w: token contains a line break", ErrInvalidArgument)
+	}
+	return c, nil
+}
+
+// Close closes every producer, consumer and reader created from the client.
+// Messages not yet acknowledged by the server complete with ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	open := c.open
+	c.open = nil
+	c.mu.Unlock()
+	for o := range open {
+		_ = o.Close()
+	}
+	return nil
+}
+
+// track registers o to be closed with the client.
+func (c *Client) track(o closer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	c.open[o] = struct{}{}
+	return nil
+}
+
+func (c *Client) untrack(o closer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.open, o)
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// resolve turns a user's stream name into a full name: a bare name gets the
+// client's tenant and fabric; "tenant/fabric/stream" and
+// "persistent://tenant/fabric/stream" are taken as written.
+func (c *Client) resolve(name string) (naming.Stream, error) {
+	s, err := resolveStream(name, c.tenant, c.fabric)
+	if err != nil {
+		return s, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,144 @@
+package clients
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+// maxBusyRetries bounds how often a reconnect retries a 409: right after a
+// drop the server may still hold this client's previous connection.
+const maxBusyRetries = 5
+
+// wsConn is one WebSocket connection: writes are serialised, reads carry a
+// deadline that any frame from the server (pongs included) pushes back.
+type wsConn struct {
+	ws           *websocket.Conn
+	writeMu      sync.Mutex
+	writeTimeout time.Duration
+	readTimeout  time.Duration
+}
+
+func newWSConn(ws *websocket.Conn, c *Client) *wsConn {
+	w := &wsConn{ws: ws, writeTimeout: c.writeTimeout, readTimeout: c.readTimeout}
+	ws.SetReadLimit(c.maxFrameBytes)
+	ws.SetPongHandler(func(string) error { return w.extend() })
+	ws.SetPingHandler(func(data string) error {
+		_ = w.extend()
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(w.writeTimeout))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	return w
+}
+
+func (w *wsConn) extend() error { return w.ws.SetReadDeadline(time.Now().Add(w.readTimeout)) }
+
+// read returns the next data frame. A close frame from the server comes
+// back as a *CloseError.
+func (w *wsConn) read() ([]byte, error) {
+	if err := w.extend(); err != nil {
+		return nil, err
+	}
+	_, data, err := w.ws.ReadMessage()
+	if err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+			return nil, &CloseError{Code: ce.Code, Reason: ce.Text}
+		}
+		return nil, err
+	}
+	return data, nil
+}
+
+// write sends one text frame.
+func (w *wsConn) write(data []byte) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if err := w.ws.SetWriteDeadline(time.Now().Add(w.writeTimeout)); err != nil {
+		return err
+	}
+	return w.ws.WriteMessage(websocket.TextMessage, data)
+}
+
+// keepalive pings every interval until stop is closed or a ping fails.
+func (w *wsConn) keepalive(stop <-chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := w.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.writeTimeout)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// close sends a normal close frame (best effort) and closes the socket,
+// which unblocks a pending read.
+func (w *wsConn) close() {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = w.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	_ = w.ws.Close()
+}
+
+// dial opens one connection. An HTTP refusal becomes a *RefusedError; busy
+// is the sentinel a 409 maps to.
+func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, error) {
+	h := http.Header{}
+	if c.token != "" {
+		h.Set("Authorization", "Bearer "+c.token)
+	}
+	ws, resp, err := c.dialer.DialContext(ctx, u, h)
+	if err != nil {
+		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
+			_ = resp.Body.Close()
+			return nil, refused(op, resp.StatusCode, body, busy)
+		}
+		return nil, fmt.Errorf("clients: %s: dial: %w", op, err)
+	}
+	return newWSConn(ws, c), nil
+}
+
+// redial reconnects with jittered exponential backoff until it succeeds, ctx
+// ends (ErrClosed), or the server refuses in a way a retry cannot fix.
+func (c *Client) redial(ctx context.Context, op string, url func() string, busy error, log *zap.Logger) (*wsConn, error) {
+	busyLeft := maxBusyRetries
+	for attempt := 0; ; attempt++ {
+		d := backoffDelay(attempt, c.backoffMin, c.backoffMax, rand.Float64())
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ErrClosed
+		case <-t.C:
+		}
+		conn, err := c.dial(ctx, op, url(), busy)
+		switch {
+		case err == nil:
+			log.Info("reconnected", zap.Int("attempt", attempt+1))
+			return conn, nil
+		case ctx.Err() != nil:
+			return nil, ErrClosed
+		case isBusy(err) && busyLeft > 0:
+			busyLeft--
+		case !retriable(err):
+			return nil, err
+		}
+		log.Warn("reconnect failed", zap.Int("attempt", attempt+1), zap.Error(err))
+	}
+}

@@ -1,0 +1,27 @@
+// Package clients is the Go client library of Causeway's streams, spoken over
+// the WebSocket API (Pulsar's WebSocket API frame for frame, see
+// broker/wsproto).
+//
+// It owns:
+//   - Client: the base URL, credentials, tenant/fabric defaults, dialing and
+//     reconnect policy shared by everything created from it;
+//   - Producer: asynchronous, batched (one JSON array per frame), pipelined
+//     publishing with in-order completion callbacks, a bound on messages in
+//     flight, and at-least-once resending after a reconnect (the producer name
+//     and sequence ids let the server de-duplicate);
+//   - Consumer: a subscription (exclusive, shared or failover; one stream or
+//     several) with a receive queue bounded by ReceiverQueueSize, individual,
+//     cumulative and negative acks, pull-mode permits, and re-subscribing
+//     after a dropped connection;
+//   - Reader: a subscription-less cursor that resumes after the last message
+//     it returned.
+//
+// The pure parts (the producer's outbox, URL building, frame decoding, the
+// backoff rule and error classification) do no I/O and are tested alone; the
+// shells around them own the sockets and goroutines and log through zap.
+//
+// Connection refusals that cannot succeed on retry (HTTP 400, 401/403, 404,
+// 409 on the upgrade) are returned to the caller as a *RefusedError wrapping
+// one of the sentinel errors; close frames from the server surface as a
+// *CloseError carrying the server's reason.
+package clients
