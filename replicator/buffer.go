@@ -17,7 +17,6 @@ type buffer struct {
 	bytes    int
 }
 
-
 func (b *buffer) grow() { b.byOrigin = append(b.byOrigin, nil) }
 
 // size is what one pending op counts against MaxBufferedBytes.

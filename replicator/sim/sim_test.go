@@ -1,0 +1,55 @@
+package sim
+
+import (
+	"flag"
+	"testing"
+)
+
+var (
+	seedsFlag = flag.Int("seeds", 0, "number of seeds TestSimulation runs (0: a CI-sized default)")
+	seedFlag  = flag.Uint64("seed", 0, "replay only this seed, with a trace")
+	firstFlag = flag.Uint64("first-seed", 1, "first seed of the run")
+)
+
+// defaultSeeds is sized so the package runs in well under a minute on two
+// shared cores; the race detector slows it about tenfold.
+func defaultSeeds() int {
+	if raceEnabled {
+		return 150
+	}
+	if testing.Short() {
+		return 200
+	}
+	return 2000
+}
+
+func TestSimulation(t *testing.T) {
+	if *seedFlag != 0 {
+		res, err := Run(Options{Seed: *seedFlag, Trace: func(s string) { t.Log(s) }})
+		if err != nil {
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulation -seed %d", err, *seedFlag)
+		}
+		t.Logf("%+v", res)
+		return
+	}
+	n := *seedsFlag
+	if n == 0 {
+		n = defaultSeeds()
+	}
+	var total Result
+	for seed := *firstFlag; seed < *firstFlag+uint64(n); seed++ {
+		res, err := Run(Options{Seed: seed})
+		if err != nil {
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulation -seed %d -v", err, seed)
+		}
+		total.Ops += res.Ops
+		total.Deliveries += res.Deliveries
+		total.Messages += res.Messages
+		total.Restarts += res.Restarts
+		total.Partitions += res.Partitions
+		total.Retransmits += res.Retransmits
+		total.Relayed += res.Relayed
+	}
+	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d partitions, %d retransmits, %d relayed ranges",
+		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Partitions, total.Retransmits, total.Relayed)
+}

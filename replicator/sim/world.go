@@ -1,0 +1,443 @@
+package sim
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/causeway/causeway/replicator"
+	"github.com/causeway/causeway/replicator/link"
+)
+
+// Options configures one simulation run. Zero fields are drawn from the
+// seed.
+type Options struct {
+	Seed uint64
+	// Regions is the number of regions (3..7 when drawn).
+	Regions int
+	// Steps is the number of random steps before the final heal.
+	Steps int
+	// Trace, when set, receives a line per notable event.
+	Trace func(string)
+}
+
+// Result summarizes a successful run.
+type Result struct {
+	Regions     int
+	Ops         int
+	Deliveries  int
+	Messages    int
+	Restarts    int
+	Partitions  int
+	Retransmits uint64
+	Relayed     uint64
+	HealTime    time.Duration
+}
+
+// errCheck marks checker failures (as opposed to harness errors).
+var errCheck = errors.New("sim: check failed")
+
+// epoch is the virtual clock's origin.
+var epoch = time.Unix(1_700_000_000, 0)
+
+// secret is the simulated fabric secret.
+var secret = []byte("causeway-sim-fabric-secret-0123")
+
+// opInfo is the oracle's record of one created op.
+type opInfo struct {
+	deps     replicator.Vector
+	producer string
+	seqID    int64
+	body     string
+}
+
+type envelope struct {
+	at       time.Time
+	id       uint64
+	from, to int
+	msg      []byte
+	// corrupted is set when a byte of msg was flipped in flight.
+	corrupted bool
+}
+
+type queue []*envelope
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].id < q[j].id
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(*envelope)) }
+func (q *queue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// world is the whole simulated fabric.
+type world struct {
+	opts    Options
+	rng     *rand.Rand
+	now     time.Time
+	step    int
+	names   []string
+	regions []*region
+	mesh    *link.Mesh
+	codec   *replicator.Codec
+	cfg     replicator.Config
+	net     queue
+	nextID  uint64
+	oracle  map[replicator.Dot]*opInfo
+	res     Result
+
+	corruptRate float64
+	// replyRate is the probability that a region's reply producer publishes
+	// after a remote delivery (a causal chain across regions); it is divided
+	// by the number of peers so replies do not snowball.
+	replyRate   float64
+	retryRate   float64
+	times       []time.Time
+	healing     bool
+}
+
+// Run runs one simulation and returns its summary, or the first check that
+// failed (the error names the seed and step).
+func Run(opts Options) (Result, error) {
+	w, err := newWorld(opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("sim: seed %d: setup: %w", opts.Seed, err)
+	}
+	if err := w.run(); err != nil {
+		return w.res, fmt.Errorf("sim: seed %d step %d (t=%s): %w", opts.Seed, w.step, w.now.Sub(epoch), err)
+	}
+	return w.res, nil
+}
+
+func newWorld(opts Options) (*world, error) {
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+	if opts.Regions == 0 {
+		opts.Regions = 3 + rng.IntN(5)
+	}
+	if opts.Steps == 0 {
+		opts.Steps = 200 + rng.IntN(400)
+	}
+	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo)}
+	for i := range opts.Regions {
+		w.names = append(w.names, fmt.Sprintf("r%d", i))
+	}
+	w.cfg = replicator.Config{
+		Regions:              w.names,
+		MaxBatchOps:          1 + rng.IntN(64),
+		MaxBufferedOps:       8 + rng.IntN(512),
+		RetransmitTimeout:    150 * time.Millisecond,
+		MaxRetransmitTimeout: time.Second,
+		RelayDelay:           time.Duration(100+rng.IntN(400)) * time.Millisecond,
+		AckInterval:          time.Duration(rng.IntN(30)) * time.Millisecond,
+		FullAckInterval:      time.Second,
+		LagWindowOps:         64,
+	}
+	w.cfg.MaxInflightOps = w.cfg.MaxBatchOps * (1 + rng.IntN(8))
+	lc := link.Config{
+		Latency:      time.Duration(5+rng.IntN(60)) * time.Millisecond,
+		Jitter:       time.Duration(rng.IntN(40)) * time.Millisecond,
+		LossRate:     rng.Float64() * 0.2,
+		DupRate:      rng.Float64() * 0.1,
+		ReorderRate:  rng.Float64() * 0.2,
+		ReorderDelay: time.Duration(rng.IntN(200)) * time.Millisecond,
+	}
+	w.corruptRate = rng.Float64() * 0.01
+	w.replyRate = rng.Float64() * 0.6 / float64(opts.Regions-1)
+	w.retryRate = rng.Float64() * 0.1
+	var err error
+	if w.mesh, err = link.NewMesh(w.names, lc, rng.Uint64()); err != nil {
+		return nil, err
+	}
+	if w.codec, err = replicator.NewCodec(secret); err != nil {
+		return nil, err
+	}
+	for i, n := range w.names {
+		r, err := newRegion(w, i, n)
+		if err != nil {
+			return nil, err
+		}
+		w.regions = append(w.regions, r)
+	}
+	w.res.Regions = len(w.names)
+	return w, nil
+}
+
+func (w *world) trace(format string, a ...any) {
+	if w.opts.Trace != nil {
+		w.opts.Trace(fmt.Sprintf("%8s ", w.now.Sub(epoch)) + fmt.Sprintf(format, a...))
+	}
+}
+
+// run drives the random phase, then heals and waits for convergence.
+func (w *world) run() error {
+	for w.step = 0; w.step < w.opts.Steps; w.step++ {
+		if err := w.randomStep(); err != nil {
+			return err
+		}
+	}
+	return w.heal()
+}
+
+// randomStep advances the clock, delivers due messages, and performs random
+// client, fault and tick actions.
+func (w *world) randomStep() error {
+	w.now = w.now.Add(time.Duration(1+w.rng.IntN(15)) * time.Millisecond)
+	if err := w.deliverDue(); err != nil {
+		return err
+	}
+	switch x := w.rng.Float64(); {
+	case x < 0.02:
+		w.partition()
+	case x < 0.035:
+		w.mesh.Heal()
+		w.trace("heal")
+	case x < 0.042:
+		if err := w.crash(w.regions[w.rng.IntN(len(w.regions))]); err != nil {
+			return err
+		}
+	}
+	for _, r := range w.regions {
+		if !r.up && w.now.After(r.downUntil) {
+			if err := w.restart(r); err != nil {
+				return err
+			}
+		}
+	}
+	for n := w.rng.IntN(4); n > 0; n-- {
+		r := w.regions[w.rng.IntN(len(w.regions))]
+		if r.up {
+			if err := r.publish(r.producers[w.rng.IntN(len(r.producers))]); err != nil {
+				return err
+			}
+			if err := r.process(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range w.regions {
+		if r.up && w.rng.Float64() < 0.7 {
+			r.engine.Tick(w.now)
+			if err := r.process(); err != nil {
+				return err
+			}
+		}
+	}
+	if w.rng.Float64() < 0.1 {
+		return w.checkStability()
+	}
+	return nil
+}
+
+// partition cuts links: a symmetric split, a non-transitive triangle
+// (A-B and B-C up, A-C cut both ways) or a one-way cut.
+func (w *world) partition() {
+	w.res.Partitions++
+	names := slices.Clone(w.names)
+	w.rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	switch w.rng.IntN(3) {
+	case 0:
+		k := 1 + w.rng.IntN(len(names)-1)
+		_ = w.mesh.Partition(names[:k], names[k:])
+		w.trace("partition %v | %v", names[:k], names[k:])
+	case 1:
+		_ = w.mesh.Cut(names[0], names[2])
+		_ = w.mesh.Cut(names[2], names[0])
+		w.trace("triangle: %s cannot reach %s, both reach %s", names[0], names[2], names[1])
+	default:
+		_ = w.mesh.Cut(names[0], names[1])
+		w.trace("one-way cut %s -> %s", names[0], names[1])
+	}
+}
+
+// send passes a message through the link from -> to.
+func (w *world) send(from, to int, msg []byte) {
+	w.times = w.mesh.Link(w.names[from], w.names[to]).Send(w.now, w.times[:0])
+	for _, at := range w.times {
+		w.nextID++
+		env := &envelope{at: at, id: w.nextID, from: from, to: to, msg: msg}
+		if w.rng.Float64() < w.corruptRate {
+			env.msg = slices.Clone(msg)
+			env.msg[w.rng.IntN(len(msg))] ^= byte(1 + w.rng.IntN(255))
+			env.corrupted = true
+		}
+		heap.Push(&w.net, env)
+		w.res.Messages++
+	}
+}
+
+// deliverDue hands every message due by now to its region.
+func (w *world) deliverDue() error {
+	for len(w.net) > 0 && !w.net[0].at.After(w.now) {
+		env := heap.Pop(&w.net).(*envelope)
+		r := w.regions[env.to]
+		if !r.up {
+			continue
+		}
+		if err := r.receive(env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// crash takes a region down for a while; it loses all volatile state.
+func (w *world) crash(r *region) error {
+	if !r.up {
+		return nil
+	}
+	r.up = false
+	r.downUntil = w.now.Add(time.Duration(w.rng.IntN(3000)) * time.Millisecond)
+	w.trace("crash %s until %s", r.name, r.downUntil.Sub(epoch))
+	for _, o := range w.regions {
+		if o != r && o.up {
+			if err := o.engine.PeerDown(r.name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// restart rebuilds a crashed region's engine from its journals.
+func (w *world) restart(r *region) error {
+	if err := r.restart(); err != nil {
+		return err
+	}
+	w.res.Restarts++
+	w.trace("restart %s delivered %v", r.name, r.engine.Delivered())
+	for _, o := range w.regions {
+		if o != r && o.up {
+			if err := o.engine.PeerUp(w.now, r.name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkStability: nothing a region reports stable may be missing anywhere.
+func (w *world) checkStability() error {
+	r := w.regions[w.rng.IntN(len(w.regions))]
+	if !r.up {
+		return nil
+	}
+	for origin, s := range r.engine.Stable() {
+		for _, o := range w.regions {
+			if got := o.count[origin]; got < s {
+				return fmt.Errorf("%s reports %s:%d stable but %s delivered only %d: %w",
+					r.name, origin, s, o.name, got, errCheck)
+			}
+		}
+	}
+	return nil
+}
+
+// heal restores every link and region, then runs until every region has
+// delivered every op (nothing lost), within a bounded virtual time.
+func (w *world) heal() error {
+	w.mesh.Heal()
+	// Half the runs end with a permanent non-transitive partition: two
+	// regions cannot reach each other (both ways, or one way), so they only
+	// converge through relays by the others.
+	if w.rng.IntN(2) == 0 {
+		a, c := w.rng.IntN(len(w.names)), w.rng.IntN(len(w.names)-1)
+		if c >= a {
+			c++
+		}
+		_ = w.mesh.Cut(w.names[a], w.names[c])
+		if w.rng.IntN(2) == 0 {
+			_ = w.mesh.Cut(w.names[c], w.names[a])
+		}
+		w.trace("heal all but %s -> %s", w.names[a], w.names[c])
+	}
+	lc := w.mesh.Link(w.names[0], w.names[1]).Config()
+	lc.Down = false
+	lc.LossRate /= 2
+	for _, a := range w.names {
+		for _, b := range w.names {
+			if l := w.mesh.Link(a, b); l != nil {
+				lc.Down = l.Config().Down
+				if err := l.SetConfig(lc); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	w.corruptRate = 0
+	w.healing = true
+	start := w.now
+	deadline := w.now.Add(2 * time.Minute)
+	for ; w.now.Before(deadline); w.step++ {
+		w.now = w.now.Add(10 * time.Millisecond)
+		if err := w.deliverDue(); err != nil {
+			return err
+		}
+		for _, r := range w.regions {
+			if !r.up {
+				if err := w.restart(r); err != nil {
+					return err
+				}
+			}
+			r.engine.Tick(w.now)
+			if err := r.process(); err != nil {
+				return err
+			}
+		}
+		if w.converged() {
+			w.res.HealTime = w.now.Sub(start)
+			return w.finalChecks()
+		}
+	}
+	var lines []string
+	for _, r := range w.regions {
+		lines = append(lines, fmt.Sprintf("%s delivered %v metrics %+v", r.name, r.engine.Delivered(), r.engine.Metrics()))
+	}
+	return fmt.Errorf("not converged %s after heal: ops lost or stuck (created %d):\n%s: %w",
+		w.now.Sub(start), len(w.oracle), fmt.Sprint(lines), errCheck)
+}
+
+// converged reports whether every region delivered every created op.
+func (w *world) converged() bool {
+	for _, r := range w.regions {
+		if r.total != len(w.oracle) {
+			return false
+		}
+	}
+	return true
+}
+
+// finalChecks: every region delivered the same set, the oracle's.
+func (w *world) finalChecks() error {
+	created := make(replicator.Vector)
+	for d := range w.oracle {
+		created[d.Origin] = max(created[d.Origin], d.Seq)
+	}
+	for _, r := range w.regions {
+		if !r.engine.Delivered().Equal(created) || !created.Equal(r.count) {
+			return fmt.Errorf("%s delivered %v (oracle count %v), created %v: %w",
+				r.name, r.engine.Delivered(), r.count, created, errCheck)
+		}
+		for o, s := range created {
+			if uint64(len(r.journals[o])) != s {
+				return fmt.Errorf("%s journal of %s has %d ops, want %d: %w", r.name, o, len(r.journals[o]), s, errCheck)
+			}
+		}
+		m := r.engine.Metrics()
+		w.res.Retransmits += m.Retransmits
+		w.res.Relayed += m.RelayedRanges
+		w.res.Deliveries += r.total
+	}
+	w.res.Ops = len(w.oracle)
+	return nil
+}
