@@ -101,10 +101,10 @@ type world struct {
 	// replyRate is the probability that a region's reply producer publishes
 	// after a remote delivery (a causal chain across regions); it is divided
 	// by the number of peers so replies do not snowball.
-	replyRate   float64
-	retryRate   float64
-	times       []time.Time
-	healing     bool
+	replyRate float64
+	retryRate float64
+	times     []time.Time
+	healing   bool
 }
 
 // Run runs one simulation and returns its summary, or the first check that
