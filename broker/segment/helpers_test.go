@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func writeFile(t testing.TB, fsys vfs.FS, name string, data []byte) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if err := fsys.SyncDir(testDir); err != nil {
+	if err := fsys.SyncDir(filepath.Dir(name)); err != nil {
 		t.Fatal(err)
 	}
 }
