@@ -256,12 +256,13 @@ func TestRecoverIndexes(t *testing.T) {
 				t.Errorf("Recoveries = %d with %d rebuilds", m.Recoveries, rebuilds)
 			}
 			l.Close()
-			// Rebuilt indexes are the ones the writer made.
+			// Rebuilt indexes are the ones the writer made (the tail's has
+			// grown by checkRecovered's append).
 			for n, b := range before {
 				if _, ok := parseName(n, indexSuffix); !ok {
 					continue
 				}
-				if got := fileBytes(t, fsys, testDir+"/"+n); !bytes.Equal(got, b) {
+				if got := fileBytes(t, fsys, testDir+"/"+n); !bytes.HasPrefix(got, b) {
 					t.Errorf("%s rebuilt as %x, was %x", n, got, b)
 				}
 			}
