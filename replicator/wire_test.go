@@ -1,0 +1,257 @@
+package replicator
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func testCodec(t testing.TB) *Codec {
+	t.Helper()
+	c, err := NewCodec(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func sampleBatch() Batch {
+	return Batch{From: "eu", To: "us", Origin: "ap", Ops: []Op{
+		{Seq: 7, HLC: Timestamp{1000, 2}, Deps: []Entry{{"eu", 3}, {"us", 9}}, Body: []byte("one")},
+		{Seq: 8, HLC: Timestamp{1000, 3}, Body: []byte{}},
+		{Seq: 9, HLC: Timestamp{900, 0}, Deps: []Entry{{"us", 12}, {"sa", 1}}, Body: []byte("three")},
+	}}
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	c := testCodec(t)
+	tests := []struct {
+		name string
+		in   Batch
+		want Batch // after decode (unchanged entries dropped, deps by table order)
+	}{
+		{"sample", sampleBatch(), Batch{From: "eu", To: "us", Origin: "ap", Ops: []Op{
+			{Seq: 7, HLC: Timestamp{1000, 2}, Deps: []Entry{{"eu", 3}, {"us", 9}}, Body: []byte("one")},
+			{Seq: 8, HLC: Timestamp{1000, 3}, Body: []byte{}},
+			{Seq: 9, HLC: Timestamp{900, 0}, Deps: []Entry{{"us", 12}, {"sa", 1}}, Body: []byte("three")},
+		}}},
+		{"unchanged entries dropped", Batch{From: "a", To: "b", Origin: "a", Ops: []Op{
+			{Seq: 1, Deps: []Entry{{"b", 4}}, Body: []byte("x")},
+			{Seq: 2, Deps: []Entry{{"b", 4}}, Body: []byte("y")},
+		}}, Batch{From: "a", To: "b", Origin: "a", Ops: []Op{
+			{Seq: 1, Deps: []Entry{{"b", 4}}, Body: []byte("x")},
+			{Seq: 2, Body: []byte("y")},
+		}}},
+		{"no deps, negative wall", Batch{From: "a", To: "b", Origin: "c", Ops: []Op{
+			{Seq: 1 << 40, HLC: Timestamp{-5, 0}, Body: []byte("x")},
+		}}, Batch{From: "a", To: "b", Origin: "c", Ops: []Op{
+			{Seq: 1 << 40, HLC: Timestamp{-5, 0}, Body: []byte("x")},
+		}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := c.AppendBatch([]byte("prefix"), tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(w, []byte("prefix")) {
+				t.Fatal("prefix lost")
+			}
+			got, err := c.DecodeBatch(w[len("prefix"):])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBatchEncodeErrors(t *testing.T) {
+	c := testCodec(t)
+	long := strings.Repeat("x", MaxRegionNameBytes+1)
+	tests := []struct {
+		name string
+		mod  func(*Batch)
+		want error
+	}{
+		{"no ops", func(b *Batch) { b.Ops = nil }, ErrTooLarge},
+		{"too many ops", func(b *Batch) { b.Ops = make([]Op, MaxBatchOps+1) }, ErrTooLarge},
+		{"empty from", func(b *Batch) { b.From = "" }, ErrInvalidBatch},
+		{"long origin", func(b *Batch) { b.Origin = long }, ErrInvalidBatch},
+		{"long dep region", func(b *Batch) { b.Ops[0].Deps = []Entry{{long, 1}} }, ErrInvalidBatch},
+		{"dep on origin", func(b *Batch) { b.Ops[1].Deps = []Entry{{"ap", 1}} }, ErrInvalidBatch},
+		{"seq gap", func(b *Batch) { b.Ops[2].Seq = 11 }, ErrInvalidBatch},
+		{"seq zero", func(b *Batch) { b.Ops = b.Ops[:1]; b.Ops[0].Seq = 0 }, ErrInvalidBatch},
+		{"deps go back", func(b *Batch) { b.Ops[1].Deps = []Entry{{"us", 2}} }, ErrInvalidBatch},
+		{"region twice in op", func(b *Batch) { b.Ops[1].Deps = []Entry{{"us", 10}, {"us", 11}} }, ErrInvalidBatch},
+		{"too big", func(b *Batch) { b.Ops[0].Body = make([]byte, MaxBatchBytes) }, ErrTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := sampleBatch()
+			tc.mod(&b)
+			if _, err := c.AppendBatch(nil, b); !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBatchDecodeRejects(t *testing.T) {
+	c := testCodec(t)
+	good, err := c.AppendBatch(nil, sampleBatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every truncation fails.
+	for n := range len(good) {
+		if _, err := c.DecodeBatch(good[:n]); err == nil {
+			t.Fatalf("truncated to %d bytes decoded", n)
+		}
+	}
+	// Every single-byte flip fails (CRC or HMAC or version).
+	for i := range good {
+		bad := bytes.Clone(good)
+		bad[i] ^= 0x41
+		if _, err := c.DecodeBatch(bad); err == nil {
+			t.Fatalf("flip at %d decoded", i)
+		}
+	}
+	other, err := NewCodec([]byte("another-fabric-secret-xxxxxxxx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.DecodeBatch(good); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	ack, err := c.AppendAck(nil, Ack{From: "a", To: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DecodeBatch(ack); !errors.Is(err, ErrVersion) {
+		t.Fatalf("ack as batch: %v", err)
+	}
+	if _, err := c.DecodeBatch(make([]byte, MaxBatchBytes+1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversize: %v", err)
+	}
+	// A well-authenticated body that lies about its counts is refused.
+	lies := []struct {
+		name string
+		body []byte
+	}{
+		{"huge op count", body(func(d []byte) []byte { return appendUvarints(d, 1, 1<<40, 0) })},
+		{"zero ops", body(func(d []byte) []byte { return appendUvarints(d, 1, 0, 0) })},
+		{"seq zero", body(func(d []byte) []byte { return appendUvarints(d, 0, 1, 0) })},
+		{"huge region table", body(func(d []byte) []byte { return appendUvarints(d, 1, 1, MaxRegions+1) })},
+		{"table longer than input", body(func(d []byte) []byte { return appendUvarints(d, 1, 1, 500) })},
+		{"dep index out of table", body(func(d []byte) []byte {
+			d = appendUvarints(d, 1, 1, 1)
+			d = appendString(d, "x")
+			return appendUvarints(d, 0, 0, 1, 5, 1, 0)
+		})},
+		{"zero increment", body(func(d []byte) []byte {
+			d = appendUvarints(d, 1, 1, 1)
+			d = appendString(d, "x")
+			return appendUvarints(d, 0, 0, 1, 0, 0, 0)
+		})},
+		{"body longer than input", body(func(d []byte) []byte { return appendUvarints(d, 1, 1, 0, 0, 0, 0, 99) })},
+		{"trailing bytes", body(func(d []byte) []byte { return appendUvarints(d, 1, 1, 0, 0, 0, 0, 0, 7) })},
+		{"origin in table", body(func(d []byte) []byte {
+			d = appendUvarints(d, 1, 1, 1)
+			d = appendString(d, "o")
+			return appendUvarints(d, 0, 0, 0, 0)
+		})},
+	}
+	for _, l := range lies {
+		msg := seal(t, c, KindBatch, l.body)
+		if _, err := c.DecodeBatch(msg); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: err %v, want ErrCorrupt", l.name, err)
+		}
+	}
+}
+
+// body starts a batch body from f to o and lets f append the rest.
+func body(f func([]byte) []byte) []byte {
+	var d []byte
+	d = appendString(d, "f")
+	d = appendString(d, "t")
+	d = appendString(d, "o")
+	return f(d)
+}
+
+func appendUvarints(d []byte, vs ...uint64) []byte {
+	for _, v := range vs {
+		d = appendUvarint(d, v)
+	}
+	return d
+}
+
+// seal wraps a hand-made body in a valid header and trailer.
+func seal(t testing.TB, c *Codec, k Kind, body []byte) []byte {
+	t.Helper()
+	msg := append([]byte{WireVersion, byte(k)}, body...)
+	out, err := c.seal(msg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestAckRoundTripAndRejects(t *testing.T) {
+	c := testCodec(t)
+	for _, a := range []Ack{
+		{From: "a", To: "b"},
+		{From: "a", To: "b", Full: true, Delivered: []Entry{{"a", 5}, {"c", 1 << 50}}},
+	} {
+		w, err := c.AppendAck(nil, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.DecodeAck(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, a) {
+			t.Fatalf("got %+v want %+v", got, a)
+		}
+		for n := range len(w) {
+			if _, err := c.DecodeAck(w[:n]); err == nil {
+				t.Fatalf("truncated ack decoded")
+			}
+		}
+	}
+	encodeErrs := []Ack{
+		{From: "", To: "b"},
+		{From: "a", To: "b", Delivered: []Entry{{"", 1}}},
+		{From: "a", To: "b", Delivered: make([]Entry, MaxRegions+1)},
+	}
+	for _, a := range encodeErrs {
+		if _, err := c.AppendAck(nil, a); err == nil {
+			t.Errorf("encoded invalid ack %+v", a)
+		}
+	}
+	dupEntry := appendString(appendString(nil, "a"), "b")
+	dupEntry = append(dupEntry, 0)
+	dupEntry = appendUvarints(dupEntry, 2)
+	dupEntry = appendUvarints(appendString(dupEntry, "x"), 1)
+	dupEntry = appendUvarints(appendString(dupEntry, "x"), 2)
+	badFlags := appendUvarints(append(appendString(appendString(nil, "a"), "b"), 4), 0)
+	for name, b := range map[string][]byte{"duplicate entry": dupEntry, "unknown flags": badFlags} {
+		if _, err := c.DecodeAck(seal(t, c, KindAck, b)); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestNewCodecShortSecret(t *testing.T) {
+	if _, err := NewCodec([]byte("short")); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func appendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
