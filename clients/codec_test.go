@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -156,3 +157,5 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 	})
 }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
