@@ -22,6 +22,7 @@ const maxBusyRetries = 5
 // deadline that any frame from the server (pongs included) pushes back.
 type wsConn struct {
 	ws           *websocket.Conn
+	header       http.Header // the server's handshake response headers
 	writeMu      sync.Mutex
 	writeTimeout time.Duration
 	readTimeout  time.Duration
@@ -111,7 +112,11 @@ func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, e
 		}
 		return nil, fmt.Errorf("clients: %s: dial: %w", op, err)
 	}
-	return newWSConn(ws, c), nil
+	conn := newWSConn(ws, c)
+	if resp != nil {
+		conn.header = resp.Header
+	}
+	return conn, nil
 }
 
 // redial reconnects with jittered exponential backoff until it succeeds, ctx

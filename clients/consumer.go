@@ -54,7 +54,7 @@ func ParseInitialPosition(s string) (InitialPosition, error) {
 // Receive queue bounds.
 const (
 	defaultReceiverQueueSize = 1000
-	maxReceiverQueueSize     = 100000
+	maxReceiverQueueSize     = 50000 // the server's bound
 )
 
 // ConsumerOptions configures a subscription.
@@ -69,7 +69,7 @@ type ConsumerOptions struct {
 	ConsumerName    string
 	PriorityLevel   int
 	// ReceiverQueueSize bounds the messages received but not yet returned by
-	// Receive (default 1000, at most 100000).
+	// Receive (default 1000, at most 50000).
 	ReceiverQueueSize int
 	// PullMode makes the client grant the server permits as Receive takes
 	// messages; otherwise the server pushes and the bounded queue pushes

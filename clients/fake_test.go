@@ -28,9 +28,10 @@ type fakeServer struct {
 	conns    chan *fakeConn
 	upgrades atomic.Int32 // upgrade requests, refused ones included
 
-	mu     sync.Mutex
-	refuse func(r *http.Request) (status int, body string)
-	all    []*fakeConn
+	mu      sync.Mutex
+	refuse  func(r *http.Request) (status int, body string)
+	all     []*fakeConn
+	lastSeq string // sent as the X-Causeway-Last-Sequence-Id response header when set
 }
 
 // fakeConn is one accepted connection. Only the test goroutine writes.
@@ -56,7 +57,13 @@ func newFakeServer(t *testing.T) *fakeServer {
 				return
 			}
 		}
-		ws, err := up.Upgrade(w, r, nil)
+		var h http.Header
+		f.mu.Lock()
+		if f.lastSeq != "" {
+			h = http.Header{lastSequenceHeader: {f.lastSeq}}
+		}
+		f.mu.Unlock()
+		ws, err := up.Upgrade(w, r, h)
 		if err != nil {
 			return
 		}

@@ -47,6 +47,15 @@ func newOutbox(lastSequenceID int64, maxPending int) *outbox {
 	return &outbox{maxPending: maxPending, nextSeq: lastSequenceID + 1, lastAcked: lastSequenceID}
 }
 
+// resume continues the numbering after lastSequenceID, the highest id the
+// server has stored under this producer name, if that is ahead of ours.
+func (o *outbox) resume(lastSequenceID int64) {
+	if lastSequenceID >= o.nextSeq {
+		o.nextSeq = lastSequenceID + 1
+	}
+	o.lastAcked = max(o.lastAcked, lastSequenceID)
+}
+
 func (o *outbox) pending() int { return len(o.queued) + o.inflightN }
 
 func (o *outbox) full() bool { return o.pending() >= o.maxPending }
@@ -140,11 +149,16 @@ func (o *outbox) complete(m *outMsg, a wsproto.ProducerAck) completion {
 	if !a.OK() {
 		return completion{done: m.done, err: sendErrorFromAck(a)}
 	}
+	o.lastAcked = max(o.lastAcked, m.seq)
+	if a.MessageID == "" {
+		// A resend the server recognised as stored earlier but no longer
+		// remembers the id of: published, id unknown.
+		return completion{done: m.done}
+	}
 	id, err := wsproto.ParseMessageID(a.MessageID)
 	if err != nil {
 		return completion{done: m.done, err: fmt.Errorf("%w: ack for sequence id %d: %w", ErrProtocol, m.seq, err)}
 	}
-	o.lastAcked = max(o.lastAcked, m.seq)
 	return completion{done: m.done, id: id}
 }
 

@@ -99,6 +99,25 @@ func TestOutboxTakeBounds(t *testing.T) {
 	}
 }
 
+func TestOutboxResume(t *testing.T) {
+	cases := []struct {
+		initial, server, wantNext int64
+	}{
+		{0, -1, 1},
+		{0, 500, 501},
+		{41, 7, 42},
+		{41, 41, 42},
+	}
+	for _, c := range cases {
+		o := newOutbox(c.initial, 10)
+		o.resume(c.server)
+		_ = o.add(ProducerMessage{}, nil)
+		if got := o.queued[0].seq; got != c.wantNext || o.lastAcked != max(c.initial, c.server) {
+			t.Errorf("initial %d, server %d: first sequence id %d, lastAcked %d", c.initial, c.server, got, o.lastAcked)
+		}
+	}
+}
+
 func TestOutboxFull(t *testing.T) {
 	o := newOutbox(0, 2)
 	_ = o.add(ProducerMessage{}, nil)
@@ -126,6 +145,7 @@ func TestOutboxAcked(t *testing.T) {
 		{"no contexts", []wsproto.ProducerAck{okAck("", 10), okAck("", 11), okAck("", 12)}, "[a:10 b:11 c:12]", 3},
 		{"one failed", []wsproto.ProducerAck{okAck("1", 10), wsproto.SendError(9, "too big", "2"), okAck("3", 12)}, "[a:10 b:err c:12]", 3},
 		{"whole batch failed", []wsproto.ProducerAck{wsproto.SendError(3, "invalid JSON batch", "")}, "[a:err b:err c:err]", 0},
+		{"duplicate without id", []wsproto.ProducerAck{okAck("1", 10), {Result: "ok", Context: "2", ErrorMsg: "duplicate of a message stored earlier"}, okAck("3", 12)}, "[a:10 b:0 c:12]", 3},
 		{"bad id", []wsproto.ProducerAck{okAck("1", 10), {Result: "ok", MessageID: "!!", Context: "2"}, okAck("3", 12)}, "[a:10 b:err c:12]", 3},
 		{"too few", []wsproto.ProducerAck{okAck("1", 10), okAck("2", 11)}, "", 0},
 		{"single ok for batch", []wsproto.ProducerAck{okAck("1", 10)}, "", 0},

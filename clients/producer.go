@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +15,12 @@ import (
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/wsproto"
 )
+
+// lastSequenceHeader is the handshake response header in which a server may
+// report the highest sequence id it has stored under the producer name, so a
+// named producer continues its numbering instead of being de-duplicated
+// away. Without it, numbering starts after InitialSequenceID.
+const lastSequenceHeader = "X-Causeway-Last-Sequence-Id"
 
 // Producer defaults and bounds.
 const (
@@ -31,12 +38,15 @@ type ProducerOptions struct {
 	// "tenant/fabric/stream" or "persistent://tenant/fabric/stream".
 	Stream string
 	// Name identifies the producer to the server, which de-duplicates on
-	// (name, sequence id). Empty: a unique name is generated. A producer
-	// that reuses a name across restarts must continue its sequence ids
-	// (InitialSequenceID) or the server will drop its messages as duplicates.
+	// (name, sequence id) and drops a message whose sequence id is not above
+	// the highest it stored for the name. Empty: a unique name is generated.
+	// A producer that reuses a name across restarts must continue its
+	// sequence ids: the client does so on its own when the server reports
+	// the name's last sequence id at connection (the X-Causeway-Last-Sequence-Id
+	// header); otherwise set InitialSequenceID.
 	Name string
 	// InitialSequenceID is the last sequence id already published under
-	// Name; the first message gets InitialSequenceID+1.
+	// Name; the first message gets InitialSequenceID+1 (or more, see Name).
 	InitialSequenceID int64
 	// BatchMaxMessages bounds the messages in one batch frame (default 1000,
 	// at most wsproto.MaxBatchMessages); 1 disables batching.
@@ -142,6 +152,11 @@ func (c *Client) CreateProducer(ctx context.Context, o ProducerOptions) (*Produc
 	if err != nil {
 		return nil, err
 	}
+	if v := conn.header.Get(lastSequenceHeader); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			p.box.resume(n)
+		}
+	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if err := c.track(p); err != nil {
 		conn.close()
@@ -154,7 +169,7 @@ func (c *Client) CreateProducer(ctx context.Context, o ProducerOptions) (*Produc
 }
 
 // url is the endpoint for the next connection; initialSequenceId tells the
-// server the highest sequence id this producer knows to be persisted.
+// server the highest sequence id this producer knows to be stored.
 func (p *Producer) url() string {
 	p.mu.Lock()
 	last := p.box.lastAcked
@@ -166,7 +181,9 @@ func (p *Producer) url() string {
 func (p *Producer) Name() string { return p.opts.Name }
 
 // Send publishes m and waits for the server's answer. If ctx ends first it
-// returns ctx's error, and the message may still be published.
+// returns ctx's error, and the message may still be published. A resent
+// message the server knew as stored but whose id it no longer remembers
+// completes with no error and the zero MessageID.
 func (p *Producer) Send(ctx context.Context, m ProducerMessage) (wsproto.MessageID, error) {
 	type result struct {
 		id  wsproto.MessageID

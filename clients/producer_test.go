@@ -293,3 +293,29 @@ func TestProducerPermanentCloseFrame(t *testing.T) {
 		t.Fatalf("%d upgrades: a policy close must not be retried", n)
 	}
 }
+
+func TestProducerContinuesServerNumbering(t *testing.T) {
+	f := newFakeServer(t)
+	f.mu.Lock()
+	f.lastSeq = "500"
+	f.mu.Unlock()
+	p, err := f.client(t).CreateProducer(ctxT(t), ProducerOptions{Stream: "s", Name: "reused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := f.accept(t)
+	if conn.req.URL.Query().Has("initialSequenceId") {
+		t.Fatalf("upgrade %s: no initialSequenceId was known", conn.req.URL)
+	}
+	seq := make(chan int64, 1)
+	go func() {
+		next := uint64(0)
+		seq <- *conn.ackAll(t, conn.next(t), &next)[0].Frame.SequenceID
+	}()
+	if _, err := p.Send(ctxT(t), ProducerMessage{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-seq; got != 501 {
+		t.Fatalf("first message sent with sequence id %d, want 501", got)
+	}
+}

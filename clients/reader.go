@@ -23,7 +23,7 @@ type ReaderOptions struct {
 	// StartMessageID is "earliest", "latest" (the default) or an encoded
 	// message id (Message.RawID); the reader starts after that message.
 	StartMessageID    string
-	ReceiverQueueSize int // default 1000, at most 100000
+	ReceiverQueueSize int // default 1000, at most 50000
 }
 
 // Reader reads a stream without a subscription. It acknowledges each

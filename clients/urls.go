@@ -53,11 +53,14 @@ func endpoint(base *url.URL, path string, q url.Values) string {
 	return u.String()
 }
 
-// producerURL is the v2 producer endpoint.
-func producerURL(base *url.URL, s naming.Stream, name string, initialSequenceID int64) string {
+// producerURL is the v2 producer endpoint. lastSequenceID, when positive,
+// is the highest sequence id known to be stored under this producer name.
+func producerURL(base *url.URL, s naming.Stream, name string, lastSequenceID int64) string {
 	q := url.Values{}
 	q.Set("producerName", name)
-	q.Set("initialSequenceId", strconv.FormatInt(initialSequenceID, 10))
+	if lastSequenceID > 0 {
+		q.Set("initialSequenceId", strconv.FormatInt(lastSequenceID, 10))
+	}
 	return endpoint(base, wsproto.ProducerPath(s), q)
 }
 

@@ -92,6 +92,9 @@ func TestURLs(t *testing.T) {
 	if u != "ws://h:1/pre/ws/v2/producer/persistent/t/f/s?initialSequenceId=41&producerName=p1" {
 		t.Errorf("producer URL %s", u)
 	}
+	if u := producerURL(base, s, "p1", 0); u != "ws://h:1/pre/ws/v2/producer/persistent/t/f/s?producerName=p1" {
+		t.Errorf("producer URL %s", u)
+	}
 
 	o := ConsumerOptions{Subscription: "sub", Type: Failover, InitialPosition: Earliest, ReceiverQueueSize: 7, PullMode: true,
 		ConsumerName: "c1", PriorityLevel: 2, AckTimeout: 1500 * time.Millisecond, NackDelay: time.Second, MaxRedeliverCount: 3}
