@@ -54,7 +54,7 @@ type Vector []VectorEntry
 
 // VectorOf builds a Vector from a map, dropping zero entries.
 func VectorOf(m map[string]uint64) Vector {
-	v := make(Vector, 0, len(m))
+	var v Vector
 	for r, s := range m {
 		if s != 0 {
 			v = append(v, VectorEntry{Region: r, Seq: s})
