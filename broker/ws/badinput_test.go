@@ -55,7 +55,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		"/ws/v2/producer/persistent/_mm/_system/" + strings.Repeat("n", 200),
 		"/ws/v2/consumer/persistent/_mm/_system/bad/sub?subscriptionType=Bogus",
 		"/ws/v2/consumer/persistent/_mm/_system/bad/sub?receiverQueueSize=-1",
-		"/ws/v2/reader/persistent/_mm/_system/bad?messageId=%%%",
+		"/ws/v2/reader/persistent/_mm/_system/bad?messageId=not-base64!",
 		"/ws/v2/launcher/persistent/_mm/_system/bad",
 	} {
 		_, status, body, err := tryDial(srv, p)
@@ -65,14 +65,15 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	}
 
 	// Consumer-side garbage gets error frames; the consumer keeps working.
-	c := dial(t, srv, consumerPath("bad", "sub", "subscriptionType=Exclusive&subscriptionInitialPosition=Earliest"))
+	c := dial(t, srv, consumerPath("bad", "sub", "subscriptionType=Exclusive&subscriptionInitialPosition=Earliest&pullMode=true"))
+	c.send(`{"type":"permit","permitMessages":1}`)
 	first := c.receive()
 	for _, frame := range []string{
 		`{"messageId":"` + wsproto.MessageID{Offset: 999, Partition: -1}.Encode() + `"}`,
 		`{"messageId":"garbage"}`,
 		`{"type":"explode"}`,
 		`{{{`,
-		`{"type":"permit","permitMessages":5}`,
+		`{"type":"permit","permitMessages":0}`,
 	} {
 		c.send(frame)
 		var e map[string]any
@@ -82,6 +83,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		}
 	}
 	c.ack(first.MessageID)
+	c.send(`{"type":"permit","permitMessages":1}`)
 	if second := c.receive(); unb64(t, second.Payload) != "after" {
 		t.Fatalf("consumer after bad frames got %q", unb64(t, second.Payload))
 	}

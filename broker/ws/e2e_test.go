@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 	"testing"
 
 	"github.com/causeway/causeway/broker"
@@ -140,7 +139,7 @@ func TestSharedSpreadsMessages(t *testing.T) {
 			defer wg.Done()
 			for {
 				var m wsproto.ConsumerMessage
-				if err := c.tryRecv(&m, 2*time.Second); err != nil {
+				if err := c.tryRecv(&m, testTimeout); err != nil {
 					return
 				}
 				c.send(wsproto.ConsumerCommand{MessageID: m.MessageID})
@@ -150,6 +149,9 @@ func TestSharedSpreadsMessages(t *testing.T) {
 				done := len(seen) == n
 				mu.Unlock()
 				if done {
+					for _, other := range cs {
+						_ = other.ws.Close() // unblock the other reader
+					}
 					return
 				}
 			}
@@ -162,7 +164,7 @@ func TestSharedSpreadsMessages(t *testing.T) {
 	if counts[0] == 0 || counts[1] == 0 {
 		t.Fatalf("shared subscription did not spread: %v", counts)
 	}
-	c0 := cs[0]
+	c0 := dial(t, srv, consumerPath("sh", "sub", q))
 	c0.send(`{"type":"cumulativeAck","messageId":"` + wsproto.MessageID{Offset: 3, Partition: -1}.Encode() + `"}`)
 	var e map[string]any
 	c0.recv(&e)
