@@ -28,7 +28,9 @@ type dotJSON struct {
 	Seq    uint64 `json:"seq"`
 }
 
-// MarshalJSON returns the JSON form of op.
+// MarshalJSON returns the JSON form of op. The value comes back from
+// UnmarshalJSON as equal JSON, though not always byte for byte: a caller's
+// json.Marshal re-escapes <, > and & in strings.
 func (op Op) MarshalJSON() ([]byte, error) {
 	if err := op.Validate(); err != nil {
 		return nil, err
@@ -49,7 +51,14 @@ func (op Op) MarshalJSON() ([]byte, error) {
 			j.Context[e.Region] = e.Seq
 		}
 	}
-	return json.Marshal(j)
+	// No HTML escaping: the value's bytes must come back exactly.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
 // UnmarshalJSON decodes the JSON form of an op; the value may carry
