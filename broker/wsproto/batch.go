@@ -2,8 +2,8 @@ package wsproto
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 )
 
 // MaxBatchMessages bounds the number of messages in one batch frame.
@@ -24,18 +24,18 @@ func IsBatch(data []byte) bool {
 // *PublishError) for an element that is invalid, and the others can still be
 // published.
 func DecodeProducerBatch(data []byte, maxPayloadBytes int) (msgs []DecodedPublish, errs []error, err error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	var frames []ProducerMessage
+	if err := json.Unmarshal(data, &frames); err != nil {
 		return nil, nil, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON batch: " + err.Error()}
 	}
-	if len(raw) == 0 || len(raw) > MaxBatchMessages {
+	if len(frames) == 0 || len(frames) > MaxBatchMessages {
 		return nil, nil, &PublishError{Code: ErrCodeDeserialize,
-			Msg: fmt.Sprintf("batch of %d messages: want 1..%d", len(raw), MaxBatchMessages)}
+			Msg: fmt.Sprintf("batch of %d messages: want 1..%d", len(frames), MaxBatchMessages)}
 	}
-	msgs = make([]DecodedPublish, len(raw))
-	errs = make([]error, len(raw))
-	for i, r := range raw {
-		msgs[i], errs[i] = DecodeProducerMessage(r, maxPayloadBytes)
+	msgs = make([]DecodedPublish, len(frames))
+	errs = make([]error, len(frames))
+	for i := range frames {
+		msgs[i], errs[i] = validatePublish(frames[i], maxPayloadBytes)
 	}
 	return msgs, errs, nil
 }

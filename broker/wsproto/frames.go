@@ -2,9 +2,9 @@ package wsproto
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"time"
 )
@@ -113,10 +113,16 @@ type DecodedPublish struct {
 // bounds the decoded payload. Errors carry the Pulsar error code to answer
 // with (see PublishError).
 func DecodeProducerMessage(data []byte, maxPayloadBytes int) (DecodedPublish, error) {
-	var d DecodedPublish
-	if err := json.Unmarshal(data, &d.Frame); err != nil {
-		return d, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON: " + err.Error()}
+	var f ProducerMessage
+	if err := json.Unmarshal(data, &f); err != nil {
+		return DecodedPublish{}, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON: " + err.Error()}
 	}
+	return validatePublish(f, maxPayloadBytes)
+}
+
+// validatePublish decodes the payload and event time of a parsed frame.
+func validatePublish(f ProducerMessage, maxPayloadBytes int) (DecodedPublish, error) {
+	d := DecodedPublish{Frame: f}
 	ctx := d.Frame.Context
 	if base64.StdEncoding.DecodedLen(len(d.Frame.Payload)) > maxPayloadBytes+3 {
 		return d, &PublishError{Code: ErrCodePayloadTooLarge, Context: ctx,
