@@ -14,6 +14,12 @@ import (
 	"go.uber.org/zap"
 )
 
+// closeGrace bounds how long a closing connection waits for the server to
+// answer its close frame. Reading until that answer drains what the server
+// had in flight, so the socket closes with a FIN and the acks written just
+// before are not lost to a reset.
+const closeGrace = 2 * time.Second
+
 // maxBusyRetries bounds how often a reconnect retries a 409: right after a
 // drop the server may still hold this client's previous connection.
 const maxBusyRetries = 5
@@ -26,6 +32,9 @@ type wsConn struct {
 	writeMu      sync.Mutex
 	writeTimeout time.Duration
 	readTimeout  time.Duration
+
+	deadlineMu sync.Mutex
+	closing    bool // a close frame went out; the read deadline is final
 }
 
 func newWSConn(ws *websocket.Conn, c *Client) *wsConn {
@@ -43,7 +52,29 @@ func newWSConn(ws *websocket.Conn, c *Client) *wsConn {
 	return w
 }
 
-func (w *wsConn) extend() error { return w.ws.SetReadDeadline(time.Now().Add(w.readTimeout)) }
+func (w *wsConn) extend() error {
+	w.deadlineMu.Lock()
+	defer w.deadlineMu.Unlock()
+	if w.closing {
+		return nil
+	}
+	return w.ws.SetReadDeadline(time.Now().Add(w.readTimeout))
+}
+
+// startClose sends a normal close frame and gives the server closeGrace to
+// answer it; the reader keeps reading until the answer (a *CloseError) or
+// the deadline, then the owner closes the socket.
+func (w *wsConn) startClose() {
+	w.deadlineMu.Lock()
+	defer w.deadlineMu.Unlock()
+	if w.closing {
+		return
+	}
+	w.closing = true
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = w.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(w.writeTimeout))
+	_ = w.ws.SetReadDeadline(time.Now().Add(closeGrace))
+}
 
 // read returns the next data frame. A close frame from the server comes
 // back as a *CloseError.
@@ -88,11 +119,17 @@ func (w *wsConn) keepalive(stop <-chan struct{}, interval time.Duration) {
 	}
 }
 
-// close sends a normal close frame (best effort) and closes the socket,
-// which unblocks a pending read.
+// close sends a close frame (best effort) unless one went out already, and
+// closes the socket, which unblocks a pending read.
 func (w *wsConn) close() {
-	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-	_ = w.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	w.deadlineMu.Lock()
+	sent := w.closing
+	w.closing = true
+	w.deadlineMu.Unlock()
+	if !sent {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = w.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	}
 	_ = w.ws.Close()
 }
 

@@ -362,10 +362,17 @@ func (p *Producer) serve(conn *wsConn) error {
 	go conn.keepalive(stop, p.c.pingInterval)
 	readerDone, err := p.writeLoop(conn, readErr)
 	close(stop)
-	conn.close()
 	if !readerDone {
+		if errors.Is(err, ErrClosed) {
+			// Closing: let acks in flight arrive until the server answers
+			// the close frame.
+			conn.startClose()
+		} else {
+			conn.close()
+		}
 		<-readErr
 	}
+	conn.close()
 	return err
 }
 

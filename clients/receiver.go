@@ -125,17 +125,22 @@ func (r *receiver) drain() {
 	}
 }
 
-// serve reads one connection until it fails or the receiver closes.
+// serve reads one connection until it fails or the receiver closes. On
+// close it reads on, discarding, until the server answers the close frame,
+// so acks written just before reach the server.
 func (r *receiver) serve(conn *wsConn) error {
 	stop := make(chan struct{})
-	defer close(stop)
+	defer func() {
+		close(stop)
+		conn.close()
+	}()
 	go conn.keepalive(stop, r.c.pingInterval)
 	go func() {
 		select {
 		case <-r.ctx.Done():
+			conn.startClose()
 		case <-stop:
 		}
-		conn.close()
 	}()
 	r.mu.Lock()
 	epoch := r.epoch
@@ -153,6 +158,9 @@ func (r *receiver) serve(conn *wsConn) error {
 			}
 			return err
 		}
+		if r.ctx.Err() != nil {
+			continue // closing: drain
+		}
 		m, err := decodeMessage(data, r.streams)
 		if err != nil {
 			// Not acked: the server redelivers it (or dead-letters it).
@@ -162,8 +170,7 @@ func (r *receiver) serve(conn *wsConn) error {
 		}
 		select {
 		case r.queue <- delivery{msg: m, epoch: epoch}:
-		case <-r.ctx.Done():
-			return ErrClosed
+		case <-r.ctx.Done(): // closing: drain
 		}
 	}
 }
