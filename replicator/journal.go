@@ -3,6 +3,7 @@ package replicator
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // KeyframeEveryOps is the distance between scheduled keyframes in an
@@ -56,37 +57,49 @@ func AppendMeta(dst []byte, d Delivery) []byte {
 
 // DecodeMeta decodes journal metadata written by AppendMeta.
 func DecodeMeta(b []byte) (Meta, error) {
+	var m Meta
+	hlc, keyframe, err := walkMeta(b, func(name []byte, seq uint64) {
+		m.Deps = append(m.Deps, Entry{Region: string(name), Seq: seq})
+	})
+	if err != nil {
+		return Meta{}, err
+	}
+	m.HLC, m.Keyframe = hlc, keyframe
+	return m, nil
+}
+
+// walkMeta parses journal metadata, calling fn for each dependency entry
+// (name aliases b), without allocating.
+func walkMeta(b []byte, fn func(name []byte, seq uint64)) (Timestamp, bool, error) {
 	r := reader{buf: b}
 	if v := r.byte(); r.err == nil && v != metaVersion {
-		return Meta{}, fmt.Errorf("replicator: decode meta: version %d: %w", v, ErrVersion)
+		return Timestamp{}, false, fmt.Errorf("replicator: decode meta: version %d: %w", v, ErrVersion)
 	}
 	flags := r.byte()
-	var m Meta
-	m.Keyframe = flags&1 != 0
-	m.HLC.WallNanos = r.varint()
+	wall := r.varint()
 	logical := r.uvarint()
 	n := r.uvarint()
 	if r.err != nil {
-		return Meta{}, fmt.Errorf("replicator: decode meta: %w", r.err)
+		return Timestamp{}, false, fmt.Errorf("replicator: decode meta: %w", r.err)
 	}
 	if flags&^1 != 0 || logical > uint64(^uint32(0)) || n > MaxRegions || n*3 > uint64(r.remaining()) {
-		return Meta{}, fmt.Errorf("replicator: decode meta: flags %#x, logical %d, %d deps: %w", flags, logical, n, ErrCorrupt)
-	}
-	m.HLC.Logical = uint32(logical)
-	if n > 0 {
-		m.Deps = make([]Entry, 0, n)
+		return Timestamp{}, false, fmt.Errorf("replicator: decode meta: flags %#x, logical %d, %d deps: %w", flags, logical, n, ErrCorrupt)
 	}
 	for range n {
-		e := Entry{Region: r.name(), Seq: r.uvarint()}
-		if r.err != nil {
-			return Meta{}, fmt.Errorf("replicator: decode meta: %w", r.err)
+		name := r.bytes()
+		seq := r.uvarint()
+		if r.err == nil && (len(name) == 0 || len(name) > MaxRegionNameBytes) {
+			r.err = fmt.Errorf("region name of %d bytes: %w", len(name), ErrCorrupt)
 		}
-		m.Deps = append(m.Deps, e)
+		if r.err != nil {
+			return Timestamp{}, false, fmt.Errorf("replicator: decode meta: %w", r.err)
+		}
+		fn(name, seq)
 	}
 	if r.remaining() != 0 {
-		return Meta{}, fmt.Errorf("replicator: decode meta: %d trailing bytes: %w", r.remaining(), ErrCorrupt)
+		return Timestamp{}, false, fmt.Errorf("replicator: decode meta: %d trailing bytes: %w", r.remaining(), ErrCorrupt)
 	}
-	return m, nil
+	return Timestamp{WallNanos: wall, Logical: uint32(logical)}, flags&1 != 0, nil
 }
 
 // JournalEntry is one op as a journal stores it.
@@ -111,15 +124,80 @@ const (
 	depEstimateBytes   = 12
 )
 
-// BuildBatches turns a SendRange into wire batches from self, reading the
-// journal from the keyframe at or before s.From to rebuild the first op's
-// full dependency vector. Batches are cut so their estimated encoding stays
-// within maxBatchBytes (an op larger than that travels alone).
+// BuildBatches turns a SendRange into wire batches from self (see
+// BatchBuilder.Build); it keeps no cache between calls.
 func BuildBatches(j JournalReader, self string, s SendRange, maxBatchBytes int) ([]Batch, error) {
+	return NewBatchBuilder(self, maxBatchBytes).Build(j, s)
+}
+
+// builderCacheSlots is how many dependency vectors a BatchBuilder keeps per
+// origin.
+const builderCacheSlots = 4
+
+// BatchBuilder turns SendRanges into wire batches from one region's
+// journals. It remembers, per origin, the full dependency vectors of the
+// last few range boundaries it computed, so that the same range shipped to
+// every peer, and the next range after it, do not re-read the journal back
+// to a keyframe. Journals are append-only and an op's dependencies never
+// change, so the cache never goes stale. Not safe for concurrent use.
+type BatchBuilder struct {
+	self          string
+	maxBatchBytes int
+	cache         map[string]*depsCache
+}
+
+type depsCache struct {
+	seqs [builderCacheSlots]uint64
+	deps [builderCacheSlots]Vector
+	next int
+}
+
+func (c *depsCache) get(seq uint64) Vector {
+	for i, s := range c.seqs {
+		if s == seq && c.deps[i] != nil {
+			return c.deps[i]
+		}
+	}
+	return nil
+}
+
+func (c *depsCache) put(seq uint64, v Vector) {
+	if c.get(seq) != nil {
+		return
+	}
+	c.seqs[c.next], c.deps[c.next] = seq, v
+	c.next = (c.next + 1) % builderCacheSlots
+}
+
+// NewBatchBuilder returns a builder for region self cutting batches at
+// maxBatchBytes (estimated).
+func NewBatchBuilder(self string, maxBatchBytes int) *BatchBuilder {
+	return &BatchBuilder{self: self, maxBatchBytes: maxBatchBytes, cache: make(map[string]*depsCache)}
+}
+
+// Build turns a SendRange into wire batches, reading the journal from the
+// op before s.From when its dependencies are cached, else from the keyframe
+// at or before s.From, to rebuild the first op's full dependency vector.
+// Batches are cut so their estimated encoding stays within the builder's
+// maxBatchBytes (an op larger than that travels alone).
+func (bb *BatchBuilder) Build(j JournalReader, s SendRange) ([]Batch, error) {
 	if s.From == 0 || s.To < s.From || s.To-s.From >= MaxBatchOps {
 		return nil, fmt.Errorf("replicator: build batch %s %d..%d: %w", s.Origin, s.From, s.To, ErrInvalidBatch)
 	}
+	c := bb.cache[s.Origin]
+	if c == nil {
+		c = &depsCache{}
+		bb.cache[s.Origin] = c
+	}
 	kf := KeyframeAtOrBefore(s.From)
+	running := make(Vector)
+	fromCache := false
+	if base := c.get(s.From - 1); base != nil && s.From > 1 {
+		kf, fromCache = s.From, true
+		for r, v := range base {
+			running[r] = v
+		}
+	}
 	entries, err := j.ReadJournal(s.Origin, kf, s.To)
 	if err != nil {
 		return nil, fmt.Errorf("replicator: build batch %s %d..%d: %w", s.Origin, s.From, s.To, err)
@@ -128,30 +206,38 @@ func BuildBatches(j JournalReader, self string, s SendRange, maxBatchBytes int) 
 		return nil, fmt.Errorf("replicator: build batch %s %d..%d: journal returned %d entries from %d: %w",
 			s.Origin, s.From, s.To, len(entries), kf, ErrCorrupt)
 	}
-	running := make(Vector)
+	self, maxBatchBytes := bb.self, bb.maxBatchBytes
 	var out []Batch
 	cur := Batch{From: self, To: s.Peer, Origin: s.Origin}
 	size := batchOverheadBytes
+	var grown []Entry
 	for i, je := range entries {
 		if je.Seq != kf+uint64(i) {
 			return nil, fmt.Errorf("replicator: build batch %s: entry %d has seq %d, want %d: %w",
 				s.Origin, i, je.Seq, kf+uint64(i), ErrCorrupt)
 		}
-		m, err := DecodeMeta(je.Meta)
+		inRange := je.Seq >= s.From
+		grown = grown[:0]
+		hlc, keyframe, err := walkMeta(je.Meta, func(name []byte, seq uint64) {
+			if seq <= running[string(name)] {
+				return
+			}
+			region := string(name)
+			running[region] = seq
+			if inRange {
+				grown = append(grown, Entry{Region: region, Seq: seq})
+			}
+		})
 		if err != nil {
 			return nil, fmt.Errorf("replicator: build batch %s:%d: %w", s.Origin, je.Seq, err)
 		}
-		if i == 0 && !m.Keyframe {
+		if i == 0 && !keyframe && !fromCache {
 			return nil, fmt.Errorf("replicator: build batch %s:%d: expected a keyframe: %w", s.Origin, je.Seq, ErrCorrupt)
 		}
-		var grown []Entry
-		for _, d := range m.Deps {
-			if d.Seq > running[d.Region] {
-				running[d.Region] = d.Seq
-				grown = append(grown, d)
-			}
+		if je.Seq == s.From-1 {
+			c.put(je.Seq, running.Clone())
 		}
-		if je.Seq < s.From {
+		if !inRange {
 			continue
 		}
 		opSize := opOverheadBytes + len(je.Body) + depEstimateBytes*len(grown)
@@ -160,13 +246,16 @@ func BuildBatches(j JournalReader, self string, s SendRange, maxBatchBytes int) 
 			cur = Batch{From: self, To: s.Peer, Origin: s.Origin}
 			size = batchOverheadBytes
 		}
-		deps := grown
+		var deps []Entry
 		if len(cur.Ops) == 0 {
 			deps = running.Entries()
 			opSize += depEstimateBytes * (len(deps) - len(grown))
+		} else if len(grown) > 0 {
+			deps = slices.Clone(grown)
 		}
-		cur.Ops = append(cur.Ops, Op{Seq: je.Seq, HLC: m.HLC, Deps: deps, Body: je.Body})
+		cur.Ops = append(cur.Ops, Op{Seq: je.Seq, HLC: hlc, Deps: deps, Body: je.Body})
 		size += opSize
 	}
+	c.put(s.To, running.Clone())
 	return append(out, cur), nil
 }

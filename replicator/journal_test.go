@@ -136,3 +136,45 @@ func TestBuildBatchesRebuildsFullDeps(t *testing.T) {
 		t.Fatal("range past the journal accepted")
 	}
 }
+
+// A builder's cache must not change what it builds: random ranges through
+// one builder equal the same ranges built from scratch.
+func TestBatchBuilderCacheMatchesUncached(t *testing.T) {
+	j := memJournal{}
+	prev := Vector{}
+	for s := uint64(1); s <= 300; s++ {
+		deps := Vector{"a": s / 3, "b": s / 7, "c": s * s / 50}
+		d := Delivery{Origin: "o", Seq: s, Keyframe: IsKeyframe(s) || s == 100}
+		if d.Keyframe {
+			d.Deps = deps.Entries()
+		} else {
+			d.Deps = Diff(prev, deps)
+		}
+		j["o"] = append(j["o"], JournalEntry{Seq: s, Meta: AppendMeta(nil, d)})
+		prev = deps
+	}
+	bb := NewBatchBuilder("me", 1<<20)
+	from := uint64(1)
+	for i := range 200 {
+		to := min(from+uint64(i%13), 300)
+		s := SendRange{Peer: "p", Origin: "o", From: from, To: to}
+		got, err := bb.Build(j, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := BuildBatches(j, "me", s, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("range %d..%d: cached %+v\nuncached %+v", from, to, got, want)
+		}
+		// Next: the following range, the same range again, or a jump back.
+		switch i % 3 {
+		case 0:
+			from = to%300 + 1
+		case 2:
+			from = 1 + uint64(i*37)%300
+		}
+	}
+}

@@ -153,6 +153,14 @@ func (c *Codec) AppendBatch(dst []byte, b Batch) ([]byte, error) {
 	if len(names) > MaxRegions {
 		return fail("%d regions, max %d: %w", len(names), MaxRegions, ErrTooLarge)
 	}
+	need := batchOverheadBytes
+	for _, n := range names {
+		need += 1 + len(n)
+	}
+	for _, op := range b.Ops {
+		need += opOverheadBytes + len(op.Body) + 4*len(op.Deps)
+	}
+	dst = slices.Grow(dst, min(need, MaxBatchBytes))
 	start := len(dst)
 	dst = append(dst, WireVersion, byte(KindBatch))
 	dst = appendString(dst, b.From)

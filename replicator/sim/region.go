@@ -33,6 +33,7 @@ type region struct {
 	downUntil time.Time
 
 	journals map[string][]replicator.JournalEntry
+	builder  *replicator.BatchBuilder
 	dedup    *replicator.Dedup
 
 	// Checker state, mirroring the journals.
@@ -56,6 +57,7 @@ func newRegion(w *world, idx int, name string) (*region, error) {
 	r := &region{
 		w: w, idx: idx, name: name, up: true,
 		journals:     make(map[string][]replicator.JournalEntry),
+		builder:      replicator.NewBatchBuilder(name, maxBatchBytes),
 		dedup:        d,
 		count:        make(replicator.Vector),
 		producerLast: make(map[string]int64),
@@ -105,6 +107,7 @@ func (r *region) restart() error {
 	r.engine = e
 	r.up = true
 	r.lastDeps = make(map[string]replicator.Vector)
+	r.builder = replicator.NewBatchBuilder(r.name, maxBatchBytes)
 	return nil
 }
 
@@ -149,7 +152,7 @@ func (r *region) process() error {
 		}
 		for _, s := range out.Sends {
 			to := slices.Index(r.w.names, s.Peer)
-			batches, err := replicator.BuildBatches(r, r.name, s, maxBatchBytes)
+			batches, err := r.builder.Build(r, s)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}

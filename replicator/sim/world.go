@@ -126,7 +126,7 @@ func newWorld(opts Options) (*world, error) {
 		opts.Regions = 3 + rng.IntN(5)
 	}
 	if opts.Steps == 0 {
-		opts.Steps = 200 + rng.IntN(400)
+		opts.Steps = 100 + rng.IntN(250)
 	}
 	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo)}
 	for i := range opts.Regions {
