@@ -40,6 +40,7 @@ type Log struct {
 	active *segment
 	dirty  bool // written since the last fsync of active
 	w      batcher
+	zeros  []byte // zeroChunkBytes of zeros for preallocation
 
 	retentionMu sync.Mutex // one EnforceRetention at a time
 	bufPool     sync.Pool  // *[]byte read buffers

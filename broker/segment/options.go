@@ -68,6 +68,12 @@ const (
 	// batch within a commit (a batch always holds at least one record):
 	// small batches keep reads that start mid-batch cheap.
 	batchTargetBytes = 16 << 10
+	// minPreallocBytes and maxPreallocBytes bound how far ahead of the log
+	// end FsyncAlways preallocates the active segment; zeroChunkBytes is the
+	// size of one zero-filling write.
+	minPreallocBytes = 64 << 10
+	maxPreallocBytes = 8 << 20
+	zeroChunkBytes   = 64 << 10
 	// queuedBatchesMax bounds the append queue at this many MaxBatchBytes;
 	// appenders wait when it is full.
 	queuedBatchesMax = 4

@@ -126,7 +126,7 @@ func (l *Log) recoverSealed(s *segment) (repaired bool, err error) {
 // batch is checked, the file is cut after the last good one, and the index
 // is rebuilt from the scan.
 func (l *Log) recoverTail(s *segment) (repaired bool, err error) {
-	if s.log, err = l.fs.OpenFile(s.logPath, os.O_RDWR|os.O_APPEND, 0); err != nil {
+	if s.log, err = l.fs.OpenFile(s.logPath, os.O_RDWR, 0); err != nil {
 		return false, err
 	}
 	st, err := s.log.Stat()
@@ -137,19 +137,26 @@ func (l *Log) recoverTail(s *segment) (repaired bool, err error) {
 	r := &chunkReader{f: s.log, path: s.logPath, limitBytes: size, readAheadBytes: scanReadAheadBytes}
 	res := scan(r, s.base, s.base, 0, math.MinInt64, nil, -1, l.opts.IndexIntervalBytes, true)
 	if res.err != nil {
-		l.logger.Warn("truncating segment tail", zap.String("segment", s.logPath),
-			zap.Int64("position", res.goodPos), zap.Int64("droppedBytes", size-res.goodPos),
-			zap.Uint64("end", res.next), zap.Error(res.err))
+		if zeros(r, res.goodPos) {
+			// Preallocated space the log had not reached yet.
+			l.logger.Info("dropping preallocated space", zap.String("segment", s.logPath),
+				zap.Int64("position", res.goodPos), zap.Int64("bytes", size-res.goodPos))
+		} else {
+			l.logger.Warn("truncating segment tail", zap.String("segment", s.logPath),
+				zap.Int64("position", res.goodPos), zap.Int64("droppedBytes", size-res.goodPos),
+				zap.Uint64("end", res.next), zap.Error(res.err))
+			l.m.truncations.Add(1)
+			l.m.truncatedBytes.Add(uint64(size - res.goodPos))
+			repaired = true
+		}
 		if err := s.log.Truncate(res.goodPos); err != nil {
 			return false, err
 		}
 		if err := s.log.Sync(); err != nil {
 			return false, err
 		}
-		l.m.truncations.Add(1)
-		l.m.truncatedBytes.Add(uint64(size - res.goodPos))
-		repaired = true
 	}
+	s.allocEnd = res.goodPos
 	s.next, s.size, s.entries, s.maxTime, s.lastEntryPos = res.next, res.goodPos, res.entries, res.maxTime, res.lastPos
 
 	old, oldErr := l.readIndex(s.idxPath, size)
@@ -167,6 +174,23 @@ func (l *Log) recoverTail(s *segment) (repaired bool, err error) {
 	}
 	s.idx, err = l.fs.OpenFile(s.idxPath, os.O_RDWR|os.O_APPEND, 0)
 	return repaired, err
+}
+
+// zeros reports whether every byte of r from pos on is zero.
+func zeros(r *chunkReader, pos int64) bool {
+	for pos < r.limitBytes {
+		b, err := r.at(pos, min(r.limitBytes-pos, scanReadAheadBytes))
+		if err != nil {
+			return false
+		}
+		for _, c := range b {
+			if c != 0 {
+				return false
+			}
+		}
+		pos += int64(len(b))
+	}
+	return true
 }
 
 // readIndex returns an index file's contents, refusing one too large to
@@ -219,7 +243,7 @@ func (l *Log) writeIndexFile(s *segment, entries []indexEntry) error {
 func (l *Log) createSegment(base uint64) (*segment, error) {
 	s := newSegment(l.dir, base)
 	var err error
-	if s.log, err = l.fs.OpenFile(s.logPath, os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o644); err != nil {
+	if s.log, err = l.fs.OpenFile(s.logPath, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644); err != nil {
 		return nil, err
 	}
 	if s.idx, err = l.fs.OpenFile(s.idxPath, os.O_CREATE|os.O_TRUNC|os.O_RDWR|os.O_APPEND, 0o644); err == nil {

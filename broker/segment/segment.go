@@ -56,6 +56,9 @@ type segment struct {
 	maxTime int64 // newest PublishTime of visible records; MinInt64 if none
 	// lastEntryPos is the position of the last index entry, -1 if none.
 	lastEntryPos int64
+	// allocEnd is the file's size, which preallocation keeps ahead of the
+	// log's end while the segment is active (writer-owned).
+	allocEnd int64
 }
 
 func newSegment(dir string, base uint64) *segment {

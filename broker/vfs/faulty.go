@@ -175,6 +175,20 @@ func (f *faultyFile) Write(p []byte) (int, error) {
 	return keep, ferr
 }
 
+func (f *faultyFile) WriteAt(p []byte, off int64) (int, error) {
+	keep, ferr := f.inj.onWrite(f.name, len(p))
+	if ferr == nil {
+		return f.File.WriteAt(p, off)
+	}
+	if keep > 0 {
+		n, err := f.File.WriteAt(p[:keep], off)
+		if err != nil {
+			return n, err
+		}
+	}
+	return keep, ferr
+}
+
 func (f *faultyFile) Sync() error {
 	if err := f.inj.onSync(f.name, false); err != nil {
 		return err

@@ -22,16 +22,64 @@ type MemFS struct {
 	durable map[string]*memNode // the namespace a crash would leave
 }
 
-// memNode is one file's contents.
+// memNode is one file's contents: what the program sees, and what a power
+// cut would leave (durable, as of the last Sync). Since that Sync every
+// change lies in [dirtyLo, dirtyHi) or past the durable length.
 type memNode struct {
-	mu   sync.Mutex
-	data []byte
-	// syncedLen is how many leading bytes of data were synced, while
-	// syncedOld is nil; once a change rewrites synced bytes (a truncation
-	// below syncedLen, a rewrite from offset 0), syncedOld holds the synced
-	// contents until the next Sync.
-	syncedLen int
-	syncedOld []byte
+	mu               sync.Mutex
+	data             []byte
+	durable          []byte
+	dirtyLo, dirtyHi int
+}
+
+func (n *memNode) markDirty(lo, hi int) {
+	if n.dirtyLo >= n.dirtyHi { // clean
+		n.dirtyLo, n.dirtyHi = lo, hi
+		return
+	}
+	n.dirtyLo, n.dirtyHi = min(n.dirtyLo, lo), max(n.dirtyHi, hi)
+}
+
+func (n *memNode) syncLocked() {
+	if len(n.durable) > len(n.data) {
+		n.durable = n.durable[:len(n.data)]
+	} else if len(n.durable) < len(n.data) {
+		n.durable = append(n.durable, make([]byte, len(n.data)-len(n.durable))...)
+	}
+	if lo, hi := n.dirtyLo, min(n.dirtyHi, len(n.data)); lo < hi {
+		copy(n.durable[lo:hi], n.data[lo:hi])
+	}
+	n.dirtyLo, n.dirtyHi = 0, 0
+}
+
+// crashLocked returns the contents a power cut would leave, keeping the
+// first torn(unsynced) of the bytes changed since the last Sync.
+func (n *memNode) crashLocked(torn func(unsynced int) int) []byte {
+	out := append([]byte(nil), n.durable...)
+	lo, hi := n.dirtyLo, min(n.dirtyHi, len(n.data))
+	if lo >= hi || torn == nil {
+		return out
+	}
+	keep := min(max(torn(hi-lo), 0), hi-lo)
+	if end := lo + keep; end > len(out) {
+		out = append(out, make([]byte, end-len(out))...)
+	}
+	copy(out[lo:lo+keep], n.data[lo:lo+keep])
+	return out
+}
+
+// writeAtLocked stores p at off, zero-filling any gap.
+func (n *memNode) writeAtLocked(p []byte, off int) {
+	if off > len(n.data) {
+		n.markDirty(len(n.data), off)
+		n.data = append(n.data, make([]byte, off-len(n.data))...)
+	}
+	if end := off + len(p); end > len(n.data) {
+		n.data = append(n.data[:off], p...)
+	} else {
+		copy(n.data[off:], p)
+	}
+	n.markDirty(off, off+len(p))
 }
 
 // NewMem returns an empty in-memory filesystem whose root directory exists.
@@ -44,11 +92,11 @@ func NewMem() *MemFS {
 }
 
 // CrashClone returns the filesystem as it would be found after a power cut:
-// each file named in a synced directory, holding its synced bytes plus the
-// first tornBytes(unsynced) of the bytes appended since (clamped to
-// [0, unsynced]; nil keeps none). Files whose synced contents were rewritten
-// since their last Sync come back exactly as synced. The clone shares nothing
-// with m.
+// each file named in a synced directory, holding its synced bytes overlaid
+// with the first tornBytes(unsynced) of the bytes changed since its last
+// Sync, in file order (clamped to [0, unsynced]; nil keeps none). Changes to
+// a file's size are durable only when synced. The clone shares nothing with
+// m.
 func (m *MemFS) CrashClone(tornBytes func(unsynced int) int) *MemFS {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -64,18 +112,9 @@ func (m *MemFS) CrashClone(tornBytes func(unsynced int) int) *MemFS {
 	for _, name := range names {
 		n := m.durable[name]
 		n.mu.Lock()
-		var data []byte
-		if n.syncedOld != nil {
-			data = append([]byte(nil), n.syncedOld...)
-		} else {
-			keep := 0
-			if unsynced := len(n.data) - n.syncedLen; unsynced > 0 && tornBytes != nil {
-				keep = min(max(tornBytes(unsynced), 0), unsynced)
-			}
-			data = append([]byte(nil), n.data[:n.syncedLen+keep]...)
-		}
+		data := n.crashLocked(tornBytes)
 		n.mu.Unlock()
-		nn := &memNode{data: data, syncedLen: len(data)}
+		nn := &memNode{data: data, durable: append([]byte(nil), data...)}
 		c.files[name] = nn
 		c.durable[name] = nn
 	}
@@ -269,16 +308,14 @@ func (m *MemFS) SyncDir(dir string) error {
 	return nil
 }
 
-// truncateLocked sets the node's size, remembering the synced contents first
-// when the change reaches into them.
+// truncateLocked sets the node's size.
 func (n *memNode) truncateLocked(size int) {
-	if size < n.syncedLen && n.syncedOld == nil {
-		n.syncedOld = append([]byte(nil), n.data[:n.syncedLen]...)
-	}
 	if size <= len(n.data) {
-		n.data = n.data[:size]
+		n.markDirty(size, size)
+		n.data = n.data[:size:size] // later growth must not resurrect old bytes
 		return
 	}
+	n.markDirty(len(n.data), size)
 	n.data = append(n.data, make([]byte, size-len(n.data))...)
 }
 
@@ -316,19 +353,23 @@ func (f *memFile) Write(p []byte) (int, error) {
 	if f.append {
 		f.pos = len(n.data)
 	}
-	if f.pos < n.syncedLen && n.syncedOld == nil {
-		n.syncedOld = append([]byte(nil), n.data[:n.syncedLen]...)
+	n.writeAtLocked(p, f.pos)
+	f.pos += len(p)
+	return len(p), nil
+}
+
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.check("writeat", f.writable); err != nil {
+		return 0, err
 	}
-	if f.pos > len(n.data) {
-		n.data = append(n.data, make([]byte, f.pos-len(n.data))...)
+	if f.append || off < 0 {
+		return 0, pathErr("writeat", f.name, fs.ErrInvalid)
 	}
-	end := f.pos + len(p)
-	if end > len(n.data) {
-		n.data = append(n.data[:f.pos], p...)
-	} else {
-		copy(n.data[f.pos:], p)
-	}
-	f.pos = end
+	f.node.mu.Lock()
+	f.node.writeAtLocked(p, int(off))
+	f.node.mu.Unlock()
 	return len(p), nil
 }
 
@@ -371,11 +412,9 @@ func (f *memFile) Sync() error {
 	if err := f.check("sync", true); err != nil {
 		return err
 	}
-	n := f.node
-	n.mu.Lock()
-	n.syncedLen = len(n.data)
-	n.syncedOld = nil
-	n.mu.Unlock()
+	f.node.mu.Lock()
+	f.node.syncLocked()
+	f.node.mu.Unlock()
 	return nil
 }
 

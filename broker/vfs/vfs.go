@@ -5,11 +5,13 @@ import (
 	"os"
 )
 
-// File is an open file. Write appends at the file position (at the end when
-// the file was opened with os.O_APPEND); ReadAt may be called concurrently
-// with Write.
+// File is an open file. Write writes at the file position (at the end when
+// the file was opened with os.O_APPEND); WriteAt writes at an offset and is
+// refused on files opened with os.O_APPEND. ReadAt may be called
+// concurrently with the writes.
 type File interface {
 	io.Writer
+	io.WriterAt
 	io.ReaderAt
 	io.Closer
 	// Sync makes the file's data durable (fdatasync on Linux).

@@ -77,6 +77,9 @@ func TestFSContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustWrite(t, f, "!") // O_APPEND writes at the new end
+			if _, err := f.WriteAt([]byte("x"), 0); err == nil {
+				t.Fatal("WriteAt accepted on an O_APPEND file")
+			}
 			if err := f.Sync(); err != nil {
 				t.Fatal(err)
 			}
@@ -88,6 +91,20 @@ func TestFSContract(t *testing.T) {
 			}
 			if got := readAll(t, fsys, name); got != "hello!" {
 				t.Fatalf("contents = %q", got)
+			}
+			g, err := fsys.OpenFile(name, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := g.WriteAt([]byte("J"), 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := g.WriteAt([]byte("?"), 8); err != nil {
+				t.Fatal(err)
+			}
+			g.Close()
+			if got := readAll(t, fsys, name); got != "Jello!\x00\x00?" {
+				t.Fatalf("after WriteAt: %q", got)
 			}
 			if err := fsys.Rename(name, name+"2"); err != nil {
 				t.Fatal(err)
@@ -149,7 +166,7 @@ func TestMemCrashClone(t *testing.T) {
 	c := open("/d/c")
 	mustWrite(t, c, "abcdef")
 	c.Sync()
-	c.Truncate(2) // a rewrite of synced bytes, never synced itself
+	c.Truncate(2) // a rewrite of synced bytes, never synced itself: torn over the synced ones
 	mustWrite(t, c, "ZZ")
 	m.SyncDir("/d")
 	if err := m.Remove("/d/b"); err != nil { // removal not synced: comes back
@@ -157,15 +174,15 @@ func TestMemCrashClone(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		name  string
-		torn  func(int) int
-		wantA string
+		name         string
+		torn         func(int) int
+		wantA, wantC string
 	}{
-		{"none", nil, "synced"},
-		{"prefix", func(n int) int { return 3 }, "synced-un"},
-		{"all", func(n int) int { return n }, "synced-unsynced"},
-		{"clamped", func(n int) int { return n + 100 }, "synced-unsynced"},
-		{"negative", func(n int) int { return -1 }, "synced"},
+		{"none", nil, "synced", "abcdef"},
+		{"prefix", func(n int) int { return 1 }, "synced-", "abZdef"},
+		{"all", func(n int) int { return n }, "synced-unsynced", "abZZef"},
+		{"clamped", func(n int) int { return n + 100 }, "synced-unsynced", "abZZef"},
+		{"negative", func(n int) int { return -1 }, "synced", "abcdef"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := m.CrashClone(tc.torn)
@@ -175,8 +192,8 @@ func TestMemCrashClone(t *testing.T) {
 			if got := readAll(t, c, "/d/b"); got != "x" {
 				t.Errorf("b = %q, want %q (removal was not synced)", got, "x")
 			}
-			if got := readAll(t, c, "/d/c"); got != "abcdef" {
-				t.Errorf("c = %q, want the synced %q", got, "abcdef")
+			if got := readAll(t, c, "/d/c"); got != tc.wantC {
+				t.Errorf("c = %q, want %q", got, tc.wantC)
 			}
 		})
 	}
@@ -190,6 +207,30 @@ func TestMemCrashClone(t *testing.T) {
 	if got := readAll(t, cl.CrashClone(nil), "/d/a"); got != "synced" {
 		t.Errorf("clone of clone = %q", got)
 	}
+	// Overwrites in place (of preallocated zeros) tear over the synced bytes,
+	// and only synced truncations count.
+	m3 := NewMem()
+	p, _ := m3.OpenFile("/p", os.O_CREATE|os.O_RDWR, 0o644)
+	m3.SyncDir("/")
+	p.WriteAt(make([]byte, 8), 0)
+	p.Sync()
+	p.WriteAt([]byte("abcd"), 2)
+	if got := readAll(t, m3.CrashClone(func(int) int { return 3 }), "/p"); got != "\x00\x00abc\x00\x00\x00" {
+		t.Errorf("torn overwrite = %q", got)
+	}
+	p.Sync()
+	p.Truncate(3)
+	if got := readAll(t, m3.CrashClone(nil), "/p"); got != "\x00\x00abcd\x00\x00" {
+		t.Errorf("unsynced truncation survived the crash: %q", got)
+	}
+	p.WriteAt([]byte("X"), 5) // after a truncation, the gap reads as zeros
+	if got := readAll(t, m3, "/p"); got != "\x00\x00a\x00\x00X" {
+		t.Errorf("write past a truncation = %q", got)
+	}
+	if got := readAll(t, m3.CrashClone(func(n int) int { return n }), "/p"); got != "\x00\x00a\x00\x00X\x00\x00" {
+		t.Errorf("crash keeping every change = %q", got)
+	}
+
 	// A file never named in a synced directory is lost.
 	m2 := NewMem()
 	m2.MkdirAll("/e", 0o755)
