@@ -42,7 +42,7 @@ type fakeConn struct {
 	gone   chan struct{} // closed when the client side has ended
 }
 
-func newFakeServer(t *testing.T) *fakeServer {
+func newFakeServer(t testing.TB) *fakeServer {
 	t.Helper()
 	f := &fakeServer{conns: make(chan *fakeConn, 16)}
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
@@ -99,7 +99,7 @@ func (f *fakeServer) setRefuse(fn func(r *http.Request) (int, string)) {
 }
 
 // client returns a client of this server with fast reconnects.
-func (f *fakeServer) client(t *testing.T, opts ...Option) *Client {
+func (f *fakeServer) client(t testing.TB, opts ...Option) *Client {
 	t.Helper()
 	c, err := New(f.srv.URL, append([]Option{WithReconnectBackoff(time.Millisecond, 5*time.Millisecond)}, opts...)...)
 	if err != nil {
@@ -110,7 +110,7 @@ func (f *fakeServer) client(t *testing.T, opts ...Option) *Client {
 }
 
 // accept waits for the next connection.
-func (f *fakeServer) accept(t *testing.T) *fakeConn {
+func (f *fakeServer) accept(t testing.TB) *fakeConn {
 	t.Helper()
 	select {
 	case c := <-f.conns:
