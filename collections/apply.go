@@ -50,7 +50,7 @@ func (d *Doc) apply(op *Op) {
 			target.write(op.Dot, op.HLC, slices.Clone(op.Value))
 		} else {
 			delta, _ := parseInteger(op.Value)
-			target.incs = insertSorted(target.incs, increment{dot: op.Dot, delta: delta}, incDot)
+			target.incs.add(op.Dot, delta)
 		}
 		if op.ExpiresAt != 0 {
 			d.writeExpiry(op)
@@ -84,7 +84,7 @@ func (n *node) claimPath(path []string, dot Dot, ctx Vector) *node {
 	for i := 0; ; i++ {
 		n.markers = keepUnobserved(n.markers, ctx, markerDot)
 		n.vals = keepUnobserved(n.vals, ctx, leafDot)
-		n.incs = keepUnobserved(n.incs, ctx, incDot)
+		n.incs.keepUnobserved(ctx)
 		n.markers = insertSorted(n.markers, dot, markerDot)
 		if i == len(path) {
 			return n
@@ -98,7 +98,7 @@ func (n *node) claimPath(path []string, dot Dot, ctx Vector) *node {
 func (n *node) removeObserved(ctx Vector) {
 	n.markers = keepUnobserved(n.markers, ctx, markerDot)
 	n.vals = keepUnobserved(n.vals, ctx, leafDot)
-	n.incs = keepUnobserved(n.incs, ctx, incDot)
+	n.incs.keepUnobserved(ctx)
 	if len(n.kids) == 0 {
 		return
 	}

@@ -22,7 +22,7 @@ func (d *Doc) Compact(stable Vector) (gone bool) {
 
 func (n *node) compact(stable Vector) {
 	n.markers = compactMarkers(n.markers, stable)
-	n.incs = compactIncs(n.incs, stable)
+	n.incs.compact(stable)
 	for _, c := range n.kids {
 		c.n.compact(stable)
 	}
@@ -45,26 +45,6 @@ func compactMarkers(markers []Dot, stable Vector) []Dot {
 		return append(unstable, stableDot)
 	}
 	return unstable
-}
-
-// compactIncs folds the stable increments into one entry with the stable
-// dot; the others stay as they are.
-func compactIncs(incs []increment, stable Vector) []increment {
-	var sum int64
-	n := 0
-	kept := make([]increment, 0, len(incs))
-	for _, x := range incs {
-		if stable.Covers(x.dot) {
-			sum += x.delta
-			n++
-		} else {
-			kept = append(kept, x)
-		}
-	}
-	if n == 0 {
-		return incs
-	}
-	return append([]increment{{dot: stableDot, delta: sum}}, kept...)
 }
 
 // compactExpiry keeps the best stable expiry write (the others can never win

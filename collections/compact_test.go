@@ -21,8 +21,8 @@ func TestCompact(t *testing.T) {
 			t.Fatal("live document reported gone")
 		}
 		n := d.root.child("n", false)
-		if len(n.incs) != 2 || n.incs[0].dot != stableDot || n.incs[0].delta != 3 || n.incs[1].dot != parseDot("eu:2") {
-			t.Fatalf("increments after compaction: %+v", n.incs)
+		if incs := n.incs.flat(); len(incs) != 2 || incs[0].dot != stableDot || incs[0].delta != 3 || incs[1].dot != parseDot("eu:2") {
+			t.Fatalf("increments after compaction: %+v", incs)
 		}
 		if after := snapshot(t, d); after != before {
 			t.Fatalf("view changed:\n%s\n%s", before, after)

@@ -45,7 +45,7 @@ type node struct {
 	// vals are concurrent writes of a non-object value (conflicting sets).
 	vals []leaf
 	// incs are increments not yet observed by a set, unset or delete here.
-	incs []increment
+	incs increments
 	kids []child
 }
 
@@ -53,11 +53,6 @@ type leaf struct {
 	dot Dot
 	hlc uint64
 	raw []byte // compact JSON, never an object
-}
-
-type increment struct {
-	dot   Dot
-	delta int64
 }
 
 type child struct {
@@ -182,7 +177,6 @@ func insertSorted[E any](s []E, x E, dot func(E) Dot) []E {
 
 func markerDot(d Dot) Dot         { return d }
 func leafDot(l leaf) Dot          { return l.dot }
-func incDot(x increment) Dot      { return x.dot }
 func expiryDot(e expiryEntry) Dot { return e.dot }
 
 // Clone returns a deep copy of the state.
@@ -198,7 +192,7 @@ func (n *node) clone() *node {
 	c := &node{
 		markers: slices.Clone(n.markers),
 		vals:    slices.Clone(n.vals),
-		incs:    slices.Clone(n.incs),
+		incs:    n.incs.clone(),
 		kids:    slices.Clone(n.kids),
 	}
 	for i := range c.kids {

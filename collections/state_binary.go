@@ -80,8 +80,10 @@ func (n *node) walkDots(f func(Dot)) {
 	for _, v := range n.vals {
 		f(v.dot)
 	}
-	for _, x := range n.incs {
-		f(x.dot)
+	for _, r := range n.incs {
+		if r.region != "" {
+			f(Dot{Region: r.region, Seq: r.ents[0].seq})
+		}
 	}
 	for _, c := range n.kids {
 		c.n.walkDots(f)
@@ -114,8 +116,8 @@ func (e *stateEncoder) appendNode(dst []byte, n *node) []byte {
 		dst = binary.AppendUvarint(dst, v.hlc)
 		dst = appendBytes(dst, v.raw)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(n.incs)))
-	for _, x := range n.incs {
+	dst = binary.AppendUvarint(dst, uint64(n.incs.len()))
+	for _, x := range n.incs.flat() {
 		dst = e.appendDot(dst, x.dot)
 		dst = binary.AppendVarint(dst, x.delta)
 	}
@@ -284,12 +286,17 @@ func (sd *stateDecoder) node(n *node, depth int) {
 		}
 	}
 	if c := sd.count(maxStateBytes, 2); c > 0 {
-		n.incs = make([]increment, c)
-		for i := range n.incs {
-			n.incs[i] = increment{dot: sd.dot(i == 0), delta: sd.varint()}
-			if i > 0 && n.incs[i-1].dot.Compare(n.incs[i].dot) >= 0 {
+		var prev Dot
+		for i := range c {
+			dot, delta := sd.dot(i == 0), sd.varint()
+			if i > 0 && prev.Compare(dot) >= 0 {
 				sd.fail("increments not sorted")
 			}
+			if sd.err != nil {
+				return
+			}
+			n.incs.add(dot, delta)
+			prev = dot
 		}
 	}
 	if depth == 0 && (len(n.vals) > 0 || len(n.incs) > 0) {

@@ -76,11 +76,7 @@ func (n *node) appendMembers(dst []byte, comma bool) []byte {
 // incSum adds the increments; 64-bit two's complement, so the sum does not
 // depend on the order.
 func (n *node) incSum() int64 {
-	var sum int64
-	for _, x := range n.incs {
-		sum += x.delta
-	}
-	return sum
+	return n.incs.sum()
 }
 
 // Conflict is a value that lost to a concurrent write of the same attribute
