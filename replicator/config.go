@@ -33,7 +33,8 @@ type Config struct {
 	RetransmitTimeout    time.Duration
 	MaxRetransmitTimeout time.Duration
 	// RelayDelay is how long a peer must lag behind this region on a third
-	// origin, without progress, before this region relays that origin's ops.
+	// origin, without progress, before this region relays that origin's ops
+	// (stretched by up to 2x per (self, origin, peer) to stagger relayers).
 	RelayDelay time.Duration
 	// AckInterval is the minimum time between two acks to one peer;
 	// FullAckInterval the maximum time between two full acks.

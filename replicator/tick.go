@@ -1,6 +1,9 @@
 package replicator
 
-import "time"
+import (
+	"hash/fnv"
+	"time"
+)
 
 // Tick advances the engine to physical time now: it schedules what to ship
 // to each peer (its own ops, relayed ops, retransmissions) and the acks that
@@ -35,7 +38,7 @@ func (e *Engine) scheduleSends(now time.Time, i int, p *peer, o int) {
 			if p.lagSince[o].IsZero() {
 				p.lagSince[o] = now
 			}
-			if now.Sub(p.lagSince[o]) < e.cfg.RelayDelay {
+			if now.Sub(p.lagSince[o]) < e.relayDelay(i, o) {
 				return
 			}
 			p.relaying[o] = true
@@ -89,4 +92,17 @@ func (e *Engine) scheduleAck(now time.Time, i int, p *peer) {
 		p.forceFullAck = false
 	}
 	e.out.Acks = append(e.out.Acks, a)
+}
+
+// relayDelay staggers relays: the delay for relaying origin o to peer i is
+// RelayDelay stretched by a factor in [1, 2) derived from the three region
+// names, so that when a peer is cut off from o, usually one region starts
+// relaying first and the others see the peer advance and hold back.
+func (e *Engine) relayDelay(i, o int) time.Duration {
+	h := fnv.New64a()
+	for _, n := range []string{e.cfg.Self, e.names[o], e.names[i]} {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	return e.cfg.RelayDelay + time.Duration(h.Sum64()%1024)*e.cfg.RelayDelay/1024
 }

@@ -248,7 +248,7 @@ func (r *region) receive(env *envelope) error {
 			var b replicator.Batch
 			if b, err = r.w.codec.DecodeBatch(env.msg); err == nil {
 				err = r.engine.ReceiveBatch(r.w.now, b)
-				if errors.Is(err, replicator.ErrDuplicateBatch) {
+				if errors.Is(err, replicator.ErrDuplicateBatch) || errors.Is(err, replicator.ErrEvicted) {
 					err = nil
 				}
 				if err != nil {
@@ -258,7 +258,11 @@ func (r *region) receive(env *envelope) error {
 		case replicator.KindAck:
 			var a replicator.Ack
 			if a, err = r.w.codec.DecodeAck(env.msg); err == nil {
-				if err = r.engine.ReceiveAck(r.w.now, a); err != nil {
+				err = r.engine.ReceiveAck(r.w.now, a)
+				if errors.Is(err, replicator.ErrEvicted) {
+					err = nil
+				}
+				if err != nil {
 					return fmt.Errorf("%s: ack from %s refused: %v: %w", r.name, r.w.names[env.from], err, errCheck)
 				}
 			}

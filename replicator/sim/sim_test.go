@@ -49,7 +49,8 @@ func TestSimulation(t *testing.T) {
 		total.Partitions += res.Partitions
 		total.Retransmits += res.Retransmits
 		total.Relayed += res.Relayed
+		total.Evictions += res.Evictions
 	}
-	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d partitions, %d retransmits, %d relayed ranges",
-		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Partitions, total.Retransmits, total.Relayed)
+	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d partitions, %d evictions, %d retransmits, %d relayed ranges",
+		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Partitions, total.Evictions, total.Retransmits, total.Relayed)
 }

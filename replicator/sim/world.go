@@ -34,6 +34,7 @@ type Result struct {
 	Partitions  int
 	Retransmits uint64
 	Relayed     uint64
+	Evictions   int
 	HealTime    time.Duration
 }
 
@@ -105,6 +106,13 @@ type world struct {
 	retryRate float64
 	times     []time.Time
 	healing   bool
+	// lost is the region lost for good and evicted in the final phase, or
+	// nil.
+	lost *region
+	// permanentCut is set when the final phase keeps a link down: acks are
+	// not relayed, so stability stays pinned (conservatively) and is not
+	// awaited.
+	permanentCut bool
 }
 
 // Run runs one simulation and returns its summary, or the first check that
@@ -316,6 +324,12 @@ func (w *world) restart(r *region) error {
 	}
 	w.res.Restarts++
 	w.trace("restart %s delivered %v", r.name, r.engine.Delivered())
+	if w.lost != nil {
+		// Evictions are operator configuration: they survive restarts.
+		if err := r.engine.EvictRegion(w.lost.name); err != nil {
+			return err
+		}
+	}
 	for _, o := range w.regions {
 		if o != r && o.up {
 			if err := o.engine.PeerUp(w.now, r.name); err != nil {
@@ -360,6 +374,25 @@ func (w *world) heal() error {
 			_ = w.mesh.Cut(w.names[c], w.names[a])
 		}
 		w.trace("heal all but %s -> %s", w.names[a], w.names[c])
+		w.permanentCut = true
+	}
+	// A quarter of the runs with 4+ regions lose one region for good; the
+	// operator evicts it everywhere so that it stops pinning stability. The
+	// others must still converge, relaying the ops of the lost region that
+	// any of them has.
+	if len(w.regions) >= 4 && w.rng.IntN(4) == 0 {
+		w.lost = w.regions[w.rng.IntN(len(w.regions))]
+		if err := w.crash(w.lost); err != nil {
+			return err
+		}
+		for _, r := range w.regions {
+			if r != w.lost && r.up {
+				if err := r.engine.EvictRegion(w.lost.name); err != nil {
+					return err
+				}
+			}
+		}
+		w.trace("lost and evicted %s", w.lost.name)
 	}
 	lc := w.mesh.Link(w.names[0], w.names[1]).Config()
 	lc.Down = false
@@ -384,6 +417,9 @@ func (w *world) heal() error {
 			return err
 		}
 		for _, r := range w.regions {
+			if r == w.lost {
+				continue
+			}
 			if !r.up {
 				if err := w.restart(r); err != nil {
 					return err
@@ -394,7 +430,7 @@ func (w *world) heal() error {
 				return err
 			}
 		}
-		if w.converged() {
+		if w.converged() && (w.permanentCut || w.stable()) {
 			w.res.HealTime = w.now.Sub(start)
 			return w.finalChecks()
 		}
@@ -407,10 +443,33 @@ func (w *world) heal() error {
 		w.now.Sub(start), len(w.oracle), fmt.Sprint(lines), errCheck)
 }
 
-// converged reports whether every region delivered every created op.
+// converged reports whether every surviving region delivered every op
+// created by a survivor, and the same ops of the lost region.
 func (w *world) converged() bool {
+	var ref *region
 	for _, r := range w.regions {
-		if r.total != len(w.oracle) {
+		if r == w.lost {
+			continue
+		}
+		if ref == nil {
+			ref = r
+		}
+		if !r.count.Equal(ref.count) {
+			return false
+		}
+	}
+	want := len(w.oracle)
+	if w.lost != nil {
+		want -= int(w.lost.count[w.lost.name] - ref.count[w.lost.name])
+	}
+	return ref.total == want
+}
+
+// stable reports whether every survivor knows that everything it delivered
+// is delivered everywhere (nobody evicted pins it).
+func (w *world) stable() bool {
+	for _, r := range w.regions {
+		if r != w.lost && !r.engine.Stable().Equal(r.count) {
 			return false
 		}
 	}
@@ -423,7 +482,19 @@ func (w *world) finalChecks() error {
 	for d := range w.oracle {
 		created[d.Origin] = max(created[d.Origin], d.Seq)
 	}
+	var ref *region
 	for _, r := range w.regions {
+		if r != w.lost {
+			ref = r
+		}
+	}
+	if w.lost != nil {
+		created[w.lost.name] = ref.count[w.lost.name]
+	}
+	for _, r := range w.regions {
+		if r == w.lost {
+			continue
+		}
 		if !r.engine.Delivered().Equal(created) || !created.Equal(r.count) {
 			return fmt.Errorf("%s delivered %v (oracle count %v), created %v: %w",
 				r.name, r.engine.Delivered(), r.count, created, errCheck)
@@ -439,5 +510,8 @@ func (w *world) finalChecks() error {
 		w.res.Deliveries += r.total
 	}
 	w.res.Ops = len(w.oracle)
+	if w.lost != nil {
+		w.res.Evictions++
+	}
 	return nil
 }
