@@ -206,6 +206,8 @@ func (p *Producer) Send(ctx context.Context, m ProducerMessage) (wsproto.Message
 // with the message id or the error, in send order, from the producer's
 // goroutine: it must not wait on this producer (Send, Flush, Close). While
 // MaxPendingMessages are pending, SendAsync blocks until one completes.
+// m is encoded before SendAsync returns, so its Payload and Properties may
+// be reused at once.
 func (p *Producer) SendAsync(m ProducerMessage, done func(wsproto.MessageID, error)) {
 	if done == nil {
 		done = func(wsproto.MessageID, error) {}
@@ -324,6 +326,7 @@ func (p *Producer) run(conn *wsConn) {
 		}
 		p.mu.Lock()
 		p.box.requeue()
+		p.flushReq = true // resend at once on the next connection
 		p.mu.Unlock()
 		if !retriable(err) {
 			p.log.Error("producer connection failed", zap.Error(err))
