@@ -10,8 +10,8 @@ import (
 // invalid op, or an op for another document, returns an error and changes
 // nothing.
 //
-// Apply needs causal delivery: every op that op's context covers has already
-// been applied to this document. It never reads a clock: concurrent ops are
+// Apply needs causal delivery: every op on this document that op's context
+// covers has already been applied to it. It never reads a clock: concurrent ops are
 // told apart from causally earlier ones by op.Context alone, and HLC only
 // breaks ties between concurrent writes.
 func (d *Doc) Apply(op *Op) (bool, error) {

@@ -95,13 +95,6 @@ func (v Vector) Covers(d Dot) bool {
 	return ok && v[i].Seq >= d.Seq
 }
 
-// With returns a copy of v whose entry for region is at least seq.
-func (v Vector) With(region string, seq uint64) Vector {
-	out := slices.Clone(v)
-	out.raise(region, seq)
-	return out
-}
-
 // raise lifts v's entry for region to seq in place (never lowers it).
 func (v *Vector) raise(region string, seq uint64) {
 	if seq == 0 {

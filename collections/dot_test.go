@@ -33,8 +33,8 @@ func TestVector(t *testing.T) {
 	if !v.Dominates(Vector{{"us", 2}}) || v.Dominates(o) {
 		t.Error("Dominates wrong")
 	}
-	if got := v.With("eu", 5); got.Get("eu") != 5 || v.Get("eu") != 1 {
-		t.Error("With must copy")
+	if got := v.Merge(Vector{{"eu", 5}}); got.Get("eu") != 5 || v.Get("eu") != 1 {
+		t.Error("Merge must copy")
 	}
 	if v.String() != "{eu:1 us:3}" {
 		t.Errorf("String = %s", v)

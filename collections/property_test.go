@@ -179,7 +179,11 @@ func TestConvergenceAndSurvival(t *testing.T) {
 func checkHistory(t *testing.T, seed uint64, counts *propertyCounts) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s := newSim(t, rng, 2+rng.IntN(4))
-	s.run(60 + rng.IntN(120))
+	steps := 60 + rng.IntN(120)
+	if rng.IntN(8) == 0 {
+		steps = 500 // a long history now and then
+	}
+	s.run(steps)
 
 	// The simulated regions themselves converged.
 	want := map[string][]byte{}
