@@ -3,6 +3,7 @@ package segment
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"go.uber.org/zap"
@@ -119,6 +120,9 @@ func (l *Log) run() {
 		group, closing := l.takeGroup()
 		if len(group) > 0 {
 			l.commit(group)
+			// Let the callers just woken queue their next append, so that it
+			// joins the next group rather than the one after it.
+			runtime.Gosched()
 			continue
 		}
 		if closing {
@@ -287,6 +291,7 @@ func (l *Log) commit(group []*appendReq) {
 	for _, req := range group {
 		req.finish(req.first, nil)
 	}
+	l.preallocateAhead(s, c.pos-c.start)
 	if cap(w.buf) > 2*l.opts.MaxBatchBytes {
 		w.buf = nil // do not pin the memory of one huge append
 	}
@@ -360,6 +365,23 @@ func (l *Log) preallocate(s *segment, end int64) error {
 		s.allocEnd = pos
 	}
 	return nil
+}
+
+// preallocateAhead keeps room for a few more commits like the last one,
+// outside the next commit's path (the callers were answered already). A
+// failure here is only logged: the next commit preallocates, or fails, on
+// its own.
+func (l *Log) preallocateAhead(s *segment, commitBytes int64) {
+	if l.opts.Fsync != FsyncAlways {
+		return
+	}
+	ahead := min(2*commitBytes+minPreallocBytes, maxPreallocBytes)
+	if s.allocEnd-s.size >= ahead {
+		return
+	}
+	if err := l.preallocate(s, s.size+ahead); err != nil {
+		l.logger.Warn("preallocation failed", zap.String("segment", s.logPath), zap.Error(err))
+	}
 }
 
 // trim cuts preallocated space off s's file, leaving it at its log size.
