@@ -76,6 +76,11 @@ func (s *Stream) AttachProducer(name string, initialSeq int64) (*Producer, error
 	return p, nil
 }
 
+// LastSequenceID is the highest sequence id stored or assigned for this
+// producer name (-1 for none). Only valid before the first publish call or
+// from the producer's own goroutine.
+func (p *Producer) LastSequenceID() int64 { return p.lastSeq }
+
 // Close detaches the producer.
 func (p *Producer) Close() {
 	if p.closed.Swap(true) {

@@ -20,7 +20,7 @@ import (
 // report the highest sequence id it has stored under the producer name, so a
 // named producer continues its numbering instead of being de-duplicated
 // away. Without it, numbering starts after InitialSequenceID.
-const lastSequenceHeader = "X-Causeway-Last-Sequence-Id"
+const lastSequenceHeader = wsproto.HeaderLastSequenceID
 
 // Producer defaults and bounds.
 const (

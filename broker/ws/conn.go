@@ -12,11 +12,9 @@ import (
 // long is disconnected instead of holding server memory.
 const writeTimeout = 30 * time.Second
 
-// outFrame is one frame for the writer goroutine. after runs once the frame
-// is written (push-mode consumers refill a permit there).
+// outFrame is one frame for the writer goroutine.
 type outFrame struct {
-	data  []byte
-	after func()
+	data []byte
 }
 
 // conn owns one WebSocket's writes: only its writer goroutine writes to the
@@ -121,13 +119,7 @@ func (c *conn) writeLoop() {
 
 func (c *conn) write(f outFrame) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-		return err
-	}
-	if f.after != nil {
-		f.after()
-	}
-	return nil
+	return c.ws.WriteMessage(websocket.TextMessage, f.data)
 }
 
 func (c *conn) drainAfterClose() {

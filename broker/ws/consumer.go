@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -114,13 +115,16 @@ func (s *Server) serveConsumer(w http.ResponseWriter, r *http.Request, ep wsprot
 		streams = append(streams, st)
 	}
 	log := s.log.With(zap.String("subscription", ep.Subscription), zap.String("stream", ep.Streams[0].String()))
-	c, err := s.upgrade(w, r, spec.ReceiverQueue*len(consumers)+64, log)
+	c, err := s.upgrade(w, r, nil, spec.ReceiverQueue*len(consumers)+64, log)
 	if err != nil {
 		closeAll()
 		return
 	}
 	h := &consumerConn{s: s, c: c, consumers: consumers, streams: streams, pull: pull, multi: len(ep.Streams) > 1,
-		subscription: ep.Subscription, log: log}
+		subscription: ep.Subscription, log: log, inflight: make([]map[uint64]struct{}, len(consumers))}
+	for i := range h.inflight {
+		h.inflight[i] = map[uint64]struct{}{}
+	}
 	for i := range consumers {
 		go h.forward(i)
 	}
@@ -140,11 +144,56 @@ type consumerConn struct {
 	multi        bool
 	subscription string
 	log          *zap.Logger
+
+	// inflight holds, per stream, the offsets pushed to the client and not
+	// yet acked or nacked. In push mode a permit returns to the subscription
+	// when the client acks or nacks a message, as Pulsar's WebSocket proxy
+	// does, so at most receiverQueueSize messages wait in the client.
+	mu       sync.Mutex
+	inflight []map[uint64]struct{}
 }
 
-// forward moves deliveries of consumer i to the socket writer. In push mode
-// each written message gives its permit back, so at most ReceiverQueue
-// messages are ever between the subscription and the client.
+// delivered records a pushed offset; a redelivery of an offset still in
+// flight (ack timeout) gives the earlier delivery's permit back.
+func (h *consumerConn) delivered(i int, off uint64) {
+	if h.pull {
+		return
+	}
+	h.mu.Lock()
+	_, again := h.inflight[i][off]
+	h.inflight[i][off] = struct{}{}
+	h.mu.Unlock()
+	if again {
+		h.consumers[i].AddPermits(1)
+	}
+}
+
+// settled returns permits for offsets the client acked or nacked: one
+// offset, or with cumulative every offset up to and including off.
+func (h *consumerConn) settled(i int, off uint64, cumulative bool) {
+	if h.pull {
+		return
+	}
+	n := 0
+	h.mu.Lock()
+	if cumulative {
+		for o := range h.inflight[i] {
+			if o <= off {
+				delete(h.inflight[i], o)
+				n++
+			}
+		}
+	} else if _, ok := h.inflight[i][off]; ok {
+		delete(h.inflight[i], off)
+		n = 1
+	}
+	h.mu.Unlock()
+	if n > 0 {
+		h.consumers[i].AddPermits(n)
+	}
+}
+
+// forward moves deliveries of consumer i to the socket writer.
 func (h *consumerConn) forward(i int) {
 	sc := h.consumers[i]
 	topic := ""
@@ -152,10 +201,6 @@ func (h *consumerConn) forward(i int) {
 		topic = h.streams[i].Name().String()
 	}
 	metrics := h.s.node.Metrics()
-	var after func()
-	if !h.pull {
-		after = func() { sc.AddPermits(1) }
-	}
 	for {
 		select {
 		case d, ok := <-sc.Messages():
@@ -166,7 +211,8 @@ func (h *consumerConn) forward(i int) {
 			id := wsproto.MessageID{Stream: uint64(i), Offset: d.Record.Offset, Partition: -1}
 			frame := appendConsumerMessage(make([]byte, 0, len(d.Record.Payload)*4/3+256), &d.Record, id, d.RedeliveryCount, topic)
 			metrics.ObserveDelivery(len(d.Record.Payload))
-			if !h.c.send(outFrame{data: frame, after: after}) {
+			h.delivered(i, d.Record.Offset)
+			if !h.c.send(outFrame{data: frame}) {
 				return
 			}
 		case <-sc.Done():
@@ -201,7 +247,9 @@ func (h *consumerConn) handle(data []byte) {
 		}
 		if err != nil {
 			h.fail(err.Error(), cmd.MessageID)
+			return
 		}
+		h.settled(int(id.Stream), id.Offset, cmd.Type == wsproto.CmdCumulativeAck)
 	case wsproto.CmdPermit:
 		if !h.pull {
 			h.fail("permit frames are only accepted in pull mode (pullMode=true)", "")

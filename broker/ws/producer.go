@@ -3,6 +3,7 @@ package ws
 import (
 	"math"
 	"net/http"
+	"strconv"
 
 	"go.uber.org/zap"
 
@@ -33,7 +34,8 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 		return
 	}
 	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("producer", p.Name()))
-	c, err := s.upgrade(w, r, maxPendingFrames+16, log)
+	header := http.Header{wsproto.HeaderLastSequenceID: []string{strconv.FormatInt(p.LastSequenceID(), 10)}}
+	c, err := s.upgrade(w, r, header, maxPendingFrames+16, log)
 	if err != nil {
 		p.Close()
 		return

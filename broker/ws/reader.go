@@ -50,7 +50,7 @@ func (s *Server) serveReader(w http.ResponseWriter, r *http.Request, ep wsproto.
 		from = id.Offset + 1
 	}
 	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("role", "reader"))
-	c, err := s.upgrade(w, r, int(queue)+64, log)
+	c, err := s.upgrade(w, r, nil, int(queue)+64, log)
 	if err != nil {
 		return
 	}

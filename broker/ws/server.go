@@ -64,7 +64,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // upgrade completes the handshake and registers the connection.
-func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, queueFrames int, log *zap.Logger) (*conn, error) {
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Header, queueFrames int, log *zap.Logger) (*conn, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -73,7 +73,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, queueFrames int
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	wsc, err := s.upgrader.Upgrade(w, r, nil)
+	wsc, err := s.upgrader.Upgrade(w, r, header)
 	if err != nil {
 		s.wg.Done()
 		return nil, err // the upgrader already answered

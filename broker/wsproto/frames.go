@@ -36,6 +36,12 @@ const (
 	CloseConsumerClosed = 4000 // the subscription detached this consumer (deleted, node closing)
 )
 
+// HeaderLastSequenceID is set on a producer's upgrade response to the
+// highest sequence id the stream has stored for that producer name (-1 for
+// none), so a reconnecting client continues after it (Pulsar returns the
+// same in its producer-created response).
+const HeaderLastSequenceID = "X-Causeway-Last-Sequence-Id"
+
 // ErrBadFrame reports a frame that could not be decoded.
 var ErrBadFrame = errors.New("wsproto: malformed frame")
 
