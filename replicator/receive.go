@@ -28,15 +28,12 @@ func (e *Engine) ReceiveBatch(now time.Time, b Batch) error {
 		for _, d := range op.Deps {
 			running[e.index[d.Region]] = d.Seq
 		}
-		switch {
-		case op.Seq <= e.delivered[o]:
-			e.metrics.DuplicateOps++
-		case op.Seq == e.delivered[o]+1 && e.depsDelivered(o, running):
-			e.observe(op.HLC, now)
-			e.deliver(o, op.Seq, op.HLC, running, op.Body)
-			e.buf.remove(o, op.Seq)
-		default:
-			e.bufferOp(o, op, running)
+		if !e.offer(now, o, op, running) && op.Seq == e.delivered[o]+1 && e.buf.ops > 0 {
+			// A buffered op may be what this one waits for: drain, retry.
+			e.drain(now)
+			if op.Seq > e.delivered[o] {
+				e.offer(now, o, op, running)
+			}
 		}
 	}
 	e.drain(now)
@@ -109,6 +106,25 @@ func (e *Engine) depsDelivered(o int, full []uint64) bool {
 		}
 	}
 	return true
+}
+
+// offer delivers op of origin o (full dependency vector running) when it
+// is next in its origin's log and its dependencies are delivered, skips it
+// when already delivered, and otherwise buffers it. It reports whether the
+// op is now delivered (by this call or before).
+func (e *Engine) offer(now time.Time, o int, op Op, running []uint64) bool {
+	switch {
+	case op.Seq <= e.delivered[o]:
+		e.metrics.DuplicateOps++
+		return true
+	case op.Seq == e.delivered[o]+1 && e.depsDelivered(o, running):
+		e.observe(op.HLC, now)
+		e.deliver(o, op.Seq, op.HLC, running, op.Body)
+		e.buf.remove(o, op.Seq)
+		return true
+	}
+	e.bufferOp(o, op, running)
+	return false
 }
 
 // bufferOp keeps an undeliverable op if it is not buffered yet and the
