@@ -184,3 +184,11 @@ func (d *Dispatcher) pick() *consumerState {
 	}
 	return nil
 }
+
+// Permits returns a consumer's remaining permits (0 if unknown).
+func (d *Dispatcher) Permits(id ConsumerID) int {
+	if c, ok := d.consumers[id]; ok {
+		return c.permits
+	}
+	return 0
+}

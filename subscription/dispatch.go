@@ -98,3 +98,10 @@ func (d *Dispatcher) Outstanding(id ConsumerID, offset uint64) bool {
 	m, ok := d.msgs[offset]
 	return ok && m.loc == locOutstanding && m.consumer == id
 }
+
+// Pending reports whether a message is waiting to be dispatched (queued for
+// redelivery now, or not yet read), whatever the consumers' capacity.
+func (d *Dispatcher) Pending() bool {
+	_, _, ok := d.peek()
+	return ok
+}

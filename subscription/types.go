@@ -86,3 +86,29 @@ func ParsePosition(s string) (Position, error) {
 	}
 	return 0, fmt.Errorf("%w: initial position %q (want Earliest or Latest)", ErrInvalidArgument, s)
 }
+
+// MarshalText encodes the type as its name, so JSON shows "Shared".
+func (t Type) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText parses a type name (see ParseType).
+func (t *Type) UnmarshalText(b []byte) error {
+	v, err := ParseType(string(b))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// MarshalText encodes the position as its name.
+func (p Position) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText parses a position name (see ParsePosition).
+func (p *Position) UnmarshalText(b []byte) error {
+	v, err := ParsePosition(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}

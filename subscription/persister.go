@@ -1,0 +1,85 @@
+package subscription
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// persister writes the latest cursor whenever it changed, one write at a
+// time: changes arriving during a write are coalesced into the next one, so
+// acks never wait for an fsync and a burst of acks costs one or two writes.
+type persister struct {
+	store    Store
+	key      string
+	log      *zap.Logger
+	snapshot func() (CursorState, uint64)
+
+	wake  chan struct{} // capacity 1
+	stop  chan struct{}
+	done  chan struct{}
+	saved uint64 // cursor version last written; owned by run, then by close
+}
+
+func newPersister(store Store, key string, log *zap.Logger, snapshot func() (CursorState, uint64)) *persister {
+	p := &persister{
+		store:    store,
+		key:      key,
+		log:      log,
+		snapshot: snapshot,
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	_, p.saved = snapshot()
+	go p.run()
+	return p
+}
+
+// kick asks for a write of the latest cursor; it never blocks.
+func (p *persister) kick() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *persister) run() {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.wake:
+		}
+		if err := p.flush(); err != nil {
+			p.log.Error("persisting cursor failed; retrying", zap.String("key", p.key), zap.Error(err))
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(saveRetryDelay):
+				p.kick()
+			}
+		}
+	}
+}
+
+// flush writes the cursor if it changed since the last write.
+func (p *persister) flush() error {
+	st, v := p.snapshot()
+	if v == p.saved {
+		return nil
+	}
+	if err := p.store.Save(p.key, st); err != nil {
+		return err
+	}
+	p.saved = v
+	return nil
+}
+
+// close stops the writer and writes the final cursor.
+func (p *persister) close() error {
+	close(p.stop)
+	<-p.done
+	return p.flush()
+}
