@@ -43,7 +43,7 @@ type Log struct {
 	zeros  []byte // zeroChunkBytes of zeros for preallocation
 
 	retentionMu sync.Mutex // one EnforceRetention at a time
-	bufPool     sync.Pool  // *[]byte read buffers
+	readerPool  sync.Pool  // *chunkReader with its buffers
 }
 
 // Open opens the log in dir on fsys, creating the directory if needed, and

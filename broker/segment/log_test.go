@@ -12,8 +12,22 @@ import (
 )
 
 func TestAppendRead(t *testing.T) {
-	l := openLog(t, vfs.NewMem(), Options{SegmentMaxBytes: 2000, IndexIntervalBytes: 300})
-	defer l.Close()
+	fsys := vfs.NewMem()
+	l := openLog(t, fsys, Options{SegmentMaxBytes: 2000, IndexIntervalBytes: 300})
+	defer func() {
+		// Close leaves no preallocated space behind: the files hold Size().
+		size := l.Size()
+		l.Close()
+		names, _ := fsys.ReadDir(testDir)
+		var onDisk int64
+		for _, n := range names {
+			st, _ := fsys.Stat(testDir + "/" + n)
+			onDisk += st.Size()
+		}
+		if onDisk != size {
+			t.Errorf("files hold %d bytes after Close, Size() was %d", onDisk, size)
+		}
+	}()
 	if l.StartOffset() != 0 || l.EndOffset() != 0 {
 		t.Fatalf("new log spans [%d, %d)", l.StartOffset(), l.EndOffset())
 	}

@@ -9,8 +9,8 @@ import (
 
 const (
 	// minReadAheadBytes and maxReadAheadBytes bound the size of one file
-	// read of Read, which otherwise follows maxBytes.
-	minReadAheadBytes = 32 << 10
+	// read of Read, which otherwise follows what the read asks for.
+	minReadAheadBytes = 4 << 10
 	maxReadAheadBytes = 1 << 20
 )
 
@@ -76,9 +76,10 @@ func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, out
 	if i := searchOffset(v.entries, from-s.base); i >= 0 {
 		pos, expect = int64(v.entries[i].position), s.base+uint64(v.entries[i].relOffset)
 	}
-	r := l.reader(v, min(max(maxBytes, minReadAheadBytes), maxReadAheadBytes))
+	r := l.reader(v, readAheadBytes(v, expect, from, maxRecords, maxBytes))
 	defer l.putReader(r)
-	var batch []Record
+	batch := r.recs
+	defer func() { clear(batch); r.recs = batch[:0] }()
 	for pos < v.size && !full {
 		var h batchHeader
 		h, err = l.header(r, pos, expect)
@@ -115,6 +116,19 @@ func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, out
 		full = true
 	}
 	return out, usedBytes, full, nil
+}
+
+// readAheadBytes sizes the first read of a Read: the bytes from the index
+// entry to from plus those the read wants, estimated with the segment's mean
+// record size.
+func readAheadBytes(v *segView, entryOffset, from uint64, maxRecords, maxBytes int) int {
+	if v.next <= v.seg.base {
+		return minReadAheadBytes
+	}
+	mean := v.size/int64(v.next-v.seg.base) + 1
+	want := min(int64(maxRecords)*mean, int64(maxBytes)+mean)
+	n := int64(from-entryOffset)*mean + want + minReadAheadBytes
+	return int(min(n, maxReadAheadBytes))
 }
 
 // header reads the header of the batch at pos, which must start at offset
@@ -156,19 +170,23 @@ func detach(recs []Record) {
 	}
 }
 
-// reader returns a chunk reader over v with a pooled buffer.
+// reader returns a chunk reader over v with pooled buffers.
 func (l *Log) reader(v *segView, readAheadBytes int) *chunkReader {
-	r := &chunkReader{f: v.seg.log, path: v.seg.logPath, limitBytes: v.size, readAheadBytes: readAheadBytes}
-	if p, ok := l.bufPool.Get().(*[]byte); ok {
-		r.buf = (*p)[:0]
+	r, ok := l.readerPool.Get().(*chunkReader)
+	if !ok {
+		r = &chunkReader{}
 	}
+	r.f, r.path, r.limitBytes, r.readAheadBytes, r.off = v.seg.log, v.seg.logPath, v.size, readAheadBytes, 0
+	r.buf = r.buf[:0]
 	return r
 }
 
+// putReader returns r to the pool unless its buffers grew past the usual
+// read size.
 func (l *Log) putReader(r *chunkReader) {
-	if cap(r.buf) > 0 && cap(r.buf) <= 2*maxReadAheadBytes {
-		b := r.buf[:0]
-		l.bufPool.Put(&b)
+	r.f = nil
+	if cap(r.buf) <= 2*maxReadAheadBytes && cap(r.recs) <= 4096 {
+		l.readerPool.Put(r)
 	}
 }
 

@@ -103,7 +103,8 @@ type chunkReader struct {
 	limitBytes     int64 // readable end of the file
 	readAheadBytes int
 	buf            []byte
-	off            int64 // file position of buf[0]
+	off            int64    // file position of buf[0]
+	recs           []Record // decoding scratch of Read, pooled with buf
 }
 
 // at returns the n bytes at pos. The slice is valid until the next call.
