@@ -55,6 +55,13 @@ func (d *Dispatcher) Dispatch(now time.Time, room func(ConsumerID) int, maxMessa
 		c.room--
 		if c.cfg.AckTimeout > 0 {
 			c.timeouts = append(c.timeouts, timeoutEntry{offset: off, seq: seq, due: now.Add(c.cfg.AckTimeout)})
+			if len(c.timeouts) > 2*len(c.out)+64 {
+				// Acked entries behind a long-outstanding head pile up.
+				c.timeouts = compact(c.timeouts, func(e timeoutEntry) bool {
+					_, ok := d.live(e.offset, e.seq, locOutstanding)
+					return ok
+				})
+			}
 		}
 		out = append(out, Assignment{Consumer: c.id, Offset: off, RedeliveryCount: m.count})
 	}

@@ -22,6 +22,21 @@
 // channel; a second goroutine persists the cursor to a Store, coalescing
 // changes so that acks never wait for an fsync, and Close flushes it.
 //
+// Semantics worth knowing (Pulsar's unless said otherwise):
+//   - Any consumer may acknowledge any dispatched message (the cursor is
+//     shared); acks of offsets never dispatched return ErrUnknownMessage.
+//   - A consumer that leaves, or loses failover activity, returns its
+//     unacknowledged messages for redelivery with their redelivery counts
+//     unchanged; nacks and ack timeouts increment the count, and a message
+//     whose count passes MaxRedeliverCount is dead-lettered (after the nack
+//     delay for a nack, at once for an ack timeout), then acknowledged.
+//     Redelivery counts are not durable.
+//   - With no consumer attached, the next one to attach may change the
+//     subscription's type.
+//   - Retention removing unacknowledged messages moves the cursor past them.
+//   - Individually acknowledged ranges are unbounded in memory; at most
+//     MaxStoredAckRanges of them are persisted (see CursorState).
+//
 // Delivery is at-least-once: a graceful Close loses no ack and redelivers no
 // acknowledged message; a crash may redeliver messages acknowledged after the
 // last persisted cursor write, never lose one.

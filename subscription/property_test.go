@@ -309,3 +309,35 @@ func runProperty(t *testing.T, seed uint64) (ok bool) {
 	}
 	return true
 }
+
+// TestQueuesStayBounded: lazily deleted queue entries do not pile up when
+// one message stays outstanding while many others are delivered and acked.
+func TestQueuesStayBounded(t *testing.T) {
+	d, err := NewDispatcher(DispatcherConfig{Name: "b", Type: Shared}, CursorState{}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := d.AddConsumer(ConsumerConfig{Name: "a", Type: Shared, Permits: maxPermits, AckTimeout: time.Hour, NackDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.LogEnd(1)
+	d.Dispatch(epoch, nil, 1) // offset 0 stays outstanding
+	for i := uint64(1); i < 10_000; i++ {
+		d.LogEnd(i + 1)
+		for _, a := range d.Dispatch(epoch, nil, 10) {
+			if i%2 == 0 {
+				if err := d.Nack(id, a.Offset, epoch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.Ack(id, a.Offset); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := d.consumers[id]
+	if len(c.timeouts) > 200 || len(d.delayed) > 200 || len(d.msgs) != 1 {
+		t.Fatalf("timeouts %d, delayed %d, tracked %d", len(c.timeouts), len(d.delayed), len(d.msgs))
+	}
+}

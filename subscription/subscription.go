@@ -32,6 +32,9 @@ const (
 	DefaultReceiverQueue = 1000
 	// MaxReceiverQueue bounds ConsumerSpec.ReceiverQueue (messages).
 	MaxReceiverQueue = 100_000
+	// DefaultMaxUnackedPerConsumer is the suggested Config.MaxUnackedPerConsumer
+	// (Config's zero value means unbounded).
+	DefaultMaxUnackedPerConsumer = 1000
 	// maxDispatchMessages bounds one dispatch round.
 	maxDispatchMessages = 512
 	// maxReadBytes bounds one Source.Read.
@@ -68,8 +71,8 @@ type Config struct {
 	// when any consumer may dead-letter. It runs on the dispatch goroutine.
 	DeadLetter func(rec segment.Record) error
 	// MaxUnackedPerConsumer stops delivery to a consumer holding this many
-	// unacknowledged messages until it acks some; 0 is unbounded. The
-	// broker's configuration supplies the default (1000).
+	// unacknowledged messages until it acks some; 0 is unbounded. Callers
+	// normally pass DefaultMaxUnackedPerConsumer (1000) or their own bound.
 	MaxUnackedPerConsumer int
 	// Logger receives structured logs; nil means zap.NewNop().
 	Logger *zap.Logger
