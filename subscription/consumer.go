@@ -22,7 +22,11 @@ type ConsumerSpec struct {
 	Initial Position
 	// ReceiverQueue is the initial permits and the channel's capacity;
 	// 0 means DefaultReceiverQueue.
-	ReceiverQueue     int
+	ReceiverQueue int
+	// PullMode starts the consumer with no permits: it receives only what
+	// AddPermits grants (Pulsar's pullMode=true). ReceiverQueue still sizes
+	// its channel.
+	PullMode          bool
 	AckTimeout        time.Duration
 	NackDelay         time.Duration
 	MaxRedeliverCount int
@@ -52,6 +56,10 @@ func (s *Subscription) Attach(spec ConsumerSpec) (*Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subscription: attach to %q: %w", s.cfg.Name, err)
 	}
+	queue := cc.Permits
+	if spec.PullMode {
+		cc.Permits = 0
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -75,7 +83,7 @@ func (s *Subscription) Attach(spec ConsumerSpec) (*Consumer, error) {
 		sub:  s,
 		id:   id,
 		name: cc.Name,
-		ch:   make(chan Delivery, cc.Permits),
+		ch:   make(chan Delivery, queue),
 		done: make(chan struct{}),
 	}
 	s.consumers[id] = c

@@ -69,6 +69,7 @@ func consumerParams(r *http.Request) (subscription.ConsumerSpec, bool, string, e
 	if err != nil {
 		return spec, false, "", err
 	}
+	spec.PullMode = pull
 	if spec.Name != "" {
 		if err := naming.Validate("consumer", spec.Name); err != nil {
 			return spec, false, "", err
