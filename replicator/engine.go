@@ -25,7 +25,9 @@ type Engine struct {
 	// delivered[o] is how many of origin o's ops this region delivered.
 	delivered []uint64
 	// lastDeps[o] is the dependency vector of o's last delivered op, when
-	// depsKnown[o] (after a restart it is unknown until the next keyframe).
+	// depsKnown[o]: always for an origin with nothing delivered, after a
+	// restart only when Restore.LastDeps has it, and again after the next
+	// delivery of o (a keyframe).
 	lastDeps  [][]uint64
 	depsKnown []bool
 
@@ -45,12 +47,16 @@ type Engine struct {
 }
 
 // Restore is the durable state an engine restarts from: the ends of its
-// journals (how many ops of each origin are journaled) and the highest HLC
-// timestamp found in them. Everything else is volatile and rebuilt by the
-// protocol (peers re-advertise, senders retransmit).
+// journals (how many ops of each origin are journaled), the highest HLC
+// timestamp found in them and, optionally, the dependency vector of the
+// last journaled op of each origin (without it, Based batches of that
+// origin are refused until the next delivery). RestoreFromJournals reads
+// all three. Everything else is volatile and rebuilt by the protocol (peers
+// re-advertise, senders retransmit).
 type Restore struct {
 	Delivered Vector
 	LastHLC   Timestamp
+	LastDeps  map[string]Vector
 }
 
 // New returns an engine for cfg restarted from st (the zero Restore for a
@@ -76,6 +82,23 @@ func New(cfg Config, st Restore) (*Engine, error) {
 			return nil, fmt.Errorf("replicator: restore %s=%d: %w", r, s, ErrUnknownRegion)
 		}
 		e.delivered[i] = s
+		e.depsKnown[i] = s == 0
+	}
+	for r, deps := range st.LastDeps {
+		o, ok := e.index[r]
+		if !ok {
+			return nil, fmt.Errorf("replicator: restore deps of %s: %w", r, ErrUnknownRegion)
+		}
+		for d, v := range deps {
+			i, ok := e.index[d]
+			if !ok {
+				return nil, fmt.Errorf("replicator: restore deps of %s on %s: %w", r, d, ErrUnknownRegion)
+			}
+			if i != o {
+				e.lastDeps[o][i] = v
+			}
+		}
+		e.depsKnown[o] = true
 	}
 	return e, nil
 }
@@ -88,7 +111,7 @@ func (e *Engine) addRegion(name string) int {
 	e.evicted = append(e.evicted, false)
 	e.delivered = append(e.delivered, 0)
 	e.changedAt = append(e.changedAt, 0)
-	e.depsKnown = append(e.depsKnown, false)
+	e.depsKnown = append(e.depsKnown, true)
 	for o := range e.lastDeps {
 		e.lastDeps[o] = append(e.lastDeps[o], 0)
 	}
@@ -240,6 +263,8 @@ func (e *Engine) PeerUp(now time.Time, name string) error {
 		p.sent[o] = p.acked[o]
 		p.lastProgress[o] = now
 		p.rto[o] = e.cfg.RetransmitTimeout
+		// The peer may have restarted without its dependency records.
+		p.noBase[o] = true
 	}
 	return nil
 }

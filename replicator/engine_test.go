@@ -202,7 +202,7 @@ func TestWindowBoundsInflight(t *testing.T) {
 	}
 	e.Ready()
 	e.Tick(t0)
-	want := []SendRange{{"b", "a", 1, 3}, {"b", "a", 4, 6}, {"b", "a", 7, 7}}
+	want := []SendRange{{"b", "a", 1, 3, false}, {"b", "a", 4, 6, false}, {"b", "a", 7, 7, false}}
 	if got := e.Ready().Sends; !slices.Equal(got, want) {
 		t.Fatalf("sends %v, want %v", got, want)
 	}
@@ -210,9 +210,78 @@ func TestWindowBoundsInflight(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Tick(t0)
-	want = []SendRange{{"b", "a", 8, 10}, {"b", "a", 11, 12}}
+	want = []SendRange{{"b", "a", 8, 10, false}, {"b", "a", 11, 12, false}}
 	if got := e.Ready().Sends; !slices.Equal(got, want) {
 		t.Fatalf("sends %v, want %v", got, want)
+	}
+	// Once the peer has acknowledged everything sent, the next range is
+	// based on the op it acknowledged.
+	if err := e.ReceiveAck(t0, Ack{From: "b", To: "a", Delivered: []Entry{{"a", 12}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.Tick(t0)
+	want = []SendRange{{"b", "a", 13, 15, true}, {"b", "a", 16, 18, false}, {"b", "a", 19, 19, false}}
+	if got := e.Ready().Sends; !slices.Equal(got, want) {
+		t.Fatalf("sends %v, want %v", got, want)
+	}
+	// A retransmission is never based.
+	e.Tick(t0.Add(time.Second))
+	want = []SendRange{{"b", "a", 13, 15, false}, {"b", "a", 16, 18, false}, {"b", "a", 19, 19, false}}
+	if got := e.Ready().Sends; !slices.Equal(got, want) {
+		t.Fatalf("retransmission %v, want %v", got, want)
+	}
+}
+
+// A based batch is rebuilt from the receiver's record of the op before it;
+// without that record it is refused and changes nothing.
+func TestBasedBatches(t *testing.T) {
+	e := newTestEngine(t, "a", "a", "b", "c")
+	full := Batch{From: "b", To: "a", Origin: "b", Ops: []Op{{Seq: 1, Deps: []Entry{{"c", 2}}}}}
+	c := Batch{From: "c", To: "a", Origin: "c", Ops: []Op{{Seq: 1}, {Seq: 2}, {Seq: 3}}}
+	if err := e.ReceiveBatch(t0, c); err != nil {
+		t.Fatal(err)
+	}
+	// b:2 depends on c:2 (unchanged, omitted) and a:0; b:3 on c:3.
+	based := Batch{From: "b", To: "a", Origin: "b", Based: true, Ops: []Op{{Seq: 2}, {Seq: 3, Deps: []Entry{{"c", 3}}}}}
+	if err := e.ReceiveBatch(t0, based); !errors.Is(err, ErrMissingBase) {
+		t.Fatalf("based batch without base: %v", err)
+	}
+	if got := e.Delivered(); !got.Equal(Vector{"c": 3}) {
+		t.Fatalf("delivered %v", got)
+	}
+	if err := e.ReceiveBatch(t0, full); err != nil {
+		t.Fatal(err)
+	}
+	e.Ready()
+	if err := e.ReceiveBatch(t0, based); err != nil {
+		t.Fatal(err)
+	}
+	ds := e.Ready().Deliveries
+	if len(ds) != 2 || len(ds[0].Deps) != 0 || !slices.Equal(ds[1].Deps, []Entry{{"c", 3}}) {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	// After a restart without dependency records, based batches are refused;
+	// with them (RestoreFromJournals), accepted.
+	cfg := testConfig()
+	cfg.Self, cfg.Regions = "a", []string{"a", "b", "c"}
+	r, err := New(cfg, Restore{Delivered: Vector{"b": 3, "c": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := Batch{From: "b", To: "a", Origin: "b", Based: true, Ops: []Op{{Seq: 4}}}
+	if err := r.ReceiveBatch(t0, next); !errors.Is(err, ErrMissingBase) {
+		t.Fatalf("based batch after bare restart: %v", err)
+	}
+	r, err = New(cfg, Restore{Delivered: Vector{"b": 3, "c": 3}, LastDeps: map[string]Vector{"b": {"c": 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ReceiveBatch(t0, next); err != nil {
+		t.Fatal(err)
+	}
+	// Its journal record continues the restored one: a delta, empty here.
+	if ds := r.Ready().Deliveries; len(ds) != 1 || ds[0].Keyframe || len(ds[0].Deps) != 0 {
+		t.Fatalf("deliveries %+v", ds)
 	}
 }
 

@@ -16,6 +16,11 @@ var (
 	// ErrDuplicateBatch: every operation of the batch was already delivered.
 	// It is harmless under at-least-once transport; nothing changed.
 	ErrDuplicateBatch = errors.New("replicator: duplicate batch")
+	// ErrMissingBase: a Based batch's first op is delta-encoded against an
+	// op this region has not delivered (or whose dependencies it lost in a
+	// restart without Restore.LastDeps). Nothing changed; the sender's
+	// retransmission is never based.
+	ErrMissingBase = errors.New("replicator: based batch without its base")
 	// ErrInvalidBatch: a batch is internally inconsistent (wrong receiver,
 	// non-dense sequence numbers, dependency on its own origin, ...).
 	ErrInvalidBatch = errors.New("replicator: invalid batch")

@@ -33,6 +33,9 @@ func FuzzDecodeBatch(f *testing.F) {
 	}
 	f.Add(good, false)
 	f.Add(batchBody(f, c, sampleBatch()), true)
+	basedSample := sampleBatch()
+	basedSample.Based = true
+	f.Add(batchBody(f, c, basedSample), true)
 	f.Add([]byte{}, false)
 	f.Add([]byte{WireVersion, byte(KindBatch)}, false)
 	f.Add(body(func(d []byte) []byte { return appendUvarints(d, 1, 1<<40, 0) }), true)
@@ -113,6 +116,8 @@ func FuzzEngine(f *testing.F) {
 	ack := ackBody(f, c, Ack{From: "b", To: "a", Delivered: []Entry{{"b", 2}, {"c", 1}}})
 	f.Add(append([]byte{0}, b1...), append([]byte{0}, c1...), append([]byte{1}, ack...))
 	f.Add(append([]byte{0}, c1...), append([]byte{0}, relay...), append([]byte{0}, b1...))
+	based := batchBody(f, c, Batch{From: "c", To: "a", Origin: "c", Based: true, Ops: []Op{{Seq: 3, Deps: []Entry{{"b", 2}}}}})
+	f.Add(append([]byte{0}, b1...), append([]byte{0}, c1...), append([]byte{0}, based...))
 	f.Fuzz(func(t *testing.T, m1, m2, m3 []byte) {
 		cfg := testConfig()
 		cfg.Self, cfg.Regions = "a", []string{"a", "b", "c"}

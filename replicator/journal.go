@@ -247,15 +247,53 @@ func (bb *BatchBuilder) Build(j JournalReader, s SendRange) ([]Batch, error) {
 			size = batchOverheadBytes
 		}
 		var deps []Entry
-		if len(cur.Ops) == 0 {
+		if len(cur.Ops) == 0 && !(s.Based && len(out) == 0) {
 			deps = running.Entries()
 			opSize += depEstimateBytes * (len(deps) - len(grown))
 		} else if len(grown) > 0 {
 			deps = slices.Clone(grown)
+		}
+		if len(cur.Ops) == 0 {
+			cur.Based = s.Based && len(out) == 0
 		}
 		cur.Ops = append(cur.Ops, Op{Seq: je.Seq, HLC: hlc, Deps: deps, Body: je.Body})
 		size += opSize
 	}
 	c.put(s.To, running.Clone())
 	return append(out, cur), nil
+}
+
+// RestoreFromJournals reads what an engine restarts from: for each origin
+// with ends[origin] ops journaled, the HLC and the full dependency vector
+// of its last op (reading back to the keyframe before it).
+func RestoreFromJournals(j JournalReader, ends Vector) (Restore, error) {
+	st := Restore{Delivered: ends.Clone(), LastDeps: make(map[string]Vector, len(ends))}
+	for origin, end := range ends {
+		if end == 0 {
+			continue
+		}
+		entries, err := j.ReadJournal(origin, KeyframeAtOrBefore(end), end)
+		if err != nil {
+			return Restore{}, fmt.Errorf("replicator: restore %s: %w", origin, err)
+		}
+		deps := make(Vector)
+		for i, je := range entries {
+			hlc, keyframe, err := walkMeta(je.Meta, func(name []byte, seq uint64) {
+				if seq > deps[string(name)] {
+					deps[string(name)] = seq
+				}
+			})
+			if err != nil {
+				return Restore{}, fmt.Errorf("replicator: restore %s:%d: %w", origin, je.Seq, err)
+			}
+			if i == 0 && !keyframe {
+				return Restore{}, fmt.Errorf("replicator: restore %s:%d: expected a keyframe: %w", origin, je.Seq, ErrCorrupt)
+			}
+			if hlc.Compare(st.LastHLC) > 0 {
+				st.LastHLC = hlc
+			}
+		}
+		st.LastDeps[origin] = deps
+	}
+	return st, nil
 }

@@ -178,3 +178,32 @@ func TestBatchBuilderCacheMatchesUncached(t *testing.T) {
 		}
 	}
 }
+
+func TestRestoreFromJournals(t *testing.T) {
+	j := memJournal{}
+	prev := Vector{}
+	for s := uint64(1); s <= 70; s++ {
+		deps := Vector{"a": s / 3, "b": s / 7}
+		d := Delivery{Origin: "o", Seq: s, HLC: Timestamp{int64(s), 1}, Keyframe: IsKeyframe(s)}
+		if d.Keyframe {
+			d.Deps = deps.Entries()
+		} else {
+			d.Deps = Diff(prev, deps)
+		}
+		j["o"] = append(j["o"], JournalEntry{Seq: s, Meta: AppendMeta(nil, d)})
+		prev = deps
+	}
+	for _, end := range []uint64{1, 40, 64, 65, 70} {
+		st, err := RestoreFromJournals(j, Vector{"o": end, "a": 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Vector{"a": end / 3, "b": end / 7}
+		if !st.LastDeps["o"].Equal(want) || st.LastHLC != (Timestamp{int64(end), 1}) || st.Delivered["o"] != end {
+			t.Fatalf("end %d: %+v", end, st)
+		}
+	}
+	if _, err := RestoreFromJournals(j, Vector{"o": 71}); err == nil {
+		t.Fatal("restore past the journal end")
+	}
+}

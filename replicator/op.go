@@ -35,7 +35,12 @@ type Batch struct {
 	From   string
 	To     string
 	Origin string
-	Ops    []Op
+	// Based marks the first op's Deps as only the components that grew since
+	// the op before it (Ops[0].Seq-1), which the receiver acknowledged
+	// having delivered: the receiver rebuilds the full vector from its own
+	// record of that op. Otherwise the first op carries the full vector.
+	Based bool
+	Ops   []Op
 }
 
 // Ack advertises the sender's delivered vector to one peer. Values are
@@ -68,12 +73,14 @@ type Delivery struct {
 func (d Delivery) Dot() Dot { return Dot{Origin: d.Origin, Seq: d.Seq} }
 
 // SendRange asks the shell to read operations From..To (inclusive) of
-// Origin from its journal and ship them to Peer (see BuildBatches).
+// Origin from its journal and ship them to Peer (see BatchBuilder). Based
+// says the peer acknowledged op From-1, so the first batch may be Based.
 type SendRange struct {
 	Peer   string
 	Origin string
 	From   uint64
 	To     uint64
+	Based  bool
 }
 
 // Output is what the engine asks its shell to do, in this order: journal

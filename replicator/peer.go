@@ -20,6 +20,9 @@ type peer struct {
 	// relaying o's ops to the peer.
 	lagSince []time.Time
 	relaying []bool
+	// noBase[o] forbids Based batches of o until the peer's ack of o
+	// advances (set by PeerUp: the peer may have restarted).
+	noBase []bool
 
 	// ackEpoch is the engine epoch covered by the last ack sent to the peer.
 	ackEpoch      uint64
@@ -51,4 +54,5 @@ func (p *peer) growWith(rto time.Duration) {
 	p.rto = append(p.rto, rto)
 	p.lagSince = append(p.lagSince, time.Time{})
 	p.relaying = append(p.relaying, false)
+	p.noBase = append(p.noBase, false)
 }

@@ -22,9 +22,18 @@ func (e *Engine) ReceiveBatch(now time.Time, b Batch) error {
 		return fmt.Errorf("replicator: batch %s->%s %s:%d..%d (delivered %d): %w",
 			b.From, b.To, b.Origin, b.Ops[0].Seq, last, e.delivered[o], ErrDuplicateBatch)
 	}
+	if b.Based && (e.delivered[o]+1 < b.Ops[0].Seq || !e.depsKnown[o]) {
+		return fmt.Errorf("replicator: batch %s->%s %s:%d.. based on an op this region lacks (delivered %d): %w",
+			b.From, b.To, b.Origin, b.Ops[0].Seq, e.delivered[o], ErrMissingBase)
+	}
 	running := e.scratch
 	clear(running)
 	for _, op := range b.Ops {
+		if b.Based && op.Seq == e.delivered[o]+1 {
+			// The op before this one is the last delivered: its
+			// dependencies are the base of this op's delta.
+			copy(running, e.lastDeps[o])
+		}
 		for _, d := range op.Deps {
 			running[e.index[d.Region]] = d.Seq
 		}
@@ -204,6 +213,7 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 			continue
 		}
 		p.acked[r] = d.Seq
+		p.noBase[r] = false
 		p.lastProgress[r] = now
 		p.lagSince[r] = now
 		p.rto[r] = e.cfg.RetransmitTimeout

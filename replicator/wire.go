@@ -35,6 +35,9 @@ const (
 	KindAck   Kind = 2
 )
 
+// batchBased is the flag bit of a Based batch.
+const batchBased = 1
+
 // WireVersion is the version byte of every message this package writes.
 const WireVersion = 1
 
@@ -166,6 +169,11 @@ func (c *Codec) AppendBatch(dst []byte, b Batch) ([]byte, error) {
 	dst = appendString(dst, b.From)
 	dst = appendString(dst, b.To)
 	dst = appendString(dst, b.Origin)
+	var flags byte
+	if b.Based {
+		flags |= batchBased
+	}
+	dst = append(dst, flags)
 	first := b.Ops[0].Seq
 	if first == 0 || first >= maxSeq-uint64(len(b.Ops)) {
 		return fail("first seq %d: %w", first, ErrInvalidBatch)
@@ -249,13 +257,17 @@ func decodeBatchBody(body []byte) (Batch, error) {
 	b.From = r.name()
 	b.To = r.name()
 	b.Origin = r.name()
+	flags := r.byte()
 	first := r.uvarint()
 	nOps := r.uvarint()
 	nNames := r.uvarint()
 	if r.err != nil {
 		return Batch{}, r.err
 	}
+	b.Based = flags&batchBased != 0
 	switch {
+	case flags&^batchBased != 0:
+		return Batch{}, fmt.Errorf("flags %#x: %w", flags, ErrCorrupt)
 	case nOps == 0 || nOps > MaxBatchOps:
 		return Batch{}, fmt.Errorf("%d ops, want 1..%d: %w", nOps, MaxBatchOps, ErrCorrupt)
 	case first == 0 || first >= maxSeq-nOps:

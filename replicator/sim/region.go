@@ -85,17 +85,23 @@ func (r *region) ReadJournal(origin string, from, to uint64) ([]replicator.Journ
 }
 
 // restart rebuilds the engine from the journal ends, losing every other
-// piece of volatile state.
+// piece of volatile state. Half the restarts also restore the dependency
+// records of the journals' last ops (RestoreFromJournals), half do not.
 func (r *region) restart() error {
-	st := replicator.Restore{Delivered: make(replicator.Vector)}
+	ends := make(replicator.Vector)
 	for o, j := range r.journals {
-		st.Delivered[o] = uint64(len(j))
-		m, err := replicator.DecodeMeta(j[len(j)-1].Meta)
-		if err != nil {
-			return err
-		}
-		if m.HLC.Compare(st.LastHLC) > 0 {
-			st.LastHLC = m.HLC
+		ends[o] = uint64(len(j))
+	}
+	st, err := replicator.RestoreFromJournals(r, ends)
+	if err != nil {
+		return err
+	}
+	r.lastDeps = make(map[string]replicator.Vector)
+	if r.w.rng.IntN(2) == 0 {
+		st.LastDeps = nil
+	} else {
+		for o, d := range st.LastDeps {
+			r.lastDeps[o] = d.Clone()
 		}
 	}
 	cfg := r.w.cfg
@@ -106,7 +112,6 @@ func (r *region) restart() error {
 	}
 	r.engine = e
 	r.up = true
-	r.lastDeps = make(map[string]replicator.Vector)
 	r.builder = replicator.NewBatchBuilder(r.name, maxBatchBytes)
 	return nil
 }
@@ -248,7 +253,14 @@ func (r *region) receive(env *envelope) error {
 			var b replicator.Batch
 			if b, err = r.w.codec.DecodeBatch(env.msg); err == nil {
 				err = r.engine.ReceiveBatch(r.w.now, b)
-				if errors.Is(err, replicator.ErrDuplicateBatch) || errors.Is(err, replicator.ErrEvicted) {
+				if b.Based {
+					r.w.res.BasedBatches++
+				}
+				if errors.Is(err, replicator.ErrMissingBase) {
+					r.w.res.MissingBase++
+				}
+				if errors.Is(err, replicator.ErrDuplicateBatch) || errors.Is(err, replicator.ErrEvicted) ||
+					errors.Is(err, replicator.ErrMissingBase) {
 					err = nil
 				}
 				if err != nil {

@@ -50,7 +50,10 @@ func TestSimulation(t *testing.T) {
 		total.Retransmits += res.Retransmits
 		total.Relayed += res.Relayed
 		total.Evictions += res.Evictions
+		total.BasedBatches += res.BasedBatches
+		total.MissingBase += res.MissingBase
 	}
-	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d partitions, %d evictions, %d retransmits, %d relayed ranges",
-		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Partitions, total.Evictions, total.Retransmits, total.Relayed)
+	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d partitions, %d evictions, %d retransmits, %d relayed ranges, %d based batches (%d without base)",
+		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Partitions, total.Evictions, total.Retransmits, total.Relayed,
+		total.BasedBatches, total.MissingBase)
 }

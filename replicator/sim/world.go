@@ -35,7 +35,10 @@ type Result struct {
 	Retransmits uint64
 	Relayed     uint64
 	Evictions   int
-	HealTime    time.Duration
+	// BasedBatches counts delta-based batches received, MissingBase those
+	// refused for want of their base.
+	BasedBatches, MissingBase int
+	HealTime                  time.Duration
 }
 
 // errCheck marks checker failures (as opposed to harness errors).
