@@ -375,11 +375,12 @@ func (l *Log) preallocateAhead(s *segment, commitBytes int64) {
 	if l.opts.Fsync != FsyncAlways {
 		return
 	}
-	ahead := min(2*commitBytes+minPreallocBytes, maxPreallocBytes)
-	if s.allocEnd-s.size >= ahead {
+	// Past SegmentMaxBytes the next commit rolls to a new segment anyway.
+	target := min(s.size+min(2*commitBytes+minPreallocBytes, maxPreallocBytes), l.opts.SegmentMaxBytes)
+	if s.allocEnd >= target {
 		return
 	}
-	if err := l.preallocate(s, s.size+ahead); err != nil {
+	if err := l.preallocate(s, target); err != nil {
 		l.logger.Warn("preallocation failed", zap.String("segment", s.logPath), zap.Error(err))
 	}
 }
