@@ -3,6 +3,7 @@ package subscription
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -62,6 +63,7 @@ func (d *Dispatcher) AddConsumer(cfg ConsumerConfig) (ConsumerID, error) {
 		cfg:     cfg,
 		permits: min(cfg.Permits, maxPermits),
 		out:     make(map[uint64]struct{}),
+		room:    math.MaxInt,
 	}
 	d.consumers[c.id] = c
 	d.order = append(d.order, c)

@@ -112,3 +112,19 @@ func (d *Dispatcher) Pending() bool {
 	_, _, ok := d.peek()
 	return ok
 }
+
+// RoomBound reports whether the last Dispatch left a message pending while a
+// consumer that could take it had permits but no room: the shell must then
+// look again once the consumer's buffer drains.
+func (d *Dispatcher) RoomBound() bool {
+	if !d.Pending() {
+		return false
+	}
+	for _, c := range d.order {
+		if c.room <= 0 && c.permits > 0 && (d.maxUnacked == 0 || len(c.out) < d.maxUnacked) &&
+			(d.typ == Shared || d.active == c) {
+			return true
+		}
+	}
+	return false
+}

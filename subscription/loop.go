@@ -91,6 +91,7 @@ func (s *Subscription) step() (wakeAt time.Time, more bool) {
 	s.core.Tick(now)
 	dead := s.core.TakeDeadLetters()
 	as := s.core.Dispatch(now, s.roomLocked, maxDispatchMessages)
+	roomBound := s.core.RoomBound()
 	s.changedVersionLocked(v)
 	s.mu.Unlock()
 
@@ -112,15 +113,10 @@ func (s *Subscription) step() (wakeAt time.Time, more bool) {
 	if readFailed {
 		poll(readRetryDelay)
 	}
-	if s.core.Pending() {
-		for id, c := range s.consumers {
-			if len(c.ch) > 0 && s.core.Permits(id) > 0 {
-				// Permits beyond the channel's room (pull mode): look
-				// again soon, as draining the channel wakes nobody.
-				poll(roomPoll)
-				break
-			}
-		}
+	if roomBound {
+		// Permits beyond the channel's room (pull mode): look again soon,
+		// as draining a channel wakes nobody.
+		poll(roomPoll)
 	}
 	return wakeAt, len(as) == maxDispatchMessages && !readFailed
 }

@@ -25,7 +25,7 @@ import (
 //	ack name=a off=N | ack-cum name=a off=N | nack name=a off=N
 //	seek off=N | skip n=N
 //	take-dead | dead-lettered off=N | dead-failed off=N retry=D
-//	state | stats | deadline
+//	state | stats | deadline | room-bound
 func TestDispatcherScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		s := &script{t: t}
@@ -235,6 +235,8 @@ func (s *script) run(t *testing.T, td *datadriven.TestData) (out string) {
 			fmt.Fprintf(&b, "  %s prio=%d active=%v permits=%d unacked=%d\n", c.Name, c.Priority, c.Active, c.Permits, c.Unacked)
 		}
 		return b.String()
+	case "room-bound":
+		return fmt.Sprint(s.d.RoomBound())
 	case "deadline":
 		if at, ok := s.d.NextDeadline(); ok {
 			return fmt.Sprintf("next deadline at %v", at.Sub(epoch))
