@@ -241,7 +241,8 @@ func endOffset(t *testing.T, addr string) uint64 {
 // TestCrashUnderLoadKeepsEveryAcknowledgedMessage runs the real binary,
 // publishes from several producers, kills it with SIGKILL at a random
 // moment, restarts it, and checks that every acknowledged message is
-// stored exactly once and in per-producer order. It repeats the cycle.
+// stored exactly once and in per-producer order. It repeats the cycle, once
+// with SIGTERM (graceful shutdown under load) instead of SIGKILL.
 func TestCrashUnderLoadKeepsEveryAcknowledgedMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test runs the real binary")
@@ -272,7 +273,11 @@ func TestCrashUnderLoadKeepsEveryAcknowledgedMessage(t *testing.T) {
 		rec.waitFor(ctx, target)
 		cancel()
 		time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
-		n.kill()
+		if cycle == 1 {
+			n.terminate(t) // graceful shutdown under load must lose nothing either
+		} else {
+			n.kill()
+		}
 		wg.Wait()
 		rec.mu.Lock()
 		for _, p := range producers {
