@@ -231,3 +231,40 @@ func TestRandomWriteFaultsUnderConcurrency(t *testing.T) {
 	inj.Reset()
 	reopenExact(t, l, inner, opts, stored)
 }
+
+// TestReadFaults: a read error is reported, never taken for corruption: Open
+// fails without cutting anything, and Read returns the error.
+func TestReadFaults(t *testing.T) {
+	inner, inj := vfs.NewMem(), &vfs.Injector{}
+	inj.SetFilter(onlyLogs)
+	opts := Options{SegmentMaxBytes: 1000}
+	l := openLog(t, inner, opts)
+	want := appendN(t, l, 0, 40, 30)
+	l.Close()
+	for nth := 1; nth <= 6; nth++ { // each read Open makes in turn
+		inj.FailRead(nth)
+		before := inj.Injected()
+		if r, err := Open(vfs.NewFaulty(inner, inj), testDir, opts); err == nil {
+			r.Close()
+			if inj.Injected() == before {
+				continue // that many reads were not needed
+			}
+			t.Fatalf("Open with read fault %d succeeded", nth)
+		} else {
+			mustErr(t, err, vfs.ErrInjected)
+		}
+		inj.Reset()
+	}
+	inj.Reset()
+	l = openLog(t, vfs.NewFaulty(inner, inj), opts)
+	if m := l.Metrics(); m.Truncations != 0 {
+		t.Fatalf("a read error cut the log: %+v", m)
+	}
+	if err := sameRecords(readAll(t, l), want); err != nil {
+		t.Fatal(err)
+	}
+	inj.FailRead(1)
+	_, err := l.Read(0, 1, 1)
+	mustErr(t, err, vfs.ErrInjected)
+	l.Close()
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -124,7 +125,7 @@ func (l *Log) Metrics() Metrics {
 		Batches:         l.m.batches.Load(),
 		Commits:         l.m.commits.Load(),
 		Fsyncs:          l.m.fsyncs.Load(),
-		FsyncLatency:    durationOf(l.m.fsyncNanos.Load()),
+		FsyncLatency:    time.Duration(l.m.fsyncNanos.Load()),
 		WriteErrors:     l.m.writeErrors.Load(),
 		Recoveries:      l.m.recoveries.Load(),
 		Truncations:     l.m.truncations.Load(),

@@ -99,6 +99,9 @@ func (l *Log) recoverSealed(s *segment) (repaired bool, err error) {
 		last := entries[len(entries)-1]
 		res = scan(r, s.base, s.base+uint64(last.relOffset), int64(last.position), last.maxTimeBefore,
 			entries, int64(last.position), l.opts.IndexIntervalBytes, false)
+		if res.err != nil && !errors.Is(res.err, ErrCorrupt) {
+			return false, res.err
+		}
 		if res.err != nil {
 			idxErr = fmt.Errorf("index disagrees with the segment: %w", res.err)
 		}
@@ -106,6 +109,9 @@ func (l *Log) recoverSealed(s *segment) (repaired bool, err error) {
 	if idxErr != nil {
 		l.logger.Warn("rebuilding segment index", zap.String("segment", s.logPath), zap.Error(idxErr))
 		res = scan(r, s.base, s.base, 0, math.MinInt64, nil, -1, l.opts.IndexIntervalBytes, true)
+		if res.err != nil && !errors.Is(res.err, ErrCorrupt) {
+			return false, res.err
+		}
 		if res.err != nil {
 			return false, fmt.Errorf("%w: sealed segment %s is damaged at position %d: %w",
 				ErrCorrupt, s.logPath, res.goodPos, res.err)
@@ -136,6 +142,9 @@ func (l *Log) recoverTail(s *segment) (repaired bool, err error) {
 	size := st.Size()
 	r := &chunkReader{f: s.log, path: s.logPath, limitBytes: size, readAheadBytes: scanReadAheadBytes}
 	res := scan(r, s.base, s.base, 0, math.MinInt64, nil, -1, l.opts.IndexIntervalBytes, true)
+	if res.err != nil && !errors.Is(res.err, ErrCorrupt) {
+		return false, res.err // a read error is no reason to cut the log
+	}
 	if res.err != nil {
 		if zeros(r, res.goodPos) {
 			// Preallocated space the log had not reached yet.

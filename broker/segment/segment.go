@@ -1,7 +1,9 @@
 package segment
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -124,6 +126,9 @@ func (r *chunkReader) at(pos, n int64) ([]byte, error) {
 	got, err := r.f.ReadAt(r.buf, pos)
 	if int64(got) < want {
 		r.buf = r.buf[:0]
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // the file is shorter than it was
+		}
 		return nil, fmt.Errorf("segment: read %s at %d: %d of %d bytes: %w", r.path, pos, got, want, err)
 	}
 	r.off = pos
@@ -142,7 +147,8 @@ type scanResult struct {
 
 // scan walks the batches of a segment from pos (where a batch with offset
 // next starts) to limit. With verify every batch is fully decoded and
-// checked; otherwise only headers are read. It stops at the first bad batch.
+// checked; otherwise only headers are read. It stops at the first bad batch
+// (an ErrCorrupt error) or read error (any other).
 func scan(r *chunkReader, base, next uint64, pos int64, maxTime int64, entries []indexEntry, lastPos int64, intervalBytes int, verify bool) scanResult {
 	res := scanResult{next: next, goodPos: pos, maxTime: maxTime, entries: entries, lastPos: lastPos}
 	for res.goodPos < r.limitBytes {

@@ -195,8 +195,6 @@ func (l *Log) sync(f vfs.File) error {
 	return err
 }
 
-func durationOf(nanos uint64) time.Duration { return time.Duration(nanos) }
-
 // batcher is the writer's reusable encoding state for one commit.
 type batcher struct {
 	group   []*appendReq
@@ -265,9 +263,10 @@ func (l *Log) commit(group []*appendReq) {
 	}
 	clear(w.batch) // drop references to the callers' records
 	if err != nil {
+		err = fmt.Errorf("segment: append: write %s: %w", s.logPath, err)
 		l.m.writeErrors.Add(1)
-		l.undo(s, fmt.Errorf("segment: append: write %s: %w", s.logPath, err))
-		finishAll(group, fmt.Errorf("segment: append: write %s: %w", s.logPath, err))
+		l.undo(s, err)
+		finishAll(group, err)
 		return
 	}
 	l.dirty = true

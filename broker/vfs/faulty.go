@@ -10,7 +10,8 @@ import (
 // ErrInjected is the error of an injected write or sync failure.
 var ErrInjected = errors.New("vfs: injected fault")
 
-// Injector decides, deterministically, which operations of a faulty FS fail.
+// Injector decides, deterministically, which writes, syncs and reads of a
+// faulty FS fail.
 // Its methods are safe to call while the FS is in use; counts start from the
 // moment a fault is armed. The zero value injects nothing.
 type Injector struct {
@@ -23,6 +24,7 @@ type Injector struct {
 	noSpace          bool
 	noSpaceLeftBytes int64 // bytes that still fit while noSpace is set
 	failSyncIn       int   // the failSyncIn-th matching sync from now fails; 0 = off
+	failReadIn       int   // the failReadIn-th matching read from now fails; 0 = off
 
 	writes, syncs, injected int
 }
@@ -61,11 +63,19 @@ func (i *Injector) FailSync(nth int) {
 	i.failSyncIn = nth
 }
 
+// FailRead arms one failure: the nth ReadAt from now (1 = the next) returns
+// ErrInjected without reading.
+func (i *Injector) FailRead(nth int) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.failReadIn = nth
+}
+
 // Reset disarms every fault; the counters keep counting.
 func (i *Injector) Reset() {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	i.failWriteIn, i.failWriteTorn, i.noSpace, i.failSyncIn = 0, 0, false, 0
+	i.failWriteIn, i.failWriteTorn, i.noSpace, i.failSyncIn, i.failReadIn = 0, 0, false, 0, 0
 }
 
 // Writes returns how many matching writes were attempted.
@@ -105,6 +115,20 @@ func (i *Injector) onWrite(name string, n int) (int, error) {
 		i.noSpaceLeftBytes -= int64(n)
 	}
 	return n, nil
+}
+
+// onRead reports whether a read of name fails.
+func (i *Injector) onRead(name string) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if !i.matches(name) || i.failReadIn == 0 {
+		return nil
+	}
+	if i.failReadIn--; i.failReadIn == 0 {
+		i.injected++
+		return pathErr("read", name, ErrInjected)
+	}
+	return nil
 }
 
 // onSync reports whether a sync of name fails.
@@ -187,6 +211,13 @@ func (f *faultyFile) WriteAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return keep, ferr
+}
+
+func (f *faultyFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.inj.onRead(f.name); err != nil {
+		return 0, err
+	}
+	return f.File.ReadAt(p, off)
 }
 
 func (f *faultyFile) Sync() error {

@@ -343,8 +343,19 @@ func TestFaultySyncAndFilter(t *testing.T) {
 	if err := log.Sync(); err != nil {
 		t.Fatalf("second sync: %v", err)
 	}
-	if got, want := inj.Injected(), 2; got != want {
+	if got, want := inj.Injected(), 2; got != want { // before the read fault
 		t.Errorf("Injected() = %d, want %d", got, want)
+	}
+	inj.FailRead(2)
+	buf := make([]byte, 1)
+	if _, err := log.ReadAt(buf, 0); err != nil {
+		t.Fatalf("first read: %v", err)
+	}
+	if _, err := log.ReadAt(buf, 0); !errors.Is(err, ErrInjected) {
+		t.Fatalf("second read: %v", err)
+	}
+	if _, err := idx.ReadAt(buf, 0); err != nil {
+		t.Fatalf("filtered-out read: %v", err)
 	}
 	inj.NoSpaceAfter(0)
 	inj.Reset()
