@@ -14,6 +14,7 @@ var t0 = time.Unix(1_700_000_000, 0)
 // tnode is an in-memory shell around one engine, for tests and benchmarks.
 type tnode struct {
 	e        *Engine
+	builder  *BatchBuilder
 	journals map[string][]JournalEntry
 	order    []Dot
 }
@@ -64,7 +65,7 @@ func newTestMesh(tb testing.TB, names []string, cfg Config, encode bool) *tmesh 
 		if err != nil {
 			tb.Fatal(err)
 		}
-		m.nodes[n] = &tnode{e: e, journals: make(map[string][]JournalEntry)}
+		m.nodes[n] = &tnode{e: e, builder: NewBatchBuilder(n, 1<<20), journals: make(map[string][]JournalEntry)}
 	}
 	return m
 }
@@ -84,7 +85,7 @@ func (m *tmesh) flush(region string) {
 		n.order = append(n.order, d.Dot())
 	}
 	for _, s := range out.Sends {
-		bs, err := BuildBatches(n, region, s, 1<<20)
+		bs, err := n.builder.Build(n, s)
 		if err != nil {
 			m.tb.Fatal(err)
 		}

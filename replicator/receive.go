@@ -22,12 +22,21 @@ func (e *Engine) ReceiveBatch(now time.Time, b Batch) error {
 		return fmt.Errorf("replicator: batch %s->%s %s:%d..%d (delivered %d): %w",
 			b.From, b.To, b.Origin, b.Ops[0].Seq, last, e.delivered[o], ErrDuplicateBatch)
 	}
-	if b.Based && (e.delivered[o]+1 < b.Ops[0].Seq || !e.depsKnown[o]) {
-		return fmt.Errorf("replicator: batch %s->%s %s:%d.. based on an op this region lacks (delivered %d): %w",
-			b.From, b.To, b.Origin, b.Ops[0].Seq, e.delivered[o], ErrMissingBase)
-	}
 	running := e.scratch
 	clear(running)
+	if b.Based {
+		// The first op's dependencies are a delta against op first-1: use
+		// this region's record of it, delivered or buffered.
+		first := b.Ops[0].Seq
+		switch p := e.buf.get(o, first-1); {
+		case e.delivered[o]+1 >= first && e.depsKnown[o]:
+		case p != nil:
+			copy(running, p.deps)
+		default:
+			return fmt.Errorf("replicator: batch %s->%s %s:%d.. based on an op this region lacks (delivered %d): %w",
+				b.From, b.To, b.Origin, first, e.delivered[o], ErrMissingBase)
+		}
+	}
 	for _, op := range b.Ops {
 		if b.Based && op.Seq == e.delivered[o]+1 {
 			// The op before this one is the last delivered: its

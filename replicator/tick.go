@@ -59,14 +59,13 @@ func (e *Engine) scheduleSends(now time.Time, i int, p *peer, o int) {
 	window := p.acked[o] + uint64(e.cfg.MaxInflightOps)
 	for p.sent[o] < e.delivered[o] && p.sent[o] < window {
 		to := min(e.delivered[o], window, p.sent[o]+uint64(e.cfg.MaxBatchOps))
-		based := false
 		if p.sent[o] == p.acked[o] {
 			p.lastProgress[o] = now
-			// The peer acknowledged op From-1: delta-encode against it,
-			// unless this is a retransmission (the peer may have been
-			// unable to use the base) or the peer may have restarted.
-			based = p.acked[o] > 0 && p.rto[o] == e.cfg.RetransmitTimeout && !p.noBase[o]
 		}
+		// The peer acknowledged op From-1 or was just sent it: delta-encode
+		// the first op against it, unless this is a retransmission (the peer
+		// may have missed the base) or the peer may have restarted.
+		based := p.sent[o] > 0 && p.rto[o] == e.cfg.RetransmitTimeout && !p.noBase[o]
 		e.out.Sends = append(e.out.Sends, SendRange{Peer: e.names[i], Origin: e.names[o], From: p.sent[o] + 1, To: to, Based: based})
 		e.metrics.SentRanges++
 		if o != e.self {
