@@ -88,7 +88,7 @@ func (s *Subscription) Attach(spec ConsumerSpec) (*Consumer, error) {
 	}
 	s.consumers[id] = c
 	s.log.Debug("consumer attached", zap.String("consumer", cc.Name), zap.Stringer("type", cc.Type),
-		zap.Int("priority", cc.Priority), zap.Int("receiverQueue", cc.Permits))
+		zap.Int("priority", cc.Priority), zap.Int("receiverQueue", queue), zap.Bool("pullMode", spec.PullMode))
 	s.changedLocked(v)
 	return c, nil
 }

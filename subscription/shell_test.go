@@ -578,6 +578,28 @@ func TestPullModeRoom(t *testing.T) {
 	}
 }
 
+// TestPullMode: a pull-mode consumer starts without permits and receives
+// exactly what its permit frames grant, even past its channel's capacity.
+func TestPullMode(t *testing.T) {
+	src := newMemSource()
+	src.publish(10)
+	s := open(t, Config{Type: Exclusive, Initial: Earliest}, src, NewMemStore())
+	a := attach(t, s, ConsumerSpec{Initial: Earliest, ReceiverQueue: 2, PullMode: true})
+	expectIdle(t, s, a)
+	if st := s.Stats(); st.Consumers[0].Permits != 0 {
+		t.Fatalf("pull-mode consumer starts with %d permits", st.Consumers[0].Permits)
+	}
+	a.AddPermits(3)
+	var got []uint64
+	for len(got) < 3 {
+		got = append(got, offsetsOf(recvN(t, a, 1))...)
+	}
+	if !slices.Equal(got, seq(0, 3)) {
+		t.Fatalf("got %v", got)
+	}
+	expectIdle(t, s, a)
+}
+
 // TestRetentionMovesCursor: retention removing unacked messages moves the
 // cursor past them.
 func TestRetentionMovesCursor(t *testing.T) {
