@@ -74,6 +74,9 @@ const (
 	minPreallocBytes = 64 << 10
 	maxPreallocBytes = 8 << 20
 	zeroChunkBytes   = 64 << 10
+	// yieldsAfterCommitMax bounds how often the writer yields after a commit
+	// for the callers it answered to queue again.
+	yieldsAfterCommitMax = 4
 	// queuedBatchesMax bounds the append queue at this many MaxBatchBytes;
 	// appenders wait when it is full.
 	queuedBatchesMax = 4

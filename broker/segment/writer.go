@@ -120,9 +120,11 @@ func (l *Log) run() {
 		group, closing := l.takeGroup()
 		if len(group) > 0 {
 			l.commit(group)
-			// Let the callers just woken queue their next append, so that it
-			// joins the next group rather than the one after it.
-			runtime.Gosched()
+			// Let the callers just answered queue their next appends, so
+			// that they join the next group rather than the one after it.
+			for i := 0; i < yieldsAfterCommitMax && l.queued() < len(group); i++ {
+				runtime.Gosched()
+			}
 			continue
 		}
 		if closing {
@@ -163,6 +165,13 @@ func (l *Log) takeGroup() (group []*appendReq, closing bool) {
 	l.queuedBytes -= bytes
 	l.qspace.Broadcast()
 	return group, false
+}
+
+// queued returns how many appends wait in the queue.
+func (l *Log) queued() int {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return len(l.queue)
 }
 
 // failure returns the error that failed the log, nil if it has not.
