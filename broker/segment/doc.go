@@ -10,9 +10,21 @@
 //
 // Durability. With FsyncAlways (the default) Append returns, and records
 // become readable, only after the batch holding them was fsynced; one writer
-// goroutine commits everything queued with one write and one fsync. With
-// FsyncInterval and FsyncNever records are acknowledged and readable once
-// written to the OS.
+// goroutine commits everything queued with one write and one fdatasync
+// (group commit). The active segment is then preallocated with zeros ahead
+// of its end and written in place, so that fdatasync flushes data only: on
+// ext4 an fsync after an append also commits the journal and runs several
+// times slower. Preallocated space is cut off when a segment is sealed or
+// closed, and recovery drops an all-zero tail without counting it as
+// damage. With FsyncInterval and FsyncNever records are acknowledged and
+// readable once written to the OS, and nothing is preallocated.
+//
+// Recovery. Sealed segments were fsynced before the next one was created, so
+// Open only checks their indexes (walking the batch headers after the last
+// index entry) and rebuilds a missing or inconsistent one by checking every
+// batch. The tail segment is checked batch by batch (CRC and every field)
+// and cut after the last good batch. A read error fails Open: it never
+// causes a cut.
 //
 // Failures. A failed write (including a full disk) is undone by truncating
 // the segment back to the end of the last good batch; the affected callers
