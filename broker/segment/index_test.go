@@ -72,3 +72,25 @@ func TestIndexSearch(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAheadBytes(t *testing.T) {
+	v := &segView{seg: &segment{base: 100}, next: 200, size: 100 * 1000}
+	for _, tc := range []struct {
+		name                 string
+		entry, from          uint64
+		maxRecords, maxBytes int
+		want                 int
+	}{
+		{"one record at the entry", 150, 150, 1, 1 << 20, 1001 + minReadAheadBytes},
+		{"bytes limit", 150, 150, 100, 5000, 5000 + 1001 + minReadAheadBytes},
+		{"records before from", 150, 152, 1, 1 << 20, 3*1001 + minReadAheadBytes},
+		{"huge limits", 100, 199, math.MaxInt, math.MaxInt, maxReadAheadBytes},
+	} {
+		if got := readAheadBytes(v, tc.entry, tc.from, tc.maxRecords, tc.maxBytes); got != tc.want {
+			t.Errorf("%s: readAheadBytes = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if got := readAheadBytes(&segView{seg: &segment{base: 5}, next: 5}, 5, 5, 10, 10); got != minReadAheadBytes {
+		t.Errorf("empty segment: %d", got)
+	}
+}

@@ -125,10 +125,11 @@ func readAheadBytes(v *segView, entryOffset, from uint64, maxRecords, maxBytes i
 	if v.next <= v.seg.base {
 		return minReadAheadBytes
 	}
+	const limit = maxReadAheadBytes
 	mean := v.size/int64(v.next-v.seg.base) + 1
-	want := min(int64(maxRecords)*mean, int64(maxBytes)+mean)
-	n := int64(from-entryOffset)*mean + want + minReadAheadBytes
-	return int(min(n, maxReadAheadBytes))
+	want := min(int64(min(maxRecords, limit))*mean, int64(min(maxBytes, limit))+mean)
+	n := int64(min(from-entryOffset, limit))*mean + want + minReadAheadBytes
+	return int(min(n, limit))
 }
 
 // header reads the header of the batch at pos, which must start at offset
