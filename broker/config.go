@@ -18,6 +18,8 @@ type Config struct {
 	DataDir string `yaml:"data"`
 	// HTTPAddr serves HTTP admin and the WebSocket API.
 	HTTPAddr string `yaml:"http"`
+	// KafkaAddr serves the Kafka protocol (broker/kafka); "" = off.
+	KafkaAddr string `yaml:"kafka"`
 	// MaxMessageBytes bounds one message's payload (default 5 MiB).
 	MaxMessageBytes int `yaml:"maxMessageBytes"`
 	// AutoCreateStreams creates a stream on first use by a producer or

@@ -16,6 +16,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/httpapi"
+	"github.com/causeway/causeway/broker/kafka"
 	"github.com/causeway/causeway/broker/ws"
 )
 
@@ -24,10 +25,12 @@ type Server struct {
 	Node *broker.Node
 	HTTP *httpapi.Handler
 	ws   *ws.Server
-	hs   *http.Server
-	ln   net.Listener
-	log  *zap.Logger
-	done chan error
+	// Kafka is the Kafka listener, nil unless Config.KafkaAddr is set.
+	Kafka *kafka.Server
+	hs    *http.Server
+	ln    net.Listener
+	log   *zap.Logger
+	done  chan error
 }
 
 // Start opens the node and serves HTTP and WebSocket on cfg.HTTPAddr (use
@@ -59,6 +62,13 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 		}
 		s.done <- err
 	}()
+	if addr := node.Config().KafkaAddr; addr != "" {
+		if s.Kafka, err = startKafka(node, addr, logger); err != nil {
+			_ = s.hs.Close()
+			_ = node.Close()
+			return nil, err
+		}
+	}
 	logger.Info("serving", zap.String("http", ln.Addr().String()))
 	return s, nil
 }
@@ -80,6 +90,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.hs.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
 	}
+	if s.Kafka != nil {
+		if err := s.Kafka.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := s.ws.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: websocket shutdown: %w", err))
 	}
@@ -87,4 +102,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// startKafka starts the Kafka listener on addr.
+func startKafka(node *broker.Node, addr string, logger *zap.Logger) (*kafka.Server, error) {
+	k, err := kafka.New(node, kafka.Config{}, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Listen(addr); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// KafkaAddr is the address the Kafka protocol is served on ("" when off).
+func (s *Server) KafkaAddr() string {
+	if s.Kafka == nil {
+		return ""
+	}
+	return s.Kafka.Addr()
 }

@@ -16,15 +16,16 @@ import (
 // nodeFlags are the flags shared by serve and dev; flags override the YAML
 // file, which overrides the defaults.
 type nodeFlags struct {
-	config, data, http, region, fsync, logLevel string
-	maxMessageBytes                             int
-	autoCreate                                  string
+	config, data, http, kafka, region, fsync, logLevel string
+	maxMessageBytes                                    int
+	autoCreate                                         string
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "YAML configuration file")
 	fs.StringVar(&f.data, "data", "", "data directory (default causeway-data)")
 	fs.StringVar(&f.http, "http", "", "HTTP and WebSocket listen address (default 127.0.0.1:8080)")
+	fs.StringVar(&f.kafka, "kafka", "", "Kafka protocol listen address (default off)")
 	fs.StringVar(&f.region, "region", "", "this node's region name (default local)")
 	fs.StringVar(&f.fsync, "fsync", "", "fsync policy: always (default), interval, never")
 	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 0, "largest message payload (default 5 MiB)")
@@ -51,6 +52,9 @@ func (f *nodeFlags) load() (broker.Config, error) {
 	}
 	if f.http != "" {
 		cfg.HTTPAddr = f.http
+	}
+	if f.kafka != "" {
+		cfg.KafkaAddr = f.kafka
 	}
 	if f.region != "" {
 		cfg.Region = f.region

@@ -1,0 +1,138 @@
+package kafka
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/causeway/causeway/broker"
+)
+
+// Bounds of a fetch.
+const (
+	// maxFetchWait bounds how long a fetch is held (clients ask for 0.5 s).
+	maxFetchWait = 30 * time.Second
+	// maxFetchRecords bounds the records returned per partition.
+	maxFetchRecords = 10_000
+	// maxFetchPartitions bounds the partitions one fetch may wait on.
+	maxFetchPartitions = 10_000
+	// defaultPartitionMaxBytes is used when a partition asks for 0 or less.
+	defaultPartitionMaxBytes = 1 << 20
+)
+
+// fetch answers a fetch once MinBytes are available or MaxWait elapsed
+// (long polling). It runs on its own goroutine; the connection's writer
+// answers requests in order, so requests behind it wait at most MaxWait.
+func (c *conn) fetch(req *kmsg.FetchRequest, sl *slot) {
+	wait := min(time.Duration(max(req.MaxWaitMillis, 0))*time.Millisecond, maxFetchWait)
+	deadline := time.Now().Add(wait)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		// Take the change channels before reading so no append is missed.
+		resp, bytes, changed, fatal := c.fetchOnce(req)
+		if fatal || bytes >= int(req.MinBytes) || bytes > 0 && req.MinBytes <= 0 || !time.Now().Before(deadline) || len(changed) == 0 {
+			sl.finish(resp)
+			return
+		}
+		cases := make([]reflect.SelectCase, 0, len(changed)+3)
+		cases = append(cases,
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.ctx.Done())},
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.s.stop)})
+		for _, ch := range changed {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		chosen, _, _ := reflect.Select(cases)
+		if chosen < 3 {
+			resp, _, _, _ = c.fetchOnce(req)
+			sl.finish(resp)
+			return
+		}
+	}
+}
+
+// fetchOnce reads what every partition has now. changed holds the change
+// channels (taken before reading) of partitions that returned nothing;
+// fatal is set when a partition answered an error.
+func (c *conn) fetchOnce(req *kmsg.FetchRequest) (resp *kmsg.FetchResponse, bytes int, changed []<-chan struct{}, fatal bool) {
+	resp = req.ResponseKind().(*kmsg.FetchResponse)
+	budget := int(req.MaxBytes)
+	if req.Version < 3 || budget <= 0 {
+		budget = 1 << 30
+	}
+	partitions := 0
+	for _, rt := range req.Topics {
+		t := kmsg.NewFetchResponseTopic()
+		t.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			p := kmsg.NewFetchResponseTopicPartition()
+			p.Partition = rp.Partition
+			p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
+			partitions++
+			if partitions > maxFetchPartitions {
+				p.ErrorCode = kerr.PolicyViolation.Code
+				fatal = true
+				t.Partitions = append(t.Partitions, p)
+				continue
+			}
+			stream, err := c.s.topics.stream(rt.Topic, rp.Partition)
+			if err != nil {
+				p.ErrorCode = errorCode(err)
+				fatal = true
+				t.Partitions = append(t.Partitions, p)
+				continue
+			}
+			ch, n := c.fetchPartition(stream, rp, &p, budget, bytes == 0)
+			if p.ErrorCode != 0 {
+				fatal = true
+			}
+			if n == 0 && ch != nil {
+				changed = append(changed, ch)
+			}
+			bytes += n
+			budget -= n
+			t.Partitions = append(t.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	return resp, bytes, changed, fatal
+}
+
+// fetchPartition fills p from stream starting at rp.FetchOffset within
+// budget bytes (at least one record when first). It returns the stream's
+// change channel and the bytes added.
+func (c *conn) fetchPartition(stream *broker.Stream, rp kmsg.FetchRequestTopicPartition, p *kmsg.FetchResponseTopicPartition, budget int, first bool) (<-chan struct{}, int) {
+	src := stream.Source()
+	ch := src.Changed()
+	start, end := src.StartOffset(), src.EndOffset()
+	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = int64(end), int64(end), int64(start)
+	if rp.FetchOffset < int64(start) || rp.FetchOffset > int64(end) {
+		p.ErrorCode = kerr.OffsetOutOfRange.Code
+		return nil, 0
+	}
+	from := uint64(rp.FetchOffset)
+	if from == end {
+		return ch, 0
+	}
+	limit := int(rp.PartitionMaxBytes)
+	if limit <= 0 {
+		limit = defaultPartitionMaxBytes
+	}
+	limit = min(limit, budget)
+	if limit <= 0 && !first {
+		return nil, 0
+	}
+	recs, err := src.Read(from, maxFetchRecords, max(limit, 1))
+	if err != nil {
+		p.ErrorCode = errorCode(err)
+		return nil, 0
+	}
+	if len(recs) == 0 {
+		return ch, 0
+	}
+	p.RecordBatches = appendBatch(nil, recs)
+	return nil, len(p.RecordBatches)
+}

@@ -1,0 +1,84 @@
+package kafka
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/naming"
+)
+
+// nodeID is this broker's id: every partition's leader and every group's
+// coordinator.
+const nodeID = 0
+
+// clusterID names the cluster in Metadata.
+const clusterID = "causeway"
+
+// metadata describes this node as the only broker and the topics asked for
+// (all of the fabric's when the list is null), auto-creating missing ones
+// when both the node and the request allow it.
+func (c *conn) metadata(req *kmsg.MetadataRequest) kmsg.Response {
+	resp := req.ResponseKind().(*kmsg.MetadataResponse)
+	host, port := c.s.advertised(c.nc.LocalAddr())
+	b := kmsg.NewMetadataResponseBroker()
+	b.NodeID, b.Host, b.Port = nodeID, host, port
+	resp.Brokers = []kmsg.MetadataResponseBroker{b}
+	resp.ClusterID = kmsg.StringPtr(clusterID)
+	resp.ControllerID = nodeID
+	var names []string
+	counts := map[string]int{}
+	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
+		all, err := c.s.topics.all()
+		if err != nil {
+			c.log.Warn("listing topics", zap.Error(err))
+		}
+		counts = all
+		names = sortedNames(all)
+	} else {
+		autoCreate := *c.s.node.Config().AutoCreateStreams && (req.Version < 4 || req.AllowAutoTopicCreation)
+		for _, rt := range req.Topics {
+			if rt.Topic == nil {
+				continue
+			}
+			name := *rt.Topic
+			names = append(names, name)
+			n, err := c.s.topics.partitions(name)
+			if err == nil && n == 0 && autoCreate && naming.Validate("topic", name) == nil {
+				if err = c.s.topics.create(name, c.s.cfg.DefaultPartitions); err == nil {
+					c.log.Info("topic auto-created", zap.String("topic", name), zap.Int("partitions", c.s.cfg.DefaultPartitions))
+					n = c.s.cfg.DefaultPartitions
+				}
+			}
+			if err != nil {
+				counts[name] = -int(errorCode(err))
+				continue
+			}
+			counts[name] = n
+		}
+	}
+	for _, name := range names {
+		t := kmsg.NewMetadataResponseTopic()
+		t.Topic = kmsg.StringPtr(name)
+		n := counts[name]
+		switch {
+		case naming.Validate("topic", name) != nil:
+			t.ErrorCode = kerr.InvalidTopicException.Code
+		case n < 0:
+			t.ErrorCode = int16(-n)
+		case n == 0:
+			t.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		}
+		for p := 0; p < n; p++ {
+			mp := kmsg.NewMetadataResponseTopicPartition()
+			mp.Partition = int32(p)
+			mp.Leader = nodeID
+			mp.LeaderEpoch = 0
+			mp.Replicas = []int32{nodeID}
+			mp.ISR = []int32{nodeID}
+			t.Partitions = append(t.Partitions, mp)
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	return resp
+}

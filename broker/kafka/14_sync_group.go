@@ -1,0 +1,10 @@
+package kafka
+
+import "github.com/twmb/franz-go/pkg/kmsg"
+
+// syncGroup hands out the leader's assignment; followers are held until
+// the leader's SyncGroup arrives.
+func (c *conn) syncGroup(req *kmsg.SyncGroupRequest, sl *slot) {
+	sl.abandonable = true
+	c.s.groups.sync(req, sl)
+}

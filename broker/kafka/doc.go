@@ -1,0 +1,47 @@
+// Package kafka owns Causeway's Kafka protocol front end: a TCP listener
+// that speaks the Kafka wire protocol well enough for unchanged Kafka
+// clients (librdkafka/kcat, franz-go, kafka-go, sarama) to produce to and
+// consume from Causeway streams.
+//
+// Requests and responses are decoded and encoded with franz-go's kmsg; each
+// API key has its own handler file (00_produce.go, 01_fetch.go, ...), served
+// from one request loop per connection (conn.go).
+//
+// # Mapping
+//
+//   - A topic T is the stream persistent://{tenant}/{fabric}/T (the tenant
+//     and fabric are configured, default _mm/_system). A topic with N > 1
+//     partitions is the streams T-partition-0 .. T-partition-{N-1}
+//     (Pulsar's convention) plus a durable record of N in the node's
+//     metadata (broker.Node.SetTopicPartitions). Any other stream of the
+//     fabric is a topic with one partition.
+//   - Offsets are stream offsets. The Kafka key is the message key, headers
+//     are properties (a header with a null value becomes ""; of repeated
+//     header keys the last wins), the value is the payload. The Kafka
+//     record timestamp is kept as the message's event time and returned as
+//     a CreateTime timestamp; messages published without an event time
+//     (WebSocket) return their publish time.
+//   - Consumer groups: membership and rebalancing live in memory on this
+//     node, which is every group's coordinator (groups.go is the pure
+//     state machine, coordinator.go drives it). Committed offsets are
+//     Causeway cursors: committing offset N on partition p acknowledges
+//     everything below N on the subscription named after the group on p's
+//     stream, and OffsetFetch returns that subscription's mark-delete
+//     position. A WebSocket consumer on the subscription sees the same
+//     position, and the other way round. Commits are persisted the way
+//     acks are: shortly after, and for sure on a clean shutdown.
+//   - Idempotent producers: InitProducerId hands out producer ids; per
+//     (producer id, partition) the last five batches' sequence ranges and
+//     offsets are kept in memory (sequences.go), so a re-sent batch is
+//     answered with its original offset and a gap with
+//     OUT_OF_ORDER_SEQUENCE_NUMBER. Transactions are not supported.
+//
+// # Limits
+//
+// Every request is bounded (Config.MaxRequestBytes), as are the requests in
+// flight per connection, a batch's decompressed size and the records
+// returned per fetched partition. Malformed input (a bad size, an
+// undecodable request, an unsupported version of anything but ApiVersions,
+// a record batch with a bad CRC or length) closes the connection, after the
+// error response where Kafka sends one; it never harms the node.
+package kafka

@@ -1,0 +1,43 @@
+package kafka
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+)
+
+// errorCode maps an error of this package or one below it to the Kafka
+// error code a response carries.
+func errorCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUnknownTopic), errors.Is(err, broker.ErrStreamNotFound):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, naming.ErrInvalidName):
+		return kerr.InvalidTopicException.Code
+	case errors.Is(err, broker.ErrStreamExists):
+		return kerr.TopicAlreadyExists.Code
+	case errors.Is(err, ErrCorruptBatch), errors.Is(err, ErrCompression):
+		return kerr.CorruptMessage.Code
+	case errors.Is(err, ErrUnsupportedFormat):
+		return kerr.UnsupportedForMessageFormat.Code
+	case errors.Is(err, ErrTransactionalBatch):
+		return kerr.TransactionalIDAuthorizationFailed.Code
+	case errors.Is(err, ErrBatchTooLarge), errors.Is(err, broker.ErrMessageTooLarge), errors.Is(err, segment.ErrRecordTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, segment.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, broker.ErrBadRequest):
+		return kerr.InvalidRequest.Code
+	case errors.Is(err, broker.ErrTooManyProducers):
+		return kerr.PolicyViolation.Code
+	case errors.Is(err, broker.ErrClosed):
+		return kerr.NotLeaderForPartition.Code // retriable: the client retries elsewhere or later
+	}
+	return kerr.UnknownServerError.Code
+}
