@@ -41,6 +41,9 @@ type Engine struct {
 	epoch     uint64
 	changedAt []uint64
 
+	// digest is the MembershipDigest of names.
+	digest uint64
+
 	scratch []uint64
 	out     Output
 	metrics Metrics
@@ -128,6 +131,7 @@ func (e *Engine) addRegion(name string) int {
 	}
 	e.peers = append(e.peers, p)
 	e.buf.grow()
+	e.digest = MembershipDigest(e.names)
 	return i
 }
 
@@ -139,6 +143,9 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // Regions returns the membership (evicted regions included) in index order.
 func (e *Engine) Regions() []string { return append([]string(nil), e.names...) }
+
+// Membership returns the MembershipDigest of Regions, advertised in acks.
+func (e *Engine) Membership() uint64 { return e.digest }
 
 // Delivered returns this region's delivered vector.
 func (e *Engine) Delivered() Vector { return e.vector(e.delivered) }

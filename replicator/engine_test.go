@@ -204,7 +204,7 @@ func TestWindowBoundsInflight(t *testing.T) {
 	e.Tick(t0)
 	// Only the very first range carries a full vector; the others are based
 	// on the op sent just before them.
-	want := []SendRange{{"b", "a", 1, 3, false}, {"b", "a", 4, 6, true}, {"b", "a", 7, 7, true}}
+	want := []SendRange{{"b", "a", 1, 3, false, 0}, {"b", "a", 4, 6, true, 0}, {"b", "a", 7, 7, true, 0}}
 	if got := e.Ready().Sends; !slices.Equal(got, want) {
 		t.Fatalf("sends %v, want %v", got, want)
 	}
@@ -212,7 +212,7 @@ func TestWindowBoundsInflight(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Tick(t0)
-	want = []SendRange{{"b", "a", 8, 10, true}, {"b", "a", 11, 12, true}}
+	want = []SendRange{{"b", "a", 8, 10, true, 0}, {"b", "a", 11, 12, true, 0}}
 	if got := e.Ready().Sends; !slices.Equal(got, want) {
 		t.Fatalf("sends %v, want %v", got, want)
 	}
@@ -220,13 +220,13 @@ func TestWindowBoundsInflight(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Tick(t0)
-	want = []SendRange{{"b", "a", 13, 15, true}, {"b", "a", 16, 18, true}, {"b", "a", 19, 19, true}}
+	want = []SendRange{{"b", "a", 13, 15, true, 0}, {"b", "a", 16, 18, true, 0}, {"b", "a", 19, 19, true, 0}}
 	if got := e.Ready().Sends; !slices.Equal(got, want) {
 		t.Fatalf("sends %v, want %v", got, want)
 	}
 	// A retransmission is never based.
 	e.Tick(t0.Add(time.Second))
-	want = []SendRange{{"b", "a", 13, 15, false}, {"b", "a", 16, 18, false}, {"b", "a", 19, 19, false}}
+	want = []SendRange{{"b", "a", 13, 15, false, 0}, {"b", "a", 16, 18, false, 0}, {"b", "a", 19, 19, false, 0}}
 	if got := e.Ready().Sends; !slices.Equal(got, want) {
 		t.Fatalf("retransmission %v, want %v", got, want)
 	}

@@ -21,6 +21,10 @@ var (
 	// restart without Restore.LastDeps). Nothing changed; the sender's
 	// retransmission is never based.
 	ErrMissingBase = errors.New("replicator: based batch without its base")
+	// ErrMembershipMismatch: a compact batch names regions by a membership
+	// this region does not have (membership change in progress). Nothing
+	// changed; the sender falls back to names once it sees our digest.
+	ErrMembershipMismatch = errors.New("replicator: membership digest mismatch")
 	// ErrInvalidBatch: a batch is internally inconsistent (wrong receiver,
 	// non-dense sequence numbers, dependency on its own origin, ...).
 	ErrInvalidBatch = errors.New("replicator: invalid batch")

@@ -27,6 +27,12 @@ func ackBody(t testing.TB, c *Codec, a Ack) []byte {
 
 func FuzzDecodeBatch(f *testing.F) {
 	c := testCodec(f)
+	if err := c.SetMembership([]string{"us", "eu", "ap", "sa", "af"}); err != nil {
+		f.Fatal(err)
+	}
+	compact := sampleBatch()
+	compact.Membership = MembershipDigest([]string{"us", "eu", "ap", "sa", "af"})
+	f.Add(batchBody(f, c, compact), true)
 	good, err := c.AppendBatch(nil, sampleBatch())
 	if err != nil {
 		f.Fatal(err)
@@ -47,7 +53,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		b, err := c.DecodeBatch(msg)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnauthenticated) &&
-				!errors.Is(err, ErrVersion) && !errors.Is(err, ErrTooLarge) {
+				!errors.Is(err, ErrVersion) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrMembershipMismatch) {
 				t.Fatalf("error outside the sentinels: %v", err)
 			}
 			return
@@ -69,6 +75,12 @@ func FuzzDecodeBatch(f *testing.F) {
 
 func FuzzDecodeAck(f *testing.F) {
 	c := testCodec(f)
+	members := []string{"a", "b", "c"}
+	if err := c.SetMembership(members); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ackBody(f, c, Ack{From: "b", To: "a", Membership: MembershipDigest(members), Compact: true,
+		Delivered: []Entry{{"a", 1}, {"c", 9}}}))
 	f.Add(ackBody(f, c, Ack{From: "b", To: "a", Full: true, Delivered: []Entry{{"a", 1}, {"c", 9}}}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -55,6 +55,9 @@ func newTestMesh(tb testing.TB, names []string, cfg Config, encode bool) *tmesh 
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if err := c.SetMembership(names); err != nil {
+		tb.Fatal(err)
+	}
 	m := &tmesh{tb: tb, names: names, nodes: make(map[string]*tnode), codec: c, now: t0,
 		cut: make(map[[2]string]bool), encode: encode}
 	for _, n := range names {

@@ -208,7 +208,7 @@ func (bb *BatchBuilder) Build(j JournalReader, s SendRange) ([]Batch, error) {
 	}
 	self, maxBatchBytes := bb.self, bb.maxBatchBytes
 	var out []Batch
-	cur := Batch{From: self, To: s.Peer, Origin: s.Origin}
+	cur := Batch{From: self, To: s.Peer, Origin: s.Origin, Membership: s.Membership}
 	size := batchOverheadBytes
 	var grown []Entry
 	for i, je := range entries {
@@ -243,7 +243,7 @@ func (bb *BatchBuilder) Build(j JournalReader, s SendRange) ([]Batch, error) {
 		opSize := opOverheadBytes + len(je.Body) + depEstimateBytes*len(grown)
 		if len(cur.Ops) > 0 && size+opSize > maxBatchBytes {
 			out = append(out, cur)
-			cur = Batch{From: self, To: s.Peer, Origin: s.Origin}
+			cur = Batch{From: self, To: s.Peer, Origin: s.Origin, Membership: s.Membership}
 			size = batchOverheadBytes
 		}
 		var deps []Entry

@@ -40,7 +40,11 @@ type Batch struct {
 	// having delivered: the receiver rebuilds the full vector from its own
 	// record of that op. Otherwise the first op carries the full vector.
 	Based bool
-	Ops   []Op
+	// Membership, when it equals the codec's membership digest, makes the
+	// encoding compact (regions named by position in the sorted membership
+	// instead of a table of names). Decoded compact batches carry it.
+	Membership uint64
+	Ops        []Op
 }
 
 // Ack advertises the sender's delivered vector to one peer. Values are
@@ -48,9 +52,15 @@ type Batch struct {
 // that changed since the previous ack to that peer) is safe to lose,
 // duplicate or reorder; Full acks are sent periodically as a refresh.
 type Ack struct {
-	From      string
-	To        string
-	Full      bool
+	From string
+	To   string
+	Full bool
+	// Membership is the sender's MembershipDigest: a peer with the same
+	// digest may send it compact batches and acks.
+	Membership uint64
+	// Compact asks for the compact encoding (regions by position in the
+	// sorted membership), used when Membership is the codec's digest.
+	Compact   bool
 	Delivered []Entry
 }
 
@@ -81,6 +91,9 @@ type SendRange struct {
 	From   uint64
 	To     uint64
 	Based  bool
+	// Membership is the membership digest the peer and this region share
+	// (0 when they differ): batches may then be compact.
+	Membership uint64
 }
 
 // Output is what the engine asks its shell to do, in this order: journal

@@ -24,6 +24,9 @@ type peer struct {
 	// advances (set by PeerUp: the peer may have restarted).
 	noBase []bool
 
+	// membership is the peer's advertised MembershipDigest (0: unknown).
+	membership uint64
+
 	// ackEpoch is the engine epoch covered by the last ack sent to the peer.
 	ackEpoch      uint64
 	lastAckAt     time.Time

@@ -216,6 +216,7 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 		}
 	}
 	p := e.peers[from]
+	p.membership = a.Membership
 	for _, d := range a.Delivered {
 		r := e.index[d.Region]
 		if d.Seq <= p.acked[r] {

@@ -66,7 +66,12 @@ func (e *Engine) scheduleSends(now time.Time, i int, p *peer, o int) {
 		// the first op against it, unless this is a retransmission (the peer
 		// may have missed the base) or the peer may have restarted.
 		based := p.sent[o] > 0 && p.rto[o] == e.cfg.RetransmitTimeout && !p.noBase[o]
-		e.out.Sends = append(e.out.Sends, SendRange{Peer: e.names[i], Origin: e.names[o], From: p.sent[o] + 1, To: to, Based: based})
+		var membership uint64
+		if p.membership == e.digest {
+			membership = e.digest
+		}
+		e.out.Sends = append(e.out.Sends, SendRange{Peer: e.names[i], Origin: e.names[o],
+			From: p.sent[o] + 1, To: to, Based: based, Membership: membership})
 		e.metrics.SentRanges++
 		if o != e.self {
 			e.metrics.RelayedRanges++
@@ -83,7 +88,7 @@ func (e *Engine) scheduleAck(now time.Time, i int, p *peer) {
 	if !full && (!changed || now.Sub(p.lastAckAt) < e.cfg.AckInterval) {
 		return
 	}
-	a := Ack{From: e.cfg.Self, To: e.names[i], Full: full}
+	a := Ack{From: e.cfg.Self, To: e.names[i], Full: full, Membership: e.digest, Compact: p.membership == e.digest}
 	for o, s := range e.delivered {
 		if s != 0 && (full || e.changedAt[o] > p.ackEpoch) {
 			a.Delivered = append(a.Delivered, Entry{Region: e.names[o], Seq: s})

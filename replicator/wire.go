@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/crc32"
+	"hash/fnv"
 	"slices"
 )
 
@@ -35,8 +36,19 @@ const (
 	KindAck   Kind = 2
 )
 
-// batchBased is the flag bit of a Based batch.
-const batchBased = 1
+// Ack flag bits: full, and compact (regions named by their position in the
+// sorted membership).
+const (
+	ackFull    = 1
+	ackCompact = 2
+)
+
+// Batch flag bits: Based, and compact (regions named by their position in
+// the sorted membership, identified by its digest, instead of a table).
+const (
+	batchBased   = 1
+	batchCompact = 2
+)
 
 // WireVersion is the version byte of every message this package writes.
 const WireVersion = 1
@@ -58,6 +70,53 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type Codec struct {
 	mac hash.Hash
 	sum []byte
+	// members is the sorted membership for compact batches, index its
+	// positions, digest its MembershipDigest (0: none set).
+	members []string
+	index   map[string]int
+	digest  uint64
+}
+
+// SetMembership sets the membership (every region known to the engine,
+// evicted ones included: Engine.Regions) used to encode and decode compact
+// batches, which name regions by their position in the sorted membership
+// instead of carrying a table of names. Keep it in step with the engine
+// (after AddRegion).
+func (c *Codec) SetMembership(regions []string) error {
+	if len(regions) > MaxRegions {
+		return fmt.Errorf("replicator: codec membership of %d regions: %w", len(regions), ErrTooLarge)
+	}
+	members := slices.Clone(regions)
+	slices.Sort(members)
+	index := make(map[string]int, len(members))
+	for i, r := range members {
+		if err := validRegionName(r); err != nil {
+			return fmt.Errorf("replicator: codec membership: %v: %w", err, ErrInvalidConfig)
+		}
+		if _, dup := index[r]; dup {
+			return fmt.Errorf("replicator: codec membership: %q twice: %w", r, ErrInvalidConfig)
+		}
+		index[r] = i
+	}
+	c.members, c.index, c.digest = members, index, MembershipDigest(regions)
+	return nil
+}
+
+// MembershipDigest is a 64-bit digest of a set of region names (order does
+// not matter; never 0). Regions advertise it in acks; a sender encodes
+// compact batches for a peer whose digest equals its own.
+func MembershipDigest(regions []string) uint64 {
+	sorted := slices.Clone(regions)
+	slices.Sort(sorted)
+	h := fnv.New64a()
+	for _, r := range sorted {
+		h.Write([]byte(r))
+		h.Write([]byte{0})
+	}
+	if d := h.Sum64(); d != 0 {
+		return d
+	}
+	return 1
 }
 
 // NewCodec returns a codec for the fabric secret (at least MinSecretBytes).
@@ -136,17 +195,27 @@ func (c *Codec) AppendBatch(dst []byte, b Batch) ([]byte, error) {
 			return fail("%v: %w", err, ErrInvalidBatch)
 		}
 	}
-	// Region table: every region named by a dependency, by first appearance.
-	table := make(map[string]int)
+	// Region table: every region named by a dependency, by first
+	// appearance; or, for a compact batch, the codec's sorted membership.
+	compact := b.Membership != 0 && b.Membership == c.digest
+	var table map[string]int
 	var names []string
+	if compact {
+		table, names = c.index, c.members
+	} else {
+		table = make(map[string]int)
+	}
 	for _, op := range b.Ops {
 		for _, d := range op.Deps {
+			if d.Region == b.Origin {
+				return fail("op %d depends on its origin: %w", op.Seq, ErrInvalidBatch)
+			}
 			if _, ok := table[d.Region]; !ok {
+				if compact {
+					return fail("op %d depends on %q, not a member: %w", op.Seq, d.Region, ErrInvalidBatch)
+				}
 				if err := validRegionName(d.Region); err != nil {
 					return fail("%v: %w", err, ErrInvalidBatch)
-				}
-				if d.Region == b.Origin {
-					return fail("op %d depends on its origin: %w", op.Seq, ErrInvalidBatch)
 				}
 				table[d.Region] = len(names)
 				names = append(names, d.Region)
@@ -158,7 +227,9 @@ func (c *Codec) AppendBatch(dst []byte, b Batch) ([]byte, error) {
 	}
 	need := batchOverheadBytes
 	for _, n := range names {
-		need += 1 + len(n)
+		if !compact {
+			need += 1 + len(n)
+		}
 	}
 	for _, op := range b.Ops {
 		need += opOverheadBytes + len(op.Body) + 4*len(op.Deps)
@@ -173,6 +244,9 @@ func (c *Codec) AppendBatch(dst []byte, b Batch) ([]byte, error) {
 	if b.Based {
 		flags |= batchBased
 	}
+	if compact {
+		flags |= batchCompact
+	}
 	dst = append(dst, flags)
 	first := b.Ops[0].Seq
 	if first == 0 || first >= maxSeq-uint64(len(b.Ops)) {
@@ -180,9 +254,13 @@ func (c *Codec) AppendBatch(dst []byte, b Batch) ([]byte, error) {
 	}
 	dst = binary.AppendUvarint(dst, first)
 	dst = binary.AppendUvarint(dst, uint64(len(b.Ops)))
-	dst = binary.AppendUvarint(dst, uint64(len(names)))
-	for _, n := range names {
-		dst = appendString(dst, n)
+	if compact {
+		dst = binary.LittleEndian.AppendUint64(dst, c.digest)
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(len(names)))
+		for _, n := range names {
+			dst = appendString(dst, n)
+		}
 	}
 	running := make([]uint64, len(names))
 	type inc struct {
@@ -244,14 +322,14 @@ func (c *Codec) DecodeBatch(msg []byte) (Batch, error) {
 	if err != nil {
 		return Batch{}, fmt.Errorf("replicator: decode batch: %w", err)
 	}
-	b, err := decodeBatchBody(body)
+	b, err := c.decodeBatchBody(body)
 	if err != nil {
 		return Batch{}, fmt.Errorf("replicator: decode batch: %w", err)
 	}
 	return b, nil
 }
 
-func decodeBatchBody(body []byte) (Batch, error) {
+func (c *Codec) decodeBatchBody(body []byte) (Batch, error) {
 	r := reader{buf: body}
 	var b Batch
 	b.From = r.name()
@@ -260,13 +338,23 @@ func decodeBatchBody(body []byte) (Batch, error) {
 	flags := r.byte()
 	first := r.uvarint()
 	nOps := r.uvarint()
-	nNames := r.uvarint()
+	var nNames uint64
+	compact := flags&batchCompact != 0
+	if compact {
+		b.Membership = r.fixed64()
+		if r.err == nil && b.Membership != c.digest {
+			return Batch{}, fmt.Errorf("membership digest %#x, ours %#x: %w", b.Membership, c.digest, ErrMembershipMismatch)
+		}
+		nNames = uint64(len(c.members))
+	} else {
+		nNames = r.uvarint()
+	}
 	if r.err != nil {
 		return Batch{}, r.err
 	}
 	b.Based = flags&batchBased != 0
 	switch {
-	case flags&^batchBased != 0:
+	case flags&^(batchBased|batchCompact) != 0:
 		return Batch{}, fmt.Errorf("flags %#x: %w", flags, ErrCorrupt)
 	case nOps == 0 || nOps > MaxBatchOps:
 		return Batch{}, fmt.Errorf("%d ops, want 1..%d: %w", nOps, MaxBatchOps, ErrCorrupt)
@@ -277,17 +365,22 @@ func decodeBatchBody(body []byte) (Batch, error) {
 	case nNames > uint64(r.remaining()):
 		return Batch{}, fmt.Errorf("%d regions in %d bytes: %w", nNames, r.remaining(), ErrCorrupt)
 	}
-	names := make([]string, nNames)
-	seen := make(map[string]bool, nNames)
-	for i := range names {
-		names[i] = r.name()
-		if r.err != nil {
-			return Batch{}, r.err
+	var names []string
+	if compact {
+		names = c.members
+	} else {
+		names = make([]string, nNames)
+		seen := make(map[string]bool, nNames)
+		for i := range names {
+			names[i] = r.name()
+			if r.err != nil {
+				return Batch{}, r.err
+			}
+			if seen[names[i]] || names[i] == b.Origin {
+				return Batch{}, fmt.Errorf("region table entry %q repeated or origin: %w", names[i], ErrCorrupt)
+			}
+			seen[names[i]] = true
 		}
-		if seen[names[i]] || names[i] == b.Origin {
-			return Batch{}, fmt.Errorf("region table entry %q repeated or origin: %w", names[i], ErrCorrupt)
-		}
-		seen[names[i]] = true
 	}
 	// Each op takes at least 4 bytes (wall, logical, deps count, body len).
 	if nOps*4 > uint64(r.remaining()) {
@@ -322,7 +415,7 @@ func decodeBatchBody(body []byte) (Batch, error) {
 			if r.err != nil {
 				return Batch{}, r.err
 			}
-			if k >= nNames || int(k) <= prev || by == 0 || by >= maxSeq-running[k] {
+			if k >= nNames || int(k) <= prev || by == 0 || by >= maxSeq-running[k] || names[k] == b.Origin {
 				return Batch{}, fmt.Errorf("op %d dependency (%d, +%d) invalid: %w", op.Seq, k, by, ErrCorrupt)
 			}
 			prev = int(k)
@@ -354,17 +447,27 @@ func (c *Codec) AppendAck(dst []byte, a Ack) ([]byte, error) {
 	dst = append(dst, WireVersion, byte(KindAck))
 	dst = appendString(dst, a.From)
 	dst = appendString(dst, a.To)
+	compact := a.Compact && a.Membership != 0 && a.Membership == c.digest
 	var flags byte
 	if a.Full {
-		flags |= 1
+		flags |= ackFull
+	}
+	if compact {
+		flags |= ackCompact
 	}
 	dst = append(dst, flags)
+	dst = binary.LittleEndian.AppendUint64(dst, a.Membership)
 	dst = binary.AppendUvarint(dst, uint64(len(a.Delivered)))
 	for _, e := range a.Delivered {
-		if err := validRegionName(e.Region); err != nil || e.Seq >= maxSeq {
+		k, member := c.index[e.Region]
+		if err := validRegionName(e.Region); err != nil || e.Seq >= maxSeq || (compact && !member) {
 			return nil, fmt.Errorf("replicator: encode ack: entry %q=%d: %w", e.Region, e.Seq, ErrInvalidAck)
 		}
-		dst = appendString(dst, e.Region)
+		if compact {
+			dst = binary.AppendUvarint(dst, uint64(k))
+		} else {
+			dst = appendString(dst, e.Region)
+		}
 		dst = binary.AppendUvarint(dst, e.Seq)
 	}
 	return c.seal(dst, start)
@@ -376,33 +479,50 @@ func (c *Codec) DecodeAck(msg []byte) (Ack, error) {
 	if err != nil {
 		return Ack{}, fmt.Errorf("replicator: decode ack: %w", err)
 	}
-	a, err := decodeAckBody(body)
+	a, err := c.decodeAckBody(body)
 	if err != nil {
 		return Ack{}, fmt.Errorf("replicator: decode ack: %w", err)
 	}
 	return a, nil
 }
 
-func decodeAckBody(body []byte) (Ack, error) {
+func (c *Codec) decodeAckBody(body []byte) (Ack, error) {
 	r := reader{buf: body}
 	var a Ack
 	a.From = r.name()
 	a.To = r.name()
 	flags := r.byte()
+	a.Membership = r.fixed64()
 	n := r.uvarint()
 	if r.err != nil {
 		return Ack{}, r.err
 	}
-	if flags&^1 != 0 {
+	if flags&^(ackFull|ackCompact) != 0 {
 		return Ack{}, fmt.Errorf("flags %#x: %w", flags, ErrCorrupt)
 	}
-	a.Full = flags&1 != 0
-	if n > MaxRegions || n*3 > uint64(r.remaining()) {
+	a.Full = flags&ackFull != 0
+	a.Compact = flags&ackCompact != 0
+	if a.Compact && a.Membership != c.digest {
+		return Ack{}, fmt.Errorf("membership digest %#x, ours %#x: %w", a.Membership, c.digest, ErrMembershipMismatch)
+	}
+	if n > MaxRegions || n*2 > uint64(r.remaining()) {
 		return Ack{}, fmt.Errorf("%d entries in %d bytes: %w", n, r.remaining(), ErrCorrupt)
 	}
 	seen := make(map[string]bool, n)
 	for range n {
-		e := Entry{Region: r.name(), Seq: r.uvarint()}
+		var e Entry
+		if a.Compact {
+			k := r.uvarint()
+			if r.err == nil && k >= uint64(len(c.members)) {
+				return Ack{}, fmt.Errorf("member index %d of %d: %w", k, len(c.members), ErrCorrupt)
+			}
+			if r.err == nil {
+				e.Region = c.members[k]
+			}
+		} else {
+			e.Region = r.name()
+		}
+		e.Seq = r.uvarint()
 		if r.err != nil {
 			return Ack{}, r.err
 		}
@@ -459,6 +579,18 @@ func (r *reader) varint() int64 {
 	}
 	r.pos += n
 	return v
+}
+
+func (r *reader) fixed64() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	if r.remaining() < 8 {
+		r.err = errTruncated
+		return 0
+	}
+	r.pos += 8
+	return binary.LittleEndian.Uint64(r.buf[r.pos-8:])
 }
 
 func (r *reader) byte() byte {

@@ -161,6 +161,8 @@ func TestBatchDecodeRejects(t *testing.T) {
 		})},
 		{"body longer than input", body(func(d []byte) []byte { return appendUvarints(d, 1, 1, 0, 0, 0, 0, 99) })},
 		{"trailing bytes", body(func(d []byte) []byte { return appendUvarints(d, 1, 1, 0, 0, 0, 0, 0, 7) })},
+		{"unknown flags", append(appendString(appendString(appendString(nil, "f"), "t"), "o"), 0x80, 1, 1, 0, 0, 0, 0, 0)},
+		{"compact without membership", append(appendString(appendString(appendString(nil, "f"), "t"), "o"), batchCompact, 1, 1)},
 		{"origin in table", body(func(d []byte) []byte {
 			d = appendUvarints(d, 1, 1, 1)
 			d = appendString(d, "o")
@@ -181,6 +183,7 @@ func body(f func([]byte) []byte) []byte {
 	d = appendString(d, "f")
 	d = appendString(d, "t")
 	d = appendString(d, "o")
+	d = append(d, 0) // flags
 	return f(d)
 }
 
@@ -206,7 +209,7 @@ func TestAckRoundTripAndRejects(t *testing.T) {
 	c := testCodec(t)
 	for _, a := range []Ack{
 		{From: "a", To: "b"},
-		{From: "a", To: "b", Full: true, Delivered: []Entry{{"a", 5}, {"c", 1 << 50}}},
+		{From: "a", To: "b", Full: true, Membership: 77, Delivered: []Entry{{"a", 5}, {"c", 1 << 50}}},
 	} {
 		w, err := c.AppendAck(nil, a)
 		if err != nil {
@@ -236,15 +239,122 @@ func TestAckRoundTripAndRejects(t *testing.T) {
 		}
 	}
 	dupEntry := appendString(appendString(nil, "a"), "b")
-	dupEntry = append(dupEntry, 0)
+	dupEntry = append(dupEntry, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 	dupEntry = appendUvarints(dupEntry, 2)
 	dupEntry = appendUvarints(appendString(dupEntry, "x"), 1)
 	dupEntry = appendUvarints(appendString(dupEntry, "x"), 2)
-	badFlags := appendUvarints(append(appendString(appendString(nil, "a"), "b"), 4), 0)
+	badFlags := appendUvarints(append(appendString(appendString(nil, "a"), "b"), 4, 0, 0, 0, 0, 0, 0, 0, 0), 0)
 	for name, b := range map[string][]byte{"duplicate entry": dupEntry, "unknown flags": badFlags} {
 		if _, err := c.DecodeAck(seal(t, c, KindAck, b)); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestCompactBatches(t *testing.T) {
+	members := []string{"us", "eu", "ap", "sa"}
+	c := testCodec(t)
+	if err := c.SetMembership(members); err != nil {
+		t.Fatal(err)
+	}
+	digest := MembershipDigest(members)
+	if digest != MembershipDigest([]string{"sa", "ap", "eu", "us"}) || digest == MembershipDigest(members[:3]) {
+		t.Fatal("digest depends on order or ignores a member")
+	}
+	b := sampleBatch()
+	b.Membership = digest
+	compact, err := c.AppendBatch(nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Membership = 0
+	named, err := c.AppendBatch(nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(compact) >= len(named) {
+		t.Fatalf("compact %d bytes, named %d", len(compact), len(named))
+	}
+	got, err := c.DecodeBatch(compact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Membership != digest {
+		t.Fatalf("membership %#x", got.Membership)
+	}
+	got.Membership = 0
+	want, err := c.DecodeBatch(named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compact deps come in membership order; compare as vectors.
+	for i := range got.Ops {
+		if !Apply(nil, got.Ops[i].Deps).Equal(Apply(nil, want.Ops[i].Deps)) {
+			t.Fatalf("op %d deps %v vs %v", i, got.Ops[i].Deps, want.Ops[i].Deps)
+		}
+		got.Ops[i].Deps, want.Ops[i].Deps = nil, nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("compact %+v\nnamed %+v", got, want)
+	}
+	// A receiver with another membership refuses a compact batch clearly.
+	other := testCodec(t)
+	if err := other.SetMembership(append(members, "af")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.DecodeBatch(compact); !errors.Is(err, ErrMembershipMismatch) {
+		t.Fatalf("mismatch: %v", err)
+	}
+	if _, err := other.DecodeBatch(named); err != nil {
+		t.Fatalf("named batch with other membership: %v", err)
+	}
+	// A sender whose digest differs falls back to names.
+	b.Membership = 12345
+	if w, err := c.AppendBatch(nil, b); err != nil || len(w) != len(named) {
+		t.Fatalf("fallback: %d bytes, %v", len(w), err)
+	}
+	// A dependency outside the membership cannot be compact.
+	b.Membership = digest
+	b.Ops[0].Deps = append(b.Ops[0].Deps, Entry{"xx", 1})
+	if _, err := c.AppendBatch(nil, b); !errors.Is(err, ErrInvalidBatch) {
+		t.Fatalf("non-member dep: %v", err)
+	}
+	if err := c.SetMembership([]string{"a", "a"}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("duplicate member: %v", err)
+	}
+}
+
+func TestCompactAcks(t *testing.T) {
+	members := []string{"a", "b", "c"}
+	c := testCodec(t)
+	if err := c.SetMembership(members); err != nil {
+		t.Fatal(err)
+	}
+	a := Ack{From: "a", To: "b", Full: true, Membership: MembershipDigest(members), Compact: true,
+		Delivered: []Entry{{"c", 9}, {"a", 3}}}
+	w, err := c.AppendAck(nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.DecodeAck(w)
+	if err != nil || !reflect.DeepEqual(got, a) {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	other := testCodec(t)
+	if _, err := other.DecodeAck(w); !errors.Is(err, ErrMembershipMismatch) {
+		t.Fatalf("mismatch: %v", err)
+	}
+	// Without a shared digest the codec names regions.
+	named, err := other.AppendAck(nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.DecodeAck(named); err != nil || got.Compact || len(named) <= len(w) {
+		t.Fatalf("fallback: %+v %v", got, err)
+	}
+	a.Delivered = append(a.Delivered, Entry{"zz", 1})
+	if _, err := c.AppendAck(nil, a); !errors.Is(err, ErrInvalidAck) {
+		t.Fatalf("non-member entry: %v", err)
 	}
 }
 

@@ -173,6 +173,12 @@ func newWorld(opts Options) (*world, error) {
 	if w.codec, err = replicator.NewCodec(secret); err != nil {
 		return nil, err
 	}
+	if rng.IntN(4) != 0 {
+		// Most runs use compact batches; the others name regions.
+		if err := w.codec.SetMembership(w.names); err != nil {
+			return nil, err
+		}
+	}
 	for i, n := range w.names {
 		r, err := newRegion(w, i, n)
 		if err != nil {
