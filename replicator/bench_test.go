@@ -123,38 +123,66 @@ func BenchmarkMesh(b *testing.B) {
 // BenchmarkMetadataBytes isolates the causal metadata with 100 regions: a
 // batch of 64 ops from one origin where, between two consecutive ops, the
 // origin delivered ops from 3 other regions (a busy fabric). It reports the
-// encoded batch bytes minus bodies per op.
+// encoded batch bytes minus bodies per op (seq, HLC, dependencies, header,
+// region table or membership digest, CRC, HMAC), for batches that name
+// regions or are compact, and whose first op carries the full vector or is
+// based on the previous op.
 func BenchmarkMetadataBytes(b *testing.B) {
 	const regions, ops, changedPerOp = 100, 64, 3
-	c := testCodec(b)
-	deps := Vector{}
-	for r := 1; r < regions; r++ {
-		deps[fmt.Sprintf("region-%02d", r)] = 1_000_000 + uint64(r)
+	names := make([]string, regions)
+	for i := range names {
+		names[i] = fmt.Sprintf("region-%02d", i)
 	}
-	bt := Batch{From: "region-00", To: "region-01", Origin: "region-00"}
+	deps := Vector{}
+	for _, n := range names[1:] {
+		deps[n] = 1_000_000 + uint64(len(deps))
+	}
+	full := Batch{From: names[0], To: names[1], Origin: names[0]}
+	based := Batch{From: names[0], To: names[1], Origin: names[0], Based: true}
 	hlc := Timestamp{WallNanos: t0.UnixNano()}
 	for i := range ops {
-		op := Op{Seq: 5_000_000 + uint64(i), HLC: hlc}
+		var grown []Entry
+		for j := range changedPerOp {
+			r := names[1+(i*changedPerOp+j)%(regions-1)]
+			deps[r] += 2
+			grown = append(grown, Entry{Region: r, Seq: deps[r]})
+		}
+		op := Op{Seq: 5_000_000 + uint64(i), HLC: hlc, Deps: grown}
+		based.Ops = append(based.Ops, op)
 		if i == 0 {
 			op.Deps = deps.Entries()
-		} else {
-			for j := range changedPerOp {
-				r := fmt.Sprintf("region-%02d", 1+(i*changedPerOp+j)%(regions-1))
-				deps[r] += 2
-				op.Deps = append(op.Deps, Entry{Region: r, Seq: deps[r]})
-			}
 		}
+		full.Ops = append(full.Ops, op)
 		hlc.WallNanos += 150_000
-		bt.Ops = append(bt.Ops, op)
 	}
-	var size int
-	b.ReportAllocs()
-	for range b.N {
-		w, err := c.AppendBatch(nil, bt)
-		if err != nil {
-			b.Fatal(err)
-		}
-		size = len(w)
+	for _, tc := range []struct {
+		name    string
+		batch   Batch
+		compact bool
+	}{
+		{"named/full", full, false},
+		{"compact/full", full, true},
+		{"compact/based", based, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := testCodec(b)
+			if err := c.SetMembership(names); err != nil {
+				b.Fatal(err)
+			}
+			bt := tc.batch
+			if tc.compact {
+				bt.Membership = MembershipDigest(names)
+			}
+			var size int
+			b.ReportAllocs()
+			for range b.N {
+				w, err := c.AppendBatch(nil, bt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(w)
+			}
+			b.ReportMetric(float64(size)/ops, "meta-bytes/op")
+		})
 	}
-	b.ReportMetric(float64(size)/ops, "meta-bytes/op")
 }

@@ -20,26 +20,20 @@
 // checks are incremental, and any region can serve any origin's log from its
 // own journal (relay) without rewriting metadata.
 //
-// Each region keeps, per origin, a FIFO journal of that origin's operations
-// it has delivered. The journal stores each op's metadata (Meta, see
-// AppendMeta): the HLC and the dependency components that grew since the
-// previous op of the origin, with a full vector every KeyframeEveryOps ops
-// (and after a restart), so a reader can rebuild any op's dependencies by
-// reading at most KeyframeEveryOps-1 extra records (BuildBatches).
-//
 // # Engine
 //
 // Engine is a pure state machine in the style of etcd's raft: no goroutine,
 // socket, clock or log inside. Inputs: Publish (a local op), ReceiveBatch,
 // ReceiveAck, Tick(now), PeerUp/PeerDown, AddRegion/EvictRegion, and New
-// with a Restore (journal ends, highest HLC) after a restart. Ready returns
-// an Output:
+// with a Restore (journal ends, highest HLC, the last ops' dependencies:
+// RestoreFromJournals) after a restart. Ready returns an Output:
 //
 //   - Deliveries, in causal order: the shell applies each and appends it to
 //     the origin's journal (AppendMeta) BEFORE sending any Ack or Send of
 //     the same Output, so nothing is advertised that a crash could lose;
 //   - Sends: (peer, origin, seq range) that the shell reads from its journal
-//     (BuildBatches), encodes (Codec.AppendBatch) and ships;
+//     (BatchBuilder.Build), encodes (Codec.AppendBatch, with the codec's
+//     membership kept equal to Engine.Regions) and ships;
 //   - Acks: the delivered vector to advertise to a peer (only the changed
 //     components, with a full refresh every FullAckInterval).
 //
@@ -49,35 +43,69 @@
 // to the last ack when acks stall for RetransmitTimeout (doubling up to
 // MaxRetransmitTimeout). A region ships its own ops to every peer; it ships
 // a third origin X's ops to peer P only when P's advertised count of X lags
-// its own and has not advanced for RelayDelay, and keeps relaying until P
-// has caught up. In the normal case the origin feeds P, P's advertisement
+// its own and has not advanced for RelayDelay (stretched by a factor in
+// [1, 2) hashed from the three names, so relayers rarely start together),
+// and keeps relaying until P has caught up. In the normal case the origin feeds P, P's advertisement
 // keeps advancing, and nothing is relayed; a region cut off from X gets X's
 // ops through any region that has them.
 //
 // Stable is the minimum over the non-evicted members' latest advertised
 // vectors (collections compact below it); EvictRegion stops a departed
-// region from pinning it. Lag reports per peer how many ops and how long
-// (from the ops' HLC wall times) the peer is behind.
+// region from pinning it. Acks are not relayed, so a member whose acks
+// cannot reach this region directly pins it too (conservatively) until the
+// link heals or the member is evicted. Lag reports per peer how many ops and
+// how long (from the ops' HLC wall times) the peer is behind.
 //
 // # Wire
 //
 // Codec encodes batches and acks: a version byte, a kind byte, the body, a
 // CRC-32C and an HMAC-SHA256 with the fabric secret, both verified before
 // the body is parsed. Everything is bounded (MaxBatchOps, MaxBatchBytes,
-// MaxRegions, MaxRegionNameBytes) and checked before allocating. A batch
-// names each region once in a table; the first op carries its full
-// dependency vector as (table index, value) pairs, each later op only the
-// components that grew, as (table index, increment) uvarints, plus a
-// zig-zag delta of its HLC wall time. With 100 regions all publishing, a
-// batch costs a few bytes of metadata per op (see BenchmarkMetadataBytes:
-// the figure is reported as meta-bytes/op). Decoding garbage, truncated or
-// forged input returns an error; the engine then rejects batches that are
-// replays (ErrDuplicateBatch), start too far ahead of what it has delivered
-// or depend on its own ops it has not created (ErrFutureDot), or reference
-// unknown regions (ErrUnknownRegion), without changing state.
+// MaxRegions, MaxRegionNameBytes) and checked before allocating.
+//
+// Per op a batch carries no seq (ops are consecutive from the first), a
+// zig-zag delta of the HLC wall time, the logical counter, and the
+// dependency components that grew since the previous op as (region index,
+// increment) uvarints, then the body length. The first op of a batch
+// carries its full vector, unless the batch is Based: the sender just sent
+// (or the peer acknowledged) the op before it, so the first op too carries
+// only what grew, and the receiver rebuilds the rest from its record of
+// that op, delivered or buffered (ErrMissingBase otherwise; the sender's
+// retransmissions are never based). Regions are named once per batch in a
+// table, or, when the peer advertised the same MembershipDigest in its
+// acks, by their position in the sorted membership (compact batches and
+// acks: 8 bytes of digest instead of the names; ErrMembershipMismatch
+// during a membership change, and the sender falls back to names).
+//
+// Cost with 100 regions (BenchmarkMetadataBytes, 64-op batches, 3
+// components grown per op): 16.5 bytes of metadata per op compact and
+// based, 19.5 compact with a full first vector, 34.8 naming regions,
+// HMAC, CRC and header included. In general: about 6 bytes per op plus 2 to
+// 4 per grown component, plus about 70 bytes per batch (plus 3-4 per
+// non-zero component for an unbased batch). BenchmarkMesh runs whole
+// fabrics: 100 regions all publishing 8 ops per 10 ms tick cost 38 bytes
+// per op in batches and 31 in acks; 100 regions with 5 publishing, 6.4 and
+// 25; 3 regions, 6.3 and 1.2.
+//
+// Decoding garbage, truncated or forged input returns an error; the engine
+// then rejects batches that are replays (ErrDuplicateBatch), start too far
+// ahead of what it has delivered or depend on its own ops it has not
+// created (ErrFutureDot), or reference unknown regions (ErrUnknownRegion),
+// without changing state.
+//
+// # Journal metadata
+//
+// Each region keeps, per origin, a FIFO journal of that origin's delivered
+// operations; the journal stores each op's Meta (AppendMeta): the HLC and
+// the dependency components that grew since the previous op of the origin,
+// with the full vector every KeyframeEveryOps ops (and on the first
+// delivery after a restart without Restore.LastDeps). BatchBuilder reads a
+// SendRange back to a keyframe (at most KeyframeEveryOps-1 extra records,
+// and usually none: it caches the vectors at range boundaries) to rebuild
+// the first op's vector; RestoreFromJournals rebuilds what New needs.
 //
 // Dedup (producer name -> highest sequence id, bounded LRU) is a separate
-// pure component that the broker also uses at publish time; Clock is the
+// pure component, usable by the broker at publish time too; Clock is the
 // hybrid logical clock. Sub-packages: replicator/link is a seeded
 // fault-injecting link (latency, jitter, loss, duplication, reordering,
 // partitions) for the simulator and for emulated WAN links;
