@@ -3,6 +3,8 @@ package segment
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,8 +58,14 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Log, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// Make the new directory's name durable before anything goes in it.
+		if err := fsys.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+		}
+		if err := fsys.SyncDir(filepath.Dir(dir)); err != nil {
+			return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+		}
 	}
 	l := &Log{
 		fs:         fsys,
@@ -172,7 +180,11 @@ func (l *Log) Delete() error {
 	if errors.Is(err, ErrClosed) {
 		err = nil
 	}
-	if rerr := l.fs.RemoveAll(l.dir); rerr != nil {
+	rerr := l.fs.RemoveAll(l.dir)
+	if rerr == nil {
+		rerr = l.fs.SyncDir(filepath.Dir(l.dir))
+	}
+	if rerr != nil {
 		return errors.Join(err, fmt.Errorf("segment: delete %s: %w", l.dir, rerr))
 	}
 	return err

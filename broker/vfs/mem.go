@@ -232,10 +232,14 @@ func (m *MemFS) MkdirAll(dir string, perm os.FileMode) error {
 	dir = clean(dir)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var missing []string
 	for d := dir; !m.dirs[d]; d = filepath.Dir(d) {
 		if _, ok := m.files[d]; ok {
 			return pathErr("mkdir", d, fs.ErrExist)
 		}
+		missing = append(missing, d)
+	}
+	for _, d := range missing {
 		m.dirs[d] = true
 	}
 	return nil

@@ -262,6 +262,12 @@ func TestMemErrors(t *testing.T) {
 	if err := m.Remove("/d"); err == nil {
 		t.Errorf("removed a non-empty directory")
 	}
+	if err := m.MkdirAll("/d/f/sub", 0o755); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("MkdirAll through a file: %v", err)
+	}
+	if _, err := m.Stat("/d/f/sub"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed MkdirAll left a directory behind: %v", err)
+	}
 }
 
 func TestFaulty(t *testing.T) {
