@@ -64,6 +64,9 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("kafka: listen %s: %w", addr, err)
 	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
