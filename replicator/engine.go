@@ -181,7 +181,7 @@ func (e *Engine) Ready() Output {
 // dot is (Self, next seq), its dependencies this region's delivered vector,
 // its HLC a fresh local timestamp. The operation is delivered locally at
 // once: it is returned and also queued in the next Output's Deliveries,
-// which is where the shell journals it.
+// which is where the shell journals it. body is not copied.
 func (e *Engine) Publish(now time.Time, body []byte) Delivery {
 	o := e.self
 	hlc := e.clock.Now(now.UnixNano())

@@ -259,6 +259,15 @@ func (w *world) randomStep() error {
 			}
 		}
 	}
+	for _, r := range w.regions {
+		if r.up && !r.engine.Delivered().Equal(r.count) {
+			return fmt.Errorf("%s: engine says delivered %v, journals hold %v: %w",
+				r.name, r.engine.Delivered(), r.count, errCheck)
+		}
+		if m := r.engine.Metrics(); r.up && m.BufferedOps > w.cfg.MaxBufferedOps {
+			return fmt.Errorf("%s: %d ops buffered, bound %d: %w", r.name, m.BufferedOps, w.cfg.MaxBufferedOps, errCheck)
+		}
+	}
 	if w.rng.Float64() < 0.1 {
 		return w.checkStability()
 	}
