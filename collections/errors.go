@@ -13,6 +13,9 @@ var (
 	ErrCorruptState = errors.New("collections: corrupt document state")
 	// ErrWrongDocument reports an op applied to the state of another document.
 	ErrWrongDocument = errors.New("collections: op for another document")
+	// ErrInvalidName reports a document key, collection name or attribute
+	// name that breaks the naming rules.
+	ErrInvalidName = errors.New("collections: invalid name")
 	// ErrUnsupportedVersion reports an encoding version this code does not read.
 	ErrUnsupportedVersion = errors.New("collections: unsupported encoding version")
 )
