@@ -162,7 +162,9 @@ func (p *translator) selectStmt(sel *ast.SelectStmt) error {
 }
 
 // collectParams numbers the ? markers by their position in the text.
-type paramCollector struct{ found []*test_driver.ParamMarkerExpr }
+type paramCollector struct {
+	found []*test_driver.ParamMarkerExpr
+}
 
 func (c *paramCollector) Enter(n ast.Node) (ast.Node, bool) {
 	if pm, ok := n.(*test_driver.ParamMarkerExpr); ok {
