@@ -71,6 +71,7 @@ func (c *conn) fetchOnce(req *kmsg.FetchRequest) (resp *kmsg.FetchResponse, byte
 			p := kmsg.NewFetchResponseTopicPartition()
 			p.Partition = rp.Partition
 			p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
+			p.RecordBatches = []byte{} // librdkafka refuses a null record set
 			partitions++
 			if partitions > maxFetchPartitions {
 				p.ErrorCode = kerr.PolicyViolation.Code
