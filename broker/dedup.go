@@ -19,7 +19,7 @@ const dedupRestoreRecords = 50000
 
 type dedupState struct {
 	highest  int64
-	lastSeen uint64 // stream offset of the newest record, for eviction
+	lastSeen uint64      // stream offset of the newest record, for eviction
 	ring     []seqOffset // grows to dedupWindow, then wraps
 	n        int
 }

@@ -227,4 +227,3 @@ func (n *Node) EnforceRetention(now time.Time) {
 		s.enforceRetention(now)
 	}
 }
-

@@ -20,9 +20,11 @@ const (
 	prefixStream = "meta/stream/"
 )
 
-func tenantKey(t string) []byte            { return []byte(prefixTenant + t) }
-func fabricMetaKey(t, f string) []byte     { return []byte(prefixFabric + t + "/" + f) }
-func streamMetaKey(s naming.Stream) []byte { return []byte(prefixStream + s.Tenant + "/" + s.Fabric + "/" + s.Name) }
+func tenantKey(t string) []byte        { return []byte(prefixTenant + t) }
+func fabricMetaKey(t, f string) []byte { return []byte(prefixFabric + t + "/" + f) }
+func streamMetaKey(s naming.Stream) []byte {
+	return []byte(prefixStream + s.Tenant + "/" + s.Fabric + "/" + s.Name)
+}
 
 func (n *Node) saveJSON(key []byte, v any) error {
 	b, err := json.Marshal(v)

@@ -259,4 +259,3 @@ func (m *memCursorStore) Delete(key string) error {
 	delete(m.m, key)
 	return nil
 }
-
