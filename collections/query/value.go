@@ -67,6 +67,14 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
+// ValueAt returns the value at path in doc (decoded by DecodeObject) and
+// whether it is present.
+func ValueAt(doc map[string]any, path []string) (any, bool) { return valueAt(doc, path) }
+
+// DecodeObject decodes a JSON object the way queries see documents
+// (numbers as json.Number).
+func DecodeObject(doc []byte) (map[string]any, error) { return decodeObject(doc) }
+
 // valueAt returns the value at path in doc and whether it is present.
 func valueAt(doc map[string]any, path []string) (any, bool) {
 	var cur any = doc

@@ -1,0 +1,239 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/collections"
+	"github.com/causeway/causeway/collections/store"
+)
+
+// maxCollectionNameBytes keeps "_changes." + name within the broker's
+// stream names (ArangoDB's classic limit).
+const maxCollectionNameBytes = 64
+
+// collection is one running collection: its streams, producers, write lock
+// and pending overlay.
+type collection struct {
+	svc *Service
+	ref Ref
+	log *zap.Logger
+
+	opsStream, chgStream *broker.Stream
+	ops, chg             *broker.Producer
+
+	// mu is the write lock: reading states, sequencing, the overlay and the
+	// order of publishes. It is never held while waiting for an fsync.
+	mu sync.Mutex
+	// info is replaced (under mu) when indexes change; readers load it.
+	info    atomic.Pointer[store.CollectionInfo]
+	closed  bool               // under mu: dropped or shutting down
+	applied collections.Vector // under mu: every op applied or pending (the view's vector once they commit)
+	failed  atomic.Pointer[error]
+	pending sync.WaitGroup // entries published whose change events are not yet durable
+
+	// ovMu guards overlay: the newest state of documents whose writes are
+	// published but not yet committed to the view. The op-log callback
+	// takes it, so it is never held while publishing.
+	ovMu    sync.Mutex
+	overlay map[string]*overlayEntry
+}
+
+// overlayEntry is a pending state; doc nil means "no state" (collected).
+type overlayEntry struct {
+	doc *collections.Doc
+}
+
+// CollectionSpec is what creating a collection takes.
+type CollectionSpec struct {
+	Name string
+	// Type is store.TypeDocument (default) or store.TypeEdge.
+	Type int
+	// KeyValue makes a key/value collection; TTLSeconds is then the default
+	// expiry of its entries (0: none).
+	KeyValue   bool
+	TTLSeconds int64
+	// Spot is reserved for SPOT collections (not available yet).
+	Spot bool
+}
+
+// CreateCollection creates a collection and its streams.
+func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (store.CollectionInfo, error) {
+	if err := s.checkFabric(tenant, fabric); err != nil {
+		return store.CollectionInfo{}, err
+	}
+	if err := collections.ValidateCollectionName(spec.Name); err != nil {
+		return store.CollectionInfo{}, err
+	}
+	if len(spec.Name) > maxCollectionNameBytes {
+		return store.CollectionInfo{}, fmt.Errorf("%w: collection name of %d bytes, the limit is %d", collections.ErrInvalidName, len(spec.Name), maxCollectionNameBytes)
+	}
+	switch {
+	case spec.Spot:
+		return store.CollectionInfo{}, fmt.Errorf("%w: SPOT collections", ErrNotImplemented)
+	case spec.Type == 0:
+		spec.Type = store.TypeDocument
+	case spec.Type != store.TypeDocument && spec.Type != store.TypeEdge:
+		return store.CollectionInfo{}, fmt.Errorf("%w: collection type %d (want 2 document or 3 edge)", ErrBadRequest, spec.Type)
+	}
+	if spec.TTLSeconds < 0 || (spec.TTLSeconds > 0 && !spec.KeyValue) {
+		return store.CollectionInfo{}, fmt.Errorf("%w: ttl needs a key/value collection and a non-negative number of seconds", ErrBadRequest)
+	}
+	if spec.KeyValue && spec.Type == store.TypeEdge {
+		return store.CollectionInfo{}, fmt.Errorf("%w: a key/value collection cannot be an edge collection", ErrBadRequest)
+	}
+	ref := Ref{Tenant: tenant, Fabric: fabric, Collection: spec.Name}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.CollectionInfo{}, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	}
+	if _, ok := s.cols[ref]; ok {
+		return store.CollectionInfo{}, fmt.Errorf("%w: %s", ErrCollectionExists, spec.Name)
+	}
+	id, err := s.store.AllocateID()
+	if err != nil {
+		return store.CollectionInfo{}, err
+	}
+	info := store.CollectionInfo{
+		ID: id, Tenant: tenant, Fabric: fabric, Name: spec.Name, Type: spec.Type,
+		KeyValue: spec.KeyValue, DefaultTTLSeconds: spec.TTLSeconds,
+		CreatedAt: s.opts.Now().UnixMilli(), NextIndexID: 1,
+	}
+	c, err := s.attach(info)
+	if err != nil {
+		return store.CollectionInfo{}, err
+	}
+	// The op log may hold records of an earlier collection of that name:
+	// this one starts after them.
+	if err := s.store.CreateCollection(info, c.opsStream.Source().EndOffset()); err != nil {
+		c.close()
+		return store.CollectionInfo{}, err
+	}
+	s.cols[ref] = c
+	s.log.Info("collection created", zap.Stringer("collection", ref), zap.Uint64("id", id), zap.Bool("keyValue", spec.KeyValue))
+	return info, nil
+}
+
+// attach opens a collection's streams and producers.
+func (s *Service) attach(info store.CollectionInfo) (*collection, error) {
+	ref := Ref{Tenant: info.Tenant, Fabric: info.Fabric, Collection: info.Name}
+	c := &collection{svc: s, ref: ref, log: s.log.With(zap.Stringer("collection", ref)), overlay: map[string]*overlayEntry{}}
+	c.info.Store(&info)
+	var err error
+	if c.opsStream, err = s.stream(info.Tenant, info.Fabric, OpLogStream(info.Name)); err != nil {
+		return nil, err
+	}
+	if c.chgStream, err = s.stream(info.Tenant, info.Fabric, ChangeFeedStream(info.Name)); err != nil {
+		return nil, err
+	}
+	if c.ops, err = c.opsStream.AttachProducer(opsProducer, -1); err != nil {
+		return nil, fmt.Errorf("collections: attach to op log of %s: %w", ref, err)
+	}
+	if c.chg, err = c.chgStream.AttachProducer(changesProducer, -1); err != nil {
+		c.ops.Close()
+		return nil, fmt.Errorf("collections: attach to change feed of %s: %w", ref, err)
+	}
+	return c, nil
+}
+
+// openCollection attaches a stored collection and re-applies its op-log
+// tail.
+func (s *Service) openCollection(info store.CollectionInfo) (*collection, error) {
+	c, err := s.attach(info)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.recover(); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// close waits for the writes in flight and detaches the producers; the
+// collection takes no write after it.
+func (c *collection) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.pending.Wait()
+	c.ops.Close()
+	c.chg.Close()
+}
+
+// writable reports why the collection takes no write (nil when it does).
+// Callers hold mu.
+func (c *collection) writable() error {
+	if c.closed {
+		return fmt.Errorf("%w: %s: %s", ErrCollectionNotFound, c.ref.Collection, "dropped or shutting down")
+	}
+	if p := c.failed.Load(); p != nil {
+		return fmt.Errorf("%w: %s: op log failed, restart the node: %w", ErrUnavailable, c.ref.Collection, *p)
+	}
+	return nil
+}
+
+// Collection returns a collection's description.
+func (s *Service) Collection(ref Ref) (store.CollectionInfo, error) {
+	c, err := s.collection(ref)
+	if err != nil {
+		return store.CollectionInfo{}, err
+	}
+	return *c.info.Load(), nil
+}
+
+// Collections lists a fabric's collections by name.
+func (s *Service) Collections(tenant, fabric string) ([]store.CollectionInfo, error) {
+	if err := s.checkFabric(tenant, fabric); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []store.CollectionInfo{}
+	for ref, c := range s.cols {
+		if ref.Tenant == tenant && ref.Fabric == fabric {
+			out = append(out, *c.info.Load())
+		}
+	}
+	sortInfos(out)
+	return out, nil
+}
+
+// DropCollection deletes a collection, its data and its streams.
+func (s *Service) DropCollection(ref Ref) error {
+	c, err := s.collection(ref)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.cols[ref] != c {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrCollectionNotFound, ref.Collection)
+	}
+	delete(s.cols, ref)
+	s.mu.Unlock()
+	c.close()
+	s.seq.Forget(ref)
+	info := c.info.Load()
+	if err := s.store.DropCollection(*info); err != nil {
+		return err
+	}
+	for _, name := range []string{OpLogStream(ref.Collection), ChangeFeedStream(ref.Collection)} {
+		sn := naming.Stream{Persistent: true, Tenant: ref.Tenant, Fabric: ref.Fabric, Name: name}
+		if err := s.node.DeleteStream(sn, true); err != nil && !errors.Is(err, broker.ErrStreamNotFound) {
+			c.log.Warn("delete stream", zap.String("stream", name), zap.Error(err))
+		}
+	}
+	s.log.Info("collection dropped", zap.Stringer("collection", ref))
+	return nil
+}

@@ -1,0 +1,126 @@
+package service
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/collections"
+	"github.com/causeway/causeway/collections/store"
+)
+
+// maxIndexesPerCollection bounds the secondary indexes of a collection.
+const maxIndexesPerCollection = 32
+
+// maxIndexPathDepth bounds the names of an index path (the reducer's limit).
+const maxIndexPathDepth = 32
+
+// CreateIndex creates a persistent index on one attribute path (names
+// joined by '.') and fills it. An index on the same path is returned as is
+// (created false). Writes to the collection wait while it fills.
+func (s *Service) CreateIndex(ref Ref, name, field string) (store.IndexInfo, bool, error) {
+	if err := checkIndexField(field); err != nil {
+		return store.IndexInfo{}, false, err
+	}
+	c, err := s.collection(ref)
+	if err != nil {
+		return store.IndexInfo{}, false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.writable(); err != nil {
+		return store.IndexInfo{}, false, err
+	}
+	info := *c.info.Load()
+	for _, ix := range info.Indexes {
+		if ix.Field == field {
+			return ix, false, nil
+		}
+		if name != "" && ix.Name == name {
+			return store.IndexInfo{}, false, fmt.Errorf("%w: index name %q is taken by the index on %s", ErrBadRequest, name, ix.Field)
+		}
+	}
+	if len(info.Indexes) >= maxIndexesPerCollection {
+		return store.IndexInfo{}, false, fmt.Errorf("%w: a collection has at most %d indexes", ErrBadRequest, maxIndexesPerCollection)
+	}
+	ix := store.IndexInfo{ID: info.NextIndexID, Name: name, Field: field, CreatedAt: s.opts.Now().UnixMilli()}
+	if ix.Name == "" {
+		ix.Name = "idx_" + strconv.FormatUint(uint64(ix.ID), 10)
+	}
+	if err := collections.ValidateCollectionName(ix.Name); err != nil {
+		return store.IndexInfo{}, false, fmt.Errorf("%w: index name: %w", ErrBadRequest, err)
+	}
+	// Let every published write reach the view before reading it.
+	c.pending.Wait()
+	if err := s.store.BuildIndex(&info, ix); err != nil {
+		return store.IndexInfo{}, false, err
+	}
+	info.Indexes = append(slices.Clone(info.Indexes), ix)
+	info.NextIndexID++
+	if err := s.store.UpdateCollection(info); err != nil {
+		_ = s.store.DropIndex(&info, ix)
+		return store.IndexInfo{}, false, err
+	}
+	c.info.Store(&info)
+	c.log.Info("index created", zap.String("index", ix.Name), zap.String("field", field))
+	return ix, true, nil
+}
+
+func checkIndexField(field string) error {
+	if field == "_key" {
+		return fmt.Errorf("%w: _key has the primary index already", ErrBadRequest)
+	}
+	names := strings.Split(field, ".")
+	if field == "" || len(names) > maxIndexPathDepth {
+		return fmt.Errorf("%w: index field %q: want 1 to %d attribute names joined by '.'", ErrBadRequest, field, maxIndexPathDepth)
+	}
+	for _, n := range names {
+		if n == "" {
+			return fmt.Errorf("%w: index field %q has an empty name", ErrBadRequest, field)
+		}
+		if err := collections.ValidateAttributeName(n); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+	}
+	return nil
+}
+
+// Indexes lists a collection's secondary indexes.
+func (s *Service) Indexes(ref Ref) ([]store.IndexInfo, error) {
+	c, err := s.collection(ref)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(c.info.Load().Indexes), nil
+}
+
+// DropIndex deletes a secondary index named by name or id.
+func (s *Service) DropIndex(ref Ref, nameOrID string) error {
+	c, err := s.collection(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.writable(); err != nil {
+		return err
+	}
+	info := *c.info.Load()
+	i := slices.IndexFunc(info.Indexes, func(ix store.IndexInfo) bool {
+		return ix.Name == nameOrID || strconv.FormatUint(uint64(ix.ID), 10) == nameOrID
+	})
+	if i < 0 {
+		return fmt.Errorf("%w: %s/%s", ErrIndexNotFound, ref.Collection, nameOrID)
+	}
+	ix := info.Indexes[i]
+	c.pending.Wait()
+	info.Indexes = slices.Delete(slices.Clone(info.Indexes), i, i+1)
+	if err := s.store.UpdateCollection(info); err != nil {
+		return err
+	}
+	c.info.Store(&info)
+	return s.store.DropIndex(&info, ix)
+}

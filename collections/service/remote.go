@@ -1,0 +1,62 @@
+package service
+
+import (
+	"fmt"
+
+	"github.com/causeway/causeway/collections"
+)
+
+// ApplyRemote applies an op another region made. It is the entry point of
+// geo-replication: the replicator calls it for each op it delivers, in
+// causal order (every op the op's context covers has been applied here
+// before). The op goes down the local write path: appended to the
+// collection's op log (so a restart re-applies it like a local one), applied
+// to the view, published to the change feed with its origin region. It
+// returns once the op is durable and visible. An op applied before, or
+// whose document compaction collected below the stable vector, changes
+// nothing and returns nil. An invalid op or an unknown collection returns an
+// error and changes nothing.
+func (s *Service) ApplyRemote(tenant, fabric string, op collections.Op) error {
+	if err := op.Validate(); err != nil {
+		return err
+	}
+	if op.Dot.Region == s.region {
+		return fmt.Errorf("%w: remote op %s carries this region's name", ErrBadRequest, op.Dot)
+	}
+	c, err := s.collection(Ref{Tenant: tenant, Fabric: fabric, Collection: op.Collection})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if err := c.writable(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	cur, err := c.current(op.Key, nil)
+	if err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	if c.applied.Covers(op.Dot) || (cur == nil && s.seq.Stable(c.ref).Covers(op.Dot)) {
+		c.mu.Unlock()
+		return nil
+	}
+	next := collections.NewDoc(op.Collection, op.Key)
+	if cur != nil {
+		next = cur.Clone()
+	}
+	if _, err := next.Apply(&op); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	s.seq.Observe(c.ref, op.Dot, op.HLC)
+	e := &entry{info: c.info.Load(), done: make(chan struct{})}
+	e.add(&op)
+	_, exists := next.JSON()
+	dw := &docWrite{key: op.Key, old: cur, change: opChangeName(op.Kind.String(), exists), region: op.Dot.Region, hlc: op.HLC}
+	c.finish(e, dw, next, map[string]*overlayEntry{})
+	c.publish(e)
+	c.mu.Unlock()
+	<-e.done
+	return e.err
+}

@@ -1,0 +1,116 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/causeway/causeway/collections"
+	"github.com/causeway/causeway/collections/query"
+	"github.com/causeway/causeway/collections/store"
+)
+
+// maxSavedQueries bounds the saved queries of a fabric.
+const maxSavedQueries = 1000
+
+// SaveQuery creates (create set) or replaces a named query of a fabric. The
+// text must parse; its collection need not exist yet.
+func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bool) (store.SavedQuery, error) {
+	if err := s.checkFabric(tenant, fabric); err != nil {
+		return store.SavedQuery{}, err
+	}
+	if err := collections.ValidateCollectionName(q.Name); err != nil {
+		return store.SavedQuery{}, fmt.Errorf("%w: saved query name: %w", ErrBadRequest, err)
+	}
+	parsed, err := query.Parse(q.Value)
+	if err != nil {
+		return store.SavedQuery{}, err
+	}
+	used := parsed.ParamNames()
+	for name, v := range q.Parameter {
+		if !slices.Contains(used, name) {
+			return store.SavedQuery{}, fmt.Errorf("%w: @%s", query.ErrBindUnused, name)
+		}
+		n, ok := query.NormalizeValue(v)
+		if !ok {
+			return store.SavedQuery{}, fmt.Errorf("%w: parameter %s", ErrBadRequest, name)
+		}
+		q.Parameter[name] = n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.store.SavedQuery(tenant, fabric, q.Name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.SavedQuery{}, err
+	}
+	now := s.opts.Now().UnixMilli()
+	switch {
+	case create && exists:
+		return store.SavedQuery{}, fmt.Errorf("%w: %s", ErrQueryExists, q.Name)
+	case !create && !exists:
+		return store.SavedQuery{}, fmt.Errorf("%w: %s", ErrQueryNotFound, q.Name)
+	case create:
+		all, err := s.store.SavedQueries(tenant, fabric)
+		if err != nil {
+			return store.SavedQuery{}, err
+		}
+		if len(all) >= maxSavedQueries {
+			return store.SavedQuery{}, fmt.Errorf("%w: a fabric has at most %d saved queries", ErrBadRequest, maxSavedQueries)
+		}
+		q.CreatedAt = now
+	default:
+		q.CreatedAt = old.CreatedAt
+	}
+	q.UpdatedAt = now
+	if err := s.store.PutSavedQuery(tenant, fabric, q); err != nil {
+		return store.SavedQuery{}, err
+	}
+	return q, nil
+}
+
+// SavedQueries lists a fabric's saved queries.
+func (s *Service) SavedQueries(tenant, fabric string) ([]store.SavedQuery, error) {
+	if err := s.checkFabric(tenant, fabric); err != nil {
+		return nil, err
+	}
+	return s.store.SavedQueries(tenant, fabric)
+}
+
+// DeleteSavedQuery deletes a saved query.
+func (s *Service) DeleteSavedQuery(tenant, fabric, name string) error {
+	if err := s.checkFabric(tenant, fabric); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.store.DeleteSavedQuery(tenant, fabric, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrQueryNotFound, name)
+	}
+	return err
+}
+
+// RunSavedQuery runs a saved query: its stored parameter values are
+// defaults, the given ones win.
+func (s *Service) RunSavedQuery(tenant, fabric, name string, params query.Params, batchSize int) (Batch, error) {
+	if err := s.checkFabric(tenant, fabric); err != nil {
+		return Batch{}, err
+	}
+	q, err := s.store.SavedQuery(tenant, fabric, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return Batch{}, fmt.Errorf("%w: %s", ErrQueryNotFound, name)
+	}
+	if err != nil {
+		return Batch{}, err
+	}
+	named := make(map[string]any, len(q.Parameter)+len(params.Named))
+	for k, v := range q.Parameter {
+		named[k] = v
+	}
+	for k, v := range params.Named {
+		named[k] = v
+	}
+	params.Named = named
+	return s.Query(tenant, fabric, QueryRequest{Query: q.Value, Params: params, BatchSize: batchSize})
+}

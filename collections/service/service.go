@@ -1,0 +1,173 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/collections/store"
+)
+
+// Service runs the collections of one node.
+type Service struct {
+	node   *broker.Node
+	store  *store.Store
+	seq    Sequencer
+	opts   Options
+	log    *zap.Logger
+	region string
+
+	mu     sync.RWMutex
+	cols   map[Ref]*collection
+	closed bool
+
+	cursors *cursors
+
+	// keyCounter generates document keys; it starts at the wall clock's
+	// ms << 16, so keys keep growing across restarts.
+	keyCounter atomic.Uint64
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// Open starts the service on node: it opens the view under
+// {DataDir}/collections, recovers every collection (re-applying its op-log
+// tail) and starts the expiry sweeper.
+func Open(node *broker.Node, opts Options) (*Service, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	cfg := node.Config()
+	log := node.Logger().Named("collections")
+	st, err := store.Open(filepath.Join(cfg.DataDir, "collections"), opts.CacheBytes, log)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Sequencer == nil {
+		opts.Sequencer = NewLocalSequencer(cfg.Region, opts.Now)
+	}
+	s := &Service{
+		node:    node,
+		store:   st,
+		seq:     opts.Sequencer,
+		opts:    opts,
+		log:     log,
+		region:  cfg.Region,
+		cols:    map[Ref]*collection{},
+		cursors: newCursors(opts.MaxCursors),
+		stop:    make(chan struct{}),
+	}
+	s.keyCounter.Store(uint64(opts.Now().UnixMilli()) << 16)
+	infos, err := st.Collections()
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	for _, info := range infos {
+		c, err := s.openCollection(info)
+		if err != nil {
+			s.closeCollections()
+			_ = st.Close()
+			return nil, err
+		}
+		s.cols[c.ref] = c
+	}
+	s.wg.Add(1)
+	go s.sweepLoop()
+	log.Info("collections started", zap.Int("collections", len(infos)))
+	return s, nil
+}
+
+// Close stops the sweeper, waits for writes in flight (their change events
+// included), closes cursors and the view. Call it after the HTTP server
+// stopped and before the node closes.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	s.wg.Wait()
+	s.cursors.closeAll()
+	s.closeCollections()
+	return s.store.Close()
+}
+
+func (s *Service) closeCollections() {
+	s.mu.RLock()
+	cols := make([]*collection, 0, len(s.cols))
+	for _, c := range s.cols {
+		cols = append(cols, c)
+	}
+	s.mu.RUnlock()
+	for _, c := range cols {
+		c.close()
+	}
+}
+
+// now returns the wall clock in Unix ms.
+func (s *Service) now() uint64 { return uint64(s.opts.Now().UnixMilli()) }
+
+// newKey generates a document key unique in the fabric: a counter that
+// grows across restarts, then the region.
+func (s *Service) newKey() string {
+	return strconv.FormatUint(s.keyCounter.Add(1), 10) + "-" + s.region
+}
+
+// checkFabric reports whether the tenant's fabric exists.
+func (s *Service) checkFabric(tenant, fabric string) error {
+	if err := naming.Validate("fabric", fabric); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if _, ok := s.node.Fabric(tenant, fabric); !ok {
+		return fmt.Errorf("%w: %s", ErrFabricNotFound, fabric)
+	}
+	return nil
+}
+
+// collection returns a running collection.
+func (s *Service) collection(ref Ref) (*collection, error) {
+	if err := s.checkFabric(ref.Tenant, ref.Fabric); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	}
+	c, ok := s.cols[ref]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrCollectionNotFound, ref.Collection)
+	}
+	return c, nil
+}
+
+// stream returns a persistent stream of the collection's fabric, creating
+// it when missing.
+func (s *Service) stream(tenant, fabric, name string) (*broker.Stream, error) {
+	sn := naming.Stream{Persistent: true, Tenant: tenant, Fabric: fabric, Name: name}
+	if st, err := s.node.Stream(sn); err == nil {
+		return st, nil
+	}
+	st, err := s.node.CreateStream(sn, broker.StreamInfo{CreatedAt: time.Now().UnixMilli()})
+	if errors.Is(err, broker.ErrStreamExists) {
+		return s.node.Stream(sn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("collections: create stream %s: %w", sn, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,27 @@
+// Package store owns the materialized view of collections in Pebble: the
+// replicated state of every document (collections.Doc, with everything the
+// reducer needs), collection and index metadata, secondary index entries,
+// the expiry index of key/value collections, each collection's applied
+// vector and op-log position, and saved queries.
+//
+// It is a thin shell over one Pebble database: it knows nothing of streams,
+// HTTP or clocks (callers pass "now"). Writes go through a Batch that keeps
+// index and expiry entries in step with the document states it writes, and
+// that commits without fsync: the op log is the durable record, and the
+// service re-applies its tail after a crash.
+//
+// # Keys
+//
+//	c tenant 0 fabric 0 name         collection metadata (JSON)
+//	n                                next collection id
+//	d id key                         document state (collections.Doc binary)
+//	x id index value key -> key      secondary index entry (value: query.AppendKey)
+//	e id expiresAt key               expiry index (Unix ms, big-endian)
+//	v id                             applied vector and highest HLC (JSON)
+//	p id                             op-log position the change feed is durable to
+//	q tenant 0 fabric 0 name         saved query (JSON)
+//
+// id is the collection's 8-byte big-endian number, allocated once, so a
+// dropped collection's data is a few range deletions and a new collection
+// of the same name starts empty. Names never contain 0x00.
+package store
