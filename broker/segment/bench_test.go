@@ -115,3 +115,51 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendPipelined is how producers use the log: 4 producers, each
+// keeping up to `window` 1 KiB records in flight with AppendAsync (as a
+// WebSocket producer connection does), fsync Always.
+func BenchmarkAppendPipelined(b *testing.B) {
+	for _, window := range []int{64, 256, 1024} {
+		b.Run(fmt.Sprintf("producers=4/window=%d", window), func(b *testing.B) {
+			l, err := Open(vfs.OS(), b.TempDir(), Options{Fsync: FsyncAlways})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := Record{Payload: make([]byte, benchRecordBytes), Producer: "bench", PublishTime: 1}
+			b.SetBytes(benchRecordBytes)
+			b.ResetTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for g := 0; g < 4; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					inflight := make(chan struct{}, window)
+					var done sync.WaitGroup
+					for next.Add(1) <= int64(b.N) {
+						inflight <- struct{}{}
+						done.Add(1)
+						l.AppendAsync([]Record{r}, func(_ uint64, err error) {
+							if err != nil {
+								b.Error(err)
+							}
+							<-inflight
+							done.Done()
+						})
+					}
+					done.Wait()
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			m := l.Metrics()
+			if m.Commits > 0 {
+				b.ReportMetric(float64(m.AppendedRecords)/float64(m.Commits), "records/commit")
+			}
+			if err := l.Close(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
