@@ -18,6 +18,7 @@ import (
 	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/broker/kafka"
 	"github.com/causeway/causeway/broker/ws"
+	colhttp "github.com/causeway/causeway/collections/httpapi"
 )
 
 // Server is a running node with its listeners.
@@ -27,6 +28,7 @@ type Server struct {
 	ws   *ws.Server
 	// Kafka is the Kafka listener, nil unless Config.KafkaAddr is set.
 	Kafka *kafka.Server
+	cols  *colhttp.Mounted
 	hs    *http.Server
 	ln    net.Listener
 	log   *zap.Logger
@@ -50,8 +52,15 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 	}
 	wsrv := ws.New(node)
 	h := httpapi.New(node, wsrv)
+	cols, err := colhttp.Open(node)
+	if err != nil {
+		_ = ln.Close()
+		_ = node.Close()
+		return nil, err
+	}
+	h.SetExtra(cols)
 	s := &Server{
-		Node: node, HTTP: h, ws: wsrv, ln: ln, log: logger,
+		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger,
 		hs:   &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
 		done: make(chan error, 1),
 	}
@@ -65,6 +74,7 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 	if addr := node.Config().KafkaAddr; addr != "" {
 		if s.Kafka, err = startKafka(node, addr, logger); err != nil {
 			_ = s.hs.Close()
+			_ = cols.Close()
 			_ = node.Close()
 			return nil, err
 		}
@@ -97,6 +107,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.ws.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: websocket shutdown: %w", err))
+	}
+	if err := s.cols.Close(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.Node.Close(); err != nil {
 		errs = append(errs, err)

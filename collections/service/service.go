@@ -118,6 +118,9 @@ func (s *Service) closeCollections() {
 	}
 }
 
+// Now returns the service's wall clock (Options.Now).
+func (s *Service) Now() time.Time { return s.opts.Now() }
+
 // now returns the wall clock in Unix ms.
 func (s *Service) now() uint64 { return uint64(s.opts.Now().UnixMilli()) }
 

@@ -56,8 +56,10 @@ type Write struct {
 	// IfRev, when set, must be the document's current _rev.
 	IfRev string
 	// ExpiresAt is the entry's expiry in Unix ms for writes to key/value
-	// collections (0: the collection's default TTL, if any).
+	// collections (0: the collection's default TTL, if any, unless
+	// NoExpiry says none).
 	ExpiresAt    uint64
+	NoExpiry     bool
 	Overwrite    OverwriteMode
 	KeepNull     bool
 	MergeObjects bool
@@ -342,7 +344,7 @@ func checkEdge(doc map[string]any, patch bool) error {
 // expiry returns the expiry whole-document writes carry.
 func (c *collection) expiry(info *store.CollectionInfo, kind WriteKind, w *Write, now uint64) (uint64, error) {
 	if !info.KeyValue {
-		if w.ExpiresAt != 0 {
+		if w.ExpiresAt != 0 || w.NoExpiry {
 			return 0, fmt.Errorf("%w: %s: expiry needs a key/value collection", ErrNotKeyValue, info.Name)
 		}
 		return 0, nil
@@ -350,7 +352,7 @@ func (c *collection) expiry(info *store.CollectionInfo, kind WriteKind, w *Write
 	if kind == Delete || kind == expire || kind == deleteIfExists || kind == Update {
 		return w.ExpiresAt, nil
 	}
-	if w.ExpiresAt == 0 && info.DefaultTTLSeconds > 0 {
+	if w.ExpiresAt == 0 && !w.NoExpiry && info.DefaultTTLSeconds > 0 {
 		return now + uint64(info.DefaultTTLSeconds)*1000, nil
 	}
 	return w.ExpiresAt, nil
