@@ -147,13 +147,18 @@ type kvInput struct {
 }
 
 // kvEntriesInput reads {"_key","value","expireAt"|"ttl"} objects (one or
-// an array). expireAt is absolute Unix seconds (-1 or 0: none), ttl
-// seconds from now.
-func kvEntriesInput(v any, now time.Time) ([]kvInput, error) {
+// an array, which it reports). expireAt is absolute Unix seconds (-1 or 0:
+// none), ttl seconds from now.
+func kvEntriesInput(v any, now time.Time) ([]kvInput, bool, error) {
 	arr, isArray := v.([]any)
 	if !isArray {
 		arr = []any{v}
 	}
+	out, err := kvEntries(arr, now)
+	return out, isArray, err
+}
+
+func kvEntries(arr []any, now time.Time) ([]kvInput, error) {
 	if len(arr) > service.MaxWritesPerRequest {
 		return nil, fmt.Errorf("%w: %d entries in one request, the limit is %d", service.ErrTooLarge, len(arr), service.MaxWritesPerRequest)
 	}

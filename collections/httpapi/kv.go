@@ -89,7 +89,7 @@ func (h *Handler) putKV(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	entries, err := kvEntriesInput(body, h.svc.Now())
+	entries, array, err := kvEntriesInput(body, h.svc.Now())
 	if err != nil {
 		fail(w, err)
 		return
@@ -103,7 +103,7 @@ func (h *Handler) putKV(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	respondWrites(w, rf.Collection, results, true, writeOptions{}, http.StatusOK)
+	respondWrites(w, rf.Collection, results, array, writeOptions{}, http.StatusOK)
 }
 
 func (h *Handler) getKV(w http.ResponseWriter, r *http.Request) {
