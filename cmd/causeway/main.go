@@ -14,6 +14,7 @@ Usage:
   causeway serve   [--config FILE] [--data DIR] [--http ADDR] [--region NAME] [--fsync always|interval|never]
   causeway produce --url URL --stream NAME            (publishes stdin lines)
   causeway consume --url URL --stream NAME --subscription S   (prints messages)
+  causeway bench   pubsub|kafka|geo|collections|spot|compare|plot [flags]   (load tests)
 
 Run "causeway COMMAND -h" for a command's flags.
 `
@@ -34,6 +35,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runProduce(args[1:], stdin, stdout, stderr)
 	case "consume":
 		return runConsume(args[1:], stdin, stdout, stderr)
+	case "bench":
+		return runBench(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,458 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/causeway/causeway/bench/plot"
+	"github.com/causeway/causeway/bench/pubsub"
+	"github.com/causeway/causeway/bench/report"
+	"github.com/causeway/causeway/bench/target/causewayws"
+	"github.com/causeway/causeway/bench/target/kafkago"
+	"github.com/causeway/causeway/bench/target/natsjs"
+	"github.com/causeway/causeway/bench/target/redisstreams"
+)
+
+const benchUsage = `causeway bench: load-test a node or a fabric and report what was measured
+
+Usage:
+  causeway bench pubsub      [flags]   publish and consume over WebSocket (--target causeway,nats,redis for peers)
+  causeway bench kafka       [flags]   the same through the Kafka listener (segmentio/kafka-go)
+  causeway bench geo         [flags]   publish in one region, consume in every other (replication lag)
+  causeway bench collections [flags]   document writes, point reads and queries over HTTP; convergence
+  causeway bench spot        [flags]   SPOT transactions from the home region and a far region
+  causeway bench compare A.json B.json         ratios of B to A
+  causeway bench plot -o OUT.png A.json [B.json ...]   one picture of several runs
+
+Every run prints a table, writes a JSON result (--out) and a PNG plot (--plot).
+Run "causeway bench SCENARIO -h" for a scenario's flags.
+`
+
+func runBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return 2
+	}
+	switch args[0] {
+	case "pubsub", "kafka":
+		return benchPubsub(args[0], args[1:], stdout, stderr)
+	case "geo":
+		return benchGeo(args[1:], stdout, stderr)
+	case "collections":
+		return benchCollections(args[1:], stdout, stderr)
+	case "spot":
+		return benchSpot(args[1:], stdout, stderr)
+	case "compare":
+		return benchCompare(args[1:], stdout, stderr)
+	case "plot":
+		return benchPlot(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, benchUsage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "causeway bench: unknown scenario %q\n\n%s", args[0], benchUsage)
+		return 2
+	}
+}
+
+// rateFlag is a rate in operations per second, or "max" (0).
+type rateFlag float64
+
+func (r *rateFlag) String() string {
+	if *r == 0 {
+		return "max"
+	}
+	return strconv.FormatFloat(float64(*r), 'f', -1, 64)
+}
+
+func (r *rateFlag) Set(s string) error {
+	if strings.EqualFold(s, "max") {
+		*r = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("rate %q: want a number of operations per second or max", s)
+	}
+	*r = rateFlag(v)
+	return nil
+}
+
+// outputFlags are the files every run writes.
+type outputFlags struct {
+	out, plot, label string
+	quiet            bool
+}
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.out, "out", "", `JSON result file (default bench-SCENARIO-TIME.json; "none" to skip)`)
+	fs.StringVar(&o.plot, "plot", "", `PNG plot file (default the JSON file's name with .png; "none" to skip)`)
+	fs.StringVar(&o.label, "label", "", "label recorded in the report")
+	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
+}
+
+// paths resolves the default file names.
+func (o *outputFlags) paths(scenario string, started time.Time) (jsonPath, pngPath string) {
+	jsonPath = o.out
+	if jsonPath == "" {
+		jsonPath = fmt.Sprintf("bench-%s-%s.json", scenario, started.Format("20060102-150405"))
+	}
+	pngPath = o.plot
+	if pngPath == "" && jsonPath != "none" {
+		pngPath = strings.TrimSuffix(jsonPath, filepath.Ext(jsonPath)) + ".png"
+	}
+	return jsonPath, pngPath
+}
+
+func (o *outputFlags) progress(stderr io.Writer) io.Writer {
+	if o.quiet {
+		return io.Discard
+	}
+	return stderr
+}
+
+// writeResults prints the table and writes the JSON file and the plot.
+func writeResults(o *outputFlags, reps []report.Report, series []string, stdout, stderr io.Writer) error {
+	if len(reps) == 0 {
+		return nil
+	}
+	for _, r := range reps {
+		if err := report.WriteTable(stdout, r); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+	}
+	jsonPath, pngPath := o.paths(reps[0].Scenario, reps[0].Started)
+	if jsonPath != "none" {
+		for i, r := range reps {
+			p := jsonPath
+			if len(reps) > 1 {
+				p = strings.TrimSuffix(jsonPath, filepath.Ext(jsonPath)) + "-" + strings.ReplaceAll(r.Key(), "/", "-") + filepath.Ext(jsonPath)
+			}
+			if err := writeFile(p, func(w io.Writer) error { return report.Encode(w, reps[i]) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote %s\n", p)
+		}
+	}
+	if pngPath != "none" && pngPath != "" {
+		if err := writeFile(pngPath, func(w io.Writer) error { return plot.WritePNG(w, reps, series) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", pngPath)
+	}
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// workloadFlags are the pubsub and kafka scenarios' flags.
+type workloadFlags struct {
+	size                                                     int
+	rate                                                     rateFlag
+	duration, warmup, drain                                  time.Duration
+	count                                                    int64
+	producers, consumers, subscriptions, streams, partitions int
+	subType, fsync                                           string
+	maxInFlight, receiveQueue                                int
+	keep                                                     bool
+}
+
+func (w *workloadFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&w.size, "size", 1024, "message size in bytes (at least 24)")
+	fs.Var(&w.rate, "rate", "messages per second over all producers, or max")
+	fs.DurationVar(&w.duration, "duration", 30*time.Second, "how long to publish (ignored with --count)")
+	fs.Int64Var(&w.count, "count", 0, "messages to publish in total (0: by --duration)")
+	fs.DurationVar(&w.warmup, "warmup", 5*time.Second, "first part of the run kept out of the figures")
+	fs.IntVar(&w.producers, "producers", 1, "producers (each on its own connection)")
+	fs.IntVar(&w.consumers, "consumers", 1, "consumers per subscription (0: publish only)")
+	fs.IntVar(&w.subscriptions, "subscriptions", 1, "subscriptions per stream (each receives every message)")
+	fs.IntVar(&w.streams, "streams", 1, "streams (producers are spread over them)")
+	fs.IntVar(&w.partitions, "partitions", 1, "partitions per stream")
+	fs.StringVar(&w.subType, "subscription-type", "exclusive", "exclusive, shared or failover")
+	fs.StringVar(&w.fsync, "fsync", "", "the target's fsync setting, recorded in the report (always, interval, ...)")
+	fs.IntVar(&w.maxInFlight, "max-in-flight", 10000, "messages published but not yet acknowledged, per producer")
+	fs.IntVar(&w.receiveQueue, "receive-queue", 1000, "messages fetched ahead, per consumer")
+	fs.DurationVar(&w.drain, "drain-timeout", 30*time.Second, "how long to wait for consumers to catch up at the end")
+	fs.BoolVar(&w.keep, "keep-streams", false, "do not delete the run's streams afterwards")
+}
+
+func (w *workloadFlags) config() pubsub.Config {
+	return pubsub.Config{
+		MessageBytes: w.size, Rate: float64(w.rate), Duration: w.duration, Count: w.count, Warmup: w.warmup,
+		Producers: w.producers, Consumers: w.consumers, Subscriptions: w.subscriptions, Streams: w.streams,
+		Partitions: w.partitions, SubscriptionType: w.subType, Fsync: w.fsync, MaxInFlight: w.maxInFlight,
+		ReceiveQueue: w.receiveQueue, DrainTimeout: w.drain, KeepStreams: w.keep,
+	}
+}
+
+// targetFlags say where each target is.
+type targetFlags struct {
+	targets, url, tenant, fabric, natsURL, redisAddr, brokers string
+	half                                                      bool
+}
+
+func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var w workloadFlags
+	var o outputFlags
+	var t targetFlags
+	w.register(fs)
+	o.register(fs)
+	if scenario == "pubsub" {
+		fs.StringVar(&t.targets, "target", "causeway", "comma-separated targets: causeway, nats, redis (the first is the base of the ratio table)")
+		fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "Causeway node URL")
+		fs.StringVar(&t.tenant, "tenant", "", "Causeway tenant (default _mm)")
+		fs.StringVar(&t.fabric, "fabric", "", "Causeway fabric (default _system)")
+		fs.StringVar(&t.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL (target nats)")
+		fs.StringVar(&t.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis server address (target redis)")
+		fs.BoolVar(&t.half, "half", false, "then run every target again at half of the first target's maximum rate (latency comparison); implied by several targets")
+	} else {
+		t.targets = "kafka"
+		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "causeway bench %s: unexpected arguments %q\n", scenario, fs.Args())
+		return 2
+	}
+	names := strings.Split(t.targets, ",")
+	cfg := w.config()
+	cfg.Label = o.label
+	cfg.Progress = o.progress(stderr)
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
+		return 2
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	command := "causeway bench " + scenario + " " + strings.Join(args, " ")
+	half := t.half || len(names) > 1
+	var reps []report.Report
+	var runs []report.PeerRun
+	for _, name := range names {
+		rep, err := runTarget(ctx, scenario, strings.TrimSpace(name), &t, cfg, "", command)
+		if err != nil {
+			fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
+			return 1
+		}
+		reps = append(reps, rep)
+		runs = append(runs, report.PeerRun{Target: rep.Target, Max: &reps[len(reps)-1]})
+	}
+	if half {
+		base := report.MaxRate(runs[0].Max)
+		if cfg.Rate > 0 || base <= 0 {
+			fmt.Fprintf(stderr, "causeway bench %s: --half needs a maximum-rate run (--rate max) that delivered messages\n", scenario)
+			return 1
+		}
+		hcfg := cfg
+		hcfg.Rate = float64(int64(base / 2))
+		for i, name := range names {
+			rep, err := runTarget(ctx, scenario, strings.TrimSpace(name), &t, hcfg, "half", command)
+			if err != nil {
+				fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
+				return 1
+			}
+			reps = append(reps, rep)
+			runs[i].Fixed = &reps[len(reps)-1]
+		}
+	}
+	// Pointers into reps may have moved while appending: rebuild them.
+	for i := range runs {
+		runs[i].Max = &reps[i]
+		if half {
+			runs[i].Fixed = &reps[len(names)+i]
+		}
+	}
+	var series []string
+	if len(reps) > 1 {
+		series = []string{pubsub.LatencyPublishDeliver}
+	}
+	if err := writeResults(&o, reps, series, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
+		return 1
+	}
+	if half {
+		fsync := cfg.Fsync
+		if fsync == "" {
+			fsync = "as configured on each target"
+		}
+		fmt.Fprintf(stdout, "side by side: %d B messages, %d producers, %d consumers, fsync %s; throughput at the maximum rate, publish-to-deliver latency at %s/s\n",
+			cfg.MessageBytes, cfg.Producers, cfg.Consumers, fsync, report.FormatRate(runs[0].Fixed.Params.Rate))
+		if err := report.WritePeers(stdout, runs[0].Target, runs); err != nil {
+			return 1
+		}
+	}
+	return exitCode(reps)
+}
+
+// runTarget runs the pubsub workload against one target.
+func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg pubsub.Config, label, command string) (report.Report, error) {
+	var (
+		tg  pubsub.Target
+		err error
+	)
+	switch name {
+	case "causeway":
+		tg, err = causewayws.New(t.url, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric})
+	case "nats":
+		tg, err = natsjs.New(t.natsURL)
+	case "redis":
+		tg, err = redisstreams.New(t.redisAddr)
+	case "kafka":
+		tg, err = kafkago.New(t.brokers)
+	default:
+		return report.Report{}, fmt.Errorf("unknown target %q: want causeway, nats or redis", name)
+	}
+	if err != nil {
+		return report.Report{}, err
+	}
+	defer tg.Close()
+	if label != "" {
+		if cfg.Label != "" {
+			label = cfg.Label + " " + label
+		}
+		cfg.Label = label
+	}
+	rep, err := pubsub.Run(ctx, tg, cfg)
+	if err != nil {
+		return rep, err
+	}
+	rep.Scenario = scenario
+	rep.Command = strings.TrimSpace(command)
+	rep.Format = report.FormatVersion
+	return rep, nil
+}
+
+// exitCode is 1 when a run had errors or lost messages, so scripts notice.
+func exitCode(reps []report.Report) int {
+	for _, r := range reps {
+		if r.Counts["errors"] > 0 || r.Counts["lost"] > 0 {
+			return 1
+		}
+	}
+	return 0
+}
+
+func readReport(path string) (report.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return report.Report{}, err
+	}
+	defer f.Close()
+	r, err := report.Decode(f)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+func benchCompare(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "usage: causeway bench compare A.json B.json")
+		return 2
+	}
+	a, err := readReport(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench compare:", err)
+		return 1
+	}
+	b, err := readReport(fs.Arg(1))
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench compare:", err)
+		return 1
+	}
+	if a.Key() == b.Key() {
+		a.Label, b.Label = fs.Arg(0), fs.Arg(1)
+	}
+	if err := report.WriteComparison(stdout, report.Compare(a, b)); err != nil {
+		fmt.Fprintln(stderr, "causeway bench compare:", err)
+		return 1
+	}
+	return 0
+}
+
+func benchPlot(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "bench.png", "PNG file to write")
+	series := fs.String("series", "", "comma-separated latency series to draw (default all)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: causeway bench plot -o OUT.png A.json [B.json ...]")
+		return 2
+	}
+	var reps []report.Report
+	for _, p := range fs.Args() {
+		r, err := readReport(p)
+		if err != nil {
+			fmt.Fprintln(stderr, "causeway bench plot:", err)
+			return 1
+		}
+		if r.Label == "" {
+			r.Label = strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		}
+		reps = append(reps, r)
+	}
+	var names []string
+	if *series != "" {
+		names = strings.Split(*series, ",")
+	}
+	if err := writeFile(*out, func(w io.Writer) error { return plot.WritePNG(w, reps, names) }); err != nil {
+		fmt.Fprintln(stderr, "causeway bench plot:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return 0
+}
+
+var errNotBuilt = errors.New("not available yet")
+
+func benchGeo(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "causeway bench geo:", errNotBuilt)
+	return 1
+}
+
+func benchCollections(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "causeway bench collections:", errNotBuilt)
+	return 1
+}
+
+func benchSpot(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "causeway bench spot:", errNotBuilt)
+	return 1
+}
