@@ -1,0 +1,221 @@
+package spot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/causeway/causeway/collections"
+)
+
+// CollectionSpec is what creating a SPOT collection takes.
+type CollectionSpec struct {
+	Name string `json:"name"`
+	// Home is the region whose group serves the collection (default: the
+	// region creating it). It never changes.
+	Home     string `json:"homeRegion,omitempty"`
+	KeyValue bool   `json:"keyValue,omitempty"`
+}
+
+// CreateCollection creates a SPOT collection in its home region's group
+// (forwarding there when it is another region).
+func (s *Service) CreateCollection(ctx context.Context, tenant, fabric string, spec CollectionSpec) (CollectionInfo, error) {
+	return s.createCollection(ctx, tenant, fabric, spec, "")
+}
+
+func (s *Service) createCollection(ctx context.Context, tenant, fabric string, spec CollectionSpec, forwardedFrom string) (CollectionInfo, error) {
+	if s.closed.Load() {
+		return CollectionInfo{}, ErrClosed
+	}
+	if spec.Home == "" {
+		spec.Home = s.cfg.Region
+	}
+	ref := Ref{Tenant: tenant, Fabric: fabric, Collection: spec.Name}
+	if err := ref.Validate(); err != nil {
+		return CollectionInfo{}, err
+	}
+	if err := validateRegion(spec.Home); err != nil {
+		return CollectionInfo{}, err
+	}
+	if spec.Home != s.cfg.Region || s.group == nil {
+		if forwardedFrom != "" {
+			return CollectionInfo{}, fmt.Errorf("%w: request forwarded from %s to %s, which does not serve %s", ErrUnavailable, forwardedFrom, s.cfg.Region, spec.Home)
+		}
+		info, err := s.fwd.createCollection(ctx, tenant, fabric, spec)
+		if err == nil {
+			s.remember(info)
+		}
+		return info, err
+	}
+	cmd, err := encodeCommand(&command{ID: newRequestID(), NowMs: uint64(s.cfg.Now().UnixMilli()), Tenant: tenant, Fabric: fabric,
+		Create: &CollectionInfo{Name: spec.Name, Home: spec.Home, KeyValue: spec.KeyValue}})
+	if err != nil {
+		return CollectionInfo{}, err
+	}
+	out, err := s.group.propose(ctx, cmd)
+	if err != nil {
+		return CollectionInfo{}, err
+	}
+	if out.Err != nil {
+		return CollectionInfo{}, out.Err.err()
+	}
+	s.remember(*out.Info)
+	return *out.Info, nil
+}
+
+// DropCollection deletes a SPOT collection and its documents.
+func (s *Service) DropCollection(ctx context.Context, ref Ref) error {
+	return s.dropCollection(ctx, ref, "")
+}
+
+func (s *Service) dropCollection(ctx context.Context, ref Ref, forwardedFrom string) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	info, err := s.resolve(ctx, ref, forwardedFrom != "")
+	if err != nil {
+		return err
+	}
+	s.forget(ref)
+	if info.Home != s.cfg.Region || s.group == nil {
+		return s.fwd.dropCollection(ctx, info.Home, ref)
+	}
+	cmd, err := encodeCommand(&command{ID: newRequestID(), NowMs: uint64(s.cfg.Now().UnixMilli()), Tenant: ref.Tenant, Fabric: ref.Fabric, Drop: ref.Collection})
+	if err != nil {
+		return err
+	}
+	out, err := s.group.propose(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	if out.Err != nil {
+		return out.Err.err()
+	}
+	return nil
+}
+
+// Collection describes a SPOT collection, wherever its home is.
+func (s *Service) Collection(ctx context.Context, ref Ref) (CollectionInfo, error) {
+	if err := ref.Validate(); err != nil {
+		return CollectionInfo{}, err
+	}
+	return s.resolve(ctx, ref, false)
+}
+
+// Collections lists the SPOT collections of a fabric homed in home (""
+// for this region).
+func (s *Service) Collections(ctx context.Context, tenant, fabric, home string) ([]CollectionInfo, error) {
+	if err := validateFabric(tenant, fabric); err != nil {
+		return nil, err
+	}
+	if home == "" {
+		home = s.cfg.Region
+	}
+	if home != s.cfg.Region || s.group == nil {
+		return s.fwd.collections(ctx, home, tenant, fabric)
+	}
+	v, err := s.group.read(ctx, collectionsQuery{tenant: tenant, fabric: fabric})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]CollectionInfo), nil
+}
+
+// IsSpot reports whether this node knows ref as a SPOT collection without
+// asking another region: from its cache, or its own group's replicas.
+func (s *Service) IsSpot(ref Ref) bool {
+	if _, ok := s.cached(ref); ok {
+		return true
+	}
+	if s.group == nil || ref.Validate() != nil {
+		return false
+	}
+	for _, nh := range s.group.hosts() {
+		v, err := nh.StaleRead(shardID, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
+		if err != nil {
+			continue
+		}
+		if infos := v.([]CollectionInfo); len(infos) == 1 {
+			s.remember(infos[0])
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// resolve finds a collection's description: the cache, the local group,
+// then (unless localOnly) the groups of the other regions in name order.
+func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (CollectionInfo, error) {
+	if info, ok := s.cached(ref); ok {
+		return info, nil
+	}
+	if s.group != nil {
+		v, err := s.group.read(ctx, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
+		if err != nil {
+			return CollectionInfo{}, err
+		}
+		if infos := v.([]CollectionInfo); len(infos) == 1 {
+			s.remember(infos[0])
+			return infos[0], nil
+		}
+	}
+	if !localOnly {
+		var regions []string
+		for r := range s.cfg.Regions {
+			if r != s.cfg.Region {
+				regions = append(regions, r)
+			}
+		}
+		slices.Sort(regions)
+		var unreachable error
+		for _, r := range regions {
+			info, err := s.fwd.collection(ctx, r, ref)
+			if err == nil {
+				s.remember(info)
+				return info, nil
+			}
+			if !errors.Is(err, ErrCollectionNotFound) {
+				unreachable = err
+			}
+		}
+		if unreachable != nil {
+			return CollectionInfo{}, fmt.Errorf("%w: %s is not a SPOT collection of this region, and a region that might hold it did not answer: %w", ErrUnavailable, ref.Collection, unreachable)
+		}
+	}
+	if s.opts.Regular != nil && s.opts.Regular(ref) {
+		return CollectionInfo{}, fmt.Errorf("%w: %s is a regular collection (transactions take SPOT collections only)", ErrNotSpot, ref.Collection)
+	}
+	return CollectionInfo{}, fmt.Errorf("%w: %s (no SPOT collection of that name in fabric %s)", ErrCollectionNotFound, ref.Collection, ref.Fabric)
+}
+
+func (s *Service) cached(ref Ref) (CollectionInfo, bool) {
+	s.catMu.Lock()
+	defer s.catMu.Unlock()
+	info, ok := s.catalog[ref]
+	return info, ok
+}
+
+func (s *Service) remember(info CollectionInfo) {
+	s.catMu.Lock()
+	defer s.catMu.Unlock()
+	if len(s.catalog) >= maxCachedCollections {
+		clear(s.catalog)
+	}
+	s.catalog[info.Ref()] = info
+}
+
+func (s *Service) forget(ref Ref) {
+	s.catMu.Lock()
+	defer s.catMu.Unlock()
+	delete(s.catalog, ref)
+}
+
+// validKey wraps a key error as a bad request.
+func validKey(key string) error {
+	if err := collections.ValidateKey(key); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return nil
+}
