@@ -50,6 +50,17 @@ type Config struct {
 	WSPingInterval time.Duration `yaml:"wsPingInterval"`
 	// ShutdownGrace bounds graceful shutdown (default 10s).
 	ShutdownGrace time.Duration `yaml:"shutdownGrace"`
+
+	// Geo-replication (replication.go): the other regions of the fabric
+	// with their replication addresses; empty = a single-region node.
+	Peers map[string]string `yaml:"peers"`
+	// ReplAddr is where this node listens for peer traffic.
+	ReplAddr string `yaml:"repl"`
+	// FabricSecret authenticates peer traffic: the same in every region,
+	// at least 16 bytes.
+	FabricSecret string `yaml:"fabricSecret"`
+	// WAN emulates a wide-area network on this node's outgoing peer links.
+	WAN WANConfig `yaml:"wan"`
 }
 
 // DefaultMaxMessageBytes is the default payload limit.
@@ -130,6 +141,7 @@ func (c Config) Validate() error {
 	if c.NonPersistentBufferMessages < 1 || c.NonPersistentBufferMessages > 10_000_000 {
 		errs = append(errs, fmt.Errorf("nonPersistentBufferMessages %d: want 1..10000000", c.NonPersistentBufferMessages))
 	}
+	errs = append(errs, c.validateReplication()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("broker: invalid config: %w", errors.Join(errs...))
 	}

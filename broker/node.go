@@ -31,6 +31,7 @@ type Node struct {
 	fabrics map[fabricKey]FabricInfo
 	streams map[naming.Stream]*Stream
 	closed  bool
+	repl    replSlot // geo-replication (replication.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -177,7 +178,7 @@ func (n *Node) ensureFabricLocked(tenant, fabric string) (FabricInfo, error) {
 	if err := n.ensureTenantLocked(tenant); err != nil {
 		return FabricInfo{}, err
 	}
-	fi := FabricInfo{Tenant: tenant, Name: fabric, Regions: []string{n.cfg.Region}}
+	fi := FabricInfo{Tenant: tenant, Name: fabric, Regions: n.cfg.Regions()}
 	if err := n.saveJSON(fabricMetaKey(tenant, fabric), fi); err != nil {
 		return FabricInfo{}, err
 	}

@@ -154,6 +154,10 @@ func (p *Producer) PublishAsync(msgs []Message, done func([]PublishResult)) {
 		}
 		done(results)
 	}
+	if r := s.node.replicatorFor(s); r != nil {
+		r.PublishStream(s, recs, finish)
+		return
+	}
 	if s.plog != nil {
 		s.plog.AppendAsync(recs, finish)
 		return

@@ -44,6 +44,7 @@ type Stream struct {
 	dedup     map[string]*dedupState
 	nextAnon  uint64
 	deleted   bool
+	repl      streamRepl // geo-replication state (replication.go)
 }
 
 // Name returns the stream's full name.
@@ -172,7 +173,7 @@ func (n *Node) StreamForUse(name naming.Stream, global *bool) (*Stream, error) {
 
 // defaultGlobal: in a fabric with several regions a stream is global unless
 // created with global=false.
-func (n *Node) defaultGlobal() bool { return false }
+func (n *Node) defaultGlobal() bool { return n.cfg.Replicated() }
 
 // Streams lists streams, optionally filtered by tenant and fabric ("" = all).
 func (n *Node) Streams(tenant, fabric string) []*Stream {

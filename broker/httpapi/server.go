@@ -20,6 +20,7 @@ type Handler struct {
 	node  *broker.Node
 	log   *zap.Logger
 	mux   *http.ServeMux
+	reg   *prometheus.Registry
 	ws    http.Handler
 	extra http.Handler
 }
@@ -28,6 +29,7 @@ type Handler struct {
 func New(node *broker.Node, ws http.Handler) *Handler {
 	h := &Handler{node: node, log: node.Logger().Named("http"), mux: http.NewServeMux(), ws: ws}
 	reg := prometheus.NewRegistry()
+	h.reg = reg
 	reg.MustRegister(newCollector(node), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	h.mux.HandleFunc("GET /health", h.health)
@@ -45,6 +47,13 @@ func New(node *broker.Node, ws http.Handler) *Handler {
 	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}/skip", h.skipSubscription)
 	return h
 }
+
+// Handle routes a ServeMux pattern to handler: node parts assembled by
+// broker/server (the replication admin endpoints) mount themselves here.
+func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
+
+// Register adds a Prometheus collector to /metrics.
+func (h *Handler) Register(c prometheus.Collector) error { return h.reg.Register(c) }
 
 // SetExtra routes every path this handler does not know to next.
 func (h *Handler) SetExtra(next http.Handler) { h.extra = next }

@@ -98,7 +98,9 @@ func (h *Handler) createStream(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	info := broker.StreamInfo{}
+	// In a fabric with several regions a stream is global unless created
+	// with global=false.
+	info := broker.StreamInfo{Global: h.node.Config().Replicated()}
 	if v := r.URL.Query().Get("global"); v != "" {
 		g, err := strconv.ParseBool(v)
 		if err != nil {

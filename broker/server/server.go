@@ -19,6 +19,7 @@ import (
 	"github.com/causeway/causeway/broker/kafka"
 	"github.com/causeway/causeway/broker/ws"
 	colhttp "github.com/causeway/causeway/collections/httpapi"
+	"github.com/causeway/causeway/replicator/shell"
 )
 
 // Server is a running node with its listeners.
@@ -29,6 +30,7 @@ type Server struct {
 	// Kafka is the Kafka listener, nil unless Config.KafkaAddr is set.
 	Kafka *kafka.Server
 	cols  *colhttp.Mounted
+	Repl  *shell.Shell // geo-replication, nil for a single-region node
 	hs    *http.Server
 	ln    net.Listener
 	log   *zap.Logger
@@ -52,6 +54,16 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 	}
 	wsrv := ws.New(node)
 	h := httpapi.New(node, wsrv)
+	repl, err := shell.Start(node, logger, shell.Options{})
+	if err == nil {
+		err = repl.Mount(h)
+	}
+	if err != nil {
+		_ = repl.Close()
+		_ = ln.Close()
+		_ = node.Close()
+		return nil, err
+	}
 	cols, err := colhttp.Open(node)
 	if err != nil {
 		_ = ln.Close()
@@ -64,6 +76,7 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 		hs:   &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
 		done: make(chan error, 1),
 	}
+	s.Repl = repl
 	go func() {
 		err := s.hs.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -109,6 +122,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("server: websocket shutdown: %w", err))
 	}
 	if err := s.cols.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.Repl.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := s.Node.Close(); err != nil {

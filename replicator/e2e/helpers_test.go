@@ -1,0 +1,309 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/subscription"
+)
+
+// waitTimeout bounds every wait on a condition.
+const waitTimeout = 60 * time.Second
+
+const secret = "e2e-fabric-secret-0123456789"
+
+// fabric is a set of in-process nodes, one per region, wired full mesh.
+type fabric struct {
+	t       *testing.T
+	regions []string
+	cfgs    map[string]broker.Config
+	mu      sync.Mutex
+	srv     map[string]*server.Server
+}
+
+// freeAddrs reserves n loopback addresses (listen, note, close).
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().String())
+	}
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	return out
+}
+
+// newFabric starts one node per region.
+func newFabric(t *testing.T, regions []string, mutate func(*broker.Config)) *fabric {
+	t.Helper()
+	addrs := freeAddrs(t, len(regions))
+	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, srv: map[string]*server.Server{}}
+	for i, r := range regions {
+		peers := map[string]string{}
+		for j, p := range regions {
+			if p != r {
+				peers[p] = addrs[j]
+			}
+		}
+		cfg := broker.Config{
+			Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i],
+			Peers: peers, FabricSecret: secret, Fsync: "never",
+		}
+		if mutate != nil {
+			mutate(&cfg)
+		}
+		f.cfgs[r] = cfg
+	}
+	for _, r := range regions {
+		f.start(r)
+	}
+	t.Cleanup(func() {
+		for _, r := range regions {
+			f.stop(r)
+		}
+	})
+	return f
+}
+
+func (f *fabric) logger(region string) *zap.Logger {
+	return zaptest.NewLogger(f.t, zaptest.Level(zap.WarnLevel)).Named(region)
+}
+
+func (f *fabric) start(region string) *server.Server {
+	f.t.Helper()
+	srv, err := server.Start(f.cfgs[region], f.logger(region))
+	if err != nil {
+		f.t.Fatalf("start %s: %v", region, err)
+	}
+	f.mu.Lock()
+	f.srv[region] = srv
+	f.mu.Unlock()
+	return srv
+}
+
+func (f *fabric) stop(region string) {
+	f.mu.Lock()
+	srv := f.srv[region]
+	delete(f.srv, region)
+	f.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		f.t.Errorf("shutdown %s: %v", region, err)
+	}
+}
+
+func (f *fabric) node(region string) *broker.Node {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.srv[region].Node
+}
+
+func (f *fabric) server(region string) *server.Server {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.srv[region]
+}
+
+// cut cuts (or heals) the link between a and b on both sides.
+func (f *fabric) cut(a, b string, down bool) {
+	f.t.Helper()
+	if err := f.server(a).Repl.SetLinkDown(b, down); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.server(b).Repl.SetLinkDown(a, down); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func streamName(name string) naming.Stream {
+	return naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: name}
+}
+
+// publish has producer publish messages start..start+n-1 (payload
+// "producer:i") in region, in batches, and fails on any error.
+func (f *fabric) publish(region, stream, producer string, start, n int) {
+	f.t.Helper()
+	s, err := f.node(region).StreamForUse(streamName(stream), nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	p, err := s.AttachProducer(producer, -1)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer p.Close()
+	const batch = 50
+	for i := start; i < start+n; i += batch {
+		var msgs []broker.Message
+		for j := i; j < min(i+batch, start+n); j++ {
+			msgs = append(msgs, broker.Message{Payload: []byte(producer + ":" + strconv.Itoa(j)), SequenceID: int64(j),
+				Properties: map[string]string{"from": region}})
+		}
+		for k, r := range p.Publish(msgs) {
+			if r.Err != nil || r.Duplicate {
+				f.t.Fatalf("%s publish %s:%d: %+v", region, producer, i+k, r)
+			}
+		}
+	}
+}
+
+// records reads every record of a stream in region (none when missing).
+func (f *fabric) records(region, stream string) []segment.Record {
+	f.t.Helper()
+	s, err := f.node(region).Stream(streamName(stream))
+	if err != nil {
+		return nil
+	}
+	src := s.Source()
+	var out []segment.Record
+	for from := src.StartOffset(); from < src.EndOffset(); {
+		recs, err := src.Read(from, 4096, 16<<20)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		out = append(out, recs...)
+		from = recs[len(recs)-1].Offset + 1
+	}
+	return out
+}
+
+// waitCount waits until every region's stream holds n records.
+func (f *fabric) waitCount(stream string, n int, regions ...string) {
+	f.t.Helper()
+	if len(regions) == 0 {
+		regions = f.regions
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for _, r := range regions {
+		for {
+			got := len(f.records(r, stream))
+			if got == n {
+				break
+			}
+			if got > n {
+				f.t.Fatalf("%s: stream %s holds %d records, want %d", r, stream, got, n)
+			}
+			if time.Now().After(deadline) {
+				f.t.Fatalf("%s: stream %s holds %d records after %s, want %d\n%s", r, stream, got, waitTimeout, n, f.statusDump())
+			}
+			waitBriefly()
+		}
+	}
+}
+
+// waitBriefly paces polling loops (the conditions waited on have deadlines).
+func waitBriefly() { time.Sleep(20 * time.Millisecond) }
+
+func (f *fabric) statusDump() string {
+	var b strings.Builder
+	for _, r := range f.regions {
+		srv := f.server(r)
+		if srv == nil {
+			continue
+		}
+		st, err := srv.Repl.Status()
+		fmt.Fprintf(&b, "%s: delivered %v applied %v err %v shell %+v engine %+v\n", r, st.Delivered, st.Applied, err, st.Shell, st.Engine)
+		for _, p := range st.Peers {
+			fmt.Fprintf(&b, "  -> %s lag %d/%d adv %v link %+v\n", p.Peer, p.LagOps, p.LagAllOps, p.Advertised, p.Link)
+		}
+	}
+	return b.String()
+}
+
+// payloads parses "producer:i" payloads into per-producer sequences.
+func payloads(t *testing.T, recs []segment.Record) map[string][]int {
+	t.Helper()
+	out := map[string][]int{}
+	for _, r := range recs {
+		p, n, ok := strings.Cut(string(r.Payload), ":")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			t.Fatalf("payload %q", r.Payload)
+		}
+		out[p] = append(out[p], i)
+	}
+	return out
+}
+
+// checkExactlyOnce checks that recs hold, per producer, exactly
+// want[producer] = (start, n): every message once, in order.
+func checkExactlyOnce(t *testing.T, region string, recs []segment.Record, want map[string][2]int) {
+	t.Helper()
+	got := payloads(t, recs)
+	for p, w := range want {
+		seq := got[p]
+		if len(seq) != w[1] {
+			t.Fatalf("%s: producer %s: %d messages, want %d", region, p, len(seq), w[1])
+		}
+		for i, v := range seq {
+			if v != w[0]+i {
+				t.Fatalf("%s: producer %s: message %d is %d, want %d (duplicate, loss or reorder)", region, p, i, v, w[0]+i)
+			}
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Fatalf("%s: unexpected producer %s", region, p)
+		}
+	}
+}
+
+// consumeAll attaches a consumer (shared subscription, from the earliest)
+// in region and returns every payload once n messages arrived, acking each.
+func (f *fabric) consumeAll(region, stream, sub string, n int) []segment.Record {
+	f.t.Helper()
+	s, err := f.node(region).StreamForUse(streamName(stream), nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	c, err := s.Subscribe(broker.SubscribeOptions{Subscription: sub,
+		Consumer: subscription.ConsumerSpec{Type: subscription.Shared, Initial: subscription.Earliest}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer c.Close()
+	var out []segment.Record
+	timeout := time.After(waitTimeout)
+	for len(out) < n {
+		select {
+		case d := <-c.Messages():
+			out = append(out, d.Record)
+			if err := c.Ack(d.Record.Offset); err != nil {
+				f.t.Fatal(err)
+			}
+			c.AddPermits(1)
+		case <-timeout:
+			f.t.Fatalf("%s: consumer got %d of %d messages", region, len(out), n)
+		}
+	}
+	slices.SortFunc(out, func(a, b segment.Record) int { return int(a.Offset) - int(b.Offset) })
+	return out
+}

@@ -1,0 +1,178 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/replicator"
+)
+
+// loop is the only goroutine that touches the engine. It folds bursts of
+// input (publishes, peer messages) into one engine step, ticks, and hands
+// each Output to the completer after starting its journal writes.
+func (s *Shell) loop() {
+	defer close(s.loopDone)
+	defer close(s.steps)
+	ticker := time.NewTicker(s.opts.TickInterval)
+	defer ticker.Stop()
+	for {
+		ticked := false
+		select {
+		case <-s.stop:
+			s.drainOnStop()
+			return
+		case r := <-s.pubCh:
+			s.handlePub(r)
+		case m := <-s.netCh:
+			s.handleNet(m)
+		case f := <-s.ctlCh:
+			f(time.Now())
+		case <-s.peerWake:
+			s.syncPeers(time.Now())
+		case <-ticker.C:
+			ticked = true
+		}
+	more:
+		for range maxInputsPerStep {
+			select {
+			case r := <-s.pubCh:
+				s.handlePub(r)
+			case m := <-s.netCh:
+				s.handleNet(m)
+			default:
+				break more
+			}
+		}
+		now := time.Now()
+		if ticked || now.Sub(s.lastTick) >= minTickGap {
+			s.engine.Tick(now)
+			s.lastTick = now
+		}
+		s.flush()
+	}
+}
+
+// drainOnStop fails the publishes still queued.
+func (s *Shell) drainOnStop() {
+	for {
+		select {
+		case r := <-s.pubCh:
+			r.fail(ErrClosed)
+		default:
+			return
+		}
+	}
+}
+
+// handlePub creates local ops.
+func (s *Shell) handlePub(r *pubReq) {
+	if err := s.failure(); err != nil {
+		r.fail(err)
+		return
+	}
+	now := time.Now()
+	for i, body := range r.bodies {
+		d := s.engine.Publish(now, body)
+		s.own = append(s.own, ownRef{seq: d.Seq, req: r, idx: i})
+	}
+	s.m.published.Add(uint64(len(r.bodies)))
+}
+
+// handleNet feeds a peer's message to the engine.
+func (s *Shell) handleNet(m netMsg) {
+	if s.failed.Load() != nil {
+		return
+	}
+	now := time.Now()
+	switch {
+	case m.batch != nil:
+		err := s.engine.ReceiveBatch(now, *m.batch)
+		switch {
+		case err == nil:
+		case errors.Is(err, replicator.ErrDuplicateBatch):
+			s.m.duplicateBatches.Add(1)
+		case errors.Is(err, replicator.ErrMissingBase):
+			s.m.missingBase.Add(1)
+		default:
+			s.reject(m.batch.From, err)
+		}
+	case m.ack != nil:
+		if err := s.engine.ReceiveAck(now, *m.ack); err != nil {
+			s.reject(m.ack.From, err)
+		}
+	}
+}
+
+// syncPeers tells the engine about links that came up or went down.
+func (s *Shell) syncPeers(now time.Time) {
+	for p, w := range s.peerWant {
+		up, gen := w.up.Load(), w.gen.Load()
+		cur := s.peerCur[p]
+		switch {
+		case up && (!cur.up || gen != cur.gen):
+			if err := s.engine.PeerUp(now, p); err != nil {
+				s.log.Warn("peer up", zap.String("peer", p), zap.Error(err))
+			}
+			s.log.Info("peer link up", zap.String("peer", p))
+		case !up && cur.up:
+			if err := s.engine.PeerDown(p); err != nil {
+				s.log.Warn("peer down", zap.String("peer", p), zap.Error(err))
+			}
+			s.log.Info("peer link down", zap.String("peer", p))
+		}
+		s.peerCur[p] = peerCur{up: up, gen: gen}
+	}
+}
+
+// flush turns the engine's Output into a step: it starts the journal
+// writes of its deliveries (one append per origin, in seq order; an op
+// already journaled, left beyond the consistent cut by a crash, is not
+// written again) and queues the step for the completer.
+func (s *Shell) flush() {
+	out := s.engine.Ready()
+	if out.IsEmpty() {
+		return
+	}
+	st := &step{shell: s, durable: make(chan struct{}), sends: out.Sends, acks: out.Acks}
+	st.ds = make([]delivery, len(out.Deliveries))
+	groups := make(map[string][]segment.Record)
+	for i, d := range out.Deliveries {
+		st.ds[i] = delivery{d: d}
+		if d.Origin == s.self {
+			if len(s.own) == 0 || s.own[0].seq != d.Seq {
+				s.fail(fmt.Errorf("shell: own delivery %s without its publish: %w", d.Dot(), ErrJournal))
+				continue
+			}
+			st.ds[i].req, st.ds[i].idx = s.own[0].req, s.own[0].idx
+			s.own = s.own[1:]
+		}
+		switch end := s.jend[d.Origin]; {
+		case d.Seq <= end:
+			s.m.rejournaled.Add(1)
+			continue
+		case d.Seq != end+1:
+			s.fail(fmt.Errorf("shell: delivery %s after %d journaled: %w", d.Dot(), end, ErrJournal))
+			continue
+		}
+		s.jend[d.Origin] = d.Seq
+		groups[d.Origin] = append(groups[d.Origin], segment.Record{
+			PublishTime: d.HLC.WallNanos / int64(time.Millisecond),
+			Origin:      d.Origin,
+			OriginSeq:   d.Seq,
+			Meta:        replicator.AppendMeta(nil, d),
+			Payload:     d.Body,
+		})
+	}
+	st.pending.Store(int32(len(groups)))
+	if len(groups) == 0 {
+		close(st.durable)
+	}
+	for o, recs := range groups {
+		s.journals.logs[o].AppendAsync(recs, st.journaled)
+	}
+	s.steps <- st
+}

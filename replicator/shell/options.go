@@ -1,0 +1,66 @@
+package shell
+
+import (
+	"time"
+
+	"github.com/causeway/causeway/replicator"
+)
+
+// Options tune a Shell. Zero values take the defaults.
+type Options struct {
+	// Engine overrides the engine's tunables; Self and Regions always come
+	// from the node's configuration.
+	Engine replicator.Config
+	// TickInterval is how often the engine ticks when idle (default 5ms);
+	// it also ticks after every burst of input, at most once a millisecond.
+	TickInterval time.Duration
+	// MaxBatchBytes cuts wire batches (default 1 MiB).
+	MaxBatchBytes int
+	// Seed makes the emulated WAN reproducible (0: random).
+	Seed uint64
+	// SaveInterval is how often the applied watermark is saved (default
+	// 200ms).
+	SaveInterval time.Duration
+}
+
+// Defaults and bounds.
+const (
+	DefaultTickInterval  = 5 * time.Millisecond
+	DefaultMaxBatchBytes = 1 << 20
+	DefaultSaveInterval  = 200 * time.Millisecond
+
+	// minTickGap is the shortest time between two ticks driven by input.
+	minTickGap = time.Millisecond
+	// maxQueuedPublishes bounds publish requests waiting for the engine;
+	// maxQueuedMessages the peer messages; maxQueuedControls control calls.
+	maxQueuedPublishes = 1024
+	maxQueuedMessages  = 1024
+	maxQueuedControls  = 64
+	// maxInputsPerStep bounds the inputs folded into one engine step.
+	maxInputsPerStep = 512
+	// maxPendingSteps bounds the steps between the engine and the
+	// completer (journal writes in flight).
+	maxPendingSteps = 256
+	// maxQueuedSends bounds, per peer, the send ranges and acks waiting to
+	// be encoded; past it they are dropped (the engine retransmits).
+	maxQueuedSends = 4096
+	// maxApplyGroupRecords bounds the records appended to a stream by one
+	// call.
+	maxApplyGroupRecords = 1024
+	// journalExtraRecordBytes is what a journal record may hold beyond a
+	// message payload (the op body's other fields and the metadata).
+	journalExtraRecordBytes = 1 << 20
+)
+
+func (o Options) withDefaults() Options {
+	if o.TickInterval <= 0 {
+		o.TickInterval = DefaultTickInterval
+	}
+	if o.MaxBatchBytes <= 0 {
+		o.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if o.SaveInterval <= 0 {
+		o.SaveInterval = DefaultSaveInterval
+	}
+	return o
+}

@@ -1,0 +1,437 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/replicator"
+	"github.com/causeway/causeway/replicator/link"
+	"github.com/causeway/causeway/replicator/transport"
+)
+
+// Shell is one node's replication: the engine, its journals, the transport
+// and the goroutines between them. Its exported methods are safe for
+// concurrent use.
+type Shell struct {
+	node    *broker.Node
+	cfg     broker.Config
+	opts    Options
+	self    string
+	regions []string
+	log     *zap.Logger
+	fs      vfs.FS
+	dir     string
+
+	journals  *journals
+	transport *transport.Transport
+	senders   map[string]*sender
+	kinds     kindTable
+	codecs    sync.Pool // *replicator.Codec with the membership set
+
+	// Owned by the loop goroutine.
+	engine   *replicator.Engine
+	jend     map[string]uint64 // ops journaled or being journaled per origin
+	own      []ownRef          // local ops published, not yet in a step
+	peerCur  map[string]peerCur
+	lastTick time.Time
+
+	pubMu     sync.RWMutex
+	pubClosed bool
+	pubCh     chan *pubReq
+	netCh     chan netMsg
+	ctlCh     chan func(time.Time)
+	peerWake  chan struct{}
+	peerWant  map[string]*peerWant
+	steps     chan *step
+
+	progress *progress
+	applies  sync.WaitGroup
+	failed   atomic.Pointer[error]
+	m        counters
+
+	stop          chan struct{}
+	loopDone      chan struct{}
+	completerDone chan struct{}
+	wg            sync.WaitGroup // senders and the saver
+	closeOnce     sync.Once
+	closeErr      error
+}
+
+// pubReq is one local publish: stream messages (stream set) or one op of a
+// registered kind.
+type pubReq struct {
+	stream *broker.Stream
+	recs   []segment.Record
+	bodies [][]byte
+	done   func(first uint64, err error)
+	opDone func(replicator.Dot, error)
+}
+
+func (r *pubReq) fail(err error) {
+	if r.done != nil {
+		r.done(0, err)
+	} else {
+		r.opDone(replicator.Dot{}, err)
+	}
+}
+
+// ownRef ties a local op to its publish request.
+type ownRef struct {
+	seq uint64
+	req *pubReq
+	idx int
+}
+
+// netMsg is a decoded message from a peer.
+type netMsg struct {
+	batch *replicator.Batch
+	ack   *replicator.Ack
+}
+
+// peerWant is the transport's view of a link; peerCur what the engine was
+// told.
+type peerWant struct {
+	up  atomic.Bool
+	gen atomic.Uint64
+}
+
+type peerCur struct {
+	up  bool
+	gen uint64
+}
+
+// Start opens node's replication when its configuration has peers (nil,
+// nil otherwise): it opens the journals, re-applies their tails to the
+// streams, restores the engine, starts the transport and routes publishes
+// on global streams to the shell. Call it before serving clients.
+func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) {
+	cfg := node.Config()
+	if !cfg.Replicated() {
+		return nil, nil
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	opts = opts.withDefaults()
+	s := &Shell{
+		node:          node,
+		cfg:           cfg,
+		opts:          opts,
+		self:          cfg.Region,
+		regions:       cfg.Regions(),
+		log:           logger.Named("replication").With(zap.String("region", cfg.Region)),
+		fs:            vfs.OS(),
+		dir:           filepath.Join(cfg.DataDir, "repl"),
+		senders:       make(map[string]*sender),
+		peerCur:       make(map[string]peerCur),
+		pubCh:         make(chan *pubReq, maxQueuedPublishes),
+		netCh:         make(chan netMsg, maxQueuedMessages),
+		ctlCh:         make(chan func(time.Time), maxQueuedControls),
+		peerWake:      make(chan struct{}, 1),
+		peerWant:      make(map[string]*peerWant),
+		steps:         make(chan *step, maxPendingSteps),
+		stop:          make(chan struct{}),
+		loopDone:      make(chan struct{}),
+		completerDone: make(chan struct{}),
+	}
+	if _, err := replicator.NewCodec([]byte(cfg.FabricSecret)); err != nil {
+		return nil, fmt.Errorf("shell: %w", err)
+	}
+	s.codecs.New = func() any { return s.newCodec() }
+	policy, err := segment.ParseFsyncPolicy(cfg.Fsync)
+	if err != nil {
+		return nil, fmt.Errorf("shell: %w", err)
+	}
+	jopts := segment.Options{
+		SegmentMaxBytes: cfg.SegmentMaxBytes,
+		Fsync:           policy,
+		FsyncInterval:   cfg.FsyncInterval,
+		MaxRecordBytes:  replicator.MaxBatchBytes + journalExtraRecordBytes,
+	}.WithDefaults()
+	if s.journals, err = openJournals(s.fs, s.dir, s.regions, jopts, s.log); err != nil {
+		return nil, err
+	}
+	if err := s.restore(); err != nil {
+		_ = s.journals.close()
+		return nil, err
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	for p := range cfg.Peers {
+		s.peerWant[p] = &peerWant{}
+		if err := s.engine.PeerDown(p); err != nil {
+			_ = s.journals.close()
+			return nil, err
+		}
+	}
+	tcfg := transport.Config{
+		Self: s.self, Peers: cfg.Peers, ListenAddr: cfg.ReplAddr, Secret: []byte(cfg.FabricSecret),
+		WAN:  link.Config{Latency: cfg.WAN.Latency, Jitter: cfg.WAN.Jitter, LossRate: cfg.WAN.Loss},
+		Seed: seed, Logger: s.log,
+	}
+	if s.transport, err = transport.Listen(tcfg, s); err != nil {
+		_ = s.journals.close()
+		return nil, err
+	}
+	for p := range cfg.Peers {
+		x := newSender(s, p)
+		s.senders[p] = x
+		s.wg.Add(1)
+		go x.run()
+	}
+	s.wg.Add(1)
+	go s.saveLoop()
+	go s.loop()
+	go s.complete()
+	node.SetReplicator(s)
+	s.log.Info("replication started", zap.String("repl", s.transport.Addr()), zap.Strings("regions", s.regions),
+		zap.Any("delivered", s.engine.Delivered()))
+	return s, nil
+}
+
+// newCodec returns a codec for the fabric secret and membership.
+func (s *Shell) newCodec() *replicator.Codec {
+	c, _ := replicator.NewCodec([]byte(s.cfg.FabricSecret)) // checked in Start
+	_ = c.SetMembership(s.regions)                          // validated names
+	return c
+}
+
+// Addr is the replication listen address ("" for a nil shell).
+func (s *Shell) Addr() string {
+	if s == nil {
+		return ""
+	}
+	return s.transport.Addr()
+}
+
+// Self is this region's name.
+func (s *Shell) Self() string { return s.self }
+
+// Regions returns the fabric's regions.
+func (s *Shell) Regions() []string { return append([]string(nil), s.regions...) }
+
+// Close stops replication: no more publishes are accepted, the transport
+// stops, every journaled op is applied to its stream and the applied
+// watermark is saved, then the journals are closed. A nil shell is a no-op.
+func (s *Shell) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		s.pubMu.Lock()
+		s.pubClosed = true
+		s.pubMu.Unlock()
+		close(s.stop)
+		var errs []error
+		if err := s.transport.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		<-s.loopDone
+		<-s.completerDone
+		s.wg.Wait()
+		s.applies.Wait()
+		if v, dirty := s.progress.snapshot(); dirty {
+			if err := saveApplied(s.fs, s.dir, v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := s.journals.close(); err != nil {
+			errs = append(errs, err)
+		}
+		s.closeErr = errors.Join(errs...)
+		s.log.Info("replication stopped")
+	})
+	return s.closeErr
+}
+
+// stopping reports whether Close was called.
+func (s *Shell) stopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail marks replication failed after a journal error.
+func (s *Shell) fail(err error) {
+	if s.failed.CompareAndSwap(nil, &err) {
+		s.log.Error("replication failed: restart the node to recover from the journals", zap.Error(err))
+	}
+}
+
+// failure returns the error replication failed with, or nil.
+func (s *Shell) failure() error {
+	if p := s.failed.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *p)
+	}
+	return nil
+}
+
+// maxReplicatedBodyBytes bounds an op body: it must travel alone in one
+// wire message.
+const maxReplicatedBodyBytes = replicator.MaxBatchBytes - 64<<10
+
+// PublishStream implements broker.Replicator.
+func (s *Shell) PublishStream(st *broker.Stream, recs []segment.Record, done func(first uint64, err error)) {
+	bodies := make([][]byte, len(recs))
+	for i := range recs {
+		bodies[i] = AppendStreamMessage(nil, st.Name(), &recs[i])
+		if len(bodies[i]) > maxReplicatedBodyBytes {
+			done(0, fmt.Errorf("%w: a replicated message takes at most %d bytes, this one %d",
+				broker.ErrMessageTooLarge, maxReplicatedBodyBytes, len(bodies[i])))
+			return
+		}
+	}
+	s.submit(&pubReq{stream: st, recs: recs, bodies: bodies, done: done})
+}
+
+// PublishOp replicates one op of a registered kind: it is journaled,
+// applied locally through the kind's apply function (in causal order with
+// remote ops), then shipped to every region. done gets the op's dot, or
+// the error, after the local apply.
+func (s *Shell) PublishOp(kind Kind, payload []byte, done func(replicator.Dot, error)) {
+	body := AppendOp(nil, kind, payload)
+	switch {
+	case kind == KindStreamMessage || kind == 0:
+		done(replicator.Dot{}, fmt.Errorf("shell: publish op of kind %d: %w", kind, ErrUnknownKind))
+		return
+	case len(body) > maxReplicatedBodyBytes:
+		done(replicator.Dot{}, fmt.Errorf("%w: op of %d bytes, max %d", broker.ErrMessageTooLarge, len(body), maxReplicatedBodyBytes))
+		return
+	}
+	s.submit(&pubReq{bodies: [][]byte{body}, opDone: done})
+}
+
+// submit queues a publish for the engine, waiting while the queue is full.
+func (s *Shell) submit(r *pubReq) {
+	if err := s.failure(); err != nil {
+		r.fail(err)
+		return
+	}
+	s.pubMu.RLock()
+	defer s.pubMu.RUnlock()
+	if s.pubClosed {
+		r.fail(ErrClosed)
+		return
+	}
+	s.pubCh <- r
+}
+
+// Receive implements transport.Handler: it decodes and authenticates a
+// peer's message and queues it for the engine.
+func (s *Shell) Receive(peer string, msg []byte) {
+	c := s.codecs.Get().(*replicator.Codec)
+	defer s.codecs.Put(c)
+	var m netMsg
+	kind, err := replicator.PeekKind(msg)
+	if err == nil {
+		switch kind {
+		case replicator.KindBatch:
+			var b replicator.Batch
+			if b, err = c.DecodeBatch(msg); err == nil && b.From != peer {
+				err = fmt.Errorf("shell: batch from %q on %q's connection: %w", b.From, peer, replicator.ErrInvalidBatch)
+			}
+			m.batch = &b
+			s.m.batchesIn.Add(1)
+		case replicator.KindAck:
+			var a replicator.Ack
+			if a, err = c.DecodeAck(msg); err == nil && a.From != peer {
+				err = fmt.Errorf("shell: ack from %q on %q's connection: %w", a.From, peer, replicator.ErrInvalidAck)
+			}
+			m.ack = &a
+			s.m.acksIn.Add(1)
+		default:
+			err = fmt.Errorf("shell: message kind %d: %w", kind, replicator.ErrVersion)
+		}
+	}
+	if err != nil {
+		s.reject(peer, err)
+		return
+	}
+	select {
+	case s.netCh <- m:
+	case <-s.stop:
+	}
+}
+
+// reject counts and logs a refused message (logging less as they repeat).
+func (s *Shell) reject(peer string, err error) {
+	n := s.m.rejected.Add(1)
+	if n&(n-1) == 0 {
+		s.log.Warn("peer message refused", zap.String("peer", peer), zap.Uint64("refusedSoFar", n), zap.Error(err))
+	} else {
+		s.log.Debug("peer message refused", zap.String("peer", peer), zap.Error(err))
+	}
+}
+
+// PeerState implements transport.Handler.
+func (s *Shell) PeerState(peer string, up bool) {
+	w := s.peerWant[peer]
+	if w == nil {
+		return
+	}
+	if up {
+		w.gen.Add(1)
+	}
+	w.up.Store(up)
+	select {
+	case s.peerWake <- struct{}{}:
+	default:
+	}
+}
+
+// control runs f on the loop goroutine and waits for it.
+func (s *Shell) control(f func(now time.Time)) error {
+	done := make(chan struct{})
+	select {
+	case s.ctlCh <- func(now time.Time) { f(now); close(done) }:
+	case <-s.stop:
+		return ErrClosed
+	}
+	select {
+	case <-done:
+		return nil
+	case <-s.stop:
+		return ErrClosed
+	}
+}
+
+// SetLinkDown cuts or restores the link to peer (see
+// transport.SetLinkDown).
+func (s *Shell) SetLinkDown(peer string, down bool) error {
+	return s.transport.SetLinkDown(peer, down)
+}
+
+// saveLoop saves the applied watermark periodically.
+func (s *Shell) saveLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.SaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if v, dirty := s.progress.snapshot(); dirty {
+				if err := saveApplied(s.fs, s.dir, v); err != nil {
+					s.progress.markDirty()
+					s.log.Warn("save applied watermark", zap.Error(err))
+				}
+			}
+		}
+	}
+}

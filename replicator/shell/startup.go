@@ -1,0 +1,114 @@
+package shell
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/replicator"
+)
+
+// restore re-applies the journal tails past the applied watermark in
+// causal order, computes the consistent cut and creates the engine from it
+// (see restore.go).
+func (s *Shell) restore() error {
+	started := time.Now()
+	ends := s.journals.ends()
+	applied, err := loadApplied(s.dir)
+	if err != nil {
+		return err
+	}
+	for o, v := range applied {
+		if _, member := s.journals.logs[o]; !member {
+			return fmt.Errorf("shell: applied watermark names region %q outside the fabric: %w", o, ErrJournal)
+		}
+		applied[o] = min(v, ends[o])
+	}
+	cursors := make(map[string]restoreCursor)
+	for o, end := range ends {
+		if end > applied[o] {
+			c, err := newJournalCursor(s.journals, o, applied[o]+1, end)
+			if err != nil {
+				return err
+			}
+			cursors[o] = c
+		}
+	}
+	t := &waitTracker{}
+	a := applier{s: s, t: t}
+	n := 0
+	cut, err := mergeCausal(s.self, applied, cursors, func(origin string, op *restoreOp) error {
+		n++
+		a.add(&delivery{d: replicator.Delivery{Origin: origin, Seq: op.Seq, Body: op.Body}})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.flush()
+	if err := t.wait(); err != nil {
+		return fmt.Errorf("shell: re-apply journals: %w", err)
+	}
+	s.m.restoredOps.Add(uint64(n))
+	s.progress = newProgress(cut, s.log)
+	if n > 0 {
+		if err := saveApplied(s.fs, s.dir, cut); err != nil {
+			return err
+		}
+	}
+	// The engine starts at the cut for remote origins; own ops are all
+	// kept. Ops of remote origins past the cut are already journaled.
+	delivered := cut.Clone()
+	delivered[s.self] = ends[s.self]
+	for o, v := range delivered {
+		if v == 0 {
+			delete(delivered, o)
+		}
+	}
+	st, err := replicator.RestoreFromJournals(s.journals, delivered)
+	if err != nil {
+		return err
+	}
+	ecfg := s.opts.Engine
+	ecfg.Self, ecfg.Regions = s.self, s.regions
+	if s.engine, err = replicator.New(ecfg, st); err != nil {
+		return err
+	}
+	s.jend = ends.Clone()
+	orphans := uint64(0)
+	for o, e := range ends {
+		orphans += e - delivered[o]
+	}
+	s.log.Info("journals restored", zap.Any("journaled", ends), zap.Any("delivered", delivered),
+		zap.Int("reapplied", n), zap.Uint64("beyondCut", orphans), zap.Duration("took", time.Since(started)))
+	return nil
+}
+
+// waitTracker waits for the applies of a restart.
+type waitTracker struct {
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+func (t *waitTracker) add() { t.wg.Add(1) }
+
+func (t *waitTracker) done(err error) {
+	if err != nil {
+		t.mu.Lock()
+		if t.err == nil {
+			t.err = err
+		}
+		t.mu.Unlock()
+	}
+	t.wg.Done()
+}
+
+func (t *waitTracker) wait() error {
+	t.wg.Wait()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}

@@ -1,0 +1,311 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/replicator"
+)
+
+// delivery is one delivered op of a step, with the publish request it
+// came from when it is local.
+type delivery struct {
+	d   replicator.Delivery
+	req *pubReq
+	idx int
+}
+
+// step is one engine Output on its way: journal writes, then applies to
+// the streams (in delivery order), then sends and acks.
+type step struct {
+	shell   *Shell
+	ds      []delivery
+	sends   []replicator.SendRange
+	acks    []replicator.Ack
+	pending atomic.Int32  // journal appends in flight
+	durable chan struct{} // closed when they are all done
+	errMu   sync.Mutex
+	err     error
+
+	applying atomic.Int32 // stream appends in flight (+1 while issuing)
+	applyErr atomic.Bool
+	applied  bool // (progress.mu)
+}
+
+// journaled is the callback of one journal append.
+func (st *step) journaled(_ uint64, err error) {
+	if err != nil {
+		st.errMu.Lock()
+		st.err = errors.Join(st.err, err)
+		st.errMu.Unlock()
+	}
+	if st.pending.Add(-1) == 0 {
+		close(st.durable)
+	}
+}
+
+func (st *step) journalErr() error {
+	st.errMu.Lock()
+	defer st.errMu.Unlock()
+	return st.err
+}
+
+// add and done implement tracker.
+func (st *step) add() { st.applying.Add(1) }
+
+func (st *step) done(err error) {
+	if err != nil {
+		st.applyErr.Store(true)
+	}
+	if st.applying.Add(-1) == 0 {
+		st.shell.progress.stepApplied(st)
+	}
+}
+
+// complete is the completer goroutine: for each step in order, once its
+// journal writes are durable, it applies the deliveries to their streams
+// (and registered kinds) and hands the sends and acks to the senders.
+// Nothing is advertised to a peer before it is durable here.
+func (s *Shell) complete() {
+	defer close(s.completerDone)
+	for st := range s.steps {
+		<-st.durable
+		if err := st.journalErr(); err != nil {
+			s.fail(err)
+		}
+		if err := s.failure(); err != nil {
+			s.progress.freeze(err)
+			for _, d := range st.ds {
+				if d.req != nil && d.idx == 0 {
+					d.req.fail(err)
+				}
+			}
+			continue
+		}
+		s.progress.push(st)
+		st.add()
+		a := applier{s: s, t: st}
+		for i := range st.ds {
+			a.add(&st.ds[i])
+		}
+		a.flush()
+		st.done(nil)
+		if !s.stopping() {
+			s.dispatch(st)
+		}
+	}
+}
+
+// dispatch hands a step's sends and acks to the per-peer senders.
+func (s *Shell) dispatch(st *step) {
+	for i := range st.sends {
+		s.senders[st.sends[i].Peer].queue(sendItem{send: &st.sends[i]})
+	}
+	for i := range st.acks {
+		s.senders[st.acks[i].To].queue(sendItem{ack: &st.acks[i]})
+	}
+}
+
+// tracker counts the applies of a step (or of a restart).
+type tracker interface {
+	add()
+	done(err error)
+}
+
+// applier groups consecutive stream messages of one stream into one
+// append, applies ops of registered kinds, and answers local publishes.
+type applier struct {
+	s    *Shell
+	t    tracker
+	name naming.Stream
+	recs []segment.Record
+	pubs []pubAt
+}
+
+// pubAt is a publish request whose first record is recs[at].
+type pubAt struct {
+	req *pubReq
+	at  int
+}
+
+func (a *applier) add(dl *delivery) {
+	s, d := a.s, dl.d
+	if r := dl.req; r != nil && r.stream != nil {
+		rec := r.recs[dl.idx]
+		rec.Origin, rec.OriginSeq = d.Origin, d.Seq
+		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
+		return
+	}
+	kind, payload, err := DecodeKind(d.Body)
+	if err == nil && kind == KindStreamMessage {
+		var name naming.Stream
+		var rec segment.Record
+		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
+			rec.Origin, rec.OriginSeq = d.Origin, d.Seq
+			a.addRecord(name, rec, true, nil)
+			return
+		}
+	}
+	if err != nil {
+		s.m.corruptBodies.Add(1)
+		s.log.Error("journaled op does not decode, not applied", zap.Stringer("dot", d.Dot()), zap.Error(err))
+		if dl.req != nil {
+			dl.req.fail(err)
+		}
+		return
+	}
+	a.flush()
+	apply := s.kinds.get(kind)
+	if apply == nil {
+		s.m.unknownKinds.Add(1)
+		err = fmt.Errorf("shell: op %s of kind %d: %w", d.Dot(), kind, ErrUnknownKind)
+	} else if err = apply(d.Origin, d.Seq, payload); err != nil {
+		s.log.Warn("apply op", zap.Stringer("dot", d.Dot()), zap.Uint8("kind", uint8(kind)), zap.Error(err))
+	}
+	if dl.req != nil {
+		dl.req.opDone(d.Dot(), err)
+	}
+}
+
+// addRecord adds a stream message to the current group. A group is cut
+// when the stream changes or it is full, never inside one publish request
+// (starts is false for its later records).
+func (a *applier) addRecord(name naming.Stream, rec segment.Record, starts bool, req *pubReq) {
+	if len(a.recs) > 0 && (a.name != name || (starts && len(a.recs) >= maxApplyGroupRecords)) {
+		a.flush()
+	}
+	a.name = name
+	if req != nil && starts {
+		a.pubs = append(a.pubs, pubAt{req: req, at: len(a.recs)})
+	}
+	a.recs = append(a.recs, rec)
+}
+
+// flush appends the current group to its stream.
+func (a *applier) flush() {
+	if len(a.recs) == 0 {
+		return
+	}
+	s, t, name, recs, pubs := a.s, a.t, a.name, a.recs, a.pubs
+	a.recs, a.pubs = nil, nil
+	t.add()
+	s.applies.Add(1)
+	s.node.ApplyReplicated(name, recs, func(offsets []uint64, err error) {
+		defer s.applies.Done()
+		if err != nil {
+			s.m.applyErrors.Add(1)
+			s.log.Error("apply to stream failed; it is re-applied from the journals after a restart",
+				zap.Stringer("stream", name), zap.Error(err))
+		}
+		for _, p := range pubs {
+			switch {
+			case err != nil:
+				p.req.done(0, err)
+			case offsets[p.at] == broker.NotApplied:
+				p.req.done(0, fmt.Errorf("%w: %s", ErrNotApplied, name))
+			default:
+				p.req.done(offsets[p.at], nil)
+			}
+		}
+		for _, off := range offsets {
+			if off == broker.NotApplied {
+				s.m.skipped.Add(1)
+			} else {
+				s.m.applied.Add(1)
+			}
+		}
+		t.done(err)
+	})
+}
+
+// progress tracks the applied watermark: steps leave it in order, once
+// every append of theirs is durable. After an apply error it stops (the
+// journal tail past it is re-applied after a restart).
+type progress struct {
+	mu      sync.Mutex
+	queue   []*step
+	applied replicator.Vector
+	frozen  bool
+	dirty   bool
+	log     *zap.Logger
+}
+
+func newProgress(applied replicator.Vector, log *zap.Logger) *progress {
+	return &progress{applied: applied.Clone(), log: log}
+}
+
+func (p *progress) push(st *step) {
+	p.mu.Lock()
+	p.queue = append(p.queue, st)
+	p.mu.Unlock()
+}
+
+func (p *progress) stepApplied(st *step) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st.applied = true
+	if st.applyErr.Load() && !p.frozen {
+		p.frozen = true
+		p.log.Warn("applied watermark frozen after an apply error")
+	}
+	for len(p.queue) > 0 && p.queue[0].applied {
+		head := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		if p.frozen {
+			continue
+		}
+		for _, d := range head.ds {
+			if d.d.Seq > p.applied[d.d.Origin] {
+				p.applied[d.d.Origin] = d.d.Seq
+			}
+		}
+		p.dirty = true
+	}
+}
+
+func (p *progress) freeze(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.frozen {
+		p.frozen = true
+		p.log.Warn("applied watermark frozen", zap.Error(err))
+	}
+}
+
+// snapshot returns the watermark and whether it changed since the last
+// snapshot.
+func (p *progress) snapshot() (replicator.Vector, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dirty := p.dirty
+	p.dirty = false
+	return p.applied.Clone(), dirty
+}
+
+func (p *progress) markDirty() {
+	p.mu.Lock()
+	p.dirty = true
+	p.mu.Unlock()
+}
+
+// counters are the shell's own metrics.
+type counters struct {
+	published, batchesIn, acksIn, duplicateBatches, missingBase, rejected atomic.Uint64
+	applied, skipped, applyErrors, corruptBodies, unknownKinds            atomic.Uint64
+	rejournaled, sendErrors, sendDrops, restoredOps                       atomic.Uint64
+}
+
+// peek returns the watermark without clearing the dirty flag.
+func (p *progress) peek() (replicator.Vector, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied.Clone(), p.frozen
+}

@@ -1,0 +1,20 @@
+// Package transport owns moving the replication shell's wire messages
+// between regions over TCP: one listener per node, one outbound connection
+// per peer with reconnect and backoff, length-prefixed frames, and an
+// emulated WAN (replicator/link) on every outbound link: one-way latency,
+// jitter, loss, and links cut and restored at runtime.
+//
+// A connection carries one direction: a node writes its batches and acks
+// for peer P on its own connection to P and reads P's on the connection P
+// opened. The first frame of a connection is a hello, an empty Ack from the
+// dialer to the listener sealed with the fabric secret (replicator.Codec),
+// which binds the connection to a peer; every later frame is handed to the
+// Handler as it is, to be decoded and checked by the shell.
+//
+// The transport is at-most-once: a full queue, a cut link, emulated loss or
+// a broken connection drops frames, and the engine's retransmission and
+// acks make replication at-least-once on top of it. Every queue is bounded
+// (MaxQueuedFrames per peer, MaxDelayedBytes held by the emulated WAN per
+// peer, MaxInbound connections), so a peer that is down for an hour costs
+// its peers no memory: their backlog is the journal on disk.
+package transport

@@ -1,0 +1,350 @@
+package transport
+
+import (
+	"bufio"
+	"container/heap"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/replicator/link"
+)
+
+// writeBufferBytes sizes the buffered writer of an outbound connection.
+const writeBufferBytes = 64 << 10
+
+// peer is the outbound side of the link to one region: the emulated WAN,
+// the queue of frames to write and the connection with its redial loop.
+type peer struct {
+	t          *Transport
+	name, addr string
+	log        *zap.Logger
+
+	mu           sync.Mutex
+	link         *link.Link
+	down         bool // cut by an operator
+	connected    bool
+	reported     bool // last up state reported to the handler
+	conn         net.Conn
+	delayed      delayHeap
+	delayedBytes int
+	times        []time.Time // scratch for link.Send
+	seq          uint64      // orders delayed frames with equal times
+
+	wake chan struct{} // cap 1: a frame entered delayed
+	out  chan []byte   // framed, ready to write; cap MaxQueuedFrames
+
+	frames, linkDrops, queueDrops, written, inboundDrops atomic.Uint64
+}
+
+func newPeer(t *Transport, name, addr string, l *link.Link) *peer {
+	return &peer{
+		t: t, name: name, addr: addr, link: l,
+		log:  t.log.With(zap.String("peer", name), zap.String("addr", addr)),
+		wake: make(chan struct{}, 1),
+		out:  make(chan []byte, t.cfg.MaxQueuedFrames),
+	}
+}
+
+// send passes one frame through the emulated WAN.
+func (p *peer) send(frame []byte) bool {
+	p.frames.Add(1)
+	now := time.Now()
+	p.mu.Lock()
+	if p.down {
+		p.mu.Unlock()
+		p.linkDrops.Add(1)
+		return false
+	}
+	p.times = p.link.Send(now, p.times[:0])
+	if len(p.times) == 0 {
+		p.mu.Unlock()
+		p.linkDrops.Add(1)
+		return false
+	}
+	ok, woke := false, false
+	for _, at := range p.times {
+		if !at.After(now) && len(p.delayed) == 0 {
+			ok = p.enqueue(frame) || ok
+			continue
+		}
+		if p.delayedBytes+len(frame) > p.t.cfg.MaxDelayedBytes {
+			p.queueDrops.Add(1)
+			continue
+		}
+		p.seq++
+		heap.Push(&p.delayed, delayedFrame{at: at, seq: p.seq, frame: frame})
+		p.delayedBytes += len(frame)
+		ok, woke = true, true
+	}
+	p.mu.Unlock()
+	if woke {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	return ok
+}
+
+// enqueue hands a frame to the writer without blocking.
+func (p *peer) enqueue(frame []byte) bool {
+	select {
+	case p.out <- frame:
+		return true
+	default:
+		p.queueDrops.Add(1)
+		return false
+	}
+}
+
+// delayLoop releases frames held by the emulated WAN when they are due.
+func (p *peer) delayLoop() {
+	defer p.t.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		now := time.Now()
+		for len(p.delayed) > 0 && !p.delayed[0].at.After(now) {
+			f := heap.Pop(&p.delayed).(delayedFrame)
+			p.delayedBytes -= len(f.frame)
+			p.enqueue(f.frame)
+		}
+		wait := time.Duration(-1)
+		if len(p.delayed) > 0 {
+			wait = p.delayed[0].at.Sub(now)
+		}
+		p.mu.Unlock()
+		var tick <-chan time.Time
+		if wait >= 0 {
+			timer.Reset(wait)
+			tick = timer.C
+		}
+		select {
+		case <-p.t.stop:
+			return
+		case <-p.wake:
+		case <-tick:
+		}
+	}
+}
+
+// connLoop keeps a connection to the peer and writes queued frames to it,
+// redialing with backoff when it breaks.
+func (p *peer) connLoop() {
+	defer p.t.wg.Done()
+	cfg := p.t.cfg
+	hello, err := p.t.hello(p.name)
+	if err != nil {
+		p.log.Error("cannot build hello", zap.Error(err))
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-p.t.stop
+		cancel()
+	}()
+	dialer := net.Dialer{Timeout: cfg.DialTimeout}
+	failures := 0
+	for !p.t.stopped() {
+		conn, err := dialer.DialContext(ctx, "tcp", p.addr)
+		if err == nil {
+			_ = conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+			_, err = conn.Write(hello)
+			if err != nil {
+				_ = conn.Close()
+			}
+		}
+		if err != nil {
+			if failures == 0 {
+				p.log.Info("cannot reach peer, retrying", zap.Error(err))
+			}
+			failures++
+			if !p.sleep(backoff(failures, cfg.BackoffMin, cfg.BackoffMax)) {
+				return
+			}
+			continue
+		}
+		p.log.Info("connected to peer", zap.Int("failedAttempts", failures))
+		failures = 0
+		if !p.setConn(conn) {
+			_ = conn.Close()
+			return
+		}
+		p.serve(conn)
+		p.setConn(nil)
+		_ = conn.Close()
+		if !p.sleep(cfg.BackoffMin) {
+			return
+		}
+	}
+}
+
+// serve writes queued frames to conn until it breaks or the transport
+// stops. The peer never writes on this connection: a read returning means
+// it closed.
+func (p *peer) serve(conn net.Conn) {
+	broken := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, conn)
+		close(broken)
+		_ = conn.Close()
+	}()
+	bw := bufio.NewWriterSize(conn, writeBufferBytes)
+	for {
+		var frame []byte
+		select {
+		case <-p.t.stop:
+			return
+		case <-broken:
+			p.log.Info("connection to peer closed")
+			return
+		case frame = <-p.out:
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
+		for {
+			if _, err := bw.Write(frame); err != nil {
+				p.log.Info("connection to peer broke", zap.Error(err))
+				return
+			}
+			p.written.Add(1)
+			select {
+			case frame = <-p.out:
+				continue
+			default:
+			}
+			break
+		}
+		if err := bw.Flush(); err != nil {
+			p.log.Info("connection to peer broke", zap.Error(err))
+			return
+		}
+	}
+}
+
+// sleep waits d or until the transport stops (false).
+func (p *peer) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.t.stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// backoff is the wait after the n-th consecutive failure: doubling from
+// min, capped at max, with up to 50% jitter subtracted.
+func backoff(n int, lo, hi time.Duration) time.Duration {
+	d := lo
+	for i := 1; i < n && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return d - time.Duration(rand.Int64N(int64(d)/2+1))
+}
+
+// setConn records the current connection (nil: none) and reports the
+// link's state; false when the transport is closing.
+func (p *peer) setConn(conn net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if conn != nil && p.t.stopped() {
+		return false
+	}
+	p.conn = conn
+	p.connected = conn != nil
+	p.reportLocked()
+	return true
+}
+
+func (p *peer) closeConn() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn != nil {
+		_ = p.conn.Close()
+	}
+}
+
+func (p *peer) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		p.linkDrops.Add(uint64(len(p.delayed)))
+		clear(p.delayed)
+		p.delayed = p.delayed[:0]
+		p.delayedBytes = 0
+	}
+	p.reportLocked()
+}
+
+func (p *peer) isDown() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.down
+}
+
+func (p *peer) setWAN(cfg link.Config) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cfg.Down = false
+	_ = p.link.SetConfig(cfg)
+}
+
+// reportLocked tells the handler when the usable state changed.
+func (p *peer) reportLocked() {
+	up := p.connected && !p.down
+	if up != p.reported {
+		p.reported = up
+		p.t.h.PeerState(p.name, up)
+	}
+}
+
+func (p *peer) status() LinkStatus {
+	p.mu.Lock()
+	cfg := p.link.Config()
+	s := LinkStatus{
+		Peer: p.name, Addr: p.addr, Connected: p.connected, Down: p.down, Up: p.connected && !p.down,
+		Latency: cfg.Latency, Jitter: cfg.Jitter, Loss: cfg.LossRate, Delayed: len(p.delayed),
+	}
+	p.mu.Unlock()
+	s.Frames, s.LinkDrops, s.QueueDrops, s.Written = p.frames.Load(), p.linkDrops.Load(), p.queueDrops.Load(), p.written.Load()
+	return s
+}
+
+// delayedFrame is a frame held by the emulated WAN until at.
+type delayedFrame struct {
+	at    time.Time
+	seq   uint64
+	frame []byte
+}
+
+// delayHeap orders delayed frames by time, then by send order.
+type delayHeap []delayedFrame
+
+func (h delayHeap) Len() int { return len(h) }
+func (h delayHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h delayHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *delayHeap) Push(x any)   { *h = append(*h, x.(delayedFrame)) }
+func (h *delayHeap) Pop() any {
+	old := *h
+	f := old[len(old)-1]
+	old[len(old)-1] = delayedFrame{}
+	*h = old[:len(old)-1]
+	return f
+}
