@@ -54,8 +54,9 @@ func freeAddrs(t *testing.T, n int) []string {
 	return out
 }
 
-// newFabric starts one node per region.
-func newFabric(t *testing.T, regions []string, mutate func(*broker.Config)) *fabric {
+// newFabric starts one node per region, except the regions in skip (their
+// configuration is ready for start).
+func newFabric(t *testing.T, regions []string, mutate func(*broker.Config), skip ...string) *fabric {
 	t.Helper()
 	addrs := freeAddrs(t, len(regions))
 	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, srv: map[string]*server.Server{}}
@@ -76,7 +77,9 @@ func newFabric(t *testing.T, regions []string, mutate func(*broker.Config)) *fab
 		f.cfgs[r] = cfg
 	}
 	for _, r := range regions {
-		f.start(r)
+		if !slices.Contains(skip, r) {
+			f.start(r)
+		}
 	}
 	t.Cleanup(func() {
 		for _, r := range regions {
@@ -201,26 +204,46 @@ func (f *fabric) waitCount(stream string, n int, regions ...string) {
 	if len(regions) == 0 {
 		regions = f.regions
 	}
-	deadline := time.Now().Add(waitTimeout)
 	for _, r := range regions {
-		for {
-			got := len(f.records(r, stream))
-			if got == n {
-				break
+		f.waitFor(r, stream, func(recs []segment.Record) bool {
+			if len(recs) > n {
+				f.t.Fatalf("%s: stream %s holds %d records, want %d", r, stream, len(recs), n)
 			}
-			if got > n {
-				f.t.Fatalf("%s: stream %s holds %d records, want %d", r, stream, got, n)
-			}
-			if time.Now().After(deadline) {
-				f.t.Fatalf("%s: stream %s holds %d records after %s, want %d\n%s", r, stream, got, waitTimeout, n, f.statusDump())
-			}
-			waitBriefly()
+			return len(recs) == n
+		})
+	}
+}
+
+// waitFor waits until cond holds for the records of a stream in region,
+// re-checking whenever the stream grows (or every pollInterval while it
+// does not exist yet), and fails the test after waitTimeout.
+func (f *fabric) waitFor(region, stream string, cond func([]segment.Record) bool) []segment.Record {
+	f.t.Helper()
+	deadline := time.NewTimer(waitTimeout)
+	defer deadline.Stop()
+	for {
+		var changed <-chan struct{}
+		var poll <-chan time.Time
+		if s, err := f.node(region).Stream(streamName(stream)); err == nil {
+			changed = s.Source().Changed()
+		} else {
+			poll = time.After(pollInterval)
+		}
+		recs := f.records(region, stream)
+		if cond(recs) {
+			return recs
+		}
+		select {
+		case <-changed:
+		case <-poll:
+		case <-deadline.C:
+			f.t.Fatalf("%s: stream %s: condition not met after %s (%d records)\n%s", region, stream, waitTimeout, len(recs), f.statusDump())
 		}
 	}
 }
 
-// waitBriefly paces polling loops (the conditions waited on have deadlines).
-func waitBriefly() { time.Sleep(20 * time.Millisecond) }
+// pollInterval paces checks for a stream that does not exist yet.
+const pollInterval = 20 * time.Millisecond
 
 func (f *fabric) statusDump() string {
 	var b strings.Builder
