@@ -59,7 +59,7 @@ func WritePNG(w io.Writer, reports []report.Report, series []string) error {
 	}
 	dist.X.Scale = plot.LogScale{}
 	dist.X.Tick.Marker = percentileTicks{}
-	lines := 0
+	lines, drawn := 0, [2]int{}
 	for _, r := range reports {
 		for _, l := range r.Latencies {
 			if len(want) > 0 && !want[l.Name] {
@@ -81,6 +81,7 @@ func WritePNG(w io.Writer, reports []report.Report, series []string) error {
 				ln.LineStyle = style
 				timeline.Add(ln)
 				timeline.Legend.Add(name, ln)
+				drawn[0]++
 			}
 			if xys := distributionXYs(l.Distribution); len(xys) > 0 {
 				ln, err := plotter.NewLine(xys)
@@ -90,12 +91,22 @@ func WritePNG(w io.Writer, reports []report.Report, series []string) error {
 				ln.LineStyle = style
 				dist.Add(ln)
 				dist.Legend.Add(name, ln)
+				drawn[1]++
 			}
-			lines++
+			if l.Summary.Count > 0 || len(l.Timeline) > 0 {
+				lines++
+			}
 		}
 	}
-	if lines == 0 {
+	if drawn[0]+drawn[1] == 0 {
 		return ErrNothingToPlot
+	}
+	// Log axes need data; an empty panel stays linear (and blank).
+	for i, p := range []*plot.Plot{timeline, dist} {
+		if drawn[i] == 0 {
+			p.Y.Scale, p.Y.Tick.Marker = plot.LinearScale{}, plot.DefaultTicks{}
+			p.X.Scale, p.X.Tick.Marker = plot.LinearScale{}, plot.DefaultTicks{}
+		}
 	}
 	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	dc := draw.New(img)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,8 +91,8 @@ func (r *rateFlag) Set(s string) error {
 
 // outputFlags are the files every run writes.
 type outputFlags struct {
-	out, plot, label string
-	quiet            bool
+	out, plot, label, cpuProfile string
+	quiet                        bool
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
@@ -99,6 +100,26 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.plot, "plot", "", `PNG plot file (default the JSON file's name with .png; "none" to skip)`)
 	fs.StringVar(&o.label, "label", "", "label recorded in the report")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
+}
+
+// startProfile starts the client's CPU profile if asked; stop ends it.
+func (o *outputFlags) startProfile() (stop func(), err error) {
+	if o.cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(o.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // paths resolves the default file names.
@@ -214,6 +235,7 @@ func (w *workloadFlags) config() pubsub.Config {
 type targetFlags struct {
 	targets, url, tenant, fabric, natsURL, redisAddr, brokers string
 	half                                                      bool
+	halfDuration                                              time.Duration
 }
 
 func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
@@ -232,6 +254,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&t.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL (target nats)")
 		fs.StringVar(&t.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis server address (target redis)")
 		fs.BoolVar(&t.half, "half", false, "then run every target again at half of the first target's maximum rate (latency comparison); implied by several targets")
+		fs.DurationVar(&t.halfDuration, "half-duration", 0, "duration of the half-rate runs (default: the same --duration or --count)")
 	} else {
 		t.targets = "kafka"
 		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
@@ -251,6 +274,12 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 		return 2
 	}
+	stopProfile, err := o.startProfile()
+	if err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
+		return 1
+	}
+	defer stopProfile()
 	ctx, cancel := signalContext()
 	defer cancel()
 	command := "causeway bench " + scenario + " " + strings.Join(args, " ")
@@ -274,6 +303,9 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		}
 		hcfg := cfg
 		hcfg.Rate = float64(int64(base / 2))
+		if t.halfDuration > 0 {
+			hcfg.Count, hcfg.Duration = 0, t.halfDuration
+		}
 		for i, name := range names {
 			rep, err := runTarget(ctx, scenario, strings.TrimSpace(name), &t, hcfg, "half", command)
 			if err != nil {

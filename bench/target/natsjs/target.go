@@ -22,6 +22,12 @@ import (
 // (Causeway's default per consumer is 50000, Pulsar's receiver queue 1000).
 const maxAckPendingMessages = 50000
 
+// pendingSlack lets nats.go's own bound on unacknowledged publishes sit
+// above ours (MaxInFlight), so that PublishAsync never stalls: the
+// completion goroutine holds one future and Publish one more while the
+// bounded channel is full.
+const pendingSlack = 16
+
 // Target is a NATS server with JetStream.
 type Target struct {
 	url  string
@@ -110,7 +116,7 @@ func (t *Target) NewProducer(ctx context.Context, id int, stream string) (pubsub
 	if err != nil {
 		return nil, fmt.Errorf("natsjs: connect: %w", err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(t.plan.MaxInFlight+1))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(t.plan.MaxInFlight+pendingSlack))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("natsjs: %w", err)
