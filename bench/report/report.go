@@ -9,9 +9,9 @@ const FormatVersion = 1
 // to reproduce it and to tell whether two runs are comparable.
 type Report struct {
 	Format   int       `json:"format"`
-	Scenario string    `json:"scenario"`         // pubsub, kafka, geo, collections, spot
-	Target   string    `json:"target"`           // causeway, nats, redis, ...
-	Label    string    `json:"label,omitempty"`  // free text, e.g. "max" or "half-rate"
+	Scenario string    `json:"scenario"`          // pubsub, kafka, geo, collections, spot
+	Target   string    `json:"target"`            // causeway, nats, redis, ...
+	Label    string    `json:"label,omitempty"`   // free text, e.g. "max" or "half-rate"
 	Command  string    `json:"command,omitempty"` // the command line that produced it
 	Started  time.Time `json:"started"`
 	Params   Params    `json:"params"`
