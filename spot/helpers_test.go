@@ -57,7 +57,7 @@ func startNode(t testing.TB, cfg Config, opts Options) *node {
 	t.Helper()
 	log := zap.NewNop()
 	if testing.Verbose() {
-		log = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+		log = zaptest.NewLogger(t, zaptest.Level(testLogLevel))
 	}
 	svc, err := Open(cfg, log, opts)
 	if err != nil {
@@ -91,3 +91,6 @@ func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// testLogLevel is the level of the logs verbose test runs show.
+var testLogLevel = zap.WarnLevel

@@ -51,7 +51,13 @@ func (z zapDragonboat) Warningf(format string, args ...any) {
 	z.log().Info(fmt.Sprintf(format, args...), zap.String("pkg", z.pkg))
 }
 
+// Errorf logs at error level, except the transport's: a peer that is down
+// is an expected state, reported by the group's own answers.
 func (z zapDragonboat) Errorf(format string, args ...any) {
+	if z.pkg == "transport" {
+		z.log().Warn(fmt.Sprintf(format, args...), zap.String("pkg", z.pkg))
+		return
+	}
 	z.log().Error(fmt.Sprintf(format, args...), zap.String("pkg", z.pkg))
 }
 

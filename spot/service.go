@@ -246,3 +246,39 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// StopReplica stops a local replica (its data stays), as a crash of that
+// member would: the group serves on while a quorum remains. For fault
+// drills and tests.
+func (s *Service) StopReplica(id uint64) error {
+	if s.group == nil {
+		return fmt.Errorf("%w: this node runs no replica", ErrBadRequest)
+	}
+	return s.group.stopReplica(id)
+}
+
+// RestartReplica starts a stopped local replica on its data; it catches up
+// by log, or by snapshot plus log when it fell too far behind.
+func (s *Service) RestartReplica(id uint64) error {
+	if s.group == nil {
+		return fmt.Errorf("%w: this node runs no replica", ErrBadRequest)
+	}
+	return s.group.restartReplica(id)
+}
+
+// ReplicaState describes what a local replica has applied (no read index).
+func (s *Service) ReplicaState(id uint64) (ReplicaState, error) {
+	if s.group == nil {
+		return ReplicaState{}, fmt.Errorf("%w: this node runs no replica", ErrBadRequest)
+	}
+	return s.group.replicaState(id)
+}
+
+// Leader returns the group's leader replica as the local replicas see it
+// (0: unknown, or no local replica).
+func (s *Service) Leader() uint64 {
+	if s.group == nil {
+		return 0
+	}
+	return s.group.leader()
+}

@@ -120,6 +120,7 @@ func (m *stateMachine) RecoverFromSnapshot(r io.Reader, stop <-chan struct{}) er
 	if err := m.setCurrent(gen); err != nil {
 		return fail(err)
 	}
+	m.restores.Add(1) // before the swap: a reader seeing the new state sees it counted
 	m.mu.Lock()
 	old, oldGen := m.db, m.gen
 	m.db, m.gen = db, gen
@@ -132,7 +133,6 @@ func (m *stateMachine) RecoverFromSnapshot(r io.Reader, stop <-chan struct{}) er
 	if err := os.RemoveAll(m.dbDir(oldGen)); err != nil {
 		m.log.Warn("remove replaced state", zap.Error(err))
 	}
-	m.restores.Add(1)
 	applied, _ := readApplied(db)
 	m.log.Info("state restored from snapshot", zap.Uint64("applied", applied), zap.Int("records", n))
 	return nil
