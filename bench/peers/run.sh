@@ -11,6 +11,7 @@
 # Usage: run.sh [OUTDIR]
 # Settings (environment): SIZE=1024 PRODUCERS=4 CONSUMERS=1 DURATION=20s
 # WARMUP=3s HALF_DURATION=20s MAX_IN_FLIGHT=1000 MODES="always interval"
+# CAUSEWAY=path uses a causeway binary built beforehand.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,7 +29,11 @@ MODES="${MODES:-always interval}"
 "$here/install.sh" >/dev/null
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-(cd "$repo" && go build -o "$out/causeway" ./cmd/causeway)
+if [ -n "${CAUSEWAY:-}" ]; then
+	cp "$CAUSEWAY" "$out/causeway" # a binary built beforehand
+else
+	(cd "$repo" && go build -o "$out/causeway" ./cmd/causeway)
+fi
 
 current=""
 cleanup() { [ -z "$current" ] || "$here/stop.sh" "$current"; }
