@@ -28,9 +28,18 @@ const (
 )
 
 type tracked struct {
-	mu     sync.Mutex
-	t      *Tracker
-	stream int
+	mu      sync.Mutex
+	t       *Tracker
+	stream  int
+	latency string // the latency series of its deliveries
+	rate    string // and its rate
+}
+
+// Sink is where consumers attach: the target itself in a one-node run, or
+// each region of a fabric in a geo run.
+type Sink struct {
+	Region string // "" for a one-node run
+	Target Target
 }
 
 // run is one execution of the workload.
@@ -51,6 +60,19 @@ type run struct {
 // once to every subscription (lost, duplicates) and how many operations
 // failed (errors).
 func Run(ctx context.Context, t Target, cfg Config) (report.Report, error) {
+	return RunFabric(ctx, t, "", []Sink{{Target: t}}, cfg)
+}
+
+// LagSeries names the latency series of deliveries from one region to
+// another in a geo run.
+func LagSeries(from, to string) string { return "lag " + from + ">" + to }
+
+// RunFabric publishes through source (in region sourceRegion) and consumes
+// from every sink: each sink's subscriptions must receive every message.
+// With named sink regions, latencies and rates are reported per region
+// pair (LagSeries, "deliver {region}") besides the totals.
+func RunFabric(ctx context.Context, source Target, sourceRegion string, sinks []Sink, cfg Config) (report.Report, error) {
+	t := source
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return report.Report{}, err
@@ -75,11 +97,18 @@ func Run(ctx context.Context, t Target, cfg Config) (report.Report, error) {
 			_ = t.Cleanup(cctx, plan)
 		}()
 	}
+	for _, sk := range sinks {
+		if sk.Target != source {
+			if err := sk.Target.Prepare(ctx, plan); err != nil {
+				return report.Report{}, fmt.Errorf("pubsub: prepare %s in %s: %w", sk.Target.Name(), sk.Region, err)
+			}
+		}
+	}
 	r := &run{cfg: cfg, acked: make([]atomic.Int64, cfg.Streams)}
-	return r.execute(ctx, t, plan)
+	return r.execute(ctx, t, sourceRegion, sinks, plan)
 }
 
-func (r *run) execute(ctx context.Context, t Target, plan Plan) (report.Report, error) {
+func (r *run) execute(ctx context.Context, t Target, sourceRegion string, sinks []Sink, plan Plan) (report.Report, error) {
 	cfg := r.cfg
 	var consumers []Consumer
 	defer func() {
@@ -88,17 +117,26 @@ func (r *run) execute(ctx context.Context, t Target, plan Plan) (report.Report, 
 		}
 	}()
 	if cfg.Consumers > 0 {
-		for s, stream := range plan.Streams {
-			for _, sub := range plan.Subscriptions {
-				tr := &tracked{t: NewTracker(), stream: s}
-				r.trackers = append(r.trackers, tr)
-				for range cfg.Consumers {
-					spec := ConsumerSpec{ID: len(consumers), Stream: stream, Subscription: sub, Type: cfg.SubscriptionType}
-					cons, err := t.NewConsumer(ctx, spec, r.deliverTo(tr), r.fail)
-					if err != nil {
-						return report.Report{}, fmt.Errorf("pubsub: consumer %d on %s/%s: %w", spec.ID, stream, sub, err)
+		for _, sk := range sinks {
+			for s, stream := range plan.Streams {
+				for _, sub := range plan.Subscriptions {
+					tr := &tracked{t: NewTracker(), stream: s}
+					if sk.Region != "" {
+						tr.latency, tr.rate = LagSeries(sourceRegion, sk.Region), RateDeliver+" "+sk.Region
 					}
-					consumers = append(consumers, cons)
+					r.trackers = append(r.trackers, tr)
+					for range cfg.Consumers {
+						spec := ConsumerSpec{ID: len(consumers), Stream: stream, Subscription: sub, Type: cfg.SubscriptionType}
+						cons, err := sk.Target.NewConsumer(ctx, spec, r.deliverTo(tr), r.fail)
+						if err != nil {
+							where := ""
+							if sk.Region != "" {
+								where = " in " + sk.Region
+							}
+							return report.Report{}, fmt.Errorf("pubsub: consumer %d on %s/%s%s: %w", spec.ID, stream, sub, where, err)
+						}
+						consumers = append(consumers, cons)
+					}
 				}
 			}
 		}
@@ -264,6 +302,10 @@ func (r *run) deliverTo(tr *tracked) Deliver {
 		}
 		rec.Latency(LatencyPublishDeliver, st.Sent, at)
 		rec.Event(RateDeliver, at, len(payload))
+		if tr.latency != "" {
+			rec.Latency(tr.latency, st.Sent, at)
+			rec.Event(tr.rate, at, len(payload))
+		}
 	}
 }
 
@@ -322,7 +364,7 @@ func (r *run) report(t Target, res bench.Results, cpu report.CPU, start time.Tim
 	counts["duplicates"] = r.dups.Load()
 	if cfg.Consumers > 0 {
 		counts["lost"] = r.missing()
-		counts["expected"] = acked * int64(cfg.Subscriptions)
+		counts["expected"] = acked * int64(len(r.trackers)/cfg.Streams) // sinks × subscriptions
 	}
 	if n := r.foreign.Load(); n > 0 {
 		counts["foreign"] = n

@@ -72,13 +72,19 @@ func (t *Target) partitions(stream string) []string {
 	return out
 }
 
-// Prepare creates the streams; subscriptions are created by the consumers
-// (from the earliest message).
+// Prepare creates the streams (one that exists already, e.g. a global
+// stream created in another region, is fine); subscriptions are created by
+// the consumers (from the earliest message).
 func (t *Target) Prepare(ctx context.Context, p pubsub.Plan) error {
 	t.plan = p
 	for _, s := range p.Streams {
 		for _, name := range t.partitions(s) {
-			if err := t.client.CreateStream(ctx, name, t.global); err != nil {
+			err := t.client.CreateStream(ctx, name, t.global)
+			var refused *clients.RefusedError
+			if errors.As(err, &refused) && refused.Status == http.StatusConflict {
+				err = nil
+			}
+			if err != nil {
 				return fmt.Errorf("causewayws: %w", err)
 			}
 		}

@@ -1,0 +1,86 @@
+package geo_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/bench/geo"
+	"github.com/causeway/causeway/bench/pubsub"
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/server"
+)
+
+const testTimeout = 60 * time.Second
+
+// startFabric starts one node per region, wired full mesh on loopback.
+func startFabric(t *testing.T, regions []string, wan broker.WANConfig) geo.Fabric {
+	t.Helper()
+	addrs := make([]string, len(regions))
+	for i := range regions {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = ln.Addr().String()
+		_ = ln.Close()
+	}
+	var fab geo.Fabric
+	for i, r := range regions {
+		peers := map[string]string{}
+		for j, p := range regions {
+			if p != r {
+				peers[p] = addrs[j]
+			}
+		}
+		srv, err := server.Start(broker.Config{
+			Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i], Peers: peers,
+			FabricSecret: "bench-test-fabric-secret", Fsync: "never", WAN: wan,
+		}, zap.NewNop())
+		if err != nil {
+			t.Fatalf("start %s: %v", r, err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		})
+		fab.Regions = append(fab.Regions, geo.Region{Name: r, HTTP: srv.URL()})
+	}
+	return fab
+}
+
+func TestGeoScenario(t *testing.T) {
+	fab := startFabric(t, []string{"us-east", "eu-west", "ap-south"}, broker.WANConfig{Latency: 5 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	rep, err := geo.Run(ctx, fab, geo.Config{
+		Workload: pubsub.Config{MessageBytes: 256, Rate: 500, Duration: 2 * time.Second, Warmup: 500 * time.Millisecond, Producers: 2, Consumers: 1},
+		WAN:      "latency 5ms",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Counts
+	if c["sent"] == 0 || c["acked"] != c["sent"] || c["expected"] != 2*c["acked"] || c["received"] != c["expected"] ||
+		c["lost"] != 0 || c["duplicates"] != 0 || c["errors"] != 0 {
+		t.Fatalf("counts %v (errors %v): want every message in both other regions once", c, rep.Errors)
+	}
+	for _, to := range []string{"eu-west", "ap-south"} {
+		l, ok := rep.Latency(pubsub.LagSeries("us-east", to))
+		if !ok || l.Summary.Count == 0 {
+			t.Errorf("no lag measured us-east>%s: %+v", to, rep.Latencies)
+		}
+		// The emulated link adds 5 ms one way: a lag below it would mean
+		// the bench measured something else.
+		if ok && l.Summary.MinUs < 4000 {
+			t.Errorf("lag us-east>%s min %v µs, below the emulated 5 ms", to, l.Summary.MinUs)
+		}
+	}
+	if rep.Scenario != "geo" || rep.Params.Extra["wan"] != "latency 5ms" || rep.Params.Extra["publish region"] != "us-east" {
+		t.Errorf("report scenario %q extra %v", rep.Scenario, rep.Params.Extra)
+	}
+}
