@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
@@ -69,7 +70,11 @@ func startNode(t testing.TB) *node {
 
 func (n *node) start() {
 	n.t.Helper()
-	bn, err := broker.Open(broker.Config{Region: "us-east", DataDir: n.dir}, zaptest.NewLogger(n.t).Named("node"))
+	logger := zap.NewNop()
+	if _, isBench := n.t.(*testing.B); !isBench {
+		logger = zaptest.NewLogger(n.t).Named("node")
+	}
+	bn, err := broker.Open(broker.Config{Region: "us-east", DataDir: n.dir}, logger)
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -280,3 +285,7 @@ var _ = fmt.Sprint
 type collectionsOp struct{ collections.Op }
 
 func (o *collectionsOp) UnmarshalJSON(b []byte) error { return o.Op.UnmarshalJSON(b) }
+
+func (n *node) ref(collection string) service.Ref {
+	return service.Ref{Tenant: "_mm", Fabric: "_system", Collection: collection}
+}

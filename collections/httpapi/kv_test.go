@@ -15,6 +15,9 @@ func TestKeyValueWithTTL(t *testing.T) {
 	if l := n.do("GET", sys+"kv", nil).must(t, http.StatusOK); len(l.body["result"].([]any)) != 2 {
 		t.Fatalf("kv list: %s", l.raw)
 	}
+	// Watch the change feed (attached first: events follow acknowledged
+	// writes asynchronously).
+	feed := n.dial("/ws/v2/consumer/persistent/_mm/_system/_changes.sessions/ttl?subscriptionType=Exclusive")
 	now := n.clock.Now().Unix()
 	r := n.do("PUT", kv+"/value", []any{
 		map[string]any{"_key": "default", "value": "uses the collection ttl"},
@@ -38,8 +41,11 @@ func TestKeyValueWithTTL(t *testing.T) {
 		t.Fatalf("get default: %s", g.raw)
 	}
 
-	// Watch the change feed for the sweeper's deletes.
-	feed := n.dial("/ws/v2/consumer/persistent/_mm/_system/_changes.sessions/ttl?subscriptionType=Exclusive")
+	for _, k := range []string{"default", "short", "abs", "never"} {
+		if ch, _ := feed.change(); ch.Key != k || ch.Op != "replace" {
+			t.Fatalf("put change: %+v, want %s", ch, k)
+		}
+	}
 
 	n.clock.Advance(6 * time.Second)
 	n.do("GET", kv+"/value/short", nil).mustError(t, http.StatusNotFound, 1202)

@@ -1,6 +1,10 @@
 package query
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
 
 // tri is a three-valued truth value.
 type tri uint8
@@ -75,17 +79,17 @@ type operand struct {
 	slot int
 }
 
-// env is what a condition is evaluated against.
+// env is what a condition is evaluated against: the parsed document and
+// the bound parameter values.
 type env struct {
-	doc    map[string]any
+	root   *fastjson.Value
 	params []any
 }
 
 func (o *operand) value(e *env) any {
 	switch o.kind {
 	case operandPath:
-		v, _ := valueAt(e.doc, o.path)
-		return v
+		return fromFast(lookup(e.root, o.path))
 	case operandParam:
 		return e.params[o.slot]
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // DocIter yields the documents of a plan's access path, in its order: each
@@ -20,6 +22,7 @@ type Rows struct {
 	src           DocIter
 	maxMemoryRows int
 	env           env
+	parser        fastjson.Parser
 
 	// streaming state
 	skipped, emitted int64
@@ -83,8 +86,9 @@ func (r *Rows) needsDecode() bool {
 	return q.where != nil || !q.star || len(q.orderBy) > 0 || q.aggregate
 }
 
-// match reads the next document passing the filter.
-func (r *Rows) match() (doc []byte, m map[string]any, ok bool, err error) {
+// match reads the next document passing the filter. The parsed document
+// is valid until the next call.
+func (r *Rows) match() (doc []byte, root *fastjson.Value, ok bool, err error) {
 	for {
 		doc, ok, err := r.src.Next()
 		if err != nil || !ok {
@@ -93,17 +97,17 @@ func (r *Rows) match() (doc []byte, m map[string]any, ok bool, err error) {
 		if !r.needsDecode() {
 			return doc, nil, true, nil
 		}
-		m, err := decodeObject(doc)
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("%w: %.64s", err, doc)
+		root, err := r.parser.ParseBytes(doc)
+		if err != nil || root.Type() != fastjson.TypeObject {
+			return nil, nil, false, fmt.Errorf("%w: %.64s", ErrDocument, doc)
 		}
 		if w := r.p.b.q.where; w != nil {
-			r.env.doc = m
+			r.env.root = root
 			if w.eval(&r.env) != trueT {
 				continue
 			}
 		}
-		return doc, m, true, nil
+		return doc, root, true, nil
 	}
 }
 
@@ -113,7 +117,7 @@ func (r *Rows) nextStreaming() ([]byte, bool, error) {
 		if b.limit >= 0 && r.emitted >= b.limit {
 			return nil, false, nil
 		}
-		doc, m, ok, err := r.match()
+		doc, root, ok, err := r.match()
 		if err != nil || !ok {
 			return nil, false, err
 		}
@@ -122,12 +126,12 @@ func (r *Rows) nextStreaming() ([]byte, bool, error) {
 			continue
 		}
 		r.emitted++
-		return r.project(doc, m), true, nil
+		return r.project(doc, root), true, nil
 	}
 }
 
 // project builds the output row of a plain query.
-func (r *Rows) project(doc []byte, m map[string]any) []byte {
+func (r *Rows) project(doc []byte, root *fastjson.Value) []byte {
 	q := r.p.b.q
 	if q.star {
 		return slices.Clone(doc)
@@ -139,8 +143,11 @@ func (r *Rows) project(doc []byte, m map[string]any) []byte {
 		}
 		out = appendString(out, f.name)
 		out = append(out, ':')
-		v, _ := valueAt(m, f.path)
-		out = appendJSON(out, v)
+		if v := lookup(root, f.path); v != nil {
+			out = v.MarshalTo(out)
+		} else {
+			out = append(out, "null"...)
+		}
 	}
 	return append(out, '}')
 }
@@ -161,18 +168,18 @@ func (r *Rows) sortAll() ([][]byte, error) {
 	cmp := func(x, y sortRow) int { return compareRows(q.orderBy, x.keys, y.keys, x.key, y.key) }
 	var rows []sortRow
 	for {
-		doc, m, ok, err := r.match()
+		doc, root, ok, err := r.match()
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			break
 		}
-		sr := sortRow{keys: make([]any, len(q.orderBy)), row: r.project(doc, m)}
+		sr := sortRow{keys: make([]any, len(q.orderBy)), row: r.project(doc, root)}
 		for i, t := range q.orderBy {
-			sr.keys[i], _ = valueAt(m, t.path)
+			sr.keys[i] = fromFast(lookup(root, t.path))
 		}
-		sr.key, _ = m["_key"].(string)
+		sr.key = string(root.GetStringBytes("_key"))
 		rows = append(rows, sr)
 		if keep >= 0 && int64(len(rows)) > 2*keep+1024 {
 			slices.SortFunc(rows, cmp)
@@ -235,7 +242,7 @@ func (r *Rows) aggregate() ([][]byte, error) {
 	}
 	var keyBuf []byte
 	for {
-		_, m, ok, err := r.match()
+		_, root, ok, err := r.match()
 		if err != nil {
 			return nil, err
 		}
@@ -245,7 +252,7 @@ func (r *Rows) aggregate() ([][]byte, error) {
 		vals := make([]any, len(q.groupBy))
 		keyBuf = keyBuf[:0]
 		for i, path := range q.groupBy {
-			vals[i], _ = valueAt(m, path)
+			vals[i] = fromFast(lookup(root, path))
 			keyBuf = AppendKey(keyBuf, vals[i])
 		}
 		g := groups[string(keyBuf)]
@@ -258,7 +265,7 @@ func (r *Rows) aggregate() ([][]byte, error) {
 			order = append(order, g)
 		}
 		for i, f := range q.fields {
-			g.accs[i].add(f, m)
+			g.accs[i].add(f, root)
 		}
 	}
 	type outRow struct {
@@ -317,7 +324,7 @@ func (r *Rows) aggregate() ([][]byte, error) {
 	return out, nil
 }
 
-func (a *acc) add(f field, m map[string]any) {
+func (a *acc) add(f field, root *fastjson.Value) {
 	if f.agg == aggNone {
 		return
 	}
@@ -325,7 +332,7 @@ func (a *acc) add(f field, m map[string]any) {
 		a.n++
 		return
 	}
-	v, _ := valueAt(m, f.path)
+	v := fromFast(lookup(root, f.path))
 	if v == nil {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // Values are what encoding/json decodes into with UseNumber: nil, bool,
@@ -247,6 +249,49 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// lookup returns the value at path under v (members of objects only; nil
+// when absent).
+func lookup(v *fastjson.Value, path []string) *fastjson.Value {
+	for _, name := range path {
+		if v == nil || v.Type() != fastjson.TypeObject {
+			return nil
+		}
+		v = v.Get(name)
+	}
+	return v
+}
+
+// fromFast converts a parsed value to the package's value form (as
+// encoding/json with UseNumber decodes it); nil for an absent value.
+func fromFast(v *fastjson.Value) any {
+	if v == nil {
+		return nil
+	}
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeFalse:
+		return false
+	case fastjson.TypeNumber:
+		return json.Number(v.MarshalTo(nil))
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeArray:
+		arr := v.GetArray()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = fromFast(e)
+		}
+		return out
+	case fastjson.TypeObject:
+		o := v.GetObject()
+		out := make(map[string]any, o.Len())
+		o.Visit(func(k []byte, e *fastjson.Value) { out[string(k)] = fromFast(e) })
+		return out
+	}
+	return nil
 }
 
 // decodeObject decodes a JSON object with numbers kept as json.Number.

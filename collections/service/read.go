@@ -13,21 +13,32 @@ import (
 // Document returns a visible document's JSON (_key, _id, _rev first) and
 // its revision.
 func (s *Service) Document(ref Ref, key string) ([]byte, string, error) {
-	d, err := s.visibleDoc(ref, key)
-	if err != nil {
-		return nil, "", err
-	}
-	doc, _ := d.JSON()
-	return doc, d.Rev(), nil
+	r, err := s.rendered(ref, key)
+	return r.JSON, r.Rev, err
 }
 
 // ExpiresAt returns a visible document's expiry in Unix ms (0: none).
 func (s *Service) ExpiresAt(ref Ref, key string) (uint64, error) {
-	d, err := s.visibleDoc(ref, key)
+	r, err := s.rendered(ref, key)
+	return r.ExpiresAt, err
+}
+
+func (s *Service) rendered(ref Ref, key string) (store.Rendered, error) {
+	c, err := s.collection(ref)
 	if err != nil {
-		return 0, err
+		return store.Rendered{}, err
 	}
-	return d.ExpiresAt(), nil
+	if err := collections.ValidateKey(key); err != nil {
+		return store.Rendered{}, fmt.Errorf("%w: %w", ErrInvalidKey, err)
+	}
+	r, found, err := s.store.Rendered(c.info.Load().ID, key)
+	if err != nil {
+		return store.Rendered{}, err
+	}
+	if !found || !r.Visible(s.now()) {
+		return store.Rendered{}, fmt.Errorf("%w: %s/%s", ErrDocumentNotFound, ref.Collection, key)
+	}
+	return r, nil
 }
 
 func (s *Service) visibleDoc(ref Ref, key string) (*collections.Doc, error) {

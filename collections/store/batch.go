@@ -31,15 +31,23 @@ func (b *Batch) Commit() error {
 	return nil
 }
 
-// PutDoc writes a document's new state and keeps the collection's index and
-// expiry entries in step with it. old is the state it replaces (nil: none);
-// next nil deletes the state (compaction collected the document).
+// PutDoc writes a document's new state, its rendered form, and keeps the
+// collection's index and expiry entries in step. old is the state it
+// replaces (nil: none); next nil deletes the state (compaction collected
+// the document).
 func (b *Batch) PutDoc(c *CollectionInfo, key string, old, next *collections.Doc) error {
-	dk := docKey(c.ID, key)
+	dk, rk := docKey(c.ID, key), renderedKey(c.ID, key)
+	var nextJSON []byte
 	if next == nil {
 		_ = b.b.Delete(dk, nil)
 	} else {
 		_ = b.b.Set(dk, next.AppendBinary(nil), nil)
+		nextJSON, _ = next.JSON()
+	}
+	if nextJSON == nil {
+		_ = b.b.Delete(rk, nil)
+	} else {
+		_ = b.b.Set(rk, appendRendered(nil, next, nextJSON), nil)
 	}
 	oldAt, nextAt := expiryOf(old), expiryOf(next)
 	if oldAt != nextAt {
@@ -53,11 +61,15 @@ func (b *Batch) PutDoc(c *CollectionInfo, key string, old, next *collections.Doc
 	if len(c.Indexes) == 0 {
 		return nil
 	}
-	oldVals, err := indexValues(c, old)
+	var oldJSON []byte
+	if old != nil {
+		oldJSON, _ = old.JSON()
+	}
+	oldVals, err := indexValues(c, oldJSON)
 	if err != nil {
 		return err
 	}
-	nextVals, err := indexValues(c, next)
+	nextVals, err := indexValues(c, nextJSON)
 	if err != nil {
 		return err
 	}
@@ -85,20 +97,15 @@ func expiryOf(d *collections.Doc) uint64 {
 }
 
 // indexValues returns, per index, the encoding of the document's value at
-// the index path (nil when the document does not exist or has no value
-// there).
-func indexValues(c *CollectionInfo, d *collections.Doc) ([][]byte, error) {
+// the index path (nil when there is no document or no value there).
+func indexValues(c *CollectionInfo, doc []byte) ([][]byte, error) {
 	out := make([][]byte, len(c.Indexes))
-	if d == nil {
-		return out, nil
-	}
-	doc, ok := d.JSON()
-	if !ok {
+	if doc == nil {
 		return out, nil
 	}
 	m, err := query.DecodeObject(doc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: document %s: %w", ErrCorrupt, d.ID(), err)
+		return nil, fmt.Errorf("%w: document %.64s: %w", ErrCorrupt, doc, err)
 	}
 	for i, ix := range c.Indexes {
 		if v, ok := query.ValueAt(m, ix.Path()); ok {
@@ -147,7 +154,7 @@ const maxBuildBatchEntries = 10_000
 // it runs.
 func (s *Store) BuildIndex(c *CollectionInfo, ix IndexInfo) error {
 	one := &CollectionInfo{ID: c.ID, Indexes: []IndexInfo{ix}}
-	prefix := idKey(prefixDoc, c.ID)
+	prefix := idKey(prefixRendered, c.ID)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
 	if err != nil {
 		return fmt.Errorf("store: build index %s: %w", ix.Name, err)
@@ -157,11 +164,11 @@ func (s *Store) BuildIndex(c *CollectionInfo, ix IndexInfo) error {
 	defer func() { _ = b.Close() }()
 	n := 0
 	for it.First(); it.Valid(); it.Next() {
-		d, err := collections.DecodeDoc(it.Value())
+		r, err := decodeRendered(it.Value())
 		if err != nil {
-			return fmt.Errorf("%w: document %q: %w", ErrCorrupt, it.Key(), err)
+			return fmt.Errorf("document %q: %w", it.Key(), err)
 		}
-		vals, err := indexValues(one, d)
+		vals, err := indexValues(one, r.JSON)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,10 @@
 // the expiry index of key/value collections, each collection's applied
 // vector and op-log position, and saved queries.
 //
+// Every existing document is kept twice: its replicated state (what the
+// reducer needs) and its rendered JSON, so reads and scans never decode
+// states.
+//
 // It is a thin shell over one Pebble database: it knows nothing of streams,
 // HTTP or clocks (callers pass "now"). Writes go through a Batch that keeps
 // index and expiry entries in step with the document states it writes, and
@@ -15,6 +19,7 @@
 //	c tenant 0 fabric 0 name         collection metadata (JSON)
 //	n                                next collection id
 //	d id key                         document state (collections.Doc binary)
+//	j id key                         the visible document: expiry, _rev, JSON
 //	x id index value key -> key      secondary index entry (value: query.AppendKey)
 //	e id expiresAt key               expiry index (Unix ms, big-endian)
 //	v id                             applied vector and highest HLC (JSON)

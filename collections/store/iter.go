@@ -56,7 +56,6 @@ type DocIter struct {
 	started bool
 	skip    int // bytes of key prefix before the document key
 	now     uint64
-	buf     []byte
 	key     string
 	expires uint64
 	scanned int
@@ -78,7 +77,7 @@ func (sn *Snapshot) Docs(id uint64, a query.Access, nowMs uint64) (*DocIter, err
 			hi = upperBound(p)
 		}
 	default:
-		p := idKey(prefixDoc, id)
+		p := idKey(prefixRendered, id)
 		d.skip = len(p)
 		lo = append(append([]byte(nil), p...), a.Lo...)
 		if a.Hi != nil {
@@ -126,24 +125,26 @@ func (d *DocIter) step() bool {
 func (d *DocIter) Next() ([]byte, bool, error) {
 	for d.step() {
 		d.scanned++
-		var doc *collections.Doc
+		var r Rendered
 		var err error
 		if d.index {
 			d.key = string(d.it.Value())
-			doc, err = d.sn.Doc(d.id, d.key)
+			var found bool
+			if r, found, err = renderedIn(d.sn.snap, d.id, d.key); err == nil && !found {
+				continue
+			}
 		} else {
 			d.key = string(d.it.Key()[d.skip:])
-			doc, err = collections.DecodeDoc(d.it.Value())
+			r, err = decodeRendered(d.it.Value())
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: document %s: %w", ErrCorrupt, d.key, err)
+			return nil, false, fmt.Errorf("document %s: %w", d.key, err)
 		}
-		if !Visible(doc, d.now) {
+		if !r.Visible(d.now) {
 			continue
 		}
-		d.expires = doc.ExpiresAt()
-		d.buf, _ = doc.AppendJSON(d.buf[:0])
-		return d.buf, true, nil
+		d.expires = r.ExpiresAt
+		return r.JSON, true, nil
 	}
 	if err := d.it.Error(); err != nil {
 		return nil, false, fmt.Errorf("store: iterate collection %d: %w", d.id, err)

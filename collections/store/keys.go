@@ -9,6 +9,7 @@ const (
 	prefixCollection = 'c'
 	prefixNextID     = 'n'
 	prefixDoc        = 'd'
+	prefixRendered   = 'j'
 	prefixIndex      = 'x'
 	prefixExpiry     = 'e'
 	prefixVector     = 'v'
@@ -37,6 +38,10 @@ func idKey(prefix byte, id uint64) []byte {
 
 func docKey(id uint64, key string) []byte {
 	return append(idKey(prefixDoc, id), key...)
+}
+
+func renderedKey(id uint64, key string) []byte {
+	return append(idKey(prefixRendered, id), key...)
 }
 
 func indexPrefix(id uint64, index uint32) []byte {

@@ -126,7 +126,7 @@ func (s *Store) DropCollection(c CollectionInfo) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(nameKey(prefixCollection, c.Tenant, c.Fabric, c.Name), nil)
-	for _, p := range []byte{prefixDoc, prefixIndex, prefixExpiry, prefixVector, prefixPosition} {
+	for _, p := range []byte{prefixDoc, prefixRendered, prefixIndex, prefixExpiry, prefixVector, prefixPosition} {
 		k := idKey(p, c.ID)
 		_ = b.DeleteRange(k, upperBound(k), nil)
 	}
