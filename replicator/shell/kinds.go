@@ -25,10 +25,10 @@ func (t *kindTable) get(k Kind) ApplyFunc {
 }
 
 // RegisterKind registers the apply function of an op kind (not
-// KindStreamMessage). Ops of a kind delivered before it is registered are
-// journaled but not applied (counted as unknown kinds), so register before
-// Start's re-apply matters: services that need the restart re-apply pass
-// their kinds in before serving and re-apply their own logs.
+// KindStreamMessage). Ops of a kind delivered while it has no apply
+// function are journaled but not applied (counted as unknown kinds); this
+// includes the journal tails re-applied by Start, so a service that
+// registers after Start re-applies its own log on open.
 func (s *Shell) RegisterKind(kind Kind, apply ApplyFunc) error {
 	if kind == 0 || kind == KindStreamMessage || apply == nil {
 		return fmt.Errorf("shell: register kind %d: %w", kind, ErrUnknownKind)
