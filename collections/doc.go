@@ -1,7 +1,10 @@
 // Package collections owns Causeway's collections: the operation format, the
 // CRDT reducer that materializes a stream of operations into current JSON
-// documents, compaction of that state once operations are causally stable,
-// and (later) the Pebble materialized view, indexes, queries and change feeds.
+// documents, and compaction of that state once operations are causally
+// stable. Its sub-packages build the rest around this core: query (the SQL
+// subset, pure), store (the Pebble materialized view and indexes), service
+// (op log and change-feed streams, the write path, restart, TTL, cursors,
+// the geo-replication seam) and httpapi (the HTTP front end).
 //
 // The core is pure: an [Op] is a granular JSON document operation (insert,
 // replace, delete, set/unset an attribute path, increment a number) carrying
