@@ -53,7 +53,7 @@ func (c *collection) publishChanges(e *entry, res []broker.PublishResult) {
 		msgs[i] = changeMessage(Change{
 			Key: dw.key, ID: e.info.Name + "/" + dw.key, Rev: dw.rev, Op: dw.change,
 			Region: op.Dot.Region, Dot: op.Dot.String(), HLC: op.HLC, Doc: dw.shown,
-		}, res[dw.lastOp].Offset)
+		}, res[dw.lastOp].Offset+e.info.ChangeSeqBase)
 	}
 	end := res[len(res)-1].Offset + 1
 	c.chg.PublishAsync(msgs, func(res []broker.PublishResult) {

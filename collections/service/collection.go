@@ -110,9 +110,15 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 	if err != nil {
 		return store.CollectionInfo{}, err
 	}
-	// The op log may hold records of an earlier collection of that name:
-	// this one starts after them.
-	if err := s.store.CreateCollection(info, c.opsStream.Source().EndOffset()); err != nil {
+	// The streams may hold records of an earlier collection of that name:
+	// this one starts after them, and its change-feed sequence ids after
+	// the earlier ones.
+	opsEnd := c.opsStream.Source().EndOffset()
+	if last := c.chg.LastSequenceID(); last >= 0 && uint64(last)+1 > opsEnd {
+		info.ChangeSeqBase = uint64(last) + 1 - opsEnd
+		c.info.Store(&info)
+	}
+	if err := s.store.CreateCollection(info, opsEnd); err != nil {
 		c.close()
 		return store.CollectionInfo{}, err
 	}

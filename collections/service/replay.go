@@ -124,7 +124,7 @@ func (c *collection) replay(info *store.CollectionInfo, recs []segment.Record) e
 		changes = append(changes, changeMessage(Change{
 			Key: op.Key, ID: info.Name + "/" + op.Key, Rev: rev, Op: opChangeName(op.Kind.String(), shown != nil),
 			Region: op.Dot.Region, Dot: op.Dot.String(), HLC: op.HLC, Doc: shown,
-		}, rec.Offset))
+		}, rec.Offset+info.ChangeSeqBase))
 	}
 	if err := b.SetApplied(info.ID, c.applied, maxHLC); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/collections/query"
 )
@@ -146,5 +147,37 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	if n, err := e.svc.Count(users); err != nil || n != writers*each+1 {
 		t.Fatalf("count %d %v", n, err)
+	}
+}
+
+// TestChangeFeedOutlivingItsCollection recreates a collection whose
+// change-feed stream survived (with higher sequence ids than the new op
+// log's offsets): its events must still be published, not dropped as
+// duplicates.
+func TestChangeFeedOutlivingItsCollection(t *testing.T) {
+	e := newEnv(t)
+	sn := naming.Stream{Persistent: true, Tenant: users.Tenant, Fabric: users.Fabric, Name: ChangeFeedStream("users")}
+	st, err := e.node.StreamForUse(sn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.AttachProducer(changesProducer, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Publish([]broker.Message{{Payload: []byte("old"), SequenceID: 41}}); r[0].Err != nil || r[0].Duplicate {
+		t.Fatalf("publish %+v", r[0])
+	}
+	p.Close()
+	if _, err := e.svc.CreateCollection(users.Tenant, users.Fabric, CollectionSpec{Name: "users"}); err != nil {
+		t.Fatal(err)
+	}
+	e.write(Write{Kind: Insert, Key: "a"})
+	c, _ := e.svc.collection(users)
+	c.mu.Lock()
+	c.pending.Wait()
+	c.mu.Unlock()
+	if end := st.Source().EndOffset(); end != 2 {
+		t.Fatalf("change feed holds %d messages, want 2 (the old one and the insert)", end)
 	}
 }

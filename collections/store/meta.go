@@ -35,6 +35,10 @@ type CollectionInfo struct {
 	CreatedAt         int64       `json:"createdAt"`
 	Indexes           []IndexInfo `json:"indexes,omitempty"`
 	NextIndexID       uint32      `json:"nextIndexId"`
+	// ChangeSeqBase is added to op-log offsets to make change-feed
+	// sequence ids: non-zero when the change-feed stream outlived an
+	// earlier collection of the same name (its producer's ids must grow).
+	ChangeSeqBase uint64 `json:"changeSeqBase,omitempty"`
 }
 
 // IndexInfo describes a persistent secondary index on one attribute path.
