@@ -19,6 +19,7 @@ type nodeFlags struct {
 	config, data, http, kafka, region, fsync, logLevel string
 	maxMessageBytes                                    int
 	autoCreate                                         string
+	geo                                                geoFlags
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
@@ -31,6 +32,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 0, "largest message payload (default 5 MiB)")
 	fs.StringVar(&f.autoCreate, "auto-create-streams", "", "create streams on first use: true (default) or false")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn, error")
+	f.geo.register(fs)
 }
 
 // load builds the node config: defaults, then the YAML file, then flags.
@@ -72,6 +74,9 @@ func (f *nodeFlags) load() (broker.Config, error) {
 		cfg.AutoCreateStreams = &v
 	default:
 		return cfg, fmt.Errorf("--auto-create-streams=%q: want true or false", f.autoCreate)
+	}
+	if err := f.geo.apply(&cfg); err != nil {
+		return cfg, err
 	}
 	cfg = cfg.WithDefaults()
 	return cfg, cfg.Validate()

@@ -11,7 +11,12 @@ import (
 const usage = `causeway: a geo-distributed pub/sub streaming broker
 
 Usage:
+  causeway dev     [--regions us-east,eu-west,ap-south] [--data DIR] [--wan-latency 40ms --wan-jitter 5ms --wan-loss 0.01]
+                   (a whole local fabric, one node per region, emulated WAN links)
+  causeway dev link down|up REGION REGION [--data DIR]   (cut or heal a link of the local fabric)
+  causeway status  [--data DIR | --url URL ...]          (replication lag per region pair)
   causeway serve   [--config FILE] [--data DIR] [--http ADDR] [--region NAME] [--fsync always|interval|never]
+                   [--peer NAME=HOST:PORT ... --repl ADDR --fabric-secret S]   (one node of a fabric)
   causeway produce --url URL --stream NAME            (publishes stdin lines)
   causeway consume --url URL --stream NAME --subscription S   (prints messages)
   causeway bench   pubsub|kafka|geo|collections|spot|compare|plot [flags]   (load tests)
@@ -37,6 +42,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runConsume(args[1:], stdin, stdout, stderr)
 	case "bench":
 		return runBench(args[1:], stdout, stderr)
+	case "dev":
+		return runDev(args[1:], stdout, stderr)
+	case "status":
+		return runStatus(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/replicator/shell"
+)
+
+// fabricFileName is the file causeway dev writes in its data directory.
+const fabricFileName = "fabric.json"
+
+// fabricFile describes a running fabric: what clients, the bench tool and
+// `causeway dev link` / `causeway status` need to reach every region.
+type fabricFile struct {
+	Regions []fabricRegion `json:"regions"`
+	WAN     fabricWAN      `json:"wan"`
+}
+
+type fabricRegion struct {
+	Name string `json:"name"`
+	// HTTP is the HTTP API's base URL; WS the WebSocket API's.
+	HTTP string `json:"http"`
+	WS   string `json:"ws"`
+	// Kafka is the Kafka listener's address ("" when off).
+	Kafka string `json:"kafka,omitempty"`
+	// Repl is the replication listener's address.
+	Repl string `json:"repl"`
+	// Admin is the replication admin URL: GET for status, POST
+	// {admin}/links/{peer}/down|up to cut or restore a link.
+	Admin string `json:"admin"`
+	Data  string `json:"data"`
+}
+
+type fabricWAN struct {
+	Latency string  `json:"latency"`
+	Jitter  string  `json:"jitter"`
+	Loss    float64 `json:"loss"`
+}
+
+func runDev(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "link" {
+		return runDevLink(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	regions := fs.String("regions", "us-east,eu-west,ap-south", "comma-separated region names, one node each")
+	data := fs.String("data", "causeway-dev", "data directory (one sub-directory per region, and fabric.json)")
+	host := fs.String("host", "127.0.0.1", "address every listener binds to")
+	httpPort := fs.Int("http-port", 8080, "HTTP/WebSocket port of the first region, the next regions take the next ports (0: ephemeral)")
+	kafkaPort := fs.Int("kafka-port", 9092, "Kafka port of the first region, likewise (0: ephemeral, -1: no Kafka listener)")
+	replPort := fs.Int("repl-port", 7400, "replication port of the first region, likewise (0: ephemeral)")
+	latency := fs.String("wan-latency", "0s", "emulated one-way latency between regions, e.g. 40ms")
+	jitter := fs.String("wan-jitter", "0s", "emulated jitter added to the latency, e.g. 5ms")
+	loss := fs.String("wan-loss", "0", "emulated loss rate between regions, 0..1")
+	secret := fs.String("fabric-secret", "", "fabric secret (default: random for this run)")
+	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "causeway dev:", err)
+		return 1
+	}
+	names := strings.Split(*regions, ",")
+	if len(names) < 2 {
+		return fail(errors.New("--regions: give at least two regions"))
+	}
+	var wan broker.WANConfig
+	if err := parseWAN(&wan, *latency, *jitter, *loss); err != nil {
+		return fail(err)
+	}
+	if *secret == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		*secret = hex.EncodeToString(b)
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = log.Sync() }()
+	replAddrs, err := devReplAddrs(*host, *replPort, len(names))
+	if err != nil {
+		return fail(err)
+	}
+	port := func(base, i int) string {
+		if base == 0 {
+			return net.JoinHostPort(*host, "0")
+		}
+		return net.JoinHostPort(*host, strconv.Itoa(base+i))
+	}
+	var servers []*server.Server
+	stopAll := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, s := range servers {
+			if err := s.Shutdown(ctx); err != nil {
+				log.Error("shutdown", zap.Error(err))
+			}
+		}
+	}
+	ff := fabricFile{WAN: fabricWAN{Latency: wan.Latency.String(), Jitter: wan.Jitter.String(), Loss: wan.Loss}}
+	for i, name := range names {
+		peers := map[string]string{}
+		for j, p := range names {
+			if j != i {
+				peers[p] = replAddrs[j]
+			}
+		}
+		cfg := broker.Config{
+			Region: name, DataDir: filepath.Join(*data, name), HTTPAddr: port(*httpPort, i),
+			ReplAddr: replAddrs[i], Peers: peers, FabricSecret: *secret, WAN: wan, Fsync: *fsync,
+		}
+		if *kafkaPort >= 0 {
+			cfg.KafkaAddr = port(*kafkaPort, i)
+		}
+		if err := cfg.WithDefaults().Validate(); err != nil {
+			stopAll()
+			return fail(err)
+		}
+		srv, err := server.Start(cfg, log.Named(name))
+		if err != nil {
+			stopAll()
+			return fail(fmt.Errorf("start %s: %w", name, err))
+		}
+		servers = append(servers, srv)
+		ff.Regions = append(ff.Regions, fabricRegion{
+			Name: name, HTTP: srv.URL(), WS: "ws://" + srv.Addr(), Kafka: srv.KafkaAddr(), Repl: srv.Repl.Addr(),
+			Admin: srv.URL() + shell.AdminPath, Data: cfg.DataDir,
+		})
+	}
+	path := filepath.Join(*data, fabricFileName)
+	if err := writeFabricFile(path, ff); err != nil {
+		stopAll()
+		return fail(err)
+	}
+	printDevHowTo(stdout, ff, *data)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	code := 0
+	select {
+	case sig := <-sigs:
+		fmt.Fprintf(stdout, "\n%s: stopping the fabric\n", sig)
+	case err := <-firstDone(servers):
+		log.Error("a region's HTTP server stopped", zap.Error(err))
+		code = 1
+	}
+	stopAll()
+	_ = os.Remove(path)
+	return code
+}
+
+// devReplAddrs returns the replication addresses: consecutive ports, or
+// ephemeral ones reserved by listening and closing (peers must know every
+// address before any node starts).
+func devReplAddrs(host string, base, n int) ([]string, error) {
+	out := make([]string, n)
+	for i := range out {
+		if base != 0 {
+			out[i] = net.JoinHostPort(host, strconv.Itoa(base+i))
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("reserve a replication port: %w", err)
+		}
+		out[i] = ln.Addr().String()
+		defer ln.Close()
+	}
+	return out, nil
+}
+
+// firstDone reports the first HTTP server that stops.
+func firstDone(servers []*server.Server) <-chan error {
+	ch := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { ch <- <-s.Done() }()
+	}
+	return ch
+}
+
+// writeFabricFile writes fabric.json atomically.
+func writeFabricFile(path string, ff fabricFile) error {
+	b, err := json.MarshalIndent(ff, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// readFabricFile reads the fabric.json of a data directory.
+func readFabricFile(dataDir string) (fabricFile, error) {
+	var ff fabricFile
+	path := filepath.Join(dataDir, fabricFileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ff, fmt.Errorf("read %s (is causeway dev running with --data %s?): %w", path, dataDir, err)
+	}
+	if err := json.Unmarshal(b, &ff); err != nil {
+		return ff, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return ff, nil
+}
+
+func (ff fabricFile) region(name string) (fabricRegion, error) {
+	for _, r := range ff.Regions {
+		if r.Name == name {
+			return r, nil
+		}
+	}
+	var names []string
+	for _, r := range ff.Regions {
+		names = append(names, r.Name)
+	}
+	return fabricRegion{}, fmt.Errorf("no region %q in the fabric (regions: %s)", name, strings.Join(names, ", "))
+}
+
+func printDevHowTo(w io.Writer, ff fabricFile, data string) {
+	fmt.Fprintf(w, "causeway dev: %d regions running; WAN latency %s, jitter %s, loss %v\n\n",
+		len(ff.Regions), ff.WAN.Latency, ff.WAN.Jitter, ff.WAN.Loss)
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "region\thttp / websocket\tkafka\treplication")
+	for _, r := range ff.Regions {
+		kafka := r.Kafka
+		if kafka == "" {
+			kafka = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.HTTP, kafka, r.Repl)
+	}
+	_ = tw.Flush()
+	a, b := ff.Regions[0], ff.Regions[1]
+	dataFlag := ""
+	if data != "causeway-dev" {
+		dataFlag = " --data " + data
+	}
+	fmt.Fprintf(w, `
+Fabric description: %[1]s
+Try it, in another terminal:
+  # publish in %[3]s, consume in %[5]s
+  causeway consume --url %[2]s --stream orders --subscription tour --initial earliest &
+  echo hello | causeway produce --url %[4]s --stream orders
+  # cut the link, publish on both sides, heal: everything arrives
+  causeway dev link down %[3]s %[5]s%[6]s
+  causeway dev link up %[3]s %[5]s%[6]s
+  # replication lag per region pair
+  causeway status%[6]s
+Stop with Ctrl-C.
+`, filepath.Join(data, fabricFileName), b.HTTP, a.Name, a.HTTP, b.Name, dataFlag)
+}

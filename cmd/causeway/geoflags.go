@@ -1,0 +1,102 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/causeway/causeway/broker"
+)
+
+// fabricSecretEnv names the environment variable that may carry the
+// fabric secret (so that it does not show in the process list).
+const fabricSecretEnv = "CAUSEWAY_FABRIC_SECRET"
+
+// geoFlags are the geo-replication flags of serve: they override the YAML
+// file's region, peers, repl, fabricSecret and wan.
+type geoFlags struct {
+	peers                          peerFlag
+	repl, secret                   string
+	wanLatency, wanJitter, wanLoss string
+}
+
+func (g *geoFlags) register(fs *flag.FlagSet) {
+	fs.Var(&g.peers, "peer", "another region of the fabric as name=host:port (its replication address); repeat for each")
+	fs.StringVar(&g.repl, "repl", "", "replication listen address (required with peers)")
+	fs.StringVar(&g.secret, "fabric-secret", "", "fabric secret shared by every region, >= 16 bytes (or $"+fabricSecretEnv+")")
+	fs.StringVar(&g.wanLatency, "wan-latency", "", "emulated one-way latency on outgoing peer links, e.g. 40ms")
+	fs.StringVar(&g.wanJitter, "wan-jitter", "", "emulated jitter added to the latency, e.g. 5ms")
+	fs.StringVar(&g.wanLoss, "wan-loss", "", "emulated loss rate on outgoing peer links, 0..1")
+}
+
+// apply overrides cfg with the flags that were given.
+func (g *geoFlags) apply(cfg *broker.Config) error {
+	if len(g.peers) > 0 {
+		cfg.Peers = map[string]string(g.peers)
+	}
+	if g.repl != "" {
+		cfg.ReplAddr = g.repl
+	}
+	switch {
+	case g.secret != "":
+		cfg.FabricSecret = g.secret
+	case cfg.FabricSecret == "":
+		cfg.FabricSecret = os.Getenv(fabricSecretEnv)
+	}
+	return parseWAN(&cfg.WAN, g.wanLatency, g.wanJitter, g.wanLoss)
+}
+
+// parseWAN sets the WAN settings given as flag strings ("" = keep).
+func parseWAN(w *broker.WANConfig, latency, jitter, loss string) error {
+	for _, d := range []struct {
+		name string
+		s    string
+		dst  *time.Duration
+	}{{"--wan-latency", latency, &w.Latency}, {"--wan-jitter", jitter, &w.Jitter}} {
+		if d.s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.s)
+		if err != nil || v < 0 {
+			return fmt.Errorf("%s=%q: want a non-negative duration such as 40ms", d.name, d.s)
+		}
+		*d.dst = v
+	}
+	if loss != "" {
+		v, err := strconv.ParseFloat(loss, 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return fmt.Errorf("--wan-loss=%q: want a rate in [0, 1]", loss)
+		}
+		w.Loss = v
+	}
+	return nil
+}
+
+// peerFlag collects repeated --peer name=addr flags.
+type peerFlag map[string]string
+
+func (p *peerFlag) String() string {
+	var parts []string
+	for k, v := range *p {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *peerFlag) Set(s string) error {
+	name, addr, ok := strings.Cut(s, "=")
+	if !ok || name == "" || addr == "" {
+		return fmt.Errorf("want name=host:port, got %q", s)
+	}
+	if *p == nil {
+		*p = peerFlag{}
+	}
+	if _, dup := (*p)[name]; dup {
+		return fmt.Errorf("peer %q given twice", name)
+	}
+	(*p)[name] = addr
+	return nil
+}

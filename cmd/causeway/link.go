@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// runDevLink is `causeway dev link down|up REGION REGION [--data DIR]`: it
+// cuts or restores the link between two regions of the fabric that
+// `causeway dev` runs, on both sides (each region's admin endpoint cuts
+// its side in both directions).
+func runDevLink(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dev link", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "causeway-dev", "data directory of the running causeway dev (holds fabric.json)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: causeway dev link down|up REGION REGION [--data DIR]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 3 || (pos[0] != "down" && pos[0] != "up") || pos[1] == pos[2] {
+		fs.Usage()
+		return 2
+	}
+	ff, err := readFabricFile(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway dev link:", err)
+		return 1
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, pair := range [][2]string{{pos[1], pos[2]}, {pos[2], pos[1]}} {
+		r, err := ff.region(pair[0])
+		if err == nil {
+			_, err = ff.region(pair[1])
+		}
+		if err == nil {
+			err = setLink(client, r.Admin, pair[1], pos[0])
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "causeway dev link:", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stdout, "link %s <-> %s: %s\n", pos[1], pos[2], pos[0])
+	return 0
+}
+
+// setLink posts to a region's admin endpoint.
+func setLink(client *http.Client, admin, peer, state string) error {
+	resp, err := client.Post(admin+"/links/"+peer+"/"+state, "application/json", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e)
+		return fmt.Errorf("%s/links/%s/%s: %s: %s", admin, peer, state, resp.Status, e.ErrorMessage)
+	}
+	return nil
+}
+
+// parseInterspersed parses flags given before, between or after the
+// positional arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+		if strings.HasPrefix(fs.Arg(0), "-") {
+			return nil, fmt.Errorf("bad argument %q", fs.Arg(0))
+		}
+	}
+}

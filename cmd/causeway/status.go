@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/causeway/causeway/replicator/shell"
+)
+
+// urlList collects repeated --url flags.
+type urlList []string
+
+func (u *urlList) String() string     { return strings.Join(*u, ",") }
+func (u *urlList) Set(s string) error { *u = append(*u, s); return nil }
+
+// runStatus is `causeway status [--data DIR | --url URL ...]`: it asks
+// every region for its replication status and prints the lag of every
+// region pair (how far the second region is behind the first on the
+// first's messages) and each region's delivered vector.
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "causeway-dev", "data directory of a running causeway dev (holds fabric.json)")
+	var urls urlList
+	fs.Var(&urls, "url", "a region's HTTP base URL (repeatable; instead of --data)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(urls) == 0 {
+		ff, err := readFabricFile(*data)
+		if err != nil {
+			fmt.Fprintln(stderr, "causeway status:", err)
+			return 1
+		}
+		for _, r := range ff.Regions {
+			urls = append(urls, r.HTTP)
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	var all []shell.Status
+	code := 0
+	for _, u := range urls {
+		st, err := fetchStatus(client, strings.TrimSuffix(u, "/"))
+		if err != nil {
+			fmt.Fprintf(stderr, "causeway status: %s: %v\n", u, err)
+			code = 1
+			continue
+		}
+		all = append(all, st)
+	}
+	printStatus(stdout, all)
+	return code
+}
+
+func fetchStatus(client *http.Client, base string) (shell.Status, error) {
+	var out struct {
+		Result       shell.Status `json:"result"`
+		ErrorMessage string       `json:"errorMessage"`
+	}
+	resp, err := client.Get(base + shell.AdminPath)
+	if err != nil {
+		return out.Result, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&out); err != nil {
+		return out.Result, fmt.Errorf("%s: %w", resp.Status, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return out.Result, fmt.Errorf("%s: %s", resp.Status, out.ErrorMessage)
+	}
+	return out.Result, nil
+}
+
+func printStatus(w io.Writer, all []shell.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "from\tto\tlag (ops)\tlag (ms)\tlink")
+	for _, st := range all {
+		for _, p := range st.Peers {
+			ms := fmt.Sprintf("%.0f", p.LagMillis)
+			if !p.LagKnown {
+				ms = "?"
+			}
+			link := "up"
+			switch {
+			case p.Link.Down:
+				link = "down (cut)"
+			case !p.Link.Connected:
+				link = "disconnected"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", st.Region, p.Peer, p.LagOps, ms, link)
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+	for _, st := range all {
+		var parts []string
+		for _, r := range st.Regions {
+			parts = append(parts, fmt.Sprintf("%s=%d", r, st.Delivered[r]))
+		}
+		slices.Sort(parts)
+		line := fmt.Sprintf("%s delivered: %s", st.Region, strings.Join(parts, " "))
+		if st.Failed != "" {
+			line += "   FAILED: " + st.Failed
+		}
+		fmt.Fprintln(w, line)
+	}
+}
