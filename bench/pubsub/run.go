@@ -182,13 +182,7 @@ func (r *run) execute(ctx context.Context, t Target, sourceRegion string, sinks 
 	end := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
 	for i, p := range producers {
-		n := int64(-1)
-		if cfg.Count > 0 {
-			n = cfg.Count / int64(cfg.Producers)
-			if int64(i) < cfg.Count%int64(cfg.Producers) {
-				n++
-			}
-		}
+		n := bench.Share(cfg.Count, cfg.Producers, i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -225,40 +219,7 @@ func (r *run) produce(ctx context.Context, rec *bench.Recorder, p Producer, pid 
 	payload := NewPayload(r.cfg.MessageBytes)
 	size := len(payload)
 	acked := &r.acked[stream]
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for i := int64(0); n < 0 || i < n; i++ {
-		if ctx.Err() != nil {
-			return
-		}
-		var opStart time.Time
-		if sched.Fixed() {
-			opStart = sched.At(i)
-			if n < 0 && !opStart.Before(end) {
-				return
-			}
-			if wait := time.Until(opStart); wait > 0 {
-				if timer == nil {
-					timer = time.NewTimer(wait)
-				} else {
-					timer.Reset(wait)
-				}
-				select {
-				case <-timer.C:
-				case <-ctx.Done():
-					return
-				}
-			}
-		} else {
-			opStart = time.Now()
-			if n < 0 && !opStart.Before(end) {
-				return
-			}
-		}
+	bench.Pace(ctx, sched, n, end, func(i int64, opStart time.Time) {
 		Stamp{Producer: pid, Seq: uint64(i), Sent: opStart}.Put(payload)
 		r.sent.Add(1)
 		p.Publish(payload, func(err error) {
@@ -272,7 +233,7 @@ func (r *run) produce(ctx context.Context, rec *bench.Recorder, p Producer, pid 
 			rec.Latency(LatencyPublishAck, opStart, now)
 			rec.Event(RatePublish, now, size)
 		})
-	}
+	})
 }
 
 func (r *run) deliverTo(tr *tracked) Deliver {
