@@ -38,7 +38,10 @@ func (s *Service) createCollection(ctx context.Context, tenant, fabric string, s
 	if err := validateRegion(spec.Home); err != nil {
 		return CollectionInfo{}, err
 	}
-	if spec.Home != s.cfg.Region || s.group == nil {
+	if spec.Home == s.cfg.Region && s.group == nil {
+		return CollectionInfo{}, fmt.Errorf("%w: region %s runs no SPOT replicas: give the collection a homeRegion that does", ErrBadRequest, s.cfg.Region)
+	}
+	if spec.Home != s.cfg.Region {
 		if forwardedFrom != "" {
 			return CollectionInfo{}, fmt.Errorf("%w: request forwarded from %s to %s, which does not serve %s", ErrUnavailable, forwardedFrom, s.cfg.Region, spec.Home)
 		}

@@ -195,28 +195,32 @@ func (g *group) close() {
 // hosts returns the running node hosts, the leader's first when it is
 // local, then round robin.
 func (g *group) hosts() []*dragonboat.NodeHost {
+	type running struct {
+		id uint64
+		nh *dragonboat.NodeHost
+	}
 	g.mu.Lock()
-	var running []*replica
+	var up []running
 	for _, r := range g.replicas {
 		if r.nh != nil {
-			running = append(running, r)
+			up = append(up, running{r.cfg.ID, r.nh})
 		}
 	}
 	g.mu.Unlock()
-	if len(running) == 0 {
+	if len(up) == 0 {
 		return nil
 	}
-	start := int(g.next.Add(1) % uint64(len(running)))
-	out := make([]*dragonboat.NodeHost, 0, len(running))
-	if leader, _, ok, err := running[0].nh.GetLeaderID(shardID); err == nil && ok {
-		for _, r := range running {
-			if r.cfg.ID == leader {
+	out := make([]*dragonboat.NodeHost, 0, len(up))
+	if leader, _, ok, err := up[0].nh.GetLeaderID(shardID); err == nil && ok {
+		for _, r := range up {
+			if r.id == leader {
 				out = append(out, r.nh)
 			}
 		}
 	}
-	for i := range running {
-		r := running[(start+i)%len(running)]
+	start := int(g.next.Add(1) % uint64(len(up)))
+	for i := range up {
+		r := up[(start+i)%len(up)]
 		if len(out) > 0 && out[0] == r.nh {
 			continue
 		}
