@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/causeway/causeway/broker/auth"
+	"github.com/causeway/causeway/broker/limits"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/tlsutil"
 )
 
 // Config is everything a node needs. It is a plain struct with defaults and
@@ -61,6 +64,14 @@ type Config struct {
 	FabricSecret string `yaml:"fabricSecret"`
 	// WAN emulates a wide-area network on this node's outgoing peer links.
 	WAN WANConfig `yaml:"wan"`
+
+	// Auth configures authentication (broker/auth). The zero value runs
+	// open; `causeway serve` and `causeway dev` turn it on by default.
+	Auth auth.Config `yaml:"auth"`
+	// TLS configures TLS on the HTTP/WebSocket and Kafka listeners.
+	TLS tlsutil.Config `yaml:"tls"`
+	// Limits are the node-wide client limits (broker/limits).
+	Limits limits.Config `yaml:"limits"`
 }
 
 // DefaultMaxMessageBytes is the default payload limit.
@@ -114,6 +125,8 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = 10 * time.Second
 	}
+	c.Auth = c.Auth.WithDefaults()
+	c.Limits = c.Limits.WithDefaults()
 	return c
 }
 
@@ -142,6 +155,11 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("nonPersistentBufferMessages %d: want 1..10000000", c.NonPersistentBufferMessages))
 	}
 	errs = append(errs, c.validateReplication()...)
+	for _, err := range []error{c.Auth.Validate(), c.TLS.Validate(), c.Limits.Validate()} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("broker: invalid config: %w", errors.Join(errs...))
 	}

@@ -23,7 +23,17 @@ type Handler struct {
 	reg   *prometheus.Registry
 	ws    http.Handler
 	extra http.Handler
+	gate  Gate
 }
+
+// Gate admits or refuses every request (broker/auth.Service.Admit): it
+// answers refused ones itself and returns what to serve otherwise.
+type Gate interface {
+	Admit(w http.ResponseWriter, r *http.Request, tenant string, explicit bool) (http.ResponseWriter, *http.Request, string, bool)
+}
+
+// SetGate puts g in front of every request; nil serves everyone.
+func (h *Handler) SetGate(g Gate) { h.gate = g }
 
 // New builds the handler. ws may be nil (no WebSocket API).
 func New(node *broker.Node, ws http.Handler) *Handler {
@@ -65,16 +75,22 @@ const tenantHeader = "X-Causeway-Tenant"
 // ServeHTTP strips the optional /_tenant/{tenant} prefix and dispatches.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Header.Del(tenantHeader)
-	tenant := naming.DefaultTenant
+	tenant, explicit := naming.DefaultTenant, false
 	if rest, found := strings.CutPrefix(r.URL.Path, "/_tenant/"); found {
 		t, path, _ := strings.Cut(rest, "/")
 		if err := naming.Validate("tenant", t); err != nil {
 			fail(w, err)
 			return
 		}
-		tenant = t
+		tenant, explicit = t, true
 		r.URL.Path = "/" + path
 		r.URL.RawPath = ""
+	}
+	if h.gate != nil {
+		var admitted bool
+		if w, r, tenant, admitted = h.gate.Admit(w, r, tenant, explicit); !admitted {
+			return
+		}
 	}
 	r.Header.Set(tenantHeader, tenant)
 	if h.ws != nil && (strings.HasPrefix(r.URL.Path, "/ws/") || strings.HasPrefix(r.URL.Path, "/_ws/")) {

@@ -6,17 +6,21 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/auth"
 	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/broker/kafka"
+	"github.com/causeway/causeway/broker/limits"
 	"github.com/causeway/causeway/broker/ws"
 	colhttp "github.com/causeway/causeway/collections/httpapi"
 	"github.com/causeway/causeway/replicator/shell"
@@ -35,6 +39,11 @@ type Server struct {
 	ln    net.Listener
 	log   *zap.Logger
 	done  chan error
+
+	// Auth authenticates and authorizes every request (broker/auth).
+	Auth   *auth.Service
+	tls    *tls.Config // nil: plain TCP
+	limits *limits.Metrics
 }
 
 // Start opens the node and serves HTTP and WebSocket on cfg.HTTPAddr (use
@@ -52,8 +61,19 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 		_ = node.Close()
 		return nil, fmt.Errorf("server: listen %s: %w", node.Config().HTTPAddr, err)
 	}
+	sec, tlsCfg, err := openSecurity(node, logger)
+	if err != nil {
+		_ = ln.Close()
+		_ = node.Close()
+		return nil, err
+	}
+	lm := &limits.Metrics{}
+	ln = guardListener(ln, node.Config().Limits.MaxConnsPerIP, lm, tlsCfg)
 	wsrv := ws.New(node)
 	h := httpapi.New(node, wsrv)
+	h.SetGate(sec)
+	sec.Mount(h)
+	_ = h.Register(auth.NewCollector(sec.Metrics(), lm, prometheus.Labels{"region": node.Config().Region}))
 	repl, err := shell.Start(node, logger, shell.Options{})
 	if err == nil {
 		err = repl.Mount(h)
@@ -72,8 +92,9 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 	}
 	h.SetExtra(cols)
 	s := &Server{
-		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger,
-		hs:   &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10},
+		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
+		hs: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
 	}
 	s.Repl = repl
@@ -99,8 +120,13 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 // Addr is the address HTTP and WebSocket are served on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL is "http://" + Addr.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL is "http://" + Addr ("https://" with TLS).
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Done reports the HTTP server's exit.
 func (s *Server) Done() <-chan error { return s.done }
@@ -151,4 +177,29 @@ func (s *Server) KafkaAddr() string {
 		return ""
 	}
 	return s.Kafka.Addr()
+}
+
+// openSecurity opens the authentication service over the node's metadata
+// store and loads (or, in dev mode, generates) the TLS configuration.
+func openSecurity(node *broker.Node, logger *zap.Logger) (*auth.Service, *tls.Config, error) {
+	cfg := node.Config()
+	sec, err := auth.New(cfg.Auth, node.MetaKV("auth"), auth.Options{Logger: logger, MaxHTTPBodyBytes: cfg.Limits.MaxHTTPBodyBytes})
+	if err != nil {
+		return nil, nil, err
+	}
+	tlsCfg, err := cfg.TLS.Server(cfg.DataDir, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	return sec, tlsCfg, nil
+}
+
+// guardListener bounds ln's connections per client address and adds TLS
+// when tlsCfg is set.
+func guardListener(ln net.Listener, perIP int, m *limits.Metrics, tlsCfg *tls.Config) net.Listener {
+	ln = limits.NewListener(ln, perIP, m)
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	return ln
 }

@@ -1,0 +1,23 @@
+// Package auth owns who may do what on a node: principals (a tenant, a
+// superuser flag and grants of read, write or admin on the tenant, a fabric,
+// a stream or a collection), API keys (random, shown once, stored as their
+// SHA-256), HS256 JSON Web Tokens with an enforced expiry, the map from an
+// HTTP or WebSocket request to the resource and action it needs, per-key
+// request rates, and the audit log of admin actions.
+//
+// The cores (permission.go, principal.go, apikey.go, jwt.go, route.go,
+// scram.go) are pure: no I/O, clocks or logging; time and randomness come in
+// as arguments. The shells around them are the key store (store.go, over a
+// small KV the node's metadata store provides), the HTTP gate every request
+// passes (gate.go), the key and token endpoints (endpoints.go) and the audit
+// logger (audit.go).
+//
+// # Answers
+//
+// A request without valid credentials gets 401. A request for another
+// tenant's data gets 404 "not found" whatever exists there, so no name of
+// another tenant ever leaks, not even whether it exists. A request inside
+// the principal's tenant without the needed grant gets 403. Every decision
+// is taken from the credential and the path alone, before any lookup, so
+// the answer never depends on whether a resource exists.
+package auth

@@ -1,0 +1,67 @@
+package auth
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/causeway/causeway/broker/limits"
+)
+
+// Metrics counts the gate's refusals and the audit records; the caller
+// reads it (no global registry).
+type Metrics struct {
+	Unauthenticated    atomic.Uint64 // 401: missing, bad, expired or revoked credentials
+	Forbidden          atomic.Uint64 // 403: a grant is missing
+	OtherTenant        atomic.Uint64 // 404: a request for another tenant's data
+	RateLimited        atomic.Uint64 // 429: over the principal's request rate
+	TenantConnsRefused atomic.Uint64 // 429: over the tenant's connection bound
+	BadPaths           atomic.Uint64 // 400: non-canonical paths
+	AuditRecords       atomic.Uint64
+}
+
+// Collector exports the gate's and the listeners' counters to Prometheus.
+type Collector struct {
+	m  *Metrics
+	lm *limits.Metrics
+
+	refused, conns, audit *prometheus.Desc
+}
+
+// NewCollector exports m and lm (lm may be nil) with constant labels.
+func NewCollector(m *Metrics, lm *limits.Metrics, labels prometheus.Labels) *Collector {
+	return &Collector{
+		m: m, lm: lm,
+		refused: prometheus.NewDesc("causeway_auth_refused_total",
+			"Requests refused by authentication, authorization or a per-key limit, by reason.", []string{"reason"}, labels),
+		conns: prometheus.NewDesc("causeway_limit_connections_refused_total",
+			"Connections refused by a connection limit, by limit.", []string{"limit"}, labels),
+		audit: prometheus.NewDesc("causeway_audit_records_total", "Admin actions recorded in the audit log.", nil, labels),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.refused
+	ch <- c.conns
+	ch <- c.audit
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(c.refused, c.m.Unauthenticated.Load(), "unauthenticated")
+	counter(c.refused, c.m.Forbidden.Load(), "forbidden")
+	counter(c.refused, c.m.OtherTenant.Load(), "other_tenant")
+	counter(c.refused, c.m.RateLimited.Load(), "rate_limited")
+	counter(c.refused, c.m.BadPaths.Load(), "bad_path")
+	counter(c.conns, c.m.TenantConnsRefused.Load(), "per_tenant")
+	var perIP uint64
+	if c.lm != nil {
+		perIP = c.lm.ConnsRefused.Load()
+	}
+	counter(c.conns, perIP, "per_ip")
+	counter(c.audit, c.m.AuditRecords.Load())
+}

@@ -1,0 +1,141 @@
+package auth
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// KV is the small key/value store the key store keeps its records in (the
+// node's metadata store: broker.Node.MetaKV). Writes must be durable when
+// they return.
+type KV interface {
+	Get(key string) (val []byte, found bool, err error)
+	Set(key string, val []byte) error
+	Delete(key string) error
+	Scan(prefix string, fn func(key string, val []byte) error) error
+}
+
+// Keys of the store.
+const (
+	kvKeyPrefix = "key/"
+	kvJWTSecret = "jwt-secret"
+)
+
+// store is the API key store: every record in memory, written through to
+// the KV.
+type store struct {
+	kv KV
+
+	mu       sync.RWMutex
+	byID     map[string]KeyRecord
+	byTenant map[string]int
+}
+
+// openStore loads every record; records that do not decode are skipped and
+// reported in bad (the node still starts; they authenticate nobody).
+func openStore(kv KV) (s *store, bad []error, err error) {
+	s = &store{kv: kv, byID: map[string]KeyRecord{}, byTenant: map[string]int{}}
+	err = kv.Scan(kvKeyPrefix, func(key string, val []byte) error {
+		k, derr := DecodeKeyRecord(val)
+		if derr == nil && kvKeyPrefix+k.ID != key {
+			derr = fmt.Errorf("%w: record %s holds key %s", ErrBadRequest, key, k.ID)
+		}
+		if derr != nil {
+			bad = append(bad, fmt.Errorf("auth: stored key %s: %w", key, derr))
+			return nil
+		}
+		s.byID[k.ID] = k
+		s.byTenant[k.Tenant]++
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: load keys: %w", err)
+	}
+	return s, bad, nil
+}
+
+// get returns the record of id.
+func (s *store) get(id string) (KeyRecord, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, ok := s.byID[id]
+	return k, ok
+}
+
+// put stores k (new or replacing the record of the same id); maxPerTenant
+// bounds a tenant's keys (0: no bound).
+func (s *store) put(k KeyRecord, maxPerTenant int) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("auth: encode key %s: %w", k.ID, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, exists := s.byID[k.ID]
+	if !exists && maxPerTenant > 0 && s.byTenant[k.Tenant] >= maxPerTenant {
+		return fmt.Errorf("%w: the tenant holds %d keys", ErrTooManyKeys, maxPerTenant)
+	}
+	if err := s.kv.Set(kvKeyPrefix+k.ID, b); err != nil {
+		return fmt.Errorf("auth: save key %s: %w", k.ID, err)
+	}
+	if exists {
+		s.byTenant[old.Tenant]--
+	}
+	s.byID[k.ID] = k
+	s.byTenant[k.Tenant]++
+	return nil
+}
+
+// remove deletes the key id of tenant; another tenant's key is "not found".
+func (s *store) remove(tenant, id string) (KeyRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.byID[id]
+	if !ok || k.Tenant != tenant {
+		return KeyRecord{}, ErrKeyNotFound
+	}
+	if err := s.kv.Delete(kvKeyPrefix + id); err != nil {
+		return KeyRecord{}, fmt.Errorf("auth: delete key %s: %w", id, err)
+	}
+	delete(s.byID, id)
+	if s.byTenant[k.Tenant]--; s.byTenant[k.Tenant] <= 0 {
+		delete(s.byTenant, k.Tenant)
+	}
+	return k, nil
+}
+
+// list returns a tenant's keys by creation time.
+func (s *store) list(tenant string) []KeyRecord {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []KeyRecord
+	for _, k := range s.byID {
+		if k.Tenant == tenant {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].CreatedAt != out[j].CreatedAt {
+			return out[i].CreatedAt < out[j].CreatedAt
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// hasSuperuser reports whether any superuser key exists.
+func (s *store) hasSuperuser() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, k := range s.byID {
+		if k.Superuser {
+			return true
+		}
+	}
+	return false
+}
