@@ -66,7 +66,7 @@ func TestGeoScenario(t *testing.T) {
 	}
 	c := rep.Counts
 	if c["sent"] == 0 || c["acked"] != c["sent"] || c["expected"] != 2*c["acked"] || c["received"] != c["expected"] ||
-		c["lost"] != 0 || c["duplicates"] != 0 || c["errors"] != 0 {
+		c["missing"] != 0 || c["duplicates"] != 0 || c["errors"] != 0 {
 		t.Fatalf("counts %v (errors %v): want every message in both other regions once", c, rep.Errors)
 	}
 	for _, to := range []string{"eu-west", "ap-south"} {

@@ -47,7 +47,7 @@ func checkCounts(t *testing.T, rep report.Report, wantSent int64) {
 		t.Errorf("acked %d of %d sent", c["acked"], c["sent"])
 	}
 	subs := int64(max(rep.Params.Subscriptions, 1))
-	if c["expected"] < c["acked"]*subs || c["received"] != c["expected"] || c["lost"] != 0 || c["duplicates"] != 0 || c["errors"] != 0 {
+	if c["expected"] < c["acked"]*subs || c["received"] != c["expected"] || c["missing"] != 0 || c["duplicates"] != 0 || c["errors"] != 0 {
 		t.Errorf("counts %v (errors %v), want received = acked × %d subscriptions (× regions), nothing lost, duplicated or failed", c, rep.Errors, subs)
 	}
 	if l, ok := rep.Latency(pubsub.LatencyPublishDeliver); !ok || l.Summary.Count == 0 {

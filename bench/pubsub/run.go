@@ -324,7 +324,7 @@ func (r *run) report(t Target, res bench.Results, cpu report.CPU, start time.Tim
 	counts["received"] = r.received.Load()
 	counts["duplicates"] = r.dups.Load()
 	if cfg.Consumers > 0 {
-		counts["lost"] = r.missing()
+		counts["missing"] = r.missing()
 		counts["expected"] = acked * int64(len(r.trackers)/cfg.Streams) // sinks × subscriptions
 	}
 	if n := r.foreign.Load(); n > 0 {

@@ -92,7 +92,7 @@ func Compare(a, b Report) Comparison {
 			c.Rows = append(c.Rows, Row{Metric: k, A: a.Figures[k], B: v, Direction: Neutral})
 		}
 	}
-	for _, k := range []string{"errors", "lost", "duplicates"} {
+	for _, k := range []string{"errors", "missing", "duplicates"} {
 		if a.Counts[k] != 0 || b.Counts[k] != 0 {
 			c.Rows = append(c.Rows, Row{Metric: k, A: float64(a.Counts[k]), B: float64(b.Counts[k]), Direction: LowerIsBetter})
 		}

@@ -35,7 +35,7 @@ func WritePeers(w io.Writer, base string, runs []PeerRun) error {
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "target\tmax msgs/s\tMB/s\t%s ÷ target\tat rate\tp50\tp99\tp99.9\ttarget p99 ÷ %s\terrors+lost\tclient CPU\t\n", base, base)
+	fmt.Fprintf(tw, "target\tmax msgs/s\tMB/s\t%s ÷ target\tat rate\tp50\tp99\tp99.9\ttarget p99 ÷ %s\terrors+missing\tclient CPU\t\n", base, base)
 	for _, r := range runs {
 		cells := make([]string, 0, 11)
 		cells = append(cells, r.Target)
@@ -68,7 +68,7 @@ func WritePeers(w io.Writer, base string, runs []PeerRun) error {
 		cpu := "-"
 		for _, rep := range []*Report{r.Max, r.Fixed} {
 			if rep != nil {
-				bad += rep.Counts["errors"] + rep.Counts["lost"]
+				bad += rep.Counts["errors"] + rep.Counts["missing"]
 			}
 		}
 		if r.Max != nil {

@@ -17,7 +17,7 @@ func sample(target string, deliverPerSec, p99 float64) Report {
 			Subscriptions: 1, Streams: 1, Partitions: 1, SubscriptionType: "exclusive", Fsync: "always", Correction: "none"},
 		Machine:       Machine{Host: "h", OS: "linux", Arch: "amd64", CPUs: 2, GoVersion: "go1.26"},
 		WindowSeconds: 17,
-		Counts:        map[string]int64{"sent": 1000, "acked": 1000, "received": 1000, "errors": 0, "lost": 0, "custom": 7},
+		Counts:        map[string]int64{"sent": 1000, "acked": 1000, "received": 1000, "errors": 0, "missing": 0, "custom": 7},
 		Rates:         []Rate{{Name: "publish", PerSec: deliverPerSec * 1.1, BytesPerSec: deliverPerSec * 1.1 * 1024}, {Name: "deliver", PerSec: deliverPerSec, BytesPerSec: deliverPerSec * 1024}},
 		Latencies: []Latency{{
 			Name:         "publish-deliver",
@@ -100,7 +100,7 @@ func TestWriteTable(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"pubsub against causeway: 1024 B, rate max, 20s, warm-up 3s, 4 producers, 1 consumers (exclusive), 1 streams × 1 partitions, fsync always",
-		"counts: sent 1,000, acked 1,000, received 1,000, errors 0, lost 0, custom 7",
+		"counts: sent 1,000, acked 1,000, received 1,000, errors 0, missing 0, custom 7",
 		"deliver", "50,000", "51.2",
 		"publish-deliver", "800µs", "1.50ms", "3.00ms", "6.00ms", "9.00ms",
 		"convergenceSeconds: 1.500",

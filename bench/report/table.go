@@ -11,7 +11,7 @@ import (
 
 // countOrder is the order of the usual counts in the table; others follow
 // alphabetically.
-var countOrder = []string{"sent", "acked", "received", "errors", "duplicates", "lost"}
+var countOrder = []string{"sent", "acked", "received", "errors", "duplicates", "missing", "expected"}
 
 // WriteTable prints r for a person: the workload, counts, rates, latency
 // percentiles, extra figures and the client's CPU use.

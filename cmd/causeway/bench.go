@@ -15,9 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	colbench "github.com/causeway/causeway/bench/collections"
+	"github.com/causeway/causeway/bench/geo"
 	"github.com/causeway/causeway/bench/plot"
 	"github.com/causeway/causeway/bench/pubsub"
 	"github.com/causeway/causeway/bench/report"
+	spotbench "github.com/causeway/causeway/bench/spot"
 	"github.com/causeway/causeway/bench/target/causewayws"
 	"github.com/causeway/causeway/bench/target/kafkago"
 	"github.com/causeway/causeway/bench/target/natsjs"
@@ -142,16 +145,16 @@ func (o *outputFlags) progress(stderr io.Writer) io.Writer {
 	return stderr
 }
 
-// writeResults prints the table and writes the JSON file and the plot.
-func writeResults(o *outputFlags, reps []report.Report, series []string, stdout, stderr io.Writer) error {
+// printTable prints one run's table as soon as it is done.
+func printTable(stdout io.Writer, r report.Report) {
+	_ = report.WriteTable(stdout, r)
+	fmt.Fprintln(stdout)
+}
+
+// writeResults writes the JSON files and the plot.
+func writeResults(o *outputFlags, reps []report.Report, series []string, stderr io.Writer) error {
 	if len(reps) == 0 {
 		return nil
-	}
-	for _, r := range reps {
-		if err := report.WriteTable(stdout, r); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout)
 	}
 	jsonPath, pngPath := o.paths(reps[0].Scenario, reps[0].Started)
 	if jsonPath != "none" {
@@ -292,6 +295,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 			return 1
 		}
+		printTable(stdout, rep)
 		reps = append(reps, rep)
 		runs = append(runs, report.PeerRun{Target: rep.Target, Max: &reps[len(reps)-1]})
 	}
@@ -312,6 +316,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 				return 1
 			}
+			printTable(stdout, rep)
 			reps = append(reps, rep)
 			runs[i].Fixed = &reps[len(reps)-1]
 		}
@@ -327,7 +332,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	if len(reps) > 1 {
 		series = []string{pubsub.LatencyPublishDeliver}
 	}
-	if err := writeResults(&o, reps, series, stdout, stderr); err != nil {
+	if err := writeResults(&o, reps, series, stderr); err != nil {
 		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 		return 1
 	}
@@ -386,7 +391,7 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 // exitCode is 1 when a run had errors or lost messages, so scripts notice.
 func exitCode(reps []report.Report) int {
 	for _, r := range reps {
-		if r.Counts["errors"] > 0 || r.Counts["lost"] > 0 {
+		if r.Counts["errors"] > 0 || r.Counts["missing"] > 0 || r.Counts["unconverged"] > 0 {
 			return 1
 		}
 	}
@@ -472,19 +477,155 @@ func benchPlot(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-var errNotBuilt = errors.New("not available yet")
+// regionFlags say where the regions are: one node (--url), a fabric file
+// or a list.
+type regionFlags struct {
+	url, fabricFile, regions, tenant, fabric string
+}
 
-func benchGeo(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "causeway bench geo:", errNotBuilt)
-	return 1
+func (r *regionFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.url, "url", "http://127.0.0.1:8080", "a single node's URL (when neither --fabric nor --regions is given)")
+	fs.StringVar(&r.fabricFile, "fabric", "", "fabric.json written by causeway dev (or a real fabric's)")
+	fs.StringVar(&r.regions, "regions", "", "name=URL,name=URL,... instead of --fabric")
+	fs.StringVar(&r.tenant, "tenant", "", "tenant (default _mm)")
+	fs.StringVar(&r.fabric, "fabric-name", "", "fabric (default _system)")
+}
+
+func (r *regionFlags) load() (geo.Fabric, error) {
+	switch {
+	case r.fabricFile != "" && r.regions != "":
+		return geo.Fabric{}, errors.New("give --fabric or --regions, not both")
+	case r.fabricFile != "":
+		b, err := os.ReadFile(r.fabricFile)
+		if err != nil {
+			return geo.Fabric{}, err
+		}
+		return geo.ParseFabric(b)
+	case r.regions != "":
+		return geo.ParseRegions(r.regions)
+	default:
+		return geo.Fabric{Regions: []geo.Region{{Name: "local", HTTP: strings.TrimSuffix(r.url, "/")}}}, nil
+	}
+}
+
+// loadFlags are the rate, duration and warm-up of the HTTP scenarios.
+type loadFlags struct {
+	rate             rateFlag
+	duration, warmup time.Duration
+	count            int64
+	workers          int
+}
+
+func (l *loadFlags) register(fs *flag.FlagSet, unit string) {
+	fs.Var(&l.rate, "rate", unit+" per second over all workers, or max")
+	fs.DurationVar(&l.duration, "duration", 30*time.Second, "how long to run (ignored with --count)")
+	fs.Int64Var(&l.count, "count", 0, unit+" in total (0: by --duration)")
+	fs.DurationVar(&l.warmup, "warmup", 5*time.Second, "first part of the run kept out of the figures")
+	fs.IntVar(&l.workers, "workers", 4, "concurrent clients per region")
+}
+
+// finishRun prints, writes and picks the exit code of a single-report run.
+func finishRun(name string, args []string, rep report.Report, err error, o *outputFlags, stdout, stderr io.Writer) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: %v\n", name, err)
+		return 1
+	}
+	rep.Command, rep.Format = strings.TrimSpace("causeway bench "+name+" "+strings.Join(args, " ")), report.FormatVersion
+	printTable(stdout, rep)
+	if err := writeResults(o, []report.Report{rep}, nil, stderr); err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: %v\n", name, err)
+		return 1
+	}
+	return exitCode([]report.Report{rep})
 }
 
 func benchCollections(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "causeway bench collections:", errNotBuilt)
-	return 1
+	fs := flag.NewFlagSet("bench collections", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var rf regionFlags
+	var lf loadFlags
+	var o outputFlags
+	rf.register(fs)
+	lf.register(fs, "operations")
+	o.register(fs)
+	mix := fs.String("mix", colbench.DefaultMix.String(), "operation weights")
+	docBytes := fs.Int("doc-size", 256, "bytes of padding in each document")
+	convergence := fs.Duration("convergence-timeout", time.Minute, "how long to wait for the regions to agree after the run")
+	keep := fs.Bool("keep-collection", false, "do not drop the run's collection afterwards")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fab, err := rf.load()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench collections:", err)
+		return 2
+	}
+	m, err := colbench.ParseMix(*mix)
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench collections:", err)
+		return 2
+	}
+	stopProfile, err := o.startProfile()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench collections:", err)
+		return 1
+	}
+	defer stopProfile()
+	ctx, cancel := signalContext()
+	defer cancel()
+	extra := map[string]string{}
+	if fab.WAN != "" {
+		extra["wan"] = fab.WAN
+	}
+	rep, err := colbench.Run(ctx, colbench.Config{
+		Regions: fab.Regions, Tenant: rf.tenant, Fabric: rf.fabric, Mix: m, Rate: float64(lf.rate), Duration: lf.duration,
+		Count: lf.count, Warmup: lf.warmup, Writers: lf.workers, DocBytes: *docBytes, ConvergenceTimeout: *convergence,
+		Label: o.label, Progress: o.progress(stderr), KeepCollection: *keep, Extra: extra,
+	})
+	return finishRun("collections", args, rep, err, &o, stdout, stderr)
 }
 
 func benchSpot(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "causeway bench spot:", errNotBuilt)
-	return 1
+	fs := flag.NewFlagSet("bench spot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var rf regionFlags
+	var lf loadFlags
+	var o outputFlags
+	rf.register(fs)
+	lf.register(fs, "transfers")
+	o.register(fs)
+	home := fs.String("home", "", "the collection's home region (default the first)")
+	from := fs.String("from", "", "comma-separated regions issuing transfers (default every region)")
+	accounts := fs.Int("accounts", 1000, "accounts in the collection")
+	keep := fs.Bool("keep-collection", false, "do not drop the run's collection afterwards")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fab, err := rf.load()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench spot:", err)
+		return 2
+	}
+	var froms []string
+	if *from != "" {
+		froms = strings.Split(*from, ",")
+	}
+	stopProfile, err := o.startProfile()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench spot:", err)
+		return 1
+	}
+	defer stopProfile()
+	ctx, cancel := signalContext()
+	defer cancel()
+	extra := map[string]string{}
+	if fab.WAN != "" {
+		extra["wan"] = fab.WAN
+	}
+	rep, err := spotbench.Run(ctx, spotbench.Config{
+		Regions: fab.Regions, Home: *home, From: froms, Tenant: rf.tenant, Fabric: rf.fabric, Accounts: *accounts,
+		Rate: float64(lf.rate), Duration: lf.duration, Count: lf.count, Warmup: lf.warmup, Workers: lf.workers,
+		Label: o.label, Progress: o.progress(stderr), Keep: *keep, Extra: extra,
+	})
+	return finishRun("spot", args, rep, err, &o, stdout, stderr)
 }
