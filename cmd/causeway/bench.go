@@ -477,6 +477,48 @@ func benchPlot(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+func benchGeo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench geo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var w workloadFlags
+	var o outputFlags
+	var rf regionFlags
+	w.register(fs)
+	o.register(fs)
+	rf.register(fs)
+	from := fs.String("from", "", "region to publish in (default the first)")
+	home := fs.Bool("include-home", false, "consume in the publishing region too")
+	wan := fs.String("wan", "", "emulated WAN settings to record when the fabric file has none")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if rf.fabricFile == "" && rf.regions == "" {
+		fmt.Fprintln(stderr, "causeway bench geo: give --fabric FILE or --regions name=URL,...")
+		return 2
+	}
+	fab, err := rf.load()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench geo:", err)
+		return 2
+	}
+	cfg := w.config()
+	cfg.Label, cfg.Progress = o.label, o.progress(stderr)
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		fmt.Fprintln(stderr, "causeway bench geo:", err)
+		return 2
+	}
+	stopProfile, err := o.startProfile()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway bench geo:", err)
+		return 1
+	}
+	defer stopProfile()
+	ctx, cancel := signalContext()
+	defer cancel()
+	rep, err := geo.Run(ctx, fab, geo.Config{Workload: cfg, From: *from, IncludeHome: *home, WAN: *wan, Tenant: rf.tenant, Fabric: rf.fabric})
+	return finishRun("geo", args, rep, err, &o, stdout, stderr)
+}
+
 // regionFlags say where the regions are: one node (--url), a fabric file
 // or a list.
 type regionFlags struct {
