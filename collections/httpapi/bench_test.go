@@ -64,44 +64,62 @@ func send(b *testing.B, method, url string, body []byte, want int) time.Duration
 	return time.Since(start)
 }
 
-// BenchmarkHTTPPointWrite inserts one small document per request from 32
-// concurrent clients (fsync always: concurrent writes share group commits).
-func BenchmarkHTTPPointWrite(b *testing.B) {
-	n := startNode(b)
-	n.createCollection("bench", nil)
-	url := n.url + sys + "document/bench"
-	var seq atomic.Int64
+// parallel runs b.N calls of op spread over clients goroutines and
+// reports the latency percentiles.
+func parallel(b *testing.B, clients int, op func(i int64, r *rand.Rand) time.Duration) {
+	var next atomic.Int64
 	var lat latencies
-	b.SetParallelism(16)
+	var wg sync.WaitGroup
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := seq.Add(1)
-			body := fmt.Appendf(nil, `{"_key":"k%d","name":"user %d","score":%d,"tags":["a","b"]}`, i, i, i%1000)
-			lat.add(send(b, "POST", url, body, http.StatusCreated))
-		}
-	})
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(rand.Uint64(), 1))
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				lat.add(op(i, r))
+			}
+		}()
+	}
+	wg.Wait()
 	b.StopTimer()
 	lat.report(b)
 }
 
-// BenchmarkHTTPPointRead reads random documents of 10,000 from 32
-// concurrent clients.
+// BenchmarkHTTPPointWrite inserts one small document per request, from 1
+// and from 32 concurrent clients (fsync always: concurrent writes share
+// group commits).
+func BenchmarkHTTPPointWrite(b *testing.B) {
+	for _, clients := range []int{1, 32} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			n := startNode(b)
+			n.createCollection("bench", nil)
+			url := n.url + sys + "document/bench"
+			parallel(b, clients, func(i int64, _ *rand.Rand) time.Duration {
+				body := fmt.Appendf(nil, `{"_key":"k%d","name":"user %d","score":%d,"tags":["a","b"]}`, i, i, i%1000)
+				return send(b, "POST", url, body, http.StatusCreated)
+			})
+		})
+	}
+}
+
+// BenchmarkHTTPPointRead reads random documents of 10,000, from 1 and from
+// 32 concurrent clients.
 func BenchmarkHTTPPointRead(b *testing.B) {
 	n := startNode(b)
 	loadBench(b, n, 10_000)
 	base := n.url + sys + "document/bench/"
-	var lat latencies
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
-		for pb.Next() {
-			lat.add(send(b, "GET", base+fmt.Sprintf("d%07d", r.IntN(10_000)), nil, http.StatusOK))
-		}
-	})
-	b.StopTimer()
-	lat.report(b)
+	for _, clients := range []int{1, 32} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			parallel(b, clients, func(_ int64, r *rand.Rand) time.Duration {
+				return send(b, "GET", base+fmt.Sprintf("d%07d", r.IntN(10_000)), nil, http.StatusOK)
+			})
+		})
+	}
 }
 
 // loadBench writes count documents through the service in batches.
