@@ -36,6 +36,11 @@
 //     answered with its original offset and a gap with
 //     OUT_OF_ORDER_SEQUENCE_NUMBER. Transactions are not supported.
 //
+// Not supported: transactions (transactional ids are refused), SASL and TLS
+// on this listener, incremental fetch sessions (answered with session id 0,
+// so clients send full fetches), topic IDs (Fetch stops at v12), KIP-848
+// groups, and timestamps in ListOffsets other than publish times.
+//
 // # Limits
 //
 // Every request is bounded (Config.MaxRequestBytes), as are the requests in
