@@ -118,6 +118,7 @@ type worker struct {
 }
 
 type run struct {
+	machine  report.Machine
 	cfg      Config
 	coll     string
 	rec      *bench.Recorder
@@ -169,6 +170,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	}
 
 	start := time.Now()
+	r.machine = bench.ThisMachine() // the load average at the start
 	r.rec = bench.NewRecorder(start, cfg.Warmup, time.Second)
 	cpu0 := bench.SampleCPU(start)
 	prog := bench.StartProgress(cfg.Progress, r.rec, bench.ProgressConfig{
@@ -312,7 +314,7 @@ func (r *run) report(res bench.Results, cpu report.CPU, start time.Time, conv co
 			WarmupSeconds: cfg.Warmup.Seconds(), Producers: cfg.Writers * len(cfg.Regions),
 			Correction: correction(cfg.Rate), Extra: extra,
 		},
-		Machine: bench.ThisMachine(), WindowSeconds: res.WindowSeconds, Counts: counts, Rates: res.Rates,
+		Machine: r.machine, WindowSeconds: res.WindowSeconds, Counts: counts, Rates: res.Rates,
 		Latencies: res.Latencies, CPU: cpu, Errors: res.Errors,
 		Figures: map[string]float64{"convergenceSeconds": float64(int64(conv.seconds*1000)) / 1000},
 	}

@@ -44,6 +44,7 @@ type Sink struct {
 
 // run is one execution of the workload.
 type run struct {
+	machine  report.Machine
 	cfg      Config
 	rec      atomic.Pointer[bench.Recorder]
 	trackers []*tracked // per (stream, subscription)
@@ -158,6 +159,7 @@ func (r *run) execute(ctx context.Context, t Target, sourceRegion string, sinks 
 	}
 
 	start := time.Now()
+	r.machine = bench.ThisMachine() // the load average at the start
 	rec := bench.NewRecorder(start, cfg.Warmup, time.Second)
 	r.rec.Store(rec)
 	cpu0 := bench.SampleCPU(start)
@@ -342,7 +344,7 @@ func (r *run) report(t Target, res bench.Results, cpu report.CPU, start time.Tim
 			SubscriptionType: cfg.SubscriptionType, Fsync: cfg.Fsync, Extra: cfg.Extra,
 			Correction: Correction(cfg.Rate),
 		},
-		Machine:       bench.ThisMachine(),
+		Machine:       r.machine,
 		WindowSeconds: res.WindowSeconds,
 		Counts:        counts,
 		Rates:         res.Rates,

@@ -59,6 +59,9 @@ type Machine struct {
 	CPUs      int    `json:"cpus"`
 	CPUModel  string `json:"cpuModel,omitempty"`
 	GoVersion string `json:"goVersion"`
+	// LoadAverage is the machine's 1, 5 and 15 minute load when the run
+	// started: other work on the machine weighs on every figure.
+	LoadAverage string `json:"loadAverage,omitempty"`
 }
 
 // Rate is a throughput over the measured window.

@@ -63,6 +63,16 @@ func WriteTable(w io.Writer, r Report) error {
 	for _, k := range slices.Sorted(maps.Keys(r.Figures)) {
 		fmt.Fprintf(&b, "%s: %s\n", k, formatFigure(r.Figures[k]))
 	}
+	if m := r.Machine; m.CPUs > 0 {
+		fmt.Fprintf(&b, "machine: %d cores", m.CPUs)
+		if m.CPUModel != "" {
+			fmt.Fprintf(&b, " (%s)", m.CPUModel)
+		}
+		if m.LoadAverage != "" {
+			fmt.Fprintf(&b, ", load average %s at the start", m.LoadAverage)
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "client CPU: %.0f%% of one core (%d cores", r.CPU.Percent, r.CPU.Cores)
 	if r.CPU.MachineBusyPercent >= 0 {
 		fmt.Fprintf(&b, ", machine %.0f%% busy", r.CPU.MachineBusyPercent)

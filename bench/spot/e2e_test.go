@@ -10,8 +10,8 @@ import (
 
 	"go.uber.org/zap"
 
-	benchspot "github.com/causeway/causeway/bench/spot"
 	"github.com/causeway/causeway/bench/geo"
+	benchspot "github.com/causeway/causeway/bench/spot"
 	"github.com/causeway/causeway/spot"
 )
 
@@ -69,7 +69,7 @@ func TestSpotScenario(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	rep, err := benchspot.Run(ctx, benchspot.Config{
-		Regions: []geo.Region{{Name: "us", HTTP: home}, {Name: "eu", HTTP: far}},
+		Regions:  []geo.Region{{Name: "us", HTTP: home}, {Name: "eu", HTTP: far}},
 		Accounts: 50, Count: 300, Workers: 2,
 	})
 	if err != nil {

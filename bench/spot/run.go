@@ -180,6 +180,7 @@ func (a *api) txn(ctx context.Context, body []byte) ([]byte, error) {
 }
 
 type run struct {
+	machine   report.Machine
 	cfg       Config
 	coll      string
 	rec       *bench.Recorder
@@ -232,6 +233,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 		}
 	}
 	start := time.Now()
+	r.machine = bench.ThisMachine() // the load average at the start
 	r.rec = bench.NewRecorder(start, cfg.Warmup, time.Second)
 	cpu0 := bench.SampleCPU(start)
 	prog := bench.StartProgress(cfg.Progress, r.rec, bench.ProgressConfig{
@@ -314,7 +316,7 @@ func (r *run) report(res bench.Results, cpu report.CPU, start time.Time, sum int
 			Rate: cfg.Rate, DurationSeconds: cfg.Duration.Seconds(), Count: cfg.Count, WarmupSeconds: cfg.Warmup.Seconds(),
 			Producers: cfg.Workers * len(cfg.From), Correction: correction(cfg.Rate), Extra: extra,
 		},
-		Machine: bench.ThisMachine(), WindowSeconds: res.WindowSeconds, Counts: counts, Rates: res.Rates,
+		Machine: r.machine, WindowSeconds: res.WindowSeconds, Counts: counts, Rates: res.Rates,
 		Latencies: res.Latencies, CPU: cpu, Errors: res.Errors,
 		Figures: map[string]float64{"balanceTotal": float64(sum), "balanceTotalExpected": float64(want)},
 	}

@@ -238,7 +238,21 @@ func (w *workloadFlags) config() pubsub.Config {
 type targetFlags struct {
 	targets, url, tenant, fabric, natsURL, redisAddr, brokers string
 	half                                                      bool
-	halfDuration                                              time.Duration
+	halfDuration, settle                                      time.Duration
+}
+
+// settle waits between runs so that what a run left behind (a flush, an
+// AOF rewrite, a compaction) does not weigh on the next one.
+func settle(ctx context.Context, d time.Duration, between bool) {
+	if !between || d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
@@ -258,6 +272,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&t.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis server address (target redis)")
 		fs.BoolVar(&t.half, "half", false, "then run every target again at half of the first target's maximum rate (latency comparison); implied by several targets")
 		fs.DurationVar(&t.halfDuration, "half-duration", 0, "duration of the half-rate runs (default: the same --duration or --count)")
+		fs.DurationVar(&t.settle, "settle", 5*time.Second, "pause between runs against several targets")
 	} else {
 		t.targets = "kafka"
 		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
@@ -287,45 +302,57 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	command := "causeway bench " + scenario + " " + strings.Join(args, " ")
 	half := t.half || len(names) > 1
+	if half && cfg.Rate > 0 {
+		fmt.Fprintf(stderr, "causeway bench %s: --half (implied by several targets) needs --rate max\n", scenario)
+		return 2
+	}
+	// Each target runs at the maximum rate, then (with --half) at half of
+	// the first target's maximum, before the next target starts: the
+	// fixed-rate run follows its own target's load, not another's.
 	var reps []report.Report
 	var runs []report.PeerRun
-	for _, name := range names {
-		rep, err := runTarget(ctx, scenario, strings.TrimSpace(name), &t, cfg, "", command)
+	halfRate := 0.0
+	for i, name := range names {
+		name = strings.TrimSpace(name)
+		settle(ctx, t.settle, i > 0)
+		rep, err := runTarget(ctx, scenario, name, &t, cfg, "", command)
 		if err != nil {
 			fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 			return 1
 		}
 		printTable(stdout, rep)
 		reps = append(reps, rep)
-		runs = append(runs, report.PeerRun{Target: rep.Target, Max: &reps[len(reps)-1]})
-	}
-	if half {
-		base := report.MaxRate(runs[0].Max)
-		if cfg.Rate > 0 || base <= 0 {
-			fmt.Fprintf(stderr, "causeway bench %s: --half needs a maximum-rate run (--rate max) that delivered messages\n", scenario)
-			return 1
-		}
-		hcfg := cfg
-		hcfg.Rate = float64(int64(base / 2))
-		if t.halfDuration > 0 {
-			hcfg.Count, hcfg.Duration = 0, t.halfDuration
-		}
-		for i, name := range names {
-			rep, err := runTarget(ctx, scenario, strings.TrimSpace(name), &t, hcfg, "half", command)
+		run := report.PeerRun{Target: rep.Target, Max: &reps[len(reps)-1]}
+		if half {
+			if i == 0 {
+				halfRate = float64(int64(report.MaxRate(&rep) / 2))
+				if halfRate <= 0 {
+					fmt.Fprintf(stderr, "causeway bench %s: %s delivered nothing at the maximum rate: no half rate to compare at\n", scenario, name)
+					return 1
+				}
+			}
+			hcfg := cfg
+			hcfg.Rate = halfRate
+			if t.halfDuration > 0 {
+				hcfg.Count, hcfg.Duration = 0, t.halfDuration
+			}
+			settle(ctx, t.settle, true)
+			hrep, err := runTarget(ctx, scenario, name, &t, hcfg, "half", command)
 			if err != nil {
 				fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 				return 1
 			}
-			printTable(stdout, rep)
-			reps = append(reps, rep)
-			runs[i].Fixed = &reps[len(reps)-1]
+			printTable(stdout, hrep)
+			reps = append(reps, hrep)
 		}
+		runs = append(runs, run)
 	}
 	// Pointers into reps may have moved while appending: rebuild them.
 	for i := range runs {
-		runs[i].Max = &reps[i]
 		if half {
-			runs[i].Fixed = &reps[len(names)+i]
+			runs[i].Max, runs[i].Fixed = &reps[2*i], &reps[2*i+1]
+		} else {
+			runs[i].Max = &reps[i]
 		}
 	}
 	var series []string
