@@ -36,7 +36,9 @@ type Sequencer interface {
 // LocalSequencer sequences the ops of a single region: dots (region, n)
 // with n dense from 1 per collection, contexts covering everything applied
 // so far, and a packed HLC (Unix ms << 16 | logical counter). With one
-// region every op is stable as soon as it is sequenced.
+// region every op is stable as soon as it is sequenced. Its Stable is
+// therefore wrong once other regions write: a multi-region node needs a
+// Sequencer whose Stable follows what every region has delivered.
 type LocalSequencer struct {
 	region string
 	now    func() time.Time
