@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/causeway/causeway/collections"
 )
@@ -125,27 +126,70 @@ func (s *Service) Collections(ctx context.Context, tenant, fabric, home string) 
 	return v.([]CollectionInfo), nil
 }
 
-// IsSpot reports whether this node knows ref as a SPOT collection without
-// asking another region: from its cache, or its own group's replicas.
-func (s *Service) IsSpot(ref Ref) bool {
+// IsSpot reports whether ref is a SPOT collection: from the cache, this
+// node's own replicas, or, unless Options.Regular knows it as a regular
+// collection, the other regions (a miss there is remembered for
+// missTTL, so requests for unknown names do not ask every region each
+// time).
+func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 	if _, ok := s.cached(ref); ok {
 		return true
 	}
-	if s.group == nil || ref.Validate() != nil {
+	if ref.Validate() != nil {
 		return false
 	}
-	for _, nh := range s.group.hosts() {
-		v, err := nh.StaleRead(shardID, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
-		if err != nil {
-			continue
+	if s.group != nil {
+		for _, nh := range s.group.hosts() {
+			v, err := nh.StaleRead(shardID, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
+			if err != nil {
+				continue
+			}
+			if infos := v.([]CollectionInfo); len(infos) == 1 {
+				s.remember(infos[0])
+				return true
+			}
+			break
 		}
-		if infos := v.([]CollectionInfo); len(infos) == 1 {
-			s.remember(infos[0])
+	}
+	if s.opts.Regular != nil && s.opts.Regular(ref) {
+		return false
+	}
+	if !s.hasOtherRegions() || s.recentMiss(ref) {
+		return false
+	}
+	_, err := s.resolve(ctx, ref, false)
+	if errors.Is(err, ErrCollectionNotFound) || errors.Is(err, ErrNotSpot) {
+		s.rememberMiss(ref)
+	}
+	return err == nil
+}
+
+// missTTL is how long IsSpot remembers that no region knows a name.
+const missTTL = 2 * time.Second
+
+func (s *Service) hasOtherRegions() bool {
+	for r := range s.cfg.Regions {
+		if r != s.cfg.Region {
 			return true
 		}
-		return false
 	}
 	return false
+}
+
+func (s *Service) recentMiss(ref Ref) bool {
+	s.catMu.Lock()
+	defer s.catMu.Unlock()
+	at, ok := s.misses[ref]
+	return ok && s.cfg.Now().Sub(at) < missTTL
+}
+
+func (s *Service) rememberMiss(ref Ref) {
+	s.catMu.Lock()
+	defer s.catMu.Unlock()
+	if len(s.misses) >= maxCachedCollections {
+		clear(s.misses)
+	}
+	s.misses[ref] = s.cfg.Now()
 }
 
 // resolve finds a collection's description: the cache, the local group,
@@ -207,6 +251,7 @@ func (s *Service) remember(info CollectionInfo) {
 		clear(s.catalog)
 	}
 	s.catalog[info.Ref()] = info
+	delete(s.misses, info.Ref())
 }
 
 func (s *Service) forget(ref Ref) {

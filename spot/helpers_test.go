@@ -226,3 +226,5 @@ func (c *httpClient) txn(ctx context.Context, body string) (int, txnAnswer, erro
 	status, err := c.do(ctx, http.MethodPost, "/_fabric/_system/_api/transaction", body, &a)
 	return status, a, err
 }
+
+func nopLogger() *zap.Logger { return zap.NewNop() }

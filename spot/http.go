@@ -85,7 +85,7 @@ func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
 // spotOnly passes requests for collections that are not SPOT to next.
 func (h *Handler) spotOnly(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.svc.IsSpot(refOf(r, r.PathValue("collection"))) {
+		if !h.svc.IsSpot(r.Context(), refOf(r, r.PathValue("collection"))) {
 			h.pass(w, r)
 			return
 		}

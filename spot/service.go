@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -46,6 +47,7 @@ type Service struct {
 	// catalog caches collection descriptions (immutable once created).
 	catMu   sync.Mutex
 	catalog map[Ref]CollectionInfo
+	misses  map[Ref]time.Time // names no region knew, and when
 
 	// published is the highest Raft index whose change events went to the
 	// feed; the local replicas apply the same entries, the first one to
@@ -68,7 +70,7 @@ func Open(cfg Config, log *zap.Logger, opts Options) (*Service, error) {
 		log = zap.NewNop()
 	}
 	log = log.Named("spot").With(zap.String("region", cfg.Region))
-	s := &Service{cfg: cfg, log: log, opts: opts, catalog: map[Ref]CollectionInfo{}}
+	s := &Service{cfg: cfg, log: log, opts: opts, catalog: map[Ref]CollectionInfo{}, misses: map[Ref]time.Time{}}
 	s.fwd = newForwarder(cfg)
 	s.keyCounter.Store(uint64(cfg.Now().UnixMilli()) << 16)
 	if len(cfg.Replicas) > 0 {
