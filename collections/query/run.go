@@ -161,9 +161,12 @@ type sortRow struct {
 
 func (r *Rows) sortAll() ([][]byte, error) {
 	q, b := r.p.b.q, r.p.b
-	keep := int64(-1)
+	// With a LIMIT only the best offset+limit rows matter: sort and cut
+	// whenever twice as many (within the memory bound) have piled up.
+	keep, pruneAt := int64(-1), int64(0)
 	if b.limit >= 0 {
 		keep = b.offset + b.limit
+		pruneAt = max(min(2*keep+1024, int64(r.maxMemoryRows)), keep+1)
 	}
 	cmp := func(x, y sortRow) int { return compareRows(q.orderBy, x.keys, y.keys, x.key, y.key) }
 	var rows []sortRow
@@ -181,7 +184,7 @@ func (r *Rows) sortAll() ([][]byte, error) {
 		}
 		sr.key = string(root.GetStringBytes("_key"))
 		rows = append(rows, sr)
-		if keep >= 0 && int64(len(rows)) > 2*keep+1024 {
+		if keep >= 0 && int64(len(rows)) >= pruneAt {
 			slices.SortFunc(rows, cmp)
 			clear(rows[keep:])
 			rows = rows[:keep]
