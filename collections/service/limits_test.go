@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/collections/query"
-	"go.uber.org/zap/zaptest"
 )
 
 // TestQueryLimits checks the time limit, the in-memory row limit and the
