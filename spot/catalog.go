@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/causeway/causeway/collections"
@@ -38,6 +37,9 @@ func (s *Service) createCollection(ctx context.Context, tenant, fabric string, s
 	}
 	if err := validateRegion(spec.Home); err != nil {
 		return CollectionInfo{}, err
+	}
+	if s.opts.Regular != nil && s.opts.Regular(ref) {
+		return CollectionInfo{}, fmt.Errorf("%w: %s (a regular collection has that name)", ErrCollectionExists, spec.Name)
 	}
 	if spec.Home == s.cfg.Region && s.group == nil {
 		return CollectionInfo{}, fmt.Errorf("%w: region %s runs no SPOT replicas: give the collection a homeRegion that does", ErrBadRequest, s.cfg.Region)
@@ -126,9 +128,9 @@ func (s *Service) Collections(ctx context.Context, tenant, fabric, home string) 
 	return v.([]CollectionInfo), nil
 }
 
-// IsSpot reports whether ref is a SPOT collection: from the cache, this
-// node's own replicas, or, unless Options.Regular knows it as a regular
-// collection, the other regions (a miss there is remembered for
+// IsSpot reports whether ref is a SPOT collection: unless Options.Regular
+// knows it as a regular collection, from the cache, this node's own
+// replicas, or the other regions (a miss there is remembered for
 // missTTL, so requests for unknown names do not ask every region each
 // time).
 func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
@@ -136,6 +138,9 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 		return true
 	}
 	if ref.Validate() != nil {
+		return false
+	}
+	if s.opts.Regular != nil && s.opts.Regular(ref) {
 		return false
 	}
 	if s.group != nil {
@@ -151,9 +156,6 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 			break
 		}
 	}
-	if s.opts.Regular != nil && s.opts.Regular(ref) {
-		return false
-	}
 	if !s.hasOtherRegions() || s.recentMiss(ref) {
 		return false
 	}
@@ -167,14 +169,7 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 // missTTL is how long IsSpot remembers that no region knows a name.
 const missTTL = 2 * time.Second
 
-func (s *Service) hasOtherRegions() bool {
-	for r := range s.cfg.Regions {
-		if r != s.cfg.Region {
-			return true
-		}
-	}
-	return false
-}
+func (s *Service) hasOtherRegions() bool { return len(s.fwd.otherRegions()) > 0 }
 
 func (s *Service) recentMiss(ref Ref) bool {
 	s.catMu.Lock()
@@ -209,15 +204,8 @@ func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (Collect
 		}
 	}
 	if !localOnly {
-		var regions []string
-		for r := range s.cfg.Regions {
-			if r != s.cfg.Region {
-				regions = append(regions, r)
-			}
-		}
-		slices.Sort(regions)
 		var unreachable error
-		for _, r := range regions {
+		for _, r := range s.fwd.otherRegions() {
 			info, err := s.fwd.collection(ctx, r, ref)
 			if err == nil {
 				s.remember(info)

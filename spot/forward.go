@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -38,9 +40,61 @@ const maxAnswerBytes = 8 * MaxTxnBytes
 type forwarder struct {
 	cfg  Config
 	next atomic.Uint64
+
+	mu      sync.RWMutex
+	regions map[string][]string
 }
 
-func newForwarder(cfg Config) *forwarder { return &forwarder{cfg: cfg} }
+func newForwarder(cfg Config) *forwarder {
+	f := &forwarder{cfg: cfg}
+	f.setRegions(cfg.Regions)
+	return f
+}
+
+// setRegions replaces the region to URLs map.
+func (f *forwarder) setRegions(regions map[string][]string) {
+	m := make(map[string][]string, len(regions))
+	for r, urls := range regions {
+		m[r] = slices.Clone(urls)
+	}
+	f.mu.Lock()
+	f.regions = m
+	f.mu.Unlock()
+}
+
+// urls returns a region's base URLs.
+func (f *forwarder) urls(region string) []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.regions[region]
+}
+
+// otherRegions returns the regions other than this one, sorted.
+func (f *forwarder) otherRegions() []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []string
+	for r := range f.regions {
+		if r != f.cfg.Region {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// credentialKey carries the caller's Authorization header in a context:
+// a forwarded request acts for the same principal in the home region.
+type credentialKey struct{}
+
+// WithCredential returns ctx carrying an Authorization header value for
+// the requests forwarded on its behalf.
+func WithCredential(ctx context.Context, authorization string) context.Context {
+	if authorization == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, credentialKey{}, authorization)
+}
 
 // errorAnswer is the error envelope of every SPOT answer.
 type errorAnswer struct {
@@ -142,7 +196,7 @@ func (f *forwarder) list(ctx context.Context, home string, ref Ref, after string
 // of its URLs until RetryTimeout, and decodes the answer into out (nil:
 // ignore it). An error answer comes back as the error it names.
 func (f *forwarder) call(ctx context.Context, region, method, path string, body any, requestID string, out any) error {
-	urls := f.cfg.Regions[region]
+	urls := f.urls(region)
 	if len(urls) == 0 {
 		return fmt.Errorf("%w: no HTTP address configured for region %s", ErrUnavailable, region)
 	}
@@ -199,6 +253,9 @@ func (f *forwarder) try(ctx context.Context, method, u string, payload []byte, r
 		return true, fmt.Errorf("%w: forward: %w", ErrInternal, err)
 	}
 	req.Header.Set(headerForwarded, f.cfg.Region)
+	if cred, ok := ctx.Value(credentialKey{}).(string); ok {
+		req.Header.Set("Authorization", cred)
+	}
 	if requestID != "" {
 		req.Header.Set(headerRequestID, requestID)
 	}

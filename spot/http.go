@@ -26,6 +26,9 @@ import (
 //	POST   /_fabric/{fabric}/_api/document/{collection}
 //	GET|DELETE /_fabric/{fabric}/_api/kv/{collection}/value/{key}
 //	PUT    /_fabric/{fabric}/_api/kv/{collection}/value
+//	GET|DELETE /_fabric/{fabric}/_api/collection/{name}   (SPOT ones)
+//	GET    /_api/spot/replicas                                this node's replicas
+//	POST   /_api/spot/replicas/{id}/stop|start                fault drills
 //
 // Document and key/value paths are served here only for collections this
 // node knows as SPOT (IsSpot); every other request goes to next. An
@@ -48,14 +51,19 @@ func NewHandler(svc *Service, next http.Handler) *Handler {
 	h.mux.HandleFunc("GET "+p+"spot/collection/{name}", h.getCollection)
 	h.mux.HandleFunc("DELETE "+p+"spot/collection/{name}", h.dropCollection)
 	h.mux.HandleFunc("GET "+p+"spot/collection/{name}/documents", h.listDocuments)
-	h.mux.HandleFunc("GET "+p+"document/{collection}/{key}", h.spotOnly(h.getDocument))
-	h.mux.HandleFunc("POST "+p+"document/{collection}", h.spotOnly(h.insertDocument))
-	h.mux.HandleFunc("PUT "+p+"document/{collection}/{key}", h.spotOnly(h.replaceDocument))
-	h.mux.HandleFunc("PATCH "+p+"document/{collection}/{key}", h.spotOnly(h.updateDocument))
-	h.mux.HandleFunc("DELETE "+p+"document/{collection}/{key}", h.spotOnly(h.deleteDocument))
-	h.mux.HandleFunc("GET "+p+"kv/{collection}/value/{key}", h.spotOnly(h.getKV))
-	h.mux.HandleFunc("PUT "+p+"kv/{collection}/value", h.spotOnly(h.putKV))
-	h.mux.HandleFunc("DELETE "+p+"kv/{collection}/value/{key}", h.spotOnly(h.deleteKV))
+	h.mux.HandleFunc("GET "+p+"collection/{name}", h.spotOnly("name", h.describe))
+	h.mux.HandleFunc("GET "+p+"collection/{name}/properties", h.spotOnly("name", h.describe))
+	h.mux.HandleFunc("DELETE "+p+"collection/{name}", h.spotOnly("name", h.dropCollection))
+	h.mux.HandleFunc("GET "+p+"document/{collection}/{key}", h.spotOnly("collection", h.getDocument))
+	h.mux.HandleFunc("POST "+p+"document/{collection}", h.spotOnly("collection", h.insertDocument))
+	h.mux.HandleFunc("PUT "+p+"document/{collection}/{key}", h.spotOnly("collection", h.replaceDocument))
+	h.mux.HandleFunc("PATCH "+p+"document/{collection}/{key}", h.spotOnly("collection", h.updateDocument))
+	h.mux.HandleFunc("DELETE "+p+"document/{collection}/{key}", h.spotOnly("collection", h.deleteDocument))
+	h.mux.HandleFunc("GET "+p+"kv/{collection}/value/{key}", h.spotOnly("collection", h.getKV))
+	h.mux.HandleFunc("PUT "+p+"kv/{collection}/value", h.spotOnly("collection", h.putKV))
+	h.mux.HandleFunc("GET /_api/spot/replicas", h.replicas)
+	h.mux.HandleFunc("POST /_api/spot/replicas/{id}/{action}", h.replicaAction)
+	h.mux.HandleFunc("DELETE "+p+"kv/{collection}/value/{key}", h.spotOnly("collection", h.deleteKV))
 	return h
 }
 
@@ -71,7 +79,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.pass(w, r)
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	cred := r.Header.Get("Authorization")
+	if cred == "" && r.URL.Query().Get("token") != "" {
+		cred = "Bearer " + r.URL.Query().Get("token")
+	}
+	h.mux.ServeHTTP(w, r.WithContext(WithCredential(r.Context(), cred)))
 }
 
 func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
@@ -82,10 +94,11 @@ func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
 	fail(w, fmt.Errorf("%w: no route for %s %s", ErrCollectionNotFound, r.Method, r.URL.Path))
 }
 
-// spotOnly passes requests for collections that are not SPOT to next.
-func (h *Handler) spotOnly(fn http.HandlerFunc) http.HandlerFunc {
+// spotOnly passes requests for collections that are not SPOT (named by
+// the path parameter param) to next.
+func (h *Handler) spotOnly(param string, fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.svc.IsSpot(r.Context(), refOf(r, r.PathValue("collection"))) {
+		if !h.svc.IsSpot(r.Context(), refOf(r, r.PathValue(param))) {
 			h.pass(w, r)
 			return
 		}
@@ -496,4 +509,55 @@ func (h *Handler) deleteKV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, writeAnswer{Key: res.Key, ID: res.ID, Rev: res.Rev})
+}
+
+func (h *Handler) describe(w http.ResponseWriter, r *http.Request) {
+	info, err := h.svc.Collection(r.Context(), refOf(r, r.PathValue("name")))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, describeCollection(info))
+}
+
+// replicaAnswer describes one local replica.
+type replicaAnswer struct {
+	ID          uint64 `json:"id"`
+	RaftAddress string `json:"raftAddress"`
+	Running     bool   `json:"running"`
+	Applied     uint64 `json:"applied,omitempty"`
+	Restores    uint64 `json:"snapshotsRestored,omitempty"`
+}
+
+func (h *Handler) replicas(w http.ResponseWriter, _ *http.Request) {
+	out := []replicaAnswer{}
+	for _, rc := range h.svc.cfg.Replicas {
+		a := replicaAnswer{ID: rc.ID, RaftAddress: rc.RaftAddress}
+		if st, err := h.svc.ReplicaState(rc.ID); err == nil {
+			a.Running, a.Applied, a.Restores = true, st.Applied, st.Restores
+		}
+		out = append(out, a)
+	}
+	ok(w, http.StatusOK, map[string]any{"region": h.svc.Region(), "leader": h.svc.Leader(), "members": len(h.svc.cfg.Members), "replicas": out})
+}
+
+func (h *Handler) replicaAction(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		fail(w, fmt.Errorf("%w: replica id %q", ErrBadRequest, r.PathValue("id")))
+		return
+	}
+	switch r.PathValue("action") {
+	case "stop":
+		err = h.svc.StopReplica(id)
+	case "start":
+		err = h.svc.RestartReplica(id)
+	default:
+		err = fmt.Errorf("%w: action %q (want stop or start)", ErrBadRequest, r.PathValue("action"))
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusOK, map[string]any{"id": id, "action": r.PathValue("action")})
 }

@@ -97,6 +97,10 @@ func (s *Service) Close() error {
 	return nil
 }
 
+// SetRegions replaces the map of regions to the HTTP base URLs of their
+// nodes (a dev fabric learns its ports once every node listens).
+func (s *Service) SetRegions(regions map[string][]string) { s.fwd.setRegions(regions) }
+
 // Region returns the node's region.
 func (s *Service) Region() string { return s.cfg.Region }
 
