@@ -26,12 +26,14 @@ var (
 	ErrCorruptCommand     = errors.New("spot: corrupt command")
 	ErrCorruptSnapshot    = errors.New("spot: corrupt snapshot")
 	ErrInternal           = errors.New("spot: internal error")
+	ErrNotImplemented     = errors.New("spot: not available for SPOT collections")
 )
 
 // ArangoDB error numbers used in answers (the collections API uses the
 // same ones).
 const (
 	errNumInternal          = 4
+	errNumNotImplemented    = 9
 	errNumBadParameter      = 10
 	errNumConflict          = 1200
 	errNumDocumentNotFound  = 1202
@@ -63,6 +65,7 @@ var errorTable = []struct {
 	{ErrCorruptCommand, "corrupt_command", http.StatusBadRequest, errNumBadParameter},
 	{ErrCorruptSnapshot, "corrupt_snapshot", http.StatusInternalServerError, errNumInternal},
 	{ErrInternal, "internal", http.StatusInternalServerError, errNumInternal},
+	{ErrNotImplemented, "not_implemented", http.StatusNotImplemented, errNumNotImplemented},
 }
 
 // Codes returns the HTTP status and ArangoDB error number of err.

@@ -15,8 +15,12 @@ type CollectionsHook struct {
 	h *Handler
 }
 
-// NewCollectionsHook returns the hook over h.
-func NewCollectionsHook(h *Handler) *CollectionsHook { return &CollectionsHook{h: h} }
+// NewCollectionsHook returns the hook over svc. Its handler has no next:
+// a request it does not serve is answered "not available for SPOT
+// collections", never handed back to the collections API.
+func NewCollectionsHook(svc *Service) *CollectionsHook {
+	return &CollectionsHook{h: NewHandler(svc, nil)}
+}
 
 // Owns reports whether the collection is a SPOT collection.
 func (k *CollectionsHook) Owns(r *http.Request, tenant, fabric, collection string) bool {

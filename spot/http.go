@@ -91,7 +91,7 @@ func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	fail(w, fmt.Errorf("%w: no route for %s %s", ErrCollectionNotFound, r.Method, r.URL.Path))
+	fail(w, fmt.Errorf("%w: %s %s", ErrNotImplemented, r.Method, r.URL.Path))
 }
 
 // spotOnly passes requests for collections that are not SPOT (named by

@@ -105,6 +105,10 @@ func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	if spec.Spot && h.spot != nil {
+		h.spot.CreateCollection(w, r, body.(map[string]any))
+		return
+	}
 	info, err := h.svc.CreateCollection(tenant(r), fabric(r), spec)
 	if err != nil {
 		fail(w, err)

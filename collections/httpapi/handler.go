@@ -18,9 +18,10 @@ const tenantHeader = "X-Causeway-Tenant"
 
 // Handler serves the collections API of one node.
 type Handler struct {
-	svc *service.Service
-	log *zap.Logger
-	mux *http.ServeMux
+	svc  *service.Service
+	log  *zap.Logger
+	mux  *http.ServeMux
+	spot Spot // SPOT collections (spot.go), nil: none
 }
 
 // New builds the handler over a running service.
@@ -94,6 +95,9 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 // ServeHTTP dispatches; unknown paths get an ArangoDB-style 404 and known
 // paths with another method a 405.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.serveSpot(w, r) {
+		return
+	}
 	_, pattern := h.mux.Handler(r)
 	if pattern == "" {
 		h.noRoute(w, r)
