@@ -24,6 +24,7 @@ import (
 	"github.com/causeway/causeway/broker/ws"
 	colhttp "github.com/causeway/causeway/collections/httpapi"
 	"github.com/causeway/causeway/replicator/shell"
+	"github.com/causeway/causeway/spot"
 )
 
 // Server is a running node with its listeners.
@@ -44,11 +45,20 @@ type Server struct {
 	Auth   *auth.Service
 	tls    *tls.Config // nil: plain TCP
 	limits *limits.Metrics
+
+	// Spot is the SPOT service (package spot), nil unless configured.
+	Spot *spot.Service
+	spot *spotRuntime
 }
 
 // Start opens the node and serves HTTP and WebSocket on cfg.HTTPAddr (use
 // port 0 for an ephemeral port; Addr tells which).
 func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
+	return StartWith(cfg, logger, Options{})
+}
+
+// StartWith is Start with the optional parts of a node (spot.go).
+func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
@@ -90,9 +100,17 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 		_ = node.Close()
 		return nil, err
 	}
-	h.SetExtra(cols)
+	sp, err := startSpot(node, opts.Spot, cols, logger)
+	if err != nil {
+		_ = cols.Close()
+		_ = ln.Close()
+		_ = node.Close()
+		return nil, err
+	}
+	h.SetExtra(sp.handler)
 	s := &Server{
 		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
+		spot: sp, Spot: sp.svc,
 		hs: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
@@ -108,6 +126,7 @@ func Start(cfg broker.Config, logger *zap.Logger) (*Server, error) {
 	if addr := node.Config().KafkaAddr; addr != "" {
 		if s.Kafka, err = startKafka(node, addr, logger); err != nil {
 			_ = s.hs.Close()
+			_ = sp.close()
 			_ = cols.Close()
 			_ = node.Close()
 			return nil, err
@@ -146,6 +165,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.ws.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: websocket shutdown: %w", err))
+	}
+	if err := s.spot.close(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.cols.Close(); err != nil {
 		errs = append(errs, err)

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"net/http"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	colhttp "github.com/causeway/causeway/collections/httpapi"
+	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/spot"
+)
+
+// Options are the optional parts of a node.
+type Options struct {
+	// Spot configures the node's SPOT service (package spot): the region's
+	// replicas it runs and where other regions' nodes listen. nil: no SPOT
+	// collections on this node. Region defaults to the node's, DataDir to
+	// {node data}/spot.
+	Spot *spot.Config
+}
+
+// spotRuntime is a node's SPOT service, its change feed, and the HTTP
+// handler that serves SPOT paths before the collections API.
+type spotRuntime struct {
+	svc     *spot.Service
+	feed    *spot.BrokerFeed
+	handler http.Handler
+}
+
+// startSpot starts the SPOT service when cfg is set and plugs it into the
+// collections API (collections/httpapi.Spot); the handler it returns
+// serves SPOT's own paths and hands the rest to cols.
+func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, log *zap.Logger) (*spotRuntime, error) {
+	if cfg == nil {
+		return &spotRuntime{handler: cols}, nil
+	}
+	c := *cfg
+	if c.Region == "" {
+		c.Region = node.Config().Region
+	}
+	if c.DataDir == "" {
+		c.DataDir = filepath.Join(node.Config().DataDir, "spot")
+	}
+	feed := spot.NewBrokerFeed(node, log)
+	regular := func(r spot.Ref) bool {
+		_, err := cols.Service.Collection(service.Ref{Tenant: r.Tenant, Fabric: r.Fabric, Collection: r.Collection})
+		return err == nil
+	}
+	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Regular: regular})
+	if err != nil {
+		feed.Close()
+		return nil, err
+	}
+	cols.SetSpot(spot.NewCollectionsHook(svc))
+	return &spotRuntime{svc: svc, feed: feed, handler: spot.NewHandler(svc, cols)}, nil
+}
+
+// close stops the replicas, then the feed (it publishes what they
+// applied). Call it after the HTTP server stopped, before the node closes.
+func (s *spotRuntime) close() error {
+	if s.svc == nil {
+		return nil
+	}
+	err := s.svc.Close()
+	s.feed.Close()
+	return err
+}

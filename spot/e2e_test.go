@@ -1,0 +1,127 @@
+package spot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/spot"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startRegion(t *testing.T, region string, sc *spot.Config) *server.Server {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := server.StartWith(broker.Config{Region: region, DataDir: filepath.Join(dir, region), HTTPAddr: "127.0.0.1:0", Fsync: "never"},
+		zap.NewNop(), server.Options{Spot: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return srv
+}
+
+func call(t *testing.T, method, url, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestNodesServeSpotThroughTheCollectionsAPI: two regions started by
+// broker/server; a SPOT collection created through the collections API of
+// the region without replicas lives in the home region, answers the same
+// API in both, refuses transactions over regular collections, and feeds
+// its change stream.
+func TestNodesServeSpotThroughTheCollectionsAPI(t *testing.T) {
+	us := startRegion(t, "us", &spot.Config{
+		Replicas:       []spot.ReplicaConfig{{ID: 1, RaftAddress: freeAddr(t)}},
+		RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2,
+	})
+	eu := startRegion(t, "eu", &spot.Config{Regions: map[string][]string{"us": {us.URL()}}})
+	us.Spot.SetRegions(map[string][]string{"eu": {eu.URL()}})
+	api := "/_fabric/_system/_api/"
+
+	var created map[string]any
+	if s := call(t, http.MethodPost, eu.URL()+api+"collection", `{"name":"acc","isSpot":true,"homeRegion":"us"}`, &created); s != http.StatusOK {
+		t.Fatalf("create: %d %v", s, created)
+	}
+	if created["isSpot"] != true || created["homeRegion"] != "us" {
+		t.Fatalf("created %v", created)
+	}
+	if s := call(t, http.MethodPost, us.URL()+api+"collection", `{"name":"plain"}`, nil); s != http.StatusOK {
+		t.Fatalf("create a regular collection: %d", s)
+	}
+	var w map[string]any
+	if s := call(t, http.MethodPost, eu.URL()+api+"document/acc", `{"_key":"a","balance":10}`, &w); s != http.StatusCreated {
+		t.Fatalf("insert from eu: %d %v", s, w)
+	}
+	for _, base := range []string{us.URL(), eu.URL()} {
+		var doc map[string]any
+		if s := call(t, http.MethodGet, base+api+"document/acc/a", "", &doc); s != http.StatusOK || doc["_rev"] != w["_rev"] {
+			t.Fatalf("read from %s: %d %v, want _rev %v", base, s, doc, w["_rev"])
+		}
+		var desc map[string]any
+		if s := call(t, http.MethodGet, base+api+"collection/acc", "", &desc); s != http.StatusOK || desc["isSpot"] != true {
+			t.Fatalf("describe from %s: %d %v", base, s, desc)
+		}
+	}
+	var refused map[string]any
+	s := call(t, http.MethodPost, eu.URL()+api+"transaction", `{"operations":[{"op":"put","collection":"plain","key":"x","doc":{}}]}`, &refused)
+	if s != http.StatusBadRequest || refused["errorCode"] != "not_spot" {
+		t.Fatalf("transaction over a regular collection from eu: %d %v", s, refused)
+	}
+	// A regular collection keeps working through the collections API.
+	if s := call(t, http.MethodPost, us.URL()+api+"document/plain", `{"_key":"p"}`, nil); s != http.StatusCreated && s != http.StatusAccepted {
+		t.Fatalf("insert into a regular collection: %d", s)
+	}
+	st, err := us.Node.Stream(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: service.ChangeFeedStream("acc")})
+	if err != nil {
+		t.Fatalf("change feed stream: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for st.Source().EndOffset() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no change event")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
