@@ -43,6 +43,10 @@ func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, log *
 	if c.DataDir == "" {
 		c.DataDir = filepath.Join(node.Config().DataDir, "spot")
 	}
+	if wan := node.Config().WAN; c.HTTPClient == nil && (wan.Latency > 0 || wan.Jitter > 0) {
+		// Forwarded requests cross the same emulated WAN as replication.
+		c.HTTPClient = &http.Client{Transport: spot.WANTransport(http.DefaultTransport, wan.Latency, wan.Jitter)}
+	}
 	feed := spot.NewBrokerFeed(node, log)
 	regular := func(r spot.Ref) bool {
 		_, err := cols.Service.Collection(service.Ref{Tenant: r.Tenant, Fabric: r.Fabric, Collection: r.Collection})

@@ -75,6 +75,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	secret := fs.String("fabric-secret", "", "fabric secret (default: random for this run)")
 	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
+	spotFlags := registerSpotDevFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -101,6 +102,10 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	}
 	defer func() { _ = log.Sync() }()
 	replAddrs, err := devReplAddrs(*host, *replPort, len(names))
+	if err != nil {
+		return fail(err)
+	}
+	spotCfgs, err := spotFlags.configs(*host, names)
 	if err != nil {
 		return fail(err)
 	}
@@ -139,7 +144,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			stopAll()
 			return fail(err)
 		}
-		srv, err := server.Start(cfg, log.Named(name))
+		srv, err := server.StartWith(cfg, log.Named(name), server.Options{Spot: spotCfgs[i]})
 		if err != nil {
 			stopAll()
 			return fail(fmt.Errorf("start %s: %w", name, err))
@@ -150,12 +155,14 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			Admin: srv.URL() + shell.AdminPath, Data: cfg.DataDir,
 		})
 	}
+	connectSpot(servers, names)
 	path := filepath.Join(*data, fabricFileName)
 	if err := writeFabricFile(path, ff); err != nil {
 		stopAll()
 		return fail(err)
 	}
 	printDevHowTo(stdout, ff, *data)
+	printSpotHowTo(stdout, ff)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)

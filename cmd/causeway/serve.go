@@ -19,6 +19,8 @@ func runServe(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var nf nodeFlags
 	nf.register(fs)
+	var sf spotFlags
+	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -33,7 +35,12 @@ func runServe(args []string, stderr io.Writer) int {
 		return 2
 	}
 	defer func() { _ = log.Sync() }()
-	srv, err := server.Start(cfg, log)
+	spotCfg, err := sf.config()
+	if err != nil {
+		fmt.Fprintln(stderr, "causeway serve:", err)
+		return 2
+	}
+	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return 1
