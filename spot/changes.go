@@ -177,3 +177,43 @@ func (f *BrokerFeed) producer(ref Ref) (*broker.Producer, error) {
 	f.producers[ref] = p
 	return p, nil
 }
+
+// ReadChanges implements FeedReader over the node's copy of the feed.
+func (f *BrokerFeed) ReadChanges(ref Ref, from uint64, max int) ([]Change, uint64, uint64, bool, bool, error) {
+	sn := naming.Stream{Persistent: true, Tenant: ref.Tenant, Fabric: ref.Fabric, Name: service.ChangeFeedStream(ref.Collection)}
+	st, err := f.node.Stream(sn)
+	if err != nil {
+		return nil, 0, 0, false, false, nil
+	}
+	src := st.Source()
+	start, end := src.StartOffset(), src.EndOffset()
+	from = max64(from, start)
+	if from >= end {
+		return nil, from, end, start == 0, true, nil
+	}
+	recs, err := src.Read(from, max, 16<<20)
+	if err != nil {
+		return nil, from, end, false, false, fmt.Errorf("spot: read change feed %s: %w", sn, err)
+	}
+	out := make([]Change, 0, len(recs))
+	next := from
+	for _, r := range recs {
+		next = r.Offset + 1
+		if r.Producer != changesProducer {
+			continue
+		}
+		var c Change
+		if err := json.Unmarshal(r.Payload, &c); err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, next, end, start == 0, true, nil
+}
+
+func max64(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"go.uber.org/zap"
 )
 
 // WriteOptions tune a single-document write.
@@ -19,13 +21,53 @@ type WriteOptions struct {
 	RequestID string
 }
 
-// Get returns a document (ErrDocumentNotFound when it does not exist).
+// Get returns a document (ErrDocumentNotFound when it does not exist): a
+// linearizable read.
 func (s *Service) Get(ctx context.Context, ref Ref, key string) (OpResult, error) {
 	res, err := s.single(ctx, ref, Op{Kind: Read, Key: key}, "")
 	if err == nil && !res.Found {
 		err = fmt.Errorf("%w: %s/%s", ErrDocumentNotFound, ref.Collection, key)
 	}
 	return res, err
+}
+
+// ReadOptions tune a single-document read.
+type ReadOptions struct {
+	// AllowStale lets a region other than the collection's home answer
+	// from its own copy of the change feed when it can: no round trip to
+	// the home, but possibly stale (by the replication lag).
+	AllowStale bool
+}
+
+// GetWith returns a document; stale reports an answer from the local copy
+// of the change feed rather than a linearizable read in the home.
+func (s *Service) GetWith(ctx context.Context, ref Ref, key string, opts ReadOptions) (res OpResult, stale bool, err error) {
+	if opts.AllowStale && s.mirror != nil {
+		if err := ref.Validate(); err != nil {
+			return OpResult{}, false, err
+		}
+		if err := validKey(key); err != nil {
+			return OpResult{}, false, err
+		}
+		info, err := s.resolve(ctx, ref, false)
+		if err != nil {
+			return OpResult{}, false, err
+		}
+		if info.Home != s.cfg.Region || s.group == nil {
+			res, known, err := s.mirror.get(ref, key, uint64(s.cfg.Now().UnixMilli()))
+			if err != nil {
+				s.log.Debug("mirror read failed; reading from the home", zap.Stringer("collection", ref), zap.Error(err))
+			}
+			if known && err == nil {
+				if !res.Found {
+					return res, true, fmt.Errorf("%w: %s/%s (possibly stale: read from this region's copy of the change feed)", ErrDocumentNotFound, ref.Collection, key)
+				}
+				return res, true, nil
+			}
+		}
+	}
+	res, err = s.Get(ctx, ref, key)
+	return res, false, err
 }
 
 // Insert creates a document. key "" takes doc's _key, or a generated key.
@@ -97,25 +139,34 @@ type KVEntry struct {
 	Rev       string          `json:"_rev,omitempty"`
 }
 
-// GetKV returns a key/value entry.
+// GetKV returns a key/value entry (linearizable).
 func (s *Service) GetKV(ctx context.Context, ref Ref, key string) (KVEntry, error) {
+	e, _, err := s.GetKVWith(ctx, ref, key, ReadOptions{})
+	return e, err
+}
+
+// GetKVWith returns a key/value entry; stale as for GetWith.
+func (s *Service) GetKVWith(ctx context.Context, ref Ref, key string, opts ReadOptions) (KVEntry, bool, error) {
 	if err := s.checkKeyValue(ctx, ref); err != nil {
-		return KVEntry{}, err
+		return KVEntry{}, false, err
 	}
-	res, err := s.Get(ctx, ref, key)
+	res, stale, err := s.GetWith(ctx, ref, key, opts)
 	if err != nil {
-		return KVEntry{}, err
+		return KVEntry{}, stale, err
+	}
+	if res.ExpiresAt != 0 && res.ExpiresAt <= uint64(s.cfg.Now().UnixMilli()) {
+		return KVEntry{}, stale, fmt.Errorf("%w: %s/%s", ErrDocumentNotFound, ref.Collection, key)
 	}
 	var doc struct {
 		Value json.RawMessage `json:"value"`
 	}
 	if err := json.Unmarshal(res.Doc, &doc); err != nil {
-		return KVEntry{}, fmt.Errorf("%w: entry %s: %w", ErrInternal, key, err)
+		return KVEntry{}, stale, fmt.Errorf("%w: entry %s: %w", ErrInternal, key, err)
 	}
 	if doc.Value == nil {
 		doc.Value = json.RawMessage("null")
 	}
-	return KVEntry{Key: key, Value: doc.Value, ExpiresAt: res.ExpiresAt, Rev: res.Rev}, nil
+	return KVEntry{Key: key, Value: doc.Value, ExpiresAt: res.ExpiresAt, Rev: res.Rev}, stale, nil
 }
 
 // PutKV sets entries, all or none.

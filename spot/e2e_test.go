@@ -125,3 +125,68 @@ func TestNodesServeSpotThroughTheCollectionsAPI(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestStaleReadsInAGeoFabric: with geo-replication on, the SPOT change
+// feed reaches the other region, which answers default reads from it
+// (marked possibly stale) and strong reads from the home.
+func TestStaleReadsInAGeoFabric(t *testing.T) {
+	usRepl, euRepl := freeAddr(t), freeAddr(t)
+	const secret = "spot-e2e-fabric-secret"
+	start := func(region, repl, peer, peerRepl string, sc *spot.Config) *server.Server {
+		srv, err := server.StartWith(broker.Config{
+			Region: region, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Fsync: "never",
+			ReplAddr: repl, Peers: map[string]string{peer: peerRepl}, FabricSecret: secret,
+		}, zap.NewNop(), server.Options{Spot: sc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		})
+		return srv
+	}
+	us := start("us", usRepl, "eu", euRepl, &spot.Config{
+		Replicas:       []spot.ReplicaConfig{{ID: 1, RaftAddress: freeAddr(t)}},
+		RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2,
+	})
+	eu := start("eu", euRepl, "us", usRepl, &spot.Config{Regions: map[string][]string{"us": {us.URL()}}})
+	us.Spot.SetRegions(map[string][]string{"eu": {eu.URL()}})
+	api := "/_fabric/_system/_api/"
+	if s := call(t, http.MethodPost, us.URL()+api+"collection", `{"name":"acc","isSpot":true}`, nil); s != http.StatusOK {
+		t.Fatalf("create: %d", s)
+	}
+	var w map[string]any
+	if s := call(t, http.MethodPost, us.URL()+api+"document/acc", `{"_key":"a","n":1}`, &w); s != http.StatusCreated {
+		t.Fatalf("insert: %d", s)
+	}
+	get := func(query string) (string, string, int) {
+		resp, err := http.Get(eu.URL() + api + "document/acc/a" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&doc)
+		rev, _ := doc["_rev"].(string)
+		return rev, resp.Header.Get("X-Causeway-Consistency"), resp.StatusCode
+	}
+	if rev, how, s := get("?consistency=strong"); s != http.StatusOK || how != "strong" || rev != w["_rev"] {
+		t.Fatalf("strong read in eu: %d %s %s", s, how, rev)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rev, how, _ := get("")
+		if how != "possibly-stale" && how != "strong" {
+			t.Fatalf("read without a consistency mark: %q", how)
+		}
+		if how == "possibly-stale" && rev == w["_rev"] {
+			break // the change feed arrived and answered
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("eu never answered from its copy of the change feed (last: %s %s)", how, rev)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

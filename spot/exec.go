@@ -54,6 +54,8 @@ type Change struct {
 	HLC     uint64          `json:"hlc"`
 	Deleted bool            `json:"deleted"`
 	Doc     json.RawMessage `json:"doc"`
+	// ExpiresAt is the document's expiry in Unix ms (0: none).
+	ExpiresAt uint64 `json:"expiresAt,omitempty"`
 	// Collection and Index (the Raft entry) travel beside the event; the
 	// feed carries them as the stream and the sequence id.
 	Collection Ref    `json:"-"`
@@ -371,6 +373,7 @@ func (run *txnRun) finish(ex *execution) {
 		if exists {
 			change.Rev = d.Rev()
 			change.Doc = shown
+			change.ExpiresAt = d.ExpiresAt()
 		} else {
 			change.Deleted = true
 			change.Doc = json.RawMessage("null")

@@ -318,8 +318,32 @@ func answerWrite(w http.ResponseWriter, r *http.Request, status int, res OpResul
 	writeJSON(w, status, a)
 }
 
+// headerConsistency says how a read was served: "strong" (linearizable,
+// by the home region) or "possibly-stale" (this region's copy of the
+// change feed). A request sets it, or ?consistency=, to "strong" to
+// insist on a linearizable read.
+const headerConsistency = "X-Causeway-Consistency"
+
+// readOptions reads the consistency a request asks for.
+func readOptions(r *http.Request) ReadOptions {
+	want := r.URL.Query().Get("consistency")
+	if want == "" {
+		want = r.Header.Get(headerConsistency)
+	}
+	return ReadOptions{AllowStale: want != "strong"}
+}
+
+func markConsistency(w http.ResponseWriter, stale bool) {
+	if stale {
+		w.Header().Set(headerConsistency, "possibly-stale")
+	} else {
+		w.Header().Set(headerConsistency, "strong")
+	}
+}
+
 func (h *Handler) getDocument(w http.ResponseWriter, r *http.Request) {
-	res, err := h.svc.Get(r.Context(), refOf(r, r.PathValue("collection")), r.PathValue("key"))
+	res, stale, err := h.svc.GetWith(r.Context(), refOf(r, r.PathValue("collection")), r.PathValue("key"), readOptions(r))
+	markConsistency(w, stale)
 	if err != nil {
 		fail(w, err)
 		return
@@ -417,7 +441,8 @@ type kvAnswer struct {
 }
 
 func (h *Handler) getKV(w http.ResponseWriter, r *http.Request) {
-	e, err := h.svc.GetKV(r.Context(), refOf(r, r.PathValue("collection")), r.PathValue("key"))
+	e, stale, err := h.svc.GetKVWith(r.Context(), refOf(r, r.PathValue("collection")), r.PathValue("key"), readOptions(r))
+	markConsistency(w, stale)
 	if err != nil {
 		fail(w, err)
 		return

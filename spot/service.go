@@ -29,6 +29,10 @@ type Options struct {
 	// collection, so a transaction naming it is refused with ErrNotSpot
 	// rather than ErrCollectionNotFound.
 	Regular func(Ref) bool
+	// Mirror reads this node's copy of the change feeds: in a region other
+	// than a collection's home, reads that allow it are answered from it
+	// (possibly stale). nil: every read goes to the home.
+	Mirror FeedReader
 }
 
 // maxCachedCollections bounds the catalog cache; past it, it starts over.
@@ -41,8 +45,9 @@ type Service struct {
 	cfg   Config
 	log   *zap.Logger
 	opts  Options
-	group *group // nil: this node runs no replica
-	fwd   *forwarder
+	group  *group // nil: this node runs no replica
+	fwd    *forwarder
+	mirror *mirror // nil: no local copy of the change feeds
 
 	// catalog caches collection descriptions (immutable once created).
 	catMu   sync.Mutex
@@ -72,6 +77,9 @@ func Open(cfg Config, log *zap.Logger, opts Options) (*Service, error) {
 	log = log.Named("spot").With(zap.String("region", cfg.Region))
 	s := &Service{cfg: cfg, log: log, opts: opts, catalog: map[Ref]CollectionInfo{}, misses: map[Ref]time.Time{}}
 	s.fwd = newForwarder(cfg)
+	if opts.Mirror != nil {
+		s.mirror = newMirror(opts.Mirror)
+	}
 	s.keyCounter.Store(uint64(cfg.Now().UnixMilli()) << 16)
 	if len(cfg.Replicas) > 0 {
 		g, err := startGroup(cfg, log, s.onChanges)

@@ -52,7 +52,7 @@ func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, log *
 		_, err := cols.Service.Collection(service.Ref{Tenant: r.Tenant, Fabric: r.Fabric, Collection: r.Collection})
 		return err == nil
 	}
-	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Regular: regular})
+	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Mirror: feed, Regular: regular})
 	if err != nil {
 		feed.Close()
 		return nil, err
