@@ -28,7 +28,7 @@ const secret = "e2e-fabric-secret-0123456789"
 
 // fabric is a set of in-process nodes, one per region, wired full mesh.
 type fabric struct {
-	t       *testing.T
+	t       testing.TB
 	regions []string
 	cfgs    map[string]broker.Config
 	mu      sync.Mutex
@@ -36,7 +36,7 @@ type fabric struct {
 }
 
 // freeAddrs reserves n loopback addresses (listen, note, close).
-func freeAddrs(t *testing.T, n int) []string {
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
 	var lns []net.Listener
@@ -56,7 +56,7 @@ func freeAddrs(t *testing.T, n int) []string {
 
 // newFabric starts one node per region, except the regions in skip (their
 // configuration is ready for start).
-func newFabric(t *testing.T, regions []string, mutate func(*broker.Config), skip ...string) *fabric {
+func newFabric(t testing.TB, regions []string, mutate func(*broker.Config), skip ...string) *fabric {
 	t.Helper()
 	addrs := freeAddrs(t, len(regions))
 	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, srv: map[string]*server.Server{}}
