@@ -42,9 +42,9 @@ const maxCachedCollections = 10_000
 // node runs replicas of it) and the forwarding of requests for collections
 // homed in other regions.
 type Service struct {
-	cfg   Config
-	log   *zap.Logger
-	opts  Options
+	cfg    Config
+	log    *zap.Logger
+	opts   Options
 	group  *group // nil: this node runs no replica
 	fwd    *forwarder
 	mirror *mirror // nil: no local copy of the change feeds
