@@ -111,7 +111,6 @@ func TestDevSmoke(t *testing.T) {
 	}
 }
 
-
 func containsAll(xs []string, want ...string) bool {
 	for _, w := range want {
 		found := false
