@@ -53,6 +53,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
+	// ?global=true|false chooses local or global when the stream is created
+	// by this connection (geo-replication); the path's c8global/c8local wins.
+	if v := r.URL.Query().Get("global"); v != "" && ep.Global == nil {
+		g, err := strconv.ParseBool(v)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("global=%q: want true or false", v), http.StatusBadRequest)
+			return
+		}
+		ep.Global = &g
+	}
 	switch ep.Kind {
 	case wsproto.Producer:
 		s.serveProducer(w, r, ep)

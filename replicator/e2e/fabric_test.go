@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/segment"
 )
@@ -237,5 +239,29 @@ func TestLocalStreamsStayLocal(t *testing.T) {
 	}
 	if g, ok := got["shared"]; !ok || !g {
 		t.Fatalf("listing: %+v", listed.Result)
+	}
+}
+
+// TestWebSocketGlobalParameter: a producer's ?global=false creates a local
+// stream; without it the stream is global; a bad value is refused.
+func TestWebSocketGlobalParameter(t *testing.T) {
+	f := newFabric(t, []string{"a", "b"}, nil)
+	base := "ws://" + f.server("a").Addr() + "/ws/v2/producer/persistent/_mm/_system/"
+	for _, tc := range []struct {
+		stream, query string
+		global        bool
+	}{{"wslocal", "?global=false", false}, {"wsglobal", "", true}, {"wsexplicit", "?global=true", true}} {
+		c, _, err := websocket.DefaultDialer.Dial(base+tc.stream+tc.query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+		s, err := f.node("a").Stream(streamName(tc.stream))
+		if err != nil || s.Info().Global != tc.global {
+			t.Fatalf("%s%s: %v, %v", tc.stream, tc.query, s, err)
+		}
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial(base+"bad?global=maybe", nil); err == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("global=maybe accepted: %v", err)
 	}
 }
