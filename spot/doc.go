@@ -17,7 +17,11 @@
 // replicas (one NodeHost each) and retries leader changes; service.go,
 // catalog.go and documents.go are the Go API; forward.go sends requests for
 // collections homed elsewhere to the home region over HTTP; http.go serves
-// the HTTP API; changes.go publishes change events to broker streams.
+// the HTTP API and hook.go plugs it into the collections API
+// (collections/httpapi.Spot); changes.go publishes change events to the
+// collections' change-feed streams, and mirror.go answers reads in other
+// regions from the replicated copy of those streams when a read allows it
+// (marked possibly stale). README.md beside this file describes the API.
 //
 // # One group per region
 //
