@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 )
 
@@ -30,6 +31,25 @@ type command struct {
 	// Create takes Name, Home and KeyValue; the rest is filled on apply.
 	Create *CollectionInfo `json:"create,omitempty"`
 	Drop   string          `json:"drop,omitempty"`
+}
+
+// dedupID is the de-duplication key of a request id: ids are per tenant
+// and fabric, so one tenant's id never answers with another's result.
+func (c *command) dedupID() string {
+	return c.Tenant + "\x00" + c.Fabric + "\x00" + c.ID
+}
+
+// fingerprint hashes what the command asks (not its clock): a retry has
+// the same fingerprint, another request reusing the id does not.
+func (c *command) fingerprint() uint64 {
+	h := fnv.New64a()
+	enc := json.NewEncoder(h)
+	_ = enc.Encode(struct {
+		Txn    *Txn
+		Create *CollectionInfo
+		Drop   string
+	}{c.Txn, c.Create, c.Drop})
+	return h.Sum64()
 }
 
 // encodeCommand returns the entry bytes of c.

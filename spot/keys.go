@@ -8,8 +8,8 @@ import "encoding/binary"
 //	0x01                          applied Raft index (8 bytes)
 //	0x02 tenant 0 fabric 0 name   CollectionInfo (JSON)
 //	0x03 id(8) key                document state (collections binary form)
-//	0x04 request id               index(8) + outcome (de-duplication)
-//	0x05 index(8) request id      empty (de-duplication expiry queue)
+//	0x04 tenant 0 fabric 0 id     index(8) + fingerprint(8) + outcome (de-duplication)
+//	0x05 index(8) tenant 0 fabric 0 id   empty (de-duplication expiry queue)
 const (
 	prefixApplied    = 0x01
 	prefixCollection = 0x02

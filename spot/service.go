@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -168,7 +169,7 @@ func (s *Service) Transaction(ctx context.Context, tenant, fabric string, t *Txn
 	}
 	for i := range t.Ops {
 		if t.Ops[i].Kind == Insert && t.Ops[i].Key == "" {
-			t.Ops[i].Key = s.newKey()
+			t.Ops[i].Key = s.newKey(opts.RequestID, i)
 		}
 	}
 	if err := t.Validate(); err != nil {
@@ -248,10 +249,16 @@ func (s *Service) forgetIfGone(err error, tenant, fabric string, t *Txn) {
 	}
 }
 
-// newKey generates a document key unique in the fabric: a counter that
-// grows across restarts (it starts at the clock's ms << 16), then the
-// region.
-func (s *Service) newKey() string {
+// newKey generates the key of the i-th operation, an insert without one.
+// Without a request id: a counter that grows across restarts (it starts at
+// the clock's ms << 16), then the region. With one, a hash of it: a retry
+// of the request inserts the same key.
+func (s *Service) newKey(requestID string, i int) string {
+	if requestID != "" {
+		h := fnv.New64a()
+		h.Write([]byte(requestID))
+		return strconv.FormatUint(h.Sum64(), 36) + "-" + strconv.Itoa(i)
+	}
 	return strconv.FormatUint(s.keyCounter.Add(1), 10) + "-" + s.cfg.Region
 }
 

@@ -191,9 +191,17 @@ func (m *stateMachine) applyEntry(b *pebble.Batch, index uint64, cmd []byte) (*o
 	if err != nil {
 		return &outcome{Index: index, Err: toWire(err)}, nil, nil
 	}
+	id, fp := c.dedupID(), c.fingerprint()
 	if c.ID != "" {
-		if prev, ok, err := lookupDedup(b, c.ID, index); err != nil || ok {
-			return prev, nil, err
+		prev, prevFP, ok, err := lookupDedup(b, id, index)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok && prevFP != fp {
+			return &outcome{Index: index, Err: toWire(fmt.Errorf("%w: request id %q was used for another request", ErrBadRequest, c.ID))}, nil, nil
+		}
+		if ok {
+			return prev, nil, nil
 		}
 	}
 	out, changes, err := m.execute(b, index, c)
@@ -201,7 +209,7 @@ func (m *stateMachine) applyEntry(b *pebble.Batch, index uint64, cmd []byte) (*o
 		return nil, nil, err
 	}
 	if c.ID != "" {
-		if err := storeDedup(b, c.ID, index, out); err != nil {
+		if err := storeDedup(b, id, fp, index, out); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -290,35 +298,36 @@ func createCollection(b *pebble.Batch, r pebbleReader, index uint64, c *command,
 // errStorage marks a failure of the replica's own storage (not a refusal).
 var errStorage = errors.New("spot: storage")
 
-// lookupDedup returns the kept outcome of request id if it was applied
-// within the window before index. The window is checked by index, not by
-// what pruning removed, so every replica answers the same.
-func lookupDedup(g getter, id string, index uint64) (*outcome, bool, error) {
+// lookupDedup returns the kept outcome of request id, and the fingerprint
+// of the request, if it was applied within the window before index. The
+// window is checked by index, not by what pruning removed, so every
+// replica answers the same.
+func lookupDedup(g getter, id string, index uint64) (*outcome, uint64, bool, error) {
 	v, closer, err := g.Get(dedupKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("spot: read request %s: %w", id, err)
+		return nil, 0, false, fmt.Errorf("spot: read request record: %w", err)
 	}
 	defer closer.Close()
-	if len(v) < 8 {
-		return nil, false, fmt.Errorf("%w: request record of %d bytes", ErrCorruptSnapshot, len(v))
+	if len(v) < 16 {
+		return nil, 0, false, fmt.Errorf("%w: request record of %d bytes", ErrCorruptSnapshot, len(v))
 	}
-	at := binary.BigEndian.Uint64(v)
+	at, fp := binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
 	if at+dedupWindowEntries <= index {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
-	out, err := decodeOutcome(v[8:])
+	out, err := decodeOutcome(v[16:])
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
-	return out, true, nil
+	return out, fp, true, nil
 }
 
 // storeDedup keeps out for request id, trimmed to maxDedupResultBytes
 // (documents first, then results: the retry learns the outcome and index).
-func storeDedup(b *pebble.Batch, id string, index uint64, out *outcome) error {
+func storeDedup(b *pebble.Batch, id string, fp, index uint64, out *outcome) error {
 	enc := encodeOutcome(out)
 	if len(enc) > maxDedupResultBytes {
 		slim := *out
@@ -332,7 +341,8 @@ func storeDedup(b *pebble.Batch, id string, index uint64, out *outcome) error {
 			enc = encodeOutcome(&slim)
 		}
 	}
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(enc)), index)
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 16+len(enc)), index)
+	v = binary.BigEndian.AppendUint64(v, fp)
 	if err := b.Set(dedupKey(id), append(v, enc...), nil); err != nil {
 		return fmt.Errorf("spot: batch: %w", err)
 	}

@@ -211,3 +211,24 @@ func TestLookupList(t *testing.T) {
 		t.Fatalf("second page %+v", page)
 	}
 }
+
+// TestRequestIDsAreScoped: a request id answers only a retry of the same
+// request of the same tenant and fabric.
+func TestRequestIDsAreScoped(t *testing.T) {
+	m, _ := openSM(t, t.TempDir())
+	apply(t, m, entry(t, 1, createCmd("c")))
+	other := createCmd("c")
+	other.Tenant = "u"
+	apply(t, m, entry(t, 2, other))
+	mine := txnCmd("id", put("c", "a", `{"secret":1}`))
+	theirs := txnCmd("id", Op{Kind: Read, Collection: "c", Key: "a"})
+	theirs.Tenant = "u"
+	reused := txnCmd("id", put("c", "b", `{}`))
+	outs := apply(t, m, entry(t, 3, mine), entry(t, 4, theirs), entry(t, 5, reused))
+	if outs[1].Err != nil || outs[1].Index != 4 || outs[1].Results[0].Found {
+		t.Fatalf("another tenant's request with the same id: %+v", outs[1])
+	}
+	if outs[2].Err == nil || !errors.Is(outs[2].Err.err(), ErrBadRequest) {
+		t.Fatalf("a different request reusing an id: %+v", outs[2])
+	}
+}
