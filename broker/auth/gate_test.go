@@ -39,9 +39,9 @@ func TestGateRefusesMissingAndBadCredentials(t *testing.T) {
 	}
 	_, other, _ := NewKey(rand.Reader)
 	for name, cred := range map[string]string{
-		"none":        "",
-		"garbage":     "hello",
-		"unknown key": other,
+		"none":         "",
+		"garbage":      "hello",
+		"unknown key":  other,
 		"wrong secret": hs.root[:len(hs.root)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(hs.root, "AA")],
 	} {
 		r := hs.do
