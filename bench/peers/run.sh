@@ -9,7 +9,7 @@
 #      the maximum rate, then each at half of Causeway's maximum rate), stop
 #      them (stop.sh).
 # Usage: run.sh [OUTDIR]
-# Settings (environment): SIZE=1024 PRODUCERS=4 CONSUMERS=1 DURATION=20s
+# Settings (environment): SIZE=1024 PRODUCERS=4 CONSUMERS=4 SUBSCRIPTION=shared DURATION=20s
 # WARMUP=3s HALF_DURATION=20s MAX_IN_FLIGHT=1000 MODES="always interval"
 # CAUSEWAY=path uses a causeway binary built beforehand.
 set -euo pipefail
@@ -19,7 +19,8 @@ repo="$(cd "$here/../.." && pwd)"
 out="${1:-$repo/bench-peers-$(date +%Y%m%d-%H%M%S)}"
 SIZE="${SIZE:-1024}"
 PRODUCERS="${PRODUCERS:-4}"
-CONSUMERS="${CONSUMERS:-1}"
+CONSUMERS="${CONSUMERS:-4}"
+SUBSCRIPTION="${SUBSCRIPTION:-shared}"
 DURATION="${DURATION:-20s}"
 WARMUP="${WARMUP:-3s}"
 HALF_DURATION="${HALF_DURATION:-20s}"
@@ -50,7 +51,7 @@ for mode in $MODES; do
 	CAUSEWAY="$out/causeway" "$here/start.sh" "$mode" "$current"
 	cmd=("$out/causeway" bench pubsub --target causeway,nats,redis
 		--url http://127.0.0.1:18080 --nats-url nats://127.0.0.1:14222 --redis-addr 127.0.0.1:16379
-		--size "$SIZE" --producers "$PRODUCERS" --consumers "$CONSUMERS" --duration "$DURATION"
+		--size "$SIZE" --producers "$PRODUCERS" --consumers "$CONSUMERS" --subscription-type "$SUBSCRIPTION" --duration "$DURATION"
 		--warmup "$WARMUP" --half-duration "$HALF_DURATION" --max-in-flight "$MAX_IN_FLIGHT"
 		--fsync "$mode" --quiet --out "$current/peers.json")
 	echo "# durability $mode: ${cmd[*]#"$out/"}" | tee "$current/table.txt"

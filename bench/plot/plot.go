@@ -101,11 +101,19 @@ func WritePNG(w io.Writer, reports []report.Report, series []string) error {
 	if drawn[0]+drawn[1] == 0 {
 		return ErrNothingToPlot
 	}
-	// Log axes need data; an empty panel stays linear (and blank).
+	// Log axes need data; an empty panel stays linear (and blank). Above
+	// the data, leave room for the legend: a share of the height that
+	// grows with the number of lines.
 	for i, p := range []*plot.Plot{timeline, dist} {
 		if drawn[i] == 0 {
 			p.Y.Scale, p.Y.Tick.Marker = plot.LinearScale{}, plot.DefaultTicks{}
 			p.X.Scale, p.X.Tick.Marker = plot.LinearScale{}, plot.DefaultTicks{}
+			continue
+		}
+		share := math.Min(0.06*float64(drawn[i])+0.04, 0.6)
+		if p.Y.Min > 0 && p.Y.Max > p.Y.Min {
+			decades := math.Log10(p.Y.Max / p.Y.Min)
+			p.Y.Max *= math.Pow(10, decades*share/(1-share))
 		}
 	}
 	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))

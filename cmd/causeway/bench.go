@@ -239,6 +239,7 @@ type targetFlags struct {
 	targets, url, tenant, fabric, natsURL, redisAddr, brokers string
 	half                                                      bool
 	halfDuration, settle                                      time.Duration
+	kafkaName                                                 string
 }
 
 // settle waits between runs so that what a run left behind (a flush, an
@@ -276,6 +277,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	} else {
 		t.targets = "kafka"
 		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
+		fs.StringVar(&t.kafkaName, "target-name", "causeway", "what the brokers are, for the report (e.g. kafka for a real Kafka cluster)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -410,6 +412,9 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 		return rep, err
 	}
 	rep.Scenario = scenario
+	if name == "kafka" && t.kafkaName != "" {
+		rep.Target = t.kafkaName
+	}
 	rep.Command = strings.TrimSpace(command)
 	rep.Format = report.FormatVersion
 	return rep, nil
