@@ -50,7 +50,6 @@ type replica struct {
 	cfg ReplicaConfig
 	dir string
 	nh  *dragonboat.NodeHost // nil while stopped
-	sm  *stateMachine
 }
 
 // startGroup starts every local replica.
@@ -102,10 +101,8 @@ func (g *group) start(r *replica) error {
 		members[id] = addr
 	}
 	log := g.log.With(zap.Uint64("replica", r.cfg.ID))
-	var machine *stateMachine
 	create := func(uint64, uint64) sm.IOnDiskStateMachine {
-		machine = newStateMachine(filepath.Join(r.dir, "state"), g.cfg.Region, log, g.onChanges)
-		return machine
+		return newStateMachine(filepath.Join(r.dir, "state"), g.cfg.Region, log, g.onChanges)
 	}
 	err = nh.StartOnDiskReplica(members, false, create, config.Config{
 		ReplicaID:          r.cfg.ID,
@@ -123,7 +120,7 @@ func (g *group) start(r *replica) error {
 		return fmt.Errorf("spot: replica %d: start: %w", r.cfg.ID, err)
 	}
 	g.mu.Lock()
-	r.nh, r.sm = nh, machine
+	r.nh = nh
 	g.mu.Unlock()
 	log.Info("SPOT replica started", zap.String("raft", r.cfg.RaftAddress), zap.Int("members", len(members)))
 	return nil
