@@ -22,11 +22,12 @@ var errStatus = errors.New("collections: unexpected HTTP status")
 
 // api is one region's collections HTTP API.
 type api struct {
+	token  string // "" when the node runs without authentication
 	prefix string // http://host:port[/_tenant/t]/_fabric/f/_api/
 	httpc  *http.Client
 }
 
-func newAPI(base, tenant, fabric string, httpc *http.Client) *api {
+func newAPI(base, tenant, fabric, token string, httpc *http.Client) *api {
 	p := base
 	if tenant != "" && tenant != naming.DefaultTenant {
 		p += "/_tenant/" + url.PathEscape(tenant)
@@ -34,7 +35,7 @@ func newAPI(base, tenant, fabric string, httpc *http.Client) *api {
 	if fabric == "" {
 		fabric = naming.SystemFabric
 	}
-	return &api{prefix: p + "/_fabric/" + url.PathEscape(fabric) + "/_api/", httpc: httpc}
+	return &api{prefix: p + "/_fabric/" + url.PathEscape(fabric) + "/_api/", httpc: httpc, token: token}
 }
 
 // do sends a request and returns the body of a 2xx answer (or of one of
@@ -50,6 +51,9 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, okAlso .
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	resp, err := a.httpc.Do(req)
 	if err != nil {

@@ -39,6 +39,7 @@ type Config struct {
 	// Regions are where writers run; one region is a single node.
 	Regions        []geo.Region
 	Tenant, Fabric string
+	Token          string // authenticates every request
 	Mix            Mix
 	// Rate is operations per second over all writers (0 = max).
 	Rate     float64
@@ -143,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	defer httpc.CloseIdleConnections()
 	apis := make([]*api, len(cfg.Regions))
 	for i, reg := range cfg.Regions {
-		apis[i] = newAPI(reg.HTTP, cfg.Tenant, cfg.Fabric, httpc)
+		apis[i] = newAPI(reg.HTTP, cfg.Tenant, cfg.Fabric, cfg.Token, httpc)
 	}
 	for i, a := range apis {
 		if err := a.createCollection(ctx, r.coll); err != nil {

@@ -35,6 +35,9 @@ type Fabric struct {
 	// WAN is the emulated WAN settings as the description gives them
 	// (compact JSON), "" when none.
 	WAN string
+	// Token is a credential the description hands out (causeway dev's
+	// superuser key), "" when none.
+	Token string
 }
 
 // Region returns the region called name.
@@ -62,6 +65,7 @@ var (
 	httpKeys  = []string{"http", "httpAddr", "httpURL", "url", "ws", "addr"}
 	kafkaKeys = []string{"kafka", "kafkaAddr"}
 	wanKeys   = []string{"wan", "WAN", "links"}
+	tokenKeys = []string{"adminKey", "apiKey", "token"}
 )
 
 // ParseFabric reads a fabric description: an object whose "regions" is
@@ -112,6 +116,11 @@ func ParseFabric(b []byte) (Fabric, error) {
 		}
 		f.Regions = append(f.Regions, r)
 	}
+	tok, err := firstString(top, tokenKeys)
+	if err != nil {
+		return Fabric{}, fmt.Errorf("%w: %w", ErrInvalidFabric, err)
+	}
+	f.Token = tok
 	for _, k := range wanKeys {
 		if w, ok := top[k]; ok {
 			var c bytes.Buffer

@@ -11,9 +11,9 @@ func TestParseFabric(t *testing.T) {
 		want     Fabric
 	}{
 		{"list", `{"regions":[{"name":"us-east","http":"127.0.0.1:8081","kafka":"127.0.0.1:9091","repl":"127.0.0.1:7071"},
-			{"name":"eu-west","http":"http://127.0.0.1:8082/"}],"wan":{"latency":"40ms", "loss": 0.01},"admin":"http://x"}`,
+			{"name":"eu-west","http":"http://127.0.0.1:8082/"}],"wan":{"latency":"40ms", "loss": 0.01},"admin":"http://x","adminKey":"k1"}`,
 			Fabric{Regions: []Region{{"us-east", "http://127.0.0.1:8081", "127.0.0.1:9091"}, {"eu-west", "http://127.0.0.1:8082", ""}},
-				WAN: `{"latency":"40ms","loss":0.01}`}},
+				WAN: `{"latency":"40ms","loss":0.01}`, Token: "k1"}},
 		{"object by name", `{"regions":{"b":{"httpAddr":"ws://h:2"},"a":{"url":"https://h:1"}}}`,
 			Fabric{Regions: []Region{{"a", "https://h:1", ""}, {"b", "http://h:2", ""}}}},
 	} {
@@ -22,7 +22,7 @@ func TestParseFabric(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got.Regions) != len(c.want.Regions) || got.WAN != c.want.WAN {
+			if len(got.Regions) != len(c.want.Regions) || got.WAN != c.want.WAN || got.Token != c.want.Token {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}
 			for i := range got.Regions {
@@ -46,6 +46,7 @@ func TestParseFabricRejects(t *testing.T) {
 		"bad scheme":      `{"regions":[{"name":"a","http":"ftp://h:1"},{"name":"c","http":"h:2"}]}`,
 		"number name":     `{"regions":[{"name":5,"http":"h:1"},{"name":"c","http":"h:2"}]}`,
 		"regions is text": `{"regions":"a,b"}`,
+		"numeric key":     `{"regions":[{"name":"a","http":"h:1"},{"name":"c","http":"h:2"}],"adminKey":5}`,
 	} {
 		if _, err := ParseFabric([]byte(in)); !errors.Is(err, ErrInvalidFabric) {
 			t.Errorf("%s: %v, want ErrInvalidFabric", name, err)

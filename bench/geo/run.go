@@ -20,6 +20,7 @@ type Config struct {
 	// (e.g. flags given to causeway dev); recorded in the report.
 	WAN            string
 	Tenant, Fabric string
+	Token          string // authenticates every request
 }
 
 // Run runs the workload on the fabric and reports lag per region pair.
@@ -34,7 +35,7 @@ func Run(ctx context.Context, fab Fabric, cfg Config) (report.Report, error) {
 	if !ok {
 		return report.Report{}, fmt.Errorf("geo: region %q is not in the fabric (%s)", cfg.From, strings.Join(fab.Names(), ", "))
 	}
-	opts := causewayws.Options{Tenant: cfg.Tenant, Fabric: cfg.Fabric, Global: true}
+	opts := causewayws.Options{Tenant: cfg.Tenant, Fabric: cfg.Fabric, Global: true, Token: cfg.Token}
 	source, err := causewayws.New(home.HTTP, opts)
 	if err != nil {
 		return report.Report{}, err

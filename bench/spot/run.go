@@ -44,6 +44,7 @@ type Config struct {
 	Home           string
 	From           []string
 	Tenant, Fabric string
+	Token          string // authenticates every request
 	Accounts       int
 	Initial        int64
 	// Rate is transfers per second over every region (0 = max).
@@ -127,11 +128,12 @@ const (
 func TransferSeries(region string) string { return LatencyTransfer + " from " + region }
 
 type api struct {
+	token  string // "" when the node runs without authentication
 	prefix string
 	httpc  *http.Client
 }
 
-func newAPI(base, tenant, fabric string, httpc *http.Client) *api {
+func newAPI(base, tenant, fabric, token string, httpc *http.Client) *api {
 	p := base
 	if tenant != "" && tenant != naming.DefaultTenant {
 		p += "/_tenant/" + url.PathEscape(tenant)
@@ -139,7 +141,7 @@ func newAPI(base, tenant, fabric string, httpc *http.Client) *api {
 	if fabric == "" {
 		fabric = naming.SystemFabric
 	}
-	return &api{prefix: p + "/_fabric/" + url.PathEscape(fabric) + "/_api/", httpc: httpc}
+	return &api{prefix: p + "/_fabric/" + url.PathEscape(fabric) + "/_api/", httpc: httpc, token: token}
 }
 
 func (a *api) do(ctx context.Context, method, path string, body []byte, okAlso ...int) ([]byte, error) {
@@ -152,6 +154,9 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, okAlso .
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
 	resp, err := a.httpc.Do(req)
 	if err != nil {
 		return nil, err
@@ -201,7 +206,7 @@ func Run(ctx context.Context, cfg Config) (report.Report, error) {
 	defer httpc.CloseIdleConnections()
 	apis := map[string]*api{}
 	for _, reg := range cfg.Regions {
-		apis[reg.Name] = newAPI(reg.HTTP, cfg.Tenant, cfg.Fabric, httpc)
+		apis[reg.Name] = newAPI(reg.HTTP, cfg.Tenant, cfg.Fabric, cfg.Token, httpc)
 	}
 	home := apis[cfg.Home]
 	spec, _ := json.Marshal(map[string]any{"name": r.coll, "homeRegion": cfg.Home})

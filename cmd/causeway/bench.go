@@ -239,7 +239,7 @@ type targetFlags struct {
 	targets, url, tenant, fabric, natsURL, redisAddr, brokers string
 	half                                                      bool
 	halfDuration, settle                                      time.Duration
-	kafkaName                                                 string
+	kafkaName, token                                          string
 }
 
 // settle waits between runs so that what a run left behind (a flush, an
@@ -269,6 +269,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "Causeway node URL")
 		fs.StringVar(&t.tenant, "tenant", "", "Causeway tenant (default _mm)")
 		fs.StringVar(&t.fabric, "fabric", "", "Causeway fabric (default _system)")
+		fs.StringVar(&t.token, "token", os.Getenv("CAUSEWAY_TOKEN"), "API key or token for Causeway (default $CAUSEWAY_TOKEN)")
 		fs.StringVar(&t.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL (target nats)")
 		fs.StringVar(&t.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis server address (target redis)")
 		fs.BoolVar(&t.half, "half", false, "then run every target again at half of the first target's maximum rate (latency comparison); implied by several targets")
@@ -387,7 +388,7 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 	)
 	switch name {
 	case "causeway":
-		tg, err = causewayws.New(t.url, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric})
+		tg, err = causewayws.New(t.url, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric, Token: t.token})
 	case "nats":
 		tg, err = natsjs.New(t.natsURL)
 	case "redis":
@@ -547,14 +548,14 @@ func benchGeo(args []string, stdout, stderr io.Writer) int {
 	defer stopProfile()
 	ctx, cancel := signalContext()
 	defer cancel()
-	rep, err := geo.Run(ctx, fab, geo.Config{Workload: cfg, From: *from, IncludeHome: *home, WAN: *wan, Tenant: rf.tenant, Fabric: rf.fabric})
+	rep, err := geo.Run(ctx, fab, geo.Config{Workload: cfg, From: *from, IncludeHome: *home, WAN: *wan, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token})
 	return finishRun("geo", args, rep, err, &o, stdout, stderr)
 }
 
 // regionFlags say where the regions are: one node (--url), a fabric file
 // or a list.
 type regionFlags struct {
-	url, fabricFile, regions, tenant, fabric string
+	url, fabricFile, regions, tenant, fabric, token string
 }
 
 func (r *regionFlags) register(fs *flag.FlagSet) {
@@ -563,6 +564,7 @@ func (r *regionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.regions, "regions", "", "name=URL,name=URL,... instead of --fabric")
 	fs.StringVar(&r.tenant, "tenant", "", "tenant (default _mm)")
 	fs.StringVar(&r.fabric, "fabric-name", "", "fabric (default _system)")
+	fs.StringVar(&r.token, "token", os.Getenv("CAUSEWAY_TOKEN"), "API key or token (default $CAUSEWAY_TOKEN; causeway dev prints one)")
 }
 
 func (r *regionFlags) load() (geo.Fabric, error) {
@@ -574,7 +576,11 @@ func (r *regionFlags) load() (geo.Fabric, error) {
 		if err != nil {
 			return geo.Fabric{}, err
 		}
-		return geo.ParseFabric(b)
+		fab, err := geo.ParseFabric(b)
+		if err == nil && r.token == "" {
+			r.token = fab.Token // causeway dev's key, when the file has it
+		}
+		return fab, err
 	case r.regions != "":
 		return geo.ParseRegions(r.regions)
 	default:
@@ -652,7 +658,7 @@ func benchCollections(args []string, stdout, stderr io.Writer) int {
 		extra["wan"] = fab.WAN
 	}
 	rep, err := colbench.Run(ctx, colbench.Config{
-		Regions: fab.Regions, Tenant: rf.tenant, Fabric: rf.fabric, Mix: m, Rate: float64(lf.rate), Duration: lf.duration,
+		Regions: fab.Regions, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token, Mix: m, Rate: float64(lf.rate), Duration: lf.duration,
 		Count: lf.count, Warmup: lf.warmup, Writers: lf.workers, DocBytes: *docBytes, ConvergenceTimeout: *convergence,
 		Label: o.label, Progress: o.progress(stderr), KeepCollection: *keep, Extra: extra,
 	})
@@ -697,7 +703,7 @@ func benchSpot(args []string, stdout, stderr io.Writer) int {
 		extra["wan"] = fab.WAN
 	}
 	rep, err := spotbench.Run(ctx, spotbench.Config{
-		Regions: fab.Regions, Home: *home, From: froms, Tenant: rf.tenant, Fabric: rf.fabric, Accounts: *accounts,
+		Regions: fab.Regions, Home: *home, From: froms, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token, Accounts: *accounts,
 		Rate: float64(lf.rate), Duration: lf.duration, Count: lf.count, Warmup: lf.warmup, Workers: lf.workers,
 		Label: o.label, Progress: o.progress(stderr), Keep: *keep, Extra: extra,
 	})

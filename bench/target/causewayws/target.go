@@ -29,12 +29,16 @@ type Target struct {
 	plan           pubsub.Plan
 	global         bool
 	batchMaxDelay  time.Duration
+	token          string
 }
 
 // Options configures the target.
 type Options struct {
 	Tenant, Fabric string // default _mm/_system
 	Global         bool   // create global streams
+	// Token authenticates every request (an API key or a token; see
+	// causeway serve --auth).
+	Token string
 	// BatchMaxDelay is how long a producer waits to fill a batch frame
 	// (default the client's, 1ms).
 	BatchMaxDelay time.Duration
@@ -48,12 +52,12 @@ func New(baseURL string, o Options) (*Target, error) {
 	if o.Fabric == "" {
 		o.Fabric = naming.SystemFabric
 	}
-	c, err := clients.New(baseURL, clients.WithTenant(o.Tenant), clients.WithFabric(o.Fabric))
+	c, err := clients.New(baseURL, clients.WithTenant(o.Tenant), clients.WithFabric(o.Fabric), clients.WithToken(o.Token))
 	if err != nil {
 		return nil, fmt.Errorf("causewayws: %w", err)
 	}
 	return &Target{base: strings.TrimSuffix(baseURL, "/"), tenant: o.Tenant, fabric: o.Fabric, client: c,
-		httpc: &http.Client{Timeout: 30 * time.Second}, global: o.Global, batchMaxDelay: o.BatchMaxDelay}, nil
+		httpc: &http.Client{Timeout: 30 * time.Second}, global: o.Global, batchMaxDelay: o.BatchMaxDelay, token: o.Token}, nil
 }
 
 // Name is "causeway".
@@ -113,6 +117,9 @@ func (t *Target) deleteStream(ctx context.Context, name string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, t.base+p+"?force=true", nil)
 	if err != nil {
 		return fmt.Errorf("causewayws: delete stream %s: %w", name, err)
+	}
+	if t.token != "" {
+		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
 	resp, err := t.httpc.Do(req)
 	if err != nil {
