@@ -43,8 +43,11 @@ for t in "${targets[@]}"; do
 	causeway)
 		if [ ! -x "$CAUSEWAY" ]; then (cd "$repo" && go build -o "$CAUSEWAY" ./cmd/causeway); fi
 		rm -rf "$dir/causeway-data"
+		# The peers run without authentication; so does Causeway here.
+		auth=()
+		if "$CAUSEWAY" serve -h 2>&1 | grep -q -- '-auth'; then auth=(--auth=false); fi
 		"$CAUSEWAY" serve --data "$dir/causeway-data" --http 127.0.0.1:18080 --fsync "$cw_fsync" \
-			--log-level warn >"$dir/causeway.log" 2>&1 &
+			"${auth[@]}" --log-level warn >"$dir/causeway.log" 2>&1 &
 		echo $! >>"$dir/pids"
 		wait_port 127.0.0.1 18080 causeway
 		;;
