@@ -21,6 +21,7 @@ type outFrame struct {
 // socket, from a bounded queue, and pings the client when idle.
 type conn struct {
 	ws      *websocket.Conn
+	batch   *batchConn
 	log     *zap.Logger
 	out     chan outFrame
 	closing chan struct{}
@@ -33,9 +34,10 @@ type conn struct {
 	closeReason string
 }
 
-func newConn(ws *websocket.Conn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
+func newConn(ws *websocket.Conn, batch *batchConn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
 	c := &conn{
 		ws:      ws,
+		batch:   batch,
 		log:     log,
 		out:     make(chan outFrame, queueFrames),
 		closing: make(chan struct{}),
@@ -81,7 +83,7 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case f := <-c.out:
-			if err := c.write(f); err != nil {
+			if err := c.writeBurst(f); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				c.drainAfterClose()
 				return
@@ -115,6 +117,30 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// maxBurstFrames bounds how many queued frames are coalesced into one write.
+const maxBurstFrames = 256
+
+// writeBurst writes f and whatever else is already queued (up to
+// maxBurstFrames) with one write syscall: a consumer receiving a stream of
+// small messages costs one syscall per burst, not per message.
+func (c *conn) writeBurst(f outFrame) error {
+	c.batch.begin()
+	err := c.write(f)
+burst:
+	for n := 1; err == nil && n < maxBurstFrames; n++ {
+		select {
+		case next := <-c.out:
+			err = c.write(next)
+		default:
+			break burst
+		}
+	}
+	if ferr := c.batch.end(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 func (c *conn) write(f outFrame) error {

@@ -83,12 +83,13 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	wsc, err := s.upgrader.Upgrade(w, r, header)
+	hj := &hijacker{ResponseWriter: w}
+	wsc, err := s.upgrader.Upgrade(hj, r, header)
 	if err != nil {
 		s.wg.Done()
 		return nil, err // the upgrader already answered
 	}
-	c := newConn(wsc, log, queueFrames, s.ping)
+	c := newConn(wsc, hj.conn, log, queueFrames, s.ping)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
