@@ -2,8 +2,8 @@ package clients
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"time"
 
