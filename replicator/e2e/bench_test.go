@@ -17,6 +17,8 @@ import (
 )
 
 var (
+	benchFsync  = flag.String("bench-fsync", "always", "fsync policy of the benchmarks' nodes")
+	benchWindow = flag.Int("bench-window", 256, "messages each of the 4 producers keeps in flight (throughput benchmarks)")
 	latencyRate = flag.Int("latency-rate", 200, "BenchmarkPublishToDeliverLatency: messages per second")
 	catchupMsgs = flag.Int("catchup-msgs", 20000, "BenchmarkCatchUp: messages published during the partition")
 )
@@ -83,10 +85,10 @@ func benchNode(b *testing.B, cfg broker.Config) *server.Server {
 // BenchmarkPublishSingleRegion is the baseline: publish throughput of one
 // node without replication (fsync always, 4 producers, 256 in flight each).
 func BenchmarkPublishSingleRegion(b *testing.B) {
-	srv := benchNode(b, broker.Config{Region: "solo", DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0"})
+	srv := benchNode(b, broker.Config{Region: "solo", DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0", Fsync: *benchFsync})
 	b.ResetTimer()
 	start := time.Now()
-	publishPipelined(b, srv.Node, "bench", 4, b.N, 256, 16, 256)
+	publishPipelined(b, srv.Node, "bench", 4, b.N, *benchWindow, 16, 256)
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }
 
@@ -95,10 +97,10 @@ func BenchmarkPublishSingleRegion(b *testing.B) {
 // applied everything: the replication throughput, to compare with
 // BenchmarkPublishSingleRegion.
 func BenchmarkReplicationThroughput(b *testing.B) {
-	f := newFabric(b, []string{"a", "b"}, nil)
+	f := newFabric(b, []string{"a", "b"}, func(c *broker.Config) { c.Fsync = *benchFsync })
 	b.ResetTimer()
 	start := time.Now()
-	publishPipelined(b, f.node("a"), "bench", 4, b.N, 256, 16, 256)
+	publishPipelined(b, f.node("a"), "bench", 4, b.N, *benchWindow, 16, 256)
 	acked := time.Since(start)
 	f.waitCount("bench", b.N-b.N%4, "b")
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
@@ -112,6 +114,7 @@ func BenchmarkReplicationThroughput(b *testing.B) {
 func BenchmarkPublishToDeliverLatency(b *testing.B) {
 	f := newFabric(b, []string{"a", "b"}, func(c *broker.Config) {
 		c.WAN = broker.WANConfig{Latency: 40 * time.Millisecond, Jitter: 5 * time.Millisecond}
+		c.Fsync = *benchFsync
 	})
 	s, err := f.node("a").StreamForUse(streamName("lat"), nil)
 	if err != nil {
@@ -199,7 +202,7 @@ func BenchmarkPublishToDeliverLatency(b *testing.B) {
 func BenchmarkCatchUp(b *testing.B) {
 	n := *catchupMsgs
 	for range b.N {
-		f := newFabric(b, []string{"a", "b"}, nil)
+		f := newFabric(b, []string{"a", "b"}, func(c *broker.Config) { c.Fsync = *benchFsync })
 		f.cut("a", "b", true)
 		start := time.Now()
 		publishPipelined(b, f.node("a"), "backlog", 4, n, 1024, 64, 256)

@@ -205,12 +205,31 @@ func (f *fabric) waitCount(stream string, n int, regions ...string) {
 		regions = f.regions
 	}
 	for _, r := range regions {
-		f.waitFor(r, stream, func(recs []segment.Record) bool {
-			if len(recs) > n {
-				f.t.Fatalf("%s: stream %s holds %d records, want %d", r, stream, len(recs), n)
+		deadline := time.NewTimer(waitTimeout)
+		for {
+			var changed <-chan struct{}
+			var poll <-chan time.Time
+			got := 0
+			if s, err := f.node(r).Stream(streamName(stream)); err == nil {
+				changed = s.Source().Changed()
+				got = int(s.Backlog())
+			} else {
+				poll = time.After(pollInterval)
 			}
-			return len(recs) == n
-		})
+			if got > n {
+				f.t.Fatalf("%s: stream %s holds %d records, want %d", r, stream, got, n)
+			}
+			if got == n {
+				break
+			}
+			select {
+			case <-changed:
+			case <-poll:
+			case <-deadline.C:
+				f.t.Fatalf("%s: stream %s holds %d records after %s, want %d\n%s", r, stream, got, waitTimeout, n, f.statusDump())
+			}
+		}
+		deadline.Stop()
 	}
 }
 
@@ -253,7 +272,7 @@ func (f *fabric) statusDump() string {
 			continue
 		}
 		st, err := srv.Repl.Status()
-		fmt.Fprintf(&b, "%s: delivered %v applied %v err %v shell %+v engine %+v\n", r, st.Delivered, st.Applied, err, st.Shell, st.Engine)
+		fmt.Fprintf(&b, "%s: delivered %v applied %v err %v failed %q shell %+v engine %+v\n", r, st.Delivered, st.Applied, err, st.Failed, st.Shell, st.Engine)
 		for _, p := range st.Peers {
 			fmt.Fprintf(&b, "  -> %s lag %d/%d adv %v link %+v\n", p.Peer, p.LagOps, p.LagAllOps, p.Advertised, p.Link)
 		}

@@ -24,8 +24,9 @@ const maxJournalReadBytes = 8 << 20
 // HLC wall time in ms. They are the source of truth for replicated ops and
 // are never truncated (compaction below causal stability is future work).
 type journals struct {
-	dir  string
-	logs map[string]*segment.Log
+	dir   string
+	logs  map[string]*segment.Log
+	cache *tailCache
 }
 
 // openJournals opens (recovers) the journal of every region. A journal
@@ -47,7 +48,7 @@ func openJournals(fsys vfs.FS, dir string, regions []string, opts segment.Option
 		return nil, fmt.Errorf("shell: %s holds the journal of region %q, which is not in the fabric %v (add it to the peers or use another data directory): %w",
 			dir, n, regions, ErrJournal)
 	}
-	j := &journals{dir: dir, logs: make(map[string]*segment.Log, len(regions))}
+	j := &journals{dir: dir, logs: make(map[string]*segment.Log, len(regions)), cache: newTailCache()}
 	for _, r := range regions {
 		o := opts
 		o.Logger = log.With(zap.String("journal", r))
@@ -85,6 +86,9 @@ func (j *journals) ReadJournal(origin string, from, to uint64) ([]replicator.Jou
 	}
 	if from == 0 || to < from {
 		return nil, fmt.Errorf("shell: read journal of %s %d..%d: %w", origin, from, to, segment.ErrInvalidArgument)
+	}
+	if out, ok := j.cache.get(origin, from, to); ok {
+		return out, nil
 	}
 	out := make([]replicator.JournalEntry, 0, min(to-from+1, 4096))
 	for off := from - 1; off < to; {

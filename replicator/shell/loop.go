@@ -159,13 +159,21 @@ func (s *Shell) flush() {
 			continue
 		}
 		s.jend[d.Origin] = d.Seq
+		meta := replicator.AppendMeta(nil, d)
+		if groups[d.Origin] == nil {
+			groups[d.Origin] = make([]segment.Record, 0, len(out.Deliveries)-i)
+		}
 		groups[d.Origin] = append(groups[d.Origin], segment.Record{
 			PublishTime: d.HLC.WallNanos / int64(time.Millisecond),
 			Origin:      d.Origin,
 			OriginSeq:   d.Seq,
-			Meta:        replicator.AppendMeta(nil, d),
+			Meta:        meta,
 			Payload:     d.Body,
 		})
+		if d.Origin == s.self {
+			// Own ops are what senders read most; relayed ones come from disk.
+			s.journals.cache.put(d.Origin, replicator.JournalEntry{Seq: d.Seq, Meta: meta, Body: d.Body})
+		}
 	}
 	st.pending.Store(int32(len(groups)))
 	if len(groups) == 0 {

@@ -31,6 +31,12 @@ const (
 
 	// minTickGap is the shortest time between two ticks driven by input.
 	minTickGap = time.Millisecond
+	// DefaultMaxInflightOps and DefaultAckInterval override the engine's
+	// defaults: senders read in-flight ops back from the journals (they
+	// cost no memory), and a wider window with quicker acks keeps a
+	// loopback or LAN link busy.
+	DefaultMaxInflightOps = 16384
+	DefaultAckInterval    = 5 * time.Millisecond
 	// maxQueuedPublishes bounds publish requests waiting for the engine;
 	// maxQueuedMessages the peer messages; maxQueuedControls control calls.
 	maxQueuedPublishes = 1024

@@ -73,6 +73,12 @@ func (s *Shell) restore() error {
 	}
 	ecfg := s.opts.Engine
 	ecfg.Self, ecfg.Regions = s.self, s.regions
+	if ecfg.MaxInflightOps == 0 {
+		ecfg.MaxInflightOps = DefaultMaxInflightOps
+	}
+	if ecfg.AckInterval == 0 {
+		ecfg.AckInterval = DefaultAckInterval
+	}
 	if s.engine, err = replicator.New(ecfg, st); err != nil {
 		return err
 	}

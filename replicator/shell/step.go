@@ -93,6 +93,7 @@ func (s *Shell) complete() {
 		st.add()
 		a := applier{s: s, t: st}
 		for i := range st.ds {
+			a.left = len(st.ds) - i
 			a.add(&st.ds[i])
 		}
 		a.flush()
@@ -127,6 +128,7 @@ type applier struct {
 	name naming.Stream
 	recs []segment.Record
 	pubs []pubAt
+	left int // deliveries left to add, this one included (a capacity hint)
 }
 
 // pubAt is a publish request whose first record is recs[at].
@@ -182,6 +184,9 @@ func (a *applier) addRecord(name naming.Stream, rec segment.Record, starts bool,
 		a.flush()
 	}
 	a.name = name
+	if a.recs == nil {
+		a.recs = make([]segment.Record, 0, min(max(a.left, 1), maxApplyGroupRecords))
+	}
 	if req != nil && starts {
 		a.pubs = append(a.pubs, pubAt{req: req, at: len(a.recs)})
 	}
