@@ -180,7 +180,7 @@ func (s *Service) createKey(w http.ResponseWriter, r *http.Request) {
 func (s *Service) revokeKey(w http.ResponseWriter, r *http.Request) {
 	_, tenant := caller(r)
 	id := r.PathValue("id")
-	if _, err := s.store.remove(tenant, id); err != nil {
+	if _, err := s.store.remove(tenant, id, s.now().UnixMilli()); err != nil {
 		s.fail(w, err)
 		return
 	}

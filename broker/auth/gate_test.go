@@ -340,3 +340,41 @@ func TestConfiguredAdminKey(t *testing.T) {
 		t.Fatal("a short token secret was accepted")
 	}
 }
+
+// TestTokensAcrossRegions: regions share the token secret but keep their
+// own keys. A token issued from a key of another region is accepted on its
+// signature; a token of a key revoked here is refused until the longest
+// token lifetime has passed, after which the revocation is forgotten.
+func TestTokensAcrossRegions(t *testing.T) {
+	secret := "0123456789abcdef0123456789abcdef"
+	east := newHarness(t, Config{Enabled: on(), JWTSecret: secret, MaxTokenTTL: time.Hour})
+	west := newHarness(t, Config{Enabled: on(), JWTSecret: secret, MaxTokenTTL: time.Hour})
+	key, id := east.createKey(east.root, "acme", "read:*")
+	_, tok := east.token(key, TokenRequest{ExpiresIn: "30m"})
+	if code, body := west.do("GET", "/_fabric/f/_api/streams", tok, nil); code != http.StatusOK {
+		t.Fatalf("west refused east's token: %d %s", code, body)
+	}
+	if code, _ := west.do("GET", "/_fabric/f/_api/streams", key, nil); code != http.StatusUnauthorized {
+		t.Fatalf("west accepted east's key: %d", code)
+	}
+	east.must(t, "DELETE", KeysPath+"/"+id, "/_tenant/acme", east.root)
+	if code, _ := east.do("GET", "/_fabric/f/_api/streams", tok, nil); code != http.StatusUnauthorized {
+		t.Fatalf("east accepted a token of a key it revoked: %d", code)
+	}
+	// A restart within the token lifetime keeps the revocation.
+	again, err := New(Config{Enabled: on(), JWTSecret: secret, MaxTokenTTL: time.Hour}, east.kv, Options{Now: east.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Authenticate(tok); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("after restart: %v", err)
+	}
+	// Past the longest token lifetime the revocation is forgotten.
+	east.clock.Advance(2 * time.Hour)
+	if _, err := New(Config{Enabled: on(), JWTSecret: secret, MaxTokenTTL: time.Hour}, east.kv, Options{Now: east.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := east.kv.Get(kvRevokedPrefix + id); found {
+		t.Fatal("a revocation older than every token was kept")
+	}
+}

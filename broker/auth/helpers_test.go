@@ -234,3 +234,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// must sends a request as cred under the tenant prefix and fails the test
+// unless it succeeds.
+func (hs *harness) must(t *testing.T, method, path, prefix, cred string) []byte {
+	t.Helper()
+	code, body := hs.do(method, prefix+path, cred, nil)
+	if code >= 300 {
+		t.Fatalf("%s %s%s: %d %s", method, prefix, path, code, body)
+	}
+	return body
+}

@@ -70,7 +70,7 @@ func New(cfg Config, kv KV, opts Options) (*Service, error) {
 	if opts.MaxHTTPBodyBytes == 0 {
 		opts.MaxHTTPBodyBytes = limits.DefaultMaxHTTPBodyBytes
 	}
-	st, bad, err := openStore(kv)
+	st, bad, err := openStore(kv, opts.Now().Add(-cfg.MaxTokenTTL).UnixMilli())
 	if err != nil {
 		return nil, err
 	}
@@ -204,9 +204,15 @@ func (s *Service) Authenticate(cred string) (*Principal, error) {
 		return nil, err
 	}
 	if c.Key != "" {
+		// A token issued from a key dies with it. A key this node never
+		// knew belongs to another region (keys are kept per node; the
+		// token secret is shared): the signature vouches for the token.
 		k, ok := s.store.get(c.Key)
-		if !ok || k.Expired(now) || (!k.Superuser && k.Tenant != c.Tenant) || (c.Superuser && !k.Superuser) {
-			return nil, fmt.Errorf("%w: the key token was issued from (%s) is revoked or expired", ErrUnauthenticated, c.Key)
+		switch {
+		case !ok && s.store.isRevoked(c.Key):
+			return nil, fmt.Errorf("%w: the key token was issued from (%s) is revoked", ErrUnauthenticated, c.Key)
+		case ok && (k.Expired(now) || (!k.Superuser && k.Tenant != c.Tenant) || (c.Superuser && !k.Superuser)):
+			return nil, fmt.Errorf("%w: the key token was issued from (%s) expired or does not cover it", ErrUnauthenticated, c.Key)
 		}
 	}
 	return p, nil

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -19,8 +21,9 @@ type KV interface {
 
 // Keys of the store.
 const (
-	kvKeyPrefix = "key/"
-	kvJWTSecret = "jwt-secret"
+	kvKeyPrefix     = "key/"
+	kvRevokedPrefix = "revoked/"
+	kvJWTSecret     = "jwt-secret"
 )
 
 // store is the API key store: every record in memory, written through to
@@ -31,12 +34,18 @@ type store struct {
 	mu       sync.RWMutex
 	byID     map[string]KeyRecord
 	byTenant map[string]int
+	// revoked holds the ids of revoked keys with the time of revocation
+	// (Unix ms), so that tokens issued from them are refused until they
+	// have expired too; a token of a key this node never knew (a key of
+	// another region) is accepted on its signature.
+	revoked map[string]int64
 }
 
 // openStore loads every record; records that do not decode are skipped and
 // reported in bad (the node still starts; they authenticate nobody).
-func openStore(kv KV) (s *store, bad []error, err error) {
-	s = &store{kv: kv, byID: map[string]KeyRecord{}, byTenant: map[string]int{}}
+// Revocations older than forgetBeforeMs are dropped.
+func openStore(kv KV, forgetBeforeMs int64) (s *store, bad []error, err error) {
+	s = &store{kv: kv, byID: map[string]KeyRecord{}, byTenant: map[string]int{}, revoked: map[string]int64{}}
 	err = kv.Scan(kvKeyPrefix, func(key string, val []byte) error {
 		k, derr := DecodeKeyRecord(val)
 		if derr == nil && kvKeyPrefix+k.ID != key {
@@ -53,7 +62,37 @@ func openStore(kv KV) (s *store, bad []error, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: load keys: %w", err)
 	}
+	var stale []string
+	err = kv.Scan(kvRevokedPrefix, func(key string, val []byte) error {
+		id := strings.TrimPrefix(key, kvRevokedPrefix)
+		at, perr := strconv.ParseInt(string(val), 10, 64)
+		switch {
+		case perr != nil || !validKeyID(id):
+			bad = append(bad, fmt.Errorf("auth: stored revocation %s: %q", key, val))
+		case at < forgetBeforeMs:
+			stale = append(stale, key)
+		default:
+			s.revoked[id] = at
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: load revocations: %w", err)
+	}
+	for _, key := range stale {
+		if err := kv.Delete(key); err != nil {
+			return nil, nil, fmt.Errorf("auth: forget revocation %s: %w", key, err)
+		}
+	}
 	return s, bad, nil
+}
+
+// isRevoked reports whether id was revoked here.
+func (s *store) isRevoked(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.revoked[id]
+	return ok
 }
 
 // get returns the record of id.
@@ -91,14 +130,19 @@ func (s *store) put(k KeyRecord, maxPerTenant int) error {
 	return nil
 }
 
-// remove deletes the key id of tenant; another tenant's key is "not found".
-func (s *store) remove(tenant, id string) (KeyRecord, error) {
+// remove deletes the key id of tenant at nowMs, remembering the
+// revocation; another tenant's key is "not found".
+func (s *store) remove(tenant, id string, nowMs int64) (KeyRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.byID[id]
 	if !ok || k.Tenant != tenant {
 		return KeyRecord{}, ErrKeyNotFound
 	}
+	if err := s.kv.Set(kvRevokedPrefix+id, []byte(strconv.FormatInt(nowMs, 10))); err != nil {
+		return KeyRecord{}, fmt.Errorf("auth: revoke key %s: %w", id, err)
+	}
+	s.revoked[id] = nowMs
 	if err := s.kv.Delete(kvKeyPrefix + id); err != nil {
 		return KeyRecord{}, fmt.Errorf("auth: delete key %s: %w", id, err)
 	}

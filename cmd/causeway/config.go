@@ -20,6 +20,7 @@ type nodeFlags struct {
 	maxMessageBytes                                    int
 	autoCreate                                         string
 	geo                                                geoFlags
+	sec                                                securityFlags
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.autoCreate, "auto-create-streams", "", "create streams on first use: true (default) or false")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn, error")
 	f.geo.register(fs)
+	f.sec.register(fs)
 }
 
 // load builds the node config: defaults, then the YAML file, then flags.
@@ -76,6 +78,9 @@ func (f *nodeFlags) load() (broker.Config, error) {
 		return cfg, fmt.Errorf("--auto-create-streams=%q: want true or false", f.autoCreate)
 	}
 	if err := f.geo.apply(&cfg); err != nil {
+		return cfg, err
+	}
+	if err := f.sec.apply(&cfg); err != nil {
 		return cfg, err
 	}
 	cfg = cfg.WithDefaults()

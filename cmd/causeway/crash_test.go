@@ -61,7 +61,7 @@ type node struct {
 // logs the address it serves on.
 func startServe(t *testing.T, bin, dataDir string) *node {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--http", "127.0.0.1:0", "--region", "crash")
+	cmd := exec.Command(bin, "serve", "--data", dataDir, "--http", "127.0.0.1:0", "--region", "crash", "--auth=false")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

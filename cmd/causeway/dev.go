@@ -34,6 +34,10 @@ const fabricFileName = "fabric.json"
 type fabricFile struct {
 	Regions []fabricRegion `json:"regions"`
 	WAN     fabricWAN      `json:"wan"`
+
+	// AdminKey is the superuser API key of every region ("" when
+	// authentication is off).
+	AdminKey string `json:"adminKey,omitempty"`
 }
 
 type fabricRegion struct {
@@ -76,6 +80,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
 	spotFlags := registerSpotDevFlags(fs)
+	devSec := registerDevSecurity(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -95,6 +100,10 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
 		*secret = hex.EncodeToString(b)
+	}
+	authCfg, adminKey, err := devSec.config(*data)
+	if err != nil {
+		return fail(err)
 	}
 	log, err := newLogger(*logLevel)
 	if err != nil {
@@ -125,7 +134,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	ff := fabricFile{WAN: fabricWAN{Latency: wan.Latency.String(), Jitter: wan.Jitter.String(), Loss: wan.Loss}}
+	ff := fabricFile{AdminKey: adminKey, WAN: fabricWAN{Latency: wan.Latency.String(), Jitter: wan.Jitter.String(), Loss: wan.Loss}}
 	for i, name := range names {
 		peers := map[string]string{}
 		for j, p := range names {
@@ -135,7 +144,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg := broker.Config{
 			Region: name, DataDir: filepath.Join(*data, name), HTTPAddr: port(*httpPort, i),
-			ReplAddr: replAddrs[i], Peers: peers, FabricSecret: *secret, WAN: wan, Fsync: *fsync,
+			ReplAddr: replAddrs[i], Peers: peers, FabricSecret: *secret, WAN: wan, Fsync: *fsync, Auth: authCfg,
 		}
 		if *kafkaPort >= 0 {
 			cfg.KafkaAddr = port(*kafkaPort, i)
@@ -162,6 +171,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	printDevHowTo(stdout, ff, *data)
+	printDevAuth(stdout, adminKey)
 	printSpotHowTo(stdout, ff)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

@@ -61,6 +61,10 @@ func TestDevSmoke(t *testing.T) {
 	if !strings.Contains(out.String(), "causeway dev link down us-east eu-west") {
 		t.Fatalf("no how-to printed:\n%s", out.String())
 	}
+	if ff.AdminKey == "" {
+		t.Fatal("authentication is on, but fabric.json holds no admin key")
+	}
+	t.Setenv(tokenEnv, ff.AdminKey) // the client sub-commands' credential
 	east, west := ff.Regions[0].HTTP, ff.Regions[1].HTTP
 	cli := func(stdin string, args ...string) string {
 		t.Helper()

@@ -57,7 +57,7 @@ func reserveAddrs(t *testing.T, n int) []string {
 func (n *geoNode) start(t *testing.T, bin string) {
 	t.Helper()
 	args := []string{"serve", "--region", n.region, "--data", n.data, "--http", "127.0.0.1:0", "--repl", n.repl,
-		"--fabric-secret", geoSecret}
+		"--fabric-secret", geoSecret, "--auth=false"}
 	for p, a := range n.peers {
 		args = append(args, "--peer", p+"="+a)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // runDevLink is `causeway dev link down|up REGION REGION [--data DIR]`: it
@@ -35,7 +34,7 @@ func runDevLink(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "causeway dev link:", err)
 		return 1
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := adminClient(ff.AdminKey)
 	for _, pair := range [][2]string{{pos[1], pos[2]}, {pos[2], pos[1]}} {
 		r, err := ff.region(pair[0])
 		if err == nil {

@@ -17,6 +17,8 @@ Usage:
   causeway status  [--data DIR | --url URL ...]          (replication lag per region pair)
   causeway serve   [--config FILE] [--data DIR] [--http ADDR] [--region NAME] [--fsync always|interval|never]
                    [--peer NAME=HOST:PORT ... --repl ADDR --fabric-secret S]   (one node of a fabric)
+                   [--auth=false] [--admin-key KEY] [--tls-dev | --tls-cert FILE --tls-key FILE]
+  causeway keygen                                        (prints a new API key, for --admin-key)
   causeway produce --url URL --stream NAME            (publishes stdin lines)
   causeway consume --url URL --stream NAME --subscription S   (prints messages)
   causeway bench   pubsub|kafka|geo|collections|spot|compare|plot [flags]   (load tests)
@@ -46,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runDev(args[1:], stdout, stderr)
 	case "status":
 		return runStatus(args[1:], stdout, stderr)
+	case "keygen":
+		return runKeygen(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

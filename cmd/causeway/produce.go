@@ -37,7 +37,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080", "server base URL")
 	fs.StringVar(&f.tenant, "tenant", naming.DefaultTenant, "tenant of bare stream names")
 	fs.StringVar(&f.fabric, "fabric", naming.SystemFabric, "fabric of bare stream names")
-	fs.StringVar(&f.token, "token", "", "bearer token")
+	fs.StringVar(&f.token, "token", os.Getenv(tokenEnv), "bearer token: an API key or a JWT (default $"+tokenEnv+")")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 30*time.Second, "how long the first connection may take")
 	fs.BoolVar(&f.verbose, "verbose", false, "log connection events at info level (warnings are always logged)")
 }

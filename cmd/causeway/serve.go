@@ -45,6 +45,9 @@ func runServe(args []string, stderr io.Writer) int {
 		log.Error("start failed", zap.Error(err))
 		return 1
 	}
+	if k := srv.Auth.BootstrapKey(); k != "" {
+		printAdminKey(stderr, k)
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	code := 0

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/causeway/causeway/replicator/shell"
 )
@@ -33,6 +32,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	var token string
 	if len(urls) == 0 {
 		ff, err := readFabricFile(*data)
 		if err != nil {
@@ -42,8 +42,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		for _, r := range ff.Regions {
 			urls = append(urls, r.HTTP)
 		}
+		token = ff.AdminKey
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := adminClient(token)
 	var all []shell.Status
 	code := 0
 	for _, u := range urls {
