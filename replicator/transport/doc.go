@@ -2,7 +2,9 @@
 // between regions over TCP: one listener per node, one outbound connection
 // per peer with reconnect and backoff, length-prefixed frames, and an
 // emulated WAN (replicator/link) on every outbound link: one-way latency,
-// jitter, loss, and links cut and restored at runtime.
+// jitter, loss, and links cut and restored at runtime. Like the TCP
+// connection under it, an emulated link keeps frames in order: jitter
+// delays a frame and those behind it; loss drops whole frames.
 //
 // A connection carries one direction: a node writes its batches and acks
 // for peer P on its own connection to P and reads P's on the connection P

@@ -36,6 +36,7 @@ type peer struct {
 	delayedBytes int
 	times        []time.Time // scratch for link.Send
 	seq          uint64      // orders delayed frames with equal times
+	lastAt       time.Time   // latest arrival time given to a frame
 
 	wake chan struct{} // cap 1: a frame entered delayed
 	out  chan []byte   // framed, ready to write; cap MaxQueuedFrames
@@ -70,6 +71,12 @@ func (p *peer) send(frame []byte) bool {
 	}
 	ok, woke := false, false
 	for _, at := range p.times {
+		// A connection delivers in order: jitter delays a frame and the
+		// frames behind it, it does not let them overtake it.
+		if at.Before(p.lastAt) {
+			at = p.lastAt
+		}
+		p.lastAt = at
 		if !at.After(now) && len(p.delayed) == 0 {
 			ok = p.enqueue(frame) || ok
 			continue
