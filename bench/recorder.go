@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,7 +215,8 @@ type Results struct {
 	Errors        []string
 }
 
-// Finish closes the timelines and computes the rates. stop is the moment
+// Finish closes the timelines and computes the rates. Series and rates
+// come out sorted by name (a total before its per-region parts). stop is the moment
 // the load stopped: WindowSeconds runs from the end of the warm-up to it.
 func (r *Recorder) Finish(stop time.Time) Results {
 	r.mu.Lock()
@@ -227,6 +229,8 @@ func (r *Recorder) Finish(stop time.Time) Results {
 	if _, ok := res.Counts["errors"]; !ok {
 		res.Counts["errors"] = 0
 	}
+	slices.Sort(r.rateKeys)
+	slices.Sort(r.order)
 	for _, k := range r.rateKeys {
 		x := r.rates[k]
 		rt := report.Rate{Name: k}

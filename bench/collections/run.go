@@ -312,7 +312,7 @@ func (r *run) report(res bench.Results, cpu report.CPU, start time.Time, conv co
 		Scenario: "collections", Target: "causeway", Label: cfg.Label, Started: start.UTC(),
 		Params: report.Params{
 			MessageBytes: cfg.DocBytes, Rate: cfg.Rate, DurationSeconds: cfg.Duration.Seconds(), Count: cfg.Count,
-			WarmupSeconds: cfg.Warmup.Seconds(), Producers: cfg.Writers * len(cfg.Regions),
+			WarmupSeconds: cfg.Warmup.Seconds(), Workers: cfg.Writers * len(cfg.Regions),
 			Correction: correction(cfg.Rate), Extra: extra,
 		},
 		Machine: r.machine, WindowSeconds: res.WindowSeconds, Counts: counts, Rates: res.Rates,

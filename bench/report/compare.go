@@ -115,6 +115,7 @@ func paramDifferences(a, b Params) []string {
 	add("count", a.Count, b.Count)
 	add("duration", a.DurationSeconds, b.DurationSeconds)
 	add("producers", a.Producers, b.Producers)
+	add("workers", a.Workers, b.Workers)
 	add("consumers", a.Consumers, b.Consumers)
 	add("subscriptions", a.Subscriptions, b.Subscriptions)
 	add("streams", a.Streams, b.Streams)

@@ -80,7 +80,11 @@ func seconds(s float64) string {
 
 // describe is the one-line summary of a workload.
 func (p Params) describe() string {
-	parts := []string{fmt.Sprintf("%d B", p.MessageBytes), "rate " + describeRate(p.Rate)}
+	var parts []string
+	if p.MessageBytes > 0 {
+		parts = append(parts, fmt.Sprintf("%d B", p.MessageBytes))
+	}
+	parts = append(parts, "rate "+describeRate(p.Rate))
 	if p.Count > 0 {
 		parts = append(parts, FormatCount(p.Count)+" ops")
 	}
@@ -90,6 +94,9 @@ func (p Params) describe() string {
 	parts = append(parts, "warm-up "+seconds(p.WarmupSeconds))
 	if p.Producers > 0 {
 		parts = append(parts, fmt.Sprintf("%d producers", p.Producers))
+	}
+	if p.Workers > 0 {
+		parts = append(parts, fmt.Sprintf("%d workers", p.Workers))
 	}
 	if p.Consumers > 0 {
 		c := fmt.Sprintf("%d consumers", p.Consumers)

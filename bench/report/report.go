@@ -38,11 +38,12 @@ type Params struct {
 	DurationSeconds  float64 `json:"durationSeconds,omitempty"`
 	Count            int64   `json:"count,omitempty"` // operations in total; 0 = by duration
 	WarmupSeconds    float64 `json:"warmupSeconds"`
-	Producers        int     `json:"producers"`
-	Consumers        int     `json:"consumers"`
+	Producers        int     `json:"producers,omitempty"`
+	Workers          int     `json:"workers,omitempty"` // HTTP clients (collections, spot)
+	Consumers        int     `json:"consumers,omitempty"`
 	Subscriptions    int     `json:"subscriptions,omitempty"`
-	Streams          int     `json:"streams"`
-	Partitions       int     `json:"partitions"`
+	Streams          int     `json:"streams,omitempty"`
+	Partitions       int     `json:"partitions,omitempty"`
 	SubscriptionType string  `json:"subscriptionType,omitempty"`
 	Fsync            string  `json:"fsync,omitempty"`
 	// Correction says how latencies at a fixed rate are corrected for

@@ -319,7 +319,7 @@ func (r *run) report(res bench.Results, cpu report.CPU, start time.Time, sum int
 		Scenario: "spot", Target: "causeway", Label: cfg.Label, Started: start.UTC(),
 		Params: report.Params{
 			Rate: cfg.Rate, DurationSeconds: cfg.Duration.Seconds(), Count: cfg.Count, WarmupSeconds: cfg.Warmup.Seconds(),
-			Producers: cfg.Workers * len(cfg.From), Correction: correction(cfg.Rate), Extra: extra,
+			Workers: cfg.Workers * len(cfg.From), Correction: correction(cfg.Rate), Extra: extra,
 		},
 		Machine: r.machine, WindowSeconds: res.WindowSeconds, Counts: counts, Rates: res.Rates,
 		Latencies: res.Latencies, CPU: cpu, Errors: res.Errors,
