@@ -52,7 +52,6 @@ type run struct {
 	sent     atomic.Int64
 	received atomic.Int64
 	dups     atomic.Int64
-	pubErrs  atomic.Int64
 	foreign  atomic.Int64
 }
 
@@ -163,22 +162,17 @@ func (r *run) execute(ctx context.Context, t Target, sourceRegion string, sinks 
 	rec := bench.NewRecorder(start, cfg.Warmup, time.Second)
 	r.rec.Store(rec)
 	cpu0 := bench.SampleCPU(start)
-	prog := bench.StartProgress(cfg.Progress, rec, bench.ProgressConfig{
-		Title: t.Name(), Rate: RateDeliver, Latency: LatencyPublishDeliver, Duration: cfg.Duration, Count: cfg.Count,
-	})
+	pc := bench.ProgressConfig{Title: t.Name(), Rate: RateDeliver, Latency: LatencyPublishDeliver, Duration: cfg.Duration, Count: cfg.Count}
+	if cfg.Consumers == 0 {
+		pc.Rate, pc.Latency = RatePublish, LatencyPublishAck // no deliveries: show the publish pace
+	}
+	prog := bench.StartProgress(cfg.Progress, rec, pc)
 	progStopped := false
 	defer func() {
 		if !progStopped {
 			prog.Stop()
 		}
 	}()
-	if cfg.Consumers == 0 {
-		// No deliveries: show the publish pace instead.
-		prog.Stop()
-		prog = bench.StartProgress(cfg.Progress, rec, bench.ProgressConfig{
-			Title: t.Name(), Rate: RatePublish, Latency: LatencyPublishAck, Duration: cfg.Duration, Count: cfg.Count,
-		})
-	}
 
 	scheds := bench.SenderRates(start, cfg.Rate, cfg.Producers)
 	end := start.Add(cfg.Duration)
@@ -227,7 +221,6 @@ func (r *run) produce(ctx context.Context, rec *bench.Recorder, p Producer, pid 
 		p.Publish(payload, func(err error) {
 			now := time.Now()
 			if err != nil {
-				r.pubErrs.Add(1)
 				rec.Error(fmt.Errorf("publish: %w", err))
 				return
 			}

@@ -288,6 +288,15 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	names := strings.Split(t.targets, ",")
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+		switch names[i] {
+		case "causeway", "nats", "redis", "kafka":
+		default:
+			fmt.Fprintf(stderr, "causeway bench %s: unknown target %q: want causeway, nats or redis\n", scenario, n)
+			return 2
+		}
+	}
 	cfg := w.config()
 	cfg.Label = o.label
 	cfg.Progress = o.progress(stderr)
@@ -316,7 +325,6 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	var runs []report.PeerRun
 	halfRate := 0.0
 	for i, name := range names {
-		name = strings.TrimSpace(name)
 		settle(ctx, t.settle, i > 0)
 		rep, err := runTarget(ctx, scenario, name, &t, cfg, "", command)
 		if err != nil {
