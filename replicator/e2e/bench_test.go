@@ -133,10 +133,10 @@ func BenchmarkPublishToDeliverLatency(b *testing.B) {
 	ackedAt := map[string]time.Time{}
 	seenAt := map[string]time.Time{}
 	done := make(chan struct{})
+	src := sb.Source()
+	next := src.EndOffset()
 	go func() { // b's side: note when each message appears
 		defer close(done)
-		src := sb.Source()
-		next := src.EndOffset()
 		for seen := 0; seen < b.N; {
 			ch := src.Changed()
 			recs, err := src.Read(next, 4096, 16<<20)
