@@ -55,7 +55,9 @@ func startSecure(t testing.TB, mutate func(*broker.Config)) *node {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return &node{t: t, srv: srv, root: srv.Auth.BootstrapKey(), http: &http.Client{Timeout: testTimeout}}
+	// The test's own client has its own connection pool.
+	cl := &http.Client{Timeout: testTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	return &node{t: t, srv: srv, root: srv.Auth.BootstrapKey(), http: cl}
 }
 
 // reply is an HTTP answer.

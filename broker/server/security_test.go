@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
+	"github.com/causeway/causeway/broker/tlsutil"
 )
 
 const sys = "/_fabric/_system/_api/"
@@ -313,4 +315,37 @@ func TestOpenNodeByDefault(t *testing.T) {
 	publish(t, c, "x")
 	var list map[string]any
 	_ = json.Unmarshal(n.must("GET", sys+"streams", "", nil, http.StatusOK).body, &list)
+}
+
+// TestTLSDev: --tls-dev serves HTTP and WebSocket over TLS with a
+// certificate generated into the data directory; plain HTTP is refused.
+func TestTLSDev(t *testing.T) {
+	var dataDir string
+	n := startSecure(t, func(c *broker.Config) { c.TLS.Dev = true; dataDir = c.DataDir })
+	if !strings.HasPrefix(n.srv.URL(), "https://") {
+		t.Fatalf("URL %s", n.srv.URL())
+	}
+	cfg, err := tlsutil.ClientConfig(filepath.Join(dataDir, tlsutil.DevDir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.tls = cfg
+	n.http = &http.Client{Timeout: testTimeout, Transport: &http.Transport{TLSClientConfig: cfg}}
+	n.must("GET", "/health", "", nil, http.StatusOK)
+	n.must("POST", sys+"streams/s", n.root, nil, http.StatusCreated)
+	c := n.mustDial("/ws/v2/producer/persistent/_mm/_system/s", n.root, true)
+	publish(t, c, "over tls")
+	plain := &http.Client{Timeout: testTimeout}
+	resp, err := plain.Get("http://" + n.srv.Addr() + "/health")
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("plain HTTP was served on the TLS listener")
+		}
+	}
+	untrusted := &http.Client{Timeout: testTimeout}
+	if resp, err := untrusted.Get(n.srv.URL() + "/health"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a client that does not trust the certificate connected")
+	}
 }
