@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -263,5 +264,62 @@ func TestWebSocketGlobalParameter(t *testing.T) {
 	}
 	if _, resp, err := websocket.DefaultDialer.Dial(base+"bad?global=maybe", nil); err == nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("global=maybe accepted: %v", err)
+	}
+}
+
+// TestAdminEndpointsAndMetrics checks the replication admin endpoints and
+// the lag metrics on a node's HTTP listener.
+func TestAdminEndpointsAndMetrics(t *testing.T) {
+	f := newFabric(t, []string{"a", "b"}, nil)
+	f.publish("a", "m", "p", 0, 3)
+	f.waitCount("m", 3)
+	url := f.server("a").URL()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	post := func(path string) int {
+		resp, err := http.Post(url+path, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	code, body := get("/_api/replication")
+	var st struct {
+		Result struct {
+			Region    string            `json:"region"`
+			Delivered map[string]uint64 `json:"delivered"`
+			Peers     []struct {
+				Peer string `json:"peer"`
+			} `json:"peers"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); code != 200 || err != nil || st.Result.Region != "a" ||
+		st.Result.Delivered["a"] != 3 || len(st.Result.Peers) != 1 || st.Result.Peers[0].Peer != "b" {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	for path, want := range map[string]int{
+		"/_api/replication/links/b/down":     200,
+		"/_api/replication/links/b/up":       200,
+		"/_api/replication/links/zz/down":    404,
+		"/_api/replication/links/b/sideways": 400,
+	} {
+		if got := post(path); got != want {
+			t.Errorf("POST %s: %d, want %d", path, got, want)
+		}
+	}
+	code, body = get("/metrics")
+	for _, m := range []string{`causeway_replication_lag_ops{peer="b",region="a"}`, `causeway_replication_lag_seconds{peer="b",region="a"}`,
+		`causeway_replication_link_up{peer="b",region="a"}`, `causeway_replication_delivered_ops{origin="a",region="a"} 3`} {
+		if code != 200 || !strings.Contains(body, m) {
+			t.Fatalf("/metrics lacks %s", m)
+		}
 	}
 }
