@@ -18,6 +18,7 @@ import (
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/subscription"
 )
 
@@ -258,6 +259,23 @@ func (f *fabric) waitFor(region, stream string, cond func([]segment.Record) bool
 		case <-deadline.C:
 			f.t.Fatalf("%s: stream %s: condition not met after %s (%d records)\n%s", region, stream, waitTimeout, len(recs), f.statusDump())
 		}
+	}
+}
+
+// waitStatus waits until cond holds for region's replication status
+// (checked every pollInterval, failing after waitTimeout).
+func (f *fabric) waitStatus(region string, cond func(shell.Status) bool) {
+	f.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		st, err := f.server(region).Repl.Status()
+		if err == nil && cond(st) {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%s: status condition not met after %s: %+v, %v", region, waitTimeout, st, err)
+		}
+		time.Sleep(pollInterval) // pacing a condition check with a deadline
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/transport"
 )
 
@@ -22,6 +23,7 @@ type Mounter interface {
 //
 //	GET  /_api/replication                          status (Status)
 //	POST /_api/replication/links/{peer}/down|up     cut or restore a link
+//	POST /_api/replication/regions/{region}/evict   evict a region (durably)
 const AdminPath = "/_api/replication"
 
 // Mount registers the admin endpoints and the metrics collector on m. A
@@ -32,6 +34,7 @@ func (s *Shell) Mount(m Mounter) error {
 	}
 	m.Handle("GET "+AdminPath, http.HandlerFunc(s.serveStatus))
 	m.Handle("POST "+AdminPath+"/links/{peer}/{state}", http.HandlerFunc(s.serveLink))
+	m.Handle("POST "+AdminPath+"/regions/{region}/evict", http.HandlerFunc(s.serveEvict))
 	return m.Register(newCollector(s))
 }
 
@@ -64,6 +67,18 @@ func (s *Shell) serveLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+func (s *Shell) serveEvict(w http.ResponseWriter, r *http.Request) {
+	if err := s.Evict(r.PathValue("region")); err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, replicator.ErrUnknownRegion) {
+			status = http.StatusNotFound
+		}
+		respond(w, status, nil, err)
+		return
+	}
+	respond(w, http.StatusOK, map[string][]string{"evicted": s.Evicted()}, nil)
 }
 
 // respond writes the ArangoDB-style envelope the HTTP API uses.

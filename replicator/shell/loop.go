@@ -84,6 +84,7 @@ func (s *Shell) handlePub(r *pubReq) {
 
 // handleNet feeds a peer's message to the engine.
 func (s *Shell) handleNet(m netMsg) {
+	defer s.netBytes.release(m.bytes)
 	if s.failed.Load() != nil {
 		return
 	}
@@ -115,9 +116,12 @@ func (s *Shell) syncPeers(now time.Time) {
 		switch {
 		case up && (!cur.up || gen != cur.gen):
 			if err := s.engine.PeerUp(now, p); err != nil {
-				s.log.Warn("peer up", zap.String("peer", p), zap.Error(err))
+				if !errors.Is(err, replicator.ErrEvicted) {
+					s.log.Warn("peer up", zap.String("peer", p), zap.Error(err))
+				}
+			} else {
+				s.log.Info("peer link up", zap.String("peer", p))
 			}
-			s.log.Info("peer link up", zap.String("peer", p))
 		case !up && cur.up:
 			if err := s.engine.PeerDown(p); err != nil {
 				s.log.Warn("peer down", zap.String("peer", p), zap.Error(err))

@@ -42,6 +42,8 @@ const (
 	maxQueuedPublishes = 1024
 	maxQueuedMessages  = 1024
 	maxQueuedControls  = 64
+	// maxQueuedMessageBytes bounds the bytes of the queued peer messages.
+	maxQueuedMessageBytes = 64 << 20
 	// maxInputsPerStep bounds the inputs folded into one engine step.
 	maxInputsPerStep = 512
 	// maxPendingSteps bounds the steps between the engine and the

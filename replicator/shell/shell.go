@@ -49,6 +49,7 @@ type Shell struct {
 	pubClosed bool
 	pubCh     chan *pubReq
 	netCh     chan netMsg
+	netBytes  *byteBudget // bytes of the messages in netCh
 	ctlCh     chan func(time.Time)
 	peerWake  chan struct{}
 	peerWant  map[string]*peerWant
@@ -56,6 +57,8 @@ type Shell struct {
 
 	progress *progress
 	applies  sync.WaitGroup
+	evictMu  sync.Mutex
+	evicted  []string
 	failed   atomic.Pointer[error]
 	m        counters
 
@@ -96,6 +99,7 @@ type ownRef struct {
 type netMsg struct {
 	batch *replicator.Batch
 	ack   *replicator.Ack
+	bytes int // counted against netBytes
 }
 
 // peerWant is the transport's view of a link; peerCur what the engine was
@@ -136,6 +140,7 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		peerCur:       make(map[string]peerCur),
 		pubCh:         make(chan *pubReq, maxQueuedPublishes),
 		netCh:         make(chan netMsg, maxQueuedMessages),
+		netBytes:      newByteBudget(maxQueuedMessageBytes),
 		ctlCh:         make(chan func(time.Time), maxQueuedControls),
 		peerWake:      make(chan struct{}, 1),
 		peerWant:      make(map[string]*peerWant),
@@ -175,6 +180,17 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 			_ = s.journals.close()
 			return nil, err
 		}
+	}
+	if s.evicted, err = loadEvicted(s.dir); err == nil {
+		for _, r := range s.evicted {
+			if err = s.engine.EvictRegion(r); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		_ = s.journals.close()
+		return nil, fmt.Errorf("shell: restore evictions: %w", err)
 	}
 	tcfg := transport.Config{
 		Self: s.self, Peers: cfg.Peers, ListenAddr: cfg.ReplAddr, Secret: []byte(cfg.FabricSecret),
@@ -234,6 +250,7 @@ func (s *Shell) Close() error {
 		s.pubClosed = true
 		s.pubMu.Unlock()
 		close(s.stop)
+		s.netBytes.close()
 		var errs []error
 		if err := s.transport.Close(); err != nil {
 			errs = append(errs, err)
@@ -362,9 +379,14 @@ func (s *Shell) Receive(peer string, msg []byte) {
 		s.reject(peer, err)
 		return
 	}
+	m.bytes = len(msg)
+	if !s.netBytes.acquire(m.bytes) {
+		return
+	}
 	select {
 	case s.netCh <- m:
 	case <-s.stop:
+		s.netBytes.release(m.bytes)
 	}
 }
 

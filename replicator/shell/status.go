@@ -17,8 +17,10 @@ type Status struct {
 	Stable    replicator.Vector `json:"stable"`
 	// Applied is the applied watermark (every op at or below it is in its
 	// stream).
-	Applied replicator.Vector  `json:"applied"`
-	Peers   []PeerStatus       `json:"peers"`
+	Applied replicator.Vector `json:"applied"`
+	Peers   []PeerStatus      `json:"peers"`
+	// Evicted lists the regions an operator evicted.
+	Evicted []string           `json:"evicted,omitempty"`
 	Engine  replicator.Metrics `json:"engine"`
 	Shell   ShellMetrics       `json:"shell"`
 	// Failed is the error replication stopped on ("" when healthy).
@@ -96,6 +98,7 @@ func (s *Shell) Status() (Status, error) {
 	}
 	st.Applied, _ = s.progress.peek()
 	st.Shell = s.m.snapshot()
+	st.Evicted = s.Evicted()
 	if f := s.failure(); f != nil {
 		st.Failed = f.Error()
 	}

@@ -32,10 +32,11 @@ type Config struct {
 
 	// MaxFrameBytes bounds one frame (default replicator.MaxBatchBytes).
 	MaxFrameBytes int
-	// MaxQueuedFrames bounds, per peer, the frames waiting to be written;
-	// MaxDelayedBytes the bytes the emulated WAN holds back. Past them
-	// frames are dropped.
+	// MaxQueuedFrames and MaxQueuedBytes bound, per peer, the frames
+	// waiting to be written; MaxDelayedBytes the bytes the emulated WAN
+	// holds back. Past them frames are dropped.
 	MaxQueuedFrames int
+	MaxQueuedBytes  int
 	MaxDelayedBytes int
 	// MaxInbound bounds the inbound connections.
 	MaxInbound int
@@ -53,6 +54,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultMaxQueuedFrames = 4096
+	DefaultMaxQueuedBytes  = 64 << 20
 	DefaultMaxDelayedBytes = 64 << 20
 	DefaultDialTimeout     = 5 * time.Second
 	DefaultWriteTimeout    = 30 * time.Second
@@ -68,6 +70,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxQueuedFrames == 0 {
 		c.MaxQueuedFrames = DefaultMaxQueuedFrames
+	}
+	if c.MaxQueuedBytes == 0 {
+		c.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
 	if c.MaxDelayedBytes == 0 {
 		c.MaxDelayedBytes = DefaultMaxDelayedBytes
@@ -110,7 +115,7 @@ func (c Config) Validate() error {
 	if err := c.WAN.Validate(); err != nil {
 		return bad("wan: %v", err)
 	}
-	if c.MaxFrameBytes < 64 || c.MaxQueuedFrames < 1 || c.MaxDelayedBytes < 1 || c.MaxInbound < 1 {
+	if c.MaxFrameBytes < 64 || c.MaxQueuedFrames < 1 || c.MaxQueuedBytes < 1 || c.MaxDelayedBytes < 1 || c.MaxInbound < 1 {
 		return bad("bounds must be positive")
 	}
 	if c.BackoffMax < c.BackoffMin {

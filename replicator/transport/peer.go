@@ -42,6 +42,7 @@ type peer struct {
 	out  chan []byte   // framed, ready to write; cap MaxQueuedFrames
 
 	frames, linkDrops, queueDrops, written, inboundDrops atomic.Uint64
+	queuedBytes                                          atomic.Int64 // bytes in out
 }
 
 func newPeer(t *Transport, name, addr string, l *link.Link) *peer {
@@ -102,14 +103,24 @@ func (p *peer) send(frame []byte) bool {
 
 // enqueue hands a frame to the writer without blocking.
 func (p *peer) enqueue(frame []byte) bool {
+	n := int64(len(frame))
+	if q := p.queuedBytes.Add(n); q > int64(p.t.cfg.MaxQueuedBytes) && q > n {
+		p.queuedBytes.Add(-n)
+		p.queueDrops.Add(1)
+		return false
+	}
 	select {
 	case p.out <- frame:
 		return true
 	default:
+		p.queuedBytes.Add(-n)
 		p.queueDrops.Add(1)
 		return false
 	}
 }
+
+// dequeued accounts for a frame taken from out.
+func (p *peer) dequeued(frame []byte) { p.queuedBytes.Add(-int64(len(frame))) }
 
 // delayLoop releases frames held by the emulated WAN when they are due.
 func (p *peer) delayLoop() {
@@ -215,6 +226,7 @@ func (p *peer) serve(conn net.Conn) {
 			p.log.Info("connection to peer closed")
 			return
 		case frame = <-p.out:
+			p.dequeued(frame)
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
 		for {
@@ -225,6 +237,7 @@ func (p *peer) serve(conn net.Conn) {
 			p.written.Add(1)
 			select {
 			case frame = <-p.out:
+				p.dequeued(frame)
 				continue
 			default:
 			}

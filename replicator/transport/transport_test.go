@@ -236,6 +236,19 @@ func TestEmulatedLossAndBoundedQueues(t *testing.T) {
 	if l := c.Links()[0]; l.Delayed != 2 || l.QueueDrops != 15 {
 		t.Fatalf("delayed %d (want 2), queue drops %d (want 15)", l.Delayed, l.QueueDrops)
 	}
+	// The write queue is bounded in bytes too.
+	e, err := Listen(Config{Self: "e", Peers: map[string]string{"d": "127.0.0.1:1"}, ListenAddr: "127.0.0.1:0",
+		Secret: testSecret, MaxQueuedBytes: 100}, newRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for range 5 {
+		e.Send("d", bytes.Repeat([]byte("z"), 40)) // 44 bytes framed: 2 fit in 100
+	}
+	if l := e.Links()[0]; l.QueueDrops != 3 {
+		t.Fatalf("byte-bounded queue: %d drops, want 3", l.QueueDrops)
+	}
 }
 
 func TestLatencyHoldsFramesBack(t *testing.T) {
