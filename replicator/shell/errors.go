@@ -17,6 +17,9 @@ var (
 	// ErrNotApplied: a message was journaled but not appended to its
 	// stream (a local stream of the same name).
 	ErrNotApplied = errors.New("shell: message not applied to its stream")
+	// ErrBusy: the engine loop did not answer in time (its pipeline is
+	// full: storage is slower than the input).
+	ErrBusy = errors.New("shell: replication busy, try again")
 	// ErrJournal: the journals are inconsistent with the configuration.
 	ErrJournal = errors.New("shell: journal inconsistent")
 )

@@ -416,19 +416,31 @@ func (s *Shell) PeerState(peer string, up bool) {
 	}
 }
 
-// control runs f on the loop goroutine and waits for it.
+// controlTimeout bounds the wait for the loop in control (it only waits
+// that long when the loop is blocked on a full pipeline).
+const controlTimeout = 5 * time.Second
+
+// control runs f on the loop goroutine and waits for it, at most
+// controlTimeout (ErrBusy; f may still run later and must not share
+// unsynchronized state with the caller past that point).
 func (s *Shell) control(f func(now time.Time)) error {
 	done := make(chan struct{})
+	timeout := time.NewTimer(controlTimeout)
+	defer timeout.Stop()
 	select {
 	case s.ctlCh <- func(now time.Time) { f(now); close(done) }:
 	case <-s.stop:
 		return ErrClosed
+	case <-timeout.C:
+		return ErrBusy
 	}
 	select {
 	case <-done:
 		return nil
 	case <-s.stop:
 		return ErrClosed
+	case <-timeout.C:
+		return ErrBusy
 	}
 }
 

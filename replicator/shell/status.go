@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"sync"
 	"time"
 
 	"github.com/causeway/causeway/replicator"
@@ -80,7 +81,12 @@ func (s *Shell) Status() (Status, error) {
 	for _, l := range s.transport.Links() {
 		links[l.Peer] = l
 	}
+	var mu sync.Mutex
+	var fromLoop Status
 	err := s.control(func(now time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		st := &fromLoop
 		e := s.engine
 		st.Delivered = e.Delivered()
 		st.Stable = e.Stable()
@@ -96,6 +102,9 @@ func (s *Shell) Status() (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	mu.Lock()
+	st.Delivered, st.Stable, st.Engine, st.Peers = fromLoop.Delivered, fromLoop.Stable, fromLoop.Engine, fromLoop.Peers
+	mu.Unlock()
 	st.Applied, _ = s.progress.peek()
 	st.Shell = s.m.snapshot()
 	st.Evicted = s.Evicted()
