@@ -38,6 +38,8 @@ type conn struct {
 
 	// clientID is the client id of the request being dispatched.
 	clientID string
+
+	auth connAuth // SASL login (sasl.go)
 }
 
 // slot is one request's pending answer.
@@ -91,6 +93,7 @@ func (c *conn) serve() {
 	<-writerDone
 	c.cancel()
 	_ = c.nc.Close()
+	c.auth.close()
 	for _, p := range c.producers {
 		p.p.Close()
 	}
@@ -176,6 +179,9 @@ func (c *conn) writeLoop() {
 // dispatch starts the handler of req and returns its slot, or nil for a
 // request that gets no answer.
 func (c *conn) dispatch(req request) *slot {
+	if sl, handled := c.guard(req); handled {
+		return sl
+	}
 	sl := newSlot(req.correlationID)
 	c.clientID = req.clientID
 	if req.msg == nil { // ApiVersions of a version above ours

@@ -22,6 +22,7 @@ type Server struct {
 	dec    *decoders
 	pids   *producerIDs
 	groups *coordinator
+	sasl   saslConfig // SetAuth (sasl.go)
 
 	mu     sync.Mutex
 	ln     net.Listener

@@ -25,11 +25,13 @@ var supportedAPIs = map[int16]apiRange{
 	14: {0, 5},  // SyncGroup (v4 flexible)
 	15: {0, 5},  // DescribeGroups (v5 flexible)
 	16: {0, 4},  // ListGroups (v3 flexible)
+	17: {0, 1},  // SaslHandshake (librdkafka needs v0 listed; only v1 logins, through SaslAuthenticate, are served)
 	18: {0, 3},  // ApiVersions (v3 flexible request, never a flexible response header)
 	19: {0, 7},  // CreateTopics (v5 flexible)
 	20: {0, 5},  // DeleteTopics (v4 flexible; v6 topic IDs)
 	22: {0, 4},  // InitProducerId (v2 flexible)
 	32: {0, 4},  // DescribeConfigs (v4 flexible)
+	36: {0, 2},  // SaslAuthenticate (v2 flexible)
 }
 
 // supported reports whether version of key is served.

@@ -124,7 +124,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		s.done <- err
 	}()
 	if addr := node.Config().KafkaAddr; addr != "" {
-		if s.Kafka, err = startKafka(node, addr, logger); err != nil {
+		if s.Kafka, err = startKafka(node, addr, logger, s.Auth, s.limits, s.tls); err != nil {
 			_ = s.hs.Close()
 			_ = sp.close()
 			_ = cols.Close()
@@ -181,15 +181,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startKafka starts the Kafka listener on addr.
-func startKafka(node *broker.Node, addr string, logger *zap.Logger) (*kafka.Server, error) {
+// startKafka starts the Kafka listener on addr, with SASL logins when
+// sec is on, TLS when tlsCfg is set and the per-address connection bound.
+func startKafka(node *broker.Node, addr string, logger *zap.Logger, sec *auth.Service, lm *limits.Metrics, tlsCfg *tls.Config) (*kafka.Server, error) {
 	k, err := kafka.New(node, kafka.Config{}, logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.Listen(addr); err != nil {
-		return nil, err
+	k.SetAuth(sec)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: listen %s: %w", addr, err)
 	}
+	k.ListenOn(guardListener(ln, node.Config().Limits.MaxConnsPerIP, lm, tlsCfg))
 	return k, nil
 }
 
