@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -103,7 +104,7 @@ func (s *Service) pass(w http.ResponseWriter, r *http.Request, a Access, p *Prin
 	}
 	r = r.WithContext(ctx)
 	if !a.WebSocket && r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		r.Body = &boundedBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.maxBody), metrics: s.metrics}
 	}
 	if a.Audit != "" {
 		req := r
@@ -176,6 +177,24 @@ func (s *Service) refuseAudited(w http.ResponseWriter, r *http.Request, a Access
 	if a.Audit != "" {
 		s.record(r, a, p, tenant, HTTPStatus(err), nil)
 	}
+}
+
+// boundedBody counts a request body that hits the bound (the handler
+// answers 413 from the *http.MaxBytesError it reads).
+type boundedBody struct {
+	io.ReadCloser
+	metrics *Metrics
+	counted bool
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if err != nil && !b.counted && errors.As(err, &mbe) {
+		b.counted = true
+		b.metrics.BodyTooLarge.Add(1)
+	}
+	return n, err
 }
 
 // gateWriter reports the status of an answer once and keeps the writer's

@@ -27,6 +27,9 @@ func TestGateOffServesEveryone(t *testing.T) {
 	if e := decodeEcho(t, body); !strings.Contains(e.BodyErr, "too large") {
 		t.Fatalf("a 5 KiB body passed a 4 KiB bound: %+v", e)
 	}
+	if hs.svc.Metrics().BodyTooLarge.Load() != 1 {
+		t.Fatalf("body-too-large counter %d", hs.svc.Metrics().BodyTooLarge.Load())
+	}
 }
 
 func TestGateRefusesMissingAndBadCredentials(t *testing.T) {

@@ -17,6 +17,7 @@ type Metrics struct {
 	RateLimited        atomic.Uint64 // 429: over the principal's request rate
 	TenantConnsRefused atomic.Uint64 // 429: over the tenant's connection bound
 	BadPaths           atomic.Uint64 // 400: non-canonical paths
+	BodyTooLarge       atomic.Uint64 // 413: request bodies over MaxHTTPBodyBytes
 	AuditRecords       atomic.Uint64
 }
 
@@ -57,6 +58,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.refused, c.m.OtherTenant.Load(), "other_tenant")
 	counter(c.refused, c.m.RateLimited.Load(), "rate_limited")
 	counter(c.refused, c.m.BadPaths.Load(), "bad_path")
+	counter(c.refused, c.m.BodyTooLarge.Load(), "body_too_large")
 	counter(c.conns, c.m.TenantConnsRefused.Load(), "per_tenant")
 	var perIP uint64
 	if c.lm != nil {
