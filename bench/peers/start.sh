@@ -45,7 +45,8 @@ for t in "${targets[@]}"; do
 		rm -rf "$dir/causeway-data"
 		# The peers run without authentication; so does Causeway here.
 		auth=()
-		if "$CAUSEWAY" serve -h 2>&1 | grep -q -- '-auth'; then auth=(--auth=false); fi
+		help="$("$CAUSEWAY" serve -h 2>&1 || true)" # -h exits 2
+		if grep -q -- '-auth' <<<"$help"; then auth=(--auth=false); fi
 		"$CAUSEWAY" serve --data "$dir/causeway-data" --http 127.0.0.1:18080 --fsync "$cw_fsync" \
 			"${auth[@]}" --log-level warn >"$dir/causeway.log" 2>&1 &
 		echo $! >>"$dir/pids"
