@@ -61,7 +61,7 @@ func (p *Principal) Authorize(a Access) error {
 // collections, SPOT, the key endpoints): it is matched with the same
 // net/http.ServeMux rules those handlers are routed with, so a path
 // parameter means here exactly what it means to the handler. A path no
-// rule knows needs admin on the whole tenant.
+// rule knows needs admin on the whole tenant, or a superuser under /_api/.
 type Router struct {
 	mux *http.ServeMux
 }
@@ -136,6 +136,18 @@ func NewRouter() *Router {
 	add("POST /_api/tenant/{tenant}", node("tenant.create"))
 	add("GET /_api/replication", node(""))
 	add("POST /_api/replication/links/{peer}/{state}", node("replication.link"))
+	add("POST /_api/replication/regions/{region}/evict", node("replication.evict"))
+	add("GET /_api/spot/replicas", node(""))
+	add("POST /_api/spot/replicas/{id}/{action}", node("spot.replica"))
+	// Any other /_api/ path outside a fabric is the node's: superusers
+	// only, whatever is mounted there later.
+	add("/_api/", func(r *http.Request) Access {
+		a := Access{Node: true, Target: r.URL.Path}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			a.Audit = "node.admin"
+		}
+		return a
+	})
 
 	// Keys and tokens (endpoints.go).
 	add("GET "+KeysPath, tenantAdmin(""))
