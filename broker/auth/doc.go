@@ -6,8 +6,8 @@
 // request rates, and the audit log of admin actions.
 //
 // The cores (permission.go, principal.go, apikey.go, jwt.go, route.go,
-// scram.go) are pure: no I/O, clocks or logging; time and randomness come in
-// as arguments. The shells around them are the key store (store.go, over a
+// requests.go, scram.go, scramserver.go) are pure: no I/O, clocks or
+// logging; time and randomness come in as arguments. The shells around them are the key store (store.go, over a
 // small KV the node's metadata store provides), the HTTP gate every request
 // passes (gate.go), the key and token endpoints (endpoints.go) and the audit
 // logger (audit.go).
@@ -20,4 +20,9 @@
 // the principal's tenant without the needed grant gets 403. Every decision
 // is taken from the credential and the path alone, before any lookup, so
 // the answer never depends on whether a resource exists.
+//
+// Keys live in each node's metadata store (they are not replicated); the
+// token secret may be shared by every region, and a token issued from a
+// key another region never knew verifies on its signature, while a token
+// of a key revoked here is refused for as long as tokens can live.
 package auth
