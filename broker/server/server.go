@@ -84,22 +84,26 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	h.SetGate(sec)
 	sec.Mount(h)
 	_ = h.Register(auth.NewCollector(sec.Metrics(), lm, prometheus.Labels{"region": node.Config().Region}))
-	repl, err := shell.Start(node, logger, shell.Options{})
+	// Collections open first: the shell re-applies its journal tails on
+	// start, and the collection payloads among them must reach them.
+	cols, err := colhttp.OpenWith(node, opts.Collections)
+	if err != nil {
+		_ = ln.Close()
+		_ = node.Close()
+		return nil, err
+	}
+	repl, err := shell.Start(node, logger, shell.Options{Kinds: cols.ReplicationKinds()})
 	if err == nil {
 		err = repl.Mount(h)
 	}
 	if err != nil {
 		_ = repl.Close()
+		_ = cols.Close()
 		_ = ln.Close()
 		_ = node.Close()
 		return nil, err
 	}
-	cols, err := colhttp.Open(node)
-	if err != nil {
-		_ = ln.Close()
-		_ = node.Close()
-		return nil, err
-	}
+	cols.AttachReplication(repl)
 	sp, err := startSpot(node, opts.Spot, cols, logger)
 	if err != nil {
 		_ = cols.Close()

@@ -19,6 +19,9 @@ type Options struct {
 	// collections on this node. Region defaults to the node's, DataDir to
 	// {node data}/spot.
 	Spot *spot.Config
+	// Collections are the collections service's options (a multi-region
+	// node's bootstrap peers, service.Options.BootstrapFrom).
+	Collections service.Options
 }
 
 // spotRuntime is a node's SPOT service, its change feed, and the HTTP

@@ -10,6 +10,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/replicator/shell"
 )
 
 // tenantHeader is set by the broker's HTTP handler from the optional
@@ -86,6 +87,10 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		{"POST " + p + "restql/execute/{name}", h.runSavedQuery},
 		{"PUT " + p + "restql/fetch/{id}", h.nextBatch},
 	}
+	routes = append(routes, struct {
+		pattern string
+		fn      http.HandlerFunc
+	}{"GET " + service.SnapshotPath, h.snapshot})
 	for _, rt := range routes {
 		h.mux.HandleFunc(rt.pattern, rt.fn)
 	}
@@ -157,11 +162,31 @@ type Mounted struct {
 // returns it with its handler (to mount with httpapi.Handler.SetExtra of
 // the broker); Close stops it.
 func Open(node *broker.Node) (*Mounted, error) {
-	svc, err := service.Open(node, service.Options{})
+	return OpenWith(node, service.Options{})
+}
+
+// OpenWith is Open with options (a multi-region node's bootstrap peers).
+func OpenWith(node *broker.Node, opts service.Options) (*Mounted, error) {
+	svc, err := service.Open(node, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &Mounted{Handler: New(svc, node.Logger().Named("collections-http")), Service: svc}, nil
+}
+
+// ReplicationKinds is what to register with the replication shell before
+// it starts (shell.Options.Kinds), so that the journal tails it re-applies
+// on start reach the service.
+func (m *Mounted) ReplicationKinds() map[shell.Kind]shell.ApplyFunc {
+	return map[shell.Kind]shell.ApplyFunc{service.ReplicationKind: m.Service.ApplyReplicated}
+}
+
+// AttachReplication makes the service multi-region once the shell runs
+// (a nil shell, for a single-region node, is a no-op).
+func (m *Mounted) AttachReplication(repl *shell.Shell) {
+	if repl != nil {
+		m.Service.AttachReplication(repl)
+	}
 }
 
 // Close stops the service (after the HTTP server, before the node).

@@ -43,6 +43,9 @@ type collection struct {
 	// takes it, so it is never held while publishing.
 	ovMu    sync.Mutex
 	overlay map[string]*overlayEntry
+
+	// ship hands this region's ops to the replicator (multi-region).
+	ship *shipper
 }
 
 // overlayEntry is a pending state; doc nil means "no state" (collected).
@@ -63,30 +66,74 @@ type CollectionSpec struct {
 	Spot bool
 }
 
-// CreateCollection creates a collection and its streams.
+// CreateCollection creates a collection and its streams. In a
+// multi-region node the creation is replicated: it is applied in every
+// region (this one first) in the replicator's causal order, so ops on the
+// collection never reach a region before it.
 func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (store.CollectionInfo, error) {
 	if err := s.checkFabric(tenant, fabric); err != nil {
 		return store.CollectionInfo{}, err
 	}
-	if err := collections.ValidateCollectionName(spec.Name); err != nil {
+	spec, err := checkSpec(spec)
+	if err != nil {
 		return store.CollectionInfo{}, err
 	}
+	r := s.replication()
+	if r == nil {
+		return s.createCollection(tenant, fabric, spec, s.opts.Now().UnixMilli(), false)
+	}
+	ref := Ref{Tenant: tenant, Fabric: fabric, Collection: spec.Name}
+	s.mu.Lock()
+	_, exists := s.cols[ref]
+	if exists || s.creating[ref] {
+		s.mu.Unlock()
+		return store.CollectionInfo{}, fmt.Errorf("%w: %s", ErrCollectionExists, spec.Name)
+	}
+	s.creating[ref] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.creating, ref)
+		s.mu.Unlock()
+	}()
+	m := &MetaEvent{Type: MetaCreateCollection, Tenant: tenant, Fabric: fabric, Collection: spec.Name, Spec: &spec, CreatedAt: s.opts.Now().UnixMilli()}
+	if err := s.replicateMeta(r, m); err != nil {
+		return store.CollectionInfo{}, err
+	}
+	return s.Collection(ref)
+}
+
+// checkSpec validates a collection spec and fills its defaults.
+func checkSpec(spec CollectionSpec) (CollectionSpec, error) {
+	if err := collections.ValidateCollectionName(spec.Name); err != nil {
+		return spec, err
+	}
 	if len(spec.Name) > maxCollectionNameBytes {
-		return store.CollectionInfo{}, fmt.Errorf("%w: collection name of %d bytes, the limit is %d", collections.ErrInvalidName, len(spec.Name), maxCollectionNameBytes)
+		return spec, fmt.Errorf("%w: collection name of %d bytes, the limit is %d", collections.ErrInvalidName, len(spec.Name), maxCollectionNameBytes)
 	}
 	switch {
 	case spec.Spot:
-		return store.CollectionInfo{}, fmt.Errorf("%w: SPOT collections", ErrNotImplemented)
+		return spec, fmt.Errorf("%w: SPOT collections", ErrNotImplemented)
 	case spec.Type == 0:
 		spec.Type = store.TypeDocument
 	case spec.Type != store.TypeDocument && spec.Type != store.TypeEdge:
-		return store.CollectionInfo{}, fmt.Errorf("%w: collection type %d (want 2 document or 3 edge)", ErrBadRequest, spec.Type)
+		return spec, fmt.Errorf("%w: collection type %d (want 2 document or 3 edge)", ErrBadRequest, spec.Type)
 	}
 	if spec.TTLSeconds < 0 || (spec.TTLSeconds > 0 && !spec.KeyValue) {
-		return store.CollectionInfo{}, fmt.Errorf("%w: ttl needs a key/value collection and a non-negative number of seconds", ErrBadRequest)
+		return spec, fmt.Errorf("%w: ttl needs a key/value collection and a non-negative number of seconds", ErrBadRequest)
 	}
 	if spec.KeyValue && spec.Type == store.TypeEdge {
-		return store.CollectionInfo{}, fmt.Errorf("%w: a key/value collection cannot be an edge collection", ErrBadRequest)
+		return spec, fmt.Errorf("%w: a key/value collection cannot be an edge collection", ErrBadRequest)
+	}
+	return spec, nil
+}
+
+// createCollection creates a collection here. A replicated creation
+// (replicated set) of an existing collection changes nothing.
+func (s *Service) createCollection(tenant, fabric string, spec CollectionSpec, createdAt int64, replicated bool) (store.CollectionInfo, error) {
+	spec, err := checkSpec(spec)
+	if err != nil {
+		return store.CollectionInfo{}, err
 	}
 	ref := Ref{Tenant: tenant, Fabric: fabric, Collection: spec.Name}
 	s.mu.Lock()
@@ -94,7 +141,10 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 	if s.closed {
 		return store.CollectionInfo{}, fmt.Errorf("%w: shutting down", ErrUnavailable)
 	}
-	if _, ok := s.cols[ref]; ok {
+	if c, ok := s.cols[ref]; ok {
+		if replicated {
+			return *c.info.Load(), nil
+		}
 		return store.CollectionInfo{}, fmt.Errorf("%w: %s", ErrCollectionExists, spec.Name)
 	}
 	id, err := s.store.AllocateID()
@@ -104,7 +154,7 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 	info := store.CollectionInfo{
 		ID: id, Tenant: tenant, Fabric: fabric, Name: spec.Name, Type: spec.Type,
 		KeyValue: spec.KeyValue, DefaultTTLSeconds: spec.TTLSeconds,
-		CreatedAt: s.opts.Now().UnixMilli(), NextIndexID: 1,
+		CreatedAt: createdAt, NextIndexID: 1,
 	}
 	c, err := s.attach(info)
 	if err != nil {
@@ -123,7 +173,11 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 		return store.CollectionInfo{}, err
 	}
 	s.cols[ref] = c
-	s.log.Info("collection created", zap.Stringer("collection", ref), zap.Uint64("id", id), zap.Bool("keyValue", spec.KeyValue))
+	c.ship.advance(opsEnd)
+	if r := s.replication(); r != nil {
+		c.ship.start(r)
+	}
+	s.log.Info("collection created", zap.Stringer("collection", ref), zap.Uint64("id", id), zap.Bool("keyValue", spec.KeyValue), zap.Bool("replicated", replicated))
 	return info, nil
 }
 
@@ -131,6 +185,7 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 func (s *Service) attach(info store.CollectionInfo) (*collection, error) {
 	ref := Ref{Tenant: info.Tenant, Fabric: info.Fabric, Collection: info.Name}
 	c := &collection{svc: s, ref: ref, log: s.log.With(zap.Stringer("collection", ref)), overlay: map[string]*overlayEntry{}}
+	c.ship = newShipper(c)
 	c.info.Store(&info)
 	var err error
 	if c.opsStream, err = s.stream(info.Tenant, info.Fabric, OpLogStream(info.Name)); err != nil {
@@ -160,6 +215,7 @@ func (s *Service) openCollection(info store.CollectionInfo) (*collection, error)
 		c.close()
 		return nil, err
 	}
+	c.ship.advance(c.opsStream.Source().EndOffset())
 	return c, nil
 }
 
@@ -215,8 +271,19 @@ func (s *Service) Collections(tenant, fabric string) ([]store.CollectionInfo, er
 	return out, nil
 }
 
-// DropCollection deletes a collection, its data and its streams.
+// DropCollection deletes a collection, its data and its streams (in every
+// region of a multi-region node).
 func (s *Service) DropCollection(ref Ref) error {
+	if _, err := s.collection(ref); err != nil {
+		return err
+	}
+	if r := s.replication(); r != nil {
+		return s.replicateMeta(r, &MetaEvent{Type: MetaDropCollection, Tenant: ref.Tenant, Fabric: ref.Fabric, Collection: ref.Collection})
+	}
+	return s.dropCollection(ref)
+}
+
+func (s *Service) dropCollection(ref Ref) error {
 	c, err := s.collection(ref)
 	if err != nil {
 		return err
@@ -228,6 +295,7 @@ func (s *Service) DropCollection(ref Ref) error {
 	}
 	delete(s.cols, ref)
 	s.mu.Unlock()
+	c.ship.close()
 	c.close()
 	s.seq.Forget(ref)
 	info := c.info.Load()

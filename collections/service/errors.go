@@ -23,4 +23,7 @@ var (
 	ErrTooLarge           = errors.New("collections: request too large")
 	ErrNotImplemented     = errors.New("collections: not implemented")
 	ErrUnavailable        = errors.New("collections: unavailable")
+	ErrCorruptPayload     = errors.New("collections: corrupt replicated payload")
+	ErrCorruptSnapshot    = errors.New("collections: corrupt snapshot")
+	ErrNotEmpty           = errors.New("collections: the region already holds collections")
 )

@@ -34,18 +34,29 @@ type Options struct {
 	// MaxMemoryRows bounds the rows (or groups) one query sorts or groups
 	// in memory (default 1,000,000).
 	MaxMemoryRows int
+	// BootstrapFrom lists base URLs of other regions' nodes
+	// ("http://host:port"). A multi-region node whose view is new loads a
+	// snapshot from the first that answers (GET /_api/collections/snapshot)
+	// before it applies anything replicated; see bootstrap.go.
+	BootstrapFrom []string
+	// BootstrapToken authenticates the snapshot request (a superuser key
+	// or token; empty: none).
+	BootstrapToken string
+	// BootstrapTimeout bounds the attempts (default 60s).
+	BootstrapTimeout time.Duration
 }
 
 // Defaults.
 const (
-	DefaultSweepInterval = time.Second
-	DefaultMaxQueryTime  = 10 * time.Second
-	DefaultCursorTTL     = 30 * time.Second
-	DefaultMaxCursors    = 256
-	DefaultBatchSize     = 1000
-	DefaultMaxBatchSize  = 10000
-	DefaultMaxBatchBytes = 16 << 20
-	DefaultMaxMemoryRows = 1_000_000
+	DefaultSweepInterval    = time.Second
+	DefaultMaxQueryTime     = 10 * time.Second
+	DefaultCursorTTL        = 30 * time.Second
+	DefaultMaxCursors       = 256
+	DefaultBatchSize        = 1000
+	DefaultMaxBatchSize     = 10000
+	DefaultMaxBatchBytes    = 16 << 20
+	DefaultMaxMemoryRows    = 1_000_000
+	DefaultBootstrapTimeout = 60 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -69,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatchBytes == 0 {
 		o.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if o.BootstrapTimeout == 0 {
+		o.BootstrapTimeout = DefaultBootstrapTimeout
 	}
 	if o.MaxMemoryRows == 0 {
 		o.MaxMemoryRows = DefaultMaxMemoryRows

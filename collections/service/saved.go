@@ -63,10 +63,35 @@ func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bo
 		q.CreatedAt = old.CreatedAt
 	}
 	q.UpdatedAt = now
+	q.Region = s.region
+	if r := s.replication(); r != nil {
+		s.mu.Unlock()
+		err := s.replicateMeta(r, &MetaEvent{Type: MetaSaveQuery, Tenant: tenant, Fabric: fabric, Query: &q})
+		s.mu.Lock()
+		if err != nil {
+			return store.SavedQuery{}, err
+		}
+		return q, nil
+	}
 	if err := s.store.PutSavedQuery(tenant, fabric, q); err != nil {
 		return store.SavedQuery{}, err
 	}
 	return q, nil
+}
+
+// putSavedQuery applies a replicated save: of concurrent changes the one
+// with the highest (UpdatedAt, Region) stays.
+func (s *Service) putSavedQuery(tenant, fabric string, q store.SavedQuery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.store.SavedQuery(tenant, fabric, q.Name)
+	if err == nil && (old.UpdatedAt > q.UpdatedAt || (old.UpdatedAt == q.UpdatedAt && old.Region > q.Region)) {
+		return nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return s.store.PutSavedQuery(tenant, fabric, q)
 }
 
 // SavedQueries lists a fabric's saved queries.
@@ -82,6 +107,18 @@ func (s *Service) DeleteSavedQuery(tenant, fabric, name string) error {
 	if err := s.checkFabric(tenant, fabric); err != nil {
 		return err
 	}
+	if r := s.replication(); r != nil {
+		if _, err := s.store.SavedQuery(tenant, fabric, name); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrQueryNotFound, name)
+		} else if err != nil {
+			return err
+		}
+		return s.replicateMeta(r, &MetaEvent{Type: MetaDeleteQuery, Tenant: tenant, Fabric: fabric, QueryName: name})
+	}
+	return s.deleteSavedQuery(tenant, fabric, name)
+}
+
+func (s *Service) deleteSavedQuery(tenant, fabric, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.store.DeleteSavedQuery(tenant, fabric, name)

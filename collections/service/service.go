@@ -35,6 +35,18 @@ type Service struct {
 	// ms << 16, so keys keep growing across restarts.
 	keyCounter atomic.Uint64
 
+	// geo is the sequencer of a multi-region node (nil for one region);
+	// repl the replication attached to it (AttachReplication).
+	geo  *GeoSequencer
+	repl atomic.Pointer[replBox]
+	// replMu serializes ApplyReplicated with snapshots; replApplied is the
+	// highest replicator seq applied per origin (under replMu).
+	replMu      sync.Mutex
+	replApplied map[string]uint64
+	// creating holds the collections whose replicated creation is on its
+	// way (under mu).
+	creating map[Ref]bool
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -53,10 +65,28 @@ func Open(node *broker.Node, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	var geo *GeoSequencer
 	if opts.Sequencer == nil {
-		opts.Sequencer = NewLocalSequencer(cfg.Region, opts.Now)
+		if cfg.Replicated() {
+			geo = NewGeoSequencer(cfg.Region, cfg.Regions(), opts.Now)
+			opts.Sequencer = geo
+		} else {
+			opts.Sequencer = NewLocalSequencer(cfg.Region, opts.Now)
+		}
+	}
+	if err := bootstrapIfNew(st, cfg, opts, log); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	replApplied, err := st.ReplApplied()
+	if err != nil {
+		_ = st.Close()
+		return nil, err
 	}
 	s := &Service{
+		geo:         geo,
+		replApplied: replApplied,
+		creating:    map[Ref]bool{},
 		node:    node,
 		store:   st,
 		seq:     opts.Sequencer,
@@ -100,10 +130,19 @@ func (s *Service) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	close(s.stop)
+	s.closeShippers()
 	s.wg.Wait()
 	s.cursors.closeAll()
 	s.closeCollections()
 	return s.store.Close()
+}
+
+func (s *Service) closeShippers() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.cols {
+		c.ship.close()
+	}
 }
 
 func (s *Service) closeCollections() {

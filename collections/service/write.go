@@ -429,6 +429,7 @@ func (c *collection) durable(e *entry, res []broker.PublishResult) {
 	}
 	c.dropOverlay(e)
 	close(e.done)
+	c.ship.advance(res[len(res)-1].Offset + 1)
 	c.publishChanges(e, res)
 }
 

@@ -25,6 +25,9 @@
 //	v id                             applied vector and highest HLC (JSON)
 //	p id                             op-log position the change feed is durable to
 //	q tenant 0 fabric 0 name         saved query (JSON)
+//	s id                             op-log position the replicator has the own ops below
+//	r                                highest replicator seq applied per origin (JSON)
+//	b                                bootstrap state (snapshot loading or loaded, JSON)
 //
 // id is the collection's 8-byte big-endian number, allocated once, so a
 // dropped collection's data is a few range deletions and a new collection

@@ -6,15 +6,18 @@ import (
 
 // Key prefixes (see the package comment).
 const (
-	prefixCollection = 'c'
-	prefixNextID     = 'n'
-	prefixDoc        = 'd'
-	prefixRendered   = 'j'
-	prefixIndex      = 'x'
-	prefixExpiry     = 'e'
-	prefixVector     = 'v'
-	prefixPosition   = 'p'
-	prefixSaved      = 'q'
+	prefixCollection  = 'c'
+	prefixNextID      = 'n'
+	prefixDoc         = 'd'
+	prefixRendered    = 'j'
+	prefixIndex       = 'x'
+	prefixExpiry      = 'e'
+	prefixVector      = 'v'
+	prefixPosition    = 'p'
+	prefixSaved       = 'q'
+	prefixShipped     = 's'
+	prefixReplApplied = 'r'
+	prefixBootstrap   = 'b'
 )
 
 func nameKey(prefix byte, tenant, fabric, name string) []byte {

@@ -62,8 +62,10 @@ func (c *CollectionInfo) QueryIndexes() []query.Index {
 }
 
 // Collections lists every collection of the node.
-func (s *Store) Collections() ([]CollectionInfo, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixCollection}, UpperBound: []byte{prefixCollection + 1}})
+func (s *Store) Collections() ([]CollectionInfo, error) { return listCollections(s.db) }
+
+func listCollections(r pebble.Reader) ([]CollectionInfo, error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixCollection}, UpperBound: []byte{prefixCollection + 1}})
 	if err != nil {
 		return nil, fmt.Errorf("store: list collections: %w", err)
 	}
@@ -107,6 +109,7 @@ func (s *Store) CreateCollection(c CollectionInfo, from uint64) error {
 	}
 	_ = b.Set(nameKey(prefixCollection, c.Tenant, c.Fabric, c.Name), val, nil)
 	_ = b.Set(idKey(prefixPosition, c.ID), binary.AppendUvarint(nil, from), nil)
+	_ = b.Set(idKey(prefixShipped, c.ID), binary.AppendUvarint(nil, from), nil)
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: save collection %s: %w", c.Name, err)
 	}
@@ -130,7 +133,7 @@ func (s *Store) DropCollection(c CollectionInfo) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(nameKey(prefixCollection, c.Tenant, c.Fabric, c.Name), nil)
-	for _, p := range []byte{prefixDoc, prefixRendered, prefixIndex, prefixExpiry, prefixVector, prefixPosition} {
+	for _, p := range []byte{prefixDoc, prefixRendered, prefixIndex, prefixExpiry, prefixVector, prefixPosition, prefixShipped} {
 		k := idKey(p, c.ID)
 		_ = b.DeleteRange(k, upperBound(k), nil)
 	}
@@ -148,8 +151,10 @@ type vectorJSON struct {
 
 // Applied returns the vector of ops reflected in the collection's view and
 // the highest HLC among them.
-func (s *Store) Applied(id uint64) (collections.Vector, uint64, error) {
-	v, err := get(s.db, idKey(prefixVector, id))
+func (s *Store) Applied(id uint64) (collections.Vector, uint64, error) { return appliedIn(s.db, id) }
+
+func appliedIn(r pebble.Reader, id uint64) (collections.Vector, uint64, error) {
+	v, err := get(r, idKey(prefixVector, id))
 	if err != nil || v == nil {
 		return nil, 0, err
 	}

@@ -17,6 +17,9 @@ type SavedQuery struct {
 	Parameter map[string]any `json:"parameter,omitempty"`
 	CreatedAt int64          `json:"createdAt"`
 	UpdatedAt int64          `json:"updatedAt"`
+	// Region is where the last change was made: concurrent changes in
+	// several regions keep the one with the highest (UpdatedAt, Region).
+	Region string `json:"region,omitempty"`
 }
 
 // PutSavedQuery creates or replaces a saved query.

@@ -21,6 +21,10 @@ type Options struct {
 	// SaveInterval is how often the applied watermark is saved (default
 	// 200ms).
 	SaveInterval time.Duration
+	// Kinds are registered (RegisterKind) before the journal tails are
+	// re-applied on start, so that ops of those kinds in the tails reach
+	// their services too.
+	Kinds map[Kind]ApplyFunc
 }
 
 // Defaults and bounds.

@@ -152,6 +152,11 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 	if _, err := replicator.NewCodec([]byte(cfg.FabricSecret)); err != nil {
 		return nil, fmt.Errorf("shell: %w", err)
 	}
+	for k, apply := range opts.Kinds {
+		if err := s.RegisterKind(k, apply); err != nil {
+			return nil, err
+		}
+	}
 	s.codecs.New = func() any { return s.newCodec() }
 	policy, err := segment.ParseFsyncPolicy(cfg.Fsync)
 	if err != nil {
