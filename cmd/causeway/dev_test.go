@@ -22,7 +22,7 @@ func TestDevSmoke(t *testing.T) {
 	}
 	bin := causewayBinary(t)
 	dir := t.TempDir()
-	var out, errOut bytes.Buffer
+	var out, errOut syncBuffer // written by the process's copier goroutines
 	cmd := exec.Command(bin, "dev", "--data", dir, "--http-port", "0", "--kafka-port", "0", "--repl-port", "0", "--fsync", "never")
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {

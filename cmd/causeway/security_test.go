@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/causeway/causeway/broker"
@@ -107,4 +108,22 @@ func TestAdminClientSendsToken(t *testing.T) {
 	if code := runKeygen(&out); code != 0 || !auth.IsKey(strings.TrimSpace(out.String())) {
 		t.Fatalf("keygen: %d %q", code, out.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
