@@ -34,7 +34,9 @@ const (
 type shipper struct {
 	c *collection
 	// limit is the op-log position up to which the view is committed.
-	limit   atomic.Uint64
+	limit atomic.Uint64
+	// pos is the op-log position shipped so far (for status and tests).
+	pos     atomic.Uint64
 	wake    chan struct{}
 	stop    chan struct{}
 	started atomic.Bool
@@ -112,6 +114,7 @@ func (sh *shipper) run(r Replication) {
 	if err != nil || !ok {
 		from = src.StartOffset()
 	}
+	sh.pos.Store(from)
 	for !sh.stopped() {
 		lim := sh.limit.Load()
 		if from >= lim {
@@ -173,6 +176,7 @@ func (sh *shipper) run(r Replication) {
 			continue
 		}
 		from = next
+		sh.pos.Store(from)
 		if own > sh.shippedOwn {
 			sh.shippedOwn = own
 		}
