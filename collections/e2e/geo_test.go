@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
-		"net/http"
+	"net/http"
 	"reflect"
 	"strconv"
 	"testing"
