@@ -10,6 +10,10 @@ import (
 	"github.com/causeway/causeway/replicator/shell"
 )
 
+// testKind is a kind of op only this test uses (every node's collections
+// service registers shell.KindCollectionOp).
+const testKind shell.Kind = 9
+
 // TestRegisteredKindReplicates replicates ops of a registered kind (what
 // collections will use): each region's apply function sees every op once,
 // local ones included, in each origin's order.
@@ -19,7 +23,7 @@ func TestRegisteredKindReplicates(t *testing.T) {
 	seen := map[string][]string{} // region -> "origin:seq:payload"
 	changed := make(chan struct{}, 100)
 	for _, r := range threeRegions {
-		err := f.server(r).Repl.RegisterKind(shell.KindCollectionOp, func(origin string, seq uint64, payload []byte) error {
+		err := f.server(r).Repl.RegisterKind(testKind, func(origin string, seq uint64, payload []byte) error {
 			mu.Lock()
 			seen[r] = append(seen[r], fmt.Sprintf("%s:%d:%s", origin, seq, payload))
 			mu.Unlock()
@@ -38,7 +42,7 @@ func TestRegisteredKindReplicates(t *testing.T) {
 	}
 	done := make(chan replicator.Dot, 10)
 	for i := range 5 {
-		f.server("eu-west").Repl.PublishOp(shell.KindCollectionOp, []byte(fmt.Sprintf("op%d", i)), func(d replicator.Dot, err error) {
+		f.server("eu-west").Repl.PublishOp(testKind, []byte(fmt.Sprintf("op%d", i)), func(d replicator.Dot, err error) {
 			if err != nil {
 				t.Error(err)
 			}
