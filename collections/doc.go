@@ -4,7 +4,7 @@
 // stable. Its sub-packages build the rest around this core: query (the SQL
 // subset, pure), store (the Pebble materialized view and indexes), service
 // (op log and change-feed streams, the write path, restart, TTL, cursors,
-// the geo-replication seam) and httpapi (the HTTP front end).
+// replication across regions and bootstrap from snapshots) and httpapi (the HTTP front end).
 //
 // The core is pure: an [Op] is a granular JSON document operation (insert,
 // replace, delete, set/unset an attribute path, increment a number) carrying

@@ -37,10 +37,17 @@
 // duplicate is dropped by sequence id); any other op is applied. Nothing
 // acknowledged is lost, whatever the crash point.
 //
-// # Geo-replication seam
+// # Several regions
 //
-// Local writes take dots, contexts and HLCs from one Sequencer (the
-// single-region LocalSequencer for now); remote ops enter through
-// Service.ApplyRemote and go down the same path. The seam is described on
-// those two.
+// In a node with peers the service uses a GeoSequencer and, once
+// AttachReplication hands it the replication shell, replicates through it
+// (ops of shell.KindCollectionOp, payloads in replpayload.go): a shipper
+// per collection (ship.go) tails the op log and publishes this region's
+// ops; collection, index and saved-query changes are metadata events
+// applied in every region; ApplyReplicated (geo.go) applies what the shell
+// delivers, in causal order, and must be registered before the shell
+// starts (shell.Options.Kinds). Compaction follows what every region is
+// known to have applied (GeoSequencer, acks). A new region bootstraps from
+// another's snapshot (snapshot.go, bootstrap.go). README-collections.md,
+// "Several regions", has the whole story.
 package service
