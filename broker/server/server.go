@@ -173,10 +173,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.spot.close(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := s.cols.Close(); err != nil {
+	// The shell closes first: it applies what it journaled, collection
+	// ops included, while the collections are still open.
+	if err := s.Repl.Close(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := s.Repl.Close(); err != nil {
+	if err := s.cols.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := s.Node.Close(); err != nil {
