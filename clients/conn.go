@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/internal/wsbatch"
 )
 
 // closeGrace bounds how long a closing connection waits for the server to
@@ -28,17 +31,33 @@ const maxBusyRetries = 5
 // deadline that any frame from the server (pongs included) pushes back.
 type wsConn struct {
 	ws           *websocket.Conn
-	header       http.Header // the server's handshake response headers
+	batch        *wsbatch.Conn // nil when a custom dialer made the connection
+	header       http.Header   // the server's handshake response headers
 	writeMu      sync.Mutex
 	writeTimeout time.Duration
 	readTimeout  time.Duration
 
 	deadlineMu sync.Mutex
 	closing    bool // a close frame went out; the read deadline is final
+
+	// Acks are written asynchronously, as Pulsar's clients group them:
+	// queued frames go out together, one write syscall per burst.
+	queueMu sync.Mutex
+	queue   [][]byte
+	wake    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
 }
 
-func newWSConn(ws *websocket.Conn, c *Client) *wsConn {
-	w := &wsConn{ws: ws, writeTimeout: c.writeTimeout, readTimeout: c.readTimeout}
+// maxQueuedFrames bounds the acks waiting to be written; past it writeAsync
+// writes synchronously (backpressure on the acking goroutine).
+const maxQueuedFrames = 4096
+
+func newWSConn(ws *websocket.Conn, batch *wsbatch.Conn, c *Client) *wsConn {
+	w := &wsConn{ws: ws, batch: batch, writeTimeout: c.writeTimeout, readTimeout: c.readTimeout,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go w.flushLoop()
 	ws.SetReadLimit(c.maxFrameBytes)
 	ws.SetPongHandler(func(string) error { return w.extend() })
 	ws.SetPingHandler(func(data string) error {
@@ -65,6 +84,7 @@ func (w *wsConn) extend() error {
 // answer it; the reader keeps reading until the answer (a *CloseError) or
 // the deadline, then the owner closes the socket.
 func (w *wsConn) startClose() {
+	w.stopFlusher()
 	w.deadlineMu.Lock()
 	defer w.deadlineMu.Unlock()
 	if w.closing {
@@ -93,14 +113,76 @@ func (w *wsConn) read() ([]byte, error) {
 	return data, nil
 }
 
-// write sends one text frame.
+// write sends one text frame, after any queued ones.
 func (w *wsConn) write(data []byte) error {
+	w.flushQueued()
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
 	if err := w.ws.SetWriteDeadline(time.Now().Add(w.writeTimeout)); err != nil {
 		return err
 	}
 	return w.ws.WriteMessage(websocket.TextMessage, data)
+}
+
+// writeAsync queues a frame for the flusher; it returns at once unless the
+// queue is full, when it writes synchronously. Errors of queued writes
+// surface as a broken connection (the server redelivers unacked messages).
+func (w *wsConn) writeAsync(data []byte) error {
+	w.queueMu.Lock()
+	if len(w.queue) >= maxQueuedFrames {
+		w.queueMu.Unlock()
+		return w.write(data)
+	}
+	w.queue = append(w.queue, data)
+	w.queueMu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (w *wsConn) flushLoop() {
+	defer close(w.stopped)
+	for {
+		select {
+		case <-w.wake:
+			w.flushQueued()
+		case <-w.stop:
+			w.flushQueued()
+			return
+		}
+	}
+}
+
+// flushQueued writes every queued frame, coalesced into one write syscall
+// when the connection allows it.
+func (w *wsConn) flushQueued() {
+	w.queueMu.Lock()
+	frames := w.queue
+	w.queue = nil
+	w.queueMu.Unlock()
+	if len(frames) == 0 {
+		return
+	}
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.batch != nil {
+		w.batch.Begin()
+		defer func() { _ = w.batch.End() }()
+	}
+	_ = w.ws.SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	for _, f := range frames {
+		if err := w.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			return
+		}
+	}
+}
+
+// stopFlusher writes what is queued and ends the flusher goroutine.
+func (w *wsConn) stopFlusher() {
+	w.once.Do(func() { close(w.stop) })
+	<-w.stopped
 }
 
 // keepalive pings every interval until stop is closed or a ping fails.
@@ -122,6 +204,7 @@ func (w *wsConn) keepalive(stop <-chan struct{}, interval time.Duration) {
 // close sends a close frame (best effort) unless one went out already, and
 // closes the socket, which unblocks a pending read.
 func (w *wsConn) close() {
+	w.stopFlusher()
 	w.deadlineMu.Lock()
 	sent := w.closing
 	w.closing = true
@@ -140,7 +223,23 @@ func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, e
 	if c.token != "" {
 		h.Set("Authorization", "Bearer "+c.token)
 	}
-	ws, resp, err := c.dialer.DialContext(ctx, u, h)
+	d := *c.dialer
+	var batch *wsbatch.Conn
+	if d.NetDialTLSContext == nil {
+		base := d.NetDialContext
+		if base == nil {
+			base = (&net.Dialer{}).DialContext
+		}
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := base(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			batch = wsbatch.New(conn)
+			return batch, nil
+		}
+	}
+	ws, resp, err := d.DialContext(ctx, u, h)
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
@@ -149,7 +248,7 @@ func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, e
 		}
 		return nil, fmt.Errorf("clients: %s: dial: %w", op, err)
 	}
-	conn := newWSConn(ws, c)
+	conn := newWSConn(ws, batch, c)
 	if resp != nil {
 		conn.header = resp.Header
 	}

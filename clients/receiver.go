@@ -234,7 +234,12 @@ func (r *receiver) send(what string, cmd wsproto.ConsumerCommand) error {
 	case conn == nil:
 		return ErrNotConnected
 	}
-	if err := conn.write(encodeCommand(cmd)); err != nil {
+	write := conn.write
+	switch cmd.Type {
+	case "", wsproto.CmdAck, wsproto.CmdCumulativeAck, wsproto.CmdNegativeAck:
+		write = conn.writeAsync // grouped, as Pulsar's clients group acks
+	}
+	if err := write(encodeCommand(cmd)); err != nil {
 		return fmt.Errorf("clients: %s: %s: %w", r.op, what, err)
 	}
 	return nil

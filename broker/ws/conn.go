@@ -6,6 +6,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/internal/wsbatch"
 )
 
 // writeTimeout bounds one frame write: a client that does not read for this
@@ -21,7 +23,7 @@ type outFrame struct {
 // socket, from a bounded queue, and pings the client when idle.
 type conn struct {
 	ws      *websocket.Conn
-	batch   *batchConn
+	batch   *wsbatch.Conn
 	log     *zap.Logger
 	out     chan outFrame
 	closing chan struct{}
@@ -34,7 +36,7 @@ type conn struct {
 	closeReason string
 }
 
-func newConn(ws *websocket.Conn, batch *batchConn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
+func newConn(ws *websocket.Conn, batch *wsbatch.Conn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
 	c := &conn{
 		ws:      ws,
 		batch:   batch,
@@ -126,7 +128,7 @@ const maxBurstFrames = 256
 // maxBurstFrames) with one write syscall: a consumer receiving a stream of
 // small messages costs one syscall per burst, not per message.
 func (c *conn) writeBurst(f outFrame) error {
-	c.batch.begin()
+	c.batch.Begin()
 	err := c.write(f)
 burst:
 	for n := 1; err == nil && n < maxBurstFrames; n++ {
@@ -137,7 +139,7 @@ burst:
 			break burst
 		}
 	}
-	if ferr := c.batch.end(); err == nil {
+	if ferr := c.batch.End(); err == nil {
 		err = ferr
 	}
 	return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/internal/wsbatch"
 )
 
 // Server serves the WebSocket API of one node.
@@ -83,13 +84,13 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	hj := &hijacker{ResponseWriter: w}
+	hj := &wsbatch.Hijacker{ResponseWriter: w}
 	wsc, err := s.upgrader.Upgrade(hj, r, header)
 	if err != nil {
 		s.wg.Done()
 		return nil, err // the upgrader already answered
 	}
-	c := newConn(wsc, hj.conn, log, queueFrames, s.ping)
+	c := newConn(wsc, hj.Conn, log, queueFrames, s.ping)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
