@@ -86,7 +86,14 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	_ = h.Register(auth.NewCollector(sec.Metrics(), lm, prometheus.Labels{"region": node.Config().Region}))
 	// Collections open first: the shell re-applies its journal tails on
 	// start, and the collection payloads among them must reach them.
-	cols, err := colhttp.OpenWith(node, opts.Collections)
+	colOpts := opts.Collections
+	if colOpts.MaxQueryTime == 0 {
+		colOpts.MaxQueryTime = node.Config().Limits.MaxQueryTime
+	}
+	if colOpts.MaxBatchBytes == 0 {
+		colOpts.MaxBatchBytes = node.Config().Limits.MaxQueryResultBytes
+	}
+	cols, err := colhttp.OpenWith(node, colOpts)
 	if err != nil {
 		_ = ln.Close()
 		_ = node.Close()
