@@ -104,6 +104,30 @@ func TestNodesServeSpotThroughTheCollectionsAPI(t *testing.T) {
 			t.Fatalf("describe from %s: %d %v", base, s, desc)
 		}
 	}
+	// SQL over a SPOT collection, through the same /cursor endpoint, from
+	// the home region and from the forwarding one.
+	for _, d := range []string{`{"_key":"b","balance":30}`, `{"_key":"c","balance":5}`} {
+		if s := call(t, http.MethodPost, us.URL()+api+"document/acc", d, nil); s != http.StatusCreated {
+			t.Fatalf("insert %s: %d", d, s)
+		}
+	}
+	for _, base := range []string{us.URL(), eu.URL()} {
+		var res struct {
+			Result  []map[string]any `json:"result"`
+			HasMore bool             `json:"hasMore"`
+		}
+		q := `{"query":"SELECT _key, balance FROM acc WHERE balance >= @min ORDER BY balance DESC","bindVars":{"min":10}}`
+		if s := call(t, http.MethodPost, base+api+"cursor", q, &res); s != http.StatusCreated {
+			t.Fatalf("query from %s: %d %v", base, s, res)
+		}
+		if len(res.Result) != 2 || res.Result[0]["_key"] != "b" || res.Result[1]["_key"] != "a" || res.HasMore {
+			t.Fatalf("query from %s: %+v", base, res)
+		}
+		var bad map[string]any
+		if s := call(t, http.MethodPost, base+api+"cursor", `{"query":"SELECT FROM acc WHERE","bindVars":{}}`, &bad); s != http.StatusBadRequest {
+			t.Fatalf("bad query from %s: %d %v", base, s, bad)
+		}
+	}
 	var refused map[string]any
 	s := call(t, http.MethodPost, eu.URL()+api+"transaction", `{"operations":[{"op":"put","collection":"plain","key":"x","doc":{}}]}`, &refused)
 	if s != http.StatusBadRequest || refused["errorCode"] != "not_spot" {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/causeway/causeway/collections"
+	"github.com/causeway/causeway/collections/query"
 	"github.com/causeway/causeway/collections/service"
 )
 
@@ -37,6 +38,12 @@ func (h *Handler) createCursor(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail(w, err)
 		return
+	}
+	if h.spot != nil {
+		if q, perr := query.Parse(in.query); perr == nil && h.spot.Owns(r, tenant(r), fabric(r), q.Collection) {
+			h.spotQuery(w, r, q, in)
+			return
+		}
 	}
 	b, err := h.svc.Query(tenant(r), fabric(r), service.QueryRequest{Query: in.query, Params: in.params, BatchSize: in.batchSize, TTL: in.ttl})
 	if err != nil {
