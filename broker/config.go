@@ -70,6 +70,11 @@ type Config struct {
 	Auth auth.Config `yaml:"auth"`
 	// TLS configures TLS on the HTTP/WebSocket and Kafka listeners.
 	TLS tlsutil.Config `yaml:"tls"`
+	// ReplTLS makes peer traffic mutual TLS: this region's certificate
+	// (certFile, keyFile) and the fabric's CA (clientCAFile), which verifies
+	// both the peers that connect and the peers this region dials. The
+	// fabric secret still seals every hello inside. Off when empty.
+	ReplTLS tlsutil.Config `yaml:"replTLS"`
 	// Limits are the node-wide client limits (broker/limits).
 	Limits limits.Config `yaml:"limits"`
 }
@@ -155,7 +160,10 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("nonPersistentBufferMessages %d: want 1..10000000", c.NonPersistentBufferMessages))
 	}
 	errs = append(errs, c.validateReplication()...)
-	for _, err := range []error{c.Auth.Validate(), c.TLS.Validate(), c.Limits.Validate()} {
+	if c.ReplTLS.Enabled() && (c.ReplTLS.CertFile == "" || c.ReplTLS.ClientCAFile == "") {
+		errs = append(errs, errors.New("replTLS: mutual TLS between regions needs certFile, keyFile and clientCAFile (the fabric CA); dev certificates are per region and cannot verify each other"))
+	}
+	for _, err := range []error{c.Auth.Validate(), c.TLS.Validate(), c.ReplTLS.Validate(), c.Limits.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -21,6 +21,7 @@ type geoFlags struct {
 	peers                          peerFlag
 	repl, secret                   string
 	wanLatency, wanJitter, wanLoss string
+	tlsCert, tlsKey, tlsCA         string
 }
 
 func (g *geoFlags) register(fs *flag.FlagSet) {
@@ -30,6 +31,9 @@ func (g *geoFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.wanLatency, "wan-latency", "", "emulated one-way latency on outgoing peer links, e.g. 40ms")
 	fs.StringVar(&g.wanJitter, "wan-jitter", "", "emulated jitter added to the latency, e.g. 5ms")
 	fs.StringVar(&g.wanLoss, "wan-loss", "", "emulated loss rate on outgoing peer links, 0..1")
+	fs.StringVar(&g.tlsCert, "repl-tls-cert", "", "mutual TLS between regions: this region's certificate (PEM)")
+	fs.StringVar(&g.tlsKey, "repl-tls-key", "", "mutual TLS between regions: this region's key (PEM)")
+	fs.StringVar(&g.tlsCA, "repl-tls-ca", "", "mutual TLS between regions: the fabric CA that verifies every peer (PEM)")
 }
 
 // apply overrides cfg with the flags that were given.
@@ -45,6 +49,9 @@ func (g *geoFlags) apply(cfg *broker.Config) error {
 		cfg.FabricSecret = g.secret
 	case cfg.FabricSecret == "":
 		cfg.FabricSecret = os.Getenv(fabricSecretEnv)
+	}
+	if g.tlsCert != "" || g.tlsKey != "" || g.tlsCA != "" {
+		cfg.ReplTLS.CertFile, cfg.ReplTLS.KeyFile, cfg.ReplTLS.ClientCAFile = g.tlsCert, g.tlsKey, g.tlsCA
 	}
 	return parseWAN(&cfg.WAN, g.wanLatency, g.wanJitter, g.wanLoss)
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/broker/vfs"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/link"
@@ -201,6 +203,12 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		Self: s.self, Peers: cfg.Peers, ListenAddr: cfg.ReplAddr, Secret: []byte(cfg.FabricSecret),
 		WAN:  link.Config{Latency: cfg.WAN.Latency, Jitter: cfg.WAN.Jitter, LossRate: cfg.WAN.Loss},
 		Seed: seed, Logger: s.log,
+	}
+	if cfg.ReplTLS.Enabled() {
+		if tcfg.ServerTLS, tcfg.ClientTLS, err = peerTLS(cfg); err != nil {
+			_ = s.journals.close()
+			return nil, err
+		}
 	}
 	if s.transport, err = transport.Listen(tcfg, s); err != nil {
 		_ = s.journals.close()
@@ -473,4 +481,19 @@ func (s *Shell) saveLoop() {
 			}
 		}
 	}
+}
+
+// peerTLS builds mutual TLS for peer traffic: the region's certificate on
+// both sides, the fabric CA to verify peers in both directions.
+func peerTLS(cfg broker.Config) (server, client *tls.Config, err error) {
+	server, err = cfg.ReplTLS.Server(cfg.DataDir, time.Now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("shell: peer tls: %w", err)
+	}
+	client, err = tlsutil.ClientConfig(cfg.ReplTLS.ClientCAFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("shell: peer tls: %w", err)
+	}
+	client.Certificates = server.Certificates
+	return server, client, nil
 }

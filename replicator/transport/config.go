@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -29,6 +30,12 @@ type Config struct {
 	Seed uint64
 	// Logger receives structured logs; nil = no logs.
 	Logger *zap.Logger
+	// ServerTLS, when set, makes the listener speak TLS (with
+	// ClientAuth set, mutual TLS); ClientTLS, when set, makes outbound
+	// connections speak TLS (its ServerName defaults to the peer's host).
+	// The fabric secret still seals every hello inside.
+	ServerTLS *tls.Config
+	ClientTLS *tls.Config
 
 	// MaxFrameBytes bounds one frame (default replicator.MaxBatchBytes).
 	MaxFrameBytes int

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"container/heap"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -174,6 +176,9 @@ func (p *peer) connLoop() {
 	failures := 0
 	for !p.t.stopped() {
 		conn, err := dialer.DialContext(ctx, "tcp", p.addr)
+		if err == nil && cfg.ClientTLS != nil {
+			conn, err = clientTLS(ctx, conn, cfg.ClientTLS, p.addr)
+		}
 		if err == nil {
 			_ = conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
 			_, err = conn.Write(hello)
@@ -367,4 +372,23 @@ func (h *delayHeap) Pop() any {
 	old[len(old)-1] = delayedFrame{}
 	*h = old[:len(old)-1]
 	return f
+}
+
+// clientTLS runs the TLS handshake of an outbound connection, verifying
+// the peer's certificate for the host of addr unless cfg names a server.
+func clientTLS(ctx context.Context, conn net.Conn, cfg *tls.Config, addr string) (net.Conn, error) {
+	c := cfg.Clone()
+	if c.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr
+		}
+		c.ServerName = host
+	}
+	tc := tls.Client(conn, c)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("transport: tls handshake with %s: %w", addr, err)
+	}
+	return tc, nil
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -56,6 +57,9 @@ func Listen(cfg Config, h Handler) (*Transport, error) {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("transport: listen %s: %w", cfg.ListenAddr, err)
+	}
+	if cfg.ServerTLS != nil {
+		ln = tls.NewListener(ln, cfg.ServerTLS)
 	}
 	t := &Transport{
 		cfg:     cfg,
