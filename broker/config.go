@@ -45,6 +45,9 @@ type Config struct {
 	// MaxConsumersPerSubscription and MaxProducersPerStream bound attachments.
 	MaxConsumersPerSubscription int `yaml:"maxConsumersPerSubscription"`
 	MaxProducersPerStream       int `yaml:"maxProducersPerStream"`
+	// MaxSubscriptionsPerStream bounds the subscriptions of one stream
+	// (default 1000).
+	MaxSubscriptionsPerStream int `yaml:"maxSubscriptionsPerStream"`
 	// MaxUnackedPerConsumer stops delivery to a consumer holding this many
 	// unacked messages (default 50000).
 	MaxUnackedPerConsumer int `yaml:"maxUnackedPerConsumer"`
@@ -120,6 +123,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxProducersPerStream == 0 {
 		c.MaxProducersPerStream = 1000
+	}
+	if c.MaxSubscriptionsPerStream == 0 {
+		c.MaxSubscriptionsPerStream = 1000
 	}
 	if c.MaxUnackedPerConsumer == 0 {
 		c.MaxUnackedPerConsumer = 50000

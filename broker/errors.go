@@ -20,6 +20,7 @@ var (
 	ErrProducerBusy     = errors.New("broker: a producer with this name is already connected")
 	ErrTooManyProducers = errors.New("broker: too many producers on this stream")
 	ErrTooManyConsumers = errors.New("broker: too many consumers on this subscription")
+	ErrTooManySubs      = errors.New("broker: too many subscriptions on this stream")
 	ErrSubNotFound      = errors.New("broker: subscription not found")
 	ErrSubInUse         = errors.New("broker: subscription has connected consumers")
 	ErrMessageTooLarge  = errors.New("broker: message larger than the limit")
@@ -43,7 +44,7 @@ func HTTPStatus(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrMessageTooLarge), errors.Is(err, segment.ErrRecordTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers):
+	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers), errors.Is(err, ErrTooManySubs):
 		return http.StatusTooManyRequests
 	case errors.Is(err, ErrClosed):
 		return http.StatusServiceUnavailable

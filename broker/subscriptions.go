@@ -77,6 +77,9 @@ func (s *Stream) openSubscription(o SubscribeOptions) (*subscription.Subscriptio
 	if sub, ok := s.subs[o.Subscription]; ok {
 		return sub, nil
 	}
+	if len(s.subs) >= s.node.cfg.MaxSubscriptionsPerStream {
+		return nil, fmt.Errorf("%w: limit %d on %s", ErrTooManySubs, s.node.cfg.MaxSubscriptionsPerStream, s.name)
+	}
 	sub, err := s.newSubscriptionLocked(o.Subscription, o.Consumer.Type, o.Consumer.Initial, o)
 	if err != nil {
 		return nil, err

@@ -127,3 +127,15 @@ func TestAutoCreateOff(t *testing.T) {
 	}
 	dial(t, srv, producerPath("missing")).publish("now it exists")
 }
+
+func TestSubscriptionsPerStreamAreBounded(t *testing.T) {
+	srv := startNode(t, t.TempDir(), func(c *broker.Config) { c.MaxSubscriptionsPerStream = 2 })
+	dial(t, srv, consumerPath("subs", "s1", ""))
+	dial(t, srv, consumerPath("subs", "shared", "subscriptionType=Shared"))
+	_, status, body, _ := tryDial(srv, consumerPath("subs", "s3", ""))
+	if status != http.StatusTooManyRequests || !strings.Contains(body, "too many subscriptions") {
+		t.Fatalf("third subscription: %d %q", status, body)
+	}
+	// An existing subscription still takes consumers.
+	dial(t, srv, consumerPath("subs", "shared", "subscriptionType=Shared"))
+}
