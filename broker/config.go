@@ -45,6 +45,11 @@ type Config struct {
 	// MaxConsumersPerSubscription and MaxProducersPerStream bound attachments.
 	MaxConsumersPerSubscription int `yaml:"maxConsumersPerSubscription"`
 	MaxProducersPerStream       int `yaml:"maxProducersPerStream"`
+	// MaxBatchMessages bounds the messages of one WebSocket batch frame
+	// (default and ceiling 10000).
+	MaxBatchMessages int `yaml:"maxBatchMessages"`
+	// MaxKafkaRequestBytes bounds one Kafka request frame (default 100 MiB).
+	MaxKafkaRequestBytes int `yaml:"maxKafkaRequestBytes"`
 	// MaxSubscriptionsPerStream bounds the subscriptions of one stream
 	// (default 1000).
 	MaxSubscriptionsPerStream int `yaml:"maxSubscriptionsPerStream"`
@@ -124,6 +129,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxProducersPerStream == 0 {
 		c.MaxProducersPerStream = 1000
 	}
+	if c.MaxBatchMessages == 0 {
+		c.MaxBatchMessages = 10000
+	}
 	if c.MaxSubscriptionsPerStream == 0 {
 		c.MaxSubscriptionsPerStream = 1000
 	}
@@ -166,6 +174,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("nonPersistentBufferMessages %d: want 1..10000000", c.NonPersistentBufferMessages))
 	}
 	errs = append(errs, c.validateReplication()...)
+	if c.MaxBatchMessages < 1 || c.MaxBatchMessages > 10000 {
+		errs = append(errs, fmt.Errorf("maxBatchMessages %d: want 1..10000", c.MaxBatchMessages))
+	}
+	if c.MaxKafkaRequestBytes < 0 {
+		errs = append(errs, fmt.Errorf("maxKafkaRequestBytes %d: must not be negative", c.MaxKafkaRequestBytes))
+	}
 	if c.ReplTLS.Enabled() && (c.ReplTLS.CertFile == "" || c.ReplTLS.ClientCAFile == "") {
 		errs = append(errs, errors.New("replTLS: mutual TLS between regions needs certFile, keyFile and clientCAFile (the fabric CA); dev certificates are per region and cannot verify each other"))
 	}

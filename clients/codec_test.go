@@ -24,7 +24,7 @@ func TestEncodePublishRoundTrip(t *testing.T) {
 		t.Fatalf("decoded %+v", d)
 	}
 	batch := joinBatch([][]byte{b, b})
-	msgs, errs, err := wsproto.DecodeProducerBatch(batch, 100)
+	msgs, errs, err := wsproto.DecodeProducerBatch(batch, 100, 0)
 	if err != nil || len(msgs) != 2 || errs[0] != nil || errs[1] != nil {
 		t.Fatalf("server rejects batch %s: %v %v", batch, err, errs)
 	}

@@ -162,7 +162,7 @@ func (c *fakeConn) closeWith(t *testing.T, code int, reason string) {
 func publishes(t *testing.T, frame []byte) []wsproto.DecodedPublish {
 	t.Helper()
 	if wsproto.IsBatch(frame) {
-		msgs, errs, err := wsproto.DecodeProducerBatch(frame, 1<<20)
+		msgs, errs, err := wsproto.DecodeProducerBatch(frame, 1<<20, 0)
 		if err != nil {
 			t.Fatalf("server would reject batch %s: %v", frame, err)
 		}

@@ -197,7 +197,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // startKafka starts the Kafka listener on addr, with SASL logins when
 // sec is on, TLS when tlsCfg is set and the per-address connection bound.
 func startKafka(node *broker.Node, addr string, logger *zap.Logger, sec *auth.Service, lm *limits.Metrics, tlsCfg *tls.Config) (*kafka.Server, error) {
-	k, err := kafka.New(node, kafka.Config{}, logger)
+	k, err := kafka.New(node, kafka.Config{MaxRequestBytes: node.Config().MaxKafkaRequestBytes}, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ type conn struct {
 	done    chan struct{} // closed when the writer exits
 	ping    time.Duration
 
+	// onOversize counts a frame refused for its size (a metric).
+	onOversize func()
+
 	closeMu     sync.Mutex
 	closeCode   int
 	closeReason string

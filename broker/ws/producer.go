@@ -42,7 +42,7 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 	}
 	maxMsg := s.node.Config().MaxMessageBytes
 	c.ws.SetReadLimit(readLimit(maxMsg))
-	h := &producerConn{c: c, p: p, maxMsg: maxMsg, pending: make(chan struct{}, maxPendingFrames), metrics: s.node.Metrics()}
+	h := &producerConn{c: c, p: p, maxMsg: maxMsg, maxBatch: s.node.Config().MaxBatchMessages, pending: make(chan struct{}, maxPendingFrames), metrics: s.node.Metrics()}
 	go func() {
 		defer s.release(c)
 		readLoop(c, h.handle)
@@ -57,11 +57,12 @@ func readLimit(maxMsg int) int64 {
 }
 
 type producerConn struct {
-	c       *conn
-	p       *broker.Producer
-	maxMsg  int
-	pending chan struct{} // semaphore of frames awaiting durability
-	metrics *broker.Metrics
+	c        *conn
+	p        *broker.Producer
+	maxMsg   int
+	maxBatch int
+	pending  chan struct{} // semaphore of frames awaiting durability
+	metrics  *broker.Metrics
 }
 
 func (h *producerConn) handle(data []byte) {
@@ -85,7 +86,7 @@ func (h *producerConn) handle(data []byte) {
 }
 
 func (h *producerConn) handleBatch(data []byte) {
-	msgs, errs, err := wsproto.DecodeProducerBatch(data, h.maxMsg)
+	msgs, errs, err := wsproto.DecodeProducerBatch(data, h.maxMsg, h.maxBatch)
 	if err != nil {
 		h.reject(err)
 		return

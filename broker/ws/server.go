@@ -91,6 +91,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 		return nil, err // the upgrader already answered
 	}
 	c := newConn(wsc, hj.Conn, log, queueFrames, s.ping)
+	c.onOversize = func() { s.node.Metrics().RejectedFrames.Add(1) }
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -170,6 +171,9 @@ func readLoop(c *conn, handle func([]byte)) {
 			case errors.As(err, &ce):
 				c.close(websocket.CloseNormalClosure, "")
 			case errors.Is(err, websocket.ErrReadLimit):
+				if c.onOversize != nil {
+					c.onOversize()
+				}
 				c.close(wsproto.CloseTooLarge, "frame larger than the limit")
 			default:
 				c.close(websocket.CloseAbnormalClosure, "")

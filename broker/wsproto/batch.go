@@ -6,7 +6,8 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// MaxBatchMessages bounds the number of messages in one batch frame.
+// MaxBatchMessages is the ceiling (and default) of messages in one batch
+// frame; a server may configure a lower bound.
 const MaxBatchMessages = 10000
 
 // IsBatch reports whether a producer frame is a batch: a JSON array of
@@ -23,14 +24,20 @@ func IsBatch(data []byte) bool {
 // Otherwise each element is decoded on its own: errs[i] is non-nil (a
 // *PublishError) for an element that is invalid, and the others can still be
 // published.
-func DecodeProducerBatch(data []byte, maxPayloadBytes int) (msgs []DecodedPublish, errs []error, err error) {
+//
+// maxMessages bounds the elements (0 or more than MaxBatchMessages:
+// MaxBatchMessages).
+func DecodeProducerBatch(data []byte, maxPayloadBytes, maxMessages int) (msgs []DecodedPublish, errs []error, err error) {
+	if maxMessages <= 0 || maxMessages > MaxBatchMessages {
+		maxMessages = MaxBatchMessages
+	}
 	var frames []ProducerMessage
 	if err := json.Unmarshal(data, &frames); err != nil {
 		return nil, nil, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON batch: " + err.Error()}
 	}
-	if len(frames) == 0 || len(frames) > MaxBatchMessages {
+	if len(frames) == 0 || len(frames) > maxMessages {
 		return nil, nil, &PublishError{Code: ErrCodeDeserialize,
-			Msg: fmt.Sprintf("batch of %d messages: want 1..%d", len(frames), MaxBatchMessages)}
+			Msg: fmt.Sprintf("batch of %d messages: want 1..%d", len(frames), maxMessages)}
 	}
 	msgs = make([]DecodedPublish, len(frames))
 	errs = make([]error, len(frames))

@@ -167,7 +167,7 @@ func FuzzParsePath(f *testing.F) {
 }
 
 func TestDecodeProducerBatch(t *testing.T) {
-	msgs, errs, err := DecodeProducerBatch([]byte(` [{"payload":"YQ==","context":"1"},{"payload":"!"},{"payload":"Yg=="}]`), 10)
+	msgs, errs, err := DecodeProducerBatch([]byte(` [{"payload":"YQ==","context":"1"},{"payload":"!"},{"payload":"Yg=="}]`), 10, 0)
 	if err != nil || len(msgs) != 3 {
 		t.Fatalf("got %d msgs, %v", len(msgs), err)
 	}
@@ -175,7 +175,7 @@ func TestDecodeProducerBatch(t *testing.T) {
 		t.Fatalf("per-element results wrong: %v", errs)
 	}
 	for _, bad := range []string{`[]`, `[`, `{"payload":"YQ=="}`} {
-		if _, _, err := DecodeProducerBatch([]byte(bad), 10); err == nil {
+		if _, _, err := DecodeProducerBatch([]byte(bad), 10, 0); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}

@@ -68,7 +68,7 @@ func (f *cliFake) serveProducer(t *testing.T, ws *websocket.Conn) {
 		}
 		var msgs []wsproto.DecodedPublish
 		if wsproto.IsBatch(data) {
-			ms, errs, err := wsproto.DecodeProducerBatch(data, 1<<20)
+			ms, errs, err := wsproto.DecodeProducerBatch(data, 1<<20, 0)
 			if err != nil {
 				t.Errorf("server would reject %s: %v", data, err)
 				return
