@@ -61,7 +61,15 @@ type node struct {
 // logs the address it serves on.
 func startServe(t *testing.T, bin, dataDir string) *node {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--http", "127.0.0.1:0", "--region", "crash", "--auth=false")
+	cmd, addr := serveProcess(t, bin, []string{"serve", "--data", dataDir, "--http", "127.0.0.1:0", "--region", "crash", "--auth=false"}, 60*time.Second)
+	return &node{cmd: cmd, addr: addr}
+}
+
+// serveProcess starts the binary with args and waits (up to timeout) for its
+// "serving" log line, returning the process and the HTTP address.
+func serveProcess(t *testing.T, bin string, args []string, timeout time.Duration) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +101,14 @@ func startServe(t *testing.T, bin, dataDir string) *node {
 	case addr, ok := <-addrCh:
 		if !ok {
 			_ = cmd.Wait()
-			t.Fatalf("causeway serve exited before serving")
+			t.Fatalf("%v: causeway serve exited before serving", args)
 		}
-		return &node{cmd: cmd, addr: addr}
-	case <-time.After(60 * time.Second):
+		return cmd, addr
+	case <-time.After(timeout):
 		_ = cmd.Process.Kill()
-		t.Fatalf("causeway serve did not start in time")
+		t.Fatalf("%v: causeway serve did not start in time", args)
 	}
-	return nil
+	return nil, ""
 }
 
 func (n *node) kill() {

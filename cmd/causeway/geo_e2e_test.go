@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -61,45 +59,7 @@ func (n *geoNode) start(t *testing.T, bin string) {
 	for p, a := range n.peers {
 		args = append(args, "--peer", p+"="+a)
 	}
-	n.cmd = exec.Command(bin, args...)
-	stderr, err := n.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrCh := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		sent := false
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				HTTP string `json:"http"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" && !sent {
-				addrCh <- line.HTTP
-				sent = true
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		if !sent {
-			close(addrCh)
-		}
-	}()
-	select {
-	case addr, ok := <-addrCh:
-		if !ok {
-			_ = n.cmd.Wait()
-			t.Fatalf("%s: causeway serve exited before serving", n.region)
-		}
-		n.addr = addr
-	case <-time.After(geoTimeout):
-		_ = n.cmd.Process.Kill()
-		t.Fatalf("%s: causeway serve did not start in time", n.region)
-	}
+	n.cmd, n.addr = serveProcess(t, bin, args, geoTimeout)
 }
 
 func (n *geoNode) kill() {
