@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+
+	"github.com/causeway/causeway/internal/jsonstr"
 )
 
 // AppendJSON appends the user-visible document to dst: _key, _id and _rev
@@ -19,11 +21,11 @@ func (d *Doc) AppendJSON(dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	dst = append(dst, `{"_key":`...)
-	dst = appendJSONString(dst, d.key)
+	dst = jsonstr.Append(dst, d.key)
 	dst = append(dst, `,"_id":`...)
-	dst = appendJSONString(dst, d.ID())
+	dst = jsonstr.Append(dst, d.ID())
 	dst = append(dst, `,"_rev":`...)
-	dst = appendJSONString(dst, d.Rev())
+	dst = jsonstr.Append(dst, d.Rev())
 	dst = d.root.appendMembers(dst, true)
 	return append(dst, '}'), true
 }
@@ -66,7 +68,7 @@ func (n *node) appendMembers(dst []byte, comma bool) []byte {
 			dst = append(dst, ',')
 		}
 		comma = true
-		dst = appendJSONString(dst, c.name)
+		dst = jsonstr.Append(dst, c.name)
 		dst = append(dst, ':')
 		dst = c.n.appendValue(dst)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/causeway/causeway/internal/jsonstr"
 )
 
 // DocIter yields the documents of a plan's access path, in its order: each
@@ -141,7 +143,7 @@ func (r *Rows) project(doc []byte, root *fastjson.Value) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendString(out, f.name)
+		out = jsonstr.Append(out, f.name)
 		out = append(out, ':')
 		if v := lookup(root, f.path); v != nil {
 			out = v.MarshalTo(out)
@@ -291,7 +293,7 @@ func (r *Rows) aggregate() ([][]byte, error) {
 			if i > 0 {
 				row = append(row, ',')
 			}
-			row = appendString(row, f.name)
+			row = jsonstr.Append(row, f.name)
 			row = append(row, ':')
 			row = appendJSON(row, v)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/causeway/causeway/internal/jsonstr"
 )
 
 // Values are what encoding/json decodes into with UseNumber: nil, bool,
@@ -188,7 +190,7 @@ func appendJSON(dst []byte, v any) []byte {
 	case int64:
 		return strconv.AppendInt(dst, x, 10)
 	case string:
-		return appendString(dst, x)
+		return jsonstr.Append(dst, x)
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range x {
@@ -204,7 +206,7 @@ func appendJSON(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, k)
+			dst = jsonstr.Append(dst, k)
 			dst = append(dst, ':')
 			dst = appendJSON(dst, x[k])
 		}
@@ -221,34 +223,6 @@ func appendFloat(dst []byte, f float64) []byte {
 	}
 	b, _ := json.Marshal(f)
 	return append(dst, b...)
-}
-
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // lookup returns the value at path under v (members of objects only; nil
