@@ -661,14 +661,10 @@ func benchCollections(args []string, stdout, stderr io.Writer) int {
 	defer stopProfile()
 	ctx, cancel := signalContext()
 	defer cancel()
-	extra := map[string]string{}
-	if fab.WAN != "" {
-		extra["wan"] = fab.WAN
-	}
 	rep, err := colbench.Run(ctx, colbench.Config{
 		Regions: fab.Regions, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token, Mix: m, Rate: float64(lf.rate), Duration: lf.duration,
 		Count: lf.count, Warmup: lf.warmup, Writers: lf.workers, DocBytes: *docBytes, ConvergenceTimeout: *convergence,
-		Label: o.label, Progress: o.progress(stderr), KeepCollection: *keep, Extra: extra,
+		Label: o.label, Progress: o.progress(stderr), KeepCollection: *keep, Extra: wanExtra(fab.WAN),
 	})
 	return finishRun("collections", args, rep, err, &o, stdout, stderr)
 }
@@ -706,14 +702,19 @@ func benchSpot(args []string, stdout, stderr io.Writer) int {
 	defer stopProfile()
 	ctx, cancel := signalContext()
 	defer cancel()
-	extra := map[string]string{}
-	if fab.WAN != "" {
-		extra["wan"] = fab.WAN
-	}
 	rep, err := spotbench.Run(ctx, spotbench.Config{
 		Regions: fab.Regions, Home: *home, From: froms, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token, Accounts: *accounts,
 		Rate: float64(lf.rate), Duration: lf.duration, Count: lf.count, Warmup: lf.warmup, Workers: lf.workers,
-		Label: o.label, Progress: o.progress(stderr), Keep: *keep, Extra: extra,
+		Label: o.label, Progress: o.progress(stderr), Keep: *keep, Extra: wanExtra(fab.WAN),
 	})
 	return finishRun("spot", args, rep, err, &o, stdout, stderr)
+}
+
+// wanExtra records a fabric's emulated WAN settings in a report ("" = none).
+func wanExtra(wan string) map[string]string {
+	extra := map[string]string{}
+	if wan != "" {
+		extra["wan"] = wan
+	}
+	return extra
 }

@@ -136,22 +136,32 @@ func (h *Handler) kvEntry(rf service.Ref, key string) (service.KVEntry, error) {
 	return service.KVEntry{Key: key, Value: rawOrNull(d.Value), ExpireAt: service.ExpireAtSeconds(at)}, nil
 }
 
-// getKVs is POST /_api/kv/{collection}/values with an array of keys: the
-// entries of those that exist.
-func (h *Handler) getKVs(w http.ResponseWriter, r *http.Request) {
+// kvKeysRequest reads the collection and the array of keys of a
+// multi-key request; on failure it has answered and ok is false.
+func (h *Handler) kvKeysRequest(w http.ResponseWriter, r *http.Request) (rf service.Ref, keys []docInput, ok bool) {
 	rf, err := h.kvRef(r)
 	if err != nil {
 		fail(w, err)
-		return
+		return rf, nil, false
 	}
 	body, err := readBody(w, r)
 	if err != nil {
 		fail(w, err)
-		return
+		return rf, nil, false
 	}
-	keys, err := keysInput(body)
+	keys, err = keysInput(body)
 	if err != nil {
 		fail(w, err)
+		return rf, nil, false
+	}
+	return rf, keys, true
+}
+
+// getKVs is POST /_api/kv/{collection}/values with an array of keys: the
+// entries of those that exist.
+func (h *Handler) getKVs(w http.ResponseWriter, r *http.Request) {
+	rf, keys, ok := h.kvKeysRequest(w, r)
+	if !ok {
 		return
 	}
 	out := []service.KVEntry{}
@@ -184,19 +194,8 @@ func (h *Handler) deleteKV(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteKVs(w http.ResponseWriter, r *http.Request) {
-	rf, err := h.kvRef(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	keys, err := keysInput(body)
-	if err != nil {
-		fail(w, err)
+	rf, keys, ok := h.kvKeysRequest(w, r)
+	if !ok {
 		return
 	}
 	ws := make([]service.Write, len(keys))
