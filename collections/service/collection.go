@@ -113,7 +113,7 @@ func checkSpec(spec CollectionSpec) (CollectionSpec, error) {
 	}
 	switch {
 	case spec.Spot:
-		return spec, fmt.Errorf("%w: SPOT collections", ErrNotImplemented)
+		return spec, fmt.Errorf("%w: SPOT collections are served only by nodes running SPOT (causeway dev, or serve with --spot-replicas / --spot-regions)", ErrNotImplemented)
 	case spec.Type == 0:
 		spec.Type = store.TypeDocument
 	case spec.Type != store.TypeDocument && spec.Type != store.TypeEdge:
