@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -17,18 +16,9 @@ import (
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/server"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/spot"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func startRegion(t *testing.T, region string, sc *spot.Config) *server.Server {
 	t.Helper()
@@ -73,7 +63,7 @@ func call(t *testing.T, method, url, body string, out any) int {
 // its change stream.
 func TestNodesServeSpotThroughTheCollectionsAPI(t *testing.T) {
 	us := startRegion(t, "us", &spot.Config{
-		Replicas:       []spot.ReplicaConfig{{ID: 1, RaftAddress: freeAddr(t)}},
+		Replicas:       []spot.ReplicaConfig{{ID: 1, RaftAddress: testnet.FreeAddr(t)}},
 		RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2,
 	})
 	eu := startRegion(t, "eu", &spot.Config{Regions: map[string][]string{"us": {us.URL()}}})
@@ -154,7 +144,8 @@ func TestNodesServeSpotThroughTheCollectionsAPI(t *testing.T) {
 // feed reaches the other region, which answers default reads from it
 // (marked possibly stale) and strong reads from the home.
 func TestStaleReadsInAGeoFabric(t *testing.T) {
-	usRepl, euRepl := freeAddr(t), freeAddr(t)
+	replAddrs := testnet.FreeAddrs(t, 2)
+	usRepl, euRepl := replAddrs[0], replAddrs[1]
 	const secret = "spot-e2e-fabric-secret"
 	start := func(region, repl, peer, peerRepl string, sc *spot.Config) *server.Server {
 		srv, err := server.StartWith(broker.Config{
@@ -172,7 +163,7 @@ func TestStaleReadsInAGeoFabric(t *testing.T) {
 		return srv
 	}
 	us := start("us", usRepl, "eu", euRepl, &spot.Config{
-		Replicas:       []spot.ReplicaConfig{{ID: 1, RaftAddress: freeAddr(t)}},
+		Replicas:       []spot.ReplicaConfig{{ID: 1, RaftAddress: testnet.FreeAddr(t)}},
 		RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2,
 	})
 	eu := start("eu", euRepl, "us", usRepl, &spot.Config{Regions: map[string][]string{"us": {us.URL()}}})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,19 +16,9 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
-)
 
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+	"github.com/causeway/causeway/internal/testnet"
+)
 
 // testConfig is a fast group for tests: 5 ms ticks, elections after 10.
 func testConfig(t testing.TB, region string, replicas int) Config {
@@ -45,7 +34,7 @@ func testConfig(t testing.TB, region string, replicas int) Config {
 		AttemptTimeout:     500 * time.Millisecond,
 	}
 	for i := 1; i <= replicas; i++ {
-		cfg.Replicas = append(cfg.Replicas, ReplicaConfig{ID: uint64(i), RaftAddress: freeAddr(t)})
+		cfg.Replicas = append(cfg.Replicas, ReplicaConfig{ID: uint64(i), RaftAddress: testnet.FreeAddr(t)})
 	}
 	return cfg
 }

@@ -2,7 +2,6 @@ package collections_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"go.uber.org/zap"
@@ -10,20 +9,13 @@ import (
 	"github.com/causeway/causeway/bench/geo"
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/internal/testnet"
 )
 
 // startFabric starts one node per region, wired full mesh on loopback.
 func startFabric(t *testing.T, regions []string) geo.Fabric {
 	t.Helper()
-	addrs := make([]string, len(regions))
-	for i := range regions {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = ln.Addr().String()
-		_ = ln.Close()
-	}
+	addrs := testnet.FreeAddrs(t, len(regions))
 	var fab geo.Fabric
 	for i, r := range regions {
 		peers := map[string]string{}

@@ -2,7 +2,6 @@ package geo_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/causeway/causeway/bench/pubsub"
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/internal/testnet"
 )
 
 const testTimeout = 60 * time.Second
@@ -19,15 +19,7 @@ const testTimeout = 60 * time.Second
 // startFabric starts one node per region, wired full mesh on loopback.
 func startFabric(t *testing.T, regions []string, wan broker.WANConfig) geo.Fabric {
 	t.Helper()
-	addrs := make([]string, len(regions))
-	for i := range regions {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = ln.Addr().String()
-		_ = ln.Close()
-	}
+	addrs := testnet.FreeAddrs(t, len(regions))
 	var fab geo.Fabric
 	for i, r := range regions {
 		peers := map[string]string{}

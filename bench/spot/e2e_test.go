@@ -2,7 +2,6 @@ package spot_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/causeway/causeway/bench/geo"
 	benchspot "github.com/causeway/causeway/bench/spot"
+	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/spot"
 )
 
@@ -30,15 +30,6 @@ func (l delayed) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, r.Context().Err()
 	}
 	return l.base.RoundTrip(r)
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func serve(t *testing.T, cfg spot.Config) string {
@@ -60,7 +51,7 @@ func serve(t *testing.T, cfg spot.Config) string {
 func TestSpotScenario(t *testing.T) {
 	home := serve(t, spot.Config{
 		Region: "us", DataDir: t.TempDir(), RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2,
-		Replicas: []spot.ReplicaConfig{{ID: 1, RaftAddress: freeAddr(t)}},
+		Replicas: []spot.ReplicaConfig{{ID: 1, RaftAddress: testnet.FreeAddr(t)}},
 	})
 	far := serve(t, spot.Config{
 		Region: "eu", Regions: map[string][]string{"us": {home}},

@@ -3,7 +3,6 @@ package kafka_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -15,25 +14,14 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/server"
 	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/internal/testnet"
 )
 
 // startGeo starts one node per region, wired full mesh, each with its
 // Kafka listener.
 func startGeo(t *testing.T, regions ...string) map[string]*server.Server {
 	t.Helper()
-	var lns []net.Listener
-	for range regions {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-	}
-	addrs := make([]string, len(lns))
-	for i, ln := range lns {
-		addrs[i] = ln.Addr().String()
-		_ = ln.Close()
-	}
+	addrs := testnet.FreeAddrs(t, len(regions))
 	out := map[string]*server.Server{}
 	for i, r := range regions {
 		peers := map[string]string{}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/causeway/causeway/internal/testnet"
 )
 
 // TestDevSmoke runs `causeway dev` on a temporary directory, reads its
@@ -23,7 +25,10 @@ func TestDevSmoke(t *testing.T) {
 	bin := causewayBinary(t)
 	dir := t.TempDir()
 	var out, errOut syncBuffer // written by the process's copier goroutines
-	cmd := exec.Command(bin, "dev", "--data", dir, "--http-port", "0", "--kafka-port", "0", "--repl-port", "0", "--fsync", "never")
+	// Three regions; their replication ports are consecutive from a base
+	// below the ephemeral range, so no client socket can take one first.
+	replBase := strconv.Itoa(testnet.FreeRange(t, 3))
+	cmd := exec.Command(bin, "dev", "--data", dir, "--http-port", "0", "--kafka-port", "0", "--repl-port", replBase, "--fsync", "never")
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os/exec"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/replicator/shell"
 )
 
@@ -34,21 +34,6 @@ type geoNode struct {
 	peers              map[string]string
 	cmd                *exec.Cmd
 	addr               string
-}
-
-// reserveAddrs returns n free loopback addresses.
-func reserveAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
-	}
-	return out
 }
 
 // start runs the node and waits for its "serving" log line.
@@ -296,7 +281,7 @@ func TestGeoKillRegionUnderLoad(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	regions := []string{"east", "west", "south"}
-	addrs := reserveAddrs(t, 3)
+	addrs := testnet.FreeAddrs(t, 3)
 	var nodes []*geoNode
 	for i, r := range regions {
 		n := &geoNode{region: r, data: t.TempDir(), repl: addrs[i], peers: map[string]string{}}

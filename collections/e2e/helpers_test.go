@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/server"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/internal/testnet"
 )
 
 // waitTimeout bounds every wait on a condition; pollInterval is how often
@@ -42,27 +42,17 @@ type fabric struct {
 
 func newFabric(t testing.TB, regions []string, skip ...string) *fabric {
 	t.Helper()
-	var lns []net.Listener
-	for range regions {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-	}
+	addrs := testnet.FreeAddrs(t, len(regions))
 	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, opts: map[string]server.Options{}, srv: map[string]*server.Server{}}
 	for i, r := range regions {
 		peers := map[string]string{}
 		for j, p := range regions {
 			if p != r {
-				peers[p] = lns[j].Addr().String()
+				peers[p] = addrs[j]
 			}
 		}
-		f.cfgs[r] = broker.Config{Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: lns[i].Addr().String(),
+		f.cfgs[r] = broker.Config{Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i],
 			Peers: peers, FabricSecret: secret, Fsync: "never"}
-	}
-	for _, ln := range lns {
-		_ = ln.Close()
 	}
 	for _, r := range regions {
 		if !slices.Contains(skip, r) {

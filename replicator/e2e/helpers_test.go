@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/subscription"
 )
@@ -36,30 +36,11 @@ type fabric struct {
 	srv     map[string]*server.Server
 }
 
-// freeAddrs reserves n loopback addresses (listen, note, close).
-func freeAddrs(t testing.TB, n int) []string {
-	t.Helper()
-	var out []string
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	for _, ln := range lns {
-		_ = ln.Close()
-	}
-	return out
-}
-
 // newFabric starts one node per region, except the regions in skip (their
 // configuration is ready for start).
 func newFabric(t testing.TB, regions []string, mutate func(*broker.Config), skip ...string) *fabric {
 	t.Helper()
-	addrs := freeAddrs(t, len(regions))
+	addrs := testnet.FreeAddrs(t, len(regions))
 	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, srv: map[string]*server.Server{}}
 	for i, r := range regions {
 		peers := map[string]string{}

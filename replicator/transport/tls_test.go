@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker/tlsutil"
+	"github.com/causeway/causeway/internal/testnet"
 )
 
 // TestMutualTLS: two transports with mutual TLS exchange frames; a client
@@ -31,7 +32,8 @@ func TestMutualTLS(t *testing.T) {
 	server := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	client := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, RootCAs: pool}
 
-	addrA, addrB := freeAddr(t), freeAddr(t)
+	addrs := testnet.FreeAddrs(t, 2)
+	addrA, addrB := addrs[0], addrs[1]
 	ra, rb := newRecorder(), newRecorder()
 	a, err := Listen(Config{Self: "a", Peers: map[string]string{"b": addrB}, ListenAddr: addrA, Secret: testSecret,
 		Logger: zaptest.NewLogger(t), ServerTLS: server, ClientTLS: client}, ra)

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/replicator/link"
 )
 
@@ -68,20 +68,11 @@ func (r *recorder) wait(t *testing.T, what string, cond func(r *recorder) bool) 
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // pair starts transports a and b wired to each other.
 func pair(t *testing.T, wan link.Config) (a, b *Transport, ra, rb *recorder) {
 	t.Helper()
-	addrA, addrB := freeAddr(t), freeAddr(t)
+	addrs := testnet.FreeAddrs(t, 2)
+	addrA, addrB := addrs[0], addrs[1]
 	ra, rb = newRecorder(), newRecorder()
 	var err error
 	a, err = Listen(Config{Self: "a", Peers: map[string]string{"b": addrB}, ListenAddr: addrA, Secret: testSecret,
@@ -166,7 +157,8 @@ func waitInbound(t *testing.T, tr *Transport, peer string, n uint64) {
 }
 
 func TestReconnectAfterPeerRestart(t *testing.T) {
-	addrA, addrB := freeAddr(t), freeAddr(t)
+	addrs := testnet.FreeAddrs(t, 2)
+	addrA, addrB := addrs[0], addrs[1]
 	ra, rb := newRecorder(), newRecorder()
 	cfg := func(self, peer, listen, peerAddr string) Config {
 		return Config{Self: self, Peers: map[string]string{peer: peerAddr}, ListenAddr: listen, Secret: testSecret,
