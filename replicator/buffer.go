@@ -52,3 +52,12 @@ func (b *buffer) remove(o int, seq uint64) {
 
 // has reports whether origin o has anything buffered.
 func (b *buffer) has(o int) bool { return len(b.byOrigin[o]) > 0 }
+
+// dropOrigin forgets everything buffered of origin o.
+func (b *buffer) dropOrigin(o int) {
+	for _, p := range b.byOrigin[o] {
+		b.ops--
+		b.bytes -= p.size()
+	}
+	b.byOrigin[o] = nil
+}

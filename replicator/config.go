@@ -46,6 +46,11 @@ type Config struct {
 	// LagWindowOps is how many of its own recent ops' times the engine keeps
 	// to report replication lag in time.
 	LagWindowOps int
+	// JoinTimeout bounds how long a region that starts with nothing (a new
+	// region, or one whose disk was wiped) waits to hear from every peer
+	// before it creates ops of its own; see Engine.Joining. Negative: do
+	// not wait (only for tests of a region that is known to be new).
+	JoinTimeout time.Duration
 }
 
 // Defaults.
@@ -61,6 +66,7 @@ const (
 	DefaultFullAckInterval      = 5 * time.Second
 	DefaultMaxClockOffset       = 500 * time.Millisecond
 	DefaultLagWindowOps         = 4096
+	DefaultJoinTimeout          = 5 * time.Second
 )
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -89,6 +95,7 @@ func (c Config) WithDefaults() Config {
 	defDur(&c.AckInterval, DefaultAckInterval)
 	defDur(&c.FullAckInterval, DefaultFullAckInterval)
 	defDur(&c.MaxClockOffset, DefaultMaxClockOffset)
+	defDur(&c.JoinTimeout, DefaultJoinTimeout)
 	return c
 }
 

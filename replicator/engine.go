@@ -44,6 +44,10 @@ type Engine struct {
 	// digest is the MembershipDigest of names.
 	digest uint64
 
+	// join is the state of a region that started with nothing (see
+	// Joining).
+	join joinState
+
 	scratch []uint64
 	out     Output
 	metrics Metrics
@@ -60,6 +64,9 @@ type Restore struct {
 	Delivered Vector
 	LastHLC   Timestamp
 	LastDeps  map[string]Vector
+	// Rejoin says the previous run stopped while joining (see Joining):
+	// join again even though the journals are not empty.
+	Rejoin bool
 }
 
 // New returns an engine for cfg restarted from st (the zero Restore for a
@@ -87,6 +94,7 @@ func New(cfg Config, st Restore) (*Engine, error) {
 		e.delivered[i] = s
 		e.depsKnown[i] = s == 0
 	}
+	e.join.active = (st.Delivered.IsZero() || st.Rejoin) && len(e.names) > 1 && cfg.JoinTimeout >= 0
 	for r, deps := range st.LastDeps {
 		o, ok := e.index[r]
 		if !ok {
@@ -112,6 +120,7 @@ func (e *Engine) addRegion(name string) int {
 	e.names = append(e.names, name)
 	e.index[name] = i
 	e.evicted = append(e.evicted, false)
+	e.join.heard = append(e.join.heard, false)
 	e.delivered = append(e.delivered, 0)
 	e.changedAt = append(e.changedAt, 0)
 	e.depsKnown = append(e.depsKnown, true)
@@ -167,6 +176,7 @@ func (e *Engine) Metrics() Metrics {
 	m := e.metrics
 	m.BufferedOps = e.buf.ops
 	m.BufferedBytes = e.buf.bytes
+	m.Joining = e.join.active
 	return m
 }
 
@@ -181,8 +191,12 @@ func (e *Engine) Ready() Output {
 // dot is (Self, next seq), its dependencies this region's delivered vector,
 // its HLC a fresh local timestamp. The operation is delivered locally at
 // once: it is returned and also queued in the next Output's Deliveries,
-// which is where the shell journals it. body is not copied.
-func (e *Engine) Publish(now time.Time, body []byte) Delivery {
+// which is where the shell journals it. body is not copied. While the
+// region is Joining it returns ErrJoining and creates nothing.
+func (e *Engine) Publish(now time.Time, body []byte) (Delivery, error) {
+	if e.join.active {
+		return Delivery{}, ErrJoining
+	}
 	o := e.self
 	hlc := e.clock.Now(now.UnixNano())
 	full := e.scratch
@@ -190,7 +204,7 @@ func (e *Engine) Publish(now time.Time, body []byte) Delivery {
 	full[o] = 0
 	d := e.deliver(o, e.delivered[o]+1, hlc, full, body)
 	e.walls.put(d.Seq, hlc.WallNanos)
-	return d
+	return d, nil
 }
 
 // deliver records the delivery of op (o, seq) whose full dependency vector
@@ -217,6 +231,10 @@ func (e *Engine) deliver(o int, seq uint64, hlc Timestamp, full []uint64, body [
 	e.changedAt[o] = e.epoch
 	e.metrics.DeliveredOps++
 	d := Delivery{Origin: e.names[o], Seq: seq, HLC: hlc, Keyframe: keyframe, Deps: deps, Body: body}
+	if o == e.self && e.join.active {
+		d.Recovered = true
+		e.metrics.RecoveredOwnOps++
+	}
 	e.out.Deliveries = append(e.out.Deliveries, d)
 	return d
 }

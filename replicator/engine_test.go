@@ -16,6 +16,8 @@ func testConfig() Config {
 		RelayDelay:           300 * time.Millisecond,
 		AckInterval:          time.Millisecond,
 		FullAckInterval:      time.Second,
+		// A fresh engine here is a new region; join_test.go tests joining.
+		JoinTimeout: -1,
 	}
 }
 
@@ -511,7 +513,10 @@ func TestRestartFromJournalEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := e.Publish(t0, nil)
+	d, err := e.Publish(t0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d.Seq != 11 || !d.Keyframe || !slices.Equal(d.Deps, []Entry{{"b", 3}}) {
 		t.Fatalf("first op after restart %+v", d)
 	}

@@ -40,6 +40,10 @@ var (
 	ErrTooLarge = errors.New("replicator: encoding too large")
 	// ErrVersion: a wire message has an unknown version or kind.
 	ErrVersion = errors.New("replicator: unsupported wire version")
+	// ErrJoining: the region started with nothing and has not yet learned
+	// from its peers how many ops it created in a previous life (see
+	// Engine.Joining); it cannot create ops until then.
+	ErrJoining = errors.New("replicator: region is joining the fabric")
 	// ErrClockSkew: a remote hybrid-logical timestamp is further ahead of the
 	// local physical clock than the configured maximum offset.
 	ErrClockSkew = errors.New("replicator: remote clock too far ahead")

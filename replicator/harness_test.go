@@ -74,7 +74,10 @@ func newTestMesh(tb testing.TB, names []string, cfg Config, encode bool) *tmesh 
 }
 
 func (m *tmesh) publish(region string, body string) Delivery {
-	d := m.nodes[region].e.Publish(m.now, []byte(body))
+	d, err := m.nodes[region].e.Publish(m.now, []byte(body))
+	if err != nil {
+		m.tb.Fatalf("%s: publish: %v", region, err)
+	}
 	m.flush(region)
 	return d
 }

@@ -18,6 +18,15 @@ type Metrics struct {
 	SentRanges uint64
 	// ClockSkew counts remote timestamps refused by the HLC.
 	ClockSkew uint64
+	// RecoveredOwnOps counts this region's own ops it got back from peers
+	// while joining (after its disk was wiped).
+	RecoveredOwnOps uint64
+	// PeerRegressions counts (peer, origin) pairs whose full ack went back:
+	// the peer lost state (its disk was wiped, or an unsynced tail) and is
+	// sent the ops again.
+	PeerRegressions uint64
+	// Joining is true while the region waits to rejoin (Engine.Joining).
+	Joining bool
 	// BufferedOps and BufferedBytes are the current buffer occupancy.
 	BufferedOps   int
 	BufferedBytes int

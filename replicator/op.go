@@ -77,6 +77,11 @@ type Delivery struct {
 	Keyframe bool
 	Deps     []Entry
 	Body     []byte
+	// Recovered marks an op of this region's own origin that came back
+	// from a peer while the region was joining (its disk had been wiped):
+	// the shell applies it like a remote op, since nothing local published
+	// it in this life.
+	Recovered bool
 }
 
 // Dot returns the delivery's dot.

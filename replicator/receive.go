@@ -55,6 +55,7 @@ func (e *Engine) ReceiveBatch(now time.Time, b Batch) error {
 		}
 	}
 	e.drain(now)
+	e.checkJoined(now)
 	return nil
 }
 
@@ -83,7 +84,7 @@ func (e *Engine) validateBatch(b Batch) (int, error) {
 			first, e.delivered[o], e.cfg.MaxAheadOps, ErrFutureDot)
 	}
 	last := first + uint64(len(b.Ops)) - 1
-	if o == e.self && last > e.delivered[o] {
+	if o == e.self && last > e.delivered[o] && !e.join.active {
 		return 0, fmt.Errorf("own op %d, created only %d: %w", last, e.delivered[o], ErrFutureDot)
 	}
 	running := e.scratch
@@ -102,7 +103,7 @@ func (e *Engine) validateBatch(b Batch) (int, error) {
 			case d.Seq < running[r]:
 				return 0, fmt.Errorf("op %d dependency on %s goes back from %d to %d: %w",
 					op.Seq, d.Region, running[r], d.Seq, ErrInvalidBatch)
-			case r == e.self && d.Seq > e.delivered[r]:
+			case r == e.self && d.Seq > e.delivered[r] && !e.join.active:
 				return 0, fmt.Errorf("op %d depends on %s:%d, created only %d: %w",
 					op.Seq, d.Region, d.Seq, e.delivered[r], ErrFutureDot)
 			}
@@ -208,7 +209,7 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("replicator: ack from %s: entry %q: %w", a.From, d.Region, ErrUnknownRegion)
-		case r == e.self && d.Seq > e.delivered[r]:
+		case r == e.self && d.Seq > e.delivered[r] && !e.join.active:
 			return fmt.Errorf("replicator: ack from %s: %s=%d, created only %d: %w",
 				a.From, d.Region, d.Seq, e.delivered[r], ErrFutureDot)
 		case d.Seq >= maxSeq:
@@ -217,8 +218,15 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 	}
 	p := e.peers[from]
 	p.membership = a.Membership
+	if a.Full {
+		e.regress(now, from, a.Delivered)
+		e.join.heard[from] = true
+	}
 	for _, d := range a.Delivered {
 		r := e.index[d.Region]
+		if r == e.self && e.join.active {
+			e.join.ownHigh = max(e.join.ownHigh, d.Seq)
+		}
 		if d.Seq <= p.acked[r] {
 			continue
 		}
@@ -231,5 +239,37 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 			p.sent[r] = d.Seq
 		}
 	}
+	e.checkJoined(now)
 	return nil
+}
+
+// regress lowers peer i's acked counts to what its full ack advertises
+// (absent: 0) where they went back: the peer lost state (a wiped disk, or
+// an unsynced journal tail) and must be sent those ops again, not based on
+// records it no longer has.
+func (e *Engine) regress(now time.Time, i int, full []Entry) {
+	p := e.peers[i]
+	adv := e.scratch
+	clear(adv)
+	for _, d := range full {
+		adv[e.index[d.Region]] = d.Seq
+	}
+	for o, s := range p.acked {
+		if adv[o] >= s {
+			continue
+		}
+		e.metrics.PeerRegressions++
+		if o == i {
+			// Ops of the peer's previous life that are buffered here
+			// were never delivered anywhere it can recover them from:
+			// its next life will number new ops the same way.
+			e.buf.dropOrigin(o)
+		}
+		p.acked[o], p.sent[o] = adv[o], adv[o]
+		p.noBase[o] = true
+		p.relaying[o] = false
+		p.lagSince[o] = now
+		p.lastProgress[o] = now
+		p.rto[o] = e.cfg.RetransmitTimeout
+	}
 }

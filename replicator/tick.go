@@ -11,12 +11,15 @@ import (
 // received between two ticks are shipped together, which is what makes
 // batches.
 func (e *Engine) Tick(now time.Time) {
+	e.checkJoined(now)
 	for i, p := range e.peers {
 		if p == nil || !p.active || e.evicted[i] {
 			continue
 		}
 		for o := range e.names {
-			if o != i {
+			// A peer has all of its own ops, unless it lost them: once its
+			// full ack says so, it gets them back like any lagging peer.
+			if o != i || e.join.heard[i] {
 				e.scheduleSends(now, i, p, o)
 			}
 		}

@@ -44,6 +44,16 @@ func (v Vector) Equal(w Vector) bool {
 	return v.LessEq(w) && w.LessEq(v)
 }
 
+// IsZero reports whether every component of v is 0.
+func (v Vector) IsZero() bool {
+	for _, s := range v {
+		if s != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Merge raises every component of v to at least the one of w.
 func (v Vector) Merge(w Vector) {
 	for r, s := range w {

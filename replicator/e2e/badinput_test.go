@@ -111,6 +111,14 @@ func TestBadPeerInputIsRejected(t *testing.T) {
 	if _, err := p.conn.Write(hello(codec, "b")); err != nil {
 		t.Fatal(err)
 	}
+	// a starts with nothing, so it joins: b's full ack (b holds no op of
+	// a's) tells it it is new.
+	fullAck, err := codec.AppendAck(nil, replicator.Ack{From: "b", To: "a", Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.frame(fullAck)
+	f.waitStatus("a", func(st shell.Status) bool { return !st.Engine.Joining })
 	good := p.batch(streamOp("b", 1, "b:1"))
 	forged, _ := wrong.AppendBatch(nil, streamOp("b", 2, "forged"))
 	misaddressed := streamOp("b", 2, "misaddressed")

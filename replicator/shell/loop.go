@@ -52,12 +52,17 @@ func (s *Shell) loop() {
 			s.engine.Tick(now)
 			s.lastTick = now
 		}
+		s.releaseHeld()
 		s.flush()
 	}
 }
 
-// drainOnStop fails the publishes still queued.
+// drainOnStop fails the publishes still queued or held.
 func (s *Shell) drainOnStop() {
+	for _, r := range s.held {
+		r.fail(ErrClosed)
+	}
+	s.held = nil
 	for {
 		select {
 		case r := <-s.pubCh:
@@ -68,15 +73,31 @@ func (s *Shell) drainOnStop() {
 	}
 }
 
-// handlePub creates local ops.
+// handlePub creates local ops, or holds the request while the region is
+// joining (see replicator.Engine.Joining): a new region learns in one
+// round trip that it is new; a wiped one first gets its own ops back.
 func (s *Shell) handlePub(r *pubReq) {
 	if err := s.failure(); err != nil {
 		r.fail(err)
 		return
 	}
+	if s.engine.Joining() {
+		if len(s.held) >= maxHeldPubs {
+			r.fail(fmt.Errorf("shell: %d publishes already wait for the region to join: %w", len(s.held), replicator.ErrJoining))
+			return
+		}
+		s.held = append(s.held, r)
+		return
+	}
 	now := time.Now()
 	for i, body := range r.bodies {
-		d := s.engine.Publish(now, body)
+		d, err := s.engine.Publish(now, body)
+		if err != nil {
+			// Never partway: the engine refuses only while joining, and
+			// holdOrRun keeps requests until then.
+			r.fail(fmt.Errorf("shell: publish: %w", err))
+			return
+		}
 		s.own = append(s.own, ownRef{seq: d.Seq, req: r, idx: i})
 	}
 	s.m.published.Add(uint64(len(r.bodies)))
@@ -146,7 +167,7 @@ func (s *Shell) flush() {
 	groups := make(map[string][]segment.Record)
 	for i, d := range out.Deliveries {
 		st.ds[i] = delivery{d: d}
-		if d.Origin == s.self {
+		if d.Origin == s.self && !d.Recovered {
 			if len(s.own) == 0 || s.own[0].seq != d.Seq {
 				s.fail(fmt.Errorf("shell: own delivery %s without its publish: %w", d.Dot(), ErrJournal))
 				continue
@@ -187,4 +208,24 @@ func (s *Shell) flush() {
 		s.journals.logs[o].AppendAsync(recs, st.journaled)
 	}
 	s.steps <- st
+}
+
+// releaseHeld creates the ops of the publishes held while joining, in
+// arrival order, once the region has joined.
+func (s *Shell) releaseHeld() {
+	if !s.joining || s.engine.Joining() {
+		return
+	}
+	s.joining = false
+	if err := setJoinMark(s.fs, s.dir, false); err != nil {
+		s.fail(err)
+		return
+	}
+	held := s.held
+	s.held = nil
+	s.log.Info("joined the fabric", zap.Int("heldPublishes", len(held)),
+		zap.Uint64("recoveredOwnOps", s.engine.Metrics().RecoveredOwnOps))
+	for _, r := range held {
+		s.handlePub(r)
+	}
 }

@@ -48,6 +48,8 @@ const (
 	maxQueuedControls  = 64
 	// maxQueuedMessageBytes bounds the bytes of the queued peer messages.
 	maxQueuedMessageBytes = 64 << 20
+	// maxHeldPubs bounds the publish requests held while the region joins.
+	maxHeldPubs = 4096
 	// maxInputsPerStep bounds the inputs folded into one engine step.
 	maxInputsPerStep = 512
 	// maxPendingSteps bounds the steps between the engine and the

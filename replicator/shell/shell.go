@@ -44,6 +44,8 @@ type Shell struct {
 	engine   *replicator.Engine
 	jend     map[string]uint64 // ops journaled or being journaled per origin
 	own      []ownRef          // local ops published, not yet in a step
+	held     []*pubReq         // publishes waiting for the region to join
+	joining  bool              // the engine was joining at the last look
 	peerCur  map[string]peerCur
 	lastTick time.Time
 

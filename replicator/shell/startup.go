@@ -71,6 +71,9 @@ func (s *Shell) restore() error {
 	if err != nil {
 		return err
 	}
+	if st.Rejoin, err = hasJoinMark(s.fs, s.dir); err != nil {
+		return err
+	}
 	ecfg := s.opts.Engine
 	ecfg.Self, ecfg.Regions = s.self, s.regions
 	if ecfg.MaxInflightOps == 0 {
@@ -81,6 +84,15 @@ func (s *Shell) restore() error {
 	}
 	if s.engine, err = replicator.New(ecfg, st); err != nil {
 		return err
+	}
+	if s.joining = s.engine.Joining(); s.joining != st.Rejoin {
+		if err := setJoinMark(s.fs, s.dir, s.joining); err != nil {
+			return err
+		}
+	}
+	if s.joining {
+		s.log.Info("joining the fabric: waiting to hear from every peer before publishing",
+			zap.Bool("resumed", st.Rejoin), zap.Duration("timeout", s.engine.Config().JoinTimeout))
 	}
 	s.jend = ends.Clone()
 	orphans := uint64(0)

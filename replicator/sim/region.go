@@ -120,6 +120,9 @@ func (r *region) restart() error {
 // client retries it (lost publish ack) and the dedup table must refuse it.
 // The caller processes the engine's output afterwards.
 func (r *region) publish(p *producer) error {
+	if r.engine.Joining() {
+		return nil // the client tries again later
+	}
 	seqID := p.next
 	p.next++
 	if !r.dedup.Accept(p.name, seqID) {
@@ -128,7 +131,10 @@ func (r *region) publish(p *producer) error {
 	body := fmt.Sprintf("%s|%d|%s", p.name, seqID, strings.Repeat("x", r.w.rng.IntN(300)))
 	deps := r.count.Clone()
 	delete(deps, r.name)
-	d := r.engine.Publish(r.w.now, []byte(body))
+	d, err := r.engine.Publish(r.w.now, []byte(body))
+	if err != nil {
+		return fmt.Errorf("%s: publish: %w", r.name, err)
+	}
 	dot := d.Dot()
 	if _, dup := r.w.oracle[dot]; dup {
 		return fmt.Errorf("%s: publish reused dot %s: %w", r.name, dot, errCheck)

@@ -1,0 +1,184 @@
+package replicator
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// joinConfig is testConfig for regions that join when they start empty.
+func joinConfig() Config {
+	cfg := testConfig()
+	cfg.JoinTimeout = 2 * time.Second
+	return cfg
+}
+
+// wipe replaces region's engine and journals with fresh ones, as a node
+// whose disk was wiped and that restarted; messages in flight from its
+// previous life are lost with it.
+func (m *tmesh) wipe(region string, cfg Config) {
+	m.tb.Helper()
+	cfg.Self, cfg.Regions = region, m.names
+	e, err := New(cfg, Restore{})
+	if err != nil {
+		m.tb.Fatal(err)
+	}
+	m.nodes[region] = &tnode{e: e, builder: NewBatchBuilder(region, 1<<20), journals: make(map[string][]JournalEntry)}
+	kept := m.queue[:0]
+	for _, msg := range m.queue {
+		if msg.from != region && msg.to != region {
+			kept = append(kept, msg)
+		}
+	}
+	m.queue = kept
+	// The peers see the connection drop and come back.
+	for _, r := range m.names {
+		if r != region {
+			if err := m.nodes[r].e.PeerUp(m.now, region); err != nil {
+				m.tb.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestNewFabricJoinsInOneRoundTrip(t *testing.T) {
+	names := []string{"a", "b", "c"}
+	m := newTestMesh(t, names, joinConfig(), true)
+	for _, r := range names {
+		if !m.nodes[r].e.Joining() {
+			t.Fatalf("%s: a fresh region must join", r)
+		}
+		if _, err := m.nodes[r].e.Publish(m.now, []byte("x")); !errors.Is(err, ErrJoining) {
+			t.Fatalf("%s: publish while joining: %v, want ErrJoining", r, err)
+		}
+	}
+	m.tick(time.Millisecond) // full acks out
+	m.deliver()
+	m.tick(time.Millisecond)
+	for _, r := range names {
+		if m.nodes[r].e.Joining() {
+			t.Fatalf("%s: still joining after hearing every peer", r)
+		}
+	}
+	m.publish("a", "a1")
+	m.settle(10*time.Millisecond, 50)
+	for _, r := range names {
+		if got := m.nodes[r].e.Delivered()["a"]; got != 1 {
+			t.Fatalf("%s delivered %d of a", r, got)
+		}
+	}
+}
+
+func TestJoinTimeoutWithAPeerDown(t *testing.T) {
+	names := []string{"a", "b", "c"}
+	m := newTestMesh(t, names, joinConfig(), false)
+	m.cut[[2]string{"c", "a"}] = true
+	m.cut[[2]string{"c", "b"}] = true
+	m.tick(time.Millisecond)
+	m.deliver()
+	m.tick(time.Millisecond)
+	if !m.nodes["a"].e.Joining() {
+		t.Fatal("a joined without hearing from c")
+	}
+	m.tick(2 * time.Second)
+	if m.nodes["a"].e.Joining() || m.nodes["b"].e.Joining() {
+		t.Fatal("a and b still joining after JoinTimeout")
+	}
+	if m.nodes["a"].e.Metrics().Joining {
+		t.Fatal("metrics say joining")
+	}
+}
+
+// TestWipedRegionGetsItsOpsBackAndContinues: b's disk is wiped after its
+// ops reached a and c. On restart b joins, gets its own ops back from its
+// peers (and everything else), and numbers new ops after them; every
+// region ends with the same ops, none taken for a duplicate.
+func TestWipedRegionGetsItsOpsBackAndContinues(t *testing.T) {
+	names := []string{"a", "b", "c"}
+	cfg := joinConfig()
+	m := newTestMesh(t, names, cfg, true)
+	m.settle(10*time.Millisecond, 5)
+	for i := range 20 {
+		m.publish(names[i%3], fmt.Sprintf("old-%d", i))
+	}
+	m.settle(10*time.Millisecond, 50)
+	before := m.nodes["a"].e.Delivered()
+	if before["b"] == 0 {
+		t.Fatal("setup: b created nothing")
+	}
+
+	m.wipe("b", cfg)
+	b := m.nodes["b"].e
+	if !b.Joining() {
+		t.Fatal("wiped b must join")
+	}
+	for range 400 {
+		m.tick(10 * time.Millisecond)
+		m.deliver()
+		if !b.Joining() {
+			break
+		}
+	}
+	if b.Joining() {
+		t.Fatalf("b still joining; delivered %v", b.Delivered())
+	}
+	if got := b.Delivered()["b"]; got != before["b"] {
+		t.Fatalf("b recovered %d of its own ops, peers held %d", got, before["b"])
+	}
+	if got := b.Metrics().RecoveredOwnOps; got != before["b"] {
+		t.Fatalf("RecoveredOwnOps %d, want %d", got, before["b"])
+	}
+	d := m.publish("b", "new")
+	if d.Seq != before["b"]+1 {
+		t.Fatalf("b's first new op is %s, want seq %d", d.Dot(), before["b"]+1)
+	}
+	m.settle(10*time.Millisecond, 400)
+	want := m.nodes["a"].e.Delivered()
+	for _, r := range names {
+		if got := m.nodes[r].e.Delivered(); !got.Equal(want) {
+			t.Fatalf("%s delivered %v, a %v", r, got, want)
+		}
+		j := m.nodes[r].journals["b"]
+		if last := j[len(j)-1]; string(last.Body) != "new" {
+			t.Fatalf("%s: b's last op is %q, want the new one", r, last.Body)
+		}
+	}
+	if m.nodes["a"].e.Metrics().PeerRegressions == 0 {
+		t.Fatal("a never saw b regress")
+	}
+}
+
+// TestRejoinAfterCrashWhileJoining: the Rejoin flag makes a region whose
+// journals are no longer empty join again.
+func TestRejoinAfterCrashWhileJoining(t *testing.T) {
+	cfg := joinConfig()
+	cfg.Self, cfg.Regions = "a", []string{"a", "b"}
+	e, err := New(cfg, Restore{Delivered: Vector{"a": 3}, Rejoin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Joining() {
+		t.Fatal("Rejoin must join")
+	}
+	e2, err := New(cfg, Restore{Delivered: Vector{"a": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2.Joining() {
+		t.Fatal("a region with journals and no Rejoin must not join")
+	}
+	// A peer advertising more of a's ops than a has keeps a joining until
+	// it has them.
+	if err := e.ReceiveAck(t0, Ack{From: "b", To: "a", Full: true, Delivered: []Entry{{Region: "a", Seq: 5}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.Tick(t0)
+	if !e.Joining() {
+		t.Fatal("joined while b holds a:4..5")
+	}
+	e.Tick(t0.Add(time.Hour))
+	if !e.Joining() {
+		t.Fatal("joined past the timeout without a:4..5")
+	}
+}
