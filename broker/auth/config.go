@@ -28,7 +28,8 @@ type Config struct {
 	MaxTokenTTL time.Duration `yaml:"maxTokenTTL"`
 	// RequestsPerSecond and RequestBurst bound each principal's HTTP and
 	// WebSocket handshake rate (a token bucket; defaults 1000/s and 2000;
-	// a negative rate means no limit).
+	// a negative rate means no limit); its Kafka requests take the same
+	// bucket and are throttled, not refused, past it (Throttle).
 	RequestsPerSecond float64 `yaml:"requestsPerSecond"`
 	RequestBurst      int     `yaml:"requestBurst"`
 	// MaxConnsPerTenant bounds a tenant's open WebSocket and Kafka

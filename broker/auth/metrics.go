@@ -26,7 +26,7 @@ type Collector struct {
 	m  *Metrics
 	lm *limits.Metrics
 
-	refused, conns, audit *prometheus.Desc
+	refused, conns, audit, throttled, tooLarge *prometheus.Desc
 }
 
 // NewCollector exports m and lm (lm may be nil) with constant labels.
@@ -38,6 +38,11 @@ func NewCollector(m *Metrics, lm *limits.Metrics, labels prometheus.Labels) *Col
 		conns: prometheus.NewDesc("causeway_limit_connections_refused_total",
 			"Connections refused by a connection limit, by limit.", []string{"limit"}, labels),
 		audit: prometheus.NewDesc("causeway_audit_records_total", "Admin actions recorded in the audit log.", nil, labels),
+		throttled: prometheus.NewDesc("causeway_limit_throttled_requests_total",
+			"Requests served late because their key was over its request rate (Kafka: answered with a throttle time, the connection muted), by listener.",
+			[]string{"listener"}, labels),
+		tooLarge: prometheus.NewDesc("causeway_limit_oversize_requests_total",
+			"Requests larger than the listener's bound (their connection was closed), by listener.", []string{"listener"}, labels),
 	}
 }
 
@@ -46,6 +51,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.refused
 	ch <- c.conns
 	ch <- c.audit
+	ch <- c.throttled
+	ch <- c.tooLarge
 }
 
 // Collect implements prometheus.Collector.
@@ -60,10 +67,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.refused, c.m.BadPaths.Load(), "bad_path")
 	counter(c.refused, c.m.BodyTooLarge.Load(), "body_too_large")
 	counter(c.conns, c.m.TenantConnsRefused.Load(), "per_tenant")
-	var perIP uint64
-	if c.lm != nil {
-		perIP = c.lm.ConnsRefused.Load()
+	lm := c.lm
+	if lm == nil {
+		lm = &limits.Metrics{}
 	}
-	counter(c.conns, perIP, "per_ip")
+	counter(c.conns, lm.ConnsRefused.Load(), "per_ip")
+	counter(c.throttled, lm.KafkaThrottled.Load(), "kafka")
+	counter(c.tooLarge, lm.KafkaTooLarge.Load(), "kafka")
 	counter(c.audit, c.m.AuditRecords.Load())
 }

@@ -259,6 +259,19 @@ func (s *Service) AllowRequest(p *Principal) bool {
 	return false
 }
 
+// MaxThrottle bounds the throttle Throttle hands out (Kafka caps its quota
+// throttles likewise, at its quota window).
+const MaxThrottle = 10 * time.Second
+
+// Throttle takes one request of p's rate (the bucket AllowRequest uses)
+// without ever refusing it, and returns how long p's connection should
+// wait before its next request: 0 within the rate, at most MaxThrottle.
+// The Kafka listener answers with it as ThrottleMillis and does not read
+// the connection again until it has passed, as Kafka brokers do.
+func (s *Service) Throttle(p *Principal) time.Duration {
+	return s.rates.Take(p.ID, s.now(), MaxThrottle)
+}
+
 // errorKind names an authentication or authorization failure for logs.
 func errorKind(err error) string {
 	switch {

@@ -52,6 +52,9 @@ type slot struct {
 	// abandonable answers (held joins and syncs) are dropped when the
 	// connection closes instead of waited for.
 	abandonable bool
+	// throttle is the answer's throttle time (throttle.go); set before
+	// the slot is queued.
+	throttle time.Duration
 }
 
 func newSlot(corr int32) *slot { return &slot{corr: corr, done: make(chan struct{})} }
@@ -108,7 +111,11 @@ func (c *conn) readLoop() {
 		}
 		frame, err := readFrame(br, nil, c.s.cfg.MaxRequestBytes)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
+			switch {
+			case errors.Is(err, ErrRequestTooLarge):
+				c.s.limits.KafkaTooLarge.Add(1)
+				c.log.Warn("closing connection on an oversized request", zap.Error(err))
+			case !errors.Is(err, io.EOF) && c.ctx.Err() == nil:
 				c.log.Info("closing connection", zap.Error(err))
 			}
 			return
@@ -118,16 +125,19 @@ func (c *conn) readLoop() {
 			c.log.Warn("closing connection on a bad request", zap.Error(err), zap.String("client", req.clientID))
 			return
 		}
-		sl := c.dispatch(req)
-		if sl == nil {
-			continue // acks=0 produce: no answer
+		throttle := c.throttle()
+		if sl := c.dispatch(req); sl != nil { // nil: an acks=0 produce, no answer
+			sl.throttle = throttle
+			select {
+			case c.out <- sl:
+			case <-c.ctx.Done():
+				return
+			}
+			if sl.closeAfter {
+				return
+			}
 		}
-		select {
-		case c.out <- sl:
-		case <-c.ctx.Done():
-			return
-		}
-		if sl.closeAfter {
+		if throttle > 0 && !c.mute(throttle) {
 			return
 		}
 	}
@@ -150,6 +160,7 @@ func (c *conn) writeLoop() {
 		if failed {
 			continue
 		}
+		setThrottle(sl.resp, sl.throttle)
 		buf = encodeResponse(buf[:0], sl.corr, sl.resp)
 		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		_, err := bw.Write(buf)

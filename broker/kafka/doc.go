@@ -36,17 +36,21 @@
 //     answered with its original offset and a gap with
 //     OUT_OF_ORDER_SEQUENCE_NUMBER. Transactions are not supported.
 //
-// Not supported: transactions (transactional ids are refused), SASL and TLS
-// on this listener, incremental fetch sessions (answered with session id 0,
-// so clients send full fetches), topic IDs (Fetch stops at v12), KIP-848
-// groups, and timestamps in ListOffsets other than publish times.
+// Not supported: transactions (transactional ids are refused), incremental
+// fetch sessions (answered with session id 0, so clients send full
+// fetches), topic IDs (Fetch stops at v12), KIP-848 groups, and timestamps
+// in ListOffsets other than publish times.
 //
 // # Limits
 //
-// Every request is bounded (Config.MaxRequestBytes), as are the requests in
-// flight per connection, a batch's decompressed size and the records
-// returned per fetched partition. Malformed input (a bad size, an
-// undecodable request, an unsupported version of anything but ApiVersions,
-// a record batch with a bad CRC or length) closes the connection, after the
-// error response where Kafka sends one; it never harms the node.
+// Every request is bounded (Config.MaxRequestBytes; a larger one closes its
+// connection before anything of it is read, and is counted), as are the
+// requests in flight per connection, a batch's decompressed size and the
+// records returned per fetched partition. A logged-in principal's requests
+// take its request rate (throttle.go): over it, they are served with a
+// throttle time and the connection is muted for that long, as Kafka does.
+// Malformed input (a bad size, an undecodable request, an unsupported
+// version of anything but ApiVersions, a record batch with a bad CRC or
+// length) closes the connection, after the error response where Kafka
+// sends one; it never harms the node.
 package kafka

@@ -16,21 +16,29 @@ var (
 	ErrMalformedRequest   = errors.New("kafka: malformed request")
 	ErrUnsupportedVersion = errors.New("kafka: unsupported API version")
 	ErrUnknownAPI         = errors.New("kafka: unknown API key")
+	// ErrRequestTooLarge is the ErrFrameSize of a request larger than
+	// the listener's bound (Config.MaxRequestBytes); it is counted in
+	// limits.Metrics.KafkaTooLarge.
+	ErrRequestTooLarge = fmt.Errorf("%w: larger than the limit", ErrFrameSize)
 )
 
 // maxClientIDBytes bounds the client id of a request header.
 const maxClientIDBytes = 1 << 10
 
 // readFrame reads one size-prefixed request into buf (grown as needed) and
-// returns it. A size outside 8..maxBytes is ErrFrameSize.
+// returns it. A size outside 8..maxBytes is ErrFrameSize (ErrRequestTooLarge
+// above maxBytes); nothing of such a request is read.
 func readFrame(r io.Reader, buf []byte, maxBytes int) ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, err
 	}
 	size := int32(binary.BigEndian.Uint32(hdr[:]))
-	if size < 8 || int(size) > maxBytes {
-		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrFrameSize, size, maxBytes)
+	if int(size) > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrRequestTooLarge, size, maxBytes)
+	}
+	if size < 8 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrFrameSize, size)
 	}
 	if cap(buf) < int(size) {
 		buf = make([]byte, size)

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/limits"
 )
 
 // Server is the Kafka listener of one node.
@@ -22,7 +23,8 @@ type Server struct {
 	dec    *decoders
 	pids   *producerIDs
 	groups *coordinator
-	sasl   saslConfig // SetAuth (sasl.go)
+	sasl   saslConfig      // SetAuth (sasl.go)
+	limits *limits.Metrics // SetLimitMetrics (throttle.go)
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -54,6 +56,7 @@ func New(node *broker.Node, cfg Config, logger *zap.Logger) (*Server, error) {
 		pids:   newProducerIDs(time.Now()),
 		conns:  map[*conn]struct{}{},
 		stop:   make(chan struct{}),
+		limits: &limits.Metrics{},
 	}
 	s.groups = newCoordinator(s, cfg, s.log.Named("groups"))
 	return s, nil

@@ -38,6 +38,45 @@ func TestRates(t *testing.T) {
 	}
 }
 
+func TestRatesTake(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	const maxThrottle = time.Second
+	r := NewRates(10, 2)
+	// The burst is served without a throttle; then each request is
+	// served with the wait that keeps the key at 10/s, growing with the
+	// debt, up to maxThrottle.
+	for i, want := range []time.Duration{0, 0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond} {
+		if got := r.Take("a", now, maxThrottle); got != want {
+			t.Fatalf("request %d: throttle %v, want %v", i, got, want)
+		}
+	}
+	if r.Allow("a", now.Add(250*time.Millisecond)) {
+		t.Fatal("Allow let a key in debt through")
+	}
+	if got := r.Take("b", now, maxThrottle); got != 0 {
+		t.Fatalf("another key throttled %v", got)
+	}
+	// Waiting out the throttle pays the debt back.
+	if got := r.Take("a", now.Add(400*time.Millisecond), maxThrottle); got != 0 {
+		t.Fatalf("after the debt is paid: throttle %v", got)
+	}
+	// A debt worth more than maxThrottle is not taken.
+	c := NewRates(1, 1)
+	c.Take("a", now, maxThrottle)
+	if got := c.Take("a", now, maxThrottle); got != maxThrottle {
+		t.Fatalf("throttle %v, want the bound %v", got, maxThrottle)
+	}
+	if got := c.Take("a", now, maxThrottle); got != maxThrottle {
+		t.Fatalf("throttle %v after a refused debt, want %v", got, maxThrottle)
+	}
+	if got := c.Take("a", now.Add(1500*time.Millisecond), maxThrottle); got != 500*time.Millisecond {
+		t.Fatalf("throttle %v after 1.5s, want 500ms (a debt past the bound was taken)", got)
+	}
+	if got := NewRates(-1, 0).Take("a", now, maxThrottle); got != 0 {
+		t.Fatalf("no limit throttled %v", got)
+	}
+}
+
 func TestRatesStayBounded(t *testing.T) {
 	r := NewRates(1, 1)
 	now := time.Unix(1_700_000_000, 0)

@@ -38,6 +38,11 @@ func (r *Rates) Allow(key string, now time.Time) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.bucketLocked(key, now).AllowN(now, 1)
+}
+
+// bucketLocked returns key's bucket, a full new one if it has none.
+func (r *Rates) bucketLocked(key string, now time.Time) *rate.Limiter {
 	b, ok := r.buckets[key]
 	if !ok {
 		if len(r.buckets) >= maxTrackedKeys {
@@ -46,7 +51,34 @@ func (r *Rates) Allow(key string, now time.Time) bool {
 		b = rate.NewLimiter(r.limit, r.burst)
 		r.buckets[key] = b
 	}
-	return b.AllowN(now, 1)
+	return b
+}
+
+// Take takes one token of key's bucket at now even when the bucket is
+// empty, going into debt, and returns the throttle: how long the key's
+// client should wait before its next request so that it stays within the
+// rate (0 within the rate). This is how Kafka brokers apply quotas: the
+// request is served, its answer carries the throttle time, and the
+// connection is not read again until the throttle has passed. A debt
+// worth more than maxThrottle is not taken: the request is served and
+// throttled for maxThrottle.
+func (r *Rates) Take(key string, now time.Time, maxThrottle time.Duration) time.Duration {
+	if r.limit == rate.Inf {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.bucketLocked(key, now)
+	res := b.ReserveN(now, 1)
+	if !res.OK() {
+		return maxThrottle
+	}
+	d := res.DelayFrom(now)
+	if d > maxThrottle {
+		res.CancelAt(now)
+		return maxThrottle
+	}
+	return d
 }
 
 // RetryAfter is how long until key's bucket holds a token again.
