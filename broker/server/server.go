@@ -202,6 +202,7 @@ func startKafka(node *broker.Node, addr string, logger *zap.Logger, sec *auth.Se
 		return nil, err
 	}
 	k.SetAuth(sec)
+	k.SetLimitMetrics(lm)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: listen %s: %w", addr, err)
