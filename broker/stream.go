@@ -290,3 +290,28 @@ func (s *Stream) SizeBytes() int64 {
 	}
 	return s.plog.Size()
 }
+
+// TrimBelow deletes the stream's whole oldest segments whose messages all
+// lie below offset (never the active one) and returns how many it removed;
+// the start offset moves up to at most offset. It is for the owner of an
+// internal stream that no longer needs a prefix (a collection's op log);
+// non-persistent streams remove nothing.
+func (s *Stream) TrimBelow(offset uint64) (removedSegments int, err error) {
+	if s.plog == nil {
+		return 0, nil
+	}
+	n, err := s.plog.DeleteBelow(offset)
+	if err != nil {
+		return n, fmt.Errorf("broker: trim %s below %d: %w", s.name, offset, err)
+	}
+	return n, nil
+}
+
+// TrimmableBelow returns the start offset TrimBelow(offset) would leave
+// (the current one when it would remove nothing).
+func (s *Stream) TrimmableBelow(offset uint64) uint64 {
+	if s.plog == nil {
+		return s.src.StartOffset()
+	}
+	return s.plog.WholeSegmentsBelow(offset)
+}

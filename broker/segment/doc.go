@@ -1,7 +1,8 @@
 // Package segment owns the append-only segment log that every persistent
 // stream stands on: the on-disk batch format, segment files with their sparse
 // offset indexes, group commit with a configurable fsync policy, crash
-// recovery, reads, time lookups and retention.
+// recovery, reads, time lookups, retention and trimming (DeleteBelow: whole
+// segments below an offset its owner no longer needs).
 //
 // A log is a directory of segment files named by their base offset
 // (%020d.log), each with a sparse index beside it (%020d.index). Records are

@@ -45,8 +45,8 @@ type Log struct {
 	w      batcher
 	zeros  []byte // zeroChunkBytes of zeros for preallocation
 
-	retentionMu sync.Mutex // one EnforceRetention at a time
-	readerPool  sync.Pool  // *chunkReader with its buffers
+	deleteMu   sync.Mutex // one EnforceRetention or DeleteBelow at a time
+	readerPool sync.Pool  // *chunkReader with its buffers
 }
 
 // Open opens the log in dir on fsys, creating the directory if needed, and

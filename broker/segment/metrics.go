@@ -19,7 +19,7 @@ type Metrics struct {
 	TruncatedBytes  uint64        // bytes cut off by them
 	IndexRebuilds   uint64        // indexes rebuilt from their segment
 	SegmentsRolled  uint64
-	SegmentsDeleted uint64 // by retention
+	SegmentsDeleted uint64 // by retention and DeleteBelow
 	Segments        int    // segments now stored
 	Failed          bool   // the log refuses appends until reopened
 }

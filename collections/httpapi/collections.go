@@ -23,6 +23,11 @@ type collectionJSON struct {
 	Stream     string `json:"stream"`
 	OpLog      string `json:"opLog"`
 	Count      *int64 `json:"count,omitempty"`
+	// OpLogBytes and OpLogStart describe the op log (GET only): its size
+	// on disk and its first offset still stored (the ops below it were
+	// trimmed).
+	OpLogBytes *int64  `json:"opLogBytes,omitempty"`
+	OpLogStart *uint64 `json:"opLogStart,omitempty"`
 }
 
 // statusLoaded is ArangoDB's "loaded" collection status.
@@ -137,12 +142,17 @@ func (h *Handler) listFiltered(w http.ResponseWriter, r *http.Request, keep func
 }
 
 func (h *Handler) getCollection(w http.ResponseWriter, r *http.Request) {
-	info, err := h.svc.Collection(ref(r, "name"))
+	rf := ref(r, "name")
+	info, err := h.svc.Collection(rf)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	withCode(w, http.StatusOK, describe(info))
+	d := describe(info)
+	if ol, err := h.svc.OpLog(rf); err == nil {
+		d.OpLogBytes, d.OpLogStart = &ol.Bytes, &ol.Start
+	}
+	withCode(w, http.StatusOK, d)
 }
 
 func (h *Handler) countCollection(w http.ResponseWriter, r *http.Request) {

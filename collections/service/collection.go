@@ -46,6 +46,8 @@ type collection struct {
 
 	// ship hands this region's ops to the replicator (multi-region).
 	ship *shipper
+	// trim is the op-log trimming state (oplogtrim.go).
+	trim opLogTrim
 }
 
 // overlayEntry is a pending state; doc nil means "no state" (collected).

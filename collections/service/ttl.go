@@ -9,6 +9,8 @@ import (
 // maxSweepKeys bounds the expired entries one sweep deletes per collection.
 const maxSweepKeys = 1000
 
+// sweepLoop is the compaction loop: every SweepInterval it deletes expired
+// key/value entries and trims the op logs (oplogtrim.go).
 func (s *Service) sweepLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.SweepInterval)
@@ -20,6 +22,9 @@ func (s *Service) sweepLoop() {
 		case <-t.C:
 			if _, err := s.SweepExpired(); err != nil {
 				s.log.Warn("expiry sweep", zap.Error(err))
+			}
+			if _, err := s.TrimOpLogs(); err != nil {
+				s.log.Warn("op log trim", zap.Error(err))
 			}
 		}
 	}

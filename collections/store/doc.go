@@ -28,6 +28,7 @@
 //	s id                             op-log position the replicator has the own ops below
 //	r                                highest replicator seq applied per origin (JSON)
 //	b                                bootstrap state (snapshot loading or loaded, JSON)
+//	o id                             op-log position the collection started at
 //
 // id is the collection's 8-byte big-endian number, allocated once, so a
 // dropped collection's data is a few range deletions and a new collection

@@ -18,6 +18,7 @@ const (
 	prefixShipped     = 's'
 	prefixReplApplied = 'r'
 	prefixBootstrap   = 'b'
+	prefixOpLogBase   = 'o'
 )
 
 func nameKey(prefix byte, tenant, fabric, name string) []byte {

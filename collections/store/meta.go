@@ -110,6 +110,7 @@ func (s *Store) CreateCollection(c CollectionInfo, from uint64) error {
 	_ = b.Set(nameKey(prefixCollection, c.Tenant, c.Fabric, c.Name), val, nil)
 	_ = b.Set(idKey(prefixPosition, c.ID), binary.AppendUvarint(nil, from), nil)
 	_ = b.Set(idKey(prefixShipped, c.ID), binary.AppendUvarint(nil, from), nil)
+	_ = b.Set(idKey(prefixOpLogBase, c.ID), binary.AppendUvarint(nil, from), nil)
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: save collection %s: %w", c.Name, err)
 	}
@@ -133,7 +134,7 @@ func (s *Store) DropCollection(c CollectionInfo) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(nameKey(prefixCollection, c.Tenant, c.Fabric, c.Name), nil)
-	for _, p := range []byte{prefixDoc, prefixRendered, prefixIndex, prefixExpiry, prefixVector, prefixPosition, prefixShipped} {
+	for _, p := range []byte{prefixDoc, prefixRendered, prefixIndex, prefixExpiry, prefixVector, prefixPosition, prefixShipped, prefixOpLogBase} {
 		k := idKey(p, c.ID)
 		_ = b.DeleteRange(k, upperBound(k), nil)
 	}
