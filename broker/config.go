@@ -72,6 +72,11 @@ type Config struct {
 	FabricSecret string `yaml:"fabricSecret"`
 	// WAN emulates a wide-area network on this node's outgoing peer links.
 	WAN WANConfig `yaml:"wan"`
+	// JoinTimeout bounds how long a region that starts with an empty data
+	// directory waits to hear from every peer before it accepts writes to
+	// global streams and collections (a wiped region first gets its own
+	// data back from its peers; see replicator.Engine.Joining). 0: 5s.
+	JoinTimeout time.Duration `yaml:"joinTimeout"`
 
 	// Auth configures authentication (broker/auth). The zero value runs
 	// open; `causeway serve` and `causeway dev` turn it on by default.

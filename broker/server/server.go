@@ -23,6 +23,7 @@ import (
 	"github.com/causeway/causeway/broker/limits"
 	"github.com/causeway/causeway/broker/ws"
 	colhttp "github.com/causeway/causeway/collections/httpapi"
+	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/spot"
 )
@@ -99,7 +100,8 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	repl, err := shell.Start(node, logger, shell.Options{Kinds: cols.ReplicationKinds()})
+	repl, err := shell.Start(node, logger, shell.Options{Kinds: cols.ReplicationKinds(),
+		Engine: replicator.Config{JoinTimeout: cfg.JoinTimeout}})
 	if err == nil {
 		err = repl.Mount(h)
 	}

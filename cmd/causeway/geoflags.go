@@ -22,6 +22,7 @@ type geoFlags struct {
 	repl, secret                   string
 	wanLatency, wanJitter, wanLoss string
 	tlsCert, tlsKey, tlsCA         string
+	joinTimeout                    time.Duration
 }
 
 func (g *geoFlags) register(fs *flag.FlagSet) {
@@ -34,6 +35,7 @@ func (g *geoFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.tlsCert, "repl-tls-cert", "", "mutual TLS between regions: this region's certificate (PEM)")
 	fs.StringVar(&g.tlsKey, "repl-tls-key", "", "mutual TLS between regions: this region's key (PEM)")
 	fs.StringVar(&g.tlsCA, "repl-tls-ca", "", "mutual TLS between regions: the fabric CA that verifies every peer (PEM)")
+	fs.DurationVar(&g.joinTimeout, "join-timeout", 0, "how long a region starting with an empty data dir waits to hear from every peer before accepting writes (default 5s)")
 }
 
 // apply overrides cfg with the flags that were given.
@@ -43,6 +45,9 @@ func (g *geoFlags) apply(cfg *broker.Config) error {
 	}
 	if g.repl != "" {
 		cfg.ReplAddr = g.repl
+	}
+	if g.joinTimeout != 0 {
+		cfg.JoinTimeout = g.joinTimeout
 	}
 	switch {
 	case g.secret != "":

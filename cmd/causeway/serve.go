@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/collections/service"
 )
 
 func runServe(args []string, stderr io.Writer) int {
@@ -21,6 +23,9 @@ func runServe(args []string, stderr io.Writer) int {
 	nf.register(fs)
 	var sf spotFlags
 	sf.register(fs)
+	var bootstrapFrom listFlag
+	fs.Var(&bootstrapFrom, "bootstrap-from", "base URL of another region's node (http://host:port) to load the collections snapshot from when this node's data dir is new or wiped; repeat for fallbacks")
+	bootstrapToken := fs.String("bootstrap-token", "", "superuser API key or token for --bootstrap-from when auth is on (or $"+bootstrapTokenEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,7 +45,11 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "causeway serve:", err)
 		return 2
 	}
-	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg})
+	cols := service.Options{BootstrapFrom: bootstrapFrom, BootstrapToken: *bootstrapToken}
+	if cols.BootstrapToken == "" {
+		cols.BootstrapToken = os.Getenv(bootstrapTokenEnv)
+	}
+	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg, Collections: cols})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return 1
@@ -65,4 +74,21 @@ func runServe(args []string, stderr io.Writer) int {
 		code = 1
 	}
 	return code
+}
+
+// bootstrapTokenEnv names the environment variable that may carry the
+// --bootstrap-token.
+const bootstrapTokenEnv = "CAUSEWAY_BOOTSTRAP_TOKEN"
+
+// listFlag collects a repeated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("empty value")
+	}
+	*l = append(*l, s)
+	return nil
 }

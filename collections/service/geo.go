@@ -22,6 +22,10 @@ type Replication interface {
 	PublishOp(kind shell.Kind, payload []byte, done func(replicator.Dot, error))
 	// Status reports the fabric's regions and the evicted ones.
 	Status() (shell.Status, error)
+	// Joined is false while the region joins the fabric after starting
+	// empty: its own ops of a previous life (a wiped disk) may still be
+	// coming back, so it must not number new ones (shell.Shell.Joined).
+	Joined() bool
 }
 
 // ReplicationKind is the shell op kind collection payloads travel as.
@@ -129,11 +133,11 @@ func (s *Service) applyPayload(origin string, p replPayload) error {
 	if op.Dot.Region != origin {
 		return fmt.Errorf("%w: op %s shipped by %s", ErrCorruptPayload, op.Dot, origin)
 	}
-	if origin == s.region {
-		return nil
-	}
 	ref := Ref{Tenant: p.Tenant, Fabric: p.Fabric, Collection: op.Collection}
-	err := s.ApplyRemote(p.Tenant, p.Fabric, op)
+	// This region's own ops were applied before they were shipped, except
+	// after a wipe: they come back from the peers while the region joins,
+	// and are applied like remote ones (applyOp skips those applied).
+	err := s.applyOp(p.Tenant, p.Fabric, op, true)
 	if errors.Is(err, ErrCollectionNotFound) || errors.Is(err, ErrFabricNotFound) {
 		// Dropped here, concurrently with the op: the drop wins.
 		s.log.Debug("op for a dropped collection ignored", zap.Stringer("collection", ref), zap.Stringer("dot", op.Dot))

@@ -110,6 +110,9 @@ func (r *fakeRegion) stop() {
 	r.svc, r.node = nil, nil
 }
 
+// Joined implements Replication: fake regions never start wiped.
+func (r *fakeRegion) Joined() bool { return true }
+
 // PublishOp implements Replication: the op joins the region's log and is
 // applied here before done.
 func (r *fakeRegion) PublishOp(kind shell.Kind, payload []byte, done func(replicator.Dot, error)) {

@@ -17,10 +17,16 @@ import (
 // nothing and returns nil. An invalid op or an unknown collection returns an
 // error and changes nothing.
 func (s *Service) ApplyRemote(tenant, fabric string, op collections.Op) error {
+	return s.applyOp(tenant, fabric, op, false)
+}
+
+// applyOp is ApplyRemote; own allows ops of this region (its previous
+// life's, recovered from the peers after a wipe).
+func (s *Service) applyOp(tenant, fabric string, op collections.Op, own bool) error {
 	if err := op.Validate(); err != nil {
 		return err
 	}
-	if op.Dot.Region == s.region {
+	if op.Dot.Region == s.region && !own {
 		return fmt.Errorf("%w: remote op %s carries this region's name", ErrBadRequest, op.Dot)
 	}
 	c, err := s.collection(Ref{Tenant: tenant, Fabric: fabric, Collection: op.Collection})
@@ -31,6 +37,10 @@ func (s *Service) ApplyRemote(tenant, fabric string, op collections.Op) error {
 	if err := c.writable(); err != nil {
 		c.mu.Unlock()
 		return err
+	}
+	if c.applied.Covers(op.Dot) {
+		c.mu.Unlock()
+		return nil
 	}
 	cur, err := c.current(op.Key, nil)
 	if err != nil {

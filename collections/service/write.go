@@ -130,6 +130,9 @@ func (s *Service) Write(ref Ref, ws []Write) ([]Result, error) {
 }
 
 func (c *collection) write(ws []Write) ([]Result, error) {
+	if r := c.svc.replication(); r != nil && !r.Joined() {
+		return nil, fmt.Errorf("%w: this region is joining the fabric (getting its data back from its peers); retry shortly", ErrUnavailable)
+	}
 	c.mu.Lock()
 	if err := c.writable(); err != nil {
 		c.mu.Unlock()

@@ -54,6 +54,7 @@ func (s *Shell) loop() {
 		}
 		s.releaseHeld()
 		s.flush()
+		s.checkJoinApplied()
 	}
 }
 
@@ -221,6 +222,7 @@ func (s *Shell) releaseHeld() {
 		s.fail(err)
 		return
 	}
+	s.joinTarget = s.engine.Delivered()
 	held := s.held
 	s.held = nil
 	s.log.Info("joined the fabric", zap.Int("heldPublishes", len(held)),
@@ -229,3 +231,29 @@ func (s *Shell) releaseHeld() {
 		s.handlePub(r)
 	}
 }
+
+// checkJoinApplied reports the region joined (Joined) once everything
+// delivered while joining, its own recovered ops included, is applied:
+// services that number their own operations (collections) must see their
+// previous life's before they number new ones.
+func (s *Shell) checkJoinApplied() {
+	if s.joinTarget == nil {
+		return
+	}
+	applied, frozen := s.progress.peek()
+	if !s.joinTarget.LessEq(applied) && !frozen {
+		return
+	}
+	if frozen {
+		s.log.Warn("joined with the applied watermark frozen by an apply error")
+	}
+	s.joinTarget = nil
+	s.joined.Store(true)
+	s.log.Info("joined: everything recovered is applied", zap.Any("applied", applied))
+}
+
+// Joined reports whether the region has joined the fabric: it did not
+// start empty, or it heard from its peers, got back its own ops and
+// applied them (see replicator.Engine.Joining). Until then local publishes
+// wait, and services that number their own operations must not write.
+func (s *Shell) Joined() bool { return s.joined.Load() }

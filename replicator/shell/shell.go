@@ -41,13 +41,17 @@ type Shell struct {
 	codecs    sync.Pool // *replicator.Codec with the membership set
 
 	// Owned by the loop goroutine.
-	engine   *replicator.Engine
-	jend     map[string]uint64 // ops journaled or being journaled per origin
-	own      []ownRef          // local ops published, not yet in a step
-	held     []*pubReq         // publishes waiting for the region to join
-	joining  bool              // the engine was joining at the last look
-	peerCur  map[string]peerCur
-	lastTick time.Time
+	engine  *replicator.Engine
+	jend    map[string]uint64 // ops journaled or being journaled per origin
+	own     []ownRef          // local ops published, not yet in a step
+	held    []*pubReq         // publishes waiting for the region to join
+	joining bool              // the engine was joining at the last look
+	// joinTarget is the delivered vector when the engine joined, until it
+	// is applied (then joined is set).
+	joinTarget replicator.Vector
+	joined     atomic.Bool
+	peerCur    map[string]peerCur
+	lastTick   time.Time
 
 	pubMu     sync.RWMutex
 	pubClosed bool

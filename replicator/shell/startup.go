@@ -90,6 +90,7 @@ func (s *Shell) restore() error {
 			return err
 		}
 	}
+	s.joined.Store(!s.joining)
 	if s.joining {
 		s.log.Info("joining the fabric: waiting to hear from every peer before publishing",
 			zap.Bool("resumed", st.Rejoin), zap.Duration("timeout", s.engine.Config().JoinTimeout))

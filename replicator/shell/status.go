@@ -26,6 +26,8 @@ type Status struct {
 	Shell   ShellMetrics       `json:"shell"`
 	// Failed is the error replication stopped on ("" when healthy).
 	Failed string `json:"failed,omitempty"`
+	// Joined is false while the region joins the fabric (Shell.Joined).
+	Joined bool `json:"joined"`
 }
 
 // PeerStatus is the replication lag of one peer as seen from this region,
@@ -108,6 +110,7 @@ func (s *Shell) Status() (Status, error) {
 	st.Applied, _ = s.progress.peek()
 	st.Shell = s.m.snapshot()
 	st.Evicted = s.Evicted()
+	st.Joined = s.Joined()
 	if f := s.failure(); f != nil {
 		st.Failed = f.Error()
 	}
