@@ -93,6 +93,23 @@
 // created (ErrFutureDot), or reference unknown regions (ErrUnknownRegion),
 // without changing state.
 //
+// # Joining, and a region whose disk was wiped
+//
+// Dots are dense per origin, so a region that lost its disk and came back
+// numbering from 1 again would have its new ops taken for duplicates of
+// its previous life's (which its peers hold). A region that starts with
+// nothing therefore joins (join.go): it creates no op until it heard a
+// full ack from every peer (or JoinTimeout passed), and until it delivered
+// every op of its own origin any peer advertised. Peers treat a full ack
+// that goes back (a wiped or truncated peer) as what it is: they lower
+// what they believe the peer has, drop its previous life's undelivered ops
+// from their buffers, and send everything again, its own origin's ops
+// included (relayed back like a third origin's). The region delivers its
+// own recovered ops (Delivery.Recovered) like remote ones and then numbers
+// new ops after them. A new fabric joins in one round trip. The case this
+// does not cover: a peer that stays unreachable past JoinTimeout and alone
+// holds some of the wiped region's last ops.
+//
 // # Journal metadata
 //
 // Each region keeps, per origin, a FIFO journal of that origin's delivered

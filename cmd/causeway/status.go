@@ -107,6 +107,9 @@ func printStatus(w io.Writer, all []shell.Status) {
 		}
 		slices.Sort(parts)
 		line := fmt.Sprintf("%s delivered: %s", st.Region, strings.Join(parts, " "))
+		if !st.Joined {
+			line += fmt.Sprintf("   JOINING (recovered %d of its own ops so far)", st.Engine.RecoveredOwnOps)
+		}
 		if st.Failed != "" {
 			line += "   FAILED: " + st.Failed
 		}
