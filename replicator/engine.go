@@ -295,13 +295,17 @@ func (e *Engine) PeerUp(now time.Time, name string) error {
 }
 
 // PeerDown tells the engine peer is unreachable: nothing is sent to it
-// until PeerUp.
+// until PeerUp. The peer's own ops buffered here are dropped: if it went
+// down for good with its disk, they would be ops of a previous life that
+// no region delivered, and its next life numbers new ops the same way (see
+// join.go); if not, it or a relay sends them again.
 func (e *Engine) PeerDown(name string) error {
 	i, err := e.peerIndex(name)
 	if err != nil {
 		return err
 	}
 	e.peers[i].active = false
+	e.buf.dropOrigin(i)
 	return nil
 }
 

@@ -4,14 +4,18 @@
 // exchanging authenticated wire batches and acks over a link.Mesh that
 // loses, duplicates, reorders, delays, corrupts and partitions messages
 // (symmetrically and asymmetrically), while regions crash and restart from
-// their journals. One seeded PRNG and a virtual clock drive everything, so a
+// their journals, and lose their disk: a wiped region restarts empty,
+// joins, gets back every op any other region holds (its own included) and
+// numbers new ops after them; the ops it alone held are gone and no longer
+// expected. One seeded PRNG and a virtual clock drive everything, so a
 // seed replays a run exactly.
 //
 // Checkers run on every delivery (no dot delivered twice, per-origin FIFO,
 // causal order against an oracle of each op's true dependencies, the
 // dependency metadata each region rebuilds matches the oracle, per-producer
 // order and no (producer, sequence id) delivered twice, bodies intact), on
-// stability (nothing reported stable that some region lacks), and at the
+// stability (nothing reported stable that some region lacks, or lacked
+// before it lost its disk), and at the
 // end after healing (nothing lost: every region delivered every op; the
 // regions converge).
 package sim

@@ -47,7 +47,14 @@ type region struct {
 	producers []*producer
 	reply     *producer
 	replies   int
+	// joinMark mirrors the shell's durable join marker: set while the
+	// engine joins, so a crash while joining joins again on restart.
+	joinMark bool
+	// beforeWipe is what the region had delivered when it lost its disk
+	// (the maximum over its wipes).
+	beforeWipe replicator.Vector
 }
+
 
 func newRegion(w *world, idx int, name string) (*region, error) {
 	d, err := replicator.NewDedup(16)
@@ -104,6 +111,7 @@ func (r *region) restart() error {
 			r.lastDeps[o] = d.Clone()
 		}
 	}
+	st.Rejoin = r.joinMark
 	cfg := r.w.cfg
 	cfg.Self = r.name
 	e, err := replicator.New(cfg, st)
@@ -112,7 +120,25 @@ func (r *region) restart() error {
 	}
 	r.engine = e
 	r.up = true
+	r.joinMark = e.Joining()
 	r.builder = replicator.NewBatchBuilder(r.name, maxBatchBytes)
+	return nil
+}
+
+// wipe loses the region's disk: journals, the checker's mirror of them and
+// the producers' dedup table. The engine is rebuilt empty on restart.
+func (r *region) wipe() error {
+	d, err := replicator.NewDedup(16)
+	if err != nil {
+		return err
+	}
+	r.dedup = d
+	r.journals = make(map[string][]replicator.JournalEntry)
+	r.count = make(replicator.Vector)
+	r.total = 0
+	r.producerLast = make(map[string]int64)
+	r.lastDeps = make(map[string]replicator.Vector)
+	r.joinMark = false
 	return nil
 }
 
@@ -152,6 +178,10 @@ func (r *region) publish(p *producer) error {
 // afterwards, and the loop runs until the engine has nothing to say.
 func (r *region) process() error {
 	for {
+		if r.joinMark && !r.engine.Joining() {
+			r.joinMark = false
+			r.w.trace("%s joined with %v", r.name, r.engine.Delivered())
+		}
 		out := r.engine.Ready()
 		if out.IsEmpty() {
 			break
@@ -267,6 +297,11 @@ func (r *region) receive(env *envelope) error {
 				}
 				if errors.Is(err, replicator.ErrDuplicateBatch) || errors.Is(err, replicator.ErrEvicted) ||
 					errors.Is(err, replicator.ErrMissingBase) {
+					err = nil
+				}
+				if errors.Is(err, replicator.ErrFutureDot) && r.w.wiped[r.name] {
+					// A peer that has not seen this region's first full ack
+					// since its wipe still sends from what it had before.
 					err = nil
 				}
 				if err != nil {

@@ -50,11 +50,12 @@ func TestSimulation(t *testing.T) {
 		total.Retransmits += res.Retransmits
 		total.Relayed += res.Relayed
 		total.Evictions += res.Evictions
+		total.Wipes += res.Wipes
 		total.BasedBatches += res.BasedBatches
 		total.MissingBase += res.MissingBase
 	}
-	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d partitions, %d evictions, %d retransmits, %d relayed ranges, %d based batches (%d without base)",
-		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Partitions, total.Evictions, total.Retransmits, total.Relayed,
+	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d wipes, %d partitions, %d evictions, %d retransmits, %d relayed ranges, %d based batches (%d without base)",
+		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Wipes, total.Partitions, total.Evictions, total.Retransmits, total.Relayed,
 		total.BasedBatches, total.MissingBase)
 }
 

@@ -38,6 +38,8 @@ type Result struct {
 	Retransmits uint64
 	Relayed     uint64
 	Evictions   int
+	// Wipes counts regions that lost their disk and rejoined.
+	Wipes int
 	// BasedBatches counts delta-based batches received, MissingBase those
 	// refused for want of their base.
 	BasedBatches, MissingBase int
@@ -115,6 +117,8 @@ type world struct {
 	// lost is the region lost for good and evicted in the final phase, or
 	// nil.
 	lost *region
+	// wiped names the regions that lost their disk at least once.
+	wiped map[string]bool
 	// permanentCut is set when the final phase keeps a link down: acks are
 	// not relayed, so stability stays pinned (conservatively) and is not
 	// awaited.
@@ -142,7 +146,7 @@ func newWorld(opts Options) (*world, error) {
 	if opts.Steps == 0 {
 		opts.Steps = 100 + rng.IntN(250)
 	}
-	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo)}
+	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo), wiped: make(map[string]bool)}
 	for i := range opts.Regions {
 		w.names = append(w.names, fmt.Sprintf("r%d", i))
 	}
@@ -155,6 +159,10 @@ func newWorld(opts Options) (*world, error) {
 		AckInterval:          time.Duration(rng.IntN(30)) * time.Millisecond,
 		FullAckInterval:      time.Second,
 		LagWindowOps:         64,
+		// A region that starts empty waits for every peer, however long
+		// they are down or cut off: the simulator checks that no op is
+		// taken for another, which JoinTimeout trades for availability.
+		JoinTimeout: time.Hour,
 	}
 	w.cfg.MaxInflightOps = w.cfg.MaxBatchOps * (1 + rng.IntN(8))
 	lc := link.Config{
@@ -230,6 +238,10 @@ func (w *world) randomStep() error {
 		w.trace("heal")
 	case x < 0.042:
 		if err := w.crash(w.regions[w.rng.IntN(len(w.regions))]); err != nil {
+			return err
+		}
+	case x < 0.045:
+		if err := w.wipe(w.regions[w.rng.IntN(len(w.regions))]); err != nil {
 			return err
 		}
 	}
@@ -344,6 +356,51 @@ func (w *world) crash(r *region) error {
 	return nil
 }
 
+// wipe crashes a region and loses its disk. Its connections die with it
+// (what it had in flight is lost). Its own ops that no other region
+// delivered are gone for good: the oracle forgets them, and the region's
+// next life, once joined, numbers new ops from the highest any region
+// holds.
+func (w *world) wipe(r *region) error {
+	if !r.up {
+		return nil
+	}
+	if err := w.crash(r); err != nil {
+		return err
+	}
+	kept := w.net[:0]
+	for _, env := range w.net {
+		if env.from != r.idx {
+			kept = append(kept, env)
+		}
+	}
+	w.net = kept
+	heap.Init(&w.net)
+	// Of every origin (its own, and another wiped region's ops it was the
+	// last to hold), what no other region holds is gone.
+	for origin, had := range r.count {
+		held := uint64(0)
+		for _, o := range w.regions {
+			if o != r {
+				held = max(held, o.count[origin])
+			}
+		}
+		for seq := held + 1; seq <= had; seq++ {
+			delete(w.oracle, replicator.Dot{Origin: origin, Seq: seq})
+		}
+		if held < had {
+			w.trace("wipe %s: %s:%d..%d lost with it", r.name, origin, held+1, had)
+		}
+	}
+	before := r.count.Clone()
+	before.Merge(r.beforeWipe)
+	r.beforeWipe = before
+	w.res.Wipes++
+	w.wiped[r.name] = true
+	w.trace("wipe %s", r.name)
+	return r.wipe()
+}
+
 // restart rebuilds a crashed region's engine from its journals.
 func (w *world) restart(r *region) error {
 	if err := r.restart(); err != nil {
@@ -375,7 +432,9 @@ func (w *world) checkStability() error {
 	}
 	for origin, s := range r.engine.Stable() {
 		for _, o := range w.regions {
-			if got := o.count[origin]; got < s {
+			// A region that lost its disk lost what was stable there too;
+			// the others learn it from its first full ack.
+			if got := max(o.count[origin], o.beforeWipe[origin]); got < s {
 				return fmt.Errorf("%s reports %s:%d stable but %s delivered only %d: %w",
 					r.name, origin, s, o.name, got, errCheck)
 			}
@@ -486,10 +545,19 @@ func (w *world) converged() bool {
 		}
 	}
 	want := len(w.oracle)
-	if w.lost != nil {
-		want -= int(w.lost.count[w.lost.name] - ref.count[w.lost.name])
+	for d := range w.oracle {
+		if w.lostWithLost(d.Origin) && d.Seq > ref.count[d.Origin] {
+			want--
+		}
 	}
 	return ref.total == want
+}
+
+// lostWithLost reports whether origin's last ops may have been held by
+// the lost region alone: its own, or a wiped region's (which lost them).
+// Survivors must agree on how many of them they have, not have them all.
+func (w *world) lostWithLost(origin string) bool {
+	return w.lost != nil && (origin == w.lost.name || w.wiped[origin])
 }
 
 // stable reports whether every survivor knows that everything it delivered
@@ -515,8 +583,10 @@ func (w *world) finalChecks() error {
 			ref = r
 		}
 	}
-	if w.lost != nil {
-		created[w.lost.name] = ref.count[w.lost.name]
+	for o := range created {
+		if w.lostWithLost(o) {
+			created[o] = min(created[o], ref.count[o])
+		}
 	}
 	for _, r := range w.regions {
 		if r == w.lost {
