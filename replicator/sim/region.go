@@ -55,7 +55,6 @@ type region struct {
 	beforeWipe replicator.Vector
 }
 
-
 func newRegion(w *world, idx int, name string) (*region, error) {
 	d, err := replicator.NewDedup(16)
 	if err != nil {
