@@ -145,5 +145,9 @@ func (k KeyRecord) Principal() (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{ID: "key:" + k.ID, Tenant: k.Tenant, Superuser: k.Superuser, Grants: gs, KeyID: k.ID}, nil
+	p := &Principal{ID: "key:" + k.ID, Tenant: k.Tenant, Superuser: k.Superuser, Grants: gs, KeyID: k.ID}
+	if k.ExpiresAt > 0 {
+		p.Expires = time.UnixMilli(k.ExpiresAt)
+	}
+	return p, nil
 }

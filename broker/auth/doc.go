@@ -9,8 +9,10 @@
 // requests.go, scram.go, scramserver.go) are pure: no I/O, clocks or
 // logging; time and randomness come in as arguments. The shells around them are the key store (store.go, over a
 // small KV the node's metadata store provides), the HTTP gate every request
-// passes (gate.go), the key and token endpoints (endpoints.go) and the audit
-// logger (audit.go).
+// passes (gate.go), the key and token endpoints (endpoints.go), the audit
+// logger (audit.go) and the registry of live connections (sessions.go): the
+// WebSocket and Kafka front ends register each authenticated connection,
+// and revoking its key, or the expiry of its token or key, closes it.
 //
 // # Answers
 //

@@ -19,7 +19,8 @@ import (
 //	GET    /_api/key        list the tenant's keys (tenant admin)
 //	POST   /_api/key        create a key (KeyRequest; the key is in the answer, once)
 //	GET    /_api/key/{id}   one key
-//	DELETE /_api/key/{id}   revoke a key (tokens issued from it die with it)
+//	DELETE /_api/key/{id}   revoke a key (tokens issued from it die with it, and
+//	                        the connections of both are closed: Service.Revoke)
 //	POST   /_api/token      a token for the caller (TokenRequest)
 const (
 	KeysPath  = "/_api/key"
@@ -180,7 +181,7 @@ func (s *Service) createKey(w http.ResponseWriter, r *http.Request) {
 func (s *Service) revokeKey(w http.ResponseWriter, r *http.Request) {
 	_, tenant := caller(r)
 	id := r.PathValue("id")
-	if _, err := s.store.remove(tenant, id, s.now().UnixMilli()); err != nil {
+	if err := s.Revoke(tenant, id); err != nil {
 		s.fail(w, err)
 		return
 	}

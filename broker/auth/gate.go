@@ -96,6 +96,7 @@ func (s *Service) pass(w http.ResponseWriter, r *http.Request, a Access, p *Prin
 	ctx := r.Context()
 	if p != nil {
 		ctx = WithPrincipal(ctx, p)
+		ctx = context.WithValue(ctx, serviceKey{}, s) // TrackRequest
 	}
 	var note *auditNote
 	if a.Audit != "" {

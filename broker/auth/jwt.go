@@ -83,5 +83,9 @@ func (c Claims) principal() (*Principal, error) {
 	if c.Key != "" {
 		id = "key:" + c.Key
 	}
-	return &Principal{ID: id, Tenant: c.Tenant, Superuser: c.Superuser, Grants: gs, KeyID: c.Key}, nil
+	p := &Principal{ID: id, Tenant: c.Tenant, Superuser: c.Superuser, Grants: gs, KeyID: c.Key}
+	if c.ExpiresAt != nil {
+		p.Expires = c.ExpiresAt.Time
+	}
+	return p, nil
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Principal is who a request acts as.
@@ -20,6 +21,10 @@ type Principal struct {
 	// KeyID is the API key behind the principal (the key itself, or the key
 	// a token was issued from); revoking it ends the principal.
 	KeyID string
+	// Expires is when the credential expires (the token's exp, or the
+	// key's expiry); zero for never. Connections that outlive it are
+	// closed (see Service.Track).
+	Expires time.Time
 }
 
 // Need is one (resource, action) a request needs.

@@ -32,6 +32,9 @@ type Service struct {
 	rand    io.Reader
 	metrics *Metrics
 	maxBody int64
+	// sessions are the live connections to end when their key is
+	// revoked (sessions.go).
+	sessions *sessions
 	// bootstrapKey is the superuser key generated at this start ("" if
 	// none was).
 	bootstrapKey string
@@ -78,7 +81,7 @@ func New(cfg Config, kv KV, opts Options) (*Service, error) {
 		cfg: cfg, log: opts.Logger.Named("auth"), audit: opts.Logger.Named("audit"), store: st,
 		router: NewRouter(), rates: limits.NewRates(cfg.RequestsPerSecond, cfg.RequestBurst),
 		conns: limits.NewCounter(cfg.MaxConnsPerTenant), now: opts.Now, rand: opts.Rand,
-		metrics: &Metrics{}, maxBody: opts.MaxHTTPBodyBytes,
+		metrics: &Metrics{}, maxBody: opts.MaxHTTPBodyBytes, sessions: newSessions(),
 	}
 	for _, e := range bad {
 		s.log.Error("skipping a stored API key that does not decode", zap.Error(e))
@@ -213,9 +216,25 @@ func (s *Service) Authenticate(cred string) (*Principal, error) {
 			return nil, fmt.Errorf("%w: the key token was issued from (%s) is revoked", ErrUnauthenticated, c.Key)
 		case ok && (k.Expired(now) || (!k.Superuser && k.Tenant != c.Tenant) || (c.Superuser && !k.Superuser)):
 			return nil, fmt.Errorf("%w: the key token was issued from (%s) expired or does not cover it", ErrUnauthenticated, c.Key)
+		case ok && k.ExpiresAt > 0 && (p.Expires.IsZero() || k.ExpiresAt < p.Expires.UnixMilli()):
+			p.Expires = time.UnixMilli(k.ExpiresAt) // the token dies with its key
 		}
 	}
 	return p, nil
+}
+
+// Revoke deletes the API key id of tenant (another tenant's key is
+// ErrKeyNotFound): it authenticates nothing from now on, nor do the tokens
+// issued from it, and the connections authenticated with either are ended
+// (Track) before Revoke returns.
+func (s *Service) Revoke(tenant, id string) error {
+	if _, err := s.store.remove(tenant, id, s.now().UnixMilli()); err != nil {
+		return err
+	}
+	if n := s.sessions.endKey(id, ErrSessionRevoked); n > 0 {
+		s.log.Info("revoked key: connections closed", zap.String("key", id), zap.Int("connections", n))
+	}
+	return nil
 }
 
 // KeyPrincipal returns the principal of the key id if it exists and has not

@@ -82,6 +82,13 @@ func (c *conn) login(p *auth.Principal) error {
 		return err
 	}
 	c.auth.principal, c.auth.release = p, release
+	// Revoking the key the login used, or the expiry of its token or key,
+	// closes the connection (as a Kafka broker does when a credential it
+	// cannot re-authenticate ends).
+	c.auth.untrack = c.s.sasl.svc.Track(p, func(err error) {
+		c.log.Info("closing connection", zap.String("who", p.ID), zap.Error(err))
+		c.cut()
+	})
 	c.log.Info("SASL login", zap.String("mechanism", c.auth.mechanism), zap.String("who", p.ID))
 	return nil
 }

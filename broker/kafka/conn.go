@@ -85,6 +85,13 @@ func (c *conn) stopReading() {
 	c.cancel()
 }
 
+// cut closes the connection now, from any goroutine: the reader and the
+// writer fail and serve cleans up.
+func (c *conn) cut() {
+	c.cancel()
+	_ = c.nc.Close()
+}
+
 func (c *conn) serve() {
 	writerDone := make(chan struct{})
 	go func() {

@@ -50,6 +50,7 @@ type connAuth struct {
 	scram     scramStepper
 	principal *auth.Principal // set by a successful login
 	release   func()          // gives the tenant's connection unit back
+	untrack   func()          // ends the login's registration (auth.Service.Track)
 }
 
 // scramStepper is the server side of one SCRAM conversation.
@@ -62,6 +63,10 @@ type scramStepper interface {
 
 // close releases what the connection holds.
 func (a *connAuth) close() {
+	if a.untrack != nil {
+		a.untrack()
+		a.untrack = nil
+	}
 	if a.release != nil {
 		a.release()
 		a.release = nil

@@ -33,6 +33,9 @@ type conn struct {
 
 	// onOversize counts a frame refused for its size (a metric).
 	onOversize func()
+	// untrack stops the connection's registration with the node's
+	// authentication (set by Server.upgrade; called by Server.release).
+	untrack func()
 
 	closeMu     sync.Mutex
 	closeCode   int

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/auth"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/internal/wsbatch"
 )
@@ -92,6 +93,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 	}
 	c := newConn(wsc, hj.Conn, log, queueFrames, s.ping)
 	c.onOversize = func() { s.node.Metrics().RejectedFrames.Add(1) }
+	// Revoking the key the connection authenticated with, or the expiry
+	// of its token, closes it with 1008 (policy violation) and the reason.
+	c.untrack = auth.TrackRequest(r.Context(), func(err error) {
+		log.Info("closing: its credentials are no longer valid", zap.Error(err))
+		c.close(wsproto.ClosePolicy, err.Error())
+	})
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -102,6 +109,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 // release unregisters a connection once both its goroutines are done.
 func (s *Server) release(c *conn) {
 	<-c.done
+	c.untrack()
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
