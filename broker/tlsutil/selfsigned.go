@@ -35,24 +35,36 @@ func GenerateSelfSigned(rnd io.Reader, hosts []string, now time.Time, validity t
 	if len(hosts) == 0 {
 		return nil, nil, errors.New("tls: a certificate needs at least one host")
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
+	tmpl, err := newTemplate(rnd, hosts[0], "Causeway development", now, validity)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tls: generate key: %w", err)
+		return nil, nil, err
 	}
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	tmpl.IsCA = true
+	addHosts(tmpl, hosts)
+	return createCert(rnd, tmpl, nil, nil)
+}
+
+// newTemplate is the part every generated certificate shares: a random
+// serial, the name, the validity (from an hour before now, for clocks
+// slightly behind).
+func newTemplate(rnd io.Reader, commonName, org string, now time.Time, validity time.Duration) (*x509.Certificate, error) {
 	serial, err := rand.Int(rnd, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return nil, nil, fmt.Errorf("tls: draw serial: %w", err)
+		return nil, fmt.Errorf("tls: draw serial: %w", err)
 	}
-	tmpl := &x509.Certificate{
+	return &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{Organization: []string{"Causeway development"}, CommonName: hosts[0]},
+		Subject:               pkix.Name{Organization: []string{org}, CommonName: commonName},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(validity),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
+	}, nil
+}
+
+// addHosts makes tmpl valid for hosts (DNS names or IP addresses).
+func addHosts(tmpl *x509.Certificate, hosts []string) {
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
@@ -60,7 +72,20 @@ func GenerateSelfSigned(rnd io.Reader, hosts []string, now time.Time, validity t
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rnd, tmpl, tmpl, &key.PublicKey, key)
+}
+
+// createCert draws a P-256 key and signs tmpl with parentKey as parent
+// (nil, nil: self-signed); it returns the certificate and the new key,
+// PEM-encoded.
+func createCert(rnd io.Reader, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls: generate key: %w", err)
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rnd, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls: create certificate: %w", err)
 	}
@@ -104,32 +129,54 @@ func EnsureDevCert(dir string, now time.Time) (certFile, keyFile string, err err
 
 // validDevCert reports whether the pair loads and stays valid a while.
 func validDevCert(certFile, keyFile string, now time.Time) bool {
+	c, _, err := loadPair(certFile, keyFile)
+	return err == nil && fresh(c, now)
+}
+
+// fresh reports whether c is valid at now and for devRenewBefore more.
+func fresh(c *x509.Certificate, now time.Time) bool {
+	return !now.Before(c.NotBefore) && !now.Add(devRenewBefore).After(c.NotAfter)
+}
+
+// loadPair reads a PEM certificate and its PEM EC key, and checks that
+// they belong together.
+func loadPair(certFile, keyFile string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	b, err := os.ReadFile(certFile)
 	if err != nil {
-		return false
+		return nil, nil, fmt.Errorf("tls: read %s: %w", certFile, err)
 	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		return false
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil || now.Before(c.NotBefore) || now.Add(devRenewBefore).After(c.NotAfter) {
-		return false
+	c, err := parseCert(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls: %s: %w", certFile, err)
 	}
 	kb, err := os.ReadFile(keyFile)
 	if err != nil {
-		return false
+		return nil, nil, fmt.Errorf("tls: read %s: %w", keyFile, err)
 	}
-	kblk, _ := pem.Decode(kb)
-	if kblk == nil {
-		return false
-	}
-	key, err := x509.ParseECPrivateKey(kblk.Bytes)
+	key, err := parseKey(kb)
 	if err != nil {
-		return false
+		return nil, nil, fmt.Errorf("tls: %s: %w", keyFile, err)
 	}
-	pub, ok := c.PublicKey.(*ecdsa.PublicKey)
-	return ok && pub.Equal(&key.PublicKey)
+	if pub, ok := c.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
+		return nil, nil, fmt.Errorf("tls: %s is not the key of %s", keyFile, certFile)
+	}
+	return c, key, nil
+}
+
+func parseCert(b []byte) (*x509.Certificate, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return nil, errors.New("no PEM certificate")
+	}
+	return x509.ParseCertificate(blk.Bytes)
+}
+
+func parseKey(b []byte) (*ecdsa.PrivateKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("no PEM key")
+	}
+	return x509.ParseECPrivateKey(blk.Bytes)
 }
 
 // writeFile writes b to name through a temporary file and a rename, so a

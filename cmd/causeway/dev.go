@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/replicator/shell"
 )
 
@@ -38,6 +40,11 @@ type fabricFile struct {
 	// AdminKey is the superuser API key of every region ("" when
 	// authentication is off).
 	AdminKey string `json:"adminKey,omitempty"`
+
+	// ReplCA is the CA that signed every region's peer certificate: the
+	// links between regions are mutual TLS ("" when they are plain TCP,
+	// --repl-tls=false).
+	ReplCA string `json:"replCA,omitempty"`
 }
 
 type fabricRegion struct {
@@ -77,6 +84,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	jitter := fs.String("wan-jitter", "0s", "emulated jitter added to the latency, e.g. 5ms")
 	loss := fs.String("wan-loss", "0", "emulated loss rate between regions, 0..1")
 	secret := fs.String("fabric-secret", "", "fabric secret (default: random for this run)")
+	replTLS := fs.Bool("repl-tls", true, "mutual TLS between regions, with a dev CA and a certificate per region generated into DATA/"+tlsutil.DevFabricDir)
 	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
 	spotFlags := registerSpotDevFlags(fs)
@@ -118,6 +126,14 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	var peerTLS *tlsutil.DevFabric
+	if *replTLS {
+		f, err := tlsutil.EnsureDevFabric(filepath.Join(*data, tlsutil.DevFabricDir), names, devTLSHosts(*host), time.Now())
+		if err != nil {
+			return fail(err)
+		}
+		peerTLS = &f
+	}
 	port := func(base, i int) string {
 		if base == 0 {
 			return net.JoinHostPort(*host, "0")
@@ -135,6 +151,9 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ff := fabricFile{AdminKey: adminKey, WAN: fabricWAN{Latency: wan.Latency.String(), Jitter: wan.Jitter.String(), Loss: wan.Loss}}
+	if peerTLS != nil {
+		ff.ReplCA = peerTLS.CAFile
+	}
 	for i, name := range names {
 		peers := map[string]string{}
 		for j, p := range names {
@@ -148,6 +167,10 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 		if *kafkaPort >= 0 {
 			cfg.KafkaAddr = port(*kafkaPort, i)
+		}
+		if peerTLS != nil {
+			files := peerTLS.Regions[name]
+			cfg.ReplTLS = tlsutil.Config{CertFile: files.CertFile, KeyFile: files.KeyFile, ClientCAFile: peerTLS.CAFile}
 		}
 		if err := cfg.WithDefaults().Validate(); err != nil {
 			stopAll()
@@ -207,6 +230,17 @@ func devReplAddrs(host string, base, n int) ([]string, error) {
 		defer ln.Close()
 	}
 	return out, nil
+}
+
+// devTLSHosts are the names the regions' peer certificates are valid
+// for: the loopback names and the address every listener binds to (the
+// address peers dial).
+func devTLSHosts(host string) []string {
+	hosts := append([]string(nil), tlsutil.DevHosts...)
+	if !slices.Contains(hosts, host) {
+		hosts = append(hosts, host)
+	}
+	return hosts
 }
 
 // firstDone reports the first HTTP server that stops.
@@ -274,6 +308,11 @@ func printDevHowTo(w io.Writer, ff fabricFile, data string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.HTTP, kafka, r.Repl)
 	}
 	_ = tw.Flush()
+	if ff.ReplCA != "" {
+		fmt.Fprintf(w, "\nLinks between regions: mutual TLS (every region's certificate is signed by %s)\n", ff.ReplCA)
+	} else {
+		fmt.Fprintln(w, "\nLinks between regions: plain TCP (--repl-tls=false)")
+	}
 	a, b := ff.Regions[0], ff.Regions[1]
 	dataFlag := ""
 	if data != "causeway-dev" {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/internal/testnet"
 )
 
@@ -69,6 +73,10 @@ func TestDevSmoke(t *testing.T) {
 	if ff.AdminKey == "" {
 		t.Fatal("authentication is on, but fabric.json holds no admin key")
 	}
+	checkPeerTLS(t, dir, ff)
+	if !strings.Contains(out.String(), "Links between regions: mutual TLS") {
+		t.Fatalf("the how-to does not say the links are TLS:\n%s", out.String())
+	}
 	t.Setenv(tokenEnv, ff.AdminKey) // the client sub-commands' credential
 	east, west := ff.Regions[0].HTTP, ff.Regions[1].HTTP
 	cli := func(stdin string, args ...string) string {
@@ -117,6 +125,73 @@ func TestDevSmoke(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, fabricFileName)); !os.IsNotExist(err) {
 		t.Fatalf("fabric.json left behind: %v", err)
+	}
+}
+
+// checkPeerTLS checks that the regions' peer links are mutual TLS with
+// the dev fabric's CA: us-east's replication listener proves itself with
+// its certificate to a client holding eu-west's, and refuses a client
+// without a certificate and a plain-text one.
+func checkPeerTLS(t *testing.T, dir string, ff fabricFile) {
+	t.Helper()
+	if ff.ReplCA == "" {
+		t.Fatal("fabric.json names no CA: the peer links are plain TCP")
+	}
+	tlsDir := filepath.Join(dir, tlsutil.DevFabricDir)
+	if ff.ReplCA != filepath.Join(tlsDir, "ca.pem") {
+		t.Fatalf("replCA %s", ff.ReplCA)
+	}
+	east := ff.Regions[0]
+	dial := func(withCert bool) error {
+		cfg, err := tlsutil.ClientConfig(ff.ReplCA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withCert {
+			pair, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "eu-west.pem"), filepath.Join(tlsDir, "eu-west-key.pem"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: geoTimeout}, Config: cfg}
+		c, err := d.Dial("tcp", east.Repl)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		st := c.(*tls.Conn).ConnectionState()
+		if len(st.VerifiedChains) == 0 || st.PeerCertificates[0].Subject.CommonName != east.Name {
+			t.Fatalf("the replication listener of %s showed %q", east.Name, st.PeerCertificates[0].Subject.CommonName)
+		}
+		if withCert {
+			return nil
+		}
+		// TLS 1.3 reports a refused client certificate on the first read.
+		_ = c.SetDeadline(time.Now().Add(geoTimeout))
+		_, err = c.Read(make([]byte, 1))
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return nil
+		}
+		return err
+	}
+	if err := dial(true); err != nil {
+		t.Fatalf("mutual TLS with the replication listener of %s: %v", east.Name, err)
+	}
+	if err := dial(false); err == nil {
+		t.Fatalf("the replication listener of %s served a client without a certificate", east.Name)
+	}
+	plain, err := net.DialTimeout("tcp", east.Repl, geoTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	_, _ = plain.Write([]byte("CAUSEWAY plain-text hello\n"))
+	_ = plain.SetDeadline(time.Now().Add(geoTimeout))
+	// A TLS server closes the connection, after an alert record at most.
+	got, err := io.ReadAll(plain)
+	if ne, ok := err.(net.Error); (ok && ne.Timeout()) || (len(got) > 0 && got[0] != 0x15) {
+		t.Fatalf("the replication listener of %s answered plain text with %q (%v)", east.Name, got, err)
 	}
 }
 
