@@ -33,6 +33,8 @@ func HTTPStatus(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
+	case errors.Is(err, naming.ErrReserved):
+		return http.StatusForbidden
 	case errors.Is(err, naming.ErrInvalidName), errors.Is(err, ErrBadRequest),
 		errors.Is(err, subscription.ErrUnknownMessage), errors.Is(err, subscription.ErrCumulativeAckShared),
 		errors.Is(err, segment.ErrOffsetOutOfRange):

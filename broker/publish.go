@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 )
 
@@ -44,11 +45,28 @@ type Producer struct {
 // Name returns the producer name (given or generated).
 func (p *Producer) Name() string { return p.name }
 
-// AttachProducer registers a producer. An empty name gets a generated one; a
-// name already connected is refused with ErrProducerBusy. initialSeq is the
-// sequence id before the first message (-1 = continue after the last one
-// this stream stored for that name).
+// AttachProducer registers a client producer. An empty name gets a
+// generated one; a name already connected is refused with ErrProducerBusy.
+// initialSeq is the sequence id before the first message (-1 = continue
+// after the last one this stream stored for that name). A reserved stream
+// (naming.Reserved: a collection's op log or change feed) refuses it with
+// naming.ErrReserved, whatever the front end.
 func (s *Stream) AttachProducer(name string, initialSeq int64) (*Producer, error) {
+	if err := naming.CheckClientWrite(s.name.Name); err != nil {
+		return nil, fmt.Errorf("broker: producer on %s: %w", s.name, err)
+	}
+	return s.attachProducer(name, initialSeq)
+}
+
+// AttachInternalProducer registers a producer of the node's own services:
+// AttachProducer without the reserved-stream check, for the collections
+// service writing a collection's op log and change feed. Front ends never
+// call it.
+func (s *Stream) AttachInternalProducer(name string, initialSeq int64) (*Producer, error) {
+	return s.attachProducer(name, initialSeq)
+}
+
+func (s *Stream) attachProducer(name string, initialSeq int64) (*Producer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.deleted {

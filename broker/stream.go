@@ -190,8 +190,24 @@ func (n *Node) Streams(tenant, fabric string) []*Stream {
 }
 
 // DeleteStream removes a stream with its data and subscriptions. Without
-// force it refuses while producers or consumers are connected.
+// force it refuses while producers or consumers are connected. A reserved
+// stream (naming.Reserved) is refused with naming.ErrReserved: it goes
+// with its collection.
 func (n *Node) DeleteStream(name naming.Stream, force bool) error {
+	if err := naming.CheckClientWrite(name.Name); err != nil {
+		return fmt.Errorf("broker: delete %s: %w", name, err)
+	}
+	return n.deleteStream(name, force)
+}
+
+// DeleteInternalStream removes a stream of the node's own services (the op
+// log and change feed of a dropped collection), reserved or not, whoever
+// is connected.
+func (n *Node) DeleteInternalStream(name naming.Stream) error {
+	return n.deleteStream(name, true)
+}
+
+func (n *Node) deleteStream(name naming.Stream, force bool) error {
 	n.mu.Lock()
 	s, ok := n.streams[name]
 	if !ok {

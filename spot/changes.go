@@ -170,7 +170,7 @@ func (f *BrokerFeed) producer(ref Ref) (*broker.Producer, error) {
 			return nil, fmt.Errorf("spot: change feed stream %s: %w", sn, err)
 		}
 	}
-	p, err := st.AttachProducer(changesProducer, -1)
+	p, err := st.AttachInternalProducer(changesProducer, -1)
 	if err != nil {
 		return nil, fmt.Errorf("spot: attach to change feed %s: %w", sn, err)
 	}

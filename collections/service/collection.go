@@ -196,10 +196,10 @@ func (s *Service) attach(info store.CollectionInfo) (*collection, error) {
 	if c.chgStream, err = s.stream(info.Tenant, info.Fabric, ChangeFeedStream(info.Name)); err != nil {
 		return nil, err
 	}
-	if c.ops, err = c.opsStream.AttachProducer(opsProducer, -1); err != nil {
+	if c.ops, err = c.opsStream.AttachInternalProducer(opsProducer, -1); err != nil {
 		return nil, fmt.Errorf("collections: attach to op log of %s: %w", ref, err)
 	}
-	if c.chg, err = c.chgStream.AttachProducer(changesProducer, -1); err != nil {
+	if c.chg, err = c.chgStream.AttachInternalProducer(changesProducer, -1); err != nil {
 		c.ops.Close()
 		return nil, fmt.Errorf("collections: attach to change feed of %s: %w", ref, err)
 	}
@@ -306,7 +306,7 @@ func (s *Service) dropCollection(ref Ref) error {
 	}
 	for _, name := range []string{OpLogStream(ref.Collection), ChangeFeedStream(ref.Collection)} {
 		sn := naming.Stream{Persistent: true, Tenant: ref.Tenant, Fabric: ref.Fabric, Name: name}
-		if err := s.node.DeleteStream(sn, true); err != nil && !errors.Is(err, broker.ErrStreamNotFound) {
+		if err := s.node.DeleteInternalStream(sn); err != nil && !errors.Is(err, broker.ErrStreamNotFound) {
 			c.log.Warn("delete stream", zap.String("stream", name), zap.Error(err))
 		}
 	}

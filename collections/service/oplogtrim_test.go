@@ -282,7 +282,7 @@ func TestOpLogTrimSkipsEarlierCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := st.AttachProducer(opsProducer, -1)
+	p, err := st.AttachInternalProducer(opsProducer, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,7 @@ func TestChangeFeedOutlivingItsCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := st.AttachProducer(changesProducer, 40)
+	p, err := st.AttachInternalProducer(changesProducer, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
