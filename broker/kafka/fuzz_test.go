@@ -1,6 +1,9 @@
 package kafka
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -75,6 +78,36 @@ func FuzzReadBatches(f *testing.F) {
 				t.Fatalf("batch claims %d records, has %d", b.hdr.NumRecords, len(b.records))
 			}
 			_ = toMessages(&b)
+		}
+	})
+}
+
+// FuzzReadFrame feeds arbitrary bytes to the frame reader: it returns a
+// frame of 8..maxBytes bytes or an error, never panics, and refuses a
+// size past the bound as ErrRequestTooLarge without reading the body.
+func FuzzReadFrame(f *testing.F) {
+	const maxBytes = 1 << 10
+	f.Add([]byte{0, 0, 0, 8, 0, 18, 0, 3, 0, 0, 0, 1})
+	f.Add([]byte{0, 0, 4, 1})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{0, 0, 0, 7, 1, 2, 3, 4, 5, 6, 7})
+	f.Add([]byte{0, 0})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := bytes.NewReader(in)
+		frame, err := readFrame(r, nil, maxBytes)
+		var size int32 = -1
+		if len(in) >= 4 {
+			size = int32(binary.BigEndian.Uint32(in))
+		}
+		switch {
+		case err == nil:
+			if len(frame) < 8 || len(frame) > maxBytes || int32(len(frame)) != size {
+				t.Fatalf("frame of %d bytes for size %d", len(frame), size)
+			}
+		case errors.Is(err, ErrRequestTooLarge):
+			if size <= maxBytes || r.Len() != len(in)-4 {
+				t.Fatalf("size %d refused as too large, %d bytes left unread", size, r.Len())
+			}
 		}
 	})
 }

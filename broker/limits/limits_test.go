@@ -178,3 +178,21 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRatesTake is the cost a Kafka request of a logged-in
+// connection pays for its key's rate, one key or spread over many.
+func BenchmarkRatesTake(b *testing.B) {
+	now := time.Unix(1_700_000_000, 0)
+	for _, keys := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			r := NewRates(1e9, 1<<30)
+			names := make([]string, keys)
+			for i := range names {
+				names[i] = fmt.Sprint("key:", i)
+			}
+			for i := 0; b.Loop(); i++ {
+				r.Take(names[i%keys], now, time.Second)
+			}
+		})
+	}
+}
