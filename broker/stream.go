@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,12 @@ func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) 
 	if name.Persistent {
 		opts := n.cfg.segmentOptions()
 		opts.Logger = s.log
+		if strings.HasPrefix(name.Name, naming.OpLogPrefix) {
+			// A collection's op log holds ops its view may not have yet;
+			// the collection trims it itself once they are in the view
+			// and causally stable (collections/service/oplogtrim.go).
+			opts.RetentionBytes, opts.RetentionAge = 0, 0
+		}
 		l, err := segment.Open(n.fs, n.streamDir(name), opts)
 		if err != nil {
 			return nil, fmt.Errorf("broker: open stream %s: %w", name, err)
