@@ -85,11 +85,14 @@ func (c *conn) stopReading() {
 	c.cancel()
 }
 
-// cut closes the connection now, from any goroutine: the reader and the
-// writer fail and serve cleans up.
+// cut closes the connection now, from any goroutine, without blocking:
+// every read and write fails at once (nothing more is served), and the
+// socket is closed on a goroutine of its own (a TLS close may wait to
+// send its alert); serve cleans up.
 func (c *conn) cut() {
 	c.cancel()
-	_ = c.nc.Close()
+	_ = c.nc.SetDeadline(time.Now())
+	go func() { _ = c.nc.Close() }()
 }
 
 func (c *conn) serve() {
