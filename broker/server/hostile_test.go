@@ -153,53 +153,13 @@ func TestHostileClients(t *testing.T) {
 		}
 	}()
 	// Floods: a valid key far over its rate, garbage credentials, and
-	// handshakes for another tenant's streams.
-	var limited, unauth, foreign atomic.Int64
-	flooder := func(cred, path string, count *atomic.Int64, want int) {
-		defer wg.Done()
-		cl := &http.Client{Timeout: testTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			req, _ := http.NewRequest("GET", n.srv.URL()+path, nil)
-			req.Header.Set("Authorization", "Bearer "+cred)
-			resp, err := cl.Do(req)
-			if err != nil {
-				continue
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				count.Add(1)
-			}
-		}
-	}
-	for i := 0; i < flooders; i++ {
-		wg.Add(1)
-		switch i % 3 {
-		case 0, 1:
-			go flooder(flood, sys+"streams", &limited, http.StatusTooManyRequests)
-		case 2:
-			go flooder("cwk_not-a-key", sys+"streams", &unauth, http.StatusUnauthorized)
-		}
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, status, _, err := n.dial("/ws/v2/consumer/persistent/_mm/_system/good/steal", prober, true); err != nil && status == http.StatusNotFound {
-				foreign.Add(1)
-			}
-		}
-	}()
+	// handshakes for another tenant's streams, from another process (the
+	// test binary again), as from the attackers' own machines: their
+	// client-side work does not run on the node's Go scheduler.
+	floods := startFlooders(t, floodSpec{
+		URL: n.srv.URL(), Flooders: flooders, Flood: flood, Prober: prober,
+		StreamsPath: sys + "streams", ForeignPath: "/ws/v2/consumer/persistent/_mm/_system/good/steal",
+	})
 	// Past the per-IP bound, connections are closed at accept.
 	for i := 0; i < 60; i++ {
 		c, err := net.Dial("tcp", addr)
@@ -228,6 +188,7 @@ func TestHostileClients(t *testing.T) {
 		}
 	}()
 	loadPub, loadGet := latencies(t, n, p, rounds)
+	counts := floods.stop()
 	close(stop)
 	wg.Wait()
 	connsMu.Lock()
@@ -241,8 +202,9 @@ func TestHostileClients(t *testing.T) {
 	publish(t, p, "after")
 	metrics := string(n.must("GET", "/metrics", n.root, nil, http.StatusOK).body)
 	t.Logf("limit metrics:\n%s", grepLines(metrics, "causeway_limit_connections_refused_total")+"\n"+grepLines(metrics, "causeway_auth_refused_total"))
-	if limited.Load() == 0 || unauth.Load() == 0 || foreign.Load() == 0 {
-		t.Errorf("floods: %d rate-limited, %d unauthenticated, %d other-tenant answers", limited.Load(), unauth.Load(), foreign.Load())
+	t.Logf("floods: %d rate-limited, %d unauthenticated, %d other-tenant answers", counts.Limited, counts.Unauth, counts.Foreign)
+	if counts.Limited == 0 || counts.Unauth == 0 || counts.Foreign == 0 {
+		t.Errorf("floods: %d rate-limited, %d unauthenticated, %d other-tenant answers", counts.Limited, counts.Unauth, counts.Foreign)
 	}
 	if tooLarge.Load() == 0 {
 		t.Error("no oversized frame was closed with 1009")
