@@ -60,10 +60,16 @@ func (c *collection) publishChanges(e *entry, res []broker.PublishResult) {
 		defer c.pending.Done()
 		for _, r := range res {
 			if r.Err != nil {
-				// The position stays behind: a restart re-publishes.
+				// The position stays behind, for good in this run (later
+				// entries must not move it past this one): a restart
+				// re-publishes from it, and the op log is kept from it.
+				c.feedStuck.Store(true)
 				c.log.Warn("change feed publish failed", zap.Error(r.Err))
 				return
 			}
+		}
+		if c.feedStuck.Load() {
+			return
 		}
 		if err := c.svc.store.SetPosition(e.info.ID, end); err != nil {
 			c.log.Warn("save change feed position", zap.Error(err))

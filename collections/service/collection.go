@@ -36,7 +36,10 @@ type collection struct {
 	closed  bool               // under mu: dropped or shutting down
 	applied collections.Vector // under mu: every op applied or pending (the view's vector once they commit)
 	failed  atomic.Pointer[error]
-	pending sync.WaitGroup // entries published whose change events are not yet durable
+	// feedStuck is set when a change feed publish failed: the feed's
+	// position no longer advances until a restart.
+	feedStuck atomic.Bool
+	pending   sync.WaitGroup // entries published whose change events are not yet durable
 
 	// ovMu guards overlay: the newest state of documents whose writes are
 	// published but not yet committed to the view. The op-log callback

@@ -411,6 +411,13 @@ func (c *collection) durable(e *entry, res []broker.PublishResult) {
 			return
 		}
 	}
+	if p := c.failed.Load(); p != nil {
+		// An earlier entry failed: committing this one would move the
+		// view and the change feed past it. Its ops are durable; the
+		// restart that the failure asks for re-applies both in order.
+		c.abandon(e, fmt.Errorf("%w: an earlier write failed: %w", ErrUnavailable, *p))
+		return
+	}
 	b := c.svc.store.NewBatch()
 	defer b.Close()
 	var err error
