@@ -92,6 +92,15 @@ type KeyRecord struct {
 	// SCRAM is the SCRAM-SHA-256 credential derived from the key, for
 	// Kafka clients (username: the key id, password: the key).
 	SCRAM *SCRAMCredential `json:"scram,omitempty"`
+	// Origin is the region that created the key fabric-wide (over the API
+	// of a multi-region node: replication.go); "" for a key of this node
+	// only (the bootstrap or configured admin key, a key created while the
+	// node had no peers).
+	Origin string `json:"origin,omitempty"`
+	// Stamp is the stamp of the event that set Permissions (the creation
+	// or the latest grant change that won, merge.go); nil for a key never
+	// changed through an event.
+	Stamp *Stamp `json:"stamp,omitempty"`
 }
 
 // maxKeyNameBytes bounds a key's human label.
@@ -113,6 +122,11 @@ func (k KeyRecord) Validate() error {
 	}
 	if _, err := ParseGrants(k.Permissions); err != nil {
 		return err
+	}
+	if k.Origin != "" {
+		if err := naming.Validate("region", k.Origin); err != nil {
+			return fmt.Errorf("%w: key %s: origin: %v", ErrBadRequest, k.ID, err)
+		}
 	}
 	return nil
 }

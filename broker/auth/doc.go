@@ -6,13 +6,15 @@
 // request rates, and the audit log of admin actions.
 //
 // The cores (permission.go, principal.go, apikey.go, jwt.go, route.go,
-// requests.go, scram.go, scramserver.go) are pure: no I/O, clocks or
-// logging; time and randomness come in as arguments. The shells around them are the key store (store.go, over a
+// requests.go, scram.go, scramserver.go, event.go, merge.go) are pure: no
+// I/O, clocks or logging; time and randomness come in as arguments. The
+// shells around them are the key store (store.go, storeapply.go, over a
 // small KV the node's metadata store provides), the HTTP gate every request
 // passes (gate.go), the key and token endpoints (endpoints.go), the audit
-// logger (audit.go) and the registry of live connections (sessions.go): the
+// logger (audit.go), the registry of live connections (sessions.go): the
 // WebSocket and Kafka front ends register each authenticated connection,
-// and revoking its key, or the expiry of its token or key, closes it.
+// and revoking its key, or the expiry of its token or key, closes it; and
+// the replication of keys between regions (replication.go).
 //
 // # Answers
 //
@@ -23,8 +25,18 @@
 // is taken from the credential and the path alone, before any lookup, so
 // the answer never depends on whether a resource exists.
 //
-// Keys live in each node's metadata store (they are not replicated); the
-// token secret may be shared by every region, and a token issued from a
-// key another region never knew verifies on its signature, while a token
-// of a key revoked here is refused for as long as tokens can live.
+// # Fabric-wide keys
+//
+// Keys live in each node's metadata store. In a multi-region node
+// (AttachReplication; broker/auth/authrepl wires the replication shell)
+// every key created over the API, every grant change of such a key and
+// every revocation is a key event (event.go) that the replication applies
+// in every region, this one included, in causal order (replication.go),
+// by pure merge rules (merge.go): idempotent by key id, a revocation is a
+// permanent tombstone, concurrent grant changes go to the higher (HLC,
+// region) stamp. The bootstrap or configured admin key and keys created
+// while the node ran alone stay this node's (a revocation of one is still
+// sent everywhere). The token secret may be shared by every region, and a
+// token issued from a key another region never knew verifies on its
+// signature, while a token of a revoked key is refused.
 package auth

@@ -21,7 +21,12 @@ import (
 //	GET    /_api/key/{id}   one key
 //	DELETE /_api/key/{id}   revoke a key (tokens issued from it die with it, and
 //	                        the connections of both are closed: Service.Revoke)
+//	PUT    /_api/key/{id}/permissions
+//	                        replace a key's permissions (GrantsRequest)
 //	POST   /_api/token      a token for the caller (TokenRequest)
+//
+// In a multi-region node creations, grant changes and revocations are
+// fabric-wide (replication.go): each answers once applied in this region.
 const (
 	KeysPath  = "/_api/key"
 	TokenPath = "/_api/token"
@@ -42,6 +47,7 @@ func (s *Service) Mount(m Mux) {
 	m.Handle("POST "+KeysPath, http.HandlerFunc(s.createKey))
 	m.Handle("GET "+KeysPath+"/{id}", http.HandlerFunc(s.getKey))
 	m.Handle("DELETE "+KeysPath+"/{id}", http.HandlerFunc(s.revokeKey))
+	m.Handle("PUT "+KeysPath+"/{id}/permissions", http.HandlerFunc(s.setGrants))
 	m.Handle("POST "+TokenPath, http.HandlerFunc(s.issueToken))
 }
 
@@ -60,11 +66,14 @@ type KeyView struct {
 	// SASL names the Kafka login of the key: PLAIN or SCRAM-SHA-256 with
 	// this username and the key as password.
 	SASLUsername string `json:"saslUsername"`
+	// Origin is the region that created a fabric-wide key ("" for a key
+	// of this node only).
+	Origin string `json:"origin,omitempty"`
 }
 
 func viewOf(k KeyRecord) KeyView {
 	return KeyView{ID: k.ID, Tenant: k.Tenant, Name: k.Name, Permissions: k.Permissions, Superuser: k.Superuser,
-		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, CreatedBy: k.CreatedBy, SASLUsername: k.ID}
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, CreatedBy: k.CreatedBy, SASLUsername: k.ID, Origin: k.Origin}
 }
 
 // TokenView is the answer of POST /_api/token.
@@ -163,11 +172,16 @@ func (s *Service) createKey(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	rec := KeyRecord{Tenant: tenant, Name: kr.Name, Permissions: GrantStrings(grants), Superuser: kr.Superuser, CreatedBy: p.ID}
+	rec := KeyRecord{Tenant: tenant, Name: kr.Name, Permissions: GrantStrings(grants), Superuser: kr.Superuser,
+		CreatedBy: clip(p.ID, maxCreatedByBytes)}
 	if ttl > 0 {
 		rec.ExpiresAt = s.now().Add(ttl).UnixMilli()
 	}
-	rec, err = s.storeKey(id, plain, rec)
+	if repl := s.replication(); repl != nil {
+		rec, err = s.createFabricKey(r.Context(), repl, id, plain, rec)
+	} else {
+		rec, err = s.storeKey(id, plain, rec)
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -181,12 +195,46 @@ func (s *Service) createKey(w http.ResponseWriter, r *http.Request) {
 func (s *Service) revokeKey(w http.ResponseWriter, r *http.Request) {
 	_, tenant := caller(r)
 	id := r.PathValue("id")
-	if err := s.Revoke(tenant, id); err != nil {
+	if err := s.RevokeContext(r.Context(), tenant, id); err != nil {
 		s.fail(w, err)
 		return
 	}
 	Annotate(r.Context(), zap.String("key", id))
 	answer(w, http.StatusOK, map[string]string{"revoked": id})
+}
+
+func (s *Service) setGrants(w http.ResponseWriter, r *http.Request) {
+	p, tenant := caller(r)
+	body, err := readBody(w, r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	k, ok := s.store.get(id)
+	if !ok || k.Tenant != tenant {
+		s.fail(w, ErrKeyNotFound)
+		return
+	}
+	grants, err := DecodeGrantsRequest(body, k.Superuser)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	switch {
+	case k.Superuser && !p.Superuser:
+		s.fail(w, fmt.Errorf("%w: only a superuser changes a superuser key", ErrForbidden))
+		return
+	case !p.Includes(grants):
+		s.fail(w, fmt.Errorf("%w: a key cannot get permissions its changer lacks", ErrForbidden))
+		return
+	}
+	if k, err = s.SetGrants(r.Context(), tenant, id, GrantStrings(grants)); err != nil {
+		s.fail(w, err)
+		return
+	}
+	Annotate(r.Context(), zap.String("key", id), zap.Strings("permissions", k.Permissions))
+	answer(w, http.StatusOK, viewOf(k))
 }
 
 func (s *Service) issueToken(w http.ResponseWriter, r *http.Request) {

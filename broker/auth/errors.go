@@ -34,6 +34,16 @@ var (
 	ErrNonCanonicalPath = errors.New("auth: path is not canonical")
 	// ErrJWTDisabled: tokens cannot be issued without a signing secret.
 	ErrJWTDisabled = errors.New("auth: token signing is not configured")
+	// ErrBadEvent: a key event from another region (or this region's
+	// journal) that does not decode or does not fit the format: it is
+	// refused and changes nothing.
+	ErrBadEvent = errors.New("auth: invalid key event")
+	// ErrKeyConflict: an event or a request for a key id that already names
+	// another key, or a key that was revoked for good.
+	ErrKeyConflict = errors.New("auth: key conflict")
+	// ErrUnavailable: a key change could not be replicated (replication is
+	// closed or failed, or the region is still joining the fabric).
+	ErrUnavailable = errors.New("auth: key replication unavailable")
 )
 
 // HTTPStatus maps an error of this package to an HTTP status.
@@ -53,6 +63,10 @@ func HTTPStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrJWTDisabled):
 		return http.StatusNotImplemented
+	case errors.Is(err, ErrKeyConflict):
+		return http.StatusConflict
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

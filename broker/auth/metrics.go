@@ -19,6 +19,12 @@ type Metrics struct {
 	BadPaths           atomic.Uint64 // 400: non-canonical paths
 	BodyTooLarge       atomic.Uint64 // 413: request bodies over MaxHTTPBodyBytes
 	AuditRecords       atomic.Uint64
+	// Key events from the replication (replication.go): applied (they
+	// changed a key), unchanged (duplicates, older grant changes, events
+	// of revoked keys) and refused (bad events).
+	KeyEventsApplied   atomic.Uint64
+	KeyEventsUnchanged atomic.Uint64
+	KeyEventsRefused   atomic.Uint64
 }
 
 // Collector exports the gate's and the listeners' counters to Prometheus.
@@ -26,7 +32,7 @@ type Collector struct {
 	m  *Metrics
 	lm *limits.Metrics
 
-	refused, conns, audit, throttled, tooLarge *prometheus.Desc
+	refused, conns, audit, throttled, tooLarge, keyEvents *prometheus.Desc
 }
 
 // NewCollector exports m and lm (lm may be nil) with constant labels.
@@ -43,6 +49,9 @@ func NewCollector(m *Metrics, lm *limits.Metrics, labels prometheus.Labels) *Col
 			[]string{"listener"}, labels),
 		tooLarge: prometheus.NewDesc("causeway_limit_oversize_requests_total",
 			"Requests larger than the listener's bound (their connection was closed), by listener.", []string{"listener"}, labels),
+		keyEvents: prometheus.NewDesc("causeway_auth_key_events_total",
+			"Replicated API key events (creations, grant changes, revocations) by result: applied, unchanged (already applied or superseded), refused (invalid).",
+			[]string{"result"}, labels),
 	}
 }
 
@@ -53,6 +62,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.audit
 	ch <- c.throttled
 	ch <- c.tooLarge
+	ch <- c.keyEvents
 }
 
 // Collect implements prometheus.Collector.
@@ -75,4 +85,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.throttled, lm.KafkaThrottled.Load(), "kafka")
 	counter(c.tooLarge, lm.KafkaTooLarge.Load(), "kafka")
 	counter(c.audit, c.m.AuditRecords.Load())
+	counter(c.keyEvents, c.m.KeyEventsApplied.Load(), "applied")
+	counter(c.keyEvents, c.m.KeyEventsUnchanged.Load(), "unchanged")
+	counter(c.keyEvents, c.m.KeyEventsRefused.Load(), "refused")
 }

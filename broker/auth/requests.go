@@ -120,3 +120,37 @@ func parseLifetime(s string, limit time.Duration) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// GrantsRequest is the body of PUT /_api/key/{id}/permissions: the key's
+// new permissions, replacing its old ones.
+type GrantsRequest struct {
+	Permissions []string `json:"permissions"`
+}
+
+// DecodeGrantsRequest parses and checks a grants request body; only a
+// superuser key may be left without permissions.
+func DecodeGrantsRequest(b []byte, superuser bool) ([]Grant, error) {
+	var gr GrantsRequest
+	if err := decodeStrict(b, &gr); err != nil {
+		return nil, err
+	}
+	gs, err := decodeGrants(gr.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	if len(gs) == 0 && !superuser {
+		return nil, fmt.Errorf("%w: a key needs at least one permission (for example read:fabric/_system)", ErrBadRequest)
+	}
+	return gs, nil
+}
+
+// clip cuts s to at most n bytes, at a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

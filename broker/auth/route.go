@@ -154,6 +154,7 @@ func NewRouter() *Router {
 	add("POST "+KeysPath, tenantAdmin("key.create"))
 	add("GET "+KeysPath+"/{id}", tenantAdmin(""))
 	add("DELETE "+KeysPath+"/{id}", tenantAdmin("key.revoke"))
+	add("PUT "+KeysPath+"/{id}/permissions", tenantAdmin("key.grants"))
 	add("POST "+TokenPath, anyone)
 
 	// Fabrics and streams (broker/httpapi).

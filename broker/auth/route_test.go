@@ -30,6 +30,7 @@ func TestClassify(t *testing.T) {
 		{"GET", "/_api/key", Access{TenantScoped: true, Needs: tenantAdmin}},
 		{"POST", "/_api/key", Access{TenantScoped: true, Needs: tenantAdmin, Audit: "key.create"}},
 		{"DELETE", "/_api/key/0123456789abcdef", Access{TenantScoped: true, Needs: tenantAdmin, Audit: "key.revoke"}},
+		{"PUT", "/_api/key/0123456789abcdef/permissions", Access{TenantScoped: true, Needs: tenantAdmin, Audit: "key.grants"}},
 		{"POST", "/_api/token", Access{TenantScoped: true}},
 		{"GET", "/_fabric/f/_api/streams", Access{TenantScoped: true, Needs: fa("f", Read)}},
 		{"POST", "/_fabric/f/_api/streams/s?global=false", Access{TenantScoped: true, Needs: st("f", "s", Admin), Audit: "stream.create"}},

@@ -1,18 +1,21 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker/limits"
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/replicator"
 )
 
 // Service is the authentication shell of one node: the key store, the
@@ -38,6 +41,13 @@ type Service struct {
 	// bootstrapKey is the superuser key generated at this start ("" if
 	// none was).
 	bootstrapKey string
+	// repl makes keys fabric-wide (replication.go); nil for a single
+	// region.
+	repl atomic.Pointer[replBox]
+	// clock stamps this region's key events (a hybrid logical clock that
+	// observes every event applied).
+	clockMu sync.Mutex
+	clock   replicator.Clock
 }
 
 // Options are the Service's collaborators. Zero fields take defaults.
@@ -86,6 +96,8 @@ func New(cfg Config, kv KV, opts Options) (*Service, error) {
 	for _, e := range bad {
 		s.log.Error("skipping a stored API key that does not decode", zap.Error(e))
 	}
+	last := st.maxStamp()
+	s.clock = replicator.NewClock(replicator.Timestamp{WallNanos: last.Wall, Logical: last.Logical}, 0)
 	if s.secret, err = s.loadSecret(kv); err != nil {
 		return nil, err
 	}
@@ -144,6 +156,11 @@ func (s *Service) bootstrap() error {
 		if k, ok := s.store.get(id); ok && k.Matches(s.cfg.AdminKey) && k.Superuser && k.Tenant == naming.DefaultTenant {
 			return nil
 		}
+		if s.store.state(id).Revoked() {
+			s.log.Error("the configured admin key was revoked fabric-wide: it is not restored; configure another adminKey",
+				zap.String("id", id))
+			return nil
+		}
 		_, err := s.storeKey(id, s.cfg.AdminKey, KeyRecord{Tenant: naming.DefaultTenant, Name: "admin (configuration)", Superuser: true,
 			Permissions: []string{"admin:*"}, CreatedBy: "config"})
 		return err
@@ -166,6 +183,19 @@ func (s *Service) bootstrap() error {
 
 // storeKey completes rec for key (id, plain) and stores it.
 func (s *Service) storeKey(id, plain string, rec KeyRecord) (KeyRecord, error) {
+	rec, err := s.completeKey(id, plain, rec)
+	if err != nil {
+		return KeyRecord{}, err
+	}
+	if err := s.store.put(rec, s.cfg.MaxKeysPerTenant); err != nil {
+		return KeyRecord{}, err
+	}
+	return rec, nil
+}
+
+// completeKey fills in the record of key (id, plain): its id, hash,
+// creation time and SCRAM credential.
+func (s *Service) completeKey(id, plain string, rec KeyRecord) (KeyRecord, error) {
 	rec.ID, rec.Hash, rec.CreatedAt = id, HashKey(plain), s.now().UnixMilli()
 	if rec.Permissions == nil {
 		rec.Permissions = []string{}
@@ -175,9 +205,6 @@ func (s *Service) storeKey(id, plain string, rec KeyRecord) (KeyRecord, error) {
 		return KeyRecord{}, err
 	}
 	rec.SCRAM = sc
-	if err := s.store.put(rec, s.cfg.MaxKeysPerTenant); err != nil {
-		return KeyRecord{}, err
-	}
 	return rec, nil
 }
 
@@ -208,8 +235,9 @@ func (s *Service) Authenticate(cred string) (*Principal, error) {
 	}
 	if c.Key != "" {
 		// A token issued from a key dies with it. A key this node never
-		// knew belongs to another region (keys are kept per node; the
-		// token secret is shared): the signature vouches for the token.
+		// knew is another node's own key, or a fabric-wide key whose
+		// creation has not arrived yet (the token secret is shared): the
+		// signature vouches for the token.
 		k, ok := s.store.get(c.Key)
 		switch {
 		case !ok && s.store.isRevoked(c.Key):
@@ -226,8 +254,24 @@ func (s *Service) Authenticate(cred string) (*Principal, error) {
 // Revoke deletes the API key id of tenant (another tenant's key is
 // ErrKeyNotFound): it authenticates nothing from now on, nor do the tokens
 // issued from it, and the connections authenticated with either are ended
-// (Track) before Revoke returns.
+// (Track) before Revoke returns. In a multi-region node the revocation is
+// fabric-wide and permanent (replication.go): Revoke returns once it is
+// applied here; every other region applies it as it arrives.
 func (s *Service) Revoke(tenant, id string) error {
+	return s.RevokeContext(context.Background(), tenant, id)
+}
+
+// RevokeContext is Revoke, giving up waiting for a multi-region
+// revocation to apply here when ctx ends (it is applied all the same).
+func (s *Service) RevokeContext(ctx context.Context, tenant, id string) error {
+	if r := s.replication(); r != nil {
+		k, ok := s.store.get(id)
+		if !ok || k.Tenant != tenant {
+			return ErrKeyNotFound
+		}
+		return s.publish(ctx, r, Event{Type: EventRevoke, Key: id, Tenant: tenant, Stamp: s.stamp(r.Region()),
+			At: s.now().UnixMilli()})
+	}
 	if _, err := s.store.remove(tenant, id, s.now().UnixMilli()); err != nil {
 		return err
 	}

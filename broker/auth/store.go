@@ -23,6 +23,7 @@ type KV interface {
 const (
 	kvKeyPrefix     = "key/"
 	kvRevokedPrefix = "revoked/"
+	kvTombPrefix    = "tomb/"
 	kvJWTSecret     = "jwt-secret"
 )
 
@@ -39,13 +40,17 @@ type store struct {
 	// have expired too; a token of a key this node never knew (a key of
 	// another region) is accepted on its signature.
 	revoked map[string]int64
+	// tombs are the keys revoked fabric-wide (storeapply.go): kept for
+	// good, so that no late event brings them back.
+	tombs map[string]Tombstone
 }
 
 // openStore loads every record; records that do not decode are skipped and
 // reported in bad (the node still starts; they authenticate nobody).
 // Revocations older than forgetBeforeMs are dropped.
 func openStore(kv KV, forgetBeforeMs int64) (s *store, bad []error, err error) {
-	s = &store{kv: kv, byID: map[string]KeyRecord{}, byTenant: map[string]int{}, revoked: map[string]int64{}}
+	s = &store{kv: kv, byID: map[string]KeyRecord{}, byTenant: map[string]int{}, revoked: map[string]int64{},
+		tombs: map[string]Tombstone{}}
 	err = kv.Scan(kvKeyPrefix, func(key string, val []byte) error {
 		k, derr := DecodeKeyRecord(val)
 		if derr == nil && kvKeyPrefix+k.ID != key {
@@ -84,14 +89,20 @@ func openStore(kv KV, forgetBeforeMs int64) (s *store, bad []error, err error) {
 			return nil, nil, fmt.Errorf("auth: forget revocation %s: %w", key, err)
 		}
 	}
+	if bad, err = s.loadTombs(bad); err != nil {
+		return nil, nil, err
+	}
 	return s, bad, nil
 }
 
-// isRevoked reports whether id was revoked here.
+// isRevoked reports whether id was revoked here, or fabric-wide.
 func (s *store) isRevoked(id string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	_, ok := s.revoked[id]
+	if !ok {
+		_, ok = s.tombs[id]
+	}
 	return ok
 }
 
@@ -115,6 +126,9 @@ func (s *store) put(k KeyRecord, maxPerTenant int) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, revoked := s.tombs[k.ID]; revoked {
+		return fmt.Errorf("%w: key %s was revoked fabric-wide", ErrKeyConflict, k.ID)
+	}
 	old, exists := s.byID[k.ID]
 	if !exists && maxPerTenant > 0 && s.byTenant[k.Tenant] >= maxPerTenant {
 		return fmt.Errorf("%w: the tenant holds %d keys", ErrTooManyKeys, maxPerTenant)

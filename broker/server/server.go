@@ -18,6 +18,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
+	"github.com/causeway/causeway/broker/auth/authrepl"
 	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/broker/kafka"
 	"github.com/causeway/causeway/broker/limits"
@@ -100,7 +101,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	repl, err := shell.Start(node, logger, shell.Options{Kinds: cols.ReplicationKinds(),
+	repl, err := shell.Start(node, logger, shell.Options{Kinds: authrepl.Kinds(sec, cols.ReplicationKinds()),
 		Engine: replicator.Config{JoinTimeout: cfg.JoinTimeout}})
 	if err == nil {
 		err = repl.Mount(h)
@@ -113,6 +114,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	cols.AttachReplication(repl)
+	authrepl.Attach(sec, repl)
 	sp, err := startSpot(node, opts.Spot, cols, logger)
 	if err != nil {
 		_ = cols.Close()

@@ -14,9 +14,11 @@ import (
 // long is disconnected instead of holding server memory.
 const writeTimeout = 30 * time.Second
 
-// outFrame is one frame for the writer goroutine.
+// outFrame is one frame for the writer goroutine: a JSON text frame, or a
+// binary frame of causeway-binary-v1 (broker/wsbin).
 type outFrame struct {
-	data []byte
+	data   []byte
+	binary bool
 }
 
 // conn owns one WebSocket's writes: only its writer goroutine writes to the
@@ -153,7 +155,11 @@ burst:
 
 func (c *conn) write(f outFrame) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return c.ws.WriteMessage(websocket.TextMessage, f.data)
+	typ := websocket.TextMessage
+	if f.binary {
+		typ = websocket.BinaryMessage
+	}
+	return c.ws.WriteMessage(typ, f.data)
 }
 
 func (c *conn) drainAfterClose() {

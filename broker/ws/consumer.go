@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
@@ -92,6 +93,11 @@ func (s *Server) serveConsumer(w http.ResponseWriter, r *http.Request, ep wsprot
 		refuse(w, "Invalid query params", err)
 		return
 	}
+	binary, err := protocolParam(r)
+	if err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
 	consumers := make([]*subscription.Consumer, 0, len(ep.Streams))
 	closeAll := func() {
 		for _, c := range consumers {
@@ -116,18 +122,22 @@ func (s *Server) serveConsumer(w http.ResponseWriter, r *http.Request, ep wsprot
 		streams = append(streams, st)
 	}
 	log := s.log.With(zap.String("subscription", ep.Subscription), zap.String("stream", ep.Streams[0].String()))
-	c, err := s.upgrade(w, r, nil, spec.ReceiverQueue*len(consumers)+64, log)
+	c, err := s.upgrade(w, r, protocolHeader(nil, binary), spec.ReceiverQueue*len(consumers)+64, log)
 	if err != nil {
 		closeAll()
 		return
 	}
 	h := &consumerConn{s: s, c: c, consumers: consumers, streams: streams, pull: pull, multi: len(ep.Streams) > 1,
-		subscription: ep.Subscription, log: log, inflight: make([]map[uint64]struct{}, len(consumers))}
+		subscription: ep.Subscription, log: log, inflight: make([]map[uint64]struct{}, len(consumers)), binary: binary}
 	for i := range h.inflight {
 		h.inflight[i] = map[uint64]struct{}{}
 	}
 	for i := range consumers {
-		go h.forward(i)
+		if binary {
+			go h.forwardBinary(i)
+		} else {
+			go h.forward(i)
+		}
 	}
 	go func() {
 		defer s.release(c)
@@ -145,6 +155,10 @@ type consumerConn struct {
 	multi        bool
 	subscription string
 	log          *zap.Logger
+	// binary is set when the connection asked for causeway-binary-v1:
+	// messages go out many per binary frame and binary frames are acks
+	// and permits (binary_consumer.go); text frames are still Pulsar's JSON.
+	binary bool
 
 	// inflight holds, per stream, the offsets pushed to the client and not
 	// yet acked or nacked. In push mode a permit returns to the subscription
@@ -225,7 +239,11 @@ func (h *consumerConn) forward(i int) {
 	}
 }
 
-func (h *consumerConn) handle(data []byte) {
+func (h *consumerConn) handle(typ int, data []byte) {
+	if h.binary && typ == websocket.BinaryMessage {
+		h.handleBinary(data)
+		return
+	}
 	cmd, id, err := wsproto.DecodeConsumerCommand(data)
 	if err != nil {
 		h.fail(err.Error(), cmd.MessageID)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
@@ -23,6 +24,11 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 		refuse(w, "Invalid query params", err)
 		return
 	}
+	binary, err := protocolParam(r)
+	if err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
 	stream, err := s.node.StreamForUse(ep.Streams[0], ep.Global)
 	if err != nil {
 		refuse(w, "Failed to create producer", err)
@@ -34,7 +40,7 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 		return
 	}
 	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("producer", p.Name()))
-	header := http.Header{wsproto.HeaderLastSequenceID: []string{strconv.FormatInt(p.LastSequenceID(), 10)}}
+	header := protocolHeader(http.Header{wsproto.HeaderLastSequenceID: []string{strconv.FormatInt(p.LastSequenceID(), 10)}}, binary)
 	c, err := s.upgrade(w, r, header, maxPendingFrames+16, log)
 	if err != nil {
 		p.Close()
@@ -42,7 +48,8 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 	}
 	maxMsg := s.node.Config().MaxMessageBytes
 	c.ws.SetReadLimit(readLimit(maxMsg))
-	h := &producerConn{c: c, p: p, maxMsg: maxMsg, maxBatch: s.node.Config().MaxBatchMessages, pending: make(chan struct{}, maxPendingFrames), metrics: s.node.Metrics()}
+	h := &producerConn{c: c, p: p, maxMsg: maxMsg, maxBatch: s.node.Config().MaxBatchMessages, pending: make(chan struct{}, maxPendingFrames),
+		metrics: s.node.Metrics(), binary: binary}
 	go func() {
 		defer s.release(c)
 		readLoop(c, h.handle)
@@ -51,7 +58,7 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 }
 
 // readLimit bounds one frame: a maximal message in base64 inside JSON, or a
-// batch frame of many smaller ones.
+// batch frame (JSON or binary) of many smaller ones.
 func readLimit(maxMsg int) int64 {
 	return int64(max(maxMsg/3*4+64<<10, 16<<20))
 }
@@ -63,9 +70,19 @@ type producerConn struct {
 	maxBatch int
 	pending  chan struct{} // semaphore of frames awaiting durability
 	metrics  *broker.Metrics
+
+	// binary is set when the connection asked for causeway-binary-v1:
+	// binary frames are then publish frames (binary_producer.go), answered
+	// in order through acks; text frames are still Pulsar's JSON.
+	binary bool
+	acks   ackOrder
 }
 
-func (h *producerConn) handle(data []byte) {
+func (h *producerConn) handle(typ int, data []byte) {
+	if h.binary && typ == websocket.BinaryMessage {
+		h.handleBinary(data)
+		return
+	}
 	if wsproto.IsBatch(data) {
 		h.handleBatch(data)
 		return

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
@@ -24,6 +25,11 @@ func (s *Server) serveReader(w http.ResponseWriter, r *http.Request, ep wsproto.
 		return
 	}
 	pull, err := boolParam(r, "pullMode")
+	if err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
+	binary, err := protocolParam(r)
 	if err != nil {
 		refuse(w, "Invalid query params", err)
 		return
@@ -50,11 +56,11 @@ func (s *Server) serveReader(w http.ResponseWriter, r *http.Request, ep wsproto.
 		from = id.Offset + 1
 	}
 	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("role", "reader"))
-	c, err := s.upgrade(w, r, nil, int(queue)+64, log)
+	c, err := s.upgrade(w, r, protocolHeader(nil, binary), int(queue)+64, log)
 	if err != nil {
 		return
 	}
-	h := &readerConn{s: s, c: c, src: src, next: from, pull: pull, wake: make(chan struct{}, 1)}
+	h := &readerConn{s: s, c: c, src: src, next: from, pull: pull, binary: binary, wake: make(chan struct{}, 1)}
 	if !pull {
 		h.permits = int(queue)
 	}
@@ -73,6 +79,9 @@ type readerConn struct {
 	c    *conn
 	src  subscription.Source
 	pull bool
+	// binary: causeway-binary-v1 (many messages per frame, binary acks and
+	// permits; binary_consumer.go).
+	binary bool
 
 	mu      sync.Mutex
 	permits int
@@ -119,14 +128,8 @@ func (h *readerConn) pump() {
 			h.c.close(wsproto.CloseInternal, "read failed: "+err.Error())
 			return
 		}
-		for i := range recs {
-			rec := &recs[i]
-			frame := appendConsumerMessage(make([]byte, 0, len(rec.Payload)*4/3+256), rec,
-				wsproto.MessageID{Offset: rec.Offset, Partition: -1}, 0, "")
-			metrics.ObserveDelivery(len(rec.Payload))
-			if !h.c.send(outFrame{data: frame}) {
-				return
-			}
+		if !h.push(recs, metrics) {
+			return
 		}
 		if len(recs) > 0 {
 			h.mu.Lock()
@@ -137,7 +140,29 @@ func (h *readerConn) pump() {
 	}
 }
 
-func (h *readerConn) handle(data []byte) {
+// push sends records to the client: one JSON frame each, or binary frames
+// of many. It returns false once the connection is closing.
+func (h *readerConn) push(recs []segment.Record, metrics *broker.Metrics) bool {
+	if h.binary {
+		return h.pushBinary(recs, metrics)
+	}
+	for i := range recs {
+		rec := &recs[i]
+		frame := appendConsumerMessage(make([]byte, 0, len(rec.Payload)*4/3+256), rec,
+			wsproto.MessageID{Offset: rec.Offset, Partition: -1}, 0, "")
+		metrics.ObserveDelivery(len(rec.Payload))
+		if !h.c.send(outFrame{data: frame}) {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *readerConn) handle(typ int, data []byte) {
+	if h.binary && typ == websocket.BinaryMessage {
+		h.handleBinary(data)
+		return
+	}
 	cmd, _, err := wsproto.DecodeConsumerCommand(data)
 	if err != nil {
 		h.s.node.Metrics().RejectedFrames.Add(1)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/internal/wsbatch"
 )
@@ -168,9 +169,10 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	}
 }
 
-// readLoop reads text frames until the socket fails or closes, handing each
-// to handle. The read size is bounded by the upgraded connection's limit.
-func readLoop(c *conn, handle func([]byte)) {
+// readLoop reads data frames until the socket fails or closes, handing each
+// to handle with its type (websocket.TextMessage or BinaryMessage). The
+// read size is bounded by the upgraded connection's limit.
+func readLoop(c *conn, handle func(typ int, data []byte)) {
 	for {
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -197,6 +199,32 @@ func readLoop(c *conn, handle func([]byte)) {
 			return
 		default:
 		}
-		handle(data)
+		handle(typ, data)
 	}
+}
+
+// protocolParam reads the protocol query parameter: true asks for
+// causeway-binary-v1 (broker/wsbin), false (absent or "json") for Pulsar's
+// JSON frames.
+func protocolParam(r *http.Request) (binary bool, err error) {
+	switch v := r.URL.Query().Get(wsbin.ProtocolParam); v {
+	case "", wsbin.ProtocolJSON:
+		return false, nil
+	case wsbin.Protocol:
+		return true, nil
+	default:
+		return false, fmt.Errorf("%w: query parameter %s=%q: want %s or %s", broker.ErrBadRequest, wsbin.ProtocolParam, v, wsbin.ProtocolJSON, wsbin.Protocol)
+	}
+}
+
+// protocolHeader confirms the binary protocol on the upgrade response.
+func protocolHeader(h http.Header, binary bool) http.Header {
+	if !binary {
+		return h
+	}
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(wsbin.HeaderProtocol, wsbin.Protocol)
+	return h
 }

@@ -17,6 +17,9 @@ const (
 	KindStreamMessage Kind = 1
 	// KindCollectionOp is reserved for collection operations.
 	KindCollectionOp Kind = 2
+	// KindAuthEvent is reserved for API key events (broker/auth: key
+	// creations, grant changes and revocations).
+	KindAuthEvent Kind = 3
 )
 
 // bodyVersion is the first byte of every op body.

@@ -1,0 +1,90 @@
+package ws_test
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/broker/wsbin"
+)
+
+// BenchmarkWSPublishBinary is BenchmarkWSPublish over causeway-binary-v1:
+// 1 KiB messages, fsync before ack (policy always), 4 producer connections
+// each sending binary publish frames of batch messages with up to 1024
+// messages in flight. Reports msgs/s and MB/s.
+func BenchmarkWSPublishBinary(b *testing.B) {
+	for _, batch := range []int{1, 100} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchPublishBinary(b, 4, batch) })
+	}
+}
+
+func benchPublishBinary(b *testing.B, producers, batch int) {
+	srv, err := server.Start(broker.Config{Region: "bench", DataDir: b.TempDir(), HTTPAddr: "127.0.0.1:0"}, zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = srv.Shutdown(b.Context()) }()
+	msgs := make([]wsbin.Publish, batch)
+	for i := range msgs {
+		msgs[i] = wsbin.Publish{Payload: bytes.Repeat([]byte("x"), 1024), SequenceID: -1}
+	}
+	frame := wsbin.AppendPublish(nil, 0, msgs)
+	conns := make([]*websocket.Conn, producers)
+	for i := range conns {
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr()+producerPath("bench")+"?"+binaryQuery, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	frames := (b.N + batch - 1) / batch
+	b.SetBytes(1024)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		n := frames / producers
+		if i < frames%producers {
+			n++
+		}
+		wg.Add(2)
+		window := make(chan struct{}, 1024/batch+1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				window <- struct{}{}
+				if err := c.WriteMessage(websocket.BinaryMessage, frame); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range n {
+				_, data, err := c.ReadMessage()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if a, err := wsbin.DecodePublishAck(data); err != nil || a.Refusal != nil {
+					b.Errorf("ack: %+v, %v", a, err)
+					return
+				}
+				<-window
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(frames*batch)/elapsed.Seconds(), "msgs/s")
+}
