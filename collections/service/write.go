@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -130,8 +131,8 @@ func (s *Service) Write(ref Ref, ws []Write) ([]Result, error) {
 }
 
 func (c *collection) write(ws []Write) ([]Result, error) {
-	if r := c.svc.replication(); r != nil && !r.Joined() {
-		return nil, fmt.Errorf("%w: this region is joining the fabric (getting its data back from its peers); retry shortly", ErrUnavailable)
+	if err := c.svc.waitJoined(); err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	if err := c.writable(); err != nil {
@@ -462,4 +463,39 @@ func (c *collection) dropOverlay(e *entry) {
 		}
 	}
 	c.ovMu.Unlock()
+}
+
+// joinWaiter is a Replication that can say when it has joined (the
+// replication shell); others are always joined.
+type joinWaiter interface {
+	JoinedC() <-chan struct{}
+}
+
+// maxJoinWait bounds how long a write waits for the region to join before
+// it is refused: a new fabric joins in one round trip, a wiped region once
+// its own ops are back.
+const maxJoinWait = 10 * time.Second
+
+// waitJoined holds a write while the region is joining the fabric (see
+// Replication.Joined): it must not number new ops before its previous
+// life's, if any, are back and applied.
+func (s *Service) waitJoined() error {
+	r := s.replication()
+	if r == nil || r.Joined() {
+		return nil
+	}
+	w, ok := r.(joinWaiter)
+	if !ok {
+		return fmt.Errorf("%w: this region is joining the fabric (getting its data back from its peers); retry shortly", ErrUnavailable)
+	}
+	t := time.NewTimer(maxJoinWait)
+	defer t.Stop()
+	select {
+	case <-w.JoinedC():
+		return nil
+	case <-s.stop:
+		return fmt.Errorf("%w: shutting down", ErrUnavailable)
+	case <-t.C:
+		return fmt.Errorf("%w: this region is still joining the fabric after %s (getting its data back from its peers); retry shortly", ErrUnavailable, maxJoinWait)
+	}
 }

@@ -249,6 +249,7 @@ func (s *Shell) checkJoinApplied() {
 	}
 	s.joinTarget = nil
 	s.joined.Store(true)
+	close(s.joinedC)
 	s.log.Info("joined: everything recovered is applied", zap.Any("applied", applied))
 }
 
@@ -257,3 +258,6 @@ func (s *Shell) checkJoinApplied() {
 // applied them (see replicator.Engine.Joining). Until then local publishes
 // wait, and services that number their own operations must not write.
 func (s *Shell) Joined() bool { return s.joined.Load() }
+
+// JoinedC is closed once Joined is true.
+func (s *Shell) JoinedC() <-chan struct{} { return s.joinedC }

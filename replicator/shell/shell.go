@@ -50,6 +50,7 @@ type Shell struct {
 	// is applied (then joined is set).
 	joinTarget replicator.Vector
 	joined     atomic.Bool
+	joinedC    chan struct{} // closed when joined is set
 	peerCur    map[string]peerCur
 	lastTick   time.Time
 

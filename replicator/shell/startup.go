@@ -91,6 +91,10 @@ func (s *Shell) restore() error {
 		}
 	}
 	s.joined.Store(!s.joining)
+	s.joinedC = make(chan struct{})
+	if !s.joining {
+		close(s.joinedC)
+	}
 	if s.joining {
 		s.log.Info("joining the fabric: waiting to hear from every peer before publishing",
 			zap.Bool("resumed", st.Rejoin), zap.Duration("timeout", s.engine.Config().JoinTimeout))
