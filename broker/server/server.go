@@ -24,6 +24,7 @@ import (
 	"github.com/causeway/causeway/broker/limits"
 	"github.com/causeway/causeway/broker/ws"
 	colhttp "github.com/causeway/causeway/collections/httpapi"
+	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/spot"
@@ -101,8 +102,11 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	repl, err := shell.Start(node, logger, shell.Options{Kinds: authrepl.Kinds(sec, cols.ReplicationKinds()),
-		Engine: replicator.Config{JoinTimeout: cfg.JoinTimeout}})
+	// Collection payloads are applied in batches (catch-up speed).
+	repl, err := shell.Start(node, logger, shell.Options{
+		BatchKinds: map[shell.Kind]shell.BatchApplyFunc{service.ReplicationKind: cols.Service.ApplyReplicatedBatch},
+		Kinds:      authrepl.Kinds(sec, nil),
+		Engine:     replicator.Config{JoinTimeout: cfg.JoinTimeout}})
 	if err == nil {
 		err = repl.Mount(h)
 	}

@@ -6,8 +6,6 @@ import (
 	"maps"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/causeway/causeway/collections"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
@@ -102,52 +100,16 @@ func contains(list []string, s string) bool {
 
 // ApplyReplicated is the shell's apply function for ReplicationKind: it
 // applies one replicated payload, in the replicator's causal order, local
-// ones included. A document op of another region goes down ApplyRemote;
-// this region's own document ops are already applied (they were shipped
-// from the op log); metadata events are applied in every region. It is
-// idempotent: the shell calls it again after a restart for the journal
-// tail it cannot prove applied.
+// ones included. A document op of another region goes down the remote
+// write path (ApplyRemote); this region's own document ops are already
+// applied (they were shipped from the op log), except after a wipe, when
+// they come back from the peers while the region joins and are applied
+// like remote ones (those applied are skipped); metadata events are
+// applied in every region. It is idempotent: the shell calls it again
+// after a restart for the journal tail it cannot prove applied. It is
+// ApplyReplicatedBatch of one payload.
 func (s *Service) ApplyReplicated(origin string, seq uint64, payload []byte) error {
-	p, err := decodeReplPayload(payload)
-	if err != nil {
-		return err
-	}
-	s.replMu.Lock()
-	defer s.replMu.Unlock()
-	if seq <= s.replApplied[origin] {
-		return nil // in the view already (a snapshot it was loaded from)
-	}
-	err = s.applyPayload(origin, p)
-	s.replApplied[origin] = seq
-	if serr := s.store.SetReplApplied(s.replApplied, false); serr != nil {
-		s.log.Warn("save replicated vector", zap.Error(serr))
-	}
-	return err
-}
-
-func (s *Service) applyPayload(origin string, p replPayload) error {
-	if p.Meta != nil {
-		return s.applyMeta(origin, p.Meta)
-	}
-	op := *p.Op
-	if op.Dot.Region != origin {
-		return fmt.Errorf("%w: op %s shipped by %s", ErrCorruptPayload, op.Dot, origin)
-	}
-	ref := Ref{Tenant: p.Tenant, Fabric: p.Fabric, Collection: op.Collection}
-	// This region's own ops were applied before they were shipped, except
-	// after a wipe: they come back from the peers while the region joins,
-	// and are applied like remote ones (applyOp skips those applied).
-	err := s.applyOp(p.Tenant, p.Fabric, op, true)
-	if errors.Is(err, ErrCollectionNotFound) || errors.Is(err, ErrFabricNotFound) {
-		// Dropped here, concurrently with the op: the drop wins.
-		s.log.Debug("op for a dropped collection ignored", zap.Stringer("collection", ref), zap.Stringer("dot", op.Dot))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	s.geo.Learn(ref, origin, op.Context.Merge(collections.Vector{{Region: op.Dot.Region, Seq: op.Dot.Seq}}))
-	return nil
+	return s.ApplyReplicatedBatch([]shell.KindItem{{Origin: origin, Seq: seq, Payload: payload}})[0]
 }
 
 // applyMeta applies a metadata event (idempotently).

@@ -38,35 +38,49 @@ func (s *Service) applyOp(tenant, fabric string, op collections.Op, own bool) er
 		c.mu.Unlock()
 		return err
 	}
-	if c.applied.Covers(op.Dot) {
-		c.mu.Unlock()
-		return nil
-	}
-	cur, err := c.current(op.Key, nil)
-	if err != nil {
+	e := c.newEntry()
+	if joined, err := c.stage(e, &op, map[string]*overlayEntry{}); !joined {
 		c.mu.Unlock()
 		return err
 	}
-	if c.applied.Covers(op.Dot) || (cur == nil && s.seq.Stable(c.ref).Covers(op.Dot)) {
-		c.mu.Unlock()
-		return nil
+	c.publish(e)
+	c.mu.Unlock()
+	<-e.done
+	return e.err
+}
+
+// newEntry returns an empty entry for ops applied to c.
+func (c *collection) newEntry() *entry {
+	return &entry{info: c.info.Load(), done: make(chan struct{})}
+}
+
+// stage applies a validated op made elsewhere to the entry's states
+// (local: the states of the documents e already changed, as in a write).
+// It reports whether the op joined e: an op c or e applied before, or one
+// on a document compaction collected below the stable vector, changes
+// nothing (false, nil). Callers hold mu.
+func (c *collection) stage(e *entry, op *collections.Op, local map[string]*overlayEntry) (bool, error) {
+	if c.applied.Covers(op.Dot) || e.applied.Covers(op.Dot) {
+		return false, nil
+	}
+	cur, err := c.current(op.Key, local)
+	if err != nil {
+		return false, err
+	}
+	if cur == nil && c.svc.seq.Stable(c.ref).Covers(op.Dot) {
+		return false, nil
 	}
 	next := collections.NewDoc(op.Collection, op.Key)
 	if cur != nil {
 		next = cur.Clone()
 	}
-	if _, err := next.Apply(&op); err != nil {
-		c.mu.Unlock()
-		return err
+	if _, err := next.Apply(op); err != nil {
+		return false, err
 	}
-	s.seq.Observe(c.ref, op.Dot, op.HLC)
-	e := &entry{info: c.info.Load(), done: make(chan struct{})}
-	e.add(&op)
+	c.svc.seq.Observe(c.ref, op.Dot, op.HLC)
+	e.add(op)
 	_, exists := next.JSON()
 	dw := &docWrite{key: op.Key, old: cur, change: opChangeName(op.Kind.String(), exists), region: op.Dot.Region, hlc: op.HLC}
-	c.finish(e, dw, next, map[string]*overlayEntry{})
-	c.publish(e)
-	c.mu.Unlock()
-	<-e.done
-	return e.err
+	c.finish(e, dw, next, local)
+	return true, nil
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -12,17 +13,49 @@ import (
 // prove (it must be idempotent on (origin, seq)).
 type ApplyFunc func(origin string, seq uint64, payload []byte) error
 
-// kindTable holds the registered kinds.
-type kindTable struct {
-	mu    sync.RWMutex
-	apply map[Kind]ApplyFunc
+// KindItem is one op handed to a BatchApplyFunc: its dot and its payload
+// (the body without the version and kind bytes).
+type KindItem struct {
+	Origin  string
+	Seq     uint64
+	Payload []byte
 }
 
-func (t *kindTable) get(k Kind) ApplyFunc {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.apply[k]
+// BatchApplyFunc applies consecutive replicated ops of one registered kind,
+// in the order given (the causal delivery order), and returns one error
+// per item (nil: applied, or applied before); an item's error must not
+// stop the others. Its contract is otherwise ApplyFunc's: the completer
+// goroutine, local and remote ops alike, idempotent on (origin, seq). It
+// must not keep items or their payloads past the call. The shell cuts
+// batches at maxApplyBatchOps ops or maxApplyBatchBytes payload bytes, at
+// the end of each step, and before an op of another kind or a stream
+// message.
+type BatchApplyFunc func(items []KindItem) []error
+
+// errBatchResults is what each item of a batch gets when the batch
+// function returns a wrong number of results (a bug in the service).
+var errBatchResults = errors.New("shell: batch apply returned a wrong number of results")
+
+// kindTable holds the registered kinds (an ApplyFunc registered alone is
+// applied as a batch of one op after another: loopApply).
+type kindTable struct {
+	mu    sync.RWMutex
+	apply map[Kind]BatchApplyFunc
 }
+
+// kindApply returns the apply function of a kind: registered, or from
+// Options.BatchKinds (read-only after Start), nil when none.
+func (s *Shell) kindApply(k Kind) BatchApplyFunc {
+	s.kinds.mu.RLock()
+	apply := s.kinds.apply[k]
+	s.kinds.mu.RUnlock()
+	if apply == nil && validKind(k) {
+		apply = s.opts.BatchKinds[k]
+	}
+	return apply
+}
+
+func validKind(k Kind) bool { return k != 0 && k != KindStreamMessage }
 
 // RegisterKind registers the apply function of an op kind (not
 // KindStreamMessage). Ops of a kind delivered while it has no apply
@@ -30,17 +63,39 @@ func (t *kindTable) get(k Kind) ApplyFunc {
 // includes the journal tails re-applied by Start, so a service that
 // registers after Start re-applies its own log on open.
 func (s *Shell) RegisterKind(kind Kind, apply ApplyFunc) error {
-	if kind == 0 || kind == KindStreamMessage || apply == nil {
+	if apply == nil {
+		return fmt.Errorf("shell: register kind %d without a function: %w", kind, ErrUnknownKind)
+	}
+	return s.RegisterBatchKind(kind, loopApply(apply))
+}
+
+// RegisterBatchKind is RegisterKind for a kind whose consecutive ops are
+// applied in batches (BatchApplyFunc). A kind is registered once, one way
+// or the other (Options.Kinds and Options.BatchKinds included).
+func (s *Shell) RegisterBatchKind(kind Kind, apply BatchApplyFunc) error {
+	if !validKind(kind) || apply == nil {
 		return fmt.Errorf("shell: register kind %d: %w", kind, ErrUnknownKind)
 	}
 	s.kinds.mu.Lock()
 	defer s.kinds.mu.Unlock()
 	if s.kinds.apply == nil {
-		s.kinds.apply = make(map[Kind]ApplyFunc)
+		s.kinds.apply = make(map[Kind]BatchApplyFunc)
 	}
-	if _, dup := s.kinds.apply[kind]; dup {
+	_, dup := s.kinds.apply[kind]
+	if _, inOpts := s.opts.BatchKinds[kind]; dup || inOpts {
 		return fmt.Errorf("shell: kind %d registered twice: %w", kind, ErrUnknownKind)
 	}
 	s.kinds.apply[kind] = apply
 	return nil
+}
+
+// loopApply applies a batch with an ApplyFunc, one op after another.
+func loopApply(apply ApplyFunc) BatchApplyFunc {
+	return func(items []KindItem) []error {
+		errs := make([]error, len(items))
+		for i, it := range items {
+			errs[i] = apply(it.Origin, it.Seq, it.Payload)
+		}
+		return errs
+	}
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"maps"
 	"time"
 
 	"github.com/causeway/causeway/replicator"
@@ -25,6 +26,11 @@ type Options struct {
 	// re-applied on start, so that ops of those kinds in the tails reach
 	// their services too.
 	Kinds map[Kind]ApplyFunc
+	// BatchKinds are kinds whose consecutive ops are applied in batches
+	// (RegisterBatchKind), in place before the journal tails are re-applied
+	// too. Keys other than registrable kinds are never used; a kind in
+	// both Kinds and BatchKinds fails Start.
+	BatchKinds map[Kind]BatchApplyFunc
 }
 
 // Defaults and bounds.
@@ -61,6 +67,10 @@ const (
 	// maxApplyGroupRecords bounds the records appended to a stream by one
 	// call.
 	maxApplyGroupRecords = 1024
+	// maxApplyBatchOps and maxApplyBatchBytes (payload bytes) bound the
+	// ops of a registered kind applied by one call (BatchApplyFunc).
+	maxApplyBatchOps   = 1024
+	maxApplyBatchBytes = 8 << 20
 	// journalExtraRecordBytes is what a journal record may hold beyond a
 	// message payload (the op body's other fields and the metadata).
 	journalExtraRecordBytes = 1 << 20
@@ -76,5 +86,6 @@ func (o Options) withDefaults() Options {
 	if o.SaveInterval <= 0 {
 		o.SaveInterval = DefaultSaveInterval
 	}
+	o.BatchKinds = maps.Clone(o.BatchKinds) // read without a lock after Start
 	return o
 }

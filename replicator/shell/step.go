@@ -121,7 +121,11 @@ type tracker interface {
 }
 
 // applier groups consecutive stream messages of one stream into one
-// append, applies ops of registered kinds, and answers local publishes.
+// append, and consecutive ops of one registered kind into one call of its
+// BatchApplyFunc, in delivery order, and answers local publishes. At most
+// one group is open at a time: a stream group is flushed before an op of a
+// registered kind is added, a batch of ops before a stream message or an
+// op of another kind. flush closes whichever is open.
 type applier struct {
 	s    *Shell
 	t    tracker
@@ -129,6 +133,14 @@ type applier struct {
 	recs []segment.Record
 	pubs []pubAt
 	left int // deliveries left to add, this one included (a capacity hint)
+
+	// The open batch of ops of one kind: items, and for each its local
+	// publish request (nil for a remote op); opBytes sums their payloads.
+	kind    Kind
+	apply   BatchApplyFunc
+	items   []KindItem
+	itemReq []*pubReq
+	opBytes int
 }
 
 // pubAt is a publish request whose first record is recs[at].
@@ -142,6 +154,7 @@ func (a *applier) add(dl *delivery) {
 	if r := dl.req; r != nil && r.stream != nil {
 		rec := r.recs[dl.idx]
 		rec.Origin, rec.OriginSeq = d.Origin, d.Seq
+		a.flushOps()
 		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
 		return
 	}
@@ -151,6 +164,7 @@ func (a *applier) add(dl *delivery) {
 		var rec segment.Record
 		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
 			rec.Origin, rec.OriginSeq = d.Origin, d.Seq
+			a.flushOps()
 			a.addRecord(name, rec, true, nil)
 			return
 		}
@@ -163,17 +177,55 @@ func (a *applier) add(dl *delivery) {
 		}
 		return
 	}
-	a.flush()
-	apply := s.kinds.get(kind)
-	if apply == nil {
+	a.flushRecords()
+	if len(a.items) > 0 && (a.kind != kind || len(a.items) >= maxApplyBatchOps || a.opBytes+len(payload) > maxApplyBatchBytes) {
+		a.flushOps()
+	}
+	if len(a.items) == 0 {
+		a.kind, a.apply = kind, s.kindApply(kind)
+	}
+	if a.apply == nil {
 		s.m.unknownKinds.Add(1)
-		err = fmt.Errorf("shell: op %s of kind %d: %w", d.Dot(), kind, ErrUnknownKind)
-	} else if err = apply(d.Origin, d.Seq, payload); err != nil {
-		s.log.Warn("apply op", zap.Stringer("dot", d.Dot()), zap.Uint8("kind", uint8(kind)), zap.Error(err))
+		if dl.req != nil {
+			dl.req.opDone(d.Dot(), fmt.Errorf("shell: op %s of kind %d: %w", d.Dot(), kind, ErrUnknownKind))
+		}
+		return
 	}
-	if dl.req != nil {
-		dl.req.opDone(d.Dot(), err)
+	if a.items == nil {
+		n := min(max(a.left, 1), maxApplyBatchOps)
+		a.items, a.itemReq = make([]KindItem, 0, n), make([]*pubReq, 0, n)
 	}
+	a.items = append(a.items, KindItem{Origin: d.Origin, Seq: d.Seq, Payload: payload})
+	a.itemReq = append(a.itemReq, dl.req)
+	a.opBytes += len(payload)
+}
+
+// flushOps applies the open batch of ops and answers their publishes, each
+// with its own op's error.
+func (a *applier) flushOps() {
+	if len(a.items) == 0 {
+		return
+	}
+	s, items, reqs, kind := a.s, a.items, a.itemReq, a.kind
+	errs := a.apply(items)
+	for i, it := range items {
+		var err error
+		if len(errs) == len(items) {
+			err = errs[i]
+		} else {
+			err = fmt.Errorf("shell: kind %d: %d results for %d ops: %w", kind, len(errs), len(items), errBatchResults)
+		}
+		dot := replicator.Dot{Origin: it.Origin, Seq: it.Seq}
+		if err != nil {
+			s.log.Warn("apply op", zap.Stringer("dot", dot), zap.Uint8("kind", uint8(kind)), zap.Error(err))
+		}
+		if reqs[i] != nil {
+			reqs[i].opDone(dot, err)
+		}
+	}
+	clear(items)
+	clear(reqs)
+	a.items, a.itemReq, a.opBytes, a.apply = items[:0], reqs[:0], 0, nil
 }
 
 // addRecord adds a stream message to the current group. A group is cut
@@ -181,7 +233,7 @@ func (a *applier) add(dl *delivery) {
 // (starts is false for its later records).
 func (a *applier) addRecord(name naming.Stream, rec segment.Record, starts bool, req *pubReq) {
 	if len(a.recs) > 0 && (a.name != name || (starts && len(a.recs) >= maxApplyGroupRecords)) {
-		a.flush()
+		a.flushRecords()
 	}
 	a.name = name
 	if a.recs == nil {
@@ -193,8 +245,14 @@ func (a *applier) addRecord(name naming.Stream, rec segment.Record, starts bool,
 	a.recs = append(a.recs, rec)
 }
 
-// flush appends the current group to its stream.
+// flush applies the open group, stream messages or ops.
 func (a *applier) flush() {
+	a.flushRecords()
+	a.flushOps()
+}
+
+// flushRecords appends the current group of stream messages to its stream.
+func (a *applier) flushRecords() {
 	if len(a.recs) == 0 {
 		return
 	}

@@ -1,0 +1,208 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/collections"
+	"github.com/causeway/causeway/replicator/shell"
+)
+
+// Batches of replicated payloads. A region catching up applies remote ops
+// in long runs; applied one by one, each op waits for its own op-log append
+// and fsync. A batch instead stages the consecutive document ops of each
+// collection into one entry (one op-log append, like a local write of many
+// documents), publishes every collection's entry, and waits once. Metadata
+// events other than acks cut the run: the entries before one are durable
+// and in the view before it applies (an index creation reads the view, a
+// drop waits for the collection's writes). Acks only raise what their
+// origin is known to have applied, so they stay in the run, in order with
+// their collection's ops.
+//
+// Within one collection the ops are staged in delivery order, each over
+// the states the earlier ones left (the entry's local overlay, as in a
+// write), with the same checks, Observe and Learn as one by one, so every
+// document, conflict and per-item result is what applying the payloads one
+// after another gives. Across collections the entries become visible in
+// the order their op logs commit them.
+
+// ApplyReplicatedBatch is the shell's batch apply function for
+// ReplicationKind (shell.BatchApplyFunc): it applies consecutive payloads
+// in order and returns, for each, what ApplyReplicated returns for it.
+// Payloads the replicated vector covers (a snapshot the view was loaded
+// from, or applied before) are skipped; the vector is saved once per batch.
+func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
+	errs := make([]error, len(items))
+	s.replMu.Lock()
+	defer s.replMu.Unlock()
+	b := replBatch{s: s, errs: errs, run: map[Ref][]replItem{}}
+	advanced := false
+	for i, it := range items {
+		p, err := decodeReplPayload(it.Payload)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if it.Seq <= s.replApplied[it.Origin] {
+			continue // in the view already
+		}
+		s.replApplied[it.Origin] = it.Seq
+		advanced = true
+		b.add(i, it.Origin, p)
+	}
+	b.flush()
+	if advanced {
+		if err := s.store.SetReplApplied(s.replApplied, false); err != nil {
+			s.log.Warn("save replicated vector", zap.Error(err))
+		}
+	}
+	return errs
+}
+
+// replBatch is a batch being applied: the run of document ops and acks
+// since the last other metadata event, per collection.
+type replBatch struct {
+	s    *Service
+	errs []error
+	refs []Ref // the run's collections in the order they first appear
+	run  map[Ref][]replItem
+}
+
+// replItem is a decoded payload of a batch: errs[i] is its result.
+type replItem struct {
+	i      int
+	origin string
+	p      replPayload
+}
+
+// staged is a published entry and the batch items it holds.
+type staged struct {
+	e     *entry
+	items []int
+}
+
+func (b *replBatch) add(i int, origin string, p replPayload) {
+	ref := Ref{Tenant: p.Tenant, Fabric: p.Fabric}
+	switch {
+	case p.Op != nil:
+		ref.Collection = p.Op.Collection
+	case p.Meta.Type == MetaAck:
+		ref.Collection = p.Meta.Collection
+	default:
+		b.flush()
+		b.errs[i] = b.s.applyMeta(origin, p.Meta)
+		return
+	}
+	if _, ok := b.run[ref]; !ok {
+		b.refs = append(b.refs, ref)
+	}
+	b.run[ref] = append(b.run[ref], replItem{i: i, origin: origin, p: p})
+}
+
+// flush publishes the run's entries and waits until they are durable.
+func (b *replBatch) flush() {
+	var waits []staged
+	for _, ref := range b.refs {
+		waits = b.applyCollection(ref, b.run[ref], waits)
+	}
+	for _, w := range waits {
+		<-w.e.done
+		if w.e.err != nil {
+			for _, i := range w.items {
+				b.errs[i] = w.e.err
+			}
+		}
+	}
+	clear(b.run)
+	b.refs = b.refs[:0]
+}
+
+// applyCollection stages one collection's items of the run, holding its
+// write lock, and publishes its entry (entries cut at maxOpsPerRequest
+// ops). It returns waits with the published entries.
+func (b *replBatch) applyCollection(ref Ref, items []replItem, waits []staged) []staged {
+	s := b.s
+	var (
+		c        *collection
+		cerr     error
+		resolved bool
+		e        *entry
+		local    map[string]*overlayEntry
+		joined   []int
+	)
+	publish := func() {
+		if e == nil || len(e.ops) == 0 {
+			e, local, joined = nil, nil, nil
+			return
+		}
+		if err := c.writable(); err != nil {
+			// Failed meanwhile (an earlier entry's op log): nothing staged
+			// is published.
+			for _, i := range joined {
+				b.errs[i] = err
+			}
+		} else {
+			c.publish(e)
+			waits = append(waits, staged{e: e, items: joined})
+		}
+		e, local, joined = nil, nil, nil
+	}
+	for _, it := range items {
+		if it.p.Meta != nil {
+			b.errs[it.i] = s.applyMeta(it.origin, it.p.Meta)
+			continue
+		}
+		op := it.p.Op
+		if op.Dot.Region != it.origin {
+			b.errs[it.i] = fmt.Errorf("%w: op %s shipped by %s", ErrCorruptPayload, op.Dot, it.origin)
+			continue
+		}
+		if err := op.Validate(); err != nil {
+			b.errs[it.i] = err
+			continue
+		}
+		if !resolved {
+			resolved = true
+			if c, cerr = s.collection(ref); cerr == nil {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+			}
+		}
+		err := cerr
+		if err == nil {
+			err = c.writable()
+		}
+		if dropped(err) {
+			s.log.Debug("op for a dropped collection ignored", zap.Stringer("collection", ref), zap.Stringer("dot", op.Dot))
+			continue
+		}
+		if err == nil {
+			if e == nil {
+				e, local = c.newEntry(), map[string]*overlayEntry{}
+			}
+			var in bool
+			if in, err = c.stage(e, op, local); in {
+				joined = append(joined, it.i)
+				if len(e.ops) >= maxOpsPerRequest {
+					publish()
+				}
+			}
+		}
+		if err != nil {
+			b.errs[it.i] = err
+			continue
+		}
+		s.geo.Learn(ref, it.origin, op.Context.Merge(collections.Vector{{Region: op.Dot.Region, Seq: op.Dot.Seq}}))
+	}
+	publish()
+	return waits
+}
+
+// dropped reports whether err says the op's collection is gone here: it
+// was dropped concurrently with the op, and the drop wins (the op is
+// ignored, without error).
+func dropped(err error) bool {
+	return errors.Is(err, ErrCollectionNotFound) || errors.Is(err, ErrFabricNotFound)
+}
