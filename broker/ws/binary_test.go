@@ -3,6 +3,7 @@ package ws_test
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -414,4 +415,69 @@ func TestBinaryProtocolParameter(t *testing.T) {
 		t.Fatalf("JSON connection answered with %s", wsbin.HeaderProtocol)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
+}
+
+// TestProducerReconnectStoresOnce: a producer whose connection drops with
+// frames in flight, and that resends them at once under the same name,
+// stores each message once. The server keeps the old producer attached
+// until its appends are durable and lets the new connection wait for it.
+func TestProducerReconnectStoresOnce(t *testing.T) {
+	srv := startNode(t, t.TempDir(), nil)
+	const frames, per = 40, 100
+	batch := func(f int) []byte {
+		msgs := make([]wsbin.Publish, per)
+		for i := range msgs {
+			msgs[i] = wsbin.Publish{Payload: []byte(fmt.Sprint(f*per + i)), SequenceID: int64(f*per + i)}
+		}
+		return wsbin.AppendPublish(nil, uint64(f), msgs)
+	}
+	first := dialBinary(t, srv, producerPath("again"), "producerName=p")
+	for f := range frames {
+		first.send(batch(f))
+	}
+	_ = first.ws.NetConn().(*net.TCPConn).SetLinger(0)
+	_ = first.ws.Close() // drop without waiting for any ack
+
+	// Until the server has seen the drop, the name is busy (409), and
+	// clients retry, as the Go client does.
+	u := "ws://" + srv.Addr() + producerPath("again") + "?" + binaryQuery + "&producerName=p"
+	var ws *websocket.Conn
+	for attempt := 0; ws == nil; attempt++ {
+		c, resp, err := websocket.DefaultDialer.Dial(u, nil)
+		switch {
+		case err == nil:
+			ws = c
+		case resp == nil || resp.StatusCode != http.StatusConflict || attempt == 100:
+			t.Fatalf("reconnect: %v", err)
+		default:
+			<-time.After(10 * time.Millisecond) // the client's reconnect backoff
+		}
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	second := &binClient{t: t, ws: ws}
+	for f := range frames {
+		second.send(batch(f))
+	}
+	for f := range frames {
+		a := second.publishAck()
+		if a.Context != uint64(f) || a.Count != per {
+			t.Fatalf("ack %d: %+v", f, a)
+		}
+		for i := range per {
+			if r := a.Result(i); r.Status == wsbin.Refused {
+				t.Fatalf("frame %d message %d refused: %+v", f, i, r)
+			}
+		}
+	}
+	second.publish(999, wsbin.Publish{Payload: []byte("end"), SequenceID: -1})
+	rd := dialBinary(t, srv, "/ws/v2/reader/persistent/_mm/_system/again?messageId=earliest&receiverQueueSize=50000", "")
+	for i, m := range rd.messages(frames*per + 1) {
+		want := fmt.Sprint(i)
+		if i == frames*per {
+			want = "end"
+		}
+		if string(m.Payload) != want {
+			t.Fatalf("message %d is %q: stored twice or lost", i, m.Payload)
+		}
+	}
 }

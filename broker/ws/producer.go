@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -34,7 +35,13 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 		refuse(w, "Failed to create producer", err)
 		return
 	}
-	p, err := stream.AttachProducer(r.URL.Query().Get("producerName"), initialSeq)
+	name := r.URL.Query().Get("producerName")
+	key := handoffKey(ep.Streams[0].String(), name)
+	p, err := stream.AttachProducer(name, initialSeq)
+	if errors.Is(err, broker.ErrProducerBusy) && s.handoff.wait(r.Context(), key) {
+		// The name's previous connection was finishing its writes.
+		p, err = stream.AttachProducer(name, initialSeq)
+	}
 	if err != nil {
 		refuse(w, "Failed to create producer", err)
 		return
@@ -53,7 +60,10 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 	go func() {
 		defer s.release(c)
 		readLoop(c, h.handle)
+		gone := s.handoff.leave(handoffKey(ep.Streams[0].String(), p.Name()))
+		h.drain()
 		p.Close()
+		gone()
 	}()
 }
 
@@ -138,6 +148,14 @@ func (h *producerConn) handleBatch(data []byte) {
 		h.c.send(outFrame{data: b})
 		<-h.pending
 	})
+}
+
+// drain waits until every publish of the connection has completed (its
+// callback has run), by taking every pending slot.
+func (h *producerConn) drain() {
+	for range cap(h.pending) {
+		h.pending <- struct{}{}
+	}
 }
 
 // acquire takes a pending slot; false means the connection is closing and

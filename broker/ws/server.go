@@ -26,6 +26,8 @@ type Server struct {
 	upgrader websocket.Upgrader
 	ping     time.Duration
 
+	handoff handoff // producers reconnecting under the same name
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
