@@ -42,6 +42,7 @@ type Client struct {
 	pingInterval, readTimeout time.Duration
 	writeTimeout              time.Duration
 	maxFrameBytes             int64
+	binary                    bool // causeway-binary-v1 instead of JSON frames
 
 	mu     sync.Mutex
 	closed bool

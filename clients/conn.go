@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/internal/wsbatch"
 )
 
@@ -41,9 +42,12 @@ type wsConn struct {
 	closing    bool // a close frame went out; the read deadline is final
 
 	// Acks are written asynchronously, as Pulsar's clients group them:
-	// queued frames go out together, one write syscall per burst.
+	// queued frames go out together, one write syscall per burst. On a
+	// binary connection (causeway-binary-v1) acks queue as entries and go
+	// out many per frame.
 	queueMu sync.Mutex
-	queue   [][]byte
+	queue   [][]byte    // JSON text frames
+	acks    []wsbin.Ack // binary acks
 	wake    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
@@ -53,6 +57,10 @@ type wsConn struct {
 // maxQueuedFrames bounds the acks waiting to be written; past it writeAsync
 // writes synchronously (backpressure on the acking goroutine).
 const maxQueuedFrames = 4096
+
+// maxQueuedAcks bounds the binary acks waiting to be written (one full
+// acks frame); past it queueAck writes synchronously.
+const maxQueuedAcks = wsbin.MaxAcksPerFrame
 
 func newWSConn(ws *websocket.Conn, batch *wsbatch.Conn, c *Client) *wsConn {
 	w := &wsConn{ws: ws, batch: batch, writeTimeout: c.writeTimeout, readTimeout: c.readTimeout,
@@ -96,32 +104,38 @@ func (w *wsConn) startClose() {
 	_ = w.ws.SetReadDeadline(time.Now().Add(closeGrace))
 }
 
-// read returns the next data frame. A close frame from the server comes
-// back as a *CloseError.
-func (w *wsConn) read() ([]byte, error) {
+// read returns the next data frame and its type (websocket.TextMessage or
+// BinaryMessage). A close frame from the server comes back as a
+// *CloseError.
+func (w *wsConn) read() (int, []byte, error) {
 	if err := w.extend(); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	_, data, err := w.ws.ReadMessage()
+	typ, data, err := w.ws.ReadMessage()
 	if err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
-			return nil, &CloseError{Code: ce.Code, Reason: ce.Text}
+			return 0, nil, &CloseError{Code: ce.Code, Reason: ce.Text}
 		}
-		return nil, err
+		return 0, nil, err
 	}
-	return data, nil
+	return typ, data, nil
 }
 
 // write sends one text frame, after any queued ones.
-func (w *wsConn) write(data []byte) error {
+func (w *wsConn) write(data []byte) error { return w.writeFrame(websocket.TextMessage, data) }
+
+// writeBinary sends one binary frame, after any queued ones.
+func (w *wsConn) writeBinary(data []byte) error { return w.writeFrame(websocket.BinaryMessage, data) }
+
+func (w *wsConn) writeFrame(typ int, data []byte) error {
 	w.flushQueued()
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
 	if err := w.ws.SetWriteDeadline(time.Now().Add(w.writeTimeout)); err != nil {
 		return err
 	}
-	return w.ws.WriteMessage(websocket.TextMessage, data)
+	return w.ws.WriteMessage(typ, data)
 }
 
 // writeAsync queues a frame for the flusher; it returns at once unless the
@@ -135,11 +149,29 @@ func (w *wsConn) writeAsync(data []byte) error {
 	}
 	w.queue = append(w.queue, data)
 	w.queueMu.Unlock()
+	w.signal()
+	return nil
+}
+
+// queueAck queues a binary ack for the flusher, which writes the acks
+// queued meanwhile as one frame. Past maxQueuedAcks it writes them at once.
+func (w *wsConn) queueAck(a wsbin.Ack) {
+	w.queueMu.Lock()
+	w.acks = append(w.acks, a)
+	full := len(w.acks) >= maxQueuedAcks
+	w.queueMu.Unlock()
+	if full {
+		w.flushQueued()
+		return
+	}
+	w.signal()
+}
+
+func (w *wsConn) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 func (w *wsConn) flushLoop() {
@@ -155,14 +187,15 @@ func (w *wsConn) flushLoop() {
 	}
 }
 
-// flushQueued writes every queued frame, coalesced into one write syscall
-// when the connection allows it.
+// flushQueued writes every queued frame, then the queued binary acks as
+// one frame, coalesced into one write syscall when the connection allows
+// it.
 func (w *wsConn) flushQueued() {
 	w.queueMu.Lock()
-	frames := w.queue
-	w.queue = nil
+	frames, acks := w.queue, w.acks
+	w.queue, w.acks = nil, nil
 	w.queueMu.Unlock()
-	if len(frames) == 0 {
+	if len(frames) == 0 && len(acks) == 0 {
 		return
 	}
 	w.writeMu.Lock()
@@ -176,6 +209,13 @@ func (w *wsConn) flushQueued() {
 		if err := w.ws.WriteMessage(websocket.TextMessage, f); err != nil {
 			return
 		}
+	}
+	for len(acks) > 0 {
+		n := min(len(acks), wsbin.MaxAcksPerFrame)
+		if err := w.ws.WriteMessage(websocket.BinaryMessage, wsbin.AppendAcks(make([]byte, 0, 8+4*n), acks[:n])); err != nil {
+			return
+		}
+		acks = acks[n:]
 	}
 }
 
@@ -251,6 +291,11 @@ func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, e
 	conn := newWSConn(ws, batch, c)
 	if resp != nil {
 		conn.header = resp.Header
+	}
+	if c.binary && conn.header.Get(wsbin.HeaderProtocol) != wsbin.Protocol {
+		conn.close()
+		return nil, fmt.Errorf("clients: %s: %w: the server did not confirm %s (a node that predates it?); connect without WithBinaryProtocol",
+			op, ErrUnsupported, wsbin.Protocol)
 	}
 	return conn, nil
 }

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -168,7 +169,7 @@ func (c *Client) Subscribe(ctx context.Context, o ConsumerOptions) (*Consumer, e
 	if err != nil {
 		return nil, err
 	}
-	u := consumerURL(c.wsBase, p.streams, p.deadLetter, p.opts)
+	u := consumerURL(c.wsBase, p.streams, p.deadLetter, p.opts, c.binary)
 	op := fmt.Sprintf("consumer %s %s", strings.Join(p.names, ","), p.opts.Subscription)
 	log := c.log.With(zap.Strings("streams", p.names), zap.String("subscription", p.opts.Subscription))
 	cons := &Consumer{opts: p.opts}
@@ -183,9 +184,10 @@ func (c *Client) Subscribe(ctx context.Context, o ConsumerOptions) (*Consumer, e
 // the consumer closes (ErrClosed) or fails for good (the refusal).
 func (c *Consumer) Receive(ctx context.Context) (*Message, error) { return c.r.next(ctx) }
 
-// Ack acknowledges one message.
+// Ack acknowledges one message. Acks are written asynchronously, grouped
+// (many per frame with WithBinaryProtocol).
 func (c *Consumer) Ack(m *Message) error {
-	return c.command("ack", wsproto.ConsumerCommand{}, m)
+	return c.command("ack", wsbin.AckIndividual, m)
 }
 
 // AckCumulative acknowledges m and every earlier message of its stream.
@@ -194,20 +196,19 @@ func (c *Consumer) AckCumulative(m *Message) error {
 	if c.opts.Type == Shared {
 		return fmt.Errorf("%w: cumulative ack on a shared subscription", ErrInvalidArgument)
 	}
-	return c.command("cumulative ack", wsproto.ConsumerCommand{Type: wsproto.CmdCumulativeAck}, m)
+	return c.command("cumulative ack", wsbin.AckCumulative, m)
 }
 
 // Nack asks the server to redeliver m (after NackDelay).
 func (c *Consumer) Nack(m *Message) error {
-	return c.command("nack", wsproto.ConsumerCommand{Type: wsproto.CmdNegativeAck}, m)
+	return c.command("nack", wsbin.Nack, m)
 }
 
-func (c *Consumer) command(what string, cmd wsproto.ConsumerCommand, m *Message) error {
+func (c *Consumer) command(what string, kind wsbin.AckKind, m *Message) error {
 	if m == nil || m.RawID == "" {
 		return fmt.Errorf("%w: %s of a message without an id", ErrInvalidArgument, what)
 	}
-	cmd.MessageID = m.RawID
-	return c.r.send(what+" "+m.ID.String(), cmd)
+	return c.r.ack(what+" "+m.ID.String(), kind, m)
 }
 
 // Unsubscribe deletes the subscription on the server and closes the

@@ -36,6 +36,9 @@ var (
 	ErrNotConnected = errors.New("clients: not connected")
 	// ErrProtocol reports a frame from the server that breaks the protocol.
 	ErrProtocol = errors.New("clients: protocol error")
+	// ErrUnsupported reports a server that does not offer what the client
+	// asked for (WithBinaryProtocol on a server without causeway-binary-v1).
+	ErrUnsupported = errors.New("clients: not supported by the server")
 )
 
 // maxErrorBodyBytes bounds how much of a refusal's body is kept.
@@ -141,7 +144,7 @@ func retriable(err error) bool {
 		}
 		return true
 	}
-	return !errors.Is(err, ErrClosed) && !errors.Is(err, ErrInvalidArgument)
+	return !errors.Is(err, ErrClosed) && !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrUnsupported)
 }
 
 // isBusy reports a 409 refusal.

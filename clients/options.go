@@ -64,3 +64,11 @@ func WithKeepalive(pingInterval, readTimeout time.Duration) Option {
 // WithMaxFrameBytes bounds the size of a frame the client accepts from the
 // server (default 64 MiB).
 func WithMaxFrameBytes(n int64) Option { return func(c *Client) { c.maxFrameBytes = n } }
+
+// WithBinaryProtocol makes producers, consumers and readers speak
+// causeway-binary-v1 (broker/wsbin) instead of Pulsar's JSON frames: a
+// batch of messages per publish frame answered by one compact ack, many
+// pushed messages per frame, acks many per frame, no base64. It needs a
+// server that offers it (Causeway nodes since the protocol was added);
+// connecting to one that does not fails with ErrUnsupported. Default off.
+func WithBinaryProtocol(enabled bool) Option { return func(c *Client) { c.binary = enabled } }

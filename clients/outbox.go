@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -32,6 +33,7 @@ type completion struct {
 // back in the queue after a reconnect. It does no I/O and is not safe for
 // concurrent use; the producer guards it with its mutex.
 type outbox struct {
+	binary     bool  // causeway-binary-v1 frames instead of JSON ones
 	maxPending int   // bound on queued plus in-flight messages
 	nextSeq    int64 // sequence id of the next message without one
 	lastAcked  int64 // highest sequence id the server accepted
@@ -69,9 +71,14 @@ func (o *outbox) add(m ProducerMessage, done func(wsproto.MessageID, error)) err
 	if m.SequenceID != nil {
 		seq = *m.SequenceID
 	}
-	frame, err := encodePublish(m, seq)
-	if err != nil {
-		return err
+	var frame []byte
+	if o.binary {
+		frame = encodePublishBinary(m, seq)
+	} else {
+		var err error
+		if frame, err = encodePublish(m, seq); err != nil {
+			return err
+		}
 	}
 	if seq >= o.nextSeq {
 		o.nextSeq = seq + 1
@@ -107,14 +114,25 @@ func (o *outbox) take(maxMessages, maxBytes int) []byte {
 	o.queued = o.queued[n:]
 	o.inflight = append(o.inflight, group)
 	o.inflightN += n
+	if o.binary {
+		return joinBinary(uint64(group[0].seq), frames, size)
+	}
 	return joinBatch(frames)
 }
 
-// acked matches one ack frame to the oldest frame in flight and completes
-// its messages. An ack frame that does not fit (nothing in flight, wrong
-// count, a context that names another message) is a protocol error and
-// changes nothing. A single failed ack answering a batch fails the whole
-// batch: the server rejected the frame as a whole.
+// ackResult is the server's answer for one message, or, with whole set,
+// for every message of a frame.
+type ackResult struct {
+	published bool  // the server stored the message (now or earlier)
+	err       error // a *SendError, or a protocol error about this answer
+	id        wsproto.MessageID
+}
+
+// acked matches one JSON ack frame to the oldest frame in flight and
+// completes its messages. An ack frame that does not fit (nothing in
+// flight, wrong count, a context that names another message) is a protocol
+// error and changes nothing. A single failed ack answering a batch fails
+// the whole batch: the server rejected the frame as a whole.
 func (o *outbox) acked(acks []wsproto.ProducerAck) ([]completion, error) {
 	if len(o.inflight) == 0 {
 		return nil, fmt.Errorf("%w: ack with no message in flight", ErrProtocol)
@@ -131,35 +149,79 @@ func (o *outbox) acked(acks []wsproto.ProducerAck) ([]completion, error) {
 			}
 		}
 	}
+	results := make([]ackResult, len(acks))
+	for i, a := range acks {
+		results[i] = jsonResult(a, group[min(i, len(group)-1)].seq)
+	}
+	return o.settle(results, whole), nil
+}
+
+// jsonResult reads one JSON ack.
+func jsonResult(a wsproto.ProducerAck, seq int64) ackResult {
+	if !a.OK() {
+		return ackResult{err: sendErrorFromAck(a)}
+	}
+	if a.MessageID == "" {
+		// A resend the server recognised as stored earlier but no longer
+		// remembers the id of: published, id unknown.
+		return ackResult{published: true}
+	}
+	id, err := wsproto.ParseMessageID(a.MessageID)
+	if err != nil {
+		return ackResult{published: true, err: fmt.Errorf("%w: ack for sequence id %d: %w", ErrProtocol, seq, err)}
+	}
+	return ackResult{published: true, id: id}
+}
+
+// ackedBinary matches one binary publish ack to the oldest frame in flight,
+// as acked does; its context must be the frame's first sequence id.
+func (o *outbox) ackedBinary(a *wsbin.PublishAck) ([]completion, error) {
+	if len(o.inflight) == 0 {
+		return nil, fmt.Errorf("%w: ack with no message in flight", ErrProtocol)
+	}
+	group := o.inflight[0]
+	if a.Context != uint64(group[0].seq) {
+		return nil, fmt.Errorf("%w: ack context %d, want %d", ErrProtocol, a.Context, group[0].seq)
+	}
+	if a.Refusal != nil {
+		return o.settle([]ackResult{{err: &SendError{Code: a.Refusal.Code, Msg: a.Refusal.Msg}}}, true), nil
+	}
+	if a.Count != len(group) {
+		return nil, fmt.Errorf("%w: %d acks for a frame of %d messages", ErrProtocol, a.Count, len(group))
+	}
+	results := make([]ackResult, a.Count)
+	for i := range results {
+		switch r := a.Result(i); r.Status {
+		case wsbin.Stored, wsbin.Duplicate:
+			results[i] = ackResult{published: true, id: wsproto.MessageID{Offset: r.Offset, Partition: -1}}
+		case wsbin.DuplicateForgotten:
+			results[i] = ackResult{published: true} // published, the id forgotten
+		default:
+			results[i] = ackResult{err: &SendError{Code: r.Code, Msg: r.Error}}
+		}
+	}
+	return o.settle(results, false), nil
+}
+
+// settle completes the oldest frame in flight with one result per message,
+// or results[0] for all of them when whole is set.
+func (o *outbox) settle(results []ackResult, whole bool) []completion {
+	group := o.inflight[0]
 	out := make([]completion, len(group))
 	for i, m := range group {
-		a := acks[0]
+		r := results[0]
 		if !whole {
-			a = acks[i]
+			r = results[i]
 		}
-		out[i] = o.complete(m, a)
+		if r.published {
+			o.lastAcked = max(o.lastAcked, m.seq)
+		}
+		out[i] = completion{done: m.done, id: r.id, err: r.err}
 	}
 	o.inflight[0] = nil
 	o.inflight = o.inflight[1:]
 	o.inflightN -= len(group)
-	return out, nil
-}
-
-func (o *outbox) complete(m *outMsg, a wsproto.ProducerAck) completion {
-	if !a.OK() {
-		return completion{done: m.done, err: sendErrorFromAck(a)}
-	}
-	o.lastAcked = max(o.lastAcked, m.seq)
-	if a.MessageID == "" {
-		// A resend the server recognised as stored earlier but no longer
-		// remembers the id of: published, id unknown.
-		return completion{done: m.done}
-	}
-	id, err := wsproto.ParseMessageID(a.MessageID)
-	if err != nil {
-		return completion{done: m.done, err: fmt.Errorf("%w: ack for sequence id %d: %w", ErrProtocol, m.seq, err)}
-	}
-	return completion{done: m.done, id: id}
+	return out
 }
 
 // requeue puts every unanswered frame's messages back at the head of the

@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -148,6 +150,7 @@ func (c *Client) CreateProducer(ctx context.Context, o ProducerOptions) (*Produc
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	p.box.binary = c.binary
 	conn, err := c.dial(ctx, p.op, p.url(), ErrProducerBusy)
 	if err != nil {
 		return nil, err
@@ -174,7 +177,7 @@ func (p *Producer) url() string {
 	p.mu.Lock()
 	last := p.box.lastAcked
 	p.mu.Unlock()
-	return producerURL(p.c.wsBase, p.stream, p.opts.Name, last)
+	return producerURL(p.c.wsBase, p.stream, p.opts.Name, last, p.c.binary)
 }
 
 // Name is the producer name the server de-duplicates on.
@@ -408,7 +411,11 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 		}
 		p.mu.Unlock()
 		if frame != nil {
-			if err := conn.write(frame); err != nil {
+			write := conn.write
+			if p.c.binary {
+				write = conn.writeBinary
+			}
+			if err := write(frame); err != nil {
 				return false, err
 			}
 			continue
@@ -429,19 +436,30 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 	}
 }
 
-// readAcks matches ack frames to frames in flight and runs the callbacks.
+// readAcks matches ack frames (JSON, or binary on a binary connection) to
+// frames in flight and runs the callbacks.
 func (p *Producer) readAcks(conn *wsConn) error {
 	for {
-		data, err := conn.read()
+		typ, data, err := conn.read()
 		if err != nil {
 			return err
 		}
-		acks, err := decodeAcks(data)
-		if err != nil {
-			return err
+		var match func() ([]completion, error)
+		if p.c.binary && typ == websocket.BinaryMessage {
+			a, err := wsbin.DecodePublishAck(data)
+			if err != nil {
+				return fmt.Errorf("%w: publish ack: %w", ErrProtocol, err)
+			}
+			match = func() ([]completion, error) { return p.box.ackedBinary(&a) }
+		} else {
+			acks, err := decodeAcks(data)
+			if err != nil {
+				return err
+			}
+			match = func() ([]completion, error) { return p.box.acked(acks) }
 		}
 		p.mu.Lock()
-		cs, err := p.box.acked(acks)
+		cs, err := match()
 		if err == nil {
 			p.broadcastLocked() // room for blocked senders
 		}

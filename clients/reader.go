@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -67,7 +68,7 @@ func (c *Client) CreateReader(ctx context.Context, o ReaderOptions) (*Reader, er
 	url := func() string {
 		rd.mu.Lock()
 		defer rd.mu.Unlock()
-		return readerURL(c.wsBase, s, rd.start, o.ReceiverQueueSize)
+		return readerURL(c.wsBase, s, rd.start, o.ReceiverQueueSize, c.binary)
 	}
 	op := "reader " + s.String()
 	rd.r = newReceiver(c, op, c.log.With(zap.Stringer("reader", s)), url, ErrRefused, []string{s.String()}, o.ReceiverQueueSize, false)
@@ -93,7 +94,7 @@ func (rd *Reader) Next(ctx context.Context) (*Message, error) {
 		rd.mu.Unlock()
 		// The ack is the server's flow control; a lost one is harmless, the
 		// next connection starts after rd.start anyway.
-		if err := rd.r.send("ack "+m.ID.String(), wsproto.ConsumerCommand{MessageID: m.RawID}); err != nil {
+		if err := rd.r.ack("ack "+m.ID.String(), wsbin.AckIndividual, m); err != nil {
 			rd.r.log.Debug("reader ack not sent", zap.Error(err))
 		}
 		if !again {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -146,12 +148,12 @@ func (r *receiver) serve(conn *wsConn) error {
 	epoch := r.epoch
 	r.mu.Unlock()
 	if r.pull {
-		if err := conn.write(encodeCommand(wsproto.ConsumerCommand{Type: wsproto.CmdPermit, PermitMessages: r.queueSize})); err != nil {
+		if err := r.permit(conn, r.queueSize); err != nil {
 			return err
 		}
 	}
 	for {
-		data, err := conn.read()
+		typ, data, err := conn.read()
 		if err != nil {
 			if r.ctx.Err() != nil {
 				return ErrClosed
@@ -160,6 +162,12 @@ func (r *receiver) serve(conn *wsConn) error {
 		}
 		if r.ctx.Err() != nil {
 			continue // closing: drain
+		}
+		if r.c.binary && typ == websocket.BinaryMessage {
+			if err := r.binaryFrame(data, epoch); err != nil {
+				return err
+			}
+			continue
 		}
 		m, err := decodeMessage(data, r.streams)
 		if err != nil {
@@ -193,10 +201,49 @@ func (r *receiver) took(epoch uint64) {
 	}
 	r.mu.Unlock()
 	if n > 0 {
-		if err := conn.write(encodeCommand(wsproto.ConsumerCommand{Type: wsproto.CmdPermit, PermitMessages: n})); err != nil {
+		if err := r.permit(conn, n); err != nil {
 			r.log.Debug("permit not sent", zap.Error(err)) // the next connection grants a full queue
 		}
 	}
+}
+
+// permit grants the server n more messages (pull mode).
+func (r *receiver) permit(conn *wsConn, n int) error {
+	if r.c.binary {
+		return conn.writeBinary(wsbin.AppendPermit(nil, n))
+	}
+	return conn.write(encodeCommand(wsproto.ConsumerCommand{Type: wsproto.CmdPermit, PermitMessages: n}))
+}
+
+// binaryFrame queues the messages of a binary frame (or logs the server's
+// error frame). A frame that does not decode is a protocol error: the
+// connection is dropped and the server redelivers what it had pushed.
+func (r *receiver) binaryFrame(data []byte, epoch uint64) error {
+	typ, err := wsbin.TypeOf(data)
+	if err == nil && typ == wsbin.TypeError {
+		e, err := wsbin.DecodeError(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrProtocol, err)
+		}
+		if e.HasID {
+			r.log.Warn("the server refused a command", zap.Stringer("message", e.ID), zap.String("error", e.Error))
+		} else {
+			r.log.Warn("the server refused a command", zap.String("error", e.Error))
+		}
+		return nil
+	}
+	msgs, err := wsbin.DecodeMessages(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	for i := range msgs {
+		select {
+		case r.queue <- delivery{msg: messageFromBinary(&msgs[i], r.streams), epoch: epoch}:
+		case <-r.ctx.Done(): // closing: drain
+			return nil
+		}
+	}
+	return nil
 }
 
 // next returns the next message of the current connection.
@@ -223,23 +270,52 @@ func (r *receiver) next(ctx context.Context) (*Message, error) {
 	}
 }
 
-// send writes a command on the current connection; what names it in errors.
-func (r *receiver) send(what string, cmd wsproto.ConsumerCommand) error {
+// current returns the connection commands go to.
+func (r *receiver) current() (*wsConn, error) {
 	r.mu.Lock()
-	conn, err := r.conn, r.err
-	r.mu.Unlock()
+	defer r.mu.Unlock()
 	switch {
-	case err != nil:
+	case r.err != nil:
+		return nil, r.err
+	case r.conn == nil:
+		return nil, ErrNotConnected
+	}
+	return r.conn, nil
+}
+
+// send writes a JSON command on the current connection and waits for the
+// write; what names it in errors.
+func (r *receiver) send(what string, cmd wsproto.ConsumerCommand) error {
+	conn, err := r.current()
+	if err != nil {
 		return err
-	case conn == nil:
-		return ErrNotConnected
 	}
-	write := conn.write
-	switch cmd.Type {
-	case "", wsproto.CmdAck, wsproto.CmdCumulativeAck, wsproto.CmdNegativeAck:
-		write = conn.writeAsync // grouped, as Pulsar's clients group acks
+	if err := conn.write(encodeCommand(cmd)); err != nil {
+		return fmt.Errorf("clients: %s: %s: %w", r.op, what, err)
 	}
-	if err := write(encodeCommand(cmd)); err != nil {
+	return nil
+}
+
+// ack queues an ack, cumulative ack or nack of m on the current connection:
+// written asynchronously and grouped, as Pulsar's clients group acks (many
+// per frame on a binary connection).
+func (r *receiver) ack(what string, kind wsbin.AckKind, m *Message) error {
+	conn, err := r.current()
+	if err != nil {
+		return err
+	}
+	if r.c.binary {
+		conn.queueAck(wsbin.Ack{Kind: kind, ID: m.ID})
+		return nil
+	}
+	cmd := wsproto.ConsumerCommand{MessageID: m.RawID}
+	switch kind {
+	case wsbin.AckCumulative:
+		cmd.Type = wsproto.CmdCumulativeAck
+	case wsbin.Nack:
+		cmd.Type = wsproto.CmdNegativeAck
+	}
+	if err := conn.writeAsync(encodeCommand(cmd)); err != nil {
 		return fmt.Errorf("clients: %s: %s: %w", r.op, what, err)
 	}
 	return nil

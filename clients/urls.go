@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -53,10 +54,18 @@ func endpoint(base *url.URL, path string, q url.Values) string {
 	return u.String()
 }
 
+// setProtocol asks for causeway-binary-v1 when binary is set.
+func setProtocol(q url.Values, binary bool) {
+	if binary {
+		q.Set(wsbin.ProtocolParam, wsbin.Protocol)
+	}
+}
+
 // producerURL is the v2 producer endpoint. lastSequenceID, when positive,
 // is the highest sequence id known to be stored under this producer name.
-func producerURL(base *url.URL, s naming.Stream, name string, lastSequenceID int64) string {
+func producerURL(base *url.URL, s naming.Stream, name string, lastSequenceID int64, binary bool) string {
 	q := url.Values{}
+	setProtocol(q, binary)
 	q.Set("producerName", name)
 	if lastSequenceID > 0 {
 		q.Set("initialSequenceId", strconv.FormatInt(lastSequenceID, 10))
@@ -66,8 +75,9 @@ func producerURL(base *url.URL, s naming.Stream, name string, lastSequenceID int
 
 // consumerURL is the v2 consumer endpoint for one stream, or the v3
 // multi-stream endpoint for several. o must be validated.
-func consumerURL(base *url.URL, streams []naming.Stream, deadLetter string, o ConsumerOptions) string {
+func consumerURL(base *url.URL, streams []naming.Stream, deadLetter string, o ConsumerOptions, binary bool) string {
 	q := url.Values{}
+	setProtocol(q, binary)
 	q.Set("subscriptionType", string(o.Type))
 	q.Set("subscriptionInitialPosition", string(o.InitialPosition))
 	q.Set("receiverQueueSize", strconv.Itoa(o.ReceiverQueueSize))
@@ -103,8 +113,9 @@ func consumerURL(base *url.URL, streams []naming.Stream, deadLetter string, o Co
 
 // readerURL is the v2 reader endpoint starting at start ("earliest",
 // "latest" or an encoded message id).
-func readerURL(base *url.URL, s naming.Stream, start string, receiverQueueSize int) string {
+func readerURL(base *url.URL, s naming.Stream, start string, receiverQueueSize int, binary bool) string {
 	q := url.Values{}
+	setProtocol(q, binary)
 	q.Set("messageId", start)
 	q.Set("receiverQueueSize", strconv.Itoa(receiverQueueSize))
 	return endpoint(base, wsproto.ReaderPath(s), q)

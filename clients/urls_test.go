@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -88,17 +89,17 @@ func TestURLs(t *testing.T) {
 	s := naming.Stream{Persistent: true, Tenant: "t", Fabric: "f", Name: "s"}
 	s2 := naming.Stream{Persistent: true, Tenant: "t", Fabric: "g", Name: "b"}
 
-	u := producerURL(base, s, "p1", 41)
+	u := producerURL(base, s, "p1", 41, false)
 	if u != "ws://h:1/pre/ws/v2/producer/persistent/t/f/s?initialSequenceId=41&producerName=p1" {
 		t.Errorf("producer URL %s", u)
 	}
-	if u := producerURL(base, s, "p1", 0); u != "ws://h:1/pre/ws/v2/producer/persistent/t/f/s?producerName=p1" {
+	if u := producerURL(base, s, "p1", 0, false); u != "ws://h:1/pre/ws/v2/producer/persistent/t/f/s?producerName=p1" {
 		t.Errorf("producer URL %s", u)
 	}
 
 	o := ConsumerOptions{Subscription: "sub", Type: Failover, InitialPosition: Earliest, ReceiverQueueSize: 7, PullMode: true,
 		ConsumerName: "c1", PriorityLevel: 2, AckTimeout: 1500 * time.Millisecond, NackDelay: time.Second, MaxRedeliverCount: 3}
-	cu, ep := parsed(t, consumerURL(&url.URL{Scheme: "ws", Host: "h"}, []naming.Stream{s}, "persistent://t/f/dlq", o))
+	cu, ep := parsed(t, consumerURL(&url.URL{Scheme: "ws", Host: "h"}, []naming.Stream{s}, "persistent://t/f/dlq", o, false))
 	want := url.Values{
 		"subscriptionType": {"Failover"}, "subscriptionInitialPosition": {"Earliest"}, "receiverQueueSize": {"7"},
 		"pullMode": {"true"}, "consumerName": {"c1"}, "priorityLevel": {"2"}, "ackTimeoutMillis": {"1500"},
@@ -109,7 +110,7 @@ func TestURLs(t *testing.T) {
 	}
 
 	o = ConsumerOptions{Subscription: "sub", Type: Shared, InitialPosition: Latest, ReceiverQueueSize: 1000}
-	mu, ep := parsed(t, consumerURL(&url.URL{Scheme: "ws", Host: "h"}, []naming.Stream{s, s2}, "", o))
+	mu, ep := parsed(t, consumerURL(&url.URL{Scheme: "ws", Host: "h"}, []naming.Stream{s, s2}, "", o, false))
 	if mu.Path != "/ws/v3/consumer/sub" || len(ep.Streams) != 2 || ep.Streams[1] != s2 ||
 		mu.Query().Get("topics") != "persistent://t/f/s,persistent://t/g/b" || mu.Query().Has("deadLetterTopic") || mu.Query().Has("consumerName") {
 		t.Errorf("multi-stream URL %s", mu)
@@ -117,10 +118,27 @@ func TestURLs(t *testing.T) {
 
 	id := wsproto.MessageID{Offset: 9, Partition: -1}.Encode()
 	for _, start := range []string{"earliest", "latest", id} {
-		ru, ep := parsed(t, readerURL(&url.URL{Scheme: "ws", Host: "h"}, s, start, 5))
+		ru, ep := parsed(t, readerURL(&url.URL{Scheme: "ws", Host: "h"}, s, start, 5, false))
 		if ep.Kind != wsproto.Reader || ru.Query().Get("messageId") != start || ru.Query().Get("receiverQueueSize") != "5" {
 			t.Errorf("reader URL %s", ru)
 		}
+	}
+
+	// The binary protocol is one more query parameter, on every endpoint.
+	base = &url.URL{Scheme: "ws", Host: "h"}
+	for _, u := range []string{
+		producerURL(base, s, "p1", 0, true),
+		consumerURL(base, []naming.Stream{s}, "", o, true),
+		consumerURL(base, []naming.Stream{s, s2}, "", o, true),
+		readerURL(base, s, "earliest", 5, true),
+	} {
+		pu, _ := parsed(t, u)
+		if pu.Query().Get(wsbin.ProtocolParam) != wsbin.Protocol {
+			t.Errorf("binary URL %s", u)
+		}
+	}
+	if pu, _ := parsed(t, readerURL(base, s, "earliest", 5, false)); pu.Query().Has(wsbin.ProtocolParam) {
+		t.Errorf("JSON URL %s names a protocol", pu)
 	}
 
 	hb, _ := url.Parse("http://h:1")
