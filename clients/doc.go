@@ -1,6 +1,8 @@
 // Package clients is the Go client library of Causeway's streams, spoken over
-// the WebSocket API (Pulsar's WebSocket API frame for frame, see
-// broker/wsproto).
+// the WebSocket API: Pulsar's WebSocket API frame for frame (broker/wsproto)
+// by default, or Causeway's binary framing causeway-binary-v1
+// (broker/wsbin) with WithBinaryProtocol, which carries many messages per
+// frame both ways and no base64.
 //
 // It owns:
 //   - Client: the base URL, credentials, tenant/fabric defaults, dialing and
