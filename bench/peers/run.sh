@@ -5,12 +5,15 @@
 #   1. install the peers (install.sh) and build causeway;
 #   2. for each durability (always = fsync every message, interval = fsync
 #      every second): start all three on loopback (start.sh), run
-#      `causeway bench pubsub --target causeway,nats,redis` (each target at
-#      the maximum rate, then each at half of Causeway's maximum rate), stop
-#      them (stop.sh).
+#      `causeway bench pubsub --target causeway-binary,causeway,nats,redis`
+#      (Causeway's Go client with the binary protocol, then with Pulsar's
+#      JSON frames, against the same node; each target at the maximum rate,
+#      then each at half of the first target's maximum rate), stop them
+#      (stop.sh).
 # Usage: run.sh [OUTDIR]
 # Settings (environment): SIZE=1024 PRODUCERS=4 CONSUMERS=4 SUBSCRIPTION=shared DURATION=20s
 # WARMUP=3s HALF_DURATION=20s MAX_IN_FLIGHT=1000 MODES="always interval"
+# TARGETS=causeway-binary,causeway,nats,redis (the first is the base of the ratios)
 # CAUSEWAY=path uses a causeway binary built beforehand.
 set -euo pipefail
 
@@ -26,6 +29,7 @@ WARMUP="${WARMUP:-3s}"
 HALF_DURATION="${HALF_DURATION:-20s}"
 MAX_IN_FLIGHT="${MAX_IN_FLIGHT:-1000}"
 MODES="${MODES:-always interval}"
+TARGETS="${TARGETS:-causeway-binary,causeway,nats,redis}"
 
 "$here/install.sh" >/dev/null
 mkdir -p "$out"
@@ -49,7 +53,7 @@ trap cleanup EXIT
 for mode in $MODES; do
 	current="$out/$mode"
 	CAUSEWAY="$out/causeway" "$here/start.sh" "$mode" "$current"
-	cmd=("$out/causeway" bench pubsub --target causeway,nats,redis
+	cmd=("$out/causeway" bench pubsub --target "$TARGETS"
 		--url http://127.0.0.1:18080 --nats-url nats://127.0.0.1:14222 --redis-addr 127.0.0.1:16379
 		--size "$SIZE" --producers "$PRODUCERS" --consumers "$CONSUMERS" --subscription-type "$SUBSCRIPTION" --duration "$DURATION"
 		--warmup "$WARMUP" --half-duration "$HALF_DURATION" --max-in-flight "$MAX_IN_FLIGHT"

@@ -81,6 +81,30 @@ func TestPubsubCausewayCount(t *testing.T) {
 	checkCounts(t, rep, 3000)
 }
 
+// TestPubsubCausewayBinaryCount is TestPubsubCausewayCount with the client
+// speaking causeway-binary-v1.
+func TestPubsubCausewayBinaryCount(t *testing.T) {
+	srv := startNode(t, false)
+	tg, err := causewayws.New(srv.URL(), causewayws.Options{Binary: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	rep, err := pubsub.Run(ctx, tg, pubsub.Config{
+		MessageBytes: 200, Count: 3000, Producers: 2, Consumers: 2, Subscriptions: 2, Streams: 2,
+		SubscriptionType: "shared", Warmup: 0,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target != "causeway-binary" {
+		t.Errorf("target %q in the report, want causeway-binary", rep.Target)
+	}
+	checkCounts(t, rep, 3000)
+}
+
 func TestPubsubCausewayFixedRatePartitions(t *testing.T) {
 	srv := startNode(t, false)
 	tg, err := causewayws.New(srv.URL(), causewayws.Options{})

@@ -30,7 +30,7 @@ import (
 const benchUsage = `causeway bench: load-test a node or a fabric and report what was measured
 
 Usage:
-  causeway bench pubsub      [flags]   publish and consume over WebSocket (--target causeway,nats,redis for peers)
+  causeway bench pubsub      [flags]   publish and consume over WebSocket (--binary: causeway-binary-v1; --target causeway-binary,causeway,nats,redis for peers)
   causeway bench kafka       [flags]   the same through the Kafka listener (segmentio/kafka-go)
   causeway bench geo         [flags]   publish in one region, consume in every other (replication lag)
   causeway bench collections [flags]   document writes, point reads and queries over HTTP; convergence
@@ -240,6 +240,7 @@ type targetFlags struct {
 	half                                                      bool
 	halfDuration, settle                                      time.Duration
 	kafkaName, token                                          string
+	binary                                                    bool
 }
 
 // settle waits between runs so that what a run left behind (a flush, an
@@ -265,7 +266,8 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	w.register(fs)
 	o.register(fs)
 	if scenario == "pubsub" {
-		fs.StringVar(&t.targets, "target", "causeway", "comma-separated targets: causeway, nats, redis (the first is the base of the ratio table)")
+		fs.StringVar(&t.targets, "target", "causeway", "comma-separated targets: causeway, causeway-binary, nats, redis (the first is the base of the ratio table)")
+		fs.BoolVar(&t.binary, "binary", false, "the causeway target speaks causeway-binary-v1 (many messages per frame, no base64) instead of Pulsar's JSON frames (target causeway-binary always does)")
 		fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "Causeway node URL")
 		fs.StringVar(&t.tenant, "tenant", "", "Causeway tenant (default _mm)")
 		fs.StringVar(&t.fabric, "fabric", "", "Causeway fabric (default _system)")
@@ -291,9 +293,9 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	for i, n := range names {
 		names[i] = strings.TrimSpace(n)
 		switch names[i] {
-		case "causeway", "nats", "redis", "kafka":
+		case "causeway", "causeway-binary", "nats", "redis", "kafka":
 		default:
-			fmt.Fprintf(stderr, "causeway bench %s: unknown target %q: want causeway, nats or redis\n", scenario, n)
+			fmt.Fprintf(stderr, "causeway bench %s: unknown target %q: want causeway, causeway-binary, nats or redis\n", scenario, n)
 			return 2
 		}
 	}
@@ -395,8 +397,9 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 		err error
 	)
 	switch name {
-	case "causeway":
-		tg, err = causewayws.New(t.url, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric, Token: t.token})
+	case "causeway", "causeway-binary":
+		tg, err = causewayws.New(t.url, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric, Token: t.token,
+			Binary: t.binary || name == "causeway-binary"})
 	case "nats":
 		tg, err = natsjs.New(t.natsURL)
 	case "redis":
@@ -404,7 +407,7 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 	case "kafka":
 		tg, err = kafkago.New(t.brokers)
 	default:
-		return report.Report{}, fmt.Errorf("unknown target %q: want causeway, nats or redis", name)
+		return report.Report{}, fmt.Errorf("unknown target %q: want causeway, causeway-binary, nats or redis", name)
 	}
 	if err != nil {
 		return report.Report{}, err

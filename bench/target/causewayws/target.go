@@ -30,6 +30,7 @@ type Target struct {
 	global         bool
 	batchMaxDelay  time.Duration
 	token          string
+	binary         bool
 }
 
 // Options configures the target.
@@ -42,6 +43,10 @@ type Options struct {
 	// BatchMaxDelay is how long a producer waits to fill a batch frame
 	// (default the client's, 1ms).
 	BatchMaxDelay time.Duration
+	// Binary speaks causeway-binary-v1 (clients.WithBinaryProtocol)
+	// instead of Pulsar's JSON frames; the target is then named
+	// "causeway-binary" in reports.
+	Binary bool
 }
 
 // New returns a target for the node at baseURL ("http://host:port").
@@ -52,16 +57,22 @@ func New(baseURL string, o Options) (*Target, error) {
 	if o.Fabric == "" {
 		o.Fabric = naming.SystemFabric
 	}
-	c, err := clients.New(baseURL, clients.WithTenant(o.Tenant), clients.WithFabric(o.Fabric), clients.WithToken(o.Token))
+	c, err := clients.New(baseURL, clients.WithTenant(o.Tenant), clients.WithFabric(o.Fabric), clients.WithToken(o.Token),
+		clients.WithBinaryProtocol(o.Binary))
 	if err != nil {
 		return nil, fmt.Errorf("causewayws: %w", err)
 	}
 	return &Target{base: strings.TrimSuffix(baseURL, "/"), tenant: o.Tenant, fabric: o.Fabric, client: c,
-		httpc: &http.Client{Timeout: 30 * time.Second}, global: o.Global, batchMaxDelay: o.BatchMaxDelay, token: o.Token}, nil
+		httpc: &http.Client{Timeout: 30 * time.Second}, global: o.Global, batchMaxDelay: o.BatchMaxDelay, token: o.Token, binary: o.Binary}, nil
 }
 
-// Name is "causeway".
-func (t *Target) Name() string { return "causeway" }
+// Name is "causeway", or "causeway-binary" with Options.Binary.
+func (t *Target) Name() string {
+	if t.binary {
+		return "causeway-binary"
+	}
+	return "causeway"
+}
 
 // partitions lists the streams behind one workload stream: itself, or
 // Pulsar-style {name}-partition-{i} streams.
