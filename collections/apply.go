@@ -26,6 +26,7 @@ func (d *Doc) Apply(op *Op) (bool, error) {
 	}
 	d.apply(op)
 	d.applied.raise(op.Dot.Region, op.Dot.Seq)
+	d.heads = insertSorted(keepUnobserved(d.heads, op.Context, markerDot), op.Dot, markerDot)
 	return true, nil
 }
 

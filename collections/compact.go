@@ -8,16 +8,27 @@ package collections
 // vectors hold identical states once they compact at the same one.
 //
 // It folds stable increments of an attribute into one, drops stable object
-// markers that a newer one makes redundant (or folds them into one), and
-// keeps only the best of the stable expiry writes. It returns true when the
-// document is gone entirely: deleted, holding nothing, with every op applied
-// to it stable. The caller then deletes the state, and from then on must
-// ignore ops whose dot stable covers (their duplicates can no longer be
-// recognised by the state).
+// markers that a newer one makes redundant (or folds them into one), keeps
+// only the best of the stable expiry writes, and forgets the stable part of
+// the applied vector. From then on the caller must ignore ops whose dot
+// stable covers (their duplicates can no longer be recognised by the
+// state). It returns true when the document is gone entirely: deleted,
+// holding nothing, with every op applied to it stable; the caller then
+// deletes the state.
 func (d *Doc) Compact(stable Vector) (gone bool) {
 	d.root.compact(stable)
 	d.expiry = compactExpiry(d.expiry, stable)
-	return d.root.empty() && len(d.expiry) == 0 && stable.Dominates(d.applied)
+	// Stable ops are no longer told apart as duplicates here (the caller
+	// ignores what stable covers), so replicas that applied the same ops
+	// hold the same vector whether or not they collected an earlier life.
+	kept := d.applied[:0]
+	for _, e := range d.applied {
+		if e.Seq > stable.Get(e.Region) {
+			kept = append(kept, e)
+		}
+	}
+	d.applied = kept
+	return d.root.empty() && len(d.expiry) == 0 && len(d.applied) == 0
 }
 
 func (n *node) compact(stable Vector) {

@@ -17,8 +17,16 @@ type Doc struct {
 	collection string
 	key        string
 	// applied has, per region, the highest sequence of the ops applied to
-	// this document; it detects duplicates and names the revision.
+	// this document that are not yet causally stable; it detects
+	// duplicates (callers ignore the ops stable covers, see Compact).
 	applied Vector
+	// heads are the dots of the applied ops that no other applied op
+	// observed (the latest write, or the concurrent latest writes),
+	// sorted. They name the revision: a function of the set of ops applied
+	// to the document, unchanged by compaction, and the same in a replica
+	// that collected the document's earlier life (Compact returned gone)
+	// as in one that kept it, since every later op observed that life.
+	heads []Dot
 	// expiry holds the concurrent expiry writes (usually one); the winner by
 	// (HLC, region, seq) is the document's expiry.
 	expiry []expiryEntry
@@ -81,13 +89,14 @@ func (d *Doc) Exists() bool { return len(d.root.markers) > 0 }
 // Applied returns the vector of ops applied to the document (a copy).
 func (d *Doc) Applied() Vector { return slices.Clone(d.applied) }
 
-// Rev returns the document's revision: a hash of the ops applied to it, so it
+// Rev returns the document's revision: a hash of its heads (the ops applied
+// to it that no other applied op observed), so it
 // changes on every applied op and is the same in every replica that applied
 // the same ops.
 func (d *Doc) Rev() string {
 	h := fnv.New64a()
 	var buf [binary.MaxVarintLen64]byte
-	for _, e := range d.applied {
+	for _, e := range d.heads {
 		h.Write(binary.AppendUvarint(buf[:0], uint64(len(e.Region))))
 		h.Write([]byte(e.Region))
 		h.Write(binary.AppendUvarint(buf[:0], e.Seq))
@@ -183,6 +192,7 @@ func expiryDot(e expiryEntry) Dot { return e.dot }
 func (d *Doc) Clone() *Doc {
 	c := *d
 	c.applied = slices.Clone(d.applied)
+	c.heads = slices.Clone(d.heads)
 	c.expiry = slices.Clone(d.expiry)
 	c.root = *d.root.clone()
 	return &c

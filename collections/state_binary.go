@@ -12,9 +12,11 @@ import (
 // index plus one (0 for the stable dot of compacted entries) and, unless
 // stable, its sequence.
 //
-//	version byte (1) | collection string | key string
+//	version byte (2) | collection string | key string
 //	regions: count, then names in ascending order (each used below)
 //	applied: count, then (region index uvarint, seq uvarint) by region
+//	heads: count, then dots, sorted (version 1 had none: its heads are
+//	       its applied entries)
 //	expiry: count, then (dot, hlc uvarint, at uvarint) by dot
 //	root node
 //	node: markers (count, dots) | values (count, then dot, hlc uvarint, JSON
@@ -30,7 +32,7 @@ const maxNodeDepth = maxPathDepth + maxValueDepth + 1
 // AppendBinary appends the binary form of the state to dst.
 func (d *Doc) AppendBinary(dst []byte) []byte {
 	e := stateEncoder{regions: d.regions()}
-	dst = append(dst, encodingVersion)
+	dst = append(dst, stateVersion)
 	dst = appendString(dst, d.collection)
 	dst = appendString(dst, d.key)
 	dst = binary.AppendUvarint(dst, uint64(len(e.regions)))
@@ -41,6 +43,10 @@ func (d *Doc) AppendBinary(dst []byte) []byte {
 	for _, a := range d.applied {
 		dst = binary.AppendUvarint(dst, uint64(e.index(a.Region)))
 		dst = binary.AppendUvarint(dst, a.Seq)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(d.heads)))
+	for _, h := range d.heads {
+		dst = e.appendDot(dst, h)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(d.expiry)))
 	for _, x := range d.expiry {
@@ -64,6 +70,9 @@ func (d *Doc) regions() []string {
 	}
 	for _, a := range d.applied {
 		add(Dot{Region: a.Region, Seq: a.Seq})
+	}
+	for _, h := range d.heads {
+		add(h)
 	}
 	for _, x := range d.expiry {
 		add(x.dot)
@@ -149,7 +158,7 @@ func decodeDoc(b []byte) (*Doc, error) {
 	if len(b) > maxStateBytes {
 		return nil, fmt.Errorf("%d bytes exceed %d", len(b), maxStateBytes)
 	}
-	if b[0] != encodingVersion {
+	if b[0] != stateVersion && b[0] != stateVersionNoHeads {
 		return nil, fmt.Errorf("%w %d", ErrUnsupportedVersion, b[0])
 	}
 	sd := &stateDecoder{reader: reader{b: slices.Clone(b), off: 1}}
@@ -172,6 +181,20 @@ func decodeDoc(b []byte) (*Doc, error) {
 				sd.fail("applied vector not sorted or zero")
 			}
 			d.applied[i] = VectorEntry{Region: region, Seq: seq}
+		}
+	}
+	if b[0] == stateVersionNoHeads {
+		for _, a := range d.applied {
+			d.heads = append(d.heads, Dot{Region: a.Region, Seq: a.Seq})
+		}
+	} else if n := sd.count(maxStateBytes, 2); n > 0 {
+		d.heads = make([]Dot, n)
+		for i := range d.heads {
+			h := sd.dot(false)
+			if i > 0 && d.heads[i-1].Compare(h) >= 0 {
+				sd.fail("heads not sorted")
+			}
+			d.heads[i] = h
 		}
 	}
 	if n := sd.count(maxStateBytes, 3); n > 0 {
@@ -335,3 +358,10 @@ func (sd *stateDecoder) node(n *node, depth int) {
 		}
 	}
 }
+
+// State encoding versions: 2 names the heads; 1 (before them) is still
+// read.
+const (
+	stateVersion        = 2
+	stateVersionNoHeads = 1
+)

@@ -64,7 +64,9 @@ func TestDecodeDocRejects(t *testing.T) {
 		b    []byte
 	}{
 		{"empty", nil},
-		{"version 2", append([]byte{2}, good[1:]...)},
+		{"version 3", append([]byte{3}, good[1:]...)},
+		{"unsorted heads", []byte{2, 1, 'c', 1, 'k', 1, 2, 'u', 's', 1, 0, 1, 2, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 'a', 0, 1, 1, 1, 1, 1, '1', 0, 0}},
+		{"stable dot as a head", []byte{2, 1, 'c', 1, 'k', 1, 2, 'u', 's', 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 'a', 0, 1, 1, 1, 1, 1, '1', 0, 0}},
 		{"bad collection", append([]byte{1, 1, '1'}, good[3:]...)},
 		{"unused region", []byte{1, 1, 'c', 1, 'k', 1, 2, 'u', 's', 0, 0, 0, 0, 0, 0}},
 		{"unsorted regions", []byte{1, 1, 'c', 1, 'k', 2, 1, 'b', 1, 'a', 2, 0, 1, 1, 1, 0, 0, 0, 0, 0}},
