@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
@@ -99,6 +100,32 @@ func BenchmarkOutbox(b *testing.B) {
 				acks[j] = wsproto.ProducerAck{Result: "ok", MessageID: "CAAQABj///////////8B"}
 			}
 			if _, err := o.acked(acks); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkOutboxBinary is BenchmarkOutbox with causeway-binary-v1 frames
+// and acks (1 KiB payloads).
+func BenchmarkOutboxBinary(b *testing.B) {
+	o := newOutbox(-1, 1000)
+	o.binary = true
+	payload := bytes.Repeat([]byte("x"), 1024)
+	results := make([]wsbin.PublishResult, 100)
+	for i := range results {
+		results[i].Offset = uint64(i)
+	}
+	i := 0
+	for b.Loop() {
+		_ = o.add(ProducerMessage{Payload: payload}, nil)
+		if i++; i%100 == 0 {
+			f := o.take(100, 1<<20)
+			a, err := wsbin.DecodePublishAck(wsbin.AppendPublishAck(nil, uint64(i-100), results))
+			if err != nil || len(f) < 100*1024 {
+				b.Fatal(err)
+			}
+			if _, err := o.ackedBinary(&a); err != nil {
 				b.Fatal(err)
 			}
 		}

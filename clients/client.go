@@ -23,6 +23,9 @@ const (
 	defaultMaxFrameBytes = 64 << 20
 	defaultWriteTimeout  = 10 * time.Second
 	defaultHandshake     = 10 * time.Second
+	// defaultBufferBytes sizes the default dialer's read and write buffers:
+	// a frame goes out in fragments of the write buffer, one syscall each.
+	defaultBufferBytes = 64 << 10
 )
 
 // Client holds what every producer, consumer and reader of one server
@@ -56,10 +59,11 @@ type closer interface{ Close() error }
 // producer, consumer or reader is created.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{
-		log:           zap.NewNop(),
-		tenant:        naming.DefaultTenant,
-		fabric:        naming.SystemFabric,
-		dialer:        &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: defaultHandshake},
+		log:    zap.NewNop(),
+		tenant: naming.DefaultTenant,
+		fabric: naming.SystemFabric,
+		dialer: &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: defaultHandshake,
+			ReadBufferSize: defaultBufferBytes, WriteBufferSize: defaultBufferBytes},
 		httpc:         &http.Client{Timeout: 30 * time.Second},
 		backoffMin:    defaultBackoffMin,
 		backoffMax:    defaultBackoffMax,

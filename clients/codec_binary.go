@@ -15,17 +15,6 @@ func encodePublishBinary(m ProducerMessage, seq int64) []byte {
 	return wsbin.AppendPublishMessage(make([]byte, 0, len(m.Payload)+len(m.Key)+24), &p)
 }
 
-// joinBinary renders encoded messages as one binary publish frame; context
-// is the first message's sequence id, which the ack echoes. size is about
-// the messages' total length.
-func joinBinary(context uint64, msgs [][]byte, size int) []byte {
-	b := wsbin.AppendPublishHeader(make([]byte, 0, size+24), context, len(msgs))
-	for _, m := range msgs {
-		b = append(b, m...)
-	}
-	return b
-}
-
 // messageFromBinary builds a received message from a binary one. streams
 // are the consumer's full stream names, indexed like message ids' stream
 // index. The payload aliases the frame.

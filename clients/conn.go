@@ -37,6 +37,7 @@ type wsConn struct {
 	writeMu      sync.Mutex
 	writeTimeout time.Duration
 	readTimeout  time.Duration
+	scratch      []byte // read buffer kept between frames (the reader's goroutine only)
 
 	deadlineMu sync.Mutex
 	closing    bool // a close frame went out; the read deadline is final
@@ -111,7 +112,7 @@ func (w *wsConn) read() (int, []byte, error) {
 	if err := w.extend(); err != nil {
 		return 0, nil, err
 	}
-	typ, data, err := w.ws.ReadMessage()
+	typ, data, err := w.readMessage()
 	if err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
@@ -122,11 +123,66 @@ func (w *wsConn) read() (int, []byte, error) {
 	return typ, data, nil
 }
 
+// readMessage reads the next data frame through a scratch buffer kept
+// from frame to frame, then copies it out at its exact size: one copy per
+// byte, where gorilla's ReadMessage grows its buffer from 512 bytes by
+// doubling (two copies per byte and zeroing, as much as decoding a large
+// binary frame costs). The read limit still applies.
+func (w *wsConn) readMessage() (int, []byte, error) {
+	typ, r, err := w.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := w.scratch[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if cap(buf) <= maxScratchBytes {
+		w.scratch = buf
+	}
+	return typ, append([]byte(nil), buf...), nil // growslice does not zero what it copies over
+}
+
+// maxScratchBytes bounds the read buffer a connection keeps between frames.
+const maxScratchBytes = 1 << 20
+
 // write sends one text frame, after any queued ones.
 func (w *wsConn) write(data []byte) error { return w.writeFrame(websocket.TextMessage, data) }
 
 // writeBinary sends one binary frame, after any queued ones.
 func (w *wsConn) writeBinary(data []byte) error { return w.writeFrame(websocket.BinaryMessage, data) }
+
+// writeBinaryParts sends one binary frame made of parts, after any queued
+// frames, without joining them first.
+func (w *wsConn) writeBinaryParts(parts [][]byte) error {
+	w.flushQueued()
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if err := w.ws.SetWriteDeadline(time.Now().Add(w.writeTimeout)); err != nil {
+		return err
+	}
+	mw, err := w.ws.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := mw.Write(p); err != nil {
+			_ = mw.Close()
+			return err
+		}
+	}
+	return mw.Close()
+}
 
 func (w *wsConn) writeFrame(typ int, data []byte) error {
 	w.flushQueued()

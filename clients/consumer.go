@@ -208,7 +208,7 @@ func (c *Consumer) command(what string, kind wsbin.AckKind, m *Message) error {
 	if m == nil || m.RawID == "" {
 		return fmt.Errorf("%w: %s of a message without an id", ErrInvalidArgument, what)
 	}
-	return c.r.ack(what+" "+m.ID.String(), kind, m)
+	return c.r.ack(what, kind, m)
 }
 
 // Unsubscribe deletes the subscription on the server and closes the

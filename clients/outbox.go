@@ -97,8 +97,26 @@ func (o *outbox) batchReady(maxMessages, maxBytes int) bool {
 // message, then as many as fit maxMessages and maxBytes) and moves its
 // messages in flight. It returns nil when the queue is empty.
 func (o *outbox) take(maxMessages, maxBytes int) []byte {
-	if len(o.queued) == 0 {
+	parts, size := o.takeParts(maxMessages, maxBytes)
+	switch {
+	case parts == nil:
 		return nil
+	case o.binary:
+		b := make([]byte, 0, size)
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	return joinBatch(parts)
+}
+
+// takeParts is take without joining: the frame's parts, to be written one
+// after the other, and their total length. A binary frame's parts are its
+// header and each message's encoding; a JSON frame's are its messages.
+func (o *outbox) takeParts(maxMessages, maxBytes int) (parts [][]byte, size int) {
+	if len(o.queued) == 0 {
+		return nil, 0
 	}
 	n, size := 1, len(o.queued[0].frame)+2
 	for n < len(o.queued) && n < maxMessages && size+len(o.queued[n].frame)+1 <= maxBytes {
@@ -106,18 +124,21 @@ func (o *outbox) take(maxMessages, maxBytes int) []byte {
 		n++
 	}
 	group := o.queued[:n:n]
-	frames := make([][]byte, n)
-	for i, m := range group {
-		frames[i] = m.frame
+	parts = make([][]byte, 0, n+1)
+	size = 0
+	if o.binary {
+		parts = append(parts, wsbin.AppendPublishHeader(nil, uint64(group[0].seq), n))
+		size = len(parts[0])
+	}
+	for _, m := range group {
+		parts = append(parts, m.frame)
+		size += len(m.frame)
 		o.queuedBytes -= len(m.frame)
 	}
 	o.queued = o.queued[n:]
 	o.inflight = append(o.inflight, group)
 	o.inflightN += n
-	if o.binary {
-		return joinBinary(uint64(group[0].seq), frames, size)
-	}
-	return joinBatch(frames)
+	return parts, size
 }
 
 // ackResult is the server's answer for one message, or, with whole set,

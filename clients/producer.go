@@ -399,8 +399,13 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 		p.mu.Lock()
 		queued := len(p.box.queued) > 0
 		var frame []byte
+		var parts [][]byte // a binary frame, written without joining its parts
 		if queued && (overdue || p.flushReq || p.box.batchReady(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)) {
-			frame = p.box.take(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
+			if p.c.binary {
+				parts, _ = p.box.takeParts(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
+			} else {
+				frame = p.box.take(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
+			}
 			if len(p.box.queued) == 0 {
 				p.flushReq, overdue = false, false
 				if timer != nil {
@@ -410,12 +415,14 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 			}
 		}
 		p.mu.Unlock()
-		if frame != nil {
-			write := conn.write
-			if p.c.binary {
-				write = conn.writeBinary
+		if frame != nil || parts != nil {
+			var err error
+			if parts != nil {
+				err = conn.writeBinaryParts(parts)
+			} else {
+				err = conn.write(frame)
 			}
-			if err := write(frame); err != nil {
+			if err != nil {
 				return false, err
 			}
 			continue

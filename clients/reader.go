@@ -94,7 +94,7 @@ func (rd *Reader) Next(ctx context.Context) (*Message, error) {
 		rd.mu.Unlock()
 		// The ack is the server's flow control; a lost one is harmless, the
 		// next connection starts after rd.start anyway.
-		if err := rd.r.ack("ack "+m.ID.String(), wsbin.AckIndividual, m); err != nil {
+		if err := rd.r.ack("ack", wsbin.AckIndividual, m); err != nil {
 			rd.r.log.Debug("reader ack not sent", zap.Error(err))
 		}
 		if !again {

@@ -298,7 +298,7 @@ func (r *receiver) send(what string, cmd wsproto.ConsumerCommand) error {
 
 // ack queues an ack, cumulative ack or nack of m on the current connection:
 // written asynchronously and grouped, as Pulsar's clients group acks (many
-// per frame on a binary connection).
+// per frame on a binary connection). what names the command in errors.
 func (r *receiver) ack(what string, kind wsbin.AckKind, m *Message) error {
 	conn, err := r.current()
 	if err != nil {
@@ -316,7 +316,7 @@ func (r *receiver) ack(what string, kind wsbin.AckKind, m *Message) error {
 		cmd.Type = wsproto.CmdNegativeAck
 	}
 	if err := conn.writeAsync(encodeCommand(cmd)); err != nil {
-		return fmt.Errorf("clients: %s: %s: %w", r.op, what, err)
+		return fmt.Errorf("clients: %s: %s %s: %w", r.op, what, m.ID, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"io"
 	"sync"
 	"time"
 
@@ -42,6 +43,41 @@ type conn struct {
 	closeMu     sync.Mutex
 	closeCode   int
 	closeReason string
+
+	scratch []byte // read buffer kept between frames (the reader goroutine only)
+}
+
+// maxScratchBytes bounds the read buffer a connection keeps between frames.
+const maxScratchBytes = 256 << 10
+
+// readMessage reads the next data frame through a scratch buffer kept
+// from frame to frame, then copies it out at its exact size: one copy per
+// byte, where gorilla's ReadMessage grows its buffer from 512 bytes by
+// doubling (two copies per byte and zeroing, as much as decoding a large
+// binary frame costs). The read limit still applies.
+func (c *conn) readMessage() (int, []byte, error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := c.scratch[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if cap(buf) <= maxScratchBytes {
+		c.scratch = buf
+	}
+	return typ, append([]byte(nil), buf...), nil // growslice does not zero what it copies over
 }
 
 func newConn(ws *websocket.Conn, batch *wsbatch.Conn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {

@@ -176,7 +176,7 @@ func boolParam(r *http.Request, name string) (bool, error) {
 // read size is bounded by the upgraded connection's limit.
 func readLoop(c *conn, handle func(typ int, data []byte)) {
 	for {
-		typ, data, err := c.ws.ReadMessage()
+		typ, data, err := c.readMessage()
 		if err != nil {
 			var ce *websocket.CloseError
 			switch {
