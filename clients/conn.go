@@ -154,7 +154,7 @@ func (w *wsConn) readMessage() (int, []byte, error) {
 }
 
 // maxScratchBytes bounds the read buffer a connection keeps between frames.
-const maxScratchBytes = 1 << 20
+const maxScratchBytes = 4 << 20
 
 // write sends one text frame, after any queued ones.
 func (w *wsConn) write(data []byte) error { return w.writeFrame(websocket.TextMessage, data) }

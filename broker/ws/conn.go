@@ -44,23 +44,33 @@ type conn struct {
 	closeCode   int
 	closeReason string
 
-	scratch []byte // read buffer kept between frames (the reader goroutine only)
+	bufs *sync.Pool // of *[]byte: the server's read buffers
 }
 
-// maxScratchBytes bounds the read buffer a connection keeps between frames.
-const maxScratchBytes = 256 << 10
+// maxScratchBytes bounds a read buffer the server keeps for reuse.
+const maxScratchBytes = 4 << 20
 
-// readMessage reads the next data frame through a scratch buffer kept
-// from frame to frame, then copies it out at its exact size: one copy per
-// byte, where gorilla's ReadMessage grows its buffer from 512 bytes by
+// readMessage reads the next data frame through a scratch buffer borrowed
+// from the server's pool, then copies it out at its exact size: one copy
+// per byte, where gorilla's ReadMessage grows its buffer from 512 bytes by
 // doubling (two copies per byte and zeroing, as much as decoding a large
-// binary frame costs). The read limit still applies.
+// batch frame costs). Idle connections hold no buffer. The read limit
+// still applies.
 func (c *conn) readMessage() (int, []byte, error) {
 	typ, r, err := c.ws.NextReader()
 	if err != nil {
 		return 0, nil, err
 	}
-	buf := c.scratch[:0]
+	scratch, _ := c.bufs.Get().(*[]byte)
+	if scratch == nil {
+		scratch = new([]byte)
+	}
+	defer func() {
+		if cap(*scratch) <= maxScratchBytes {
+			c.bufs.Put(scratch)
+		}
+	}()
+	buf := (*scratch)[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -74,14 +84,13 @@ func (c *conn) readMessage() (int, []byte, error) {
 			return 0, nil, err
 		}
 	}
-	if cap(buf) <= maxScratchBytes {
-		c.scratch = buf
-	}
+	*scratch = buf
 	return typ, append([]byte(nil), buf...), nil // growslice does not zero what it copies over
 }
 
-func newConn(ws *websocket.Conn, batch *wsbatch.Conn, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
+func newConn(ws *websocket.Conn, batch *wsbatch.Conn, bufs *sync.Pool, log *zap.Logger, queueFrames int, ping time.Duration) *conn {
 	c := &conn{
+		bufs:    bufs,
 		ws:      ws,
 		batch:   batch,
 		log:     log,

@@ -26,7 +26,8 @@ type Server struct {
 	upgrader websocket.Upgrader
 	ping     time.Duration
 
-	handoff handoff // producers reconnecting under the same name
+	handoff  handoff   // producers reconnecting under the same name
+	readBufs sync.Pool // of *[]byte: scratch buffers of frame reads (conn.readMessage)
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -94,7 +95,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 		s.wg.Done()
 		return nil, err // the upgrader already answered
 	}
-	c := newConn(wsc, hj.Conn, log, queueFrames, s.ping)
+	c := newConn(wsc, hj.Conn, &s.readBufs, log, queueFrames, s.ping)
 	c.onOversize = func() { s.node.Metrics().RejectedFrames.Add(1) }
 	// Revoking the key the connection authenticated with, or the expiry
 	// of its token, closes it with 1008 (policy violation) and the reason.
