@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
@@ -14,12 +16,19 @@ import (
 // as JSON frames (sequence ids, de-duplication, the payload and batch
 // limits) and answers it with one binary publish ack. A frame that does not
 // decode, or is past a frame limit, is refused as a whole and nothing of it
-// is stored; a message past a message limit is refused alone.
-func (h *producerConn) handleBinary(data []byte) {
+// is stored; a message past a message limit is refused alone. A text frame
+// is refused too: mixing JSON publishes in would break the ack order.
+func (h *producerConn) handleBinary(typ int, data []byte) {
 	if !h.acquire() {
 		return
 	}
 	ticket := h.acks.take()
+	if typ != websocket.BinaryMessage {
+		h.metrics.RejectedFrames.Add(1)
+		h.acks.done(h, ticket, wsbin.AppendPublishRefusal(nil, 0, wsproto.ErrCodeDeserialize,
+			"a "+wsbin.Protocol+" producer sends binary publish frames, not text frames"))
+		return
+	}
 	f, err := wsbin.DecodePublish(data, wsbin.PublishLimits{MaxPayloadBytes: h.maxMsg, MaxMessages: h.maxBatch})
 	if err != nil {
 		h.metrics.RejectedFrames.Add(1)

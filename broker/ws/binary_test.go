@@ -236,12 +236,17 @@ func TestBinaryProducerRefusals(t *testing.T) {
 		{3, wsproto.ErrCodeDeserialize, nil},
 		{0, wsproto.ErrCodeDeserialize, nil},
 		{0, wsproto.ErrCodeDeserialize, nil},
+		{0, wsproto.ErrCodeDeserialize, nil}, // the text frame
 		{6, 0, []wsbin.Status{wsbin.Duplicate}},
 		{7, 0, []wsbin.Status{wsbin.Refused}},
 		{8, 0, []wsbin.Status{wsbin.Stored}},
 	}
 	for i, w := range want {
-		if i == 5 {
+		if i == 5 { // after the first five frames' acks
+			// A JSON publish on a binary connection is refused in turn.
+			if err := prod.ws.WriteMessage(websocket.TextMessage, []byte(`{"payload":"eA=="}`)); err != nil {
+				t.Fatal(err)
+			}
 			for _, f := range frames[5:] {
 				prod.send(f)
 			}

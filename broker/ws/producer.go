@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
@@ -82,15 +81,15 @@ type producerConn struct {
 	metrics  *broker.Metrics
 
 	// binary is set when the connection asked for causeway-binary-v1:
-	// binary frames are then publish frames (binary_producer.go), answered
-	// in order through acks; text frames are still Pulsar's JSON.
+	// every frame is then a binary publish frame (binary_producer.go),
+	// answered in order through acks.
 	binary bool
 	acks   ackOrder
 }
 
 func (h *producerConn) handle(typ int, data []byte) {
-	if h.binary && typ == websocket.BinaryMessage {
-		h.handleBinary(data)
+	if h.binary {
+		h.handleBinary(typ, data)
 		return
 	}
 	if wsproto.IsBatch(data) {
