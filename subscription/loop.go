@@ -50,8 +50,12 @@ func (s *Subscription) run() {
 		case <-s.wake:
 		case <-changed:
 			// A closed source keeps Changed closed; without an advance,
-			// stop listening for a while instead of spinning.
-			if s.src.EndOffset() == end {
+			// stop listening for a while instead of spinning. An append
+			// that landed between taking changed and reading end also
+			// wakes us with no advance, but then a fresh Changed is open:
+			// going quiet there would delay the next appends by
+			// readRetryDelay.
+			if s.src.EndOffset() == end && isClosed(s.src.Changed()) && s.src.EndOffset() == end {
 				quietUntil = time.Now().Add(readRetryDelay)
 			}
 		case <-timer.C:
@@ -243,4 +247,15 @@ func (s *Subscription) deadLetter(dead []DeadLetter) {
 		s.core.DeadLettered(d.Offset)
 	}
 	s.changedVersionLocked(v)
+}
+
+// isClosed reports whether ch is closed (it is only ever closed, never
+// sent on).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
