@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -46,6 +47,20 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	_, _, err := big.ws.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		t.Fatalf("oversize frame: got %v, want close 1009", err)
+	}
+	// Consumers and readers send only commands: a frame past 1 MiB closes
+	// them the same way.
+	for _, path := range []string{consumerPath("bad", "big", ""), "/ws/v2/reader/persistent/_mm/_system/bad"} {
+		c := dial(t, srv, path)
+		// Only the header of a 2 MiB text frame: the limit is checked on it.
+		header := []byte{0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0x20, 0, 0, 1, 2, 3, 4}
+		if _, err := c.ws.UnderlyingConn().Write(header); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, _, err := c.ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+			t.Fatalf("%s: oversize command frame: got %v, want close 1009", path, err)
+		}
 	}
 
 	// Invalid names are refused on the handshake.

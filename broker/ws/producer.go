@@ -66,6 +66,11 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 	}()
 }
 
+// maxCommandFrameBytes bounds a frame from a consumer or reader: an ack,
+// nack, permit or seek command, or a binary frame of up to
+// wsbin.MaxAcksPerFrame acks.
+const maxCommandFrameBytes = 1 << 20
+
 // readLimit bounds one frame: a maximal message in base64 inside JSON, or a
 // batch frame (JSON or binary) of many smaller ones.
 func readLimit(maxMsg int) int64 {

@@ -96,6 +96,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, header http.Hea
 		return nil, err // the upgrader already answered
 	}
 	c := newConn(wsc, hj.Conn, &s.readBufs, log, queueFrames, s.ping)
+	// Consumers and readers only send commands (acks, permits, seeks);
+	// producers raise the limit to fit their messages.
+	wsc.SetReadLimit(maxCommandFrameBytes)
 	c.onOversize = func() { s.node.Metrics().RejectedFrames.Add(1) }
 	// Revoking the key the connection authenticated with, or the expiry
 	// of its token, closes it with 1008 (policy violation) and the reason.
