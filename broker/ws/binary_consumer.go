@@ -152,26 +152,10 @@ func (h *consumerConn) handleBinary(data []byte) {
 }
 
 func (h *consumerConn) applyAck(a wsbin.Ack, errs *binaryErrors) {
-	id := a.ID
-	if id.Stream >= uint64(len(h.consumers)) {
-		errs.add(fmt.Sprintf("message id %s names stream %d; this consumer has %d", id, id.Stream, len(h.consumers)), &id)
-		return
-	}
-	sc := h.consumers[id.Stream]
-	var err error
-	switch a.Kind {
-	case wsbin.AckIndividual:
-		err = sc.Ack(id.Offset)
-	case wsbin.AckCumulative:
-		err = sc.AckCumulative(id.Offset)
-	default:
-		err = sc.Nack(id.Offset)
-	}
-	if err != nil {
+	if err := h.settle(a.Kind, a.ID); err != nil {
+		id := a.ID
 		errs.add(err.Error(), &id)
-		return
 	}
-	h.settled(int(id.Stream), id.Offset, a.Kind == wsbin.AckCumulative)
 }
 
 // binaryErrors collects the failures of one binary command frame: the first

@@ -14,6 +14,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/subscription"
 )
@@ -251,24 +252,16 @@ func (h *consumerConn) handle(typ int, data []byte) {
 	}
 	switch cmd.Type {
 	case wsproto.CmdAck, wsproto.CmdCumulativeAck, wsproto.CmdNegativeAck:
-		if id.Stream >= uint64(len(h.consumers)) {
-			h.fail(fmt.Sprintf("message id %s names stream %d; this consumer has %d", id, id.Stream, len(h.consumers)), cmd.MessageID)
-			return
-		}
-		sc := h.consumers[id.Stream]
+		kind := wsbin.AckIndividual
 		switch cmd.Type {
-		case wsproto.CmdAck:
-			err = sc.Ack(id.Offset)
 		case wsproto.CmdCumulativeAck:
-			err = sc.AckCumulative(id.Offset)
-		default:
-			err = sc.Nack(id.Offset)
+			kind = wsbin.AckCumulative
+		case wsproto.CmdNegativeAck:
+			kind = wsbin.Nack
 		}
-		if err != nil {
+		if err := h.settle(kind, id); err != nil {
 			h.fail(err.Error(), cmd.MessageID)
-			return
 		}
-		h.settled(int(id.Stream), id.Offset, cmd.Type == wsproto.CmdCumulativeAck)
 	case wsproto.CmdPermit:
 		if !h.pull {
 			h.fail("permit frames are only accepted in pull mode (pullMode=true)", "")
@@ -300,4 +293,27 @@ func (h *consumerConn) handle(typ int, data []byte) {
 func (h *consumerConn) fail(msg, id string) {
 	h.s.node.Metrics().RejectedFrames.Add(1)
 	h.c.send(outFrame{data: errorFrame(msg, id)})
+}
+
+// settle applies an ack, cumulative ack or nack of message id, whichever
+// protocol carried it, and gives the permits back.
+func (h *consumerConn) settle(kind wsbin.AckKind, id wsproto.MessageID) error {
+	if id.Stream >= uint64(len(h.consumers)) {
+		return fmt.Errorf("message id %s names stream %d; this consumer has %d", id, id.Stream, len(h.consumers))
+	}
+	sc := h.consumers[id.Stream]
+	var err error
+	switch kind {
+	case wsbin.AckIndividual:
+		err = sc.Ack(id.Offset)
+	case wsbin.AckCumulative:
+		err = sc.AckCumulative(id.Offset)
+	default:
+		err = sc.Nack(id.Offset)
+	}
+	if err != nil {
+		return err
+	}
+	h.settled(int(id.Stream), id.Offset, kind == wsbin.AckCumulative)
+	return nil
 }
