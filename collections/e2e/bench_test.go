@@ -59,12 +59,12 @@ func BenchmarkConvergence(b *testing.B) {
 			return a.status == http.StatusOK && a.body["count"] == float64(*benchDocs)
 		})
 	}
-	f.partition(true)
+	f.Partition(true)
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	errs := make(chan error, 1)
 	for _, r := range three {
-		url := f.server(r).URL() + sys + "document/shared/"
+		url := f.Server(r).URL() + sys + "document/shared/"
 		for w := range *benchWriters {
 			wg.Add(1)
 			go func() {
@@ -91,7 +91,7 @@ func BenchmarkConvergence(b *testing.B) {
 	}
 	b.StopTimer()
 	healed := time.Now()
-	f.partition(false)
+	f.Partition(false)
 	f.eventually("convergence", func() bool {
 		var first []string
 		for _, r := range three {
@@ -128,7 +128,7 @@ func BenchmarkConvergence(b *testing.B) {
 func BenchmarkPoint(b *testing.B) {
 	f := newFabric(b, three)
 	f.must(http.StatusOK, "us-east", "POST", sys+"collection", map[string]any{"name": "points"})
-	url := f.server("us-east").URL() + sys + "document/points"
+	url := f.Server("us-east").URL() + sys + "document/points"
 	run := func(b *testing.B, op func(i int) error) {
 		lat := make([][]time.Duration, *benchWriters)
 		var wg sync.WaitGroup

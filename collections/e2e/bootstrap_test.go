@@ -53,8 +53,8 @@ func TestGeoBootstrapFromSnapshot(t *testing.T) {
 	}
 	f.sameEverywhere("items", "i0", us, eu)
 
-	f.opts[ap] = server.Options{Collections: service.Options{BootstrapFrom: []string{f.server(eu).URL()}}}
-	f.start(ap)
+	f.Options[ap] = server.Options{Collections: service.Options{BootstrapFrom: []string{f.Server(eu).URL()}}}
+	f.Start(ap)
 	f.eventually("ap has every item", func() bool {
 		c := f.do(ap, "GET", sys+"collection/items/count", nil)
 		return c.status == http.StatusOK && c.body["count"] == wantCount
@@ -66,16 +66,16 @@ func TestGeoBootstrapFromSnapshot(t *testing.T) {
 	// of the others (the whole history, the journals are not trimmed),
 	// its op log still holds none of them (the snapshot had them all).
 	for _, r := range []string{us, eu} {
-		own, err := f.server(r).Repl.Status()
+		own, err := f.Server(r).Repl.Status()
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.eventually("ap delivers "+r+"'s history", func() bool {
-			st, err := f.server(ap).Repl.Status()
+			st, err := f.Server(ap).Repl.Status()
 			return err == nil && st.Applied[r] >= own.Delivered[r] && own.Delivered[r] > 0
 		})
 	}
-	st, err := f.server(ap).Node.Stream(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: service.OpLogStream("items")})
+	st, err := f.Server(ap).Node.Stream(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: service.OpLogStream("items")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +100,8 @@ func TestGeoBootstrapFromSnapshot(t *testing.T) {
 		t.Fatalf("i3 %v", d)
 	}
 	// A restart keeps the bootstrapped view (no second bootstrap).
-	f.stop(ap)
-	f.start(ap)
+	f.Stop(ap)
+	f.Start(ap)
 	if d := f.sameEverywhere("items", "i2", three...); d["from"] != "ap" {
 		t.Fatalf("i2 after restart %v", d)
 	}

@@ -31,10 +31,10 @@ func BenchmarkCatchUp(b *testing.B) {
 	const us, eu, ap = "us-east", "eu-west", "ap-south"
 	f := newFabric(b, three, three...)
 	for _, r := range three {
-		cfg := f.cfgs[r]
+		cfg := f.Configs[r]
 		cfg.Fsync = *benchCatchUpFsync
-		f.cfgs[r] = cfg
-		f.start(r)
+		f.Configs[r] = cfg
+		f.Start(r)
 	}
 	n := *benchCatchUpOps
 	var total time.Duration
@@ -51,8 +51,8 @@ func BenchmarkCatchUp(b *testing.B) {
 			a := f.do(eu, "GET", sys+"collection/"+col+"/count", nil)
 			return a.status == http.StatusOK && a.body["count"] == float64(catchUpDocs)
 		})
-		f.cut(eu, us, true)
-		f.cut(eu, ap, true)
+		f.Cut(eu, us, true)
+		f.Cut(eu, ap, true)
 		batch = batch[:0]
 		for i := range n {
 			batch = append(batch, map[string]any{"_key": "d" + strconv.Itoa(i%catchUpDocs), "v": i})
@@ -65,8 +65,8 @@ func BenchmarkCatchUp(b *testing.B) {
 		f.eventually(ap+" has the last write", func() bool { return f.do(ap, "GET", sys+"document/"+col+"/end", nil).status == http.StatusOK })
 		b.StartTimer()
 		healed := time.Now()
-		f.cut(eu, us, false)
-		f.cut(eu, ap, false)
+		f.Cut(eu, us, false)
+		f.Cut(eu, ap, false)
 		f.eventually(eu+" has the last write", func() bool { return f.do(eu, "GET", sys+"document/"+col+"/end", nil).status == http.StatusOK })
 		took := time.Since(healed)
 		b.StopTimer()

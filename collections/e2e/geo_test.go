@@ -29,7 +29,7 @@ func TestGeoCollections(t *testing.T) {
 	f.sameEverywhere("users", "ann", three...)
 
 	t.Run("merge and conflict", func(t *testing.T) {
-		f.partition(true)
+		f.Partition(true)
 		f.must(http.StatusCreated, us, "PATCH", sys+"document/users/ann", map[string]any{"city": "Paris", "color": "red"})
 		f.must(http.StatusCreated, eu, "PATCH", sys+"document/users/ann", map[string]any{"zip": "75001"})
 		f.must(http.StatusCreated, ap, "PATCH", sys+"document/users/ann", map[string]any{"color": "blue", "visits": map[string]any{"$inc": 2}})
@@ -37,7 +37,7 @@ func TestGeoCollections(t *testing.T) {
 		if d := f.doc(us, "users", "ann"); d["zip"] != nil {
 			t.Fatalf("us sees eu's write across the partition: %v", d)
 		}
-		f.partition(false)
+		f.Partition(false)
 		d := f.sameEverywhere("users", "ann", three...)
 		if d["age"] != float64(31) || d["city"] != "Paris" || d["zip"] != "75001" || d["visits"] != float64(5) {
 			t.Fatalf("merged document %v", d)
@@ -134,10 +134,10 @@ func TestGeoCollections(t *testing.T) {
 
 	t.Run("restart", func(t *testing.T) {
 		before := f.doc(eu, "users", "ann")
-		f.stop(eu)
+		f.Stop(eu)
 		f.must(http.StatusCreated, us, "POST", sys+"document/users", map[string]any{"_key": "bob", "age": 40})
 		f.must(http.StatusCreated, ap, "PATCH", sys+"document/users/ann", map[string]any{"age": 32})
-		f.start(eu)
+		f.Start(eu)
 		f.sameEverywhere("users", "bob", three...)
 		d := f.sameEverywhere("users", "ann", three...)
 		if d["age"] != float64(32) || d["city"] != before["city"] || d["color"] != before["color"] {

@@ -2,23 +2,15 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
 	"github.com/causeway/causeway/collections/service"
-	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/internal/testfabric"
 )
 
 // waitTimeout bounds every wait on a condition; pollInterval is how often
@@ -28,96 +20,17 @@ const (
 	pollInterval = 10 * time.Millisecond
 )
 
-const secret = "collections-e2e-secret-0123456789"
-
 // fabric is one in-process node per region, wired full mesh.
 type fabric struct {
-	t       testing.TB
-	regions []string
-	cfgs    map[string]broker.Config
-	opts    map[string]server.Options
-	mu      sync.Mutex
-	srv     map[string]*server.Server
+	*testfabric.Fabric
 }
 
+// newFabric starts one node per region, except the regions in skip.
 func newFabric(t testing.TB, regions []string, skip ...string) *fabric {
 	t.Helper()
-	addrs := testnet.FreeAddrs(t, len(regions))
-	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, opts: map[string]server.Options{}, srv: map[string]*server.Server{}}
-	for i, r := range regions {
-		peers := map[string]string{}
-		for j, p := range regions {
-			if p != r {
-				peers[p] = addrs[j]
-			}
-		}
-		f.cfgs[r] = broker.Config{Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i],
-			Peers: peers, FabricSecret: secret, Fsync: "never"}
-	}
-	for _, r := range regions {
-		if !slices.Contains(skip, r) {
-			f.start(r)
-		}
-	}
-	t.Cleanup(func() {
-		for _, r := range regions {
-			f.stop(r)
-		}
-	})
+	f := &fabric{testfabric.New(t, regions, nil)}
+	f.StartAll(skip...)
 	return f
-}
-
-func (f *fabric) start(region string) *server.Server {
-	f.t.Helper()
-	log := zaptest.NewLogger(f.t, zaptest.Level(zap.WarnLevel)).Named(region)
-	srv, err := server.StartWith(f.cfgs[region], log, f.opts[region])
-	if err != nil {
-		f.t.Fatalf("start %s: %v", region, err)
-	}
-	f.mu.Lock()
-	f.srv[region] = srv
-	f.mu.Unlock()
-	return srv
-}
-
-func (f *fabric) stop(region string) {
-	f.mu.Lock()
-	srv := f.srv[region]
-	delete(f.srv, region)
-	f.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		f.t.Errorf("shutdown %s: %v", region, err)
-	}
-}
-
-func (f *fabric) server(region string) *server.Server {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.srv[region]
-}
-
-// cut cuts (or heals) the replication link between a and b, both ways.
-func (f *fabric) cut(a, b string, down bool) {
-	f.t.Helper()
-	for _, p := range [][2]string{{a, b}, {b, a}} {
-		if err := f.server(p[0]).Repl.SetLinkDown(p[1], down); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-}
-
-// partition cuts (or heals) every link.
-func (f *fabric) partition(down bool) {
-	for i, a := range f.regions {
-		for _, b := range f.regions[i+1:] {
-			f.cut(a, b, down)
-		}
-	}
 }
 
 // answer is an HTTP answer: status and the decoded JSON body.
@@ -129,27 +42,27 @@ type answer struct {
 }
 
 func (f *fabric) do(region, method, path string, body any) answer {
-	f.t.Helper()
+	f.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, f.server(region).URL()+path, rd)
+	req, err := http.NewRequest(method, f.Server(region).URL()+path, rd)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		f.t.Fatalf("%s %s %s: %v", region, method, path, err)
+		f.T.Fatalf("%s %s %s: %v", region, method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	a := answer{status: resp.StatusCode, raw: raw}
 	if len(raw) > 0 {
@@ -168,10 +81,10 @@ func (f *fabric) do(region, method, path string, body any) answer {
 
 // must calls do and fails unless the status is want.
 func (f *fabric) must(want int, region, method, path string, body any) answer {
-	f.t.Helper()
+	f.T.Helper()
 	a := f.do(region, method, path, body)
 	if a.status != want {
-		f.t.Fatalf("%s %s %s: status %d, want %d: %s", region, method, path, a.status, want, a.raw)
+		f.T.Fatalf("%s %s %s: status %d, want %d: %s", region, method, path, a.status, want, a.raw)
 	}
 	return a
 }
@@ -179,11 +92,11 @@ func (f *fabric) must(want int, region, method, path string, body any) answer {
 // eventually waits until cond holds, checking it every pollInterval, and
 // fails after waitTimeout with what describe says.
 func (f *fabric) eventually(what string, cond func() bool) {
-	f.t.Helper()
+	f.T.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			f.t.Fatalf("after %s: %s", waitTimeout, what)
+			f.T.Fatalf("after %s: %s", waitTimeout, what)
 		}
 		time.Sleep(pollInterval)
 	}
@@ -193,13 +106,13 @@ const sys = "/_fabric/_system/_api/"
 
 // doc returns a document's JSON in region (nil when it is absent).
 func (f *fabric) doc(region, collection, key string) map[string]any {
-	f.t.Helper()
+	f.T.Helper()
 	a := f.do(region, "GET", sys+"document/"+collection+"/"+key, nil)
 	if a.status == http.StatusNotFound {
 		return nil
 	}
 	if a.status != http.StatusOK {
-		f.t.Fatalf("%s: GET %s/%s: %d %s", region, collection, key, a.status, a.raw)
+		f.T.Fatalf("%s: GET %s/%s: %d %s", region, collection, key, a.status, a.raw)
 	}
 	return a.body
 }
@@ -207,7 +120,7 @@ func (f *fabric) doc(region, collection, key string) map[string]any {
 // sameEverywhere waits until the document has one _rev in every running
 // region and returns it as region 0 shows it (nil: absent everywhere).
 func (f *fabric) sameEverywhere(collection, key string, regions ...string) map[string]any {
-	f.t.Helper()
+	f.T.Helper()
 	var out map[string]any
 	f.eventually(fmt.Sprintf("%s/%s converges in %v", collection, key, regions), func() bool {
 		var revs []any

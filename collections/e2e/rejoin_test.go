@@ -50,25 +50,25 @@ func TestGeoWipedRegionRejoins(t *testing.T) {
 	f.sameEverywhere("items", "i7", three...)
 	// Wipe ap: its whole data directory is gone. What it made and no
 	// other region received (its last acks, say) is gone with it.
-	f.stop(ap)
+	f.Stop(ap)
 	ownBefore := uint64(0)
 	for _, r := range []string{us, eu} {
-		st, err := f.server(r).Repl.Status()
+		st, err := f.Server(r).Repl.Status()
 		if err != nil {
 			t.Fatal(err)
 		}
 		ownBefore = max(ownBefore, st.Delivered[ap])
 	}
-	if err := os.RemoveAll(f.cfgs[ap].DataDir); err != nil {
+	if err := os.RemoveAll(f.Configs[ap].DataDir); err != nil {
 		t.Fatal(err)
 	}
-	f.opts[ap] = server.Options{Collections: service.Options{BootstrapFrom: []string{f.server(eu).URL()}}}
-	f.start(ap)
+	f.Options[ap] = server.Options{Collections: service.Options{BootstrapFrom: []string{f.Server(eu).URL()}}}
+	f.Start(ap)
 	f.eventually("ap joins the fabric", func() bool {
-		st, err := f.server(ap).Repl.Status()
+		st, err := f.Server(ap).Repl.Status()
 		return err == nil && st.Joined
 	})
-	st, err := f.server(ap).Repl.Status()
+	st, err := f.Server(ap).Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,12 +102,12 @@ func TestGeoWipedRegionRejoins(t *testing.T) {
 
 	// A same-attribute conflict between ap and us picks one winner and
 	// lists the loser everywhere.
-	f.cut(ap, us, true)
-	f.cut(ap, eu, true)
+	f.Cut(ap, us, true)
+	f.Cut(ap, eu, true)
 	f.must(http.StatusCreated, ap, "PATCH", sys+"document/items/i5", map[string]any{"color": "ap"})
 	f.must(http.StatusCreated, us, "PATCH", sys+"document/items/i5", map[string]any{"color": "us"})
-	f.cut(ap, us, false)
-	f.cut(ap, eu, false)
+	f.Cut(ap, us, false)
+	f.Cut(ap, eu, false)
 	win := f.sameEverywhere("items", "i5", three...)
 	if win["color"] != "ap" && win["color"] != "us" {
 		t.Fatalf("i5 after the conflict: %v", win)

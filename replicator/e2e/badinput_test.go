@@ -71,7 +71,7 @@ func streamOp(origin string, seq uint64, payload string, deps ...replicator.Entr
 // the valid ops are delivered, once; the node keeps working.
 func TestBadPeerInputIsRejected(t *testing.T) {
 	f := newFabric(t, []string{"a", "b"}, nil, "b")
-	addr := f.cfgs["a"].ReplAddr
+	addr := f.Configs["a"].ReplAddr
 	codec, err := replicator.NewCodec([]byte(secret))
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestBadPeerInputIsRejected(t *testing.T) {
 	if len(recs) != 2 || string(recs[0].Payload) != "b:1" || string(recs[1].Payload) != "b:2" {
 		t.Fatalf("stream holds %d records: %q...", len(recs), recs[0].Payload)
 	}
-	st, err := f.server("a").Repl.Status()
+	st, err := f.Server("a").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}

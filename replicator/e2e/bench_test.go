@@ -203,13 +203,13 @@ func BenchmarkCatchUp(b *testing.B) {
 	n := *catchupMsgs
 	for range b.N {
 		f := newFabric(b, []string{"a", "b"}, func(c *broker.Config) { c.Fsync = *benchFsync })
-		f.cut("a", "b", true)
+		f.Cut("a", "b", true)
 		start := time.Now()
 		publishPipelined(b, f.node("a"), "backlog", 4, n, 1024, 64, 256)
 		b.Logf("published %d messages during the partition in %s", n, time.Since(start))
 		b.ResetTimer()
 		healed := time.Now()
-		f.cut("a", "b", false)
+		f.Cut("a", "b", false)
 		f.waitCount("backlog", n-n%4, "b")
 		took := time.Since(healed)
 		b.ReportMetric(float64(n-n%4)/took.Seconds(), "msgs/s")

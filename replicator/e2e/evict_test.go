@@ -15,11 +15,11 @@ func TestEvictRegion(t *testing.T) {
 	f := newFabric(t, threeRegions, nil)
 	f.publish("us-east", "e", "east", 0, 10)
 	f.waitCount("e", 10)
-	f.stop("ap-south")
+	f.Stop("ap-south")
 	f.publish("us-east", "e", "east", 10, 10)
 	f.waitCount("e", 20, "us-east", "eu-west")
 	for _, r := range []string{"us-east", "eu-west"} {
-		resp, err := http.Post(f.server(r).URL()+"/_api/replication/regions/ap-south/evict", "application/json", nil)
+		resp, err := http.Post(f.Server(r).URL()+"/_api/replication/regions/ap-south/evict", "application/json", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,14 +28,14 @@ func TestEvictRegion(t *testing.T) {
 			t.Fatalf("%s: evict: %s", r, resp.Status)
 		}
 	}
-	if err := f.server("us-east").Repl.Evict("nowhere"); err == nil {
+	if err := f.Server("us-east").Repl.Evict("nowhere"); err == nil {
 		t.Fatal("evicted an unknown region")
 	}
-	f.stop("us-east")
-	f.start("us-east")
+	f.Stop("us-east")
+	f.Start("us-east")
 	f.publish("eu-west", "e", "west", 0, 5)
 	f.waitCount("e", 25, "us-east", "eu-west")
-	st, err := f.server("us-east").Repl.Status()
+	st, err := f.Server("us-east").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,8 +54,8 @@ func TestPartitionPublishBothSidesHeal(t *testing.T) {
 	f := newFabric(t, threeRegions, nil)
 	f.publish("us-east", "p", "before", 0, 50)
 	f.waitCount("p", 50)
-	f.cut("us-east", "eu-west", true)
-	f.cut("us-east", "ap-south", true)
+	f.Cut("us-east", "eu-west", true)
+	f.Cut("us-east", "ap-south", true)
 	f.publish("us-east", "p", "east", 0, 200)
 	f.publish("eu-west", "p", "west", 0, 200)
 	f.waitCount("p", 250, "us-east", "eu-west", "ap-south")
@@ -63,8 +63,8 @@ func TestPartitionPublishBothSidesHeal(t *testing.T) {
 	for _, r := range []string{"eu-west", "ap-south"} {
 		checkExactlyOnce(t, r, f.records(r, "p"), map[string][2]int{"before": {0, 50}, "west": {0, 200}})
 	}
-	f.cut("us-east", "eu-west", false)
-	f.cut("us-east", "ap-south", false)
+	f.Cut("us-east", "eu-west", false)
+	f.Cut("us-east", "ap-south", false)
 	f.waitCount("p", 450)
 	want := map[string][2]int{"before": {0, 50}, "east": {0, 200}, "west": {0, 200}}
 	for _, r := range threeRegions {
@@ -77,7 +77,7 @@ func TestPartitionPublishBothSidesHeal(t *testing.T) {
 // other way round.
 func TestRelayThroughThirdRegion(t *testing.T) {
 	f := newFabric(t, threeRegions, nil)
-	f.cut("us-east", "ap-south", true)
+	f.Cut("us-east", "ap-south", true)
 	f.publish("us-east", "relay", "east", 0, 100)
 	f.publish("ap-south", "relay", "south", 0, 100)
 	f.waitCount("relay", 200)
@@ -85,7 +85,7 @@ func TestRelayThroughThirdRegion(t *testing.T) {
 	for _, r := range threeRegions {
 		checkExactlyOnce(t, r, f.records(r, "relay"), want)
 	}
-	st, err := f.server("eu-west").Repl.Status()
+	st, err := f.Server("eu-west").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestRelayThroughThirdRegion(t *testing.T) {
 		t.Fatalf("eu-west relayed nothing: %+v", st.Engine)
 	}
 	for _, r := range []string{"us-east", "ap-south"} {
-		st, err := f.server(r).Repl.Status()
+		st, err := f.Server(r).Repl.Status()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,18 +173,18 @@ func TestRestartCatchesUp(t *testing.T) {
 	f := newFabric(t, threeRegions, nil)
 	f.publish("eu-west", "r", "west", 0, 100)
 	f.waitCount("r", 100)
-	f.stop("eu-west")
+	f.Stop("eu-west")
 	f.publish("us-east", "r", "east", 0, 150)
 	f.publish("ap-south", "r", "south", 0, 150)
 	f.waitCount("r", 400, "us-east", "ap-south")
-	f.start("eu-west")
+	f.Start("eu-west")
 	f.publish("eu-west", "r", "west", 100, 50)
 	f.waitCount("r", 450)
 	want := map[string][2]int{"west": {0, 150}, "east": {0, 150}, "south": {0, 150}}
 	for _, r := range threeRegions {
 		checkExactlyOnce(t, r, f.records(r, "r"), want)
 	}
-	st, err := f.server("eu-west").Repl.Status()
+	st, err := f.Server("eu-west").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestLocalStreamsStayLocal(t *testing.T) {
 			Global bool   `json:"global"`
 		} `json:"result"`
 	}
-	resp, err := http.Get(f.server("us-east").URL() + "/_fabric/_system/_api/streams")
+	resp, err := http.Get(f.Server("us-east").URL() + "/_fabric/_system/_api/streams")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestLocalStreamsStayLocal(t *testing.T) {
 // stream; without it the stream is global; a bad value is refused.
 func TestWebSocketGlobalParameter(t *testing.T) {
 	f := newFabric(t, []string{"a", "b"}, nil)
-	base := "ws://" + f.server("a").Addr() + "/ws/v2/producer/persistent/_mm/_system/"
+	base := "ws://" + f.Server("a").Addr() + "/ws/v2/producer/persistent/_mm/_system/"
 	for _, tc := range []struct {
 		stream, query string
 		global        bool
@@ -273,7 +273,7 @@ func TestAdminEndpointsAndMetrics(t *testing.T) {
 	f := newFabric(t, []string{"a", "b"}, nil)
 	f.publish("a", "m", "p", 0, 3)
 	f.waitCount("m", 3)
-	url := f.server("a").URL()
+	url := f.Server("a").URL()
 	get := func(path string) (int, string) {
 		resp, err := http.Get(url + path)
 		if err != nil {

@@ -1,23 +1,17 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
-	"github.com/causeway/causeway/broker/server"
-	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/internal/testfabric"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/subscription"
 )
@@ -25,105 +19,24 @@ import (
 // waitTimeout bounds every wait on a condition.
 const waitTimeout = 60 * time.Second
 
-const secret = "e2e-fabric-secret-0123456789"
+// secret is the fabric secret of the nodes (peers forged in tests use it).
+const secret = testfabric.Secret
 
 // fabric is a set of in-process nodes, one per region, wired full mesh.
 type fabric struct {
-	t       testing.TB
-	regions []string
-	cfgs    map[string]broker.Config
-	mu      sync.Mutex
-	srv     map[string]*server.Server
+	*testfabric.Fabric
 }
 
 // newFabric starts one node per region, except the regions in skip (their
 // configuration is ready for start).
 func newFabric(t testing.TB, regions []string, mutate func(*broker.Config), skip ...string) *fabric {
 	t.Helper()
-	addrs := testnet.FreeAddrs(t, len(regions))
-	f := &fabric{t: t, regions: regions, cfgs: map[string]broker.Config{}, srv: map[string]*server.Server{}}
-	for i, r := range regions {
-		peers := map[string]string{}
-		for j, p := range regions {
-			if p != r {
-				peers[p] = addrs[j]
-			}
-		}
-		cfg := broker.Config{
-			Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i],
-			Peers: peers, FabricSecret: secret, Fsync: "never",
-		}
-		if mutate != nil {
-			mutate(&cfg)
-		}
-		f.cfgs[r] = cfg
-	}
-	for _, r := range regions {
-		if !slices.Contains(skip, r) {
-			f.start(r)
-		}
-	}
-	t.Cleanup(func() {
-		for _, r := range regions {
-			f.stop(r)
-		}
-	})
+	f := &fabric{testfabric.New(t, regions, mutate)}
+	f.StartAll(skip...)
 	return f
 }
 
-func (f *fabric) logger(region string) *zap.Logger {
-	return zaptest.NewLogger(f.t, zaptest.Level(zap.WarnLevel)).Named(region)
-}
-
-func (f *fabric) start(region string) *server.Server {
-	f.t.Helper()
-	srv, err := server.Start(f.cfgs[region], f.logger(region))
-	if err != nil {
-		f.t.Fatalf("start %s: %v", region, err)
-	}
-	f.mu.Lock()
-	f.srv[region] = srv
-	f.mu.Unlock()
-	return srv
-}
-
-func (f *fabric) stop(region string) {
-	f.mu.Lock()
-	srv := f.srv[region]
-	delete(f.srv, region)
-	f.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		f.t.Errorf("shutdown %s: %v", region, err)
-	}
-}
-
-func (f *fabric) node(region string) *broker.Node {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.srv[region].Node
-}
-
-func (f *fabric) server(region string) *server.Server {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.srv[region]
-}
-
-// cut cuts (or heals) the link between a and b on both sides.
-func (f *fabric) cut(a, b string, down bool) {
-	f.t.Helper()
-	if err := f.server(a).Repl.SetLinkDown(b, down); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.server(b).Repl.SetLinkDown(a, down); err != nil {
-		f.t.Fatal(err)
-	}
-}
+func (f *fabric) node(region string) *broker.Node { return f.Server(region).Node }
 
 func streamName(name string) naming.Stream {
 	return naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: name}
@@ -132,14 +45,14 @@ func streamName(name string) naming.Stream {
 // publish has producer publish messages start..start+n-1 (payload
 // "producer:i") in region, in batches, and fails on any error.
 func (f *fabric) publish(region, stream, producer string, start, n int) {
-	f.t.Helper()
+	f.T.Helper()
 	s, err := f.node(region).StreamForUse(streamName(stream), nil)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	p, err := s.AttachProducer(producer, -1)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	defer p.Close()
 	const batch = 50
@@ -151,7 +64,7 @@ func (f *fabric) publish(region, stream, producer string, start, n int) {
 		}
 		for k, r := range p.Publish(msgs) {
 			if r.Err != nil || r.Duplicate {
-				f.t.Fatalf("%s publish %s:%d: %+v", region, producer, i+k, r)
+				f.T.Fatalf("%s publish %s:%d: %+v", region, producer, i+k, r)
 			}
 		}
 	}
@@ -159,7 +72,7 @@ func (f *fabric) publish(region, stream, producer string, start, n int) {
 
 // records reads every record of a stream in region (none when missing).
 func (f *fabric) records(region, stream string) []segment.Record {
-	f.t.Helper()
+	f.T.Helper()
 	s, err := f.node(region).Stream(streamName(stream))
 	if err != nil {
 		return nil
@@ -169,7 +82,7 @@ func (f *fabric) records(region, stream string) []segment.Record {
 	for from := src.StartOffset(); from < src.EndOffset(); {
 		recs, err := src.Read(from, 4096, 16<<20)
 		if err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
 		if len(recs) == 0 {
 			break
@@ -182,9 +95,9 @@ func (f *fabric) records(region, stream string) []segment.Record {
 
 // waitCount waits until every region's stream holds n records.
 func (f *fabric) waitCount(stream string, n int, regions ...string) {
-	f.t.Helper()
+	f.T.Helper()
 	if len(regions) == 0 {
-		regions = f.regions
+		regions = f.Regions
 	}
 	for _, r := range regions {
 		deadline := time.NewTimer(waitTimeout)
@@ -199,7 +112,7 @@ func (f *fabric) waitCount(stream string, n int, regions ...string) {
 				poll = time.After(pollInterval)
 			}
 			if got > n {
-				f.t.Fatalf("%s: stream %s holds %d records, want %d", r, stream, got, n)
+				f.T.Fatalf("%s: stream %s holds %d records, want %d", r, stream, got, n)
 			}
 			if got == n {
 				break
@@ -208,7 +121,7 @@ func (f *fabric) waitCount(stream string, n int, regions ...string) {
 			case <-changed:
 			case <-poll:
 			case <-deadline.C:
-				f.t.Fatalf("%s: stream %s holds %d records after %s, want %d\n%s", r, stream, got, waitTimeout, n, f.statusDump())
+				f.T.Fatalf("%s: stream %s holds %d records after %s, want %d\n%s", r, stream, got, waitTimeout, n, f.statusDump())
 			}
 		}
 		deadline.Stop()
@@ -219,7 +132,7 @@ func (f *fabric) waitCount(stream string, n int, regions ...string) {
 // re-checking whenever the stream grows (or every pollInterval while it
 // does not exist yet), and fails the test after waitTimeout.
 func (f *fabric) waitFor(region, stream string, cond func([]segment.Record) bool) []segment.Record {
-	f.t.Helper()
+	f.T.Helper()
 	deadline := time.NewTimer(waitTimeout)
 	defer deadline.Stop()
 	for {
@@ -238,7 +151,7 @@ func (f *fabric) waitFor(region, stream string, cond func([]segment.Record) bool
 		case <-changed:
 		case <-poll:
 		case <-deadline.C:
-			f.t.Fatalf("%s: stream %s: condition not met after %s (%d records)\n%s", region, stream, waitTimeout, len(recs), f.statusDump())
+			f.T.Fatalf("%s: stream %s: condition not met after %s (%d records)\n%s", region, stream, waitTimeout, len(recs), f.statusDump())
 		}
 	}
 }
@@ -246,15 +159,15 @@ func (f *fabric) waitFor(region, stream string, cond func([]segment.Record) bool
 // waitStatus waits until cond holds for region's replication status
 // (checked every pollInterval, failing after waitTimeout).
 func (f *fabric) waitStatus(region string, cond func(shell.Status) bool) {
-	f.t.Helper()
+	f.T.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		st, err := f.server(region).Repl.Status()
+		st, err := f.Server(region).Repl.Status()
 		if err == nil && cond(st) {
 			return
 		}
 		if time.Now().After(deadline) {
-			f.t.Fatalf("%s: status condition not met after %s: %+v, %v", region, waitTimeout, st, err)
+			f.T.Fatalf("%s: status condition not met after %s: %+v, %v", region, waitTimeout, st, err)
 		}
 		time.Sleep(pollInterval) // pacing a condition check with a deadline
 	}
@@ -265,8 +178,8 @@ const pollInterval = 20 * time.Millisecond
 
 func (f *fabric) statusDump() string {
 	var b strings.Builder
-	for _, r := range f.regions {
-		srv := f.server(r)
+	for _, r := range f.Regions {
+		srv := f.Server(r)
 		if srv == nil {
 			continue
 		}
@@ -320,15 +233,15 @@ func checkExactlyOnce(t *testing.T, region string, recs []segment.Record, want m
 // consumeAll attaches a consumer (shared subscription, from the earliest)
 // in region and returns every payload once n messages arrived, acking each.
 func (f *fabric) consumeAll(region, stream, sub string, n int) []segment.Record {
-	f.t.Helper()
+	f.T.Helper()
 	s, err := f.node(region).StreamForUse(streamName(stream), nil)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	c, err := s.Subscribe(broker.SubscribeOptions{Subscription: sub,
 		Consumer: subscription.ConsumerSpec{Type: subscription.Shared, Initial: subscription.Earliest}})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	defer c.Close()
 	var out []segment.Record
@@ -338,11 +251,11 @@ func (f *fabric) consumeAll(region, stream, sub string, n int) []segment.Record 
 		case d := <-c.Messages():
 			out = append(out, d.Record)
 			if err := c.Ack(d.Record.Offset); err != nil {
-				f.t.Fatal(err)
+				f.T.Fatal(err)
 			}
 			c.AddPermits(1)
 		case <-timeout:
-			f.t.Fatalf("%s: consumer got %d of %d messages", region, len(out), n)
+			f.T.Fatalf("%s: consumer got %d of %d messages", region, len(out), n)
 		}
 	}
 	slices.SortFunc(out, func(a, b segment.Record) int { return int(a.Offset) - int(b.Offset) })

@@ -23,7 +23,7 @@ func TestRegisteredKindReplicates(t *testing.T) {
 	seen := map[string][]string{} // region -> "origin:seq:payload"
 	changed := make(chan struct{}, 100)
 	for _, r := range threeRegions {
-		err := f.server(r).Repl.RegisterKind(testKind, func(origin string, seq uint64, payload []byte) error {
+		err := f.Server(r).Repl.RegisterKind(testKind, func(origin string, seq uint64, payload []byte) error {
 			mu.Lock()
 			seen[r] = append(seen[r], fmt.Sprintf("%s:%d:%s", origin, seq, payload))
 			mu.Unlock()
@@ -37,12 +37,12 @@ func TestRegisteredKindReplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := f.server("us-east").Repl.RegisterKind(shell.KindStreamMessage, func(string, uint64, []byte) error { return nil }); err == nil {
+	if err := f.Server("us-east").Repl.RegisterKind(shell.KindStreamMessage, func(string, uint64, []byte) error { return nil }); err == nil {
 		t.Fatal("registered the stream message kind")
 	}
 	done := make(chan replicator.Dot, 10)
 	for i := range 5 {
-		f.server("eu-west").Repl.PublishOp(testKind, []byte(fmt.Sprintf("op%d", i)), func(d replicator.Dot, err error) {
+		f.Server("eu-west").Repl.PublishOp(testKind, []byte(fmt.Sprintf("op%d", i)), func(d replicator.Dot, err error) {
 			if err != nil {
 				t.Error(err)
 			}

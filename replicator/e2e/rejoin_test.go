@@ -17,21 +17,21 @@ func TestWipedRegionRejoins(t *testing.T) {
 	f.publish("eu-west", "w", "west", 0, 100)
 	f.publish("ap-south", "w", "south", 0, 100)
 	f.waitCount("w", 300)
-	f.stop("ap-south")
+	f.Stop("ap-south")
 	held := uint64(0) // ap-south's ops its peers have
 	for _, r := range []string{"us-east", "eu-west"} {
-		st, err := f.server(r).Repl.Status()
+		st, err := f.Server(r).Repl.Status()
 		if err != nil {
 			t.Fatal(err)
 		}
 		held = max(held, st.Delivered["ap-south"])
 	}
-	if err := os.RemoveAll(f.cfgs["ap-south"].DataDir); err != nil {
+	if err := os.RemoveAll(f.Configs["ap-south"].DataDir); err != nil {
 		t.Fatal(err)
 	}
-	f.start("ap-south")
+	f.Start("ap-south")
 	f.waitStatus("ap-south", func(st shell.Status) bool { return st.Joined })
-	st, err := f.server("ap-south").Repl.Status()
+	st, err := f.Server("ap-south").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestWipedRegionRejoins(t *testing.T) {
 		checkExactlyOnce(t, r, f.records(r, "w"), want)
 	}
 	for _, r := range []string{"us-east", "eu-west"} {
-		st, err := f.server(r).Repl.Status()
+		st, err := f.Server(r).Repl.Status()
 		if err != nil {
 			t.Fatal(err)
 		}

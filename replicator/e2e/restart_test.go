@@ -21,32 +21,32 @@ func TestRestartAtConsistentCut(t *testing.T) {
 	f.publish("c", "s", "c", 0, 10) // c's ops depend on b:10
 	f.waitCount("s", 20)
 	for _, r := range []string{"a", "b", "c"} {
-		f.stop(r)
+		f.Stop(r)
 	}
-	dir := filepath.Join(f.cfgs["a"].DataDir, "repl")
+	dir := filepath.Join(f.Configs["a"].DataDir, "repl")
 	if err := os.RemoveAll(filepath.Join(dir, "b")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, "applied.json")); err != nil {
 		t.Fatal(err)
 	}
-	f.start("a")
-	st, err := f.server("a").Repl.Status()
+	f.Start("a")
+	st, err := f.Server("a").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Delivered) != 0 {
 		t.Fatalf("a restarted with delivered %v, want nothing (c's ops depend on lost b ops)", st.Delivered)
 	}
-	f.start("b")
-	f.start("c")
+	f.Start("b")
+	f.Start("c")
 	f.publish("c", "s", "c", 10, 5)
 	f.waitCount("s", 25)
 	want := map[string][2]int{"b": {0, 10}, "c": {0, 15}}
 	for _, r := range []string{"a", "b", "c"} {
 		checkExactlyOnce(t, r, f.records(r, "s"), want)
 	}
-	st, err = f.server("a").Repl.Status()
+	st, err = f.Server("a").Repl.Status()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package authrepl_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,14 +14,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/broker/server"
 	"github.com/causeway/causeway/broker/wsproto"
-	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/internal/testfabric"
 )
 
 // waitTimeout bounds every wait on a condition; pollInterval is how often
@@ -32,111 +28,56 @@ const (
 	pollInterval = 10 * time.Millisecond
 )
 
-const secret = "authrepl-e2e-fabric-secret-0123456789"
-
 // fabric is one in-process node per region, wired full mesh, with
 // authentication on; root holds each region's bootstrap superuser key.
 type fabric struct {
-	t    *testing.T
-	cfgs map[string]broker.Config
+	*testfabric.Fabric
 	mu   sync.Mutex
-	srv  map[string]*server.Server
 	root map[string]string
 }
 
 func newFabric(t *testing.T, regions ...string) *fabric {
 	t.Helper()
-	addrs := testnet.FreeAddrs(t, len(regions))
-	f := &fabric{t: t, cfgs: map[string]broker.Config{}, srv: map[string]*server.Server{}, root: map[string]string{}}
 	on := true
-	for i, r := range regions {
-		peers := map[string]string{}
-		for j, p := range regions {
-			if p != r {
-				peers[p] = addrs[j]
-			}
-		}
-		f.cfgs[r] = broker.Config{Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i],
-			Peers: peers, FabricSecret: secret, Fsync: "never", Auth: auth.Config{Enabled: &on}}
-	}
-	// Start together: a new fabric joins in one round trip.
-	var wg sync.WaitGroup
+	f := &fabric{Fabric: testfabric.New(t, regions, func(c *broker.Config) { c.Auth = auth.Config{Enabled: &on} }),
+		root: map[string]string{}}
 	for _, r := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.start(r)
-		}()
+		f.start(r)
 	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, r := range regions {
-			f.stop(r)
-		}
-	})
 	return f
 }
 
+// start starts region and notes its superuser key.
 func (f *fabric) start(region string) {
-	log := zaptest.NewLogger(f.t, zaptest.Level(zap.WarnLevel)).Named(region)
-	srv, err := server.Start(f.cfgs[region], log)
-	if err != nil {
-		f.t.Errorf("start %s: %v", region, err)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.srv[region] = srv
+	f.T.Helper()
+	srv := f.Start(region)
 	if k := srv.Auth.BootstrapKey(); k != "" {
+		f.mu.Lock()
 		f.root[region] = k
+		f.mu.Unlock()
 	}
-}
-
-func (f *fabric) stop(region string) {
-	f.mu.Lock()
-	srv := f.srv[region]
-	delete(f.srv, region)
-	f.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		f.t.Errorf("shutdown %s: %v", region, err)
-	}
-}
-
-func (f *fabric) server(region string) *server.Server {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.srv[region]
-	if s == nil {
-		f.t.Fatalf("region %s is not running", region)
-	}
-	return s
 }
 
 // do sends an HTTP request to region as cred and returns the status and
 // the envelope's result.
 func (f *fabric) do(region, method, path, cred string, body any) (int, json.RawMessage) {
-	f.t.Helper()
+	f.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, f.server(region).URL()+path, rd)
+	req, err := http.NewRequest(method, f.Server(region).URL()+path, rd)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+cred)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		f.t.Fatalf("%s %s %s: %v", region, method, path, err)
+		f.T.Fatalf("%s %s %s: %v", region, method, path, err)
 	}
 	defer resp.Body.Close()
 	var env struct {
@@ -148,21 +89,21 @@ func (f *fabric) do(region, method, path, cred string, body any) (int, json.RawM
 
 // must is do, failing unless the status is want.
 func (f *fabric) must(want int, region, method, path, cred string, body any) json.RawMessage {
-	f.t.Helper()
+	f.T.Helper()
 	code, res := f.do(region, method, path, cred, body)
 	if code != want {
-		f.t.Fatalf("%s %s %s: %d, want %d: %s", region, method, path, code, want, res)
+		f.T.Fatalf("%s %s %s: %d, want %d: %s", region, method, path, code, want, res)
 	}
 	return res
 }
 
 // eventually waits until cond holds, failing after waitTimeout.
 func (f *fabric) eventually(what string, cond func() bool) {
-	f.t.Helper()
+	f.T.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			f.t.Fatalf("after %s: %s", waitTimeout, what)
+			f.T.Fatalf("after %s: %s", waitTimeout, what)
 		}
 		time.Sleep(pollInterval)
 	}
@@ -172,7 +113,7 @@ func (f *fabric) eventually(what string, cond func() bool) {
 // connection or the handshake's status.
 func (f *fabric) dial(region, path, cred string) (*websocket.Conn, int, error) {
 	d := websocket.Dialer{HandshakeTimeout: waitTimeout}
-	c, resp, err := d.Dial("ws://"+f.server(region).Addr()+path+"?token="+url.QueryEscape(cred), nil)
+	c, resp, err := d.Dial("ws://"+f.Server(region).Addr()+path+"?token="+url.QueryEscape(cred), nil)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -180,7 +121,7 @@ func (f *fabric) dial(region, path, cred string) (*websocket.Conn, int, error) {
 		}
 		return nil, status, err
 	}
-	f.t.Cleanup(func() { _ = c.Close() })
+	f.T.Cleanup(func() { _ = c.Close() })
 	return c, http.StatusSwitchingProtocols, nil
 }
 
@@ -214,7 +155,7 @@ const (
 // in eu-west makes us-east refuse it and closes its open WebSocket there.
 func TestKeysAreFabricWide(t *testing.T) {
 	f := newFabric(t, "us-east", "eu-west", "ap-south")
-	f.stop("ap-south")
+	f.Stop("ap-south")
 
 	var created auth.KeyView
 	res := f.must(http.StatusCreated, "us-east", "POST", "/_tenant/acme"+auth.KeysPath, f.root["us-east"],
@@ -279,7 +220,7 @@ func TestKeysAreFabricWide(t *testing.T) {
 			t.Fatalf("%s: WebSocket with the revoked key: %d, want 401", region, code)
 		}
 	}
-	if n := f.server("us-east").Auth.Sessions(created.ID); n != 0 {
+	if n := f.Server("us-east").Auth.Sessions(created.ID); n != 0 {
 		t.Fatalf("us-east still tracks %d connections of the revoked key", n)
 	}
 	t.Logf("key events applied: %s", eventCounts(f))
@@ -288,14 +229,8 @@ func TestKeysAreFabricWide(t *testing.T) {
 // TestSingleRegionKeysStayLocal: a node without peers keeps its keys as
 // before (no replication, nothing changes).
 func TestSingleRegionKeysStayLocal(t *testing.T) {
-	on := true
-	srv, err := server.Start(broker.Config{Region: "solo", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0",
-		Auth: auth.Config{Enabled: &on}}, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Shutdown(context.Background()) }()
-	f := &fabric{t: t, srv: map[string]*server.Server{"solo": srv}}
+	f := newFabric(t, "solo")
+	srv := f.Server("solo")
 	var v auth.KeyView
 	res := f.must(http.StatusCreated, "solo", "POST", auth.KeysPath, srv.Auth.BootstrapKey(), auth.KeyRequest{Permissions: []string{"read:*"}})
 	if err := json.Unmarshal(res, &v); err != nil || v.Origin != "" {
@@ -311,10 +246,8 @@ func TestSingleRegionKeysStayLocal(t *testing.T) {
 }
 
 func eventCounts(f *fabric) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var parts []string
-	for r, s := range f.srv {
+	for r, s := range f.Running() {
 		m := s.Auth.Metrics()
 		parts = append(parts, fmt.Sprintf("%s %d applied, %d unchanged, %d refused", r,
 			m.KeyEventsApplied.Load(), m.KeyEventsUnchanged.Load(), m.KeyEventsRefused.Load()))
