@@ -5,42 +5,23 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/causeway/causeway/bench/geo"
 	"github.com/causeway/causeway/bench/pubsub"
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
-	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/internal/testfabric"
 )
 
 const testTimeout = 60 * time.Second
 
-// startFabric starts one node per region, wired full mesh on loopback.
+// startFabric starts one node per region, wired full mesh on loopback,
+// with wan on every outgoing link.
 func startFabric(t *testing.T, regions []string, wan broker.WANConfig) geo.Fabric {
 	t.Helper()
-	addrs := testnet.FreeAddrs(t, len(regions))
+	f := testfabric.New(t, regions, func(c *broker.Config) { c.WAN = wan })
+	f.StartAll()
 	var fab geo.Fabric
-	for i, r := range regions {
-		peers := map[string]string{}
-		for j, p := range regions {
-			if p != r {
-				peers[p] = addrs[j]
-			}
-		}
-		srv, err := server.Start(broker.Config{
-			Region: r, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: addrs[i], Peers: peers,
-			FabricSecret: "bench-test-fabric-secret", Fsync: "never", WAN: wan,
-		}, zap.NewNop())
-		if err != nil {
-			t.Fatalf("start %s: %v", r, err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
-		})
-		fab.Regions = append(fab.Regions, geo.Region{Name: r, HTTP: srv.URL()})
+	for _, r := range regions {
+		fab.Regions = append(fab.Regions, geo.Region{Name: r, HTTP: f.Server(r).URL()})
 	}
 	return fab
 }
