@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/clients"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/spot"
@@ -57,7 +57,7 @@ func call(t *testing.T, method, url, body string, out any) int {
 }
 
 // TestNodesServeSpotThroughTheCollectionsAPI: two regions started by
-// broker/server; a SPOT collection created through the collections API of
+// server; a SPOT collection created through the collections API of
 // the region without replicas lives in the home region, answers the same
 // API in both, refuses transactions over regular collections, and feeds
 // its change stream.

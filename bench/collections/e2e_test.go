@@ -10,7 +10,7 @@ import (
 	"github.com/causeway/causeway/bench/collections"
 	"github.com/causeway/causeway/bench/geo"
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 )
 
 const testTimeout = 60 * time.Second

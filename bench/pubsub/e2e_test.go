@@ -12,7 +12,7 @@ import (
 	"github.com/causeway/causeway/bench/target/causewayws"
 	"github.com/causeway/causeway/bench/target/kafkago"
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 )
 
 const testTimeout = 60 * time.Second

@@ -28,7 +28,7 @@
 // # Fabric-wide keys
 //
 // Keys live in each node's metadata store. In a multi-region node
-// (AttachReplication; broker/auth/authrepl wires the replication shell)
+// (AttachReplication; server/authrepl wires the replication shell)
 // every key created over the API, every grant change of such a key and
 // every revocation is a key event (event.go) that the replication applies
 // in every region, this one included, in causal order (replication.go),

@@ -17,7 +17,7 @@ import (
 // before.
 
 // Replication is what the service needs from the node's replication
-// (broker/auth/authrepl adapts replicator/shell.Shell to it).
+// (server/authrepl adapts replicator/shell.Shell to it).
 type Replication interface {
 	// Region is this region's name.
 	Region() string

@@ -59,7 +59,7 @@ func New(node *broker.Node, ws http.Handler) *Handler {
 }
 
 // Handle routes a ServeMux pattern to handler: node parts assembled by
-// broker/server (the replication admin endpoints) mount themselves here.
+// server (the replication admin endpoints) mount themselves here.
 func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
 
 // Register adds a Prometheus collector to /metrics.

@@ -28,7 +28,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/tlsutil"
 )
 

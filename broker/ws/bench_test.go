@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
 )
 

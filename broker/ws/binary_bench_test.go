@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/clients"
 )

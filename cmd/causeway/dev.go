@@ -23,7 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/replicator/shell"
 )

@@ -7,7 +7,7 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/spot"
 )
 

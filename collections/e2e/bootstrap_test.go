@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/causeway/causeway/broker/naming"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
 )
 

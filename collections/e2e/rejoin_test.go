@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
 )
 

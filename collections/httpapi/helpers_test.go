@@ -48,7 +48,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// node is an in-process node assembled as broker/server does, with the
+// node is an in-process node assembled as server does, with the
 // collections service on an injected clock.
 type node struct {
 	t     testing.TB

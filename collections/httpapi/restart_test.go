@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 )
 
 func TestRestartKeepsEverything(t *testing.T) {
@@ -81,7 +81,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 }
 
-// TestServerMountsCollections checks the wiring in broker/server: the
+// TestServerMountsCollections checks the wiring in server: the
 // collections API is served next to the broker's and survives a restart.
 func TestServerMountsCollections(t *testing.T) {
 	dir := t.TempDir()

@@ -11,7 +11,7 @@ import (
 )
 
 // Spot is the seam to SPOT collections: package spot implements it and
-// broker/server sets it (SetSpot). When set, a request naming one
+// server sets it (SetSpot). When set, a request naming one
 // collection (its documents, key/value entries, description or drop) goes
 // to it when Owns says the collection is a SPOT collection, and so does
 // the creation of a collection with "isSpot": true. Nothing else in this

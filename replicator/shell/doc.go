@@ -2,7 +2,7 @@
 // engine (replicator.Engine) inside goroutines and I/O, journals every
 // replicated op, applies ops to streams in causal order, ships batches and
 // acks through replicator/transport, and restores everything after a
-// restart. broker/server starts it when the node's configuration has peers.
+// restart. server starts it when the node's configuration has peers.
 //
 // # Fabric
 //

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/server"
+	"github.com/causeway/causeway/server"
 )
 
 // startOpenKafka starts a node without authentication, with the Kafka listener.

@@ -1,4 +1,5 @@
-// Package server owns the assembly of one running node: the broker.Node,
+// Package server is the composition root of one running node: it assembles
+// the broker (streams), the replicator, collections and SPOT into a node,
 // its WebSocket and HTTP front ends on one listener, and graceful shutdown
 // in the right order (stop accepting, flush connections, close storage).
 // cmd/causeway and end-to-end tests both start nodes through it.
@@ -18,7 +19,6 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/broker/auth/authrepl"
 	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/broker/kafka"
 	"github.com/causeway/causeway/broker/limits"
@@ -27,6 +27,7 @@ import (
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
+	"github.com/causeway/causeway/server/authrepl"
 	"github.com/causeway/causeway/spot"
 )
 

@@ -2,7 +2,7 @@
 // API keys (broker/auth, replication.go) and the node's replication shell
 // (replicator/shell): key events travel as ops of shell.KindAuthEvent.
 // broker/auth cannot import the shell (the shell imports the broker, which
-// imports auth), so the node's assembly (broker/server) wires the two
+// imports auth), so the node's assembly (server) wires the two
 // through here: Kinds before the shell starts, Attach once it runs.
 package authrepl
 
