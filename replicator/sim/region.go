@@ -164,6 +164,12 @@ func (r *region) publish(p *producer) error {
 	if _, dup := r.w.oracle[dot]; dup {
 		return fmt.Errorf("%s: publish reused dot %s: %w", r.name, dot, errCheck)
 	}
+	if _, lost := r.w.limbo[dot]; lost {
+		// The op of a previous life that no region delivered is superseded;
+		// a region that still delivers it took one op for another.
+		delete(r.w.limbo, dot)
+		r.w.trace("%s publishes %s over an op of its previous life in limbo", r.name, dot)
+	}
 	r.w.oracle[dot] = &opInfo{deps: deps, producer: p.name, seqID: seqID, body: body}
 	r.w.trace("%s publishes %s (%s/%d) deps %v", r.name, dot, p.name, seqID, deps)
 	if r.w.rng.Float64() < r.w.retryRate && r.dedup.Accept(p.name, seqID) {
@@ -226,7 +232,13 @@ func (r *region) process() error {
 func (r *region) deliver(d replicator.Delivery) error {
 	info := r.w.oracle[d.Dot()]
 	if info == nil {
-		return fmt.Errorf("unknown dot: %w", errCheck)
+		if info = r.w.limbo[d.Dot()]; info == nil {
+			return fmt.Errorf("unknown dot: %w", errCheck)
+		}
+		// A copy survived the wipe: the op exists after all.
+		r.w.oracle[d.Dot()] = info
+		delete(r.w.limbo, d.Dot())
+		r.w.trace("%s delivers %s from limbo", r.name, d.Dot())
 	}
 	if have := r.count[d.Origin]; have != d.Seq-1 {
 		return fmt.Errorf("delivered %d of %s before: duplicate or out of FIFO order: %w", have, d.Origin, errCheck)

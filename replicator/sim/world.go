@@ -104,7 +104,14 @@ type world struct {
 	net     queue
 	nextID  uint64
 	oracle  map[replicator.Dot]*opInfo
-	res     Result
+	// limbo holds the ops a wipe may have lost: no other region had
+	// delivered them, but one may hold a copy it received and has not
+	// delivered yet (buffered, waiting for a dependency). A delivery of one
+	// revives it into the oracle (it exists, and every region must get
+	// it); a new op that reuses its dot supersedes it (a later delivery of
+	// the old body is then a collision the checker reports).
+	limbo map[replicator.Dot]*opInfo
+	res   Result
 
 	corruptRate float64
 	// replyRate is the probability that a region's reply producer publishes
@@ -146,7 +153,7 @@ func newWorld(opts Options) (*world, error) {
 	if opts.Steps == 0 {
 		opts.Steps = 100 + rng.IntN(250)
 	}
-	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo), wiped: make(map[string]bool)}
+	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo), limbo: make(map[replicator.Dot]*opInfo), wiped: make(map[string]bool)}
 	for i := range opts.Regions {
 		w.names = append(w.names, fmt.Sprintf("r%d", i))
 	}
@@ -358,9 +365,10 @@ func (w *world) crash(r *region) error {
 
 // wipe crashes a region and loses its disk. Its connections die with it
 // (what it had in flight is lost). Its own ops that no other region
-// delivered are gone for good: the oracle forgets them, and the region's
-// next life, once joined, numbers new ops from the highest any region
-// holds.
+// delivered may be gone for good: the oracle moves them to limbo (another
+// region may still hold a received copy it has not delivered), and the
+// region's next life, once joined, numbers new ops from the highest any
+// region holds.
 func (w *world) wipe(r *region) error {
 	if !r.up {
 		return nil
@@ -386,10 +394,14 @@ func (w *world) wipe(r *region) error {
 			}
 		}
 		for seq := held + 1; seq <= had; seq++ {
-			delete(w.oracle, replicator.Dot{Origin: origin, Seq: seq})
+			d := replicator.Dot{Origin: origin, Seq: seq}
+			if info := w.oracle[d]; info != nil {
+				w.limbo[d] = info
+				delete(w.oracle, d)
+			}
 		}
 		if held < had {
-			w.trace("wipe %s: %s:%d..%d lost with it", r.name, origin, held+1, had)
+			w.trace("wipe %s: %s:%d..%d delivered nowhere else (limbo)", r.name, origin, held+1, had)
 		}
 	}
 	before := r.count.Clone()
