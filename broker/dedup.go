@@ -89,6 +89,17 @@ func (s *Stream) lookupDuplicate(producer string, seq int64) (uint64, bool) {
 	return 0, false
 }
 
+// dedupHighest returns the highest sequence id the stream stored for
+// producer, if it remembers the name.
+func (s *Stream) dedupHighest(producer string) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.dedup[producer]; d != nil && d.highest >= 0 {
+		return d.highest, true
+	}
+	return 0, false
+}
+
 // restoreDedup rebuilds producer sequence state from the log's tail, so a
 // producer that reconnects after a restart is still de-duplicated.
 func (s *Stream) restoreDedup() {

@@ -25,6 +25,9 @@ var (
 	ErrSubInUse         = errors.New("broker: subscription has connected consumers")
 	ErrMessageTooLarge  = errors.New("broker: message larger than the limit")
 	ErrBadRequest       = errors.New("broker: bad request")
+	// ErrJoining: the region is joining the fabric (it started with an
+	// empty disk) and cannot take the request yet; retry.
+	ErrJoining = errors.New("broker: the region is joining the fabric")
 )
 
 // HTTPStatus maps any error the broker (or a package below it) returns to
@@ -48,7 +51,7 @@ func HTTPStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers), errors.Is(err, ErrTooManySubs):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrClosed):
+	case errors.Is(err, ErrClosed), errors.Is(err, ErrJoining):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

@@ -40,6 +40,7 @@ type Producer struct {
 	name    string
 	lastSeq int64 // last sequence id assigned or seen (only the producer's goroutine touches it)
 	closed  atomic.Bool
+	hold    joinHold // publishes waiting for the region to join (joinwait.go)
 }
 
 // Name returns the producer name (given or generated).
@@ -114,8 +115,25 @@ func (p *Producer) Close() {
 // PublishAsync appends msgs and calls done once with one result per message,
 // after they are durable per the fsync policy. Calls from one goroutine keep
 // their order. done runs on the storage's writer goroutine: keep it short.
+// On a replicated stream of a region that is joining the fabric the call
+// waits (asynchronously) until the region joined, so that de-duplication
+// sees the messages its peers gave back (joinwait.go).
 func (p *Producer) PublishAsync(msgs []Message, done func([]PublishResult)) {
+	if p.holdForJoin(msgs, done) {
+		return
+	}
+	p.publishNow(msgs, done)
+}
+
+// publishNow is PublishAsync once the region has joined.
+func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
 	s := p.stream
+	// Sequence ids this stream stored for the name since the producer
+	// attached (its previous life's, given back after a wipe, or another
+	// region's under the same name) are duplicates too.
+	if h, ok := s.dedupHighest(p.name); ok && h > p.lastSeq {
+		p.lastSeq = h
+	}
 	results := make([]PublishResult, len(msgs))
 	now := time.Now().UnixMilli()
 	recs := make([]segment.Record, 0, len(msgs))

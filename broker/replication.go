@@ -88,6 +88,14 @@ type Replicator interface {
 	// records are durable in their journal and in s, or the error. Calls
 	// from one goroutine keep their order.
 	PublishStream(s *Stream, recs []segment.Record, done func(first uint64, err error))
+	// Joined reports whether the region has joined the fabric: it did not
+	// start empty, or it got back and applied its previous life's
+	// messages. Producers de-duplicate against the streams only then.
+	Joined() bool
+	// AwaitJoined calls ready(nil) once Joined is true (at once if it is),
+	// or ready(err) when the replicator stops first. ready may run on
+	// another goroutine.
+	AwaitJoined(ready func(error))
 }
 
 // replSlot holds the node's replicator.

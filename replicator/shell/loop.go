@@ -261,3 +261,20 @@ func (s *Shell) Joined() bool { return s.joined.Load() }
 
 // JoinedC is closed once Joined is true.
 func (s *Shell) JoinedC() <-chan struct{} { return s.joinedC }
+
+// AwaitJoined implements broker.Replicator: ready(nil) once Joined (at
+// once if it is), ready(ErrClosed) if the shell stops first.
+func (s *Shell) AwaitJoined(ready func(error)) {
+	if s.joined.Load() {
+		ready(nil)
+		return
+	}
+	go func() {
+		select {
+		case <-s.joinedC:
+			ready(nil)
+		case <-s.stop:
+			ready(ErrClosed)
+		}
+	}()
+}
