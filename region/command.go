@@ -1,0 +1,194 @@
+package region
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Kind is what a command does.
+type Kind uint8
+
+// The commands of the region's metadata log.
+const (
+	// KindRegisterNode: a node joins, restarts (same incarnation) or comes
+	// back with an empty disk (new incarnation). Member, Addrs.
+	KindRegisterNode Kind = iota + 1
+	// KindFenceNode: the controller saw no heartbeat of Member for a
+	// session: its units get new leaders. Member.
+	KindFenceNode
+	// KindUnfenceNode: Member's heartbeats are back. Member.
+	KindUnfenceNode
+	// KindDrainNode: an operator asks to empty Member.Node before removing
+	// it. Member.Node.
+	KindDrainNode
+	// KindRemoveNode: the node leaves the region; refused while it holds
+	// a replica. Member.Node.
+	KindRemoveNode
+	// KindCreateUnit: Unit with Factor, on Replicas (the first leads).
+	KindCreateUnit
+	// KindDeleteUnit: Unit is gone.
+	KindDeleteUnit
+	// KindAlterInSync: Unit's leader Member, at Epoch, sets InSync.
+	KindAlterInSync
+	// KindReassign: the controller, at Unit's Epoch, sets its Replicas
+	// (and Factor, if not 0).
+	KindReassign
+	kindEnd
+)
+
+var kindNames = [...]string{
+	KindRegisterNode: "register-node", KindFenceNode: "fence-node", KindUnfenceNode: "unfence-node",
+	KindDrainNode: "drain-node", KindRemoveNode: "remove-node", KindCreateUnit: "create-unit",
+	KindDeleteUnit: "delete-unit", KindAlterInSync: "alter-in-sync", KindReassign: "reassign",
+}
+
+func (k Kind) String() string {
+	if k > 0 && k < kindEnd {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Command is one entry of the region's metadata log.
+type Command struct {
+	Kind     Kind     `json:"kind"`
+	Member   Member   `json:"member,omitzero"`
+	Addrs    Addrs    `json:"addrs,omitzero"`
+	Unit     UnitID   `json:"unit,omitempty"`
+	Epoch    uint64   `json:"epoch,omitempty"`
+	Factor   int      `json:"factor,omitempty"`
+	Replicas []NodeID `json:"replicas,omitempty"`
+	InSync   []Member `json:"inSync,omitempty"`
+}
+
+// Bounds on a command: the metadata log takes proposals from other nodes,
+// so everything in it is checked before it is applied.
+const (
+	MaxUnitIDBytes   = 1024
+	MaxAddrBytes     = 256
+	MaxReplicas      = 16
+	MaxFactor        = 7
+	MaxCommandBytes  = 16 << 10
+	maxNodeIDForJSON = 1<<53 - 1 // node ids survive a round trip through JSON numbers
+)
+
+// Validate checks the command's own fields (not the state it meets).
+func (c Command) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalid, c.Kind, fmt.Sprintf(format, args...))
+	}
+	needNode := func() error {
+		if c.Member.Node == 0 || c.Member.Node > maxNodeIDForJSON {
+			return bad("node id %d out of range", c.Member.Node)
+		}
+		return nil
+	}
+	needUnit := func() error {
+		if c.Unit == "" || len(c.Unit) > MaxUnitIDBytes || strings.ContainsAny(string(c.Unit), "\x00\n") {
+			return bad("unit id must be 1-%d bytes without NUL or newline", MaxUnitIDBytes)
+		}
+		return nil
+	}
+	switch c.Kind {
+	case KindRegisterNode:
+		if err := needNode(); err != nil {
+			return err
+		}
+		if c.Member.Incarnation == 0 {
+			return bad("incarnation 0")
+		}
+		for _, a := range []string{c.Addrs.Raft, c.Addrs.Data, c.Addrs.HTTP, c.Addrs.Kafka} {
+			if len(a) > MaxAddrBytes {
+				return bad("address longer than %d bytes", MaxAddrBytes)
+			}
+		}
+		if c.Addrs.Raft == "" || c.Addrs.Data == "" || c.Addrs.HTTP == "" {
+			return bad("raft, data and http addresses are required")
+		}
+	case KindFenceNode, KindUnfenceNode, KindDrainNode, KindRemoveNode:
+		return needNode()
+	case KindCreateUnit:
+		if err := needUnit(); err != nil {
+			return err
+		}
+		if c.Factor < 1 || c.Factor > MaxFactor || len(c.Replicas) != c.Factor {
+			return bad("factor %d with %d replicas", c.Factor, len(c.Replicas))
+		}
+		return distinctNodes(c.Replicas, bad)
+	case KindDeleteUnit:
+		return needUnit()
+	case KindAlterInSync:
+		if err := needUnit(); err != nil {
+			return err
+		}
+		if err := needNode(); err != nil {
+			return err
+		}
+		if c.Epoch == 0 || len(c.InSync) == 0 || len(c.InSync) > MaxReplicas {
+			return bad("epoch %d with %d in-sync replicas", c.Epoch, len(c.InSync))
+		}
+		ids := make([]NodeID, len(c.InSync))
+		for i, m := range c.InSync {
+			ids[i] = m.Node
+		}
+		return distinctNodes(ids, bad)
+	case KindReassign:
+		if err := needUnit(); err != nil {
+			return err
+		}
+		if c.Epoch == 0 || len(c.Replicas) == 0 || len(c.Replicas) > MaxReplicas || c.Factor < 0 || c.Factor > MaxFactor {
+			return bad("epoch %d, %d replicas, factor %d", c.Epoch, len(c.Replicas), c.Factor)
+		}
+		return distinctNodes(c.Replicas, bad)
+	default:
+		return fmt.Errorf("%w: unknown kind %d", ErrInvalid, c.Kind)
+	}
+	return nil
+}
+
+func distinctNodes(ids []NodeID, bad func(string, ...any) error) error {
+	if len(ids) > MaxReplicas {
+		return bad("%d nodes (at most %d)", len(ids), MaxReplicas)
+	}
+	for i, id := range ids {
+		if id == 0 || id > maxNodeIDForJSON {
+			return bad("node id %d out of range", id)
+		}
+		if slices.Contains(ids[:i], id) {
+			return bad("node %d twice", id)
+		}
+	}
+	return nil
+}
+
+// Encode returns the command as a log entry.
+func (c Command) Encode() ([]byte, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(c)
+}
+
+// DecodeCommand parses and validates a log entry or a proposal from another
+// node. Unknown fields, trailing data and oversize entries are refused.
+func DecodeCommand(b []byte) (Command, error) {
+	var c Command
+	if len(b) > MaxCommandBytes {
+		return c, fmt.Errorf("%w: %d bytes (at most %d)", ErrInvalid, len(b), MaxCommandBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Command{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if dec.More() {
+		return Command{}, fmt.Errorf("%w: trailing data", ErrInvalid)
+	}
+	if err := c.Validate(); err != nil {
+		return Command{}, err
+	}
+	return c, nil
+}

@@ -1,0 +1,312 @@
+package region
+
+import (
+	"slices"
+	"time"
+)
+
+// Entry is one record of a replicated log as it travels to followers.
+type Entry struct {
+	Offset uint64
+	Epoch  uint64
+	Data   []byte
+}
+
+// LogView is what the leader reads of its own log. The log is durable up to
+// End (the leader counts only what it has fsynced).
+type LogView interface {
+	End() uint64
+	Epochs() Epochs
+	// Read returns up to maxEntries entries from offset on.
+	Read(offset uint64, maxEntries int) []Entry
+}
+
+// FetchRequest is a follower asking its leader for what follows its log.
+// Offset is the follower's durable end: asking from there acknowledges
+// everything before it.
+type FetchRequest struct {
+	Unit      UnitID
+	From      Member
+	Epoch     uint64 // the leader epoch the follower believes current
+	Offset    uint64
+	LastEpoch uint64 // the epoch of the follower's last record
+}
+
+// FetchError says why a fetch was refused.
+type FetchError uint8
+
+const (
+	FetchOK FetchError = iota
+	// FetchFencedEpoch: the follower's epoch is older than the leader's;
+	// it must learn the region's metadata again.
+	FetchFencedEpoch
+	// FetchUnknownEpoch: the follower knows a newer epoch than this leader
+	// (a deposed leader): the follower goes to the new one.
+	FetchUnknownEpoch
+	// FetchNotReplica: the node is not a replica of the unit.
+	FetchNotReplica
+)
+
+// FetchResponse answers a FetchRequest: a divergence to truncate, or
+// entries to append, and the leader's high watermark.
+type FetchResponse struct {
+	Unit  UnitID
+	Epoch uint64
+	Err   FetchError
+	// Diverging: the follower's log differs from the leader's from
+	// DivergingEnd on, in epoch DivergingEpoch; it truncates there (or at
+	// its own end of that epoch, if earlier) and asks again.
+	Diverging      bool
+	DivergingEpoch uint64
+	DivergingEnd   uint64
+	Entries        []Entry
+	HighWatermark  uint64
+}
+
+// LeaderConfig bounds a leader's fetch answers and says when a follower
+// counts as lagging.
+type LeaderConfig struct {
+	MaxFetchEntries int
+	// MaxLag: a follower in sync that has not caught up to the leader's
+	// end within MaxLag leaves the in-sync set.
+	MaxLag time.Duration
+}
+
+// Leader is the leader side of a unit's log shipping, at one epoch: a pure
+// state machine fed with fetches, its own appends and the region's
+// metadata, with time passed in.
+type Leader struct {
+	cfg   LeaderConfig
+	unit  UnitID
+	self  Member
+	epoch uint64
+	// replicas of the unit; only they may fetch.
+	replicas []NodeID
+	factor   int
+	// inSync is the committed in-sync set; pending a change proposed and
+	// not applied yet. The high watermark waits for the union of both.
+	inSync  []Member
+	pending []Member
+	// pendingIndex is the metadata log index of the pending change (0:
+	// not known yet); once the leader's metadata has applied it, the
+	// committed set says what came of it.
+	pendingIndex uint64
+	peers        map[Member]*peer
+	hw      uint64
+}
+
+type peer struct {
+	matched uint64 // the follower holds the leader's log below this offset
+	// caughtUp is the last time the follower's matched offset reached the
+	// leader's end (its lag is measured from there).
+	caughtUp time.Duration
+}
+
+// NewLeader starts leading unit at epoch, as self, with the unit's metadata
+// and the high watermark known so far (from the replica's earlier life).
+func NewLeader(cfg LeaderConfig, self Member, u *Unit, hw uint64, now time.Duration) *Leader {
+	if cfg.MaxFetchEntries <= 0 {
+		cfg.MaxFetchEntries = 512
+	}
+	if cfg.MaxLag <= 0 {
+		cfg.MaxLag = 10 * time.Second
+	}
+	l := &Leader{cfg: cfg, unit: u.ID, self: self, epoch: u.Epoch, factor: u.Factor, hw: hw, peers: map[Member]*peer{}}
+	l.Metadata(u, 0, now)
+	return l
+}
+
+// Epoch is the epoch this leader serves.
+func (l *Leader) Epoch() uint64 { return l.epoch }
+
+// HighWatermark: every record below it is durable on every in-sync replica
+// and may be acknowledged.
+func (l *Leader) HighWatermark() uint64 { return l.hw }
+
+// Metadata gives the leader the unit's metadata as applied up to the
+// metadata log index applied. A change of epoch ends this leader (the
+// caller drops it); replica and in-sync changes are taken in.
+func (l *Leader) Metadata(u *Unit, applied uint64, now time.Duration) (stillLeader bool) {
+	if u.Epoch != l.epoch || u.Leader != l.self.Node {
+		return false
+	}
+	l.replicas = slices.Clone(u.Replicas)
+	l.factor = u.Factor
+	l.inSync = slices.Clone(u.InSync)
+	if l.pending != nil && (slices.Equal(l.pending, l.inSync) || (l.pendingIndex != 0 && applied >= l.pendingIndex)) {
+		l.pending, l.pendingIndex = nil, 0
+	}
+	for _, m := range l.inSync {
+		if _, ok := l.peers[m]; !ok && m != l.self {
+			l.peers[m] = &peer{caughtUp: now}
+		}
+	}
+	return true
+}
+
+// Fetch answers a follower. The leader's log must be durable to log.End().
+func (l *Leader) Fetch(req FetchRequest, log LogView, now time.Duration) FetchResponse {
+	resp := FetchResponse{Unit: l.unit, Epoch: l.epoch}
+	switch {
+	case req.Epoch < l.epoch:
+		resp.Err = FetchFencedEpoch
+		return resp
+	case req.Epoch > l.epoch:
+		resp.Err = FetchUnknownEpoch
+		return resp
+	case !slices.Contains(l.replicas, req.From.Node) || req.From.Node == l.self.Node:
+		resp.Err = FetchNotReplica
+		return resp
+	}
+	end := log.End()
+	if req.Offset > 0 {
+		found, endOffset := log.Epochs().EndFor(req.LastEpoch, end)
+		if found != req.LastEpoch || endOffset < req.Offset {
+			resp.Diverging, resp.DivergingEpoch, resp.DivergingEnd = true, found, endOffset
+			resp.HighWatermark = l.hw
+			return resp
+		}
+	}
+	p := l.peers[req.From]
+	if p == nil {
+		p = &peer{caughtUp: now}
+		l.peers[req.From] = p
+	}
+	// Asking from Offset acknowledges everything before it; an offset
+	// below the last one means the follower truncated or restarted.
+	p.matched = req.Offset
+	if p.matched >= end {
+		p.caughtUp = now
+	}
+	l.advance(log.End())
+	resp.Entries = log.Read(req.Offset, l.cfg.MaxFetchEntries)
+	resp.HighWatermark = l.hw
+	return resp
+}
+
+// Appended tells the leader its own log is durable up to end.
+func (l *Leader) Appended(end uint64) { l.advance(end) }
+
+// advance moves the high watermark to the least matched offset over the
+// in-sync set (committed and pending), the leader's own being end. It never
+// moves back, and does not move while the committed set is below the
+// unit's minimum (the write is not acknowledged).
+func (l *Leader) advance(end uint64) {
+	if len(l.inSync) < (&Unit{Factor: l.factor}).MinInSync() {
+		return
+	}
+	low := end
+	for _, set := range [][]Member{l.inSync, l.pending} {
+		for _, m := range set {
+			if m == l.self {
+				continue
+			}
+			p := l.peers[m]
+			if p == nil {
+				return // an in-sync replica we have not heard in this epoch
+			}
+			low = min(low, p.matched)
+		}
+	}
+	if low > l.hw {
+		l.hw = low
+	}
+}
+
+// InSyncChange returns the in-sync set the leader wants, if it differs from
+// the committed one and no change is pending: replicas whose fetches have
+// not caught up for MaxLag leave; replicas that hold everything up to end
+// in their current incarnation (nodes: the region's members as the leader
+// knows them) and are not fenced join. The caller proposes it
+// (KindAlterInSync) and calls Proposed.
+func (l *Leader) InSyncChange(end uint64, nodes map[NodeID]*Node, now time.Duration) ([]Member, bool) {
+	if l.pending != nil {
+		return nil, false
+	}
+	want := []Member{l.self}
+	for _, id := range l.replicas {
+		n := nodes[id]
+		if id == l.self.Node || n == nil {
+			continue
+		}
+		m := Member{Node: id, Incarnation: n.Incarnation}
+		p := l.peers[m]
+		in := slices.Contains(l.inSync, m)
+		switch {
+		case in && p != nil && p.matched < end && now-p.caughtUp > l.cfg.MaxLag:
+			// lagging: out
+		case in:
+			want = append(want, m)
+		case n.Status != NodeFenced && p != nil && p.matched >= l.hw && p.matched >= end:
+			want = append(want, m) // caught up: in
+		}
+	}
+	slices.SortFunc(want, byNode)
+	if slices.Equal(want, l.inSync) {
+		return nil, false
+	}
+	return want, true
+}
+
+// Proposed notes an in-sync change in flight, before it is proposed: until
+// the metadata shows it, or shows the log past its index (0 while the
+// index is not known; Proposed again with it once it is), the high
+// watermark waits for its members too. Proposed(nil, 0) forgets a proposal
+// that was certainly not committed.
+func (l *Leader) Proposed(set []Member, index uint64) {
+	l.pending, l.pendingIndex = slices.Clone(set), index
+	if set == nil {
+		l.pendingIndex = 0
+	}
+}
+
+// Follower is the follower side of a unit's log shipping at one epoch.
+type Follower struct {
+	Unit   UnitID
+	Self   Member
+	Leader NodeID
+	Epoch  uint64
+	// HighWatermark is the leader's, as last heard.
+	HighWatermark uint64
+}
+
+// Request is the next fetch for a log that ends at end with history epochs.
+func (f *Follower) Request(end uint64, epochs Epochs) FetchRequest {
+	return FetchRequest{Unit: f.Unit, From: f.Self, Epoch: f.Epoch, Offset: end, LastEpoch: epochs.Last()}
+}
+
+// FollowerStep is what a follower does with a response: truncate its log to
+// TruncateTo (if Truncate), then append Entries (each at the offset it
+// names, which is the log's end), then fetch again.
+type FollowerStep struct {
+	Truncate   bool
+	TruncateTo uint64
+	Entries    []Entry
+	// Refused: the leader refused the session (Err); the follower waits
+	// for newer metadata.
+	Refused FetchError
+}
+
+// Handle turns a response into a step, given the follower's log end and
+// epoch history. Entries that do not start at end (a stale response) are
+// dropped.
+func (f *Follower) Handle(resp FetchResponse, end uint64, epochs Epochs) FollowerStep {
+	if resp.Err != FetchOK {
+		return FollowerStep{Refused: resp.Err}
+	}
+	if resp.Epoch != f.Epoch {
+		return FollowerStep{}
+	}
+	if resp.HighWatermark > f.HighWatermark {
+		f.HighWatermark = resp.HighWatermark
+	}
+	if resp.Diverging {
+		_, own := epochs.EndFor(resp.DivergingEpoch, end)
+		to := min(resp.DivergingEnd, own, end)
+		return FollowerStep{Truncate: true, TruncateTo: to}
+	}
+	if len(resp.Entries) == 0 || resp.Entries[0].Offset != end {
+		return FollowerStep{}
+	}
+	return FollowerStep{Entries: resp.Entries}
+}

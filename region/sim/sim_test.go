@@ -1,0 +1,35 @@
+package sim
+
+import (
+	"flag"
+	"testing"
+	"time"
+)
+
+var (
+	seeds     = flag.Int("seeds", 200, "how many seeds TestSimulation runs")
+	firstSeed = flag.Uint64("first-seed", 1, "the first seed TestSimulation runs")
+)
+
+// TestSimulation runs seeds through faults and checks every property; a
+// failure prints its seed (replay: -first-seed N -seeds 1 -v).
+func TestSimulation(t *testing.T) {
+	var total Result
+	for i := range *seeds {
+		seed := *firstSeed + uint64(i)
+		cfg := Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Producers: 3, Records: 60,
+			FaultTime: 4 * time.Second, AddNodes: int(seed % 2)}
+		res, err := Run(cfg)
+		if err != nil {
+			t.Fatalf("%v (config %+v; result %+v)", err, cfg, res)
+		}
+		total.Acked += res.Acked
+		total.Crashes += res.Crashes
+		total.Wipes += res.Wipes
+		total.Pauses += res.Pauses
+		total.Partitions += res.Partitions
+		total.Elections += res.Elections
+		total.Drained += res.Drained
+	}
+	t.Logf("%d seeds from %d: %+v", *seeds, *firstSeed, total)
+}
