@@ -92,7 +92,7 @@ type Leader struct {
 	// committed set says what came of it.
 	pendingIndex uint64
 	peers        map[Member]*peer
-	hw      uint64
+	hw           uint64
 }
 
 type peer struct {

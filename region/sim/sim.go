@@ -44,15 +44,15 @@ const (
 )
 
 type world struct {
-	cfg   Config
-	rng   *rand.Rand
-	now   time.Duration
-	meta  []region.Command // committed metadata log
+	cfg  Config
+	rng  *rand.Rand
+	now  time.Duration
+	meta []region.Command // committed metadata log
 	// metaAt is when each entry was committed; a node applies an entry
 	// applyLag after it (a Raft follower that is behind).
 	metaAt []time.Duration
-	truth *region.State
-	nodes []*node // index i is node id i+1; removed nodes stay as tombstones
+	truth  *region.State
+	nodes  []*node // index i is node id i+1; removed nodes stay as tombstones
 	// voters of the metadata Raft group (node ids); they never change here.
 	voters []region.NodeID
 	ctrl   *region.Controller
@@ -79,15 +79,15 @@ type node struct {
 	applied int           // metadata entries applied
 	// applyLag is how far behind the committed log this node applies.
 	applyLag time.Duration
-	state   *region.State
-	logs    map[region.UnitID]*memLog
-	lead    map[region.UnitID]*region.Leader
-	follow  map[region.UnitID]*region.Follower
-	fetchAt map[region.UnitID]time.Duration // a fetch is in flight since
+	state    *region.State
+	logs     map[region.UnitID]*memLog
+	lead     map[region.UnitID]*region.Leader
+	follow   map[region.UnitID]*region.Follower
+	fetchAt  map[region.UnitID]time.Duration // a fetch is in flight since
 	// proposedAt: the leader's last in-sync proposal per unit.
 	proposedAt map[region.UnitID]time.Duration
-	waiters map[region.UnitID][]waiter
-	hw      map[region.UnitID]uint64
+	waiters    map[region.UnitID][]waiter
+	hw         map[region.UnitID]uint64
 }
 
 type waiter struct {
