@@ -19,13 +19,13 @@ func (d *Dispatcher) Ack(id ConsumerID, offset uint64) error {
 }
 
 // AckCumulative acknowledges every offset up to and including offset
-// (Pulsar's rule). Refused on shared subscriptions with
+// (Pulsar's rule). Refused on Shared and Key_Shared subscriptions with
 // ErrCumulativeAckShared.
 func (d *Dispatcher) AckCumulative(id ConsumerID, offset uint64) error {
 	if _, ok := d.consumers[id]; !ok {
 		return fmt.Errorf("%w: %d", ErrUnknownConsumer, id)
 	}
-	if d.typ == Shared {
+	if d.multi() {
 		return fmt.Errorf("%w (subscription %q)", ErrCumulativeAckShared, d.name)
 	}
 	if offset < d.markDelete {
@@ -127,6 +127,9 @@ func (d *Dispatcher) Seek(offset uint64) uint64 {
 	d.ready = d.ready[:0]
 	d.delayed = d.delayed[:0]
 	d.deadLetters = d.deadLetters[:0]
+	clear(d.hashes)
+	d.kReady = 0
+	d.kfrom, d.kwin = offset, d.kwin[:0]
 	for _, c := range d.order {
 		clear(c.out)
 		c.timeouts = c.timeouts[:0]
@@ -171,6 +174,9 @@ func (d *Dispatcher) forget(off uint64) {
 		if c := d.consumers[m.consumer]; c != nil {
 			delete(c.out, off)
 		}
+	}
+	if m.hashed {
+		d.keyLeave(off, m)
 	}
 	delete(d.msgs, off)
 }

@@ -31,6 +31,9 @@ type consumerState struct {
 	out      map[uint64]struct{}
 	timeouts []timeoutEntry // delivery order; lazily cleaned
 	room     int            // per Dispatch call
+	// nameIndex tells apart Key_Shared consumers of the same name on the
+	// hash ring.
+	nameIndex int
 }
 
 type timeoutEntry struct {
@@ -56,6 +59,9 @@ func (d *Dispatcher) AddConsumer(cfg ConsumerConfig) (ConsumerID, error) {
 	case len(d.consumers) >= maxConsumers:
 		return 0, fmt.Errorf("%w: subscription %q already has %d consumers (the maximum)", ErrInvalidArgument, d.name, maxConsumers)
 	}
+	if len(d.consumers) == 0 && cfg.Type != d.typ && (cfg.Type == KeyShared || d.typ == KeyShared) {
+		d.rewind()
+	}
 	d.typ = cfg.Type
 	d.nextID++
 	c := &consumerState{
@@ -67,6 +73,9 @@ func (d *Dispatcher) AddConsumer(cfg ConsumerConfig) (ConsumerID, error) {
 	}
 	d.consumers[c.id] = c
 	d.order = append(d.order, c)
+	if d.typ == KeyShared {
+		d.ringAdd(c)
+	}
 	d.chooseActive()
 	return c.id, nil
 }
@@ -79,6 +88,7 @@ func (d *Dispatcher) RemoveConsumer(id ConsumerID) error {
 		return fmt.Errorf("%w: %d", ErrUnknownConsumer, id)
 	}
 	d.returnOutstanding(c)
+	d.ringRemove(c)
 	delete(d.consumers, id)
 	for i, o := range d.order {
 		if o == c {
@@ -115,7 +125,7 @@ func (d *Dispatcher) AddPermits(id ConsumerID, n int) error {
 // Active returns the consumer receiving messages on an exclusive or
 // failover subscription.
 func (d *Dispatcher) Active() (ConsumerID, bool) {
-	if d.active == nil || d.typ == Shared {
+	if d.active == nil || d.multi() {
 		return 0, false
 	}
 	return d.active.id, true
@@ -133,7 +143,7 @@ func (d *Dispatcher) chooseActive() {
 			best = c
 		}
 	}
-	if d.typ == Shared {
+	if d.multi() {
 		d.active = nil
 		return
 	}

@@ -28,6 +28,9 @@ func (d *Dispatcher) Dispatch(now time.Time, room func(ConsumerID) int, maxMessa
 			c.room = room(c.id)
 		}
 	}
+	if d.typ == KeyShared {
+		return d.dispatchKeyShared(now, maxMessages)
+	}
 	var out []Assignment
 	for len(out) < maxMessages {
 		off, fromReady, ok := d.peek()
@@ -47,25 +50,30 @@ func (d *Dispatcher) Dispatch(now time.Time, room func(ConsumerID) int, maxMessa
 			d.msgs[off] = m
 			d.readPos = off + 1
 		}
-		seq := d.move(m, locOutstanding)
-		m.consumer = c.id
-		m.deliveredAt = now
-		c.out[off] = struct{}{}
-		c.permits--
-		c.room--
-		if c.cfg.AckTimeout > 0 {
-			c.timeouts = append(c.timeouts, timeoutEntry{offset: off, seq: seq, due: now.Add(c.cfg.AckTimeout)})
-			if len(c.timeouts) > 2*len(c.out)+64 {
-				// Acked entries behind a long-outstanding head pile up.
-				c.timeouts = compact(c.timeouts, func(e timeoutEntry) bool {
-					_, ok := d.live(e.offset, e.seq, locOutstanding)
-					return ok
-				})
-			}
-		}
-		out = append(out, Assignment{Consumer: c.id, Offset: off, RedeliveryCount: m.count})
+		out = append(out, d.assign(now, c, off, m))
 	}
 	return out
+}
+
+// assign makes m (at off) outstanding at c from now on.
+func (d *Dispatcher) assign(now time.Time, c *consumerState, off uint64, m *message) Assignment {
+	m.consumer = c.id
+	seq := d.move(off, m, locOutstanding)
+	m.deliveredAt = now
+	c.out[off] = struct{}{}
+	c.permits--
+	c.room--
+	if c.cfg.AckTimeout > 0 {
+		c.timeouts = append(c.timeouts, timeoutEntry{offset: off, seq: seq, due: now.Add(c.cfg.AckTimeout)})
+		if len(c.timeouts) > 2*len(c.out)+64 {
+			// Acked entries behind a long-outstanding head pile up.
+			c.timeouts = compact(c.timeouts, func(e timeoutEntry) bool {
+				_, ok := d.live(e.offset, e.seq, locOutstanding)
+				return ok
+			})
+		}
+	}
+	return Assignment{Consumer: c.id, Offset: off, RedeliveryCount: m.count}
 }
 
 // peek returns the next message to deliver without taking it.
@@ -122,7 +130,7 @@ func (d *Dispatcher) RoomBound() bool {
 	}
 	for _, c := range d.order {
 		if c.room <= 0 && c.permits > 0 && (d.maxUnacked == 0 || len(c.out) < d.maxUnacked) &&
-			(d.typ == Shared || d.active == c) {
+			(d.multi() || d.active == c) {
 			return true
 		}
 	}

@@ -64,6 +64,8 @@ type message struct {
 	seq         uint64
 	deadLetter  bool // when delayed: dead-letter instead of redelivering
 	deliveredAt time.Time
+	hash        uint32 // Key_Shared: KeyHash of the key, when hashed
+	hashed      bool
 }
 
 // Dispatcher is the pure core of a subscription: its cursor, its consumers
@@ -96,6 +98,13 @@ type Dispatcher struct {
 	ready       offsetHeap
 	delayed     dueHeap
 	deadLetters []uint64
+
+	// Key_Shared (keyshared.go).
+	ring   []ringPoint           // consumers' points, sorted
+	hashes map[uint32]*hashState // hashes with tracked messages
+	kReady int                   // messages of those hashes queued ready
+	kfrom  uint64                // offset of kwin[0]
+	kwin   []uint32              // hashes of the messages from kfrom on
 }
 
 // InitialCursor is the cursor of a new subscription on a log holding
@@ -134,6 +143,7 @@ func NewDispatcher(cfg DispatcherConfig, st CursorState, start, end uint64) (*Di
 		markDelete: min(max(st.MarkDelete, start), end),
 		consumers:  make(map[ConsumerID]*consumerState),
 		msgs:       make(map[uint64]*message),
+		hashes:     make(map[uint32]*hashState),
 	}
 	for _, r := range st.Acked {
 		from, to := max(r.From, d.markDelete), min(r.To, end)
@@ -143,6 +153,7 @@ func NewDispatcher(cfg DispatcherConfig, st CursorState, start, end uint64) (*Di
 	}
 	d.normalize()
 	d.readPos = d.markDelete
+	d.kfrom = d.readPos
 	return d, nil
 }
 

@@ -11,16 +11,15 @@ var (
 	// ErrTypeMismatch: a consumer asked for a type other than the one of the
 	// subscription's attached consumers.
 	ErrTypeMismatch = errors.New("subscription: type mismatch")
-	// ErrCumulativeAckShared: cumulative acks are refused on shared
-	// subscriptions (as in Pulsar).
+	// ErrCumulativeAckShared: cumulative acks are refused on Shared and
+	// Key_Shared subscriptions (as in Pulsar).
 	ErrCumulativeAckShared = errors.New("subscription: cumulative ack is not allowed on a shared subscription")
 	// ErrUnknownMessage: an ack or nack named an offset that was never
 	// delivered on this subscription, or is out of the log's range.
 	ErrUnknownMessage = errors.New("subscription: unknown message")
 	// ErrUnknownConsumer: the consumer is not attached (any more).
 	ErrUnknownConsumer = errors.New("subscription: unknown consumer")
-	// ErrUnsupportedType: the subscription type is not implemented yet
-	// (KeyShared) or not a valid type at all.
+	// ErrUnsupportedType: not a valid subscription type.
 	ErrUnsupportedType = errors.New("subscription: unsupported subscription type")
 	// ErrInvalidArgument: a negative count, duration or similar.
 	ErrInvalidArgument = errors.New("subscription: invalid argument")

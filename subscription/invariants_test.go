@@ -1,6 +1,9 @@
 package subscription
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // checkInvariants verifies the Dispatcher's internal consistency; script and
 // property tests call it after every step.
@@ -41,6 +44,11 @@ func (d *Dispatcher) checkInvariants() error {
 			return fmt.Errorf("consumer %d has %d permits", c.id, c.permits)
 		}
 	}
+	if d.typ == KeyShared {
+		if err := d.checkKeyInvariants(); err != nil {
+			return err
+		}
+	}
 	// Every offset in [markDelete, readPos) is acked or tracked.
 	for off := d.markDelete; off < d.readPos; off++ {
 		if _, ok := d.msgs[off]; !ok && !d.acked.contains(off) {
@@ -68,6 +76,47 @@ func (d *Dispatcher) checkInvariants() error {
 		if (m.loc == locReady || m.loc == locDelayed || m.loc == locDeadLetter) && !live[off] {
 			return fmt.Errorf("offset %d queued (loc %d) without a live queue entry", off, m.loc)
 		}
+	}
+	return nil
+}
+
+// checkKeyInvariants: the hash states count exactly the tracked messages of
+// each hash, and a hash's outstanding messages are all at one consumer.
+func (d *Dispatcher) checkKeyInvariants() error {
+	want := map[uint32]*hashState{}
+	ready := 0
+	for off, m := range d.msgs {
+		if !m.hashed {
+			return fmt.Errorf("offset %d tracked without a key hash", off)
+		}
+		hs := want[m.hash]
+		if hs == nil {
+			hs = &hashState{}
+			want[m.hash] = hs
+		}
+		switch m.loc {
+		case locOutstanding:
+			if hs.out > 0 && hs.holder != m.consumer {
+				return fmt.Errorf("hash %d outstanding at consumers %d and %d", m.hash, hs.holder, m.consumer)
+			}
+			hs.holder = m.consumer
+			hs.out++
+		case locReady:
+			hs.ready++
+			ready++
+		default:
+			hs.parked = append(hs.parked, off)
+		}
+	}
+	for h, hs := range want {
+		slices.Sort(hs.parked)
+		got := d.hashes[h]
+		if got == nil || got.out != hs.out || (hs.out > 0 && got.holder != hs.holder) || got.ready != hs.ready || !slices.Equal(got.parked, hs.parked) {
+			return fmt.Errorf("hash %d: state %+v, messages say %+v", h, got, hs)
+		}
+	}
+	if len(d.hashes) != len(want) || d.kReady != ready {
+		return fmt.Errorf("%d hash states and %d ready, messages say %d and %d", len(d.hashes), d.kReady, len(want), ready)
 	}
 	return nil
 }

@@ -88,6 +88,7 @@ func (s *Subscription) sync() bool {
 // never) and whether a full round suggests more work right away.
 func (s *Subscription) step() (wakeAt time.Time, more bool) {
 	now := time.Now()
+	ahead, learned, keysFailed := s.readKeys()
 	s.mu.Lock()
 	v := s.core.CursorVersion()
 	s.core.LogStart(s.src.StartOffset())
@@ -96,10 +97,11 @@ func (s *Subscription) step() (wakeAt time.Time, more bool) {
 	dead := s.core.TakeDeadLetters()
 	as := s.core.Dispatch(now, s.roomLocked, maxDispatchMessages)
 	roomBound := s.core.RoomBound()
+	moreKeys := learned && s.core.MoreKeys()
 	s.changedVersionLocked(v)
 	s.mu.Unlock()
 
-	readFailed := s.deliver(as)
+	readFailed := s.deliver(as, ahead)
 	if len(dead) > 0 {
 		s.deadLetter(dead)
 	}
@@ -114,7 +116,7 @@ func (s *Subscription) step() (wakeAt time.Time, more bool) {
 			wakeAt = t
 		}
 	}
-	if readFailed {
+	if readFailed || keysFailed {
 		poll(readRetryDelay)
 	}
 	if roomBound {
@@ -122,7 +124,42 @@ func (s *Subscription) step() (wakeAt time.Time, more bool) {
 		// as draining a channel wakes nobody.
 		poll(roomPoll)
 	}
-	return wakeAt, len(as) == maxDispatchMessages && !readFailed
+	return wakeAt, (len(as) == maxDispatchMessages || moreKeys) && !readFailed
+}
+
+// readKeys reads the records whose keys a Key_Shared dispatcher asks for
+// (KeysWanted) and hands it their keys. It returns the records read, for
+// deliver, whether it learned any key, and whether reading failed.
+func (s *Subscription) readKeys() (ahead map[uint64]segment.Record, learned, failed bool) {
+	s.mu.Lock()
+	s.core.LogStart(s.src.StartOffset())
+	s.core.LogEnd(s.src.EndOffset())
+	from, n := s.core.KeysWanted(maxDispatchMessages)
+	s.mu.Unlock()
+	if n == 0 {
+		return nil, false, false
+	}
+	recs, err := s.src.Read(from, n, maxReadBytes)
+	if err != nil {
+		if from >= s.src.StartOffset() {
+			s.log.Warn("reading keys for dispatch failed", zap.Uint64("from", from), zap.Error(err))
+			failed = true
+		}
+		return nil, false, failed
+	}
+	keys := make([]string, 0, len(recs))
+	ahead = make(map[uint64]segment.Record, len(recs))
+	for _, r := range recs {
+		if r.Offset != from+uint64(len(keys)) || len(keys) == n {
+			break
+		}
+		keys = append(keys, r.Key)
+		ahead[r.Offset] = r
+	}
+	s.mu.Lock()
+	s.core.LearnKeys(from, keys)
+	s.mu.Unlock()
+	return ahead, len(keys) > 0, false
 }
 
 func (s *Subscription) changedVersionLocked(before uint64) {
@@ -141,17 +178,23 @@ func (s *Subscription) roomLocked(id ConsumerID) int {
 	return cap(c.ch) - len(c.ch)
 }
 
-// deliver reads the assigned records and pushes them to their consumers;
-// assignments it cannot deliver are cancelled. It reports a read failure.
-func (s *Subscription) deliver(as []Assignment) (readFailed bool) {
+// deliver reads the assigned records (those not already in ahead) and
+// pushes them to their consumers; assignments it cannot deliver are
+// cancelled. It reports a read failure.
+func (s *Subscription) deliver(as []Assignment, ahead map[uint64]segment.Record) (readFailed bool) {
 	if len(as) == 0 {
 		return false
 	}
-	offsets := make([]uint64, len(as))
-	for i, a := range as {
-		offsets[i] = a.Offset
+	offsets := make([]uint64, 0, len(as))
+	for _, a := range as {
+		if _, ok := ahead[a.Offset]; !ok {
+			offsets = append(offsets, a.Offset)
+		}
 	}
 	recs, err := s.readOffsets(offsets)
+	for off, r := range ahead {
+		recs[off] = r
+	}
 	if err != nil {
 		start := s.src.StartOffset()
 		if offsets[0] >= start {

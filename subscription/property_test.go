@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -24,6 +25,10 @@ var propSeed = flag.Uint64("prop.seed", 0, "run the dispatcher property test wit
 //   - deliveries respect permits, room and the unacked bound and never carry
 //     an acknowledged offset;
 //   - a failed call changes nothing;
+//   - on Key_Shared subscriptions, a message goes to a consumer only while
+//     every unacknowledged message of its key below it is outstanding at
+//     that consumer (per-key order of first deliveries and redeliveries),
+//     and no two consumers hold unacknowledged messages of one key;
 //
 // and at the end that a drain (permits, acks, time passing) acknowledges
 // every offset of the log.
@@ -33,12 +38,31 @@ func TestDispatcherProperty(t *testing.T) {
 		seeds = 50
 	}
 	if *propSeed != 0 {
-		runProperty(t, *propSeed)
+		runProperty(t, *propSeed, -1)
 		return
 	}
 	for i := range seeds {
 		seed := uint64(i)*0x9E3779B97F4A7C15 + 1
-		if !runProperty(t, seed) {
+		if !runProperty(t, seed, -1) {
+			return
+		}
+	}
+}
+
+// TestKeySharedProperty runs the property test on Key_Shared subscriptions
+// only (consumers still sometimes ask for another type).
+func TestKeySharedProperty(t *testing.T) {
+	seeds := 300
+	if testing.Short() {
+		seeds = 50
+	}
+	if *propSeed != 0 {
+		runProperty(t, *propSeed, KeyShared)
+		return
+	}
+	for i := range seeds {
+		seed := uint64(i)*0x9E3779B97F4A7C15 + 7
+		if !runProperty(t, seed, KeyShared) {
 			return
 		}
 	}
@@ -48,19 +72,34 @@ type propModel struct {
 	acked map[uint64]bool
 }
 
-func runProperty(t *testing.T, seed uint64) (ok bool) {
+// runProperty runs one seed; typ -1 picks the subscription type at random.
+func runProperty(t *testing.T, seed uint64, forceType Type) (ok bool) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, seed>>7))
 	fail := func(step int, format string, args ...any) {
 		t.Helper()
-		t.Errorf("seed %d (rerun: go test ./subscription -run Property -prop.seed=%d), step %d: %s", seed, seed, step, fmt.Sprintf(format, args...))
+		t.Errorf("seed %d (rerun: go test ./subscription -run %s -prop.seed=%d), step %d: %s", seed, t.Name(), seed, step, fmt.Sprintf(format, args...))
 	}
-	typ := []Type{Exclusive, Shared, Failover}[rng.IntN(3)]
+	typ := []Type{Exclusive, Shared, Failover, KeyShared}[rng.IntN(4)]
+	if forceType >= 0 {
+		typ = forceType
+	}
+	nkeys := 1 + rng.IntN(6)
+	keySalt := rng.Uint64()
+	keyOf := func(off uint64) string { // a few keys, some messages without one
+		if k := (off*0x9E3779B97F4A7C15 ^ keySalt) % uint64(nkeys+1); k > 0 {
+			return fmt.Sprintf("k%d", k)
+		}
+		return ""
+	}
 	maxUnacked := []int{0, 1, 3, 8}[rng.IntN(4)]
 	end := uint64(rng.IntN(20))
 	d, err := NewDispatcher(DispatcherConfig{Name: "p", Type: typ, MaxUnackedPerConsumer: maxUnacked}, CursorState{}, 0, end)
 	if err != nil {
 		t.Fatal(err)
+	}
+	dispatch := func(now time.Time, room func(ConsumerID) int, maxMessages int) []Assignment {
+		return dispatchWithKeys(d, keyOf, now, room, maxMessages)
 	}
 	model := propModel{acked: map[uint64]bool{}}
 	ackModel := func(from, to uint64) {
@@ -150,7 +189,7 @@ func runProperty(t *testing.T, seed uint64) (ok bool) {
 			for _, c := range d.Stats().Consumers {
 				permits[c.ID], unacked[c.ID] = c.Permits, c.Unacked
 			}
-			as := d.Dispatch(now, func(id ConsumerID) int { return room[id] }, 1+rng.IntN(10))
+			as := dispatch(now, func(id ConsumerID) int { return room[id] }, 1+rng.IntN(10))
 			got := map[ConsumerID]int{}
 			for _, a := range as {
 				got[a.Consumer]++
@@ -161,10 +200,15 @@ func runProperty(t *testing.T, seed uint64) (ok bool) {
 				if a.Offset >= end {
 					fail(step, "delivered offset %d past end %d", a.Offset, end)
 				}
-				if d.Type() != Shared {
+				if !d.multi() {
 					if act, ok := d.Active(); !ok || act != a.Consumer {
 						fail(step, "delivered to inactive consumer %d", a.Consumer)
 					}
+				}
+			}
+			if d.Type() == KeyShared {
+				if err := checkKeyOrder(d, keyOf, as); err != nil {
+					fail(step, "%v", err)
 				}
 			}
 			for id, n := range got {
@@ -298,7 +342,7 @@ func runProperty(t *testing.T, seed uint64) (ok bool) {
 			d.DeadLettered(off)
 		}
 		inflightDead = nil
-		for _, a := range d.Dispatch(now, nil, 1<<20) {
+		for _, a := range dispatch(now, nil, 1<<20) {
 			if err := d.Ack(id, a.Offset); err != nil {
 				fail(steps, "drain ack: %v", err)
 			}
@@ -308,6 +352,55 @@ func runProperty(t *testing.T, seed uint64) (ok bool) {
 		}
 	}
 	return true
+}
+
+// dispatchWithKeys runs Dispatch the way the shell does: on Key_Shared
+// subscriptions it first feeds the keys the dispatcher asks for, and goes
+// on while MoreKeys says so.
+func dispatchWithKeys(d *Dispatcher, keyOf func(uint64) string, now time.Time, room func(ConsumerID) int, maxMessages int) []Assignment {
+	var out []Assignment
+	given := map[ConsumerID]int{} // room is what was left before this call
+	roomLeft := func(id ConsumerID) int {
+		if room == nil {
+			return math.MaxInt
+		}
+		return room(id) - given[id]
+	}
+	for {
+		if from, n := d.KeysWanted(maxMessages); n > 0 {
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = keyOf(from + uint64(i))
+			}
+			d.LearnKeys(from, keys)
+		}
+		as := d.Dispatch(now, roomLeft, maxMessages-len(out))
+		for _, a := range as {
+			given[a.Consumer]++
+		}
+		out = append(out, as...)
+		if len(out) >= maxMessages || !d.MoreKeys() {
+			return out
+		}
+	}
+}
+
+// checkKeyOrder checks Key_Shared's ordering rule for a batch of
+// assignments just made: every unacknowledged message of the same key below
+// an assigned one is outstanding at the same consumer.
+func checkKeyOrder(d *Dispatcher, keyOf func(uint64) string, as []Assignment) error {
+	for _, a := range as {
+		k := keyOf(a.Offset)
+		for o := d.markDelete; o < a.Offset; o++ {
+			if keyOf(o) != k || d.IsAcked(o) {
+				continue
+			}
+			if !d.Outstanding(a.Consumer, o) {
+				return fmt.Errorf("offset %d (key %q) went to consumer %d while offset %d of that key is unacknowledged and not held by it", a.Offset, k, a.Consumer, o)
+			}
+		}
+	}
+	return nil
 }
 
 // TestQueuesStayBounded: lazily deleted queue entries do not pile up when

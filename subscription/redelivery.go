@@ -57,16 +57,24 @@ func (d *Dispatcher) live(off, seq uint64, loc location) (*message, bool) {
 	return m, m != nil && m.seq == seq && m.loc == loc
 }
 
-func (d *Dispatcher) move(m *message, loc location) uint64 {
+// move puts the message at off in loc under a new seq (queue entries under
+// the old one go stale).
+func (d *Dispatcher) move(off uint64, m *message, loc location) uint64 {
+	if m.hashed {
+		d.keyLeave(off, m)
+	}
 	d.seq++
 	m.seq = d.seq
 	m.loc = loc
+	if m.hashed {
+		d.keyEnter(off, m)
+	}
 	return m.seq
 }
 
 // requeue puts a message in the ready queue, redelivery count unchanged.
 func (d *Dispatcher) requeue(off uint64, m *message) {
-	heap.Push(&d.ready, offsetEntry{offset: off, seq: d.move(m, locReady)})
+	heap.Push(&d.ready, offsetEntry{offset: off, seq: d.move(off, m, locReady)})
 	if len(d.ready) > 2*len(d.msgs)+64 {
 		d.ready = compact(d.ready, func(e offsetEntry) bool { _, ok := d.live(e.offset, e.seq, locReady); return ok })
 		heap.Init(&d.ready)
@@ -77,7 +85,7 @@ func (d *Dispatcher) requeue(off uint64, m *message) {
 // when dead is set.
 func (d *Dispatcher) delay(off uint64, m *message, due time.Time, dead bool) {
 	m.deadLetter = dead
-	heap.Push(&d.delayed, dueEntry{due: due, offset: off, seq: d.move(m, locDelayed)})
+	heap.Push(&d.delayed, dueEntry{due: due, offset: off, seq: d.move(off, m, locDelayed)})
 	if len(d.delayed) > 2*len(d.msgs)+64 {
 		d.delayed = compact(d.delayed, func(e dueEntry) bool { _, ok := d.live(e.offset, e.seq, locDelayed); return ok })
 		heap.Init(&d.delayed)
@@ -86,7 +94,7 @@ func (d *Dispatcher) delay(off uint64, m *message, due time.Time, dead bool) {
 
 func (d *Dispatcher) redeliverOrDeadLetter(off uint64, m *message, dead bool) {
 	if dead {
-		d.move(m, locDeadLetter)
+		d.move(off, m, locDeadLetter)
 		d.deadLetters = append(d.deadLetters, off)
 		return
 	}
@@ -175,7 +183,7 @@ func (d *Dispatcher) TakeDeadLetters() []DeadLetter {
 		if m == nil || m.loc != locDeadLetter {
 			continue
 		}
-		d.move(m, locDeadLettering)
+		d.move(off, m, locDeadLettering)
 		out = append(out, DeadLetter{Offset: off, RedeliveryCount: m.count})
 	}
 	d.deadLetters = d.deadLetters[:0]

@@ -26,6 +26,12 @@ import (
 //	seek off=N | skip n=N
 //	take-dead | dead-lettered off=N | dead-failed off=N retry=D
 //	state | stats | deadline | room-bound
+//	keys [from=N] k1 k2 ... (the keys of offsets N, N+1, ...; "-" is no key)
+//	owners (Key_Shared: each key's hash, owner and held messages)
+//
+// On Key_Shared subscriptions, dispatch first feeds the dispatcher the keys
+// it asks for (KeysWanted/LearnKeys) and repeats while MoreKeys says so, as
+// the shell does.
 func TestDispatcherScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		s := &script{t: t}
@@ -38,6 +44,7 @@ type script struct {
 	d     *Dispatcher
 	names map[string]ConsumerID
 	now   time.Duration
+	keyOf map[uint64]string
 }
 
 var epoch = time.Unix(1_700_000_000, 0)
@@ -183,7 +190,7 @@ func (s *script) run(t *testing.T, td *datadriven.TestData) (out string) {
 				return 1 << 30
 			}
 		}
-		as := s.d.Dispatch(s.at(), room, num("max", 1000))
+		as := dispatchWithKeys(s.d, func(o uint64) string { return s.keyOf[o] }, s.at(), room, num("max", 1000))
 		var b strings.Builder
 		for _, a := range as {
 			fmt.Fprintf(&b, "%s <- %d", s.name(a.Consumer), a.Offset)
@@ -226,6 +233,25 @@ func (s *script) run(t *testing.T, td *datadriven.TestData) (out string) {
 		return s.state()
 	case "state":
 		return s.state()
+	case "keys":
+		if s.keyOf == nil {
+			s.keyOf = map[uint64]string{}
+		}
+		off := uint64(num("from", 0))
+		for _, a := range td.CmdArgs {
+			if a.Key == "from" {
+				continue
+			}
+			k := a.Key
+			if k == "-" {
+				k = ""
+			}
+			s.keyOf[off] = k
+			off++
+		}
+		return "ok"
+	case "owners":
+		return s.owners()
 	case "stats":
 		st := s.d.Stats()
 		var b strings.Builder
@@ -245,6 +271,38 @@ func (s *script) run(t *testing.T, td *datadriven.TestData) (out string) {
 	}
 	t.Fatalf("%s: unknown command %q", td.Pos, td.Cmd)
 	return ""
+}
+
+// owners prints, for each key of the script, its hash, its owner and the
+// held (tracked, unacknowledged) messages of that hash.
+func (s *script) owners() string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, k := range s.keyOf {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		h := KeyHash(k)
+		owner := "none"
+		if c := s.d.owner(h); c != nil {
+			owner = c.cfg.Name
+		}
+		fmt.Fprintf(&b, "%q hash=%d owner=%s", k, h, owner)
+		if hs := s.d.hashes[h]; hs != nil {
+			fmt.Fprintf(&b, " held: out=%d", hs.out)
+			if hs.out > 0 {
+				fmt.Fprintf(&b, "@%s", s.name(hs.holder))
+			}
+			fmt.Fprintf(&b, " ready=%d parked=%v", hs.ready, hs.parked)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 func (s *script) name(id ConsumerID) string {

@@ -660,7 +660,7 @@ func TestBadSpecs(t *testing.T) {
 		{Type: Shared, ReceiverQueue: -1},
 		{Type: Shared, ReceiverQueue: MaxReceiverQueue + 1},
 		{Type: Shared, AckTimeout: -time.Second},
-		{Type: KeyShared},
+		{Type: Type(-1)},
 		{Type: Type(9)},
 		{Type: Shared, Initial: Position(5)},
 	} {
@@ -671,7 +671,7 @@ func TestBadSpecs(t *testing.T) {
 	if st := s.Stats(); len(st.Consumers) != 0 {
 		t.Fatalf("a failed attach left a consumer: %+v", st)
 	}
-	for _, cfg := range []Config{{Type: KeyShared}, {NackDelay: -1}, {Initial: Position(3)}} {
+	for _, cfg := range []Config{{Type: Type(4)}, {NackDelay: -1}, {Initial: Position(3)}} {
 		if _, err := Open(cfg, newMemSource(), NewMemStore(), "k"); err == nil {
 			t.Errorf("Open(%+v) succeeded", cfg)
 		}

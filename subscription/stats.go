@@ -50,7 +50,7 @@ func (d *Dispatcher) Stats() Stats {
 			ID:       c.id,
 			Name:     c.cfg.Name,
 			Priority: c.cfg.Priority,
-			Active:   d.typ == Shared || d.active == c,
+			Active:   d.multi() || d.active == c,
 			Permits:  c.permits,
 			Unacked:  len(c.out),
 		})

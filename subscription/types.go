@@ -18,7 +18,8 @@ const (
 	// Failover delivers to one active consumer (lowest priority level,
 	// then lowest name); the next one takes over when it leaves.
 	Failover
-	// KeyShared is reserved; attaching with it returns ErrUnsupportedType.
+	// KeyShared spreads keys over consumers by hash (see keyshared.go):
+	// messages of one key go to one consumer at a time, in order.
 	KeyShared
 )
 
@@ -46,10 +47,10 @@ func ParseType(s string) (Type, error) {
 	case "key_shared", "keyshared":
 		return KeyShared, nil
 	}
-	return 0, fmt.Errorf("%w: %q (want Exclusive, Shared or Failover)", ErrUnsupportedType, s)
+	return 0, fmt.Errorf("%w: %q (want Exclusive, Shared, Failover or Key_Shared)", ErrUnsupportedType, s)
 }
 
-func (t Type) supported() bool { return t == Exclusive || t == Shared || t == Failover }
+func (t Type) supported() bool { return t >= Exclusive && t <= KeyShared }
 
 // Position is where a new subscription's cursor starts. The values match
 // Pulsar's InitialPosition numbering, so the zero value is Latest, Pulsar's

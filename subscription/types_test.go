@@ -16,6 +16,9 @@ func TestParseType(t *testing.T) {
 		{"shared", Shared, false},
 		{"FAILOVER", Failover, false},
 		{"Key_Shared", KeyShared, false},
+		{"KeyShared", KeyShared, false},
+		{"KEY_SHARED", KeyShared, false},
+		{"key-shared", 0, true},
 		{"", 0, true},
 		{"round-robin", 0, true},
 	}
