@@ -3,14 +3,16 @@
 // individual and cumulative acknowledgements, redelivery (negative acks and
 // ack timeouts), dead-lettering after too many redeliveries, flow control
 // (permits and a bound on unacknowledged messages per consumer) and the
-// dispatch rules of exclusive, failover and shared subscriptions, following
-// Apache Pulsar's semantics.
+// dispatch rules of exclusive, failover, shared and key_shared
+// subscriptions, following Apache Pulsar's semantics (keyshared.go says
+// which of Pulsar's Key_Shared modes and rules).
 //
 // The package has two layers.
 //
 // The pure core is Dispatcher: a synchronous state machine with no
 // goroutines, clocks, I/O or logging. Callers feed it inputs (AddConsumer,
-// AddPermits, LogEnd, Ack, Nack, Tick(now), Seek, ...) and read its outputs
+// AddPermits, LogEnd, Ack, Nack, Tick(now), Seek, and on Key_Shared the keys
+// of messages ahead with LearnKeys, ...) and read its outputs
 // (Dispatch returns which offsets go to which consumer, TakeDeadLetters which
 // offsets to dead-letter, CursorVersion whether the durable cursor changed,
 // NextDeadline when the next timer is due). It is tested with data-driven

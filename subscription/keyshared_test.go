@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -74,5 +75,81 @@ func TestKeySharedRing(t *testing.T) {
 	_, same := owners("x", "x")
 	if len(same) != 2 || same["x#0"] == 0 || same["x#1"] == 0 {
 		t.Errorf("same-name consumers share %v", same)
+	}
+}
+
+// TestKeySharedLookaheadBound: messages of a key whose owner cannot take
+// them queue up to maxKeySharedLookahead, then reading stops; they go out in
+// order once the owner has permits.
+func TestKeySharedLookaheadBound(t *testing.T) {
+	d, err := NewDispatcher(DispatcherConfig{Name: "l", Type: KeyShared}, CursorState{}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := d.AddConsumer(ConsumerConfig{Name: "a", Type: KeyShared, Permits: maxPermits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.AddConsumer(ConsumerConfig{Name: "b", Type: KeyShared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key b owns and one a owns.
+	var keyB, keyA string
+	for i := 0; keyA == "" || keyB == ""; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if d.owner(KeyHash(k)).id == b {
+			keyB = k
+		} else {
+			keyA = k
+		}
+	}
+	const n = 3 * maxKeySharedLookahead
+	d.LogEnd(n)
+	keyOf := func(off uint64) string {
+		if off%10 == 0 {
+			return keyA
+		}
+		return keyB
+	}
+	delivered := 0
+	for range 100 {
+		as := dispatchWithKeys(d, keyOf, epoch, nil, 1<<20)
+		for _, x := range as {
+			if x.Consumer != a {
+				t.Fatalf("b got %d without permits", x.Offset)
+			}
+			delivered++
+		}
+		if len(as) == 0 {
+			break
+		}
+	}
+	if d.kReady != maxKeySharedLookahead || d.Stats().RedeliveryQueue != maxKeySharedLookahead {
+		t.Fatalf("%d queued, want the bound %d", d.kReady, maxKeySharedLookahead)
+	}
+	if _, k := d.KeysWanted(100); k != 0 || d.ReadPosition() >= n {
+		t.Fatalf("still reading: %d keys wanted, read position %d", k, d.ReadPosition())
+	}
+	if err := d.AddPermits(b, maxPermits); err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for range 100 {
+		as := dispatchWithKeys(d, keyOf, epoch, nil, 1<<20)
+		for _, x := range as {
+			if x.Consumer == b {
+				got = append(got, x.Offset)
+			}
+		}
+		if len(as) == 0 {
+			break
+		}
+	}
+	if len(got) != n-n/10 || !slices.IsSorted(got) {
+		t.Fatalf("b got %d messages (want %d), sorted %v", len(got), n-n/10, slices.IsSorted(got))
+	}
+	if err := d.checkInvariants(); err != nil {
+		t.Fatal(err)
 	}
 }
