@@ -122,8 +122,15 @@ func (h *Handler) createCollection(w http.ResponseWriter, r *http.Request) {
 	withCode(w, http.StatusOK, describe(info))
 }
 
+// listCollections lists the fabric's collections; ?excludeSystem=true
+// leaves out those whose name starts with '_' (arangojs asks for it).
 func (h *Handler) listCollections(w http.ResponseWriter, r *http.Request) {
-	h.listFiltered(w, r, func(store.CollectionInfo) bool { return true })
+	excludeSystem, err := boolParam(r, "excludeSystem", false)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	h.listFiltered(w, r, func(c store.CollectionInfo) bool { return !excludeSystem || !describe(c).IsSystem })
 }
 
 func (h *Handler) listFiltered(w http.ResponseWriter, r *http.Request, keep func(store.CollectionInfo) bool) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -116,18 +115,7 @@ func respondWrites(w http.ResponseWriter, collection string, results []service.R
 			counts[num]++
 		}
 	}
-	if len(counts) > 0 {
-		nums := make([]int, 0, len(counts))
-		for n := range counts {
-			nums = append(nums, n)
-		}
-		sort.Ints(nums)
-		parts := make([]string, len(nums))
-		for i, n := range nums {
-			parts[i] = strconv.Itoa(n) + ":" + strconv.Itoa(counts[n])
-		}
-		w.Header().Set("X-Arango-Error-Codes", strings.Join(parts, ","))
-	}
+	setErrorCodes(w, counts)
 	writeJSON(w, okStatus, out)
 }
 
@@ -203,7 +191,19 @@ func modifyDocs(kind service.WriteKind) func(body any, o writeOptions) ([]servic
 	}
 }
 
+// replaceDocuments replaces a batch of documents, or with ?onlyget=true
+// reads them (readDocuments): ArangoDB's batch read shares the method and
+// path.
 func (h *Handler) replaceDocuments(w http.ResponseWriter, r *http.Request) {
+	onlyget, err := boolParam(r, "onlyget", false)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	if onlyget {
+		h.readDocuments(w, r)
+		return
+	}
 	h.writeDocs(w, r, modifyDocs(service.Replace), http.StatusCreated)
 }
 

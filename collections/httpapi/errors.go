@@ -8,6 +8,7 @@ import (
 	"github.com/causeway/causeway/collections"
 	"github.com/causeway/causeway/collections/query"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/internal/queryparam"
 )
 
 // ArangoDB error numbers used in responses.
@@ -45,6 +46,7 @@ var errorCodes = []struct {
 	status, num int
 }{
 	{errCorruptJSON, http.StatusBadRequest, errNumCorruptedJSON},
+	{queryparam.ErrBadParam, http.StatusBadRequest, errNumBadParameter},
 	{service.ErrFabricNotFound, http.StatusNotFound, errNumDatabaseNotFound},
 	{service.ErrCollectionNotFound, http.StatusNotFound, errNumCollectionUnknown},
 	{service.ErrCollectionExists, http.StatusConflict, errNumDuplicateName},

@@ -23,6 +23,9 @@ type Handler struct {
 	log  *zap.Logger
 	mux  *http.ServeMux
 	spot Spot // SPOT collections (spot.go), nil: none
+	// routes is the route table: patterns, accepted query parameters
+	// (params.go) and handlers.
+	routes []route
 }
 
 // New builds the handler over a running service.
@@ -32,67 +35,62 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 	}
 	h := &Handler{svc: svc, log: logger, mux: http.NewServeMux()}
 	const p = "/_fabric/{fabric}/_api/"
-	routes := []struct {
-		pattern string
-		fn      http.HandlerFunc
-	}{
-		{"POST " + p + "collection", h.createCollection},
-		{"GET " + p + "collection", h.listCollections},
-		{"GET " + p + "collection/{name}", h.getCollection},
-		{"GET " + p + "collection/{name}/properties", h.getCollection},
-		{"GET " + p + "collection/{name}/count", h.countCollection},
-		{"PUT " + p + "collection/{name}/truncate", h.truncateCollection},
-		{"DELETE " + p + "collection/{name}", h.dropCollection},
+	h.routes = []route{
+		{"POST " + p + "collection", paramsCreateCollection, h.createCollection},
+		{"GET " + p + "collection", paramsListCollections, h.listCollections},
+		{"GET " + p + "collection/{name}", noParams, h.getCollection},
+		{"GET " + p + "collection/{name}/properties", noParams, h.getCollection},
+		{"GET " + p + "collection/{name}/count", noParams, h.countCollection},
+		{"PUT " + p + "collection/{name}/truncate", paramsTruncate, h.truncateCollection},
+		{"DELETE " + p + "collection/{name}", paramsDropCollection, h.dropCollection},
 
-		{"POST " + p + "document/{collection}", h.insertDocuments},
-		{"PUT " + p + "document/{collection}", h.replaceDocuments},
-		{"PATCH " + p + "document/{collection}", h.updateDocuments},
-		{"DELETE " + p + "document/{collection}", h.deleteDocuments},
-		{"GET " + p + "document/{collection}/{key}", h.getDocument},
-		{"HEAD " + p + "document/{collection}/{key}", h.getDocument},
-		{"PUT " + p + "document/{collection}/{key}", h.replaceDocument},
-		{"PATCH " + p + "document/{collection}/{key}", h.updateDocument},
-		{"DELETE " + p + "document/{collection}/{key}", h.deleteDocument},
-		{"GET " + p + "document/{collection}/{key}/conflicts", h.conflicts},
-		{"PUT " + p + "simple/all", h.simpleAll},
+		{"POST " + p + "document/{collection}", paramsInsert, h.insertDocuments},
+		{"PUT " + p + "document/{collection}", paramsReplaceMany, h.replaceDocuments},
+		{"PATCH " + p + "document/{collection}", paramsUpdate, h.updateDocuments},
+		{"DELETE " + p + "document/{collection}", paramsDeleteMany, h.deleteDocuments},
+		{"GET " + p + "document/{collection}/{key}", noParams, h.getDocument},
+		{"HEAD " + p + "document/{collection}/{key}", noParams, h.getDocument},
+		{"PUT " + p + "document/{collection}/{key}", paramsReplace, h.replaceDocument},
+		{"PATCH " + p + "document/{collection}/{key}", paramsUpdate, h.updateDocument},
+		{"DELETE " + p + "document/{collection}/{key}", paramsDeleteOne, h.deleteDocument},
+		{"GET " + p + "document/{collection}/{key}/conflicts", noParams, h.conflicts},
+		{"PUT " + p + "simple/all", noParams, h.simpleAll},
 
-		{"POST " + p + "kv/{collection}", h.createKV},
-		{"GET " + p + "kv", h.listKV},
-		{"DELETE " + p + "kv/{collection}", h.dropKV},
-		{"GET " + p + "kv/{collection}/count", h.countCollectionKV},
-		{"PUT " + p + "kv/{collection}/value", h.putKV},
-		{"GET " + p + "kv/{collection}/value/{key}", h.getKV},
-		{"DELETE " + p + "kv/{collection}/value/{key}", h.deleteKV},
-		{"DELETE " + p + "kv/{collection}/values", h.deleteKVs},
-		{"GET " + p + "kv/{collection}/keys", h.listKVKeys},
-		{"GET " + p + "kv/{collection}/values", h.listKVValues},
-		{"POST " + p + "kv/{collection}/values", h.getKVs},
+		{"POST " + p + "kv/{collection}", paramsCreateKV, h.createKV},
+		{"GET " + p + "kv", noParams, h.listKV},
+		{"DELETE " + p + "kv/{collection}", noParams, h.dropKV},
+		{"GET " + p + "kv/{collection}/count", noParams, h.countCollectionKV},
+		{"PUT " + p + "kv/{collection}/value", noParams, h.putKV},
+		{"GET " + p + "kv/{collection}/value/{key}", noParams, h.getKV},
+		{"DELETE " + p + "kv/{collection}/value/{key}", noParams, h.deleteKV},
+		{"DELETE " + p + "kv/{collection}/values", noParams, h.deleteKVs},
+		{"GET " + p + "kv/{collection}/keys", paramsListKV, h.listKVKeys},
+		{"GET " + p + "kv/{collection}/values", paramsListKV, h.listKVValues},
+		{"POST " + p + "kv/{collection}/values", noParams, h.getKVs},
 
-		{"POST " + p + "cursor", h.createCursor},
-		{"PUT " + p + "cursor/{id}", h.nextBatch},
-		{"POST " + p + "cursor/{id}", h.nextBatch},
-		{"DELETE " + p + "cursor/{id}", h.deleteCursor},
-		{"POST " + p + "explain", h.explain},
+		{"POST " + p + "cursor", noParams, h.createCursor},
+		{"PUT " + p + "cursor/{id}", noParams, h.nextBatch},
+		{"POST " + p + "cursor/{id}", noParams, h.nextBatch},
+		{"DELETE " + p + "cursor/{id}", noParams, h.deleteCursor},
+		{"POST " + p + "explain", noParams, h.explain},
 
-		{"POST " + p + "index", h.createIndex},
-		{"GET " + p + "index", h.listIndexes},
-		{"GET " + p + "index/{collection}/{id}", h.getIndex},
-		{"DELETE " + p + "index/{collection}/{id}", h.dropIndex},
+		{"POST " + p + "index", paramsCreateIndex, h.createIndex},
+		{"GET " + p + "index", paramsListIndexes, h.listIndexes},
+		{"GET " + p + "index/{collection}/{id}", noParams, h.getIndex},
+		{"DELETE " + p + "index/{collection}/{id}", noParams, h.dropIndex},
 
-		{"POST " + p + "restql", h.createSavedQuery},
-		{"GET " + p + "restql", h.listSavedQueries},
-		{"GET " + p + "restql/user", h.listSavedQueries},
-		{"PUT " + p + "restql/{name}", h.updateSavedQuery},
-		{"DELETE " + p + "restql/{name}", h.deleteSavedQuery},
-		{"POST " + p + "restql/execute/{name}", h.runSavedQuery},
-		{"PUT " + p + "restql/fetch/{id}", h.nextBatch},
+		{"POST " + p + "restql", noParams, h.createSavedQuery},
+		{"GET " + p + "restql", noParams, h.listSavedQueries},
+		{"GET " + p + "restql/user", noParams, h.listSavedQueries},
+		{"PUT " + p + "restql/{name}", noParams, h.updateSavedQuery},
+		{"DELETE " + p + "restql/{name}", noParams, h.deleteSavedQuery},
+		{"POST " + p + "restql/execute/{name}", noParams, h.runSavedQuery},
+		{"PUT " + p + "restql/fetch/{id}", noParams, h.nextBatch},
+
+		{"GET " + service.SnapshotPath, noParams, h.snapshot},
 	}
-	routes = append(routes, struct {
-		pattern string
-		fn      http.HandlerFunc
-	}{"GET " + service.SnapshotPath, h.snapshot})
-	for _, rt := range routes {
-		h.mux.HandleFunc(rt.pattern, rt.fn)
+	for _, rt := range h.routes {
+		h.mux.HandleFunc(rt.pattern, checked(rt))
 	}
 	return h
 }
