@@ -53,6 +53,17 @@ func (b *buffer) remove(o int, seq uint64) {
 // has reports whether origin o has anything buffered.
 func (b *buffer) has(o int) bool { return len(b.byOrigin[o]) > 0 }
 
+// dropOriginAbove forgets what is buffered of origin o past seq.
+func (b *buffer) dropOriginAbove(o int, seq uint64) {
+	for s, p := range b.byOrigin[o] {
+		if s > seq {
+			delete(b.byOrigin[o], s)
+			b.ops--
+			b.bytes -= p.size()
+		}
+	}
+}
+
 // dropOrigin forgets everything buffered of origin o.
 func (b *buffer) dropOrigin(o int) {
 	for _, p := range b.byOrigin[o] {

@@ -121,6 +121,7 @@ func (e *Engine) addRegion(name string) int {
 	e.index[name] = i
 	e.evicted = append(e.evicted, false)
 	e.join.heard = append(e.join.heard, false)
+	e.join.seen = append(e.join.seen, false)
 	e.delivered = append(e.delivered, 0)
 	e.changedAt = append(e.changedAt, 0)
 	e.depsKnown = append(e.depsKnown, true)

@@ -8,29 +8,43 @@ import "time"
 // duplicate everywhere (and the two lives would diverge). So a region that
 // starts with an empty Restore joins before it creates anything:
 //
-//   - it waits to hear a full ack from every non-evicted peer, or for
-//     JoinTimeout since its first Tick, whichever comes first;
+//   - its acks say Joining. A peer that receives one drops the ops of the
+//     joining origin it buffered past what the joining region advertises
+//     of itself (received, never delivered there: a previous life's that
+//     only a buffer held), then answers with a full ack that says
+//     SeenJoining;
+//   - it waits for such a full ack from every non-evicted peer, or for
+//     JoinTimeout since its first Tick, whichever comes first. A full ack
+//     sent before the peer saw it joining does not count: the peer could
+//     deliver more of this region's old ops from its buffer afterwards,
+//     which this region would then number again;
 //   - a peer that advertises more of this region's origin than it has is
 //     answered as any lagging peer is: its peers send those ops back (see
 //     scheduleSends), and this region delivers them as Recovered ops, in
 //     causal order like remote ones;
-//   - once it has delivered everything of its own origin any peer
-//     advertised, it stops joining and Publish continues the sequence.
+//   - once it has delivered everything of its own origin its peers
+//     advertise now (a peer wiped since lowers what it advertised, see
+//     regress), it stops joining and Publish continues the sequence.
 //
-// A new fabric starting together joins in one round trip. A peer that does
-// not answer within JoinTimeout and holds ops of this region nobody else
-// has (the wipe came right after it received them) is the one case that
-// still collides; its acks are then refused with ErrFutureDot and counted.
+// After every peer answered SeenJoining, no region delivers an old op of
+// this origin that this region did not recover: a delivery after a peer's
+// answer comes from its buffer (emptied of them) or from a region that
+// delivered the op before, whose answer advertised it. A new fabric starting
+// together joins in one round trip more than before. A peer that does not
+// answer within JoinTimeout and holds ops of this region nobody else has
+// (the wipe came right after it received them) is the one case that still
+// collides; its acks are then refused with ErrFutureDot and counted.
 
 // joinState is what a joining region tracks.
 type joinState struct {
 	active bool
 	// started is the time of the first Tick.
 	started time.Time
-	// heard[i] is set once peer i's full ack arrived.
+	// heard[i] is set once peer i's full ack arrived (peer i then gets
+	// its own origin's ops from this region like any lagging peer).
 	heard []bool
-	// ownHigh is the most of this region's own ops any peer advertised.
-	ownHigh uint64
+	// seen[i] is set once peer i's full ack with SeenJoining arrived.
+	seen []bool
 }
 
 // Joining reports whether the region is still joining: it started with
@@ -48,7 +62,7 @@ func (e *Engine) checkJoined(now time.Time) {
 	if j.started.IsZero() {
 		j.started = now
 	}
-	if e.delivered[e.self] < j.ownHigh {
+	if e.delivered[e.self] < e.ownHigh() {
 		return
 	}
 	if now.Sub(j.started) >= e.cfg.JoinTimeout {
@@ -56,9 +70,22 @@ func (e *Engine) checkJoined(now time.Time) {
 		return
 	}
 	for i, p := range e.peers {
-		if p != nil && !e.evicted[i] && !j.heard[i] {
+		if p != nil && !e.evicted[i] && !j.seen[i] {
 			return
 		}
 	}
 	j.active = false
+}
+
+// ownHigh is the most of this region's own ops a non-evicted peer
+// advertises now. Not the most ever advertised: a peer that was wiped since
+// lost them, and waiting for them would be waiting forever.
+func (e *Engine) ownHigh() uint64 {
+	var high uint64
+	for i, p := range e.peers {
+		if p != nil && !e.evicted[i] {
+			high = max(high, p.acked[e.self])
+		}
+	}
+	return high
 }

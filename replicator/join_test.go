@@ -42,7 +42,9 @@ func (m *tmesh) wipe(region string, cfg Config) {
 	}
 }
 
-func TestNewFabricJoinsInOneRoundTrip(t *testing.T) {
+// TestNewFabricJoinsInTwoRoundTrips: the first full acks say Joining, the
+// answers to them SeenJoining, and only those count.
+func TestNewFabricJoinsInTwoRoundTrips(t *testing.T) {
 	names := []string{"a", "b", "c"}
 	m := newTestMesh(t, names, joinConfig(), true)
 	for _, r := range names {
@@ -53,12 +55,19 @@ func TestNewFabricJoinsInOneRoundTrip(t *testing.T) {
 			t.Fatalf("%s: publish while joining: %v, want ErrJoining", r, err)
 		}
 	}
-	m.tick(time.Millisecond) // full acks out
+	m.tick(time.Millisecond) // full acks out, saying Joining
+	m.deliver()
+	m.tick(time.Millisecond) // full answers, saying SeenJoining
+	for _, r := range names {
+		if !m.nodes[r].e.Joining() {
+			t.Fatalf("%s: joined on full acks sent before its peers saw it joining", r)
+		}
+	}
 	m.deliver()
 	m.tick(time.Millisecond)
 	for _, r := range names {
 		if m.nodes[r].e.Joining() {
-			t.Fatalf("%s: still joining after hearing every peer", r)
+			t.Fatalf("%s: still joining after every peer saw it joining", r)
 		}
 	}
 	m.publish("a", "a1")
@@ -180,5 +189,107 @@ func TestRejoinAfterCrashWhileJoining(t *testing.T) {
 	e.Tick(t0.Add(time.Hour))
 	if !e.Joining() {
 		t.Fatal("joined past the timeout without a:4..5")
+	}
+}
+
+// newJoinEngine is a region self of a, b, c restarted from st, joining when
+// st is empty.
+func newJoinEngine(t *testing.T, self string, st Restore) *Engine {
+	t.Helper()
+	cfg := joinConfig()
+	cfg.JoinTimeout = time.Hour
+	cfg.Self, cfg.Regions = self, []string{"a", "b", "c"}
+	e, err := New(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func mustAck(t *testing.T, e *Engine, a Ack) {
+	t.Helper()
+	if err := e.ReceiveAck(t0, a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A peer holding a buffered op of a region's previous life (b received
+// a:3 relayed by c, waiting for c:1; a was wiped before anyone delivered
+// it) drops it when a says it is joining, so it cannot deliver it after a
+// joined and numbered a new a:3; and its answer says SeenJoining.
+func TestJoiningAckDropsThePreviousLifesBufferedOps(t *testing.T) {
+	b := newJoinEngine(t, "b", Restore{Delivered: Vector{"a": 2}})
+	old := Batch{From: "c", To: "b", Origin: "a", Ops: []Op{{Seq: 3, HLC: Timestamp{WallNanos: 1}, Deps: []Entry{{Region: "c", Seq: 1}}, Body: []byte("old a:3")}}}
+	if err := b.ReceiveBatch(t0, old); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Metrics().BufferedOps; n != 1 {
+		t.Fatalf("setup: %d ops buffered, want a:3", n)
+	}
+	mustAck(t, b, Ack{From: "a", To: "b", Full: true, Joining: true, Delivered: []Entry{{Region: "a", Seq: 2}}})
+	if n := b.Metrics().BufferedOps; n != 0 {
+		t.Fatalf("%d ops still buffered after a said it joins", n)
+	}
+	c1 := Batch{From: "c", To: "b", Origin: "c", Ops: []Op{{Seq: 1, HLC: Timestamp{WallNanos: 1}, Body: []byte("c:1")}}}
+	if err := b.ReceiveBatch(t0, c1); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Delivered()["a"]; got != 2 {
+		t.Fatalf("b delivered a:%d, the previous life's a:3 from its buffer", got)
+	}
+	b.Tick(t0)
+	var answered bool
+	for _, a := range b.Ready().Acks {
+		if a.To == "a" {
+			answered = a.Full && a.SeenJoining
+		}
+	}
+	if !answered {
+		t.Fatal("b's next ack to a is not a full ack saying SeenJoining")
+	}
+}
+
+// A joining region counts only full acks that say SeenJoining, and waits
+// for the own ops its peers advertise now, not the most ever advertised: a
+// peer wiped since lowers it (simulator seed 49262 stayed joining forever
+// for ops only a since-wiped peer had).
+func TestJoinCountsAnswersAndCurrentAdvertisements(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		acks    []Ack
+		joining bool
+	}{
+		{"full acks sent before the peers saw it joining", []Ack{
+			{From: "b", To: "a", Full: true},
+			{From: "c", To: "a", Full: true},
+		}, true},
+		{"one peer answered", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true},
+			{From: "c", To: "a", Full: true},
+		}, true},
+		{"both answered", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
+		}, false},
+		{"a peer holds own ops", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
+		}, true},
+		{"the peer that held them was wiped since", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
+			{From: "b", To: "a", Full: true, SeenJoining: true},
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newJoinEngine(t, "a", Restore{})
+			for _, ack := range tc.acks {
+				mustAck(t, a, ack)
+			}
+			a.Tick(t0)
+			if a.Joining() != tc.joining {
+				t.Fatalf("joining %v, want %v", a.Joining(), tc.joining)
+			}
+		})
 	}
 }

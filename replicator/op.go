@@ -60,8 +60,17 @@ type Ack struct {
 	Membership uint64
 	// Compact asks for the compact encoding (regions by position in the
 	// sorted membership), used when Membership is the codec's digest.
-	Compact   bool
-	Delivered []Entry
+	Compact bool
+	// Joining says the sender is joining (Engine.Joining): the receiver
+	// drops the ops of the sender's origin it buffered past what the
+	// sender advertises of itself (a previous life's, that nobody
+	// delivered), and answers with SeenJoining.
+	Joining bool
+	// SeenJoining says the sender had processed a Joining ack from the
+	// receiver before this one: a joining region counts only full acks
+	// with it as heard (see join.go).
+	SeenJoining bool
+	Delivered   []Entry
 }
 
 // Delivery is an operation the engine has delivered, handed to the shell in

@@ -32,6 +32,9 @@ type peer struct {
 	lastAckAt     time.Time
 	lastFullAckAt time.Time
 	forceFullAck  bool
+	// joinSeen: the peer's latest ack said it is joining; acks to it say
+	// SeenJoining (see join.go).
+	joinSeen bool
 }
 
 func newPeer(regions int, rto time.Duration) *peer {

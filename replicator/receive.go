@@ -221,12 +221,12 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 	if a.Full {
 		e.regress(now, from, a.Delivered)
 		e.join.heard[from] = true
+		if a.SeenJoining && e.join.active {
+			e.join.seen[from] = true
+		}
 	}
 	for _, d := range a.Delivered {
 		r := e.index[d.Region]
-		if r == e.self && e.join.active {
-			e.join.ownHigh = max(e.join.ownHigh, d.Seq)
-		}
 		if d.Seq <= p.acked[r] {
 			continue
 		}
@@ -239,6 +239,17 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 			p.sent[r] = d.Seq
 		}
 	}
+	if a.Joining {
+		// The peer joins: what of its origin is buffered here past what it
+		// has is a previous life's that nobody delivered (what a region
+		// delivered comes back through it); once the peer joined, its new
+		// ops would reuse those dots.
+		e.buf.dropOriginAbove(from, p.acked[from])
+		if !p.joinSeen {
+			p.forceFullAck = true
+		}
+	}
+	p.joinSeen = a.Joining
 	e.checkJoined(now)
 	return nil
 }

@@ -41,6 +41,9 @@ const (
 const (
 	ackFull    = 1
 	ackCompact = 2
+	// ackJoining and ackSeenJoining carry Ack.Joining and Ack.SeenJoining.
+	ackJoining     = 4
+	ackSeenJoining = 8
 )
 
 // Batch flag bits: Based, and compact (regions named by their position in
@@ -455,6 +458,12 @@ func (c *Codec) AppendAck(dst []byte, a Ack) ([]byte, error) {
 	if compact {
 		flags |= ackCompact
 	}
+	if a.Joining {
+		flags |= ackJoining
+	}
+	if a.SeenJoining {
+		flags |= ackSeenJoining
+	}
 	dst = append(dst, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, a.Membership)
 	dst = binary.AppendUvarint(dst, uint64(len(a.Delivered)))
@@ -497,11 +506,13 @@ func (c *Codec) decodeAckBody(body []byte) (Ack, error) {
 	if r.err != nil {
 		return Ack{}, r.err
 	}
-	if flags&^(ackFull|ackCompact) != 0 {
+	if flags&^(ackFull|ackCompact|ackJoining|ackSeenJoining) != 0 {
 		return Ack{}, fmt.Errorf("flags %#x: %w", flags, ErrCorrupt)
 	}
 	a.Full = flags&ackFull != 0
 	a.Compact = flags&ackCompact != 0
+	a.Joining = flags&ackJoining != 0
+	a.SeenJoining = flags&ackSeenJoining != 0
 	if a.Compact && a.Membership != c.digest {
 		return Ack{}, fmt.Errorf("membership digest %#x, ours %#x: %w", a.Membership, c.digest, ErrMembershipMismatch)
 	}
