@@ -28,6 +28,7 @@ import (
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/server/authrepl"
+	"github.com/causeway/causeway/server/kafkarepl"
 	"github.com/causeway/causeway/spot"
 )
 
@@ -103,10 +104,13 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
+	// Kafka topic metadata is fabric-wide whether or not this node serves
+	// Kafka: its events reach every region.
+	topics := kafka.NewTopicMeta(node, logger)
 	// Collection payloads are applied in batches (catch-up speed).
 	repl, err := shell.Start(node, logger, shell.Options{
 		BatchKinds: map[shell.Kind]shell.BatchApplyFunc{service.ReplicationKind: cols.Service.ApplyReplicatedBatch},
-		Kinds:      authrepl.Kinds(sec, nil),
+		Kinds:      kafkarepl.Kinds(topics, authrepl.Kinds(sec, nil)),
 		Engine:     replicator.Config{JoinTimeout: cfg.JoinTimeout}})
 	if err == nil {
 		err = repl.Mount(h)
@@ -120,6 +124,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	}
 	cols.AttachReplication(repl)
 	authrepl.Attach(sec, repl)
+	kafkarepl.Attach(topics, repl)
 	sp, err := startSpot(node, opts.Spot, cols, logger)
 	if err != nil {
 		_ = cols.Close()
@@ -144,7 +149,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		s.done <- err
 	}()
 	if addr := node.Config().KafkaAddr; addr != "" {
-		if s.Kafka, err = startKafka(node, addr, logger, s.Auth, s.limits, s.tls); err != nil {
+		if s.Kafka, err = startKafka(node, addr, logger, s.Auth, s.limits, s.tls, topics); err != nil {
 			_ = s.hs.Close()
 			_ = sp.close()
 			_ = cols.Close()
@@ -205,11 +210,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // startKafka starts the Kafka listener on addr, with SASL logins when
 // sec is on, TLS when tlsCfg is set and the per-address connection bound.
-func startKafka(node *broker.Node, addr string, logger *zap.Logger, sec *auth.Service, lm *limits.Metrics, tlsCfg *tls.Config) (*kafka.Server, error) {
+func startKafka(node *broker.Node, addr string, logger *zap.Logger, sec *auth.Service, lm *limits.Metrics, tlsCfg *tls.Config,
+	topics *kafka.TopicMeta) (*kafka.Server, error) {
 	k, err := kafka.New(node, kafka.Config{MaxRequestBytes: node.Config().MaxKafkaRequestBytes}, logger)
 	if err != nil {
 		return nil, err
 	}
+	k.SetTopicMeta(topics)
 	k.SetAuth(sec)
 	k.SetLimitMetrics(lm)
 	ln, err := net.Listen("tcp", addr)

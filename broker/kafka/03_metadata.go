@@ -1,10 +1,14 @@
 package kafka
 
 import (
+	"errors"
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 )
 
@@ -14,6 +18,29 @@ const nodeID = 0
 
 // clusterID names the cluster in Metadata.
 const clusterID = "causeway"
+
+// autoCreate creates topic with the default partition count, once the
+// topic has been asked for longer than Config.AutoCreateWait in a fabric of
+// several regions (until then: LEADER_NOT_AVAILABLE, and the topic's
+// metadata may arrive from the region that created it). A topic created
+// meanwhile, here or elsewhere, is answered as it is.
+func (c *conn) autoCreate(name string) (int, error) {
+	if c.s.topics.meta.replicated() && !c.s.autoCreate.ready(name, time.Now()) {
+		return -int(kerr.LeaderNotAvailable.Code), nil
+	}
+	ctx, cancel := requestContext(c.ctx, 0)
+	defer cancel()
+	n := c.s.cfg.DefaultPartitions
+	err := c.s.topics.create(ctx, name, n, nil)
+	switch {
+	case err == nil:
+		c.log.Info("topic auto-created", zap.String("topic", name), zap.Int("partitions", n))
+		return n, nil
+	case errors.Is(err, broker.ErrStreamExists):
+		return c.s.topics.partitions(name)
+	}
+	return 0, err
+}
 
 // metadata describes this node as the only broker and the topics asked for
 // (all of the fabric's when the list is null), auto-creating missing ones
@@ -45,13 +72,14 @@ func (c *conn) metadata(req *kmsg.MetadataRequest) kmsg.Response {
 			names = append(names, name)
 			n, err := c.s.topics.partitions(name)
 			if err == nil && n == 0 && autoCreate && naming.Validate("topic", name) == nil {
-				if err = c.s.topics.create(name, c.s.cfg.DefaultPartitions); err == nil {
-					c.log.Info("topic auto-created", zap.String("topic", name), zap.Int("partitions", c.s.cfg.DefaultPartitions))
-					n = c.s.cfg.DefaultPartitions
-				}
+				n, err = c.autoCreate(name)
 			}
 			if err != nil {
 				counts[name] = -int(errorCode(err))
+				continue
+			}
+			if n < 0 {
+				counts[name] = n // an error code
 				continue
 			}
 			counts[name] = n

@@ -1,16 +1,23 @@
 package kafka
 
 import (
+	"context"
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 )
 
-// createTopics creates topics with their partition counts (replication
-// factors and assignments are accepted and ignored: replication is
-// Causeway's, across regions).
+// createTopics creates topics with their partition counts and configs in
+// every region of the fabric (replication factors and assignments are
+// accepted and ignored: replication is Causeway's, across regions). The
+// configs are kept and described; the node's own settings still decide
+// retention and limits.
 func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	ctx, cancel := requestContext(c.ctx, req.TimeoutMillis)
+	defer cancel()
 	for _, rt := range req.Topics {
 		t := kmsg.NewCreateTopicsResponseTopic()
 		t.Topic = rt.Topic
@@ -23,9 +30,13 @@ func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 		}
 		t.NumPartitions = int32(n)
 		t.ReplicationFactor = 1
+		configs, cerr := topicConfigs(rt.Configs)
 		switch {
 		case n < 1 || n > maxPartitions:
 			t.ErrorCode = kerr.InvalidPartitions.Code
+		case cerr != nil:
+			t.ErrorCode = kerr.InvalidConfig.Code
+			t.ErrorMessage = kmsg.StringPtr(cerr.Error())
 		case req.ValidateOnly:
 			if have, err := c.s.topics.partitions(rt.Topic); err != nil {
 				t.ErrorCode = errorCode(err)
@@ -33,7 +44,7 @@ func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 				t.ErrorCode = kerr.TopicAlreadyExists.Code
 			}
 		default:
-			if err := c.s.topics.create(rt.Topic, n); err != nil {
+			if err := c.s.topics.create(ctx, rt.Topic, n, configs); err != nil {
 				t.ErrorCode = errorCode(err)
 				t.ErrorMessage = kmsg.StringPtr(err.Error())
 			} else {
@@ -46,4 +57,34 @@ func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 		resp.Topics = append(resp.Topics, t)
 	}
 	return resp
+}
+
+// topicConfigs checks a CreateTopics request's configs (a null value is
+// Kafka's "use the default": it is left out).
+func topicConfigs(in []kmsg.CreateTopicsRequestTopicConfig) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, c := range in {
+		if c.Value != nil {
+			out[c.Name] = *c.Value
+		}
+	}
+	ev := topicEvent{Type: topicCreate, Tenant: "t", Fabric: "f", Topic: "t", Partitions: 1, Configs: out,
+		Stamp: topicStamp{Wall: 1, Region: "r"}}
+	if err := ev.validate(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// requestContext bounds a request's wait by its timeout (Kafka's
+// timeout_ms; publishTimeout when unset).
+func requestContext(parent context.Context, timeoutMillis int32) (context.Context, context.CancelFunc) {
+	d := publishTimeout
+	if timeoutMillis > 0 {
+		d = min(d, time.Duration(timeoutMillis)*time.Millisecond)
+	}
+	return context.WithTimeout(parent, d)
 }

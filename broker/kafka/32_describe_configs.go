@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"sort"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -14,7 +15,9 @@ const (
 )
 
 // describeConfigs answers the handful of read-only settings admin tools and
-// clients look at, derived from the node's configuration.
+// clients look at, derived from the node's configuration, and a topic's own
+// configs given at its creation (kept fabric-wide and described as they
+// were given; the node's settings still decide retention and limits).
 func (c *conn) describeConfigs(req *kmsg.DescribeConfigsRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	nc := c.s.node.Config()
@@ -45,12 +48,15 @@ func (c *conn) describeConfigs(req *kmsg.DescribeConfigsRequest) kmsg.Response {
 		r := kmsg.NewDescribeConfigsResponseResource()
 		r.ResourceType, r.ResourceName = rr.ResourceType, rr.ResourceName
 		var configs [][2]string
+		var set map[string]string // the topic's own configs (CreateTopics)
 		switch rr.ResourceType {
 		case resourceTopic:
-			if n, err := c.s.topics.partitions(rr.ResourceName); err != nil || n == 0 {
+			if v, err := c.s.topics.view(rr.ResourceName); err != nil || !v.exists() {
 				r.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			} else {
+				set = v.Configs
 			}
-			configs = topicConfigs
+			configs = withTopicConfigs(topicConfigs, set)
 		case resourceBroker:
 			configs = brokerConfigs
 		default:
@@ -66,12 +72,34 @@ func (c *conn) describeConfigs(req *kmsg.DescribeConfigsRequest) kmsg.Response {
 				cfg.ReadOnly = true
 				cfg.Source = kmsg.ConfigSourceDefaultConfig
 				cfg.IsDefault = true
+				if v, ok := set[kv[0]]; ok && v == kv[1] {
+					cfg.Source, cfg.IsDefault = kmsg.ConfigSourceDynamicTopicConfig, false
+				}
 				r.Configs = append(r.Configs, cfg)
 			}
 		}
 		resp.Resources = append(resp.Resources, r)
 	}
 	return resp
+}
+
+// withTopicConfigs returns defaults with a topic's own configs in place of
+// (or beside) them, sorted by name.
+func withTopicConfigs(defaults [][2]string, set map[string]string) [][2]string {
+	if len(set) == 0 {
+		return defaults
+	}
+	out := make([][2]string, 0, len(defaults)+len(set))
+	for _, kv := range defaults {
+		if _, ok := set[kv[0]]; !ok {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range set {
+		out = append(out, [2]string{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
 }
 
 // wanted reports whether name is among names (nil = all).

@@ -29,6 +29,11 @@ type Config struct {
 	// DefaultPartitions is the partition count of auto-created topics and of
 	// CreateTopics asking for -1 (default 1).
 	DefaultPartitions int
+	// AutoCreateWait is how long, in a fabric of several regions, a topic
+	// asked for with auto-creation is answered LEADER_NOT_AVAILABLE before
+	// it is created here (its metadata may still be on its way from the
+	// region that created it; default 2s; negative: no wait).
+	AutoCreateWait time.Duration
 	// GroupInitialRebalanceDelay holds the first join of an empty group to
 	// let more members arrive (Kafka's group.initial.rebalance.delay.ms;
 	// default 0 here).
@@ -61,6 +66,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DefaultPartitions == 0 {
 		c.DefaultPartitions = 1
+	}
+	if c.AutoCreateWait == 0 {
+		c.AutoCreateWait = 2 * time.Second
 	}
 	if c.MinSessionTimeout == 0 {
 		c.MinSessionTimeout = time.Second

@@ -10,11 +10,21 @@
 // # Mapping
 //
 //   - A topic T is the stream persistent://{tenant}/{fabric}/T (the tenant
-//     and fabric are configured, default _mm/_system). A topic with N > 1
-//     partitions is the streams T-partition-0 .. T-partition-{N-1}
-//     (Pulsar's convention) plus a durable record of N in the node's
-//     metadata (broker.Node.SetTopicPartitions). Any other stream of the
-//     fabric is a topic with one partition.
+//     and fabric are configured, default _mm/_system). A topic created with
+//     N > 1 partitions is the streams T-partition-0 .. T-partition-{N-1}
+//     (Pulsar's convention); a topic created with one partition keeps T as
+//     partition 0 when partitions are added (T-partition-1, ...). Any
+//     other stream of the fabric is a topic with one partition.
+//   - Topic metadata is fabric-wide (topicmeta.go): creations (CreateTopics,
+//     auto-creation), partition increases (CreatePartitions) and deletions
+//     are events replicated to every region, merged the same way
+//     everywhere whatever their order (topicmerge.go: partition count =
+//     the largest; layout = the earliest creation's; configs = the latest
+//     creation's by (HLC, region); a deletion forgets what is older than
+//     it). In a fabric of several regions a topic asked for with
+//     auto-creation is answered LEADER_NOT_AVAILABLE for
+//     Config.AutoCreateWait before this region creates it, so that a topic
+//     created elsewhere arrives instead of being forked.
 //   - Offsets are stream offsets. The Kafka key is the message key, headers
 //     are properties (a header with a null value becomes ""; of repeated
 //     header keys the last wins), the value is the payload. The Kafka

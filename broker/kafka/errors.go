@@ -10,6 +10,10 @@ import (
 	"github.com/causeway/causeway/broker/segment"
 )
 
+// ErrInvalidPartitions: a partition count out of bounds, or not above the
+// topic's (partitions only grow).
+var ErrInvalidPartitions = errors.New("kafka: invalid partition count")
+
 // errorCode maps an error of this package or one below it to the Kafka
 // error code a response carries.
 func errorCode(err error) int16 {
@@ -22,6 +26,12 @@ func errorCode(err error) int16 {
 		return kerr.InvalidTopicException.Code
 	case errors.Is(err, broker.ErrStreamExists):
 		return kerr.TopicAlreadyExists.Code
+	case errors.Is(err, ErrInvalidPartitions):
+		return kerr.InvalidPartitions.Code
+	case errors.Is(err, ErrTopicMetaUnavailable):
+		return kerr.RequestTimedOut.Code // retriable: the change may still apply
+	case errors.Is(err, ErrBadTopicEvent):
+		return kerr.InvalidRequest.Code
 	case errors.Is(err, ErrCorruptBatch), errors.Is(err, ErrCompression):
 		return kerr.CorruptMessage.Code
 	case errors.Is(err, ErrUnsupportedFormat):

@@ -25,6 +25,8 @@ type Server struct {
 	groups *coordinator
 	sasl   saslConfig      // SetAuth (sasl.go)
 	limits *limits.Metrics // SetLimitMetrics (throttle.go)
+	// autoCreate holds back auto-creation in a fabric of several regions.
+	autoCreate *autoCreateGate
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -51,15 +53,26 @@ func New(node *broker.Node, cfg Config, logger *zap.Logger) (*Server, error) {
 		cfg:    cfg,
 		node:   node,
 		log:    logger.Named("kafka"),
-		topics: topics{node: node, tenant: cfg.Tenant, fabric: cfg.Fabric},
+		topics: topics{node: node, meta: NewTopicMeta(node, logger), tenant: cfg.Tenant, fabric: cfg.Fabric},
 		dec:    dec,
 		pids:   newProducerIDs(time.Now()),
 		conns:  map[*conn]struct{}{},
 		stop:   make(chan struct{}),
 		limits: &limits.Metrics{},
+		// autoCreate only applies once a replication is attached.
+		autoCreate: newAutoCreateGate(cfg.AutoCreateWait),
 	}
 	s.groups = newCoordinator(s, cfg, s.log.Named("groups"))
 	return s, nil
+}
+
+// SetTopicMeta makes the server keep its topics in m (the node's topic
+// metadata, made fabric-wide by the node's assembly) instead of its own
+// single-region one. Call it before serving.
+func (s *Server) SetTopicMeta(m *TopicMeta) {
+	if m != nil {
+		s.topics.meta = m
+	}
 }
 
 // Listen starts serving on addr (port 0 picks one; Addr tells which).

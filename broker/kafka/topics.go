@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -20,6 +21,7 @@ var ErrUnknownTopic = errors.New("kafka: unknown topic or partition")
 // topics maps Kafka topics and partitions to streams of one tenant/fabric.
 type topics struct {
 	node           *broker.Node
+	meta           *TopicMeta
 	tenant, fabric string
 }
 
@@ -27,46 +29,42 @@ func (t topics) streamName(name string) naming.Stream {
 	return naming.Stream{Persistent: true, Tenant: t.tenant, Fabric: t.fabric, Name: name}
 }
 
-// partitionStream names the stream of partition p of topic with n partitions.
-func (t topics) partitionStream(topic string, n, p int) naming.Stream {
-	if n == 1 {
-		return t.streamName(topic)
-	}
-	return t.streamName(broker.PartitionStreamName(topic, p))
+// partitionName is the stream of partition p of a partitioned topic.
+func partitionName(topic string, p int) string { return broker.PartitionStreamName(topic, p) }
+
+// view returns how topic maps to streams (a zero view: no such topic).
+func (t topics) view(topic string) (topicView, error) {
+	return t.meta.resolve(t.tenant, t.fabric, topic)
 }
 
 // partitions returns topic's partition count, 0 if the topic does not exist.
 func (t topics) partitions(topic string) (int, error) {
-	n, ok, err := t.node.TopicPartitions(t.tenant, t.fabric, topic)
-	if err != nil || ok {
-		return n, err
-	}
-	if _, err := t.node.Stream(t.streamName(topic)); err == nil {
-		return 1, nil
-	}
-	return 0, nil
+	v, err := t.view(topic)
+	return v.Partitions, err
 }
 
 // stream returns the stream of a partition of an existing topic.
 func (t topics) stream(topic string, partition int32) (*broker.Stream, error) {
-	n, err := t.partitions(topic)
+	v, err := t.view(topic)
 	if err != nil {
 		return nil, err
 	}
-	if partition < 0 || int(partition) >= n {
+	if partition < 0 || int(partition) >= v.Partitions {
 		return nil, fmt.Errorf("%w: %s/%d", ErrUnknownTopic, topic, partition)
 	}
-	s, err := t.node.Stream(t.partitionStream(topic, n, int(partition)))
+	name := t.streamName(v.partitionStreamName(topic, int(partition)))
+	s, err := t.node.Stream(name)
 	if errors.Is(err, broker.ErrStreamNotFound) {
-		// A recorded partitioned topic whose stream is missing: recreate it.
-		return t.node.StreamForUse(t.partitionStream(topic, n, int(partition)), nil)
+		// A recorded topic whose stream is missing: recreate it.
+		return t.meta.ensureStream(name)
 	}
 	return s, err
 }
 
-// create makes a topic with n partitions; it fails with
-// broker.ErrStreamExists if the topic exists.
-func (t topics) create(topic string, n int) error {
+// create makes a topic with n partitions (configs as given) in every region
+// of the fabric; it fails with broker.ErrStreamExists if the topic exists
+// here.
+func (t topics) create(ctx context.Context, topic string, n int, configs map[string]string) error {
 	if err := naming.Validate("topic", topic); err != nil {
 		return err
 	}
@@ -78,21 +76,45 @@ func (t topics) create(topic string, n int) error {
 	} else if have > 0 {
 		return fmt.Errorf("%w: topic %s", broker.ErrStreamExists, topic)
 	}
-	if n > 1 {
-		if err := t.node.SetTopicPartitions(t.tenant, t.fabric, topic, n); err != nil {
-			return err
-		}
-	}
-	for p := range n {
-		if _, err := t.node.StreamForUse(t.partitionStream(topic, n, p), nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.meta.publish(ctx, topicEvent{Type: topicCreate, Tenant: t.tenant, Fabric: t.fabric, Topic: topic,
+		Partitions: n, Configs: configs})
 }
 
-// delete removes a topic's streams and partition record.
-func (t topics) delete(topic string) error {
+// grow raises an existing topic's partition count to n in every region.
+func (t topics) grow(ctx context.Context, topic string, n int) error {
+	if n < 1 || n > maxPartitions {
+		return fmt.Errorf("%w: %d partitions, want 1..%d", ErrInvalidPartitions, n, maxPartitions)
+	}
+	v, found, err := t.meta.view(t.tenant, t.fabric, topic)
+	if err != nil {
+		return err
+	}
+	if !found || !v.exists() {
+		// A topic from before fabric-wide metadata (or a plain stream):
+		// record it as created with what it has, which keeps its layout.
+		if v, err = t.view(topic); err != nil {
+			return err
+		}
+		if !v.exists() {
+			return fmt.Errorf("%w: %s", ErrUnknownTopic, topic)
+		}
+		if n <= v.Partitions {
+			return fmt.Errorf("%w: topic %s has %d partitions, asked for %d", ErrInvalidPartitions, topic, v.Partitions, n)
+		}
+		if err := t.meta.publish(ctx, topicEvent{Type: topicCreate, Tenant: t.tenant, Fabric: t.fabric, Topic: topic,
+			Partitions: v.Partitions}); err != nil {
+			return err
+		}
+	}
+	if n <= v.Partitions {
+		return fmt.Errorf("%w: topic %s has %d partitions, asked for %d", ErrInvalidPartitions, topic, v.Partitions, n)
+	}
+	return t.meta.publish(ctx, topicEvent{Type: topicPartitions, Tenant: t.tenant, Fabric: t.fabric, Topic: topic, Partitions: n})
+}
+
+// delete removes a topic, its streams and its partition record in every
+// region.
+func (t topics) delete(ctx context.Context, topic string) error {
 	n, err := t.partitions(topic)
 	if err != nil {
 		return err
@@ -100,38 +122,18 @@ func (t topics) delete(topic string) error {
 	if n == 0 {
 		return fmt.Errorf("%w: %s", ErrUnknownTopic, topic)
 	}
-	var errs []error
-	for p := range n {
-		if err := t.node.DeleteStream(t.partitionStream(topic, n, p), true); err != nil && !errors.Is(err, broker.ErrStreamNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	if n > 1 {
-		errs = append(errs, t.node.DeleteTopicPartitions(t.tenant, t.fabric, topic))
-	}
-	return errors.Join(errs...)
+	return t.meta.publish(ctx, topicEvent{Type: topicDelete, Tenant: t.tenant, Fabric: t.fabric, Topic: topic})
 }
 
-// all lists every topic of the fabric with its partition count: recorded
-// partitioned topics, and every other persistent stream as one partition.
+// all lists every topic of the fabric with its partition count.
 func (t topics) all() (map[string]int, error) {
-	out, err := t.node.PartitionedTopics(t.tenant, t.fabric)
+	views, err := t.meta.all(t.tenant, t.fabric)
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range t.node.Streams(t.tenant, t.fabric) {
-		name := s.Name()
-		if !name.Persistent {
-			continue
-		}
-		if base, _, ok := splitPartition(name.Name); ok {
-			if _, partitioned := out[base]; partitioned {
-				continue
-			}
-		}
-		if _, partitioned := out[name.Name]; !partitioned {
-			out[name.Name] = 1
-		}
+	out := make(map[string]int, len(views))
+	for name, v := range views {
+		out[name] = v.Partitions
 	}
 	return out, nil
 }

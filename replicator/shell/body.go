@@ -20,6 +20,9 @@ const (
 	// KindAuthEvent is reserved for API key events (broker/auth: key
 	// creations, grant changes and revocations).
 	KindAuthEvent Kind = 3
+	// KindTopicMeta is reserved for Kafka topic metadata events
+	// (broker/kafka: topic creations, partition increases, deletions).
+	KindTopicMeta Kind = 4
 )
 
 // bodyVersion is the first byte of every op body.
