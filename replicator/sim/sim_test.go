@@ -59,6 +59,32 @@ func TestSimulation(t *testing.T) {
 		total.BasedBatches, total.MissingBase)
 }
 
+// regressionSeeds failed once; each names what it caught.
+var regressionSeeds = []struct {
+	seed uint64
+	what string
+}{
+	{14700, "oracle: a wiped region's op held only in a peer's buffer was forgotten (unknown dot)"},
+	{15130, "oracle: unknown dot after a wipe"},
+	{18885, "oracle: unknown dot after a wipe"},
+	{22685, "oracle: unknown dot after a wipe"},
+	{23502, "oracle: unknown dot after a wipe"},
+	{29997, "oracle: unknown dot after a wipe"},
+	{43521, "oracle: unknown dot after a wipe"},
+	{97608, "oracle: unknown dot after a wipe"},
+	{98412, "oracle: unknown dot after a wipe"},
+	{49262, "engine: a peer delivered a joining region's old op from its buffer after its full ack was counted; regions joining forever on ops a since-wiped peer advertised"},
+}
+
+// TestSimulationRegressions replays every seed that once failed.
+func TestSimulationRegressions(t *testing.T) {
+	for _, tc := range regressionSeeds {
+		if _, err := Run(Options{Seed: tc.seed}); err != nil {
+			t.Errorf("seed %d (%s): %v\nreplay: go test ./replicator/sim -run 'TestSimulation$' -seed %d -v", tc.seed, tc.what, err, tc.seed)
+		}
+	}
+}
+
 // A seed replays exactly: the same run twice gives the same result.
 func TestSimulationDeterministic(t *testing.T) {
 	a, err := Run(Options{Seed: 42})
