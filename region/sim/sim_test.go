@@ -17,7 +17,7 @@ func TestSimulation(t *testing.T) {
 	var total Result
 	for i := range *seeds {
 		seed := *firstSeed + uint64(i)
-		cfg := Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Producers: 3, Records: 60,
+		cfg := Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Producers: 3,
 			FaultTime: 4 * time.Second, AddNodes: int(seed % 2)}
 		res, err := Run(cfg)
 		if err != nil {
