@@ -98,17 +98,25 @@
 // Dots are dense per origin, so a region that lost its disk and came back
 // numbering from 1 again would have its new ops taken for duplicates of
 // its previous life's (which its peers hold). A region that starts with
-// nothing therefore joins (join.go): it creates no op until it heard a
-// full ack from every peer (or JoinTimeout passed), and until it delivered
-// every op of its own origin any peer advertised. Peers treat a full ack
+// nothing therefore joins (join.go): its acks say Joining, and it creates
+// no op until every peer answered with a full ack saying SeenJoining (or
+// JoinTimeout passed), and until it delivered every op of its own origin
+// its peers advertise. A peer that sees a Joining ack first drops the ops
+// of that origin it buffered past what the joining region has (a previous
+// life's that nobody delivered), so it cannot deliver one after its
+// answer, when the joined region numbers new ops. Peers treat a full ack
 // that goes back (a wiped or truncated peer) as what it is: they lower
 // what they believe the peer has, drop its previous life's undelivered ops
 // from their buffers, and send everything again, its own origin's ops
 // included (relayed back like a third origin's). The region delivers its
 // own recovered ops (Delivery.Recovered) like remote ones and then numbers
-// new ops after them. A new fabric joins in one round trip. The case this
+// new ops after them. A new fabric joins in two round trips. The case this
 // does not cover: a peer that stays unreachable past JoinTimeout and alone
-// holds some of the wiped region's last ops.
+// holds some of the wiped region's last ops. Producers on replicated
+// streams hold their publishes until the region joined and applied what it
+// got back (broker.Replicator.AwaitJoined), so that de-duplication by
+// (producer name, sequence id) sees the previous life's messages: a client
+// re-sending what was acknowledged before the wipe is answered duplicate.
 //
 // # Journal metadata
 //

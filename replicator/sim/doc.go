@@ -6,8 +6,11 @@
 // (symmetrically and asymmetrically), while regions crash and restart from
 // their journals, and lose their disk: a wiped region restarts empty,
 // joins, gets back every op any other region holds (its own included) and
-// numbers new ops after them; the ops it alone held are gone and no longer
-// expected. One seeded PRNG and a virtual clock drive everything, so a
+// numbers new ops after them; the ops no other region delivered go to a
+// limbo: no longer expected, but revived if a copy another region received
+// and had not delivered yet (buffered) is delivered after all, and
+// superseded when the region numbers a new op the same (a later delivery
+// of the old one is then reported). One seeded PRNG and a virtual clock drive everything, so a
 // seed replays a run exactly.
 //
 // Checkers run on every delivery (no dot delivered twice, per-origin FIFO,
