@@ -117,6 +117,22 @@ func (i *Injector) onWrite(name string, n int) (int, error) {
 	return n, nil
 }
 
+// WriteFate is the fate of a write of n bytes to name on a file system
+// other than this package's (Pebble's, see internal/pebblekv): how many
+// bytes to store, and the error to return after storing them.
+func (i *Injector) WriteFate(name string, n int) (int, error) { return i.onWrite(name, n) }
+
+// SyncFate is the fate of a sync of name on another file system.
+func (i *Injector) SyncFate(name string) error { return i.onSync(name, false) }
+
+// SpaceLeft returns the bytes that still fit while NoSpaceAfter is armed
+// (limited false when it is not).
+func (i *Injector) SpaceLeft() (bytes int64, limited bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.noSpaceLeftBytes, i.noSpace
+}
+
 // onRead reports whether a read of name fails.
 func (i *Injector) onRead(name string) error {
 	i.mu.Lock()
