@@ -12,9 +12,9 @@ import (
 
 // Config is one simulated run.
 type Config struct {
-	Seed      uint64
-	Nodes     int // at the start, 3-5
-	Units     int
+	Seed  uint64
+	Nodes int // at the start, 3-5
+	Units int
 	// Producers publish, one record in flight each, until the faults stop.
 	Producers int
 	// FaultTime is how long faults are injected; then the network heals,
@@ -82,12 +82,12 @@ type node struct {
 	applyLag time.Duration
 	// slow is extra latency on the node's log shipping (a slow disk or a
 	// congested link): it falls out of sync while its heartbeats are fine.
-	slow time.Duration
-	state    *region.State
-	logs     map[region.UnitID]*memLog
-	lead     map[region.UnitID]*region.Leader
-	follow   map[region.UnitID]*region.Follower
-	fetchAt  map[region.UnitID]time.Duration // a fetch is in flight since
+	slow    time.Duration
+	state   *region.State
+	logs    map[region.UnitID]*memLog
+	lead    map[region.UnitID]*region.Leader
+	follow  map[region.UnitID]*region.Follower
+	fetchAt map[region.UnitID]time.Duration // a fetch is in flight since
 	// proposedAt: the leader's last in-sync proposal per unit.
 	proposedAt map[region.UnitID]time.Duration
 	waiters    map[region.UnitID][]waiter
@@ -464,7 +464,7 @@ func (w *world) ackWaiters(n *node, unit region.UnitID) error {
 		w.send(&msg{from: n.id, prod: wt.prod, result: &publishResult{seq: wt.seq, ok: true, offset: wt.offset, unit: unit}}, w.latency())
 	}
 	n.waiters[unit] = keep
-	w.buggify(n, 100)
+	w.buggify(n, 1500)
 	return nil
 }
 
