@@ -23,9 +23,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/replicator/shell"
+	"github.com/causeway/causeway/server"
 )
 
 // fabricFileName is the file causeway dev writes in its data directory.
@@ -118,6 +118,11 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	defer func() { _ = log.Sync() }()
+	// Signals are caught before any region starts: a SIGTERM during
+	// start-up stops the regions started so far gracefully.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	replAddrs, err := devReplAddrs(*host, *replPort, len(names))
 	if err != nil {
 		return fail(err)
@@ -176,6 +181,13 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			stopAll()
 			return fail(err)
 		}
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stdout, "%s during start-up: stopping the fabric\n", sig)
+			stopAll()
+			return 0
+		default:
+		}
 		srv, err := server.StartWith(cfg, log.Named(name), server.Options{Spot: spotCfgs[i]})
 		if err != nil {
 			stopAll()
@@ -196,9 +208,6 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	printDevHowTo(stdout, ff, *data)
 	printDevAuth(stdout, adminKey)
 	printSpotHowTo(stdout, ff)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	code := 0
 	select {
 	case sig := <-sigs:

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/server"
 )
 
 func runServe(args []string, stderr io.Writer) int {
@@ -29,6 +29,13 @@ func runServe(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// Signals are caught before anything is opened or listened on: a
+	// SIGTERM during start-up waits for the start to finish and then shuts
+	// down gracefully (it killed the node when it came before the handler
+	// was installed, after "serving" was logged).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
 	cfg, err := nf.load()
 	if err != nil {
 		fmt.Fprintln(stderr, "causeway serve:", err)
@@ -40,6 +47,7 @@ func runServe(args []string, stderr io.Writer) int {
 		return 2
 	}
 	defer func() { _ = log.Sync() }()
+	log.Info("starting", zap.String("region", cfg.Region), zap.String("data", cfg.DataDir))
 	spotCfg, err := sf.config()
 	if err != nil {
 		fmt.Fprintln(stderr, "causeway serve:", err)
@@ -57,8 +65,6 @@ func runServe(args []string, stderr io.Writer) int {
 	if k := srv.Auth.BootstrapKey(); k != "" {
 		printAdminKey(stderr, k)
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	code := 0
 	select {
 	case sig := <-sigs:
