@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/causeway/causeway/internal/dblog"
 	"github.com/lni/dragonboat/v4"
 	"github.com/lni/dragonboat/v4/config"
 	sm "github.com/lni/dragonboat/v4/statemachine"
@@ -54,7 +55,7 @@ type replica struct {
 
 // startGroup starts every local replica.
 func startGroup(cfg Config, log *zap.Logger, onChanges func([]Change)) (*group, error) {
-	routeDragonboatLogs(log)
+	dblog.Route(log)
 	g := &group{cfg: cfg, log: log, onChanges: onChanges}
 	for _, rc := range cfg.Replicas {
 		g.replicas = append(g.replicas, &replica{cfg: rc, dir: filepath.Join(cfg.DataDir, "replica-"+strconv.FormatUint(rc.ID, 10))})

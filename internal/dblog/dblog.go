@@ -1,4 +1,8 @@
-package spot
+// Package dblog routes dragonboat's logs to zap. Dragonboat logs through a
+// process-wide registry of loggers that can be set once
+// (logger.SetLoggerFactory panics the second time), and a node runs several
+// Raft groups (SPOT, the region's metadata): they all route through here.
+package dblog
 
 import (
 	"fmt"
@@ -9,19 +13,17 @@ import (
 	"go.uber.org/zap"
 )
 
-// Dragonboat logs through a process-wide registry of loggers that can be
-// set once (logger.SetLoggerFactory panics the second time). The adapter
-// below is installed once per process and writes to the zap logger of the
-// newest group started: that is the one piece of process state this
-// package keeps, and only because dragonboat imposes it. Dragonboat's info
+// The adapter below is installed once per process and writes to the zap
+// logger of the newest group started: that is the one piece of process
+// state this package keeps, and only because dragonboat imposes it. Dragonboat's info
 // lines (elections, connections) go to debug, its warnings to info.
 var dragonboatLog struct {
 	once    sync.Once
 	current atomic.Pointer[zap.Logger]
 }
 
-// routeDragonboatLogs sends dragonboat's logs to log from now on.
-func routeDragonboatLogs(log *zap.Logger) {
+// Route sends dragonboat's logs to log from now on.
+func Route(log *zap.Logger) {
 	dragonboatLog.current.Store(log.Named("dragonboat"))
 	dragonboatLog.once.Do(func() {
 		dblogger.SetLoggerFactory(func(pkg string) dblogger.ILogger { return zapDragonboat{pkg: pkg} })
