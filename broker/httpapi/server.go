@@ -11,6 +11,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/internal/queryparam"
 )
 
 // Handler serves the HTTP API of one node. WebSocket requests (/ws/,
@@ -24,6 +25,8 @@ type Handler struct {
 	ws    http.Handler
 	extra http.Handler
 	gate  Gate
+	// routes is the route table, with what Handle mounted.
+	routes []route
 }
 
 // Gate admits or refuses every request (broker/auth.Service.Admit): it
@@ -41,26 +44,51 @@ func New(node *broker.Node, ws http.Handler) *Handler {
 	reg := prometheus.NewRegistry()
 	h.reg = reg
 	reg.MustRegister(newCollector(node), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	h.mux.HandleFunc("GET /health", h.health)
-	h.mux.HandleFunc("GET /_api/tenant", h.listTenants)
-	h.mux.HandleFunc("POST /_api/tenant/{tenant}", h.createTenant)
-	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/fabric", h.getFabric)
-	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/fabric", h.createFabric)
-	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/streams", h.listStreams)
-	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}", h.createStream)
-	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/streams/{stream}", h.getStream)
-	h.mux.HandleFunc("DELETE /_fabric/{fabric}/_api/streams/{stream}", h.deleteStream)
-	h.mux.HandleFunc("GET /_fabric/{fabric}/_api/streams/{stream}/subscriptions", h.listSubscriptions)
-	h.mux.HandleFunc("DELETE /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}", h.deleteSubscription)
-	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}/reset", h.resetSubscription)
-	h.mux.HandleFunc("POST /_fabric/{fabric}/_api/streams/{stream}/subscriptions/{sub}/skip", h.skipSubscription)
+	const p = "/_fabric/{fabric}/_api/streams"
+	h.routes = []route{
+		{"GET /metrics", noParams, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})},
+		{"GET /health", noParams, http.HandlerFunc(h.health)},
+		{"GET /_api/tenant", noParams, http.HandlerFunc(h.listTenants)},
+		{"POST /_api/tenant/{tenant}", noParams, http.HandlerFunc(h.createTenant)},
+		{"GET /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.getFabric)},
+		{"POST /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.createFabric)},
+		{"GET " + p, paramsListStreams, http.HandlerFunc(h.listStreams)},
+		{"POST " + p + "/{stream}", paramsCreateStream, http.HandlerFunc(h.createStream)},
+		{"GET " + p + "/{stream}", paramsStream, http.HandlerFunc(h.getStream)},
+		{"DELETE " + p + "/{stream}", paramsDeleteStream, http.HandlerFunc(h.deleteStream)},
+		{"GET " + p + "/{stream}/subscriptions", paramsStream, http.HandlerFunc(h.listSubscriptions)},
+		{"DELETE " + p + "/{stream}/subscriptions/{sub}", paramsDeleteStream, http.HandlerFunc(h.deleteSubscription)},
+		{"POST " + p + "/{stream}/subscriptions/{sub}/reset", paramsResetSubscription, http.HandlerFunc(h.resetSubscription)},
+		{"POST " + p + "/{stream}/subscriptions/{sub}/skip", paramsSkipSubscription, http.HandlerFunc(h.skipSubscription)},
+	}
+	for _, rt := range h.routes {
+		h.mux.Handle(rt.pattern, checked(rt.params, rt.handler))
+	}
 	return h
 }
 
 // Handle routes a ServeMux pattern to handler: node parts assembled by
-// server (the replication admin endpoints) mount themselves here.
-func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
+// server (the replication admin endpoints, API keys) mount themselves
+// here. Such routes accept no query parameter (but the credential token);
+// HandleParams declares those a route takes.
+func (h *Handler) Handle(pattern string, handler http.Handler) {
+	h.HandleParams(pattern, noParams, handler)
+}
+
+// HandleParams is Handle for a route that accepts the query parameters
+// params declares.
+func (h *Handler) HandleParams(pattern string, params queryparam.Set, handler http.Handler) {
+	h.routes = append(h.routes, route{pattern, params, handler})
+	h.mux.Handle(pattern, checked(params, handler))
+}
+
+// route is one entry of the route table: a ServeMux pattern, the query
+// parameters it accepts (params.go) and its handler.
+type route struct {
+	pattern string
+	params  queryparam.Set
+	handler http.Handler
+}
 
 // Register adds a Prometheus collector to /metrics.
 func (h *Handler) Register(c prometheus.Collector) error { return h.reg.Register(c) }

@@ -85,9 +85,14 @@ func (h *Handler) listStreams(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("%w: %s", broker.ErrFabricNotFound, fabric))
 		return
 	}
+	// ?global=true|false lists only global (or local) streams.
+	filter := r.URL.Query().Get("global") != ""
+	global := boolParam(r, "global", false)
 	out := []streamView{}
 	for _, s := range h.node.Streams(tenantOf(r), fabric) {
-		out = append(out, view(s, false))
+		if !filter || s.Info().Global == global {
+			out = append(out, view(s, false))
+		}
 	}
 	ok(w, http.StatusOK, out)
 }
@@ -143,8 +148,7 @@ func (h *Handler) deleteStream(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	force := r.URL.Query().Get("force") == "true"
-	if err := h.node.DeleteStream(name, force); err != nil {
+	if err := h.node.DeleteStream(name, boolParam(r, "force", false)); err != nil {
 		fail(w, err)
 		return
 	}
@@ -175,7 +179,7 @@ func (h *Handler) deleteSubscription(w http.ResponseWriter, r *http.Request) {
 	if !found {
 		return
 	}
-	if err := s.DeleteSubscription(r.PathValue("sub"), r.URL.Query().Get("force") == "true"); err != nil {
+	if err := s.DeleteSubscription(r.PathValue("sub"), boolParam(r, "force", false)); err != nil {
 		fail(w, err)
 		return
 	}
@@ -190,6 +194,10 @@ func (h *Handler) resetSubscription(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if q.Get("messageId") != "" && q.Get("timestamp") != "" {
+		fail(w, fmt.Errorf("%w: %w", broker.ErrBadRequest, errBothPositions))
+		return
+	}
 	var err error
 	switch {
 	case q.Get("messageId") == "earliest":
