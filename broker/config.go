@@ -10,6 +10,7 @@ import (
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/tlsutil"
+	"github.com/causeway/causeway/broker/vfs"
 )
 
 // Config is everything a node needs. It is a plain struct with defaults and
@@ -90,6 +91,16 @@ type Config struct {
 	ReplTLS tlsutil.Config `yaml:"replTLS"`
 	// Limits are the node-wide client limits (broker/limits).
 	Limits limits.Config `yaml:"limits"`
+	// StoreReserveBytes: the node's Pebble stores (metadata, cursors, API
+	// keys, collections, SPOT) refuse writes while the data disk has less
+	// free, so that a filling disk is met by a clean refusal rather than a
+	// failed write (0: 64 MiB; negative: no reserve). See internal/pebblekv.
+	StoreReserveBytes int64 `yaml:"storeReserveBytes"`
+
+	// DiskFaults, for tests, makes every file the node writes (segment
+	// logs, replication journals, Pebble stores) go through a fault
+	// injector: a test fills the disk with DiskFaults.NoSpaceAfter.
+	DiskFaults *vfs.Injector `yaml:"-"`
 }
 
 // DefaultMaxMessageBytes is the default payload limit.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/causeway/causeway/internal/pebblekv"
 )
 
 // prefixExt is where namespaces handed out by MetaKV live in the metadata
@@ -17,7 +19,7 @@ const prefixExt = "ext/"
 // keys there). Writes are synced before they return. Keys are relative to
 // the namespace.
 type MetaKV struct {
-	db     *pebble.DB
+	db     *pebblekv.DB
 	prefix string
 }
 

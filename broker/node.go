@@ -13,6 +13,7 @@ import (
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/internal/pebblekv"
 	"github.com/causeway/causeway/subscription"
 )
 
@@ -22,7 +23,7 @@ type Node struct {
 	cfg     Config
 	log     *zap.Logger
 	fs      vfs.FS
-	meta    *pebble.DB
+	meta    *pebblekv.DB
 	cursors subscription.Store
 	metrics *Metrics
 
@@ -51,7 +52,7 @@ func Open(cfg Config, logger *zap.Logger) (*Node, error) {
 	n := &Node{
 		cfg:     cfg,
 		log:     logger.With(zap.String("region", cfg.Region)),
-		fs:      vfs.OS(),
+		fs:      nodeFS(cfg),
 		metrics: newMetrics(),
 		tenants: map[string]bool{},
 		fabrics: map[fabricKey]FabricInfo{},
@@ -61,7 +62,8 @@ func Open(cfg Config, logger *zap.Logger) (*Node, error) {
 	if err := n.fs.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("broker: create data dir: %w", err)
 	}
-	db, err := pebble.Open(filepath.Join(cfg.DataDir, "meta"), &pebble.Options{Logger: pebbleLogger{n.log}})
+	db, err := pebblekv.Open(filepath.Join(cfg.DataDir, "meta"), pebblekv.Options{Name: "meta",
+		Pebble: pebbleOptions(cfg), Logger: n.log, ReserveBytes: cfg.StoreReserveBytes})
 	if err != nil {
 		return nil, fmt.Errorf("broker: open metadata store: %w", err)
 	}

@@ -2,12 +2,10 @@ package broker
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
-	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker/naming"
 )
@@ -92,14 +90,4 @@ func (n *Node) scan(prefix string, fn func(key string, val []byte) error) error 
 		}
 	}
 	return it.Close()
-}
-
-// pebbleLogger routes Pebble's logs to zap.
-type pebbleLogger struct{ log *zap.Logger }
-
-func (l pebbleLogger) Infof(format string, args ...any)  { l.log.Debug(fmt.Sprintf(format, args...)) }
-func (l pebbleLogger) Errorf(format string, args ...any) { l.log.Error(fmt.Sprintf(format, args...)) }
-func (l pebbleLogger) Fatalf(format string, args ...any) {
-	l.log.Error(fmt.Sprintf(format, args...))
-	panic(errors.New(fmt.Sprintf(format, args...)))
 }

@@ -19,6 +19,11 @@ type persister struct {
 	stop  chan struct{}
 	done  chan struct{}
 	saved uint64 // cursor version last written; owned by run, then by close
+
+	// failing counts the failed writes since the last success (owned by
+	// run): a full disk fails every retry, and only the first failure and
+	// the recovery are logged.
+	failing uint64
 }
 
 func newPersister(store Store, key string, log *zap.Logger, snapshot func() (CursorState, uint64)) *persister {
@@ -52,8 +57,9 @@ func (p *persister) run() {
 			return
 		case <-p.wake:
 		}
-		if err := p.flush(); err != nil {
-			p.log.Error("persisting cursor failed; retrying", zap.String("key", p.key), zap.Error(err))
+		err := p.flush()
+		p.report(err)
+		if err != nil {
 			select {
 			case <-p.stop:
 				return
@@ -82,4 +88,20 @@ func (p *persister) close() error {
 	close(p.stop)
 	<-p.done
 	return p.flush()
+}
+
+// report logs the first failed write of a run of failures, and the write
+// that ends it with how many failed.
+func (p *persister) report(err error) {
+	switch {
+	case err != nil && p.failing == 0:
+		p.failing = 1
+		p.log.Error("persisting cursor failed; acks are kept in memory and retried until it succeeds",
+			zap.String("key", p.key), zap.Error(err))
+	case err != nil:
+		p.failing++
+	case p.failing > 0:
+		p.log.Info("persisting cursor resumed", zap.String("key", p.key), zap.Uint64("failedWrites", p.failing))
+		p.failing = 0
+	}
 }

@@ -3,6 +3,7 @@ package subscription
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -11,13 +12,21 @@ import (
 const pebbleKeyPrefix = "subscription/cursor/"
 
 type pebbleStore struct {
-	db *pebble.DB
+	db PebbleKV
+}
+
+// PebbleKV is what a Pebble store keeping cursors must do: a *pebble.DB, or
+// the node's full-disk-proof store (internal/pebblekv).
+type PebbleKV interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	Set(key, value []byte, o *pebble.WriteOptions) error
+	Delete(key []byte, o *pebble.WriteOptions) error
 }
 
 // NewPebbleStore returns a Store keeping cursors in db under the prefix
 // "subscription/cursor/". The caller owns db (opens and closes it). Writes
 // use pebble.Sync.
-func NewPebbleStore(db *pebble.DB) Store { return &pebbleStore{db: db} }
+func NewPebbleStore(db PebbleKV) Store { return &pebbleStore{db: db} }
 
 func (s *pebbleStore) Load(key string) (CursorState, bool, error) {
 	v, closer, err := s.db.Get([]byte(pebbleKeyPrefix + key))

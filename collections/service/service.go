@@ -14,6 +14,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/collections/store"
+	"github.com/causeway/causeway/internal/pebblekv"
 )
 
 // Service runs the collections of one node.
@@ -61,7 +62,8 @@ func Open(node *broker.Node, opts Options) (*Service, error) {
 	}
 	cfg := node.Config()
 	log := node.Logger().Named("collections")
-	st, err := store.Open(filepath.Join(cfg.DataDir, "collections"), opts.CacheBytes, log)
+	st, err := store.OpenWith(filepath.Join(cfg.DataDir, "collections"), opts.CacheBytes,
+		pebblekv.Options{Logger: log, Pebble: node.PebbleOptions(), ReserveBytes: cfg.StoreReserveBytes})
 	if err != nil {
 		return nil, err
 	}

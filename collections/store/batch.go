@@ -9,11 +9,12 @@ import (
 
 	"github.com/causeway/causeway/collections"
 	"github.com/causeway/causeway/collections/query"
+	"github.com/causeway/causeway/internal/pebblekv"
 )
 
 // Batch is a set of view changes committed atomically.
 type Batch struct {
-	b *pebble.Batch
+	b *pebblekv.Batch
 }
 
 // NewBatch starts a batch.

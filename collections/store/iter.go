@@ -8,16 +8,24 @@ import (
 
 	"github.com/causeway/causeway/collections"
 	"github.com/causeway/causeway/collections/query"
+	"github.com/causeway/causeway/internal/pebblekv"
 )
 
 // Snapshot is a consistent read-only view of the store. Close it when done:
 // it pins the data it sees.
 type Snapshot struct {
-	snap *pebble.Snapshot
+	snap pebble.Reader
 }
 
-// Snapshot takes a snapshot of the current state.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{snap: s.db.NewSnapshot()} }
+// Snapshot takes a snapshot of the current state. While the store is being
+// reopened (after a full disk) its reads fail with pebblekv.ErrUnavailable.
+func (s *Store) Snapshot() *Snapshot {
+	sn, err := s.db.NewSnapshot()
+	if err != nil {
+		return &Snapshot{snap: pebblekv.ErrReader(err)}
+	}
+	return &Snapshot{snap: sn}
+}
 
 // Close releases the snapshot.
 func (sn *Snapshot) Close() error { return sn.snap.Close() }

@@ -62,7 +62,11 @@ func (c *CollectionInfo) QueryIndexes() []query.Index {
 }
 
 // Collections lists every collection of the node.
-func (s *Store) Collections() ([]CollectionInfo, error) { return listCollections(s.db) }
+func (s *Store) Collections() ([]CollectionInfo, error) {
+	sn := s.Snapshot()
+	defer sn.Close()
+	return listCollections(sn.snap)
+}
 
 func listCollections(r pebble.Reader) ([]CollectionInfo, error) {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixCollection}, UpperBound: []byte{prefixCollection + 1}})
@@ -152,7 +156,11 @@ type vectorJSON struct {
 
 // Applied returns the vector of ops reflected in the collection's view and
 // the highest HLC among them.
-func (s *Store) Applied(id uint64) (collections.Vector, uint64, error) { return appliedIn(s.db, id) }
+func (s *Store) Applied(id uint64) (collections.Vector, uint64, error) {
+	sn := s.Snapshot()
+	defer sn.Close()
+	return appliedIn(sn.snap, id)
+}
 
 func appliedIn(r pebble.Reader, id uint64) (collections.Vector, uint64, error) {
 	v, err := get(r, idKey(prefixVector, id))
