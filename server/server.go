@@ -123,6 +123,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	cols.AttachReplication(repl)
+	addHealthChecks(h, cols, repl)
 	authrepl.Attach(sec, repl)
 	kafkarepl.Attach(topics, repl)
 	sp, err := startSpot(node, opts.Spot, cols, logger)

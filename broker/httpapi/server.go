@@ -27,6 +27,8 @@ type Handler struct {
 	gate  Gate
 	// routes is the route table, with what Handle mounted.
 	routes []route
+	// checks are the components /health asks (health.go).
+	checks healthChecks
 }
 
 // Gate admits or refuses every request (broker/auth.Service.Admit): it
@@ -133,7 +135,3 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func tenantOf(r *http.Request) string { return r.Header.Get(tenantHeader) }
-
-func (h *Handler) health(w http.ResponseWriter, _ *http.Request) {
-	ok(w, http.StatusOK, map[string]any{"status": "ok", "region": h.node.Config().Region})
-}
