@@ -77,13 +77,15 @@ func (e *Engine) checkJoined(now time.Time) {
 	j.active = false
 }
 
-// ownHigh is the most of this region's own ops a non-evicted peer
-// advertises now. Not the most ever advertised: a peer that was wiped since
-// lost them, and waiting for them would be waiting forever.
+// ownHigh is the most of this region's own ops a peer advertises now. Not
+// the most ever advertised: a peer that was wiped since lost them (its full
+// ack lowered it, see regress), and waiting for them would be waiting
+// forever. An evicted peer's last advertisement counts: what it relayed
+// before it went may still be delivered elsewhere.
 func (e *Engine) ownHigh() uint64 {
 	var high uint64
-	for i, p := range e.peers {
-		if p != nil && !e.evicted[i] {
+	for _, p := range e.peers {
+		if p != nil {
 			high = max(high, p.acked[e.self])
 		}
 	}

@@ -293,3 +293,24 @@ func TestJoinCountsAnswersAndCurrentAdvertisements(t *testing.T) {
 		})
 	}
 }
+
+// An evicted peer's last advertisement of this region's ops still counts:
+// what it relayed before it went may be delivered elsewhere (simulator
+// seed 11045: a joined without a:1..4, which c then delivered from the
+// evicted b's relay).
+func TestJoinWaitsForOwnOpsAnEvictedPeerAdvertised(t *testing.T) {
+	a := newJoinEngine(t, "a", Restore{})
+	mustAck(t, a, Ack{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 4}}})
+	if err := a.EvictRegion("b"); err != nil {
+		t.Fatal(err)
+	}
+	mustAck(t, a, Ack{From: "c", To: "a", Full: true, SeenJoining: true})
+	a.Tick(t0)
+	if !a.Joining() {
+		t.Fatal("joined without a:1..4, which the evicted b advertised")
+	}
+	mustAck(t, a, Ack{From: "c", To: "a", SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 4}}})
+	if !a.Joining() {
+		t.Fatal("joined on c's advertisement before delivering a:1..4")
+	}
+}

@@ -73,6 +73,7 @@ var regressionSeeds = []struct {
 	{43521, "oracle: unknown dot after a wipe"},
 	{97608, "oracle: unknown dot after a wipe"},
 	{98412, "oracle: unknown dot after a wipe"},
+	{11045, "engine: a joining region stopped counting what an evicted peer advertised of its ops, joined without them, and a peer then delivered them from the evicted one's relay"},
 	{49262, "engine: a peer delivered a joining region's old op from its buffer after its full ack was counted; regions joining forever on ops a since-wiped peer advertised"},
 }
 
