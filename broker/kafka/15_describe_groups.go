@@ -4,16 +4,28 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// describeGroups reports groups' state and members ("Dead" for unknown
-// groups, as Kafka does).
+// consumerProtocol is the protocol type of Kafka consumer groups, given to
+// groups known only by their committed offsets.
+const consumerProtocol = "consumer"
+
+// describeGroups reports groups' state and members: a group with no member
+// but committed offsets is "Empty" (storedgroups.go), an unknown group
+// "Dead", as Kafka does.
 func (c *conn) describeGroups(req *kmsg.DescribeGroupsRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+	var stored map[string]bool
 	for _, id := range req.Groups {
 		g := kmsg.NewDescribeGroupsResponseGroup()
 		g.Group = id
 		info, ok := c.s.groups.describe(id)
 		if !ok {
+			if stored == nil {
+				stored = c.s.storedGroups()
+			}
 			g.State = "Dead"
+			if stored[id] {
+				g.State, g.ProtocolType = "Empty", consumerProtocol
+			}
 			resp.Groups = append(resp.Groups, g)
 			continue
 		}

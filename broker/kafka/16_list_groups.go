@@ -1,11 +1,27 @@
 package kafka
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"sort"
 
-// listGroups lists the groups held in memory (v4+ may filter by state).
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// listGroups lists the groups held in memory and the groups with committed
+// offsets but no member, as Empty (v4+ may filter by state).
 func (c *conn) listGroups(req *kmsg.ListGroupsRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
-	for _, info := range c.s.groups.list() {
+	groups := c.s.groups.list()
+	inMemory := map[string]bool{}
+	for _, info := range groups {
+		inMemory[info.id] = true
+	}
+	for id := range c.s.storedGroups() {
+		if !inMemory[id] {
+			groups = append(groups, groupInfo{id: id, state: "Empty", protocolType: consumerProtocol})
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].id < groups[j].id })
+	for _, info := range groups {
 		if len(req.StatesFilter) > 0 && !wanted(req.StatesFilter, info.state) {
 			continue
 		}

@@ -11,14 +11,15 @@ import (
 // stream of the same name in the listener's fabric (its partitions
 // included): producing needs write on it; fetching, listing offsets,
 // committing and fetching group offsets and describing it need read;
-// creating and deleting it need admin. A request touching a topic the
-// principal may not use is answered with TOPIC_AUTHORIZATION_FAILED for
-// that topic: Metadata, OffsetFetch, CreateTopics, DeleteTopics and
-// DescribeConfigs serve the other topics of the request, while Produce,
-// Fetch, ListOffsets and OffsetCommit are refused whole (a request mixing
-// allowed and refused topics is rare). Listing every topic shows only the
-// ones the principal may read. Group requests need only the login: groups
-// belong to the tenant, not to a topic.
+// creating, deleting and adding partitions to it need admin. A request
+// touching a topic the principal may not use is answered with
+// TOPIC_AUTHORIZATION_FAILED for that topic: Metadata, OffsetFetch,
+// CreateTopics, DeleteTopics, CreatePartitions and DescribeConfigs serve
+// the other topics of the request, while Produce, Fetch, ListOffsets and
+// OffsetCommit are refused whole (a request mixing allowed and refused
+// topics is rare). Listing every topic shows only the ones the principal
+// may read. Group requests (DeleteGroups included) need only the login:
+// groups belong to the tenant, not to a topic.
 
 // denied is the error code of a refused topic.
 var denied = kerr.TopicAuthorizationFailed.Code
@@ -76,6 +77,8 @@ func (c *conn) authorize(req request) (sl *slot, handled bool) {
 		return answer(c.authorizedDeleteTopics(m))
 	case *kmsg.DescribeConfigsRequest:
 		return answer(c.authorizedDescribeConfigs(m))
+	case *kmsg.CreatePartitionsRequest:
+		return answer(c.authorizedCreatePartitions(m))
 	}
 	return nil, false
 }
@@ -289,6 +292,30 @@ func (c *conn) authorizedDescribeConfigs(m *kmsg.DescribeConfigsRequest) kmsg.Re
 		rr.ResourceType, rr.ResourceName, rr.ErrorCode = r.ResourceType, r.ResourceName, denied
 		rr.ErrorMessage = kmsg.StringPtr("permission denied")
 		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp
+}
+
+// authorizedCreatePartitions grows the topics the principal administers.
+func (c *conn) authorizedCreatePartitions(m *kmsg.CreatePartitionsRequest) kmsg.Response {
+	req := *m
+	req.Topics = nil
+	var refused []string
+	for _, t := range m.Topics {
+		if c.can(t.Topic, auth.Admin) {
+			req.Topics = append(req.Topics, t)
+		} else {
+			refused = append(refused, t.Topic)
+		}
+	}
+	resp := m.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	if len(req.Topics) > 0 {
+		resp = c.createPartitions(&req).(*kmsg.CreatePartitionsResponse)
+	}
+	for _, name := range refused {
+		t := kmsg.NewCreatePartitionsResponseTopic()
+		t.Topic, t.ErrorCode, t.ErrorMessage = name, denied, kmsg.StringPtr("permission denied")
+		resp.Topics = append(resp.Topics, t)
 	}
 	return resp
 }

@@ -250,6 +250,10 @@ func (c *conn) dispatch(req request) *slot {
 		sl.finish(c.initProducerID(m))
 	case *kmsg.DescribeConfigsRequest:
 		sl.finish(c.describeConfigs(m))
+	case *kmsg.CreatePartitionsRequest:
+		sl.finish(c.createPartitions(m))
+	case *kmsg.DeleteGroupsRequest:
+		sl.finish(c.deleteGroups(m))
 	default:
 		// decodeRequest admits only the keys above.
 		c.log.Error("no handler", zap.Int16("key", req.key))

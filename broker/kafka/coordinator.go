@@ -251,6 +251,23 @@ func (c *coordinator) describe(id string) (groupInfo, bool) {
 	return info, true
 }
 
+// forgetIdle removes group id from memory if it has no member and no
+// pending join; a group with members is errNonEmptyGroup. It reports
+// whether the group was in memory.
+func (c *coordinator) forgetIdle(id string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.groups[id]
+	if g == nil {
+		return false, nil
+	}
+	if !g.idle() {
+		return true, errNonEmptyGroup
+	}
+	delete(c.groups, id)
+	return true, nil
+}
+
 func (c *coordinator) list() []groupInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()

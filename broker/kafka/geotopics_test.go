@@ -58,7 +58,8 @@ func waitPartitions(ctx context.Context, t *testing.T, srv *server.Server, topic
 }
 
 // consumeAll reads n records of topic in srv's region with a consumer
-// group and returns them by value (failing on a duplicate).
+// group, commits and leaves, and returns the records by value (failing on
+// a duplicate).
 func consumeAll(ctx context.Context, t *testing.T, srv *server.Server, group, topic string, n int) map[string]*kgo.Record {
 	t.Helper()
 	cons := kafkaClient(t, srv, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
@@ -84,6 +85,7 @@ func consumeAll(ctx context.Context, t *testing.T, srv *server.Server, group, to
 	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
+	cons.Close() // leaves the group
 	return got
 }
 
@@ -136,6 +138,16 @@ func TestKafkaPartitionedTopicAcrossRegions(t *testing.T) {
 			t.Fatalf("record %q from partition %d in eu-west, produced to %d (known %v)", v, r.Partition, p, ok)
 		}
 	}
+	// Partitions added in one region appear in every region.
+	grown, err := adminOf(t, c).UpdatePartitions(ctx, 5, topic)
+	if err == nil {
+		err = grown.Error()
+	}
+	if err != nil {
+		t.Fatalf("update partitions in ap-south: %v", err)
+	}
+	waitPartitions(ctx, t, a, topic, 5)
+	waitPartitions(ctx, t, b, topic, 5)
 	// The configs travelled with the topic.
 	cfgs, err := adminOf(t, c).DescribeTopicConfigs(ctx, topic)
 	if err != nil {

@@ -32,6 +32,8 @@ var supportedAPIs = map[int16]apiRange{
 	22: {0, 4},  // InitProducerId (v2 flexible)
 	32: {0, 4},  // DescribeConfigs (v4 flexible)
 	36: {0, 2},  // SaslAuthenticate (v2 flexible)
+	37: {0, 3},  // CreatePartitions (v2 flexible)
+	42: {0, 2},  // DeleteGroups (v2 flexible)
 }
 
 // supported reports whether version of key is served.
