@@ -40,6 +40,7 @@ func HTTPStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, naming.ErrInvalidName), errors.Is(err, ErrBadRequest),
 		errors.Is(err, subscription.ErrUnknownMessage), errors.Is(err, subscription.ErrCumulativeAckShared),
+		errors.Is(err, subscription.ErrUnsupportedType), errors.Is(err, subscription.ErrInvalidArgument),
 		errors.Is(err, segment.ErrOffsetOutOfRange):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrStreamNotFound), errors.Is(err, ErrFabricNotFound), errors.Is(err, ErrSubNotFound):

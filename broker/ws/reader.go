@@ -34,6 +34,16 @@ func (s *Server) serveReader(w http.ResponseWriter, r *http.Request, ep wsproto.
 		refuse(w, "Invalid query params", err)
 		return
 	}
+	// The start position is parsed before the stream is used (and maybe
+	// created), so a bad one changes nothing.
+	startAt := r.URL.Query().Get("messageId")
+	var startID wsproto.MessageID
+	if startAt != "" && startAt != "latest" && startAt != "earliest" {
+		if startID, err = wsproto.ParseMessageID(startAt); err != nil {
+			refuse(w, "Invalid query params", fmt.Errorf("%w: messageId: %v", broker.ErrBadRequest, err))
+			return
+		}
+	}
 	st, err := s.node.StreamForUse(ep.Streams[0], ep.Global)
 	if err != nil {
 		refuse(w, "Failed to create reader", err)
@@ -41,19 +51,14 @@ func (s *Server) serveReader(w http.ResponseWriter, r *http.Request, ep wsproto.
 	}
 	src := st.Source()
 	var from uint64
-	switch v := r.URL.Query().Get("messageId"); v {
+	switch startAt {
 	case "", "latest":
 		from = src.EndOffset()
 	case "earliest":
 		from = src.StartOffset()
 	default:
-		id, err := wsproto.ParseMessageID(v)
-		if err != nil {
-			refuse(w, "Invalid query params", fmt.Errorf("%w: messageId: %v", broker.ErrBadRequest, err))
-			return
-		}
 		// Like Pulsar's reader, start after the given message.
-		from = id.Offset + 1
+		from = startID.Offset + 1
 	}
 	log := s.log.With(zap.String("stream", ep.Streams[0].String()), zap.String("role", "reader"))
 	c, err := s.upgrade(w, r, protocolHeader(nil, binary), int(queue)+64, log)

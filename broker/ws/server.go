@@ -59,6 +59,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
+	if err := checkParams(r, ep.Kind); err != nil {
+		refuse(w, "Invalid query params", err)
+		return
+	}
 	// ?global=true|false chooses local or global when the stream is created
 	// by this connection (geo-replication); the path's c8global/c8local wins.
 	if v := r.URL.Query().Get("global"); v != "" && ep.Global == nil {
