@@ -9,6 +9,8 @@ var (
 	seedsFlag = flag.Int("seeds", 0, "number of seeds TestSimulation runs (0: a CI-sized default)")
 	seedFlag  = flag.Uint64("seed", 0, "replay only this seed, with a trace")
 	firstFlag = flag.Uint64("first-seed", 1, "first seed of the run")
+	// stormSeedsFlag sizes TestSimulationWipeStorm.
+	stormSeedsFlag = flag.Int("storm-seeds", 0, "number of seeds TestSimulationWipeStorm runs (0: a quarter of the default)")
 )
 
 // defaultSeeds is sized so the package runs in well under a minute on two
@@ -84,6 +86,25 @@ func TestSimulationRegressions(t *testing.T) {
 			t.Errorf("seed %d (%s): %v\nreplay: go test ./replicator/sim -run 'TestSimulation$' -seed %d -v", tc.seed, tc.what, err, tc.seed)
 		}
 	}
+}
+
+// TestSimulationWipeStorm: every region loses its disk within 1.5 s, with
+// one-way cuts among them; they all rejoin, never reuse a dot, and converge
+// (issue 11: regions stayed joining forever).
+func TestSimulationWipeStorm(t *testing.T) {
+	n := *stormSeedsFlag
+	if n == 0 {
+		n = defaultSeeds() / 4
+	}
+	wipes := 0
+	for seed := *firstFlag; seed < *firstFlag+uint64(n); seed++ {
+		res, err := Run(Options{Seed: seed, WipeStorm: true})
+		if err != nil {
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulationWipeStorm -first-seed %d -storm-seeds 1 -v", err, seed)
+		}
+		wipes += res.Wipes
+	}
+	t.Logf("%d seeds, %d wipes", n, wipes)
 }
 
 // A seed replays exactly: the same run twice gives the same result.

@@ -25,7 +25,14 @@ type Options struct {
 	// Calm runs without faults: FIFO links with a fixed latency, no loss,
 	// duplication, corruption, partition, crash or final cut.
 	Calm bool
+	// WipeStorm adds, at a random step of the first half, a storm: every
+	// region loses its disk within WipeStormWindow, in random order, and
+	// one-way cuts are made among them.
+	WipeStorm bool
 }
+
+// WipeStormWindow is how long a WipeStorm takes to wipe every region.
+const WipeStormWindow = 1500 * time.Millisecond
 
 // Result summarizes a successful run.
 type Result struct {
@@ -130,6 +137,10 @@ type world struct {
 	// not relayed, so stability stays pinned (conservatively) and is not
 	// awaited.
 	permanentCut bool
+	// storm is when each region is wiped in a WipeStorm (zero: not, or
+	// done); stormStep the step it starts at.
+	storm     []time.Time
+	stormStep int
 }
 
 // Run runs one simulation and returns its summary, or the first check that
@@ -210,6 +221,9 @@ func newWorld(opts Options) (*world, error) {
 		w.regions = append(w.regions, r)
 	}
 	w.res.Regions = len(w.names)
+	if opts.WipeStorm {
+		w.stormStep = rng.IntN(opts.Steps/2 + 1)
+	}
 	return w, nil
 }
 
@@ -252,6 +266,9 @@ func (w *world) randomStep() error {
 			return err
 		}
 	}
+	if err := w.wipeStorm(); err != nil {
+		return err
+	}
 	for _, r := range w.regions {
 		if !r.up && w.now.After(r.downUntil) {
 			if err := w.restart(r); err != nil {
@@ -289,6 +306,42 @@ func (w *world) randomStep() error {
 	}
 	if w.rng.Float64() < 0.1 {
 		return w.checkStability()
+	}
+	return nil
+}
+
+// wipeStorm starts the storm at its step (every region gets a wipe time
+// within WipeStormWindow, and two one-way cuts are made) and wipes the
+// regions whose time came. A region down at its time is wiped as soon as it
+// is up again.
+func (w *world) wipeStorm() error {
+	if !w.opts.WipeStorm {
+		return nil
+	}
+	if w.step == w.stormStep {
+		w.storm = make([]time.Time, len(w.regions))
+		for i := range w.storm {
+			w.storm[i] = w.now.Add(time.Duration(w.rng.Int64N(int64(WipeStormWindow))))
+		}
+		for range 2 {
+			a, b := w.rng.IntN(len(w.names)), w.rng.IntN(len(w.names)-1)
+			if b >= a {
+				b++
+			}
+			_ = w.mesh.Cut(w.names[a], w.names[b])
+			w.trace("storm: one-way cut %s -> %s", w.names[a], w.names[b])
+		}
+	}
+	for i, at := range w.storm {
+		r := w.regions[i]
+		if at.IsZero() || w.now.Before(at) || !r.up {
+			continue
+		}
+		w.storm[i] = time.Time{}
+		w.trace("storm wipes %s", r.name)
+		if err := w.wipe(r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
