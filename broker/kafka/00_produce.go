@@ -185,7 +185,8 @@ func firstResult(rs []broker.PublishResult) (uint64, error) {
 }
 
 // toMessages converts a batch's records to broker messages: key, headers as
-// properties, value as payload, the record timestamp as event time.
+// properties (headers.go), value as payload, the record timestamp as event
+// time.
 func toMessages(b *batch) []broker.Message {
 	msgs := make([]broker.Message, len(b.records))
 	for i := range b.records {
@@ -197,12 +198,7 @@ func toMessages(b *batch) []broker.Message {
 		if ts := b.hdr.FirstTimestamp + r.TimestampDelta64; ts > 0 {
 			m.EventTime = ts
 		}
-		if len(r.Headers) > 0 {
-			m.Properties = make(map[string]string, len(r.Headers))
-			for _, h := range r.Headers {
-				m.Properties[h.Key] = string(h.Value)
-			}
-		}
+		m.Properties = headersToProperties(r.Headers)
 		msgs[i] = m
 	}
 	return msgs

@@ -25,12 +25,17 @@
 //     auto-creation is answered LEADER_NOT_AVAILABLE for
 //     Config.AutoCreateWait before this region creates it, so that a topic
 //     created elsewhere arrives instead of being forked.
-//   - Offsets are stream offsets. The Kafka key is the message key, headers
-//     are properties (a header with a null value becomes ""; of repeated
-//     header keys the last wins), the value is the payload. The Kafka
-//     record timestamp is kept as the message's event time and returned as
-//     a CreateTime timestamp; messages published without an event time
-//     (WebSocket) return their publish time.
+//   - Offsets are stream offsets. The Kafka key is the message key, the
+//     value is the payload, and headers are properties (of a repeated key
+//     the last value, a null value as ""), which every front end shows;
+//     when that map cannot say the headers (a repeated key, keys out of
+//     sorted order, a null value) the ordered list is also kept, encoded,
+//     in the internal property broker.KafkaHeadersProperty (headers.go),
+//     so Kafka clients get the headers back as they were sent. WebSocket
+//     consumers do not see it. The Kafka record timestamp is kept as the
+//     message's event time and returned as a CreateTime timestamp;
+//     messages published without an event time (WebSocket) return their
+//     publish time.
 //   - Consumer groups: membership and rebalancing live in memory on this
 //     node, which is every group's coordinator (groups.go is the pure
 //     state machine, coordinator.go drives it). Committed offsets are
@@ -39,7 +44,10 @@
 //     stream, and OffsetFetch returns that subscription's mark-delete
 //     position. A WebSocket consumer on the subscription sees the same
 //     position, and the other way round. Commits are persisted the way
-//     acks are: shortly after, and for sure on a clean shutdown.
+//     acks are: shortly after, and for sure on a clean shutdown. A group
+//     with such a subscription and no member is Empty (described and
+//     listed); DeleteGroups removes its subscriptions (storedgroups.go).
+//     Groups and their offsets are per region, as subscriptions are.
 //   - Idempotent producers: InitProducerId hands out producer ids; per
 //     (producer id, partition) the last five batches' sequence ranges and
 //     offsets are kept in memory (sequences.go), so a re-sent batch is

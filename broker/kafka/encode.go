@@ -56,10 +56,7 @@ func appendBatch(dst []byte, recs []segment.Record) []byte {
 		if rec.Value == nil {
 			rec.Value = []byte{}
 		}
-		rec.Headers = rec.Headers[:0]
-		for _, k := range sortedKeys(r.Properties) {
-			rec.Headers = append(rec.Headers, kmsg.Header{Key: k, Value: []byte(r.Properties[k])})
-		}
+		rec.Headers = propertiesToHeaders(rec.Headers[:0], r.Properties)
 		rec.Length = int32(recordBodyLen(&rec))
 		dst = rec.AppendTo(dst)
 	}

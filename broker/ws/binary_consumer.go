@@ -54,7 +54,7 @@ func binaryMessage(rec *segment.Record, stream uint64, redeliveries int) wsbin.M
 	return wsbin.Message{
 		ID:          wsproto.MessageID{Stream: stream, Offset: rec.Offset, Partition: -1},
 		PublishTime: rec.PublishTime, EventTime: rec.EventTime, RedeliveryCount: redeliveries,
-		Key: rec.Key, Properties: rec.Properties, Payload: rec.Payload,
+		Key: rec.Key, Properties: broker.UserProperties(rec.Properties), Payload: rec.Payload,
 	}
 }
 

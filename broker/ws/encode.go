@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/wsproto"
 )
@@ -83,7 +84,9 @@ func appendConsumerMessage(b []byte, rec *segment.Record, id wsproto.MessageID, 
 	if len(rec.Properties) > 0 {
 		keys := make([]string, 0, len(rec.Properties))
 		for k := range rec.Properties {
-			keys = append(keys, k)
+			if !broker.InternalProperty(k) { // a Kafka header list (broker/properties.go)
+				keys = append(keys, k)
+			}
 		}
 		sort.Strings(keys)
 		for i, k := range keys {
