@@ -132,6 +132,9 @@ func (s Set) find(name string) int {
 	return -1
 }
 
+// Has reports whether s declares name.
+func (s Set) Has(name string) bool { return s.find(name) >= 0 }
+
 // Params lists the declared parameters in name order (Token not included).
 func (s Set) Params() []Param { return slices.Clone(s.params) }
 
