@@ -36,6 +36,10 @@ const (
 	// KindReassign: the controller, at Unit's Epoch, sets its Replicas
 	// (and Factor, if not 0).
 	KindReassign
+	// KindHeartbeat: Member is alive and reaches the Raft majority. It
+	// changes no state: the controller, on the Raft leader, watches
+	// heartbeats go by (a node that cannot commit one gets fenced).
+	KindHeartbeat
 	kindEnd
 )
 
@@ -43,6 +47,7 @@ var kindNames = [...]string{
 	KindRegisterNode: "register-node", KindFenceNode: "fence-node", KindUnfenceNode: "unfence-node",
 	KindDrainNode: "drain-node", KindRemoveNode: "remove-node", KindCreateUnit: "create-unit",
 	KindDeleteUnit: "delete-unit", KindAlterInSync: "alter-in-sync", KindReassign: "reassign",
+	KindHeartbeat: "heartbeat",
 }
 
 func (k Kind) String() string {
@@ -62,6 +67,9 @@ type Command struct {
 	Factor   int      `json:"factor,omitempty"`
 	Replicas []NodeID `json:"replicas,omitempty"`
 	InSync   []Member `json:"inSync,omitempty"`
+	// RaftReplica is the node's replica id in the metadata group in this
+	// life (KindRegisterNode), so stale ones can be removed.
+	RaftReplica uint64 `json:"raftReplica,omitempty"`
 }
 
 // Bounds on a command: the metadata log takes proposals from other nodes,
@@ -108,7 +116,7 @@ func (c Command) Validate() error {
 		if c.Addrs.Raft == "" || c.Addrs.Data == "" || c.Addrs.HTTP == "" {
 			return bad("raft, data and http addresses are required")
 		}
-	case KindFenceNode, KindUnfenceNode, KindDrainNode, KindRemoveNode:
+	case KindFenceNode, KindUnfenceNode, KindDrainNode, KindRemoveNode, KindHeartbeat:
 		return needNode()
 	case KindCreateUnit:
 		if err := needUnit(); err != nil {

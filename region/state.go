@@ -38,6 +38,8 @@ type Node struct {
 	Incarnation uint64     `json:"incarnation"`
 	Addrs       Addrs      `json:"addrs"`
 	Status      NodeStatus `json:"status"`
+	// RaftReplica is the node's replica id in the metadata group.
+	RaftReplica uint64 `json:"raftReplica,omitempty"`
 }
 
 // Unit is one replicated log and who holds it.
@@ -157,6 +159,9 @@ func (s *State) Apply(index uint64, c Command) error {
 		return s.alterInSync(c)
 	case KindReassign:
 		return s.reassign(c)
+	case KindHeartbeat:
+		_, err := s.member(c.Member)
+		return err
 	}
 	return fmt.Errorf("%w: kind %d", ErrInvalid, c.Kind)
 }
@@ -164,16 +169,20 @@ func (s *State) Apply(index uint64, c Command) error {
 func (s *State) registerNode(c Command) error {
 	n, ok := s.Nodes[c.Member.Node]
 	if !ok {
-		s.Nodes[c.Member.Node] = &Node{ID: c.Member.Node, Incarnation: c.Member.Incarnation, Addrs: c.Addrs, Status: NodeActive}
+		s.Nodes[c.Member.Node] = &Node{ID: c.Member.Node, Incarnation: c.Member.Incarnation, Addrs: c.Addrs, Status: NodeActive, RaftReplica: c.RaftReplica}
 		return nil
 	}
 	n.Addrs = c.Addrs
+	if c.Member.Incarnation == n.Incarnation && c.RaftReplica != 0 {
+		n.RaftReplica = c.RaftReplica
+	}
 	if n.Incarnation == c.Member.Incarnation {
 		return nil // a restart with its disk: status unchanged (unfencing is the controller's)
 	}
 	// A new life: whatever the previous one held is gone. It leaves every
 	// in-sync set (leadership moves) and starts as a follower everywhere.
 	n.Incarnation = c.Member.Incarnation
+	n.RaftReplica = c.RaftReplica
 	if n.Status == NodeFenced {
 		n.Status = NodeActive
 	}
