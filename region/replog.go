@@ -52,7 +52,13 @@ const (
 type FetchResponse struct {
 	Unit  UnitID
 	Epoch uint64
-	Err   FetchError
+	// Offset and LastEpoch echo the request: a follower applies an answer
+	// only while its log is still where it asked from (an answer to an
+	// earlier, re-sent fetch could otherwise truncate records the leader
+	// has since counted as replicated).
+	Offset    uint64
+	LastEpoch uint64
+	Err       FetchError
 	// Diverging: the follower's log differs from the leader's from
 	// DivergingEnd on, in epoch DivergingEpoch; it truncates there (or at
 	// its own end of that epoch, if earlier) and asks again.
@@ -104,6 +110,13 @@ type peer struct {
 
 // NewLeader starts leading unit at epoch, as self, with the unit's metadata
 // and the high watermark known so far (from the replica's earlier life).
+//
+// u must come from a linearizable read of the region's metadata (Raft's
+// ReadIndex; meta.Group.State), never from a replica's possibly stale local
+// copy: an in-sync change this node proposed in an earlier life may be
+// committed and not yet applied here, and leading with the smaller set
+// would acknowledge records a member of the real set lacks (simulator seed
+// 1033655).
 func NewLeader(cfg LeaderConfig, self Member, u *Unit, hw uint64, now time.Duration) *Leader {
 	if cfg.MaxFetchEntries <= 0 {
 		cfg.MaxFetchEntries = 512
@@ -146,7 +159,7 @@ func (l *Leader) Metadata(u *Unit, applied uint64, now time.Duration) (stillLead
 
 // Fetch answers a follower. The leader's log must be durable to log.End().
 func (l *Leader) Fetch(req FetchRequest, log LogView, now time.Duration) FetchResponse {
-	resp := FetchResponse{Unit: l.unit, Epoch: l.epoch}
+	resp := FetchResponse{Unit: l.unit, Epoch: l.epoch, Offset: req.Offset, LastEpoch: req.LastEpoch}
 	switch {
 	case req.Epoch < l.epoch:
 		resp.Err = FetchFencedEpoch
@@ -288,13 +301,13 @@ type FollowerStep struct {
 }
 
 // Handle turns a response into a step, given the follower's log end and
-// epoch history. Entries that do not start at end (a stale response) are
-// dropped.
+// epoch history. A response to a fetch from another position of the log (a
+// stale one) is dropped whole.
 func (f *Follower) Handle(resp FetchResponse, end uint64, epochs Epochs) FollowerStep {
 	if resp.Err != FetchOK {
 		return FollowerStep{Refused: resp.Err}
 	}
-	if resp.Epoch != f.Epoch {
+	if resp.Epoch != f.Epoch || resp.Offset != end || resp.LastEpoch != epochs.Last() {
 		return FollowerStep{}
 	}
 	if resp.HighWatermark > f.HighWatermark {

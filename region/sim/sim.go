@@ -23,6 +23,8 @@ type Config struct {
 	// AddNodes: nodes added (and, as many, drained and removed) while
 	// faults run.
 	AddNodes int
+	// Trace, if set, receives a line per event (replaying a failing seed).
+	Trace func(string)
 }
 
 // Result is what a run saw.
@@ -207,6 +209,12 @@ func Run(cfg Config) (Result, error) {
 	}
 }
 
+func (w *world) trace(format string, args ...any) {
+	if w.cfg.Trace != nil {
+		w.cfg.Trace(fmt.Sprintf("%8v ", w.now) + fmt.Sprintf(format, args...))
+	}
+}
+
 func (w *world) addNode() *node {
 	n := &node{id: region.NodeID(len(w.nodes) + 1), inc: w.rng.Uint64() | 1, up: true, state: region.NewState()}
 	n.reset()
@@ -306,7 +314,13 @@ func (w *world) proposeAt(from region.NodeID, c region.Command) (uint64, bool) {
 	before := w.truth.Clone()
 	index := uint64(len(w.meta))
 	if err := w.truth.Apply(index, c); err != nil {
+		w.trace("meta %d by %d: %s %+v refused: %v", index, from, c.Kind, c, err)
 		return index, false
+	}
+	w.trace("meta %d by %d: %s %+v", index, from, c.Kind, c)
+	for _, id := range sortedUnits(w.truth) {
+		u := w.truth.Units[id]
+		w.trace("   %s leader %d epoch %d replicas %v inSync %v eligible %v", id, u.Leader, u.Epoch, u.Replicas, u.InSync, u.Eligible)
 	}
 	for id, u := range w.truth.Units {
 		if b := before.Units[id]; b != nil && b.Leader != u.Leader {
@@ -402,10 +416,14 @@ func (w *world) deliver(m *msg) error {
 		log := n.logs[m.resp.Unit]
 		st := f.Handle(*m.resp, log.End(), log.Epochs())
 		if st.Truncate {
+			w.trace("node %d truncates %s from %d to %d", n.id, m.resp.Unit, log.End(), st.TruncateTo)
 			log.truncate(st.TruncateTo)
 		}
 		for _, e := range st.Entries {
 			log.append(e)
+		}
+		if len(st.Entries) > 0 {
+			w.trace("node %d fetched %s %d..%d from %d (epoch %d, hw %d)", n.id, m.resp.Unit, st.Entries[0].Offset, log.End(), m.from, f.Epoch, f.HighWatermark)
 		}
 		n.hw[m.resp.Unit] = max(n.hw[m.resp.Unit], min(f.HighWatermark, log.End()))
 	case m.publish != nil:
@@ -434,6 +452,7 @@ func (w *world) handlePublish(n *node, prod int, req *publishReq) error {
 	off, ok := log.find(uint32(prod), req.seq)
 	if !ok {
 		off = log.End()
+		w.trace("node %d appends %s offset %d = %v epoch %d", n.id, req.unit, off, [2]uint32{uint32(prod), req.seq}, l.Epoch())
 		log.append(region.Entry{Offset: off, Epoch: l.Epoch(), Data: encodeRecord(uint32(prod), req.seq)})
 		l.Appended(log.End())
 	}
@@ -461,6 +480,7 @@ func (w *world) ackWaiters(n *node, unit region.UnitID) error {
 			return fmt.Errorf("split brain: %s offset %d acknowledged as %v and as %v (by node %d, epoch %d)", unit, wt.offset, prev, rec, n.id, l.Epoch())
 		}
 		w.acked[unit][wt.offset] = rec
+		w.trace("node %d acks %s offset %d = %v (hw %d, epoch %d)", n.id, unit, wt.offset, rec, hw, l.Epoch())
 		w.send(&msg{from: n.id, prod: wt.prod, result: &publishResult{seq: wt.seq, ok: true, offset: wt.offset, unit: unit}}, w.latency())
 	}
 	n.waiters[unit] = keep
@@ -512,7 +532,10 @@ func (w *world) nodeTick(n *node) error {
 			delete(n.fetchAt, id)
 		}
 		switch {
-		case u.Leader == n.id && n.lead[id] == nil:
+		case u.Leader == n.id && n.lead[id] == nil && n.applied == len(w.meta):
+			// Leading starts from a linearizable read of the metadata:
+			// everything committed is applied here first.
+			w.trace("node %d leads %s at epoch %d (log end %d, hw %d, applied %d)", n.id, id, u.Epoch, n.logs[id].End(), n.hw[id], n.applied)
 			n.lead[id] = region.NewLeader(region.LeaderConfig{MaxFetchEntries: 64, MaxLag: 200 * time.Millisecond}, self, u, n.hw[id], w.now)
 		case isReplica && u.Leader != n.id && u.Leader != 0 && n.follow[id] == nil:
 			n.follow[id] = &region.Follower{Unit: id, Self: self, Leader: u.Leader, Epoch: u.Epoch}
