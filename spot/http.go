@@ -45,25 +45,25 @@ type Handler struct {
 func NewHandler(svc *Service, next http.Handler) *Handler {
 	h := &Handler{svc: svc, next: next, mux: http.NewServeMux()}
 	const p = "/_fabric/{fabric}/_api/"
-	h.mux.HandleFunc("POST "+p+"transaction", h.transaction)
-	h.mux.HandleFunc("POST "+p+"spot/collection", h.createCollection)
-	h.mux.HandleFunc("GET "+p+"spot/collection", h.listCollections)
-	h.mux.HandleFunc("GET "+p+"spot/collection/{name}", h.getCollection)
-	h.mux.HandleFunc("DELETE "+p+"spot/collection/{name}", h.dropCollection)
-	h.mux.HandleFunc("GET "+p+"spot/collection/{name}/documents", h.listDocuments)
-	h.mux.HandleFunc("GET "+p+"collection/{name}", h.spotOnly("name", h.describe))
-	h.mux.HandleFunc("GET "+p+"collection/{name}/properties", h.spotOnly("name", h.describe))
-	h.mux.HandleFunc("DELETE "+p+"collection/{name}", h.spotOnly("name", h.dropCollection))
-	h.mux.HandleFunc("GET "+p+"document/{collection}/{key}", h.spotOnly("collection", h.getDocument))
-	h.mux.HandleFunc("POST "+p+"document/{collection}", h.spotOnly("collection", h.insertDocument))
-	h.mux.HandleFunc("PUT "+p+"document/{collection}/{key}", h.spotOnly("collection", h.replaceDocument))
-	h.mux.HandleFunc("PATCH "+p+"document/{collection}/{key}", h.spotOnly("collection", h.updateDocument))
-	h.mux.HandleFunc("DELETE "+p+"document/{collection}/{key}", h.spotOnly("collection", h.deleteDocument))
-	h.mux.HandleFunc("GET "+p+"kv/{collection}/value/{key}", h.spotOnly("collection", h.getKV))
-	h.mux.HandleFunc("PUT "+p+"kv/{collection}/value", h.spotOnly("collection", h.putKV))
-	h.mux.HandleFunc("GET /_api/spot/replicas", h.replicas)
-	h.mux.HandleFunc("POST /_api/spot/replicas/{id}/{action}", h.replicaAction)
-	h.mux.HandleFunc("DELETE "+p+"kv/{collection}/value/{key}", h.spotOnly("collection", h.deleteKV))
+	h.mux.HandleFunc("POST "+p+"transaction", checked(noParams, h.transaction))
+	h.mux.HandleFunc("POST "+p+"spot/collection", checked(noParams, h.createCollection))
+	h.mux.HandleFunc("GET "+p+"spot/collection", checked(paramsList, h.listCollections))
+	h.mux.HandleFunc("GET "+p+"spot/collection/{name}", checked(noParams, h.getCollection))
+	h.mux.HandleFunc("DELETE "+p+"spot/collection/{name}", checked(noParams, h.dropCollection))
+	h.mux.HandleFunc("GET "+p+"spot/collection/{name}/documents", checked(paramsDocs, h.listDocuments))
+	h.mux.HandleFunc("GET "+p+"collection/{name}", h.spotOnly("name", checked(noParams, h.describe)))
+	h.mux.HandleFunc("GET "+p+"collection/{name}/properties", h.spotOnly("name", checked(noParams, h.describe)))
+	h.mux.HandleFunc("DELETE "+p+"collection/{name}", h.spotOnly("name", checked(paramsDrop, h.dropCollection)))
+	h.mux.HandleFunc("GET "+p+"document/{collection}/{key}", h.spotOnly("collection", checked(paramsRead, h.getDocument)))
+	h.mux.HandleFunc("POST "+p+"document/{collection}", h.spotOnly("collection", checked(paramsWrite, h.insertDocument)))
+	h.mux.HandleFunc("PUT "+p+"document/{collection}/{key}", h.spotOnly("collection", checked(paramsWrite, h.replaceDocument)))
+	h.mux.HandleFunc("PATCH "+p+"document/{collection}/{key}", h.spotOnly("collection", checked(paramsUpdate, h.updateDocument)))
+	h.mux.HandleFunc("DELETE "+p+"document/{collection}/{key}", h.spotOnly("collection", checked(paramsDelete, h.deleteDocument)))
+	h.mux.HandleFunc("GET "+p+"kv/{collection}/value/{key}", h.spotOnly("collection", checked(paramsRead, h.getKV)))
+	h.mux.HandleFunc("PUT "+p+"kv/{collection}/value", h.spotOnly("collection", checked(noParams, h.putKV)))
+	h.mux.HandleFunc("GET /_api/spot/replicas", checked(noParams, h.replicas))
+	h.mux.HandleFunc("POST /_api/spot/replicas/{id}/{action}", checked(noParams, h.replicaAction))
+	h.mux.HandleFunc("DELETE "+p+"kv/{collection}/value/{key}", h.spotOnly("collection", checked(noParams, h.deleteKV)))
 	return h
 }
 
@@ -311,7 +311,7 @@ type writeAnswer struct {
 
 func answerWrite(w http.ResponseWriter, r *http.Request, status int, res OpResult) {
 	a := writeAnswer{Key: res.Key, ID: res.ID, Rev: res.Rev, OldRev: res.OldRev}
-	if r.URL.Query().Get("returnNew") == "true" {
+	if v, _ := strconv.ParseBool(r.URL.Query().Get("returnNew")); v {
 		a.New = res.Doc
 	}
 	w.Header().Set("ETag", `"`+res.Rev+`"`)
