@@ -121,6 +121,9 @@ func (ev topicEvent) validate() error {
 		if ev.Partitions < 1 || ev.Partitions > maxPartitions {
 			return fmt.Errorf("%w: topic %s: %d partitions, want 1..%d", ErrBadTopicEvent, ev.Topic, ev.Partitions, maxPartitions)
 		}
+		if err := validPartitionNames(ev.Topic, ev.Partitions); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadTopicEvent, err)
+		}
 	case topicDelete:
 		if ev.Partitions != 0 {
 			return fmt.Errorf("%w: topic %s: a delete with partitions", ErrBadTopicEvent, ev.Topic)
@@ -140,4 +143,13 @@ func (ev topicEvent) validate() error {
 		}
 	}
 	return nil
+}
+
+// validPartitionNames checks that the streams of n partitions of topic have
+// valid names (a long topic name leaves no room for "-partition-N").
+func validPartitionNames(topic string, n int) error {
+	if n < 2 {
+		return nil
+	}
+	return naming.Validate("topic", partitionName(topic, n-1))
 }

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/causeway/causeway/broker/naming"
 )
 
 func st(wall int64, region string) topicStamp { return topicStamp{Wall: wall, Region: region} }
@@ -224,4 +227,23 @@ func FuzzDecodeTopicEvent(f *testing.F) {
 		}
 		_ = mergeTopic(topicState{}, ev).view()
 	})
+}
+
+// TestTopicLongNames: a topic whose partition streams would have names over
+// the limit is refused (before anything is stored), in a create and in a
+// replicated event alike.
+func TestTopicLongNames(t *testing.T) {
+	long := strings.Repeat("t", naming.MaxNameBytes-len("-partition-9"))
+	ev := evCreate(1, "a", 10, nil)
+	ev.Topic = long
+	if _, err := appendTopicEvent(nil, ev); err != nil {
+		t.Fatalf("10 partitions of a %d-byte topic: %v", len(long), err)
+	}
+	ev.Partitions = 11
+	if _, err := appendTopicEvent(nil, ev); !errors.Is(err, ErrBadTopicEvent) {
+		t.Fatalf("11 partitions of a %d-byte topic: %v, want ErrBadTopicEvent", len(long), err)
+	}
+	if err := validPartitionNames(long, 11); !errors.Is(err, naming.ErrInvalidName) {
+		t.Fatalf("validPartitionNames: %v, want ErrInvalidName", err)
+	}
 }

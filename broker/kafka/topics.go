@@ -71,6 +71,9 @@ func (t topics) create(ctx context.Context, topic string, n int, configs map[str
 	if n < 1 || n > maxPartitions {
 		return fmt.Errorf("%w: %d partitions, want 1..%d", broker.ErrBadRequest, n, maxPartitions)
 	}
+	if err := validPartitionNames(topic, n); err != nil {
+		return err
+	}
 	if have, err := t.partitions(topic); err != nil {
 		return err
 	} else if have > 0 {
@@ -84,6 +87,9 @@ func (t topics) create(ctx context.Context, topic string, n int, configs map[str
 func (t topics) grow(ctx context.Context, topic string, n int) error {
 	if n < 1 || n > maxPartitions {
 		return fmt.Errorf("%w: %d partitions, want 1..%d", ErrInvalidPartitions, n, maxPartitions)
+	}
+	if err := validPartitionNames(topic, n); err != nil {
+		return err
 	}
 	v, found, err := t.meta.view(t.tenant, t.fabric, topic)
 	if err != nil {
