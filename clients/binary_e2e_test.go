@@ -15,9 +15,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/server"
 )
 
 // cutProxy forwards TCP connections to a node and cuts them all on demand,

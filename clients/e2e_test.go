@@ -10,9 +10,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/server"
 )
 
 // TestClientAgainstRealNode drives the client library against a real node

@@ -14,9 +14,9 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/spot"
 )
 

@@ -8,8 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/server"
 )
 
 func wsClient(t *testing.T, srv *server.Server) *clients.Client {

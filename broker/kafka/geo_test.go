@@ -12,9 +12,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/clients"
 	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/server"
 )
 
 // startGeo starts one node per region, wired full mesh, each with its

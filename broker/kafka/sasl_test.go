@@ -28,8 +28,8 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/tlsutil"
+	"github.com/causeway/causeway/server"
 )
 
 // secureNode starts a node with authentication on (and mutate's changes);

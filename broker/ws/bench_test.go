@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/server"
 )
 
 // BenchmarkWSPublish measures end-to-end WebSocket publish throughput:

@@ -11,9 +11,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsbin"
 	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/server"
 )
 
 // BenchmarkWSPublishBinary is BenchmarkWSPublish over causeway-binary-v1:

@@ -15,8 +15,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/server"
 )
 
 // testTimeout bounds every wait in these tests.

@@ -14,8 +14,8 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/server"
 )
 
 // startSecureNode starts a node with authentication on; it returns the

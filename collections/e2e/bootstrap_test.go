@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/causeway/causeway/broker/naming"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/server"
 )
 
 // TestGeoBootstrapFromSnapshot starts a region long after the others wrote

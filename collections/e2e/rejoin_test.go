@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/server"
 )
 
 // TestGeoWipedRegionRejoins runs three regions that all write, then wipes

@@ -15,8 +15,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/server"
 )
 
 // Secret is the fabric secret of every node.
