@@ -21,16 +21,20 @@ const (
 	Exclusive SubscriptionType = "Exclusive"
 	Shared    SubscriptionType = "Shared"
 	Failover  SubscriptionType = "Failover"
+	// KeyShared spreads messages by key: one consumer per key at a time,
+	// per-key order kept (Pulsar's Key_Shared).
+	KeyShared SubscriptionType = "Key_Shared"
 )
 
-// ParseSubscriptionType accepts a subscription type in any letter case.
+// ParseSubscriptionType accepts a subscription type in any letter case
+// (key_shared also as keyshared).
 func ParseSubscriptionType(s string) (SubscriptionType, error) {
-	for _, t := range []SubscriptionType{Exclusive, Shared, Failover} {
-		if strings.EqualFold(s, string(t)) {
+	for _, t := range []SubscriptionType{Exclusive, Shared, Failover, KeyShared} {
+		if strings.EqualFold(s, string(t)) || strings.EqualFold(s, strings.ReplaceAll(string(t), "_", "")) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("%w: subscription type %q: want exclusive, shared or failover", ErrInvalidArgument, s)
+	return "", fmt.Errorf("%w: subscription type %q: want exclusive, shared, failover or key_shared", ErrInvalidArgument, s)
 }
 
 // InitialPosition is where a new subscription starts.
@@ -191,10 +195,10 @@ func (c *Consumer) Ack(m *Message) error {
 }
 
 // AckCumulative acknowledges m and every earlier message of its stream.
-// Shared subscriptions refuse it.
+// Shared and Key_Shared subscriptions refuse it.
 func (c *Consumer) AckCumulative(m *Message) error {
-	if c.opts.Type == Shared {
-		return fmt.Errorf("%w: cumulative ack on a shared subscription", ErrInvalidArgument)
+	if c.opts.Type == Shared || c.opts.Type == KeyShared {
+		return fmt.Errorf("%w: cumulative ack on a %s subscription", ErrInvalidArgument, c.opts.Type)
 	}
 	return c.command("cumulative ack", wsbin.AckCumulative, m)
 }

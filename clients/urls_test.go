@@ -165,7 +165,7 @@ func TestPlanConsumerRejects(t *testing.T) {
 		{Streams: []string{"s"}},
 		{Streams: []string{"s"}, Subscription: "a/b"},
 		{Streams: []string{"s", "_mm/_system/s"}, Subscription: "sub"},
-		{Streams: []string{"s"}, Subscription: "sub", Type: "Key_Shared"},
+		{Streams: []string{"s"}, Subscription: "sub", Type: "Sticky"},
 		{Streams: []string{"s"}, Subscription: "sub", InitialPosition: "middle"},
 		{Streams: []string{"s"}, Subscription: "sub", ReceiverQueueSize: -1},
 		{Streams: []string{"s"}, Subscription: "sub", ReceiverQueueSize: maxReceiverQueueSize + 1},

@@ -82,7 +82,7 @@ func runConsume(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var streams consumeStreamsFlag
 	fs.Var(&streams, "stream", "stream to consume (required; repeat for a multi-stream consumer)")
 	sub := fs.String("subscription", "", "subscription name (required)")
-	typ := fs.String("type", "exclusive", "subscription type: exclusive, shared or failover")
+	typ := fs.String("type", "exclusive", "subscription type: exclusive, shared, failover or key_shared")
 	initial := fs.String("initial", "latest", "where a new subscription starts: earliest or latest")
 	name := fs.String("name", "", "consumer name")
 	count := fs.Int("count", 0, "exit after this many messages (0: no limit)")

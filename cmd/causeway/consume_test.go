@@ -99,7 +99,7 @@ func TestRunConsumeUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"--subscription", "sub"},
 		{"--stream", "s"},
-		{"--stream", "s", "--subscription", "sub", "--type", "key_shared"},
+		{"--stream", "s", "--subscription", "sub", "--type", "sticky"},
 		{"--stream", "s", "--subscription", "sub", "--initial", "middle"},
 		{"--stream", "s", "--subscription", "sub", "--format", "xml"},
 		{"--stream", "s", "--subscription", "sub", "--count", "-1"},
