@@ -372,3 +372,28 @@ func TestFaultySyncAndFilter(t *testing.T) {
 		t.Errorf("log = %q", readAll(t, inner, "/x.log"))
 	}
 }
+
+func TestWriteFileAtomic(t *testing.T) {
+	fsys := NewMem()
+	if err := fsys.MkdirAll("/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"first", "second, longer"} {
+		if err := WriteFileAtomic(fsys, "/d/f", []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := fsys.OpenFile("/d/f", os.O_RDONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 64)
+		n, _ := f.ReadAt(b, 0)
+		f.Close()
+		if string(b[:n]) != content {
+			t.Fatalf("read %q, want %q", b[:n], content)
+		}
+	}
+	if _, err := fsys.Stat("/d/f.tmp"); err == nil {
+		t.Fatal("temporary file left behind")
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/causeway/causeway/broker/vfs"
 )
 
 // identity is a node's life in the region: kept in DataDir/region/identity.json.
@@ -36,36 +38,13 @@ func loadIdentity(dataDir string) (identity, error) {
 	return id, nil
 }
 
-// saveIdentity writes the identity durably (write, fsync, rename, fsync dir).
+// saveIdentity writes the identity durably.
 func saveIdentity(dataDir string, id identity) error {
-	dir := filepath.Dir(identityPath(dataDir))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(identityPath(dataDir)), 0o755); err != nil {
 		return fmt.Errorf("meta: %w", err)
 	}
 	b, _ := json.Marshal(id)
-	tmp := identityPath(dataDir) + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("meta: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, identityPath(dataDir))
-	}
-	if err == nil {
-		var d *os.File
-		if d, err = os.Open(dir); err == nil {
-			err = d.Sync()
-			d.Close()
-		}
-	}
-	if err != nil {
+	if err := vfs.WriteFileAtomic(vfs.OS(), identityPath(dataDir), b, 0o644); err != nil {
 		return fmt.Errorf("meta: save identity: %w", err)
 	}
 	return nil
