@@ -34,8 +34,9 @@ func TestSimulation(t *testing.T) {
 		total.Partitions += res.Partitions
 		total.Elections += res.Elections
 		total.Drained += res.Drained
+		total.Settled = max(total.Settled, res.Settled)
 	}
-	t.Logf("%d seeds from %d: %+v", *seeds, *firstSeed, total)
+	t.Logf("%d seeds from %d: %+v (Settled: the longest time to settle after the faults)", *seeds, *firstSeed, total)
 }
 
 // TestSimulationRegressions replays seeds that once failed: 1033655 (a
