@@ -38,6 +38,8 @@ func (c *conn) autoCreate(name string) (int, error) {
 		return n, nil
 	case errors.Is(err, broker.ErrStreamExists):
 		return c.s.topics.partitions(name)
+	case errors.Is(err, ErrTopicMetaUnavailable):
+		return -int(kerr.LeaderNotAvailable.Code), nil // retriable (a joining region, say)
 	}
 	return 0, err
 }
