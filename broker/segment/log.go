@@ -77,6 +77,9 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Log, error) {
 		writerDone: make(chan struct{}),
 	}
 	l.qspace = sync.NewCond(&l.qmu)
+	if err := finishTruncation(fsys, dir); err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	}
 	if err := l.recover(); err != nil {
 		for _, s := range l.segs {
 			s.release()
