@@ -34,4 +34,10 @@
 // is on disk is unknown), the log is marked failed: every later Append
 // returns ErrFailed until the log is reopened, which recovers it from disk.
 // Reads keep serving what was acknowledged.
+//
+// Truncation. Truncate removes a closed log's records from an offset on, for
+// a replica whose log diverged from its leader's (log shipping inside a
+// region). It writes a checksummed marker naming the cut before it removes
+// or cuts anything, and Open completes a truncation whose marker it finds,
+// so a crash leaves the whole log or exactly the records below the offset.
 package segment
