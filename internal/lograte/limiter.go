@@ -38,8 +38,12 @@ func New(interval time.Duration) *Limiter {
 }
 
 // Allow reports whether a line of key may be logged at now, and how many
-// lines of key were held back before it (0 for the first).
+// lines of key were held back before it (0 for the first). A nil Limiter
+// lets every line through.
 func (l *Limiter) Allow(key string, now time.Time) (ok bool, suppressed uint64) {
+	if l == nil {
+		return true, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.keys[key]
@@ -99,6 +103,7 @@ func (l *Limiter) write(w func(string, ...zap.Field), key, msg string, fields []
 	}
 	if n > 0 {
 		fields = append(fields, zap.Uint64("suppressed", n), zap.Duration("suppressedWithin", l.interval))
+
 	}
 	w(msg, fields...)
 	return true

@@ -1,6 +1,7 @@
 package pebblekv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -265,3 +266,16 @@ func (d *DB) failedNow() bool {
 }
 
 var errClosedBatch = errors.New("pebblekv: batch already committed or closed")
+
+// ErrReader returns a pebble.Reader whose reads all fail with err (for a
+// snapshot asked of an unavailable store by a caller that cannot fail).
+func ErrReader(err error) pebble.Reader { return errReader{err} }
+
+type errReader struct{ err error }
+
+func (r errReader) Get([]byte) ([]byte, io.Closer, error)                 { return nil, nil, r.err }
+func (r errReader) NewIter(*pebble.IterOptions) (*pebble.Iterator, error) { return nil, r.err }
+func (r errReader) NewIterWithContext(context.Context, *pebble.IterOptions) (*pebble.Iterator, error) {
+	return nil, r.err
+}
+func (r errReader) Close() error { return nil }

@@ -70,10 +70,7 @@ func TestFullDiskWAL(t *testing.T) {
 			case "set":
 				err = d.Set([]byte("full"), []byte("v"), pebble.Sync)
 			case "batch":
-				b, berr := d.NewBatch()
-				if berr != nil {
-					t.Fatal(berr)
-				}
+				b := d.NewBatch()
 				_ = b.Set([]byte("full"), []byte("v"), nil)
 				err = b.Commit(pebble.Sync)
 				_ = b.Close()

@@ -2,7 +2,6 @@ package pebblekv
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -100,35 +99,36 @@ func (d *DB) Flush() error {
 }
 
 // NewBatch returns a write-only batch holding a reference on the database
-// until it is committed or closed.
-func (d *DB) NewBatch() (*Batch, error) { return d.newBatch(false) }
+// until it is committed or closed. It never fails: when the store is
+// unavailable the batch is detached and its Commit returns why.
+func (d *DB) NewBatch() *Batch {
+	g, err := d.acquire()
+	if err != nil {
+		return &Batch{Batch: new(pebble.Batch), d: d, err: err, done: false, released: true}
+	}
+	return &Batch{Batch: g.db.NewBatch(), d: d, g: g}
+}
 
 // NewIndexedBatch returns a batch that can also read (its own writes over
 // the database).
-func (d *DB) NewIndexedBatch() (*Batch, error) { return d.newBatch(true) }
-
-func (d *DB) newBatch(indexed bool) (*Batch, error) {
+func (d *DB) NewIndexedBatch() (*Batch, error) {
 	g, err := d.acquire()
 	if err != nil {
 		return nil, err
 	}
-	b := &Batch{d: d, g: g}
-	if indexed {
-		b.Batch = g.db.NewIndexedBatch()
-	} else {
-		b.Batch = g.db.NewBatch()
-	}
-	return b, nil
+	return &Batch{Batch: g.db.NewIndexedBatch(), d: d, g: g}, nil
 }
 
 // Batch is a Pebble batch of one DB; Commit goes through the DB's write
-// guard. Close it (also after Commit).
+// guard. Close it (also after Commit). A Batch is not safe for concurrent
+// use.
 type Batch struct {
 	*pebble.Batch
-	d    *DB
-	g    *gen
-	once sync.Once
-	done bool
+	d        *DB
+	g        *gen
+	err      error // the store was unavailable when the batch was made
+	done     bool
+	released bool
 }
 
 // Commit applies the batch. A batch created before a reopen is refused
@@ -138,9 +138,12 @@ func (b *Batch) Commit(o *pebble.WriteOptions) error {
 	if b.done {
 		return errClosedBatch
 	}
-	err := b.d.write(b.g, func(*pebble.DB) error { return b.Batch.Commit(o) })
-	b.releaseOnce()
 	b.done = true
+	if b.err != nil {
+		return b.err
+	}
+	err := b.d.write(b.g, func(*pebble.DB) error { return b.Batch.Commit(o) })
+	b.release()
 	return err
 }
 
@@ -148,8 +151,13 @@ func (b *Batch) Commit(o *pebble.WriteOptions) error {
 func (b *Batch) Close() error {
 	b.done = true
 	err := b.Batch.Close()
-	b.releaseOnce()
+	b.release()
 	return err
 }
 
-func (b *Batch) releaseOnce() { b.once.Do(b.d.release) }
+func (b *Batch) release() {
+	if !b.released {
+		b.released = true
+		b.d.release()
+	}
+}
