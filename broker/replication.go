@@ -188,6 +188,12 @@ func (n *Node) ApplyReplicated(name naming.Stream, recs []segment.Record, done f
 	}
 	s.plog.AppendAsync(kept, func(first uint64, err error) {
 		if err != nil {
+			// filterReplicated advanced the applied marks past records
+			// that are not stored (a full disk): rescan the log's tail
+			// before the next apply, or their re-application is skipped.
+			s.repl.mu.Lock()
+			s.repl.loaded = false
+			s.repl.mu.Unlock()
 			done(nil, fmt.Errorf("broker: apply replicated to %s: %w", s.name, err))
 			return
 		}

@@ -68,6 +68,14 @@ func (c *tailCache) put(origin string, e replicator.JournalEntry) {
 	r.bytes += size
 }
 
+// drop forgets origin's cached ops (heal: ops whose journal write failed
+// may be cached).
+func (c *tailCache) drop(origin string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.origin, origin)
+}
+
 // get returns ops from..to when they are all cached.
 func (c *tailCache) get(origin string, from, to uint64) ([]replicator.JournalEntry, bool) {
 	c.mu.Lock()

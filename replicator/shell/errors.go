@@ -8,9 +8,16 @@ var (
 	ErrCorruptBody = errors.New("shell: corrupt op body")
 	// ErrClosed: the shell is closed or closing.
 	ErrClosed = errors.New("shell: closed")
-	// ErrFailed: a journal write failed; the node must be restarted to
-	// recover replication from its journals.
-	ErrFailed = errors.New("shell: replication failed after a journal error, restart the node")
+	// ErrFailed: a journal write or a stream apply failed (a full disk):
+	// publishes are refused, and nothing of a refused one is stored, until
+	// the shell recovers by itself once the disk has room (see heal.go).
+	ErrFailed = errors.New("shell: replication refuses publishes after a storage error (retry when space returns)")
+	// ErrAppliedLater: the publish is journaled and replicated (it is
+	// stored in every region) but its local stream append failed; it is
+	// applied when the shell recovers. Not a refusal: a client that retries
+	// under the same producer name and sequence id gets the duplicate
+	// answer with its place once it is applied.
+	ErrAppliedLater = errors.New("shell: outcome pending: journaled and replicated, applied to the local stream when space returns (retry with the same producer name and sequence id)")
 	// ErrUnknownKind: an op kind with no registered apply function, or a
 	// reserved kind.
 	ErrUnknownKind = errors.New("shell: unknown op kind")

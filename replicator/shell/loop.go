@@ -54,6 +54,7 @@ func (s *Shell) loop() {
 		}
 		s.releaseHeld()
 		s.flush()
+		s.heal(now)
 		s.checkJoinApplied()
 	}
 }
@@ -205,9 +206,17 @@ func (s *Shell) flush() {
 	if len(groups) == 0 {
 		close(st.durable)
 	}
+	// After a failed journal write no append may follow it (the journal
+	// would skip seqs): the step is refused instead.
+	failed := s.failure()
 	for o, recs := range groups {
+		if failed != nil {
+			st.journaled(0, failed)
+			continue
+		}
 		s.journals.logs[o].AppendAsync(recs, st.journaled)
 	}
+	s.stepsInFlight.Add(1)
 	s.steps <- st
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/internal/lograte"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/link"
 	"github.com/causeway/causeway/replicator/transport"
@@ -70,6 +71,11 @@ type Shell struct {
 	evicted  []string
 	failed   atomic.Pointer[error]
 	m        counters
+	// stepsInFlight counts the steps handed to the completer and not yet
+	// through it; lastHeal is the loop's last recovery attempt (heal.go).
+	stepsInFlight atomic.Int64
+	lastHeal      time.Time
+	logRate       *lograte.Limiter // repeated warnings (a full disk)
 
 	stop          chan struct{}
 	loopDone      chan struct{}
@@ -143,7 +149,7 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		self:          cfg.Region,
 		regions:       cfg.Regions(),
 		log:           logger.Named("replication").With(zap.String("region", cfg.Region)),
-		fs:            vfs.OS(),
+		fs:            node.FS(),
 		dir:           filepath.Join(cfg.DataDir, "repl"),
 		senders:       make(map[string]*sender),
 		peerCur:       make(map[string]peerCur),
@@ -157,6 +163,7 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		stop:          make(chan struct{}),
 		loopDone:      make(chan struct{}),
 		completerDone: make(chan struct{}),
+		logRate:       lograte.New(0),
 	}
 	if _, err := replicator.NewCodec([]byte(cfg.FabricSecret)); err != nil {
 		return nil, fmt.Errorf("shell: %w", err)
@@ -303,10 +310,13 @@ func (s *Shell) stopping() bool {
 	}
 }
 
-// fail marks replication failed after a journal error.
+// fail marks replication failed after a storage error: publishes and
+// peer messages are refused until heal rebuilds the engine from the
+// journals.
 func (s *Shell) fail(err error) {
 	if s.failed.CompareAndSwap(nil, &err) {
-		s.log.Error("replication failed: restart the node to recover from the journals", zap.Error(err))
+		s.m.failures.Add(1)
+		s.log.Error("replication refuses publishes until the journals and streams can be written again", zap.Error(err))
 	}
 }
 

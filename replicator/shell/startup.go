@@ -52,7 +52,11 @@ func (s *Shell) restore() error {
 		return fmt.Errorf("shell: re-apply journals: %w", err)
 	}
 	s.m.restoredOps.Add(uint64(n))
-	s.progress = newProgress(cut, s.log)
+	if s.progress == nil {
+		s.progress = newProgress(cut, s.log)
+	} else { // heal: the saver and completer hold it
+		s.progress.reset(cut)
+	}
 	if n > 0 {
 		if err := saveApplied(s.fs, s.dir, cut); err != nil {
 			return err
@@ -90,10 +94,12 @@ func (s *Shell) restore() error {
 			return err
 		}
 	}
-	s.joined.Store(!s.joining)
-	s.joinedC = make(chan struct{})
-	if !s.joining {
-		close(s.joinedC)
+	if s.joinedC == nil || !s.joined.Load() { // not on heal of a joined region
+		s.joined.Store(!s.joining)
+		s.joinedC = make(chan struct{})
+		if !s.joining {
+			close(s.joinedC)
+		}
 	}
 	if s.joining {
 		s.log.Info("joining the fabric: waiting to hear from every peer before publishing",

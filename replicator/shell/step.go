@@ -45,6 +45,8 @@ func (st *step) journaled(_ uint64, err error) {
 		st.errMu.Lock()
 		st.err = errors.Join(st.err, err)
 		st.errMu.Unlock()
+		// At once, so that the loop issues no append after this one.
+		st.shell.fail(fmt.Errorf("shell: journal write: %w", err))
 	}
 	if st.pending.Add(-1) == 0 {
 		close(st.durable)
@@ -76,31 +78,40 @@ func (st *step) done(err error) {
 func (s *Shell) complete() {
 	defer close(s.completerDone)
 	for st := range s.steps {
-		<-st.durable
-		if err := st.journalErr(); err != nil {
-			s.fail(err)
-		}
-		if err := s.failure(); err != nil {
-			s.progress.freeze(err)
-			for _, d := range st.ds {
-				if d.req != nil && d.idx == 0 {
-					d.req.fail(err)
-				}
+		s.completeStep(st)
+		s.stepsInFlight.Add(-1)
+	}
+}
+
+// completeStep waits for a step's journal writes, then applies and
+// dispatches it; after a failure it refuses the step's publishes instead
+// (their journal writes failed or come after one that did: heal rebuilds
+// the engine without them, so they are stored nowhere).
+func (s *Shell) completeStep(st *step) {
+	<-st.durable
+	if err := st.journalErr(); err != nil {
+		s.fail(err)
+	}
+	if err := s.failure(); err != nil {
+		s.progress.freeze(err)
+		for _, d := range st.ds {
+			if d.req != nil && d.idx == 0 {
+				d.req.fail(err)
 			}
-			continue
 		}
-		s.progress.push(st)
-		st.add()
-		a := applier{s: s, t: st}
-		for i := range st.ds {
-			a.left = len(st.ds) - i
-			a.add(&st.ds[i])
-		}
-		a.flush()
-		st.done(nil)
-		if !s.stopping() {
-			s.dispatch(st)
-		}
+		return
+	}
+	s.progress.push(st)
+	st.add()
+	a := applier{s: s, t: st}
+	for i := range st.ds {
+		a.left = len(st.ds) - i
+		a.add(&st.ds[i])
+	}
+	a.flush()
+	st.done(nil)
+	if !s.stopping() {
+		s.dispatch(st)
 	}
 }
 
@@ -217,7 +228,12 @@ func (a *applier) flushOps() {
 		}
 		dot := replicator.Dot{Origin: it.Origin, Seq: it.Seq}
 		if err != nil {
-			s.log.Warn("apply op", zap.Stringer("dot", dot), zap.Uint8("kind", uint8(kind)), zap.Error(err))
+			if storageFull(err) {
+				s.applyFailed(fmt.Sprintf("kind %d", kind), err)
+			} else {
+				s.logRate.Warn(s.log, fmt.Sprintf("apply op kind %d: %v", kind, err), "apply op",
+					zap.Stringer("dot", dot), zap.Uint8("kind", uint8(kind)), zap.Error(err))
+			}
 		}
 		if reqs[i] != nil {
 			reqs[i].opDone(dot, err)
@@ -264,13 +280,13 @@ func (a *applier) flushRecords() {
 		defer s.applies.Done()
 		if err != nil {
 			s.m.applyErrors.Add(1)
-			s.log.Error("apply to stream failed; it is re-applied from the journals after a restart",
-				zap.Stringer("stream", name), zap.Error(err))
+			s.applyFailed(name.String(), err)
 		}
 		for _, p := range pubs {
 			switch {
 			case err != nil:
-				p.req.done(0, err)
+				// Journaled and replicated: not a refusal.
+				p.req.done(0, fmt.Errorf("%w: %s: %w", ErrAppliedLater, name, err))
 			case offsets[p.at] == broker.NotApplied:
 				p.req.done(0, fmt.Errorf("%w: %s", ErrNotApplied, name))
 			default:
@@ -334,6 +350,13 @@ func (p *progress) stepApplied(st *step) {
 	}
 }
 
+// reset restarts the watermark at applied, unfrozen (heal).
+func (p *progress) reset(applied replicator.Vector) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.queue, p.applied, p.frozen, p.dirty = nil, applied.Clone(), false, true
+}
+
 func (p *progress) freeze(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -364,6 +387,7 @@ type counters struct {
 	published, batchesIn, acksIn, duplicateBatches, missingBase, rejected atomic.Uint64
 	applied, skipped, applyErrors, corruptBodies, unknownKinds            atomic.Uint64
 	rejournaled, sendErrors, sendDrops, restoredOps                       atomic.Uint64
+	failures, recoveries                                                  atomic.Uint64
 }
 
 // peek returns the watermark without clearing the dirty flag.
