@@ -156,7 +156,7 @@ func (m *TopicMeta) resolve(tenant, fabric, topic string) (topicView, error) {
 
 // all lists every topic of tenant/fabric: recorded topics, topics from
 // before fabric-wide metadata, and every other persistent stream that is
-// no partition of a listed topic as a topic of one partition.
+// no partition of a listed or deleted topic as a topic of one partition.
 func (m *TopicMeta) all(tenant, fabric string) (map[string]topicView, error) {
 	recorded, err := m.views(tenant, fabric)
 	if err != nil {
@@ -183,7 +183,9 @@ func (m *TopicMeta) all(tenant, fabric string) (map[string]topicView, error) {
 			continue
 		}
 		if base, _, ok := splitPartition(name.Name); ok {
-			if _, partitioned := out[base]; partitioned {
+			_, listed := out[base]
+			_, recorded := recorded[base] // a deleted topic's partitions that messages arriving late brought back
+			if listed || recorded {
 				continue
 			}
 		}
