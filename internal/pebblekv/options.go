@@ -27,7 +27,8 @@ type Options struct {
 	// Logger receives the store's logs (nil: none).
 	Logger *zap.Logger
 	// ReserveBytes: writes are refused while the disk has less free (0:
-	// DefaultReserveBytes; negative: no reserve). It leaves room for
+	// DefaultReserveBytes, at most an eighth of the disk; negative: no
+	// reserve). It leaves room for
 	// Pebble's flushes, compactions and WAL so that a full disk is met by
 	// this check rather than by a failed WAL write.
 	ReserveBytes int64
@@ -45,9 +46,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
-	}
-	if o.ReserveBytes == 0 {
-		o.ReserveBytes = DefaultReserveBytes
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = DefaultRetryInterval

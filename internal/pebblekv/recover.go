@@ -21,7 +21,7 @@ type lowSpace struct {
 }
 
 // spaceCheckInterval is how long a free-space check is trusted.
-const spaceCheckInterval = 200 * time.Millisecond
+const spaceCheckInterval = 10 * time.Millisecond
 
 // markFailed makes the store refuse writes (the first error wins) and wakes
 // the recovery loop. It logs once per failure.
@@ -56,12 +56,17 @@ func (d *DB) spaceErr(now time.Time) error {
 	if now.Sub(d.lowSpace.checked) >= spaceCheckInterval || now.Before(d.lowSpace.checked) {
 		d.lowSpace.checked = now
 		d.lowSpace.err = nil
-		if u, err := d.fs.GetDiskUsage(d.dir); err == nil && u.AvailBytes < uint64(d.opts.ReserveBytes) {
-			d.lowSpace.err = fmt.Errorf("%w: %d bytes free, %d reserved", ErrLowSpace, u.AvailBytes, d.opts.ReserveBytes)
+		u, err := d.fs.GetDiskUsage(d.dir)
+		reserve := uint64(d.opts.ReserveBytes)
+		if reserve == 0 {
+			reserve = min(DefaultReserveBytes, u.TotalBytes/8)
+		}
+		if err == nil && u.AvailBytes < reserve {
+			d.lowSpace.err = fmt.Errorf("%w: %d bytes free, %d reserved", ErrLowSpace, u.AvailBytes, reserve)
 			if d.stats.LowSpaceSince.IsZero() {
 				d.stats.LowSpaceSince = now
 				d.log.Warn("disk space below the reserve: writes refused until it is freed",
-					zap.Uint64("freeBytes", u.AvailBytes), zap.Int64("reserveBytes", d.opts.ReserveBytes))
+					zap.Uint64("freeBytes", u.AvailBytes), zap.Uint64("reserveBytes", reserve))
 			}
 		} else if !d.stats.LowSpaceSince.IsZero() {
 			d.stats.LowSpaceSince = time.Time{}
