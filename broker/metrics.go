@@ -3,6 +3,8 @@ package broker
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/causeway/causeway/internal/lograte"
 )
 
 // Metrics are the node's live counters: a plain struct the caller reads
@@ -22,9 +24,11 @@ type Metrics struct {
 	// PublishLatency is the time from handing a batch to storage to its
 	// durability, per batch.
 	PublishLatency Histogram
+	// refusals count failed publishes by reason (refusals.go).
+	refusals refusals
 }
 
-func newMetrics() *Metrics { return &Metrics{} }
+func newMetrics() *Metrics { return &Metrics{refusals: refusals{rate: lograte.New(0)}} }
 
 func (m *Metrics) observePublish(msgs, bytes int, d time.Duration) {
 	m.MessagesIn.Add(uint64(msgs))

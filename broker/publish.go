@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 )
@@ -185,8 +183,7 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
 			s.rememberPublished(p.name, recs, first)
 			s.node.metrics.observePublish(len(recs), bytes, time.Since(start))
 		} else {
-			s.node.metrics.PublishErrors.Add(uint64(len(recs)))
-			s.log.Warn("publish failed", zap.String("producer", p.name), zap.Error(err))
+			s.node.metrics.refused(s.log, s.name.String(), p.name, len(recs), err)
 		}
 		done(results)
 	}

@@ -15,6 +15,7 @@ type collector struct {
 	publishErrors, duplicates, rejected        *prometheus.Desc
 	producers, consumers, connections, streams *prometheus.Desc
 	publishLatency                             *prometheus.Desc
+	refusals, storeRefused, storeWritable      *prometheus.Desc
 }
 
 func newCollector(node *broker.Node) *collector {
@@ -36,12 +37,19 @@ func newCollector(node *broker.Node) *collector {
 		connections:    d("websocket_connections", "Open WebSocket connections."),
 		streams:        d("streams", "Streams on this node."),
 		publishLatency: d("publish_latency_seconds", "Time from handing a batch to storage until it is durable."),
+		refusals: prometheus.NewDesc("causeway_publish_refusals_total", "Messages whose publish failed, by reason (no_space, storage, unavailable, too_large, other).",
+			[]string{"reason"}, region),
+		storeRefused: prometheus.NewDesc("causeway_store_refused_writes_total", "Writes a Pebble store refused (failed store, read-only, disk below the reserve).",
+			[]string{"store"}, region),
+		storeWritable: prometheus.NewDesc("causeway_store_writable", "1 while a Pebble store accepts writes, 0 while it refuses them (see /health).",
+			[]string{"store"}, region),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.messagesIn, c.bytesIn, c.messagesOut, c.bytesOut, c.publishErrors,
-		c.duplicates, c.rejected, c.producers, c.consumers, c.connections, c.streams, c.publishLatency} {
+		c.duplicates, c.rejected, c.producers, c.consumers, c.connections, c.streams, c.publishLatency,
+		c.refusals, c.storeRefused, c.storeWritable} {
 		ch <- d
 	}
 }
@@ -71,4 +79,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b] = cum[i]
 	}
 	ch <- prometheus.MustNewConstHistogram(c.publishLatency, count, sum, buckets)
+	for i, n := range m.PublishRefusals() {
+		ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(n), broker.RefusalReasons[i])
+	}
+	h := c.node.StoreHealth()
+	ch <- prometheus.MustNewConstMetric(c.storeRefused, prometheus.CounterValue, float64(h.Stats.RefusedWrites), h.Name)
+	writable := 0.0
+	if h.Writable {
+		writable = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.storeWritable, prometheus.GaugeValue, writable, h.Name)
 }

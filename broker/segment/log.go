@@ -11,6 +11,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/internal/lograte"
+
 	"github.com/causeway/causeway/broker/vfs"
 )
 
@@ -21,6 +23,7 @@ type Log struct {
 	dir    string
 	opts   Options
 	logger *zap.Logger
+	rate   *lograte.Limiter // repeated append failures (a full disk)
 	m      counters
 
 	mu      sync.RWMutex
@@ -68,6 +71,7 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Log, error) {
 		}
 	}
 	l := &Log{
+		rate:       lograte.New(0),
 		fs:         fsys,
 		dir:        dir,
 		opts:       opts,

@@ -213,7 +213,7 @@ func (l *Log) write(c *commitState) error {
 // that fails too, the file holds bytes a later append would follow, so the
 // log is failed.
 func (l *Log) undo(s *segment, cause error) {
-	l.logger.Error("append failed", zap.String("segment", s.logPath), zap.Error(cause))
+	l.rate.Error(l.logger, "append failed", "append failed", zap.String("segment", s.logPath), zap.Error(cause))
 	if err := s.log.Truncate(s.size); err != nil {
 		l.markFailed(fmt.Errorf("%w; truncating back to %d: %w", cause, s.size, err))
 	}
