@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -182,4 +183,39 @@ func TestFullTmpfs(t *testing.T) {
 	if _, got := pushed(t, c); got != "after" {
 		t.Fatalf("after recovery: pushed %q", got)
 	}
+}
+
+// TestStartOnFullDisk restarts a node on a full disk: it starts, serves
+// reads, /health says why writes are refused, and writes resume once
+// space returns.
+func TestStartOnFullDisk(t *testing.T) {
+	inj := &vfs.Injector{}
+	dir := t.TempDir()
+	n := startSecure(t, func(c *broker.Config) { c.DiskFaults = inj; c.DataDir = dir })
+	const sys = "/_fabric/_system/_api/"
+	n.must("POST", sys+"collection", n.root, map[string]any{"name": "x"}, http.StatusOK)
+	n.must("POST", sys+"document/x", n.root, map[string]any{"_key": "a", "v": 1}, http.StatusCreated)
+	p := n.mustDial("/ws/v2/producer/persistent/_mm/_system/s1", n.root, false)
+	publish(t, p, "m0")
+	root := n.root
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := n.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	inj.NoSpaceAfter(0)
+	n2 := startSecure(t, func(c *broker.Config) { c.DiskFaults = inj; c.DataDir = dir })
+	n2.root = root
+	n2.must("GET", sys+"document/x/a", root, nil, http.StatusOK)
+	n2.must("GET", sys+"streams/s1", root, nil, http.StatusOK)
+	code, failed, body := n2.health()
+	if code != http.StatusServiceUnavailable || len(failed) == 0 {
+		t.Fatalf("health after starting on a full disk: %d %s", code, body)
+	}
+	t.Logf("started on a full disk: %s", body)
+	inj.Reset()
+	pollUntil(t, func() bool { code, _, _ := n2.health(); return code == http.StatusOK }, "/health to be ok once space returned")
+	n2.must("POST", sys+"document/x", root, map[string]any{"_key": "b"}, http.StatusCreated)
+	n2.key(root, "_mm", "read:*")
 }

@@ -60,8 +60,12 @@ func (c *collection) recover() error {
 		replayed += len(recs)
 		from = recs[len(recs)-1].Offset + 1
 	}
-	if err := st.SetPosition(info.ID, end); err != nil {
-		return err
+	// Only when it moved: a node restarted on a full disk writes nothing
+	// here when it has nothing to replay.
+	if stored, err := st.Position(info.ID); err != nil || stored != end {
+		if err := st.SetPosition(info.ID, end); err != nil {
+			return err
+		}
 	}
 	if replayed > 0 {
 		c.log.Info("op log replayed", zap.Int("ops", replayed), zap.Uint64("from", pos), zap.Uint64("to", end))
