@@ -6,6 +6,7 @@ import (
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/internal/pebblekv"
 	"github.com/causeway/causeway/subscription"
 )
 
@@ -52,7 +53,9 @@ func HTTPStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers), errors.Is(err, ErrTooManySubs):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrClosed), errors.Is(err, ErrJoining):
+	case errors.Is(err, ErrClosed), errors.Is(err, ErrJoining),
+		errors.Is(err, pebblekv.ErrWritesRefused), errors.Is(err, pebblekv.ErrUnavailable):
+		// A store refusing writes (a full disk) is retryable.
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

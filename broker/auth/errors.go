@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"net/http"
+
+	"github.com/causeway/causeway/internal/pebblekv"
 )
 
 // Errors of the package. HTTPStatus maps each to the status the gate
@@ -65,8 +67,8 @@ func HTTPStatus(err error) int {
 		return http.StatusNotImplemented
 	case errors.Is(err, ErrKeyConflict):
 		return http.StatusConflict
-	case errors.Is(err, ErrUnavailable):
-		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrUnavailable), errors.Is(err, pebblekv.ErrWritesRefused), errors.Is(err, pebblekv.ErrUnavailable):
+		return http.StatusServiceUnavailable // the key store refuses writes (a full disk): retry
 	}
 	return http.StatusInternalServerError
 }
