@@ -46,6 +46,12 @@ func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, log *
 	if c.DataDir == "" {
 		c.DataDir = filepath.Join(node.Config().DataDir, "spot")
 	}
+	if c.ReserveBytes == 0 {
+		c.ReserveBytes = node.Config().StoreReserveBytes
+	}
+	if c.DiskFS == nil {
+		c.DiskFS = node.PebbleOptions().FS // the fault injector of tests, or nil
+	}
 	if wan := node.Config().WAN; c.HTTPClient == nil && (wan.Latency > 0 || wan.Jitter > 0) {
 		// Forwarded requests cross the same emulated WAN as replication.
 		c.HTTPClient = &http.Client{Transport: spot.WANTransport(http.DefaultTransport, wan.Latency, wan.Jitter)}

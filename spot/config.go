@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	pvfs "github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // ReplicaConfig is one replica of the region's SPOT group that this node
@@ -24,6 +26,14 @@ type Config struct {
 	Region string `yaml:"region"`
 	// DataDir holds the local replicas.
 	DataDir string `yaml:"data"`
+	// ReserveBytes: writes (proposals) are refused with ErrUnavailable
+	// while DataDir's disk has less free (0: 64 MiB, at most an eighth of
+	// the disk; negative: never). dragonboat ends the process when its
+	// Raft log cannot be written, so a full disk must be met here.
+	ReserveBytes int64 `yaml:"reserveBytes"`
+	// DiskFS, for tests, is the file system whose free space the reserve
+	// is checked against (nil: the disk).
+	DiskFS pvfs.FS `yaml:"-"`
 	// Replicas are the replicas this node runs (none: the node forwards
 	// every SPOT request to the collection's home region). In one process
 	// several are allowed (a dev fabric shows the fault story on one

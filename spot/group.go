@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/causeway/causeway/internal/dblog"
+	"github.com/causeway/causeway/internal/pebblekv"
 	"github.com/lni/dragonboat/v4"
 	"github.com/lni/dragonboat/v4/config"
 	sm "github.com/lni/dragonboat/v4/statemachine"
@@ -301,6 +302,9 @@ func (g *group) do(ctx context.Context, write bool, try func(ctx context.Context
 
 // propose commits cmd and returns its outcome.
 func (g *group) propose(ctx context.Context, cmd []byte) (*outcome, error) {
+	if err := pebblekv.SpaceError(g.cfg.DiskFS, g.cfg.DataDir, g.cfg.ReserveBytes); err != nil {
+		return nil, fmt.Errorf("%w: SPOT writes refused: %w", ErrUnavailable, err)
+	}
 	var res sm.Result
 	err := g.do(ctx, true, func(ctx context.Context, nh *dragonboat.NodeHost) error {
 		var err error

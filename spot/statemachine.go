@@ -457,8 +457,14 @@ func (l pebbleLogger) Infof(format string, args ...any) {
 func (l pebbleLogger) Errorf(format string, args ...any) {
 	l.log.Error(fmt.Sprintf(format, args...))
 }
+// Fatalf never exits the process (zap's Fatal would): it panics, so that
+// a failed commit in Update is an error of that call (dragonboat still
+// stops on it; the free-space reserve on proposals keeps a full disk from
+// getting here).
 func (l pebbleLogger) Fatalf(format string, args ...any) {
-	l.log.Fatal(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error(msg)
+	panic(errors.New(msg))
 }
 
 func writeFileSync(path string, b []byte) error {
