@@ -457,6 +457,7 @@ func (l pebbleLogger) Infof(format string, args ...any) {
 func (l pebbleLogger) Errorf(format string, args ...any) {
 	l.log.Error(fmt.Sprintf(format, args...))
 }
+
 // Fatalf never exits the process (zap's Fatal would): it panics, so that
 // a failed commit in Update is an error of that call (dragonboat still
 // stops on it; the free-space reserve on proposals keeps a full disk from
