@@ -254,3 +254,33 @@ func TestKafkaAutoCreateWaitsForFabric(t *testing.T) {
 	f.Cut("us-east", "eu-west", false)
 	waitPartitions(ctx, t, b, topic, 3)
 }
+
+// A region whose disk is wiped gets its topics back when it rejoins: the
+// topic events travel with the rest of the fabric's history, so the topic
+// has its partitions there again and a group reads everything.
+func TestKafkaTopicsSurviveWipe(t *testing.T) {
+	f := kafkaFabric(t, "us-east", "eu-west")
+	ctx := testCtx(t)
+	const topic, n = "wiped", 60
+	resp, err := adminOf(t, f.Server("us-east")).CreateTopics(ctx, 3, 1, nil, topic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := kafkaClient(t, f.Server("us-east"))
+	for i := range n {
+		if err := prod.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprint("v", i))}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPartitions(ctx, t, f.Server("eu-west"), topic, 3)
+	f.Stop("eu-west")
+	cfg := f.Configs["eu-west"]
+	cfg.DataDir = t.TempDir()
+	f.Configs["eu-west"] = cfg
+	b := f.Start("eu-west")
+	waitPartitions(ctx, t, b, topic, 3)
+	consumeAll(ctx, t, b, "after-wipe", topic, n)
+}
