@@ -123,7 +123,6 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	cols.AttachReplication(repl)
-	addHealthChecks(h, cols, repl)
 	authrepl.Attach(sec, repl)
 	kafkarepl.Attach(topics, repl)
 	sp, err := startSpot(node, opts.Spot, cols, logger)
@@ -134,6 +133,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	h.SetExtra(sp.handler)
+	addHealthChecks(h, cols, repl, sp.svc)
 	s := &Server{
 		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
 		spot: sp, Spot: sp.svc,

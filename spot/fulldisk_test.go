@@ -29,6 +29,9 @@ func TestWritesRefusedBelowReserve(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, pebblekv.ErrLowSpace) {
 		t.Fatalf("SPOT write below the reserve: %v", err)
 	}
+	if err := home.svc.WritesRefused(); !errors.Is(err, pebblekv.ErrLowSpace) {
+		t.Fatalf("WritesRefused (for /health) below the reserve: %v", err)
+	}
 	if left, _ := inj.SpaceLeft(); left != 1<<20 {
 		t.Fatalf("a refused write used %d bytes", 1<<20-left)
 	}
@@ -36,6 +39,9 @@ func TestWritesRefusedBelowReserve(t *testing.T) {
 		t.Fatalf("read below the reserve: %v", err)
 	}
 	inj.Reset()
+	if err := home.svc.WritesRefused(); err != nil {
+		t.Fatalf("WritesRefused with space: %v", err)
+	}
 	if _, err := home.svc.Insert(ctxT(t), accounts, "b", json.RawMessage(`{"n":2}`), WriteOptions{}); err != nil {
 		t.Fatalf("write after space returned: %v", err)
 	}
