@@ -122,6 +122,7 @@ func (e *Engine) addRegion(name string) int {
 	e.evicted = append(e.evicted, false)
 	e.join.heard = append(e.join.heard, false)
 	e.join.seen = append(e.join.seen, false)
+	e.join.own = append(e.join.own, 0)
 	e.delivered = append(e.delivered, 0)
 	e.changedAt = append(e.changedAt, 0)
 	e.depsKnown = append(e.depsKnown, true)
@@ -285,6 +286,9 @@ func (e *Engine) PeerUp(now time.Time, name string) error {
 	p := e.peers[i]
 	p.active = true
 	p.forceFullAck = true
+	// The peer may have restarted and delivered more of this region's ops
+	// since it answered (join.go): a joining region needs its answer again.
+	e.join.seen[i] = false
 	for o := range p.sent {
 		p.sent[o] = p.acked[o]
 		p.lastProgress[o] = now

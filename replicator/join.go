@@ -45,6 +45,12 @@ type joinState struct {
 	heard []bool
 	// seen[i] is set once peer i's full ack with SeenJoining arrived.
 	seen []bool
+	// own[i] is the most of this region's own ops peer i advertised since
+	// it last said it was joining itself (then it lost its disk, or is
+	// new: what it advertised before is gone with it). A full ack that
+	// goes back otherwise does not lower it: acks are reordered, and a
+	// stale one would make this region join without ops the peer holds.
+	own []uint64
 }
 
 // Joining reports whether the region is still joining: it started with
@@ -77,17 +83,31 @@ func (e *Engine) checkJoined(now time.Time) {
 	j.active = false
 }
 
-// ownHigh is the most of this region's own ops a peer advertises now. Not
-// the most ever advertised: a peer that was wiped since lost them (its full
-// ack lowered it, see regress), and waiting for them would be waiting
-// forever. An evicted peer's last advertisement counts: what it relayed
-// before it went may still be delivered elsewhere.
+// ownHigh is the most of this region's own ops its peers advertised (own).
+// Not the most ever advertised: a peer that was wiped since lost them, and
+// waiting for them would be waiting forever (simulator seed 49262). An
+// evicted peer's last advertisement counts: what it relayed before it went
+// may still be delivered elsewhere (seed 11045).
 func (e *Engine) ownHigh() uint64 {
 	var high uint64
-	for _, p := range e.peers {
-		if p != nil {
-			high = max(high, p.acked[e.self])
-		}
+	for _, v := range e.join.own {
+		high = max(high, v)
 	}
 	return high
+}
+
+// noteOwn records what peer i's ack a advertises of this region's ops; a
+// fresh full ack of a joining peer replaces what it advertised before.
+func (e *Engine) noteOwn(i int, a Ack, fresh bool) {
+	var adv uint64
+	for _, d := range a.Delivered {
+		if d.Region == e.cfg.Self {
+			adv = d.Seq
+		}
+	}
+	if a.Joining && a.Full && fresh {
+		e.join.own[i] = adv
+		return
+	}
+	e.join.own[i] = max(e.join.own[i], adv)
 }

@@ -250,9 +250,10 @@ func TestJoiningAckDropsThePreviousLifesBufferedOps(t *testing.T) {
 }
 
 // A joining region counts only full acks that say SeenJoining, and waits
-// for the own ops its peers advertise now, not the most ever advertised: a
-// peer wiped since lowers it (simulator seed 49262 stayed joining forever
-// for ops only a since-wiped peer had).
+// for the most of its own ops each peer advertised since that peer last
+// joined itself: a peer wiped since forgets them (simulator seed 49262
+// stayed joining forever for ops only a since-wiped peer had), a stale
+// reordered full ack does not.
 func TestJoinCountsAnswersAndCurrentAdvertisements(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -275,11 +276,24 @@ func TestJoinCountsAnswersAndCurrentAdvertisements(t *testing.T) {
 			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
 			{From: "c", To: "a", Full: true, SeenJoining: true},
 		}, true},
-		{"the peer that held them was wiped since", []Ack{
+		{"the peer that held them was wiped since (it joins)", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
+			{From: "b", To: "a", Full: true, Joining: true, SeenJoining: true},
+		}, false},
+		// Storm seed 14920: a stale Joining full ack (stamped before the
+		// latest) does not reset what the peer advertised.
+		{"a stale joining full ack", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true, Stamp: Timestamp{WallNanos: 2}, Delivered: []Entry{{Region: "a", Seq: 5}}},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
+			{From: "b", To: "a", Full: true, Joining: true, SeenJoining: true, Stamp: Timestamp{WallNanos: 1}},
+		}, true},
+		// Seed 93076: a stale full ack, reordered, is not a wipe.
+		{"a stale full ack that goes back", []Ack{
 			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
 			{From: "c", To: "a", Full: true, SeenJoining: true},
 			{From: "b", To: "a", Full: true, SeenJoining: true},
-		}, false},
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newJoinEngine(t, "a", Restore{})

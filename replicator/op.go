@@ -70,7 +70,13 @@ type Ack struct {
 	// receiver before this one: a joining region counts only full acks
 	// with it as heard (see join.go).
 	SeenJoining bool
-	Delivered   []Entry
+	// Stamp is the sender's HLC when it sent the ack (zero: unstamped, an
+	// older sender). Acks are reordered: one stamped no later than the
+	// last seen from its sender is stale, and only merged (by maximum);
+	// what a full ack that goes back means (regress, a join's answers) is
+	// taken from fresh acks only.
+	Stamp     Timestamp
+	Delivered []Entry
 }
 
 // Delivery is an operation the engine has delivered, handed to the shell in

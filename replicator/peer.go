@@ -35,6 +35,8 @@ type peer struct {
 	// joinSeen: the peer's latest ack said it is joining; acks to it say
 	// SeenJoining (see join.go).
 	joinSeen bool
+	// stamp is the Stamp of the latest fresh ack from the peer.
+	stamp Timestamp
 }
 
 func newPeer(regions int, rto time.Duration) *peer {

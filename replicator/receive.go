@@ -217,8 +217,17 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 		}
 	}
 	p := e.peers[from]
-	p.membership = a.Membership
-	if a.Full {
+	// A stale ack (reordered behind a later one) is merged by maximum
+	// only: it says nothing of what the peer lost or saw since.
+	fresh := a.Stamp.IsZero() || a.Stamp.Compare(p.stamp) > 0
+	if fresh {
+		if !a.Stamp.IsZero() {
+			p.stamp = a.Stamp
+		}
+		p.membership = a.Membership
+	}
+	e.noteOwn(from, a, fresh)
+	if a.Full && fresh {
 		e.regress(now, from, a.Delivered)
 		e.join.heard[from] = true
 		if a.SeenJoining && e.join.active {
@@ -245,11 +254,13 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 		// delivered comes back through it); once the peer joined, its new
 		// ops would reuse those dots.
 		e.buf.dropOriginAbove(from, p.acked[from])
-		if !p.joinSeen {
+		if !p.joinSeen && fresh {
 			p.forceFullAck = true
 		}
 	}
-	p.joinSeen = a.Joining
+	if fresh {
+		p.joinSeen = a.Joining
+	}
 	e.checkJoined(now)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"hash/fnv"
+	"math"
 	"slices"
 )
 
@@ -44,6 +45,8 @@ const (
 	// ackJoining and ackSeenJoining carry Ack.Joining and Ack.SeenJoining.
 	ackJoining     = 4
 	ackSeenJoining = 8
+	// ackStamped says Ack.Stamp follows the membership digest.
+	ackStamped = 16
 )
 
 // Batch flag bits: Based, and compact (regions named by their position in
@@ -464,8 +467,15 @@ func (c *Codec) AppendAck(dst []byte, a Ack) ([]byte, error) {
 	if a.SeenJoining {
 		flags |= ackSeenJoining
 	}
+	if !a.Stamp.IsZero() {
+		flags |= ackStamped
+	}
 	dst = append(dst, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, a.Membership)
+	if !a.Stamp.IsZero() {
+		dst = binary.AppendVarint(dst, a.Stamp.WallNanos)
+		dst = binary.AppendUvarint(dst, uint64(a.Stamp.Logical))
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(a.Delivered)))
 	for _, e := range a.Delivered {
 		k, member := c.index[e.Region]
@@ -502,11 +512,19 @@ func (c *Codec) decodeAckBody(body []byte) (Ack, error) {
 	a.To = r.name()
 	flags := r.byte()
 	a.Membership = r.fixed64()
+	if flags&ackStamped != 0 {
+		a.Stamp.WallNanos = r.varint()
+		logical := r.uvarint()
+		if r.err == nil && (logical > math.MaxUint32 || (a.Stamp.WallNanos == 0 && logical == 0)) {
+			return Ack{}, fmt.Errorf("stamp %d.%d: %w", a.Stamp.WallNanos, logical, ErrCorrupt)
+		}
+		a.Stamp.Logical = uint32(logical)
+	}
 	n := r.uvarint()
 	if r.err != nil {
 		return Ack{}, r.err
 	}
-	if flags&^(ackFull|ackCompact|ackJoining|ackSeenJoining) != 0 {
+	if flags&^(ackFull|ackCompact|ackJoining|ackSeenJoining|ackStamped) != 0 {
 		return Ack{}, fmt.Errorf("flags %#x: %w", flags, ErrCorrupt)
 	}
 	a.Full = flags&ackFull != 0

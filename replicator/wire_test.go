@@ -212,6 +212,7 @@ func TestAckRoundTripAndRejects(t *testing.T) {
 		{From: "a", To: "b", Full: true, Membership: 77, Delivered: []Entry{{"a", 5}, {"c", 1 << 50}}},
 		{From: "a", To: "b", Joining: true, Delivered: []Entry{{"a", 5}}},
 		{From: "a", To: "b", Full: true, SeenJoining: true},
+		{From: "a", To: "b", Stamp: Timestamp{WallNanos: -5, Logical: 7}, Delivered: []Entry{{"b", 1}}},
 	} {
 		w, err := c.AppendAck(nil, a)
 		if err != nil {
@@ -245,7 +246,7 @@ func TestAckRoundTripAndRejects(t *testing.T) {
 	dupEntry = appendUvarints(dupEntry, 2)
 	dupEntry = appendUvarints(appendString(dupEntry, "x"), 1)
 	dupEntry = appendUvarints(appendString(dupEntry, "x"), 2)
-	badFlags := appendUvarints(append(appendString(appendString(nil, "a"), "b"), 16, 0, 0, 0, 0, 0, 0, 0, 0), 0)
+	badFlags := appendUvarints(append(appendString(appendString(nil, "a"), "b"), 32, 0, 0, 0, 0, 0, 0, 0, 0), 0)
 	for name, b := range map[string][]byte{"duplicate entry": dupEntry, "unknown flags": badFlags} {
 		if _, err := c.DecodeAck(seal(t, c, KindAck, b)); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v", name, err)

@@ -76,11 +76,27 @@ var regressionSeeds = []struct {
 	{97608, "oracle: unknown dot after a wipe"},
 	{98412, "oracle: unknown dot after a wipe"},
 	{11045, "engine: a joining region stopped counting what an evicted peer advertised of its ops, joined without them, and a peer then delivered them from the evicted one's relay"},
+	{93076, "engine: a stale full ack, reordered, lowered what a peer held of a joining region's ops, which joined without them (acks are stamped now)"},
 	{49262, "engine: a peer delivered a joining region's old op from its buffer after its full ack was counted; regions joining forever on ops a since-wiped peer advertised"},
+}
+
+// regressionStormSeeds failed once under WipeStorm.
+var regressionStormSeeds = []struct {
+	seed uint64
+	what string
+}{
+	{64, "engine: a region joined on full acks sent before its peers saw it joining"},
+	{14920, "engine: a stale Joining full ack reset what a peer held of a joining region's ops"},
+	{18256, "engine: a peer that restarted had delivered more of a joining region's ops since its answer"},
 }
 
 // TestSimulationRegressions replays every seed that once failed.
 func TestSimulationRegressions(t *testing.T) {
+	for _, tc := range regressionStormSeeds {
+		if _, err := Run(Options{Seed: tc.seed, WipeStorm: true}); err != nil {
+			t.Errorf("storm seed %d (%s): %v\nreplay: go test ./replicator/sim -run TestSimulationWipeStorm -first-seed %d -storm-seeds 1 -v", tc.seed, tc.what, err, tc.seed)
+		}
+	}
 	for _, tc := range regressionSeeds {
 		if _, err := Run(Options{Seed: tc.seed}); err != nil {
 			t.Errorf("seed %d (%s): %v\nreplay: go test ./replicator/sim -run 'TestSimulation$' -seed %d -v", tc.seed, tc.what, err, tc.seed)
