@@ -7,45 +7,30 @@
 package authrepl
 
 import (
-	"errors"
-	"fmt"
-	"maps"
-
 	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
 )
 
-// Kinds returns kinds (shell.Options.Kinds; nil for none) with the auth
-// event kind added, applied by sec, so that the journal tails the shell
-// re-applies on start reach it. kinds itself is not changed.
+// Kinds returns kinds (shell.Options.Kinds; nil for none) with
+// shell.KindAuthEvent added, applied by sec. kinds itself is not changed.
 func Kinds(sec *auth.Service, kinds map[shell.Kind]shell.ApplyFunc) map[shell.Kind]shell.ApplyFunc {
-	out := maps.Clone(kinds)
-	if out == nil {
-		out = map[shell.Kind]shell.ApplyFunc{}
-	}
-	out[shell.KindAuthEvent] = sec.ApplyReplicated
-	return out
+	return shell.WithKind(kinds, shell.KindAuthEvent, sec.ApplyReplicated)
 }
 
 // Attach makes sec's keys fabric-wide through repl once it runs; a nil
 // repl (a single-region node) is a no-op.
 func Attach(sec *auth.Service, repl *shell.Shell) {
 	if repl != nil {
-		sec.AttachReplication(publisher{repl})
+		sec.AttachReplication(publisher{region: repl.Self(), publish: repl.Publisher(shell.KindAuthEvent, auth.ErrUnavailable)})
 	}
 }
 
 // publisher adapts the shell to auth.Replication.
-type publisher struct{ s *shell.Shell }
-
-func (p publisher) Region() string { return p.s.Self() }
-
-func (p publisher) PublishKeyEvent(payload []byte, done func(error)) {
-	p.s.PublishOp(shell.KindAuthEvent, payload, func(_ replicator.Dot, err error) {
-		if errors.Is(err, shell.ErrClosed) || errors.Is(err, shell.ErrFailed) || errors.Is(err, replicator.ErrJoining) {
-			err = fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
-		}
-		done(err)
-	})
+type publisher struct {
+	region  string
+	publish func(payload []byte, done func(error))
 }
+
+func (p publisher) Region() string { return p.region }
+
+func (p publisher) PublishKeyEvent(payload []byte, done func(error)) { p.publish(payload, done) }
