@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/causeway/causeway/broker/vfs"
 	"github.com/causeway/causeway/replicator"
 )
 
@@ -56,7 +57,7 @@ func (s *Shell) Evict(region string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileDurably(s, evictedFile, b); err != nil {
+	if err := vfs.WriteFileAtomic(s.fs, filepath.Join(s.dir, evictedFile), b, 0o644); err != nil {
 		return err
 	}
 	s.evicted = next
@@ -78,28 +79,3 @@ func (s *Shell) Evicted() []string {
 	return slices.Clone(s.evicted)
 }
 
-// writeFileDurably writes name under the shell's directory atomically.
-func writeFileDurably(s *Shell, name string, b []byte) error {
-	tmp := filepath.Join(s.dir, name+".tmp")
-	f, err := s.fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("shell: write %s: %w", name, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.fs.Rename(tmp, filepath.Join(s.dir, name))
-	}
-	if err == nil {
-		err = s.fs.SyncDir(s.dir)
-	}
-	if err != nil {
-		return fmt.Errorf("shell: write %s: %w", name, err)
-	}
-	return nil
-}

@@ -229,32 +229,13 @@ func loadApplied(dir string) (replicator.Vector, error) {
 	return st.Applied, nil
 }
 
-// saveApplied writes the applied watermark durably (temporary file,
-// fsync, rename, fsync of the directory).
+// saveApplied writes the applied watermark durably.
 func saveApplied(fsys vfs.FS, dir string, v replicator.Vector) error {
 	b, err := json.Marshal(appliedState{Applied: v})
 	if err != nil {
 		return fmt.Errorf("shell: encode applied watermark: %w", err)
 	}
-	tmp := filepath.Join(dir, appliedFile+".tmp")
-	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("shell: save applied watermark: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fsys.Rename(tmp, filepath.Join(dir, appliedFile))
-	}
-	if err == nil {
-		err = fsys.SyncDir(dir)
-	}
-	if err != nil {
+	if err := vfs.WriteFileAtomic(fsys, filepath.Join(dir, appliedFile), b, 0o644); err != nil {
 		return fmt.Errorf("shell: save applied watermark: %w", err)
 	}
 	return nil
