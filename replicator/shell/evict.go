@@ -78,4 +78,3 @@ func (s *Shell) Evicted() []string {
 	defer s.evictMu.Unlock()
 	return slices.Clone(s.evicted)
 }
-
