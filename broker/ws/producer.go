@@ -36,11 +36,11 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 	}
 	name := r.URL.Query().Get("producerName")
 	key := handoffKey(ep.Streams[0].String(), name)
-	p, err := stream.AttachProducer(name, initialSeq)
-	if errors.Is(err, broker.ErrProducerBusy) && s.handoff.wait(r.Context(), key) {
-		// The name's previous connection was finishing its writes.
+	var p *broker.Producer
+	err = s.handoff.attach(r.Context(), key, func(err error) bool { return errors.Is(err, broker.ErrProducerBusy) }, func() (err error) {
 		p, err = stream.AttachProducer(name, initialSeq)
-	}
+		return err
+	})
 	if err != nil {
 		refuse(w, "Failed to create producer", err)
 		return
