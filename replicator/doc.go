@@ -110,7 +110,15 @@
 // from their buffers, and send everything again, its own origin's ops
 // included (relayed back like a third origin's). The region delivers its
 // own recovered ops (Delivery.Recovered) like remote ones and then numbers
-// new ops after them. A new fabric joins in two round trips. The case this
+// new ops after them. Answers echo the stamp of the Joining ack they
+// answer; when a peer that advertised some of the region's ops loses its
+// disk while the region joins, the region asks every peer again (another
+// peer may have got those ops from it after answering) and counts only
+// answers to its later acks. So even when every region is wiped in turn,
+// the region waits (within JoinTimeout) for every op of its origin that a
+// region has delivered and still holds; an op only buffered somewhere, or
+// held by no region any more, is dropped, and its dot numbered again by the
+// new life. A new fabric joins in two round trips. The case this
 // does not cover: a peer that stays unreachable past JoinTimeout and alone
 // holds some of the wiped region's last ops. Producers on replicated
 // streams hold their publishes until the region joined and applied what it

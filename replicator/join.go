@@ -8,16 +8,22 @@ import "time"
 // duplicate everywhere (and the two lives would diverge). So a region that
 // starts with an empty Restore joins before it creates anything:
 //
-//   - its acks say Joining. A peer that receives one drops the ops of the
+//   - its acks say Joining, and Asking while the region has not counted
+//     the receiver's answer. A peer that receives one drops the ops of the
 //     joining origin it buffered past what the joining region advertises
 //     of itself (received, never delivered there: a previous life's that
-//     only a buffer held), then answers with a full ack that says
-//     SeenJoining;
+//     only a buffer held), then answers (at once if asked) with a full ack
+//     that says SeenJoining and echoes the Joining ack's stamp (Answers);
 //   - it waits for such a full ack from every non-evicted peer, or for
 //     JoinTimeout since its first Tick, whichever comes first. A full ack
 //     sent before the peer saw it joining does not count: the peer could
 //     deliver more of this region's old ops from its buffer afterwards,
-//     which this region would then number again;
+//     which this region would then number again. Nor does one answering a
+//     Joining ack sent before the region last asked again. It asks again (askAgain) when a peer's fresh
+//     Joining full ack (the peer was wiped) withdraws own ops it had
+//     advertised and this region lacks: a peer that answered earlier may
+//     have got them from it since (buffered, or delivered and not
+//     advertised here yet), so every peer must answer anew;
 //   - a peer that advertises more of this region's origin than it has is
 //     answered as any lagging peer is: its peers send those ops back (see
 //     scheduleSends), and this region delivers them as Recovered ops, in
@@ -29,11 +35,15 @@ import "time"
 // After every peer answered SeenJoining, no region delivers an old op of
 // this origin that this region did not recover: a delivery after a peer's
 // answer comes from its buffer (emptied of them) or from a region that
-// delivered the op before, whose answer advertised it. A new fabric starting
-// together joins in one round trip more than before. A peer that does not
-// answer within JoinTimeout and holds ops of this region nobody else has
-// (the wipe came right after it received them) is the one case that still
-// collides; its acks are then refused with ErrFutureDot and counted.
+// delivered the op before, whose answer advertised it; if that region lost
+// its disk since, the answers before its new life's first full ack are
+// void. A new fabric starting together joins in one round trip more than
+// before; a peer's wipe costs the joining region one round trip more. A
+// peer that does not answer within JoinTimeout and holds ops of this
+// region nobody else has (the wipe came right after it received them) is
+// the one case that still collides; its acks are then refused with
+// ErrFutureDot and counted. A stamped answer without Answers (a peer older
+// than Answers) never counts: the region then joins at JoinTimeout.
 
 // joinState is what a joining region tracks.
 type joinState struct {
@@ -51,6 +61,13 @@ type joinState struct {
 	// goes back otherwise does not lower it: acks are reordered, and a
 	// stale one would make this region join without ops the peer holds.
 	own []uint64
+	// since is this region's HLC when it last needed every peer to answer
+	// again: at the first Tick, and whenever a peer's fresh Joining full
+	// ack lowered what it advertised of this region's ops below what it
+	// advertised before and past what this region has (see askAgain). An
+	// answer counts only if it echoes (Ack.Answers) a Joining ack stamped
+	// after since.
+	since Timestamp
 }
 
 // Joining reports whether the region is still joining: it started with
@@ -67,6 +84,7 @@ func (e *Engine) checkJoined(now time.Time) {
 	}
 	if j.started.IsZero() {
 		j.started = now
+		j.since = e.clock.Now(now.UnixNano())
 	}
 	if e.delivered[e.self] < e.ownHigh() {
 		return
@@ -98,7 +116,7 @@ func (e *Engine) ownHigh() uint64 {
 
 // noteOwn records what peer i's ack a advertises of this region's ops; a
 // fresh full ack of a joining peer replaces what it advertised before.
-func (e *Engine) noteOwn(i int, a Ack, fresh bool) {
+func (e *Engine) noteOwn(now time.Time, i int, a Ack, fresh bool) {
 	var adv uint64
 	for _, d := range a.Delivered {
 		if d.Region == e.cfg.Self {
@@ -106,8 +124,39 @@ func (e *Engine) noteOwn(i int, a Ack, fresh bool) {
 		}
 	}
 	if a.Joining && a.Full && fresh {
+		if old := e.join.own[i]; old > adv && old > e.delivered[e.self] && e.join.active {
+			e.askAgain(now)
+		}
 		e.join.own[i] = adv
 		return
 	}
 	e.join.own[i] = max(e.join.own[i], adv)
+}
+
+// askAgain makes every peer's answer count again only if it comes after
+// now. A peer that lost its disk no longer holds the ops of this region
+// it advertised, but before it lost them it may have sent them to another
+// peer after that peer answered: delivered there and not advertised here
+// yet, or buffered there (storm seeds 6997 and 19609: the only copies left
+// were in such a peer, which delivered them after this region joined
+// without them and numbered new ops the same). A peer answering a Joining
+// ack sent after now has dropped such buffered copies or advertises them.
+func (e *Engine) askAgain(now time.Time) {
+	e.join.since = e.clock.Now(now.UnixNano())
+	clear(e.join.seen)
+	for _, p := range e.peers {
+		if p != nil {
+			p.forceFullAck = true
+		}
+	}
+}
+
+// answers reports whether a (a full ack saying SeenJoining) answers a
+// Joining ack this region sent after it last asked again. An unstamped
+// ack (an older sender) is taken at its word.
+func (e *Engine) answers(a Ack) bool {
+	if a.Stamp.IsZero() {
+		return true
+	}
+	return !e.join.since.IsZero() && a.Answers.Compare(e.join.since) > 0
 }

@@ -276,10 +276,18 @@ func TestJoinCountsAnswersAndCurrentAdvertisements(t *testing.T) {
 			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
 			{From: "c", To: "a", Full: true, SeenJoining: true},
 		}, true},
+		// Storm seeds 6997, 19609: c may hold what b had; both answer again.
 		{"the peer that held them was wiped since (it joins)", []Ack{
 			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
 			{From: "c", To: "a", Full: true, SeenJoining: true},
 			{From: "b", To: "a", Full: true, Joining: true, SeenJoining: true},
+		}, true},
+		{"the peer that held them was wiped since, and both answered again", []Ack{
+			{From: "b", To: "a", Full: true, SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 5}}},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
+			{From: "b", To: "a", Full: true, Joining: true, SeenJoining: true},
+			{From: "b", To: "a", Full: true, Joining: true, SeenJoining: true},
+			{From: "c", To: "a", Full: true, SeenJoining: true},
 		}, false},
 		// Storm seed 14920: a stale Joining full ack (stamped before the
 		// latest) does not reset what the peer advertised.
@@ -326,5 +334,87 @@ func TestJoinWaitsForOwnOpsAnEvictedPeerAdvertised(t *testing.T) {
 	mustAck(t, a, Ack{From: "c", To: "a", SeenJoining: true, Delivered: []Entry{{Region: "a", Seq: 4}}})
 	if !a.Joining() {
 		t.Fatal("joined on c's advertisement before delivering a:1..4")
+	}
+}
+
+// A peer wiped while a region joins may have passed the region's ops it
+// advertised to another peer after that peer answered (delivered there,
+// its ack not arrived, or buffered there): every peer must answer again, a
+// Joining ack sent after the wiped peer's first full ack (storm seeds 6997
+// and 19609: b delivered a:1..12 from its buffer after a joined without
+// them).
+func TestJoinAsksAgainWhenAPeerLostOwnOpsItAdvertised(t *testing.T) {
+	a := newJoinEngine(t, "a", Restore{})
+	now := t0
+	stamp := func(wall int64) Timestamp { return Timestamp{WallNanos: now.UnixNano() + wall} }
+	// ask ticks a and returns the stamps of its acks, which must say
+	// Joining and be full.
+	ask := func() (b, c Timestamp) {
+		t.Helper()
+		a.Tick(now)
+		for _, ack := range a.Ready().Acks {
+			if ack.Joining && ack.Full && ack.To == "b" {
+				b = ack.Stamp
+			}
+			if ack.Joining && ack.Full && ack.To == "c" {
+				c = ack.Stamp
+			}
+		}
+		return b, c
+	}
+	askB, askC := ask()
+	if askB.IsZero() || askC.IsZero() {
+		t.Fatal("a asked nothing")
+	}
+	mustAck(t, a, Ack{From: "b", To: "a", Full: true, SeenJoining: true, Stamp: stamp(1), Answers: askB})
+	mustAck(t, a, Ack{From: "c", To: "a", Full: true, SeenJoining: true, Stamp: stamp(1), Answers: askC,
+		Delivered: []Entry{{Region: "a", Seq: 12}}})
+	if !a.Joining() {
+		t.Fatal("joined without a:1..12, which c advertised")
+	}
+	// c loses its disk; its next life joins and answers.
+	now = now.Add(time.Millisecond)
+	if err := a.PeerUp(now, "c"); err != nil {
+		t.Fatal(err)
+	}
+	mustAck(t, a, Ack{From: "c", To: "a", Full: true, Joining: true, Stamp: stamp(2)})
+	newB, askC := ask()
+	if newB.IsZero() || askC.IsZero() {
+		t.Fatal("a did not ask both peers again")
+	}
+	mustAck(t, a, Ack{From: "c", To: "a", Full: true, Joining: true, SeenJoining: true, Stamp: stamp(3), Answers: askC})
+	a.Tick(now)
+	if !a.Joining() {
+		t.Fatal("joined on b's answer from before c lost a:1..12 (b may hold them)")
+	}
+	// A full ack from b answering the old question does not count.
+	mustAck(t, a, Ack{From: "b", To: "a", Full: true, SeenJoining: true, Stamp: stamp(4), Answers: askB})
+	a.Tick(now)
+	if !a.Joining() {
+		t.Fatal("joined on b's answer to a question asked before c lost a:1..12")
+	}
+	mustAck(t, a, Ack{From: "b", To: "a", Full: true, SeenJoining: true, Stamp: stamp(5), Answers: newB})
+	a.Tick(now)
+	if a.Joining() {
+		t.Fatal("still joining after every peer answered again")
+	}
+}
+
+// A peer answers a Joining ack that asks at once, with a full ack echoing
+// its stamp.
+func TestPeerEchoesTheJoiningAckItAnswers(t *testing.T) {
+	b := newJoinEngine(t, "b", Restore{Delivered: Vector{"a": 2}})
+	for i, s := range []int64{10, 20} {
+		mustAck(t, b, Ack{From: "a", To: "b", Joining: true, Asking: true, Stamp: Timestamp{WallNanos: s}})
+		b.Tick(t0.Add(time.Duration(i) * time.Millisecond))
+		var got *Ack
+		for _, a := range b.Ready().Acks {
+			if a.To == "a" {
+				got = &a
+			}
+		}
+		if got == nil || !got.Full || !got.SeenJoining || got.Answers != (Timestamp{WallNanos: s}) {
+			t.Fatalf("answer to the Joining ack stamped %d: %+v", s, got)
+		}
 	}
 }

@@ -75,7 +75,17 @@ type Ack struct {
 	// last seen from its sender is stale, and only merged (by maximum);
 	// what a full ack that goes back means (regress, a join's answers) is
 	// taken from fresh acks only.
-	Stamp     Timestamp
+	Stamp Timestamp
+	// Asking, with Joining, says the sender has not counted an answer of
+	// the receiver since it last asked (see join.go): the receiver answers
+	// with a full ack at once.
+	Asking bool
+	// Answers, with SeenJoining, is the Stamp of the latest Joining ack
+	// the sender processed from the receiver: a joining region counts a
+	// full ack as an answer only if it answers one of its acks sent since
+	// it last needed answers again (see join.go). Zero from an unstamped
+	// sender.
+	Answers   Timestamp
 	Delivered []Entry
 }
 

@@ -35,6 +35,9 @@ type peer struct {
 	// joinSeen: the peer's latest ack said it is joining; acks to it say
 	// SeenJoining (see join.go).
 	joinSeen bool
+	// joinStamp is the Stamp of the latest fresh Joining ack from the
+	// peer: acks to it echo it as Answers.
+	joinStamp Timestamp
 	// stamp is the Stamp of the latest fresh ack from the peer.
 	stamp Timestamp
 }

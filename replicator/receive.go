@@ -226,11 +226,11 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 		}
 		p.membership = a.Membership
 	}
-	e.noteOwn(from, a, fresh)
+	e.noteOwn(now, from, a, fresh)
 	if a.Full && fresh {
 		e.regress(now, from, a.Delivered)
 		e.join.heard[from] = true
-		if a.SeenJoining && e.join.active {
+		if a.SeenJoining && e.join.active && e.answers(a) {
 			e.join.seen[from] = true
 		}
 	}
@@ -254,8 +254,14 @@ func (e *Engine) ReceiveAck(now time.Time, a Ack) error {
 		// delivered comes back through it); once the peer joined, its new
 		// ops would reuse those dots.
 		e.buf.dropOriginAbove(from, p.acked[from])
-		if !p.joinSeen && fresh {
-			p.forceFullAck = true
+		if fresh {
+			// Answer at once the first Joining ack, and every one that
+			// asks (the peer has not counted an answer since it last
+			// needed answers again).
+			p.joinStamp = a.Stamp
+			if !p.joinSeen || a.Asking {
+				p.forceFullAck = true
+			}
 		}
 	}
 	if fresh {

@@ -92,7 +92,11 @@ func (e *Engine) scheduleAck(now time.Time, i int, p *peer) {
 		return
 	}
 	a := Ack{From: e.cfg.Self, To: e.names[i], Full: full, Membership: e.digest, Compact: p.membership == e.digest,
-		Joining: e.join.active, SeenJoining: p.joinSeen, Stamp: e.clock.Now(now.UnixNano())}
+		Joining: e.join.active, Asking: e.join.active && !e.join.seen[i], SeenJoining: p.joinSeen,
+		Stamp: e.clock.Now(now.UnixNano())}
+	if p.joinSeen {
+		a.Answers = p.joinStamp
+	}
 	for o, s := range e.delivered {
 		if s != 0 && (full || e.changedAt[o] > p.ackEpoch) {
 			a.Delivered = append(a.Delivered, Entry{Region: e.names[o], Seq: s})

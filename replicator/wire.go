@@ -47,6 +47,10 @@ const (
 	ackSeenJoining = 8
 	// ackStamped says Ack.Stamp follows the membership digest.
 	ackStamped = 16
+	// ackAnswers says Ack.Answers follows Ack.Stamp.
+	ackAnswers = 32
+	// ackAsking carries Ack.Asking.
+	ackAsking = 64
 )
 
 // Batch flag bits: Based, and compact (regions named by their position in
@@ -470,11 +474,19 @@ func (c *Codec) AppendAck(dst []byte, a Ack) ([]byte, error) {
 	if !a.Stamp.IsZero() {
 		flags |= ackStamped
 	}
+	if !a.Answers.IsZero() {
+		flags |= ackAnswers
+	}
+	if a.Asking {
+		flags |= ackAsking
+	}
 	dst = append(dst, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, a.Membership)
-	if !a.Stamp.IsZero() {
-		dst = binary.AppendVarint(dst, a.Stamp.WallNanos)
-		dst = binary.AppendUvarint(dst, uint64(a.Stamp.Logical))
+	for _, t := range []Timestamp{a.Stamp, a.Answers} {
+		if !t.IsZero() {
+			dst = binary.AppendVarint(dst, t.WallNanos)
+			dst = binary.AppendUvarint(dst, uint64(t.Logical))
+		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(a.Delivered)))
 	for _, e := range a.Delivered {
@@ -512,25 +524,32 @@ func (c *Codec) decodeAckBody(body []byte) (Ack, error) {
 	a.To = r.name()
 	flags := r.byte()
 	a.Membership = r.fixed64()
-	if flags&ackStamped != 0 {
-		a.Stamp.WallNanos = r.varint()
-		logical := r.uvarint()
-		if r.err == nil && (logical > math.MaxUint32 || (a.Stamp.WallNanos == 0 && logical == 0)) {
-			return Ack{}, fmt.Errorf("stamp %d.%d: %w", a.Stamp.WallNanos, logical, ErrCorrupt)
+	for _, f := range []struct {
+		bit byte
+		t   *Timestamp
+	}{{ackStamped, &a.Stamp}, {ackAnswers, &a.Answers}} {
+		if flags&f.bit == 0 {
+			continue
 		}
-		a.Stamp.Logical = uint32(logical)
+		f.t.WallNanos = r.varint()
+		logical := r.uvarint()
+		if r.err == nil && (logical > math.MaxUint32 || (f.t.WallNanos == 0 && logical == 0)) {
+			return Ack{}, fmt.Errorf("stamp %d.%d: %w", f.t.WallNanos, logical, ErrCorrupt)
+		}
+		f.t.Logical = uint32(logical)
 	}
 	n := r.uvarint()
 	if r.err != nil {
 		return Ack{}, r.err
 	}
-	if flags&^(ackFull|ackCompact|ackJoining|ackSeenJoining|ackStamped) != 0 {
+	if flags&^(ackFull|ackCompact|ackJoining|ackSeenJoining|ackStamped|ackAnswers|ackAsking) != 0 {
 		return Ack{}, fmt.Errorf("flags %#x: %w", flags, ErrCorrupt)
 	}
 	a.Full = flags&ackFull != 0
 	a.Compact = flags&ackCompact != 0
 	a.Joining = flags&ackJoining != 0
 	a.SeenJoining = flags&ackSeenJoining != 0
+	a.Asking = flags&ackAsking != 0
 	if a.Compact && a.Membership != c.digest {
 		return Ack{}, fmt.Errorf("membership digest %#x, ours %#x: %w", a.Membership, c.digest, ErrMembershipMismatch)
 	}

@@ -213,6 +213,8 @@ func TestAckRoundTripAndRejects(t *testing.T) {
 		{From: "a", To: "b", Joining: true, Delivered: []Entry{{"a", 5}}},
 		{From: "a", To: "b", Full: true, SeenJoining: true},
 		{From: "a", To: "b", Stamp: Timestamp{WallNanos: -5, Logical: 7}, Delivered: []Entry{{"b", 1}}},
+		{From: "a", To: "b", Full: true, SeenJoining: true, Stamp: Timestamp{WallNanos: 9}, Answers: Timestamp{WallNanos: 8, Logical: 3}},
+		{From: "a", To: "b", Joining: true, Asking: true, Stamp: Timestamp{WallNanos: 9}},
 	} {
 		w, err := c.AppendAck(nil, a)
 		if err != nil {

@@ -322,6 +322,10 @@ func (r *region) receive(env *envelope) error {
 		case replicator.KindAck:
 			var a replicator.Ack
 			if a, err = r.w.codec.DecodeAck(env.msg); err == nil {
+				if r.w.opts.Trace != nil && (a.Full || a.Joining) {
+					r.w.trace("%s <- ack %s full=%v joining=%v seen=%v %v (own %d, joining %v)", r.name, a.From,
+						a.Full, a.Joining, a.SeenJoining, a.Delivered, r.count[r.name], r.engine.Joining())
+				}
 				err = r.engine.ReceiveAck(r.w.now, a)
 				if errors.Is(err, replicator.ErrEvicted) {
 					err = nil

@@ -11,6 +11,8 @@ var (
 	firstFlag = flag.Uint64("first-seed", 1, "first seed of the run")
 	// stormSeedsFlag sizes TestSimulationWipeStorm.
 	stormSeedsFlag = flag.Int("storm-seeds", 0, "number of seeds TestSimulationWipeStorm runs (0: a quarter of the default)")
+	// traceFlag traces every storm seed run (use with -storm-seeds 1).
+	traceFlag = flag.Bool("trace", false, "TestSimulationWipeStorm: trace each run")
 )
 
 // defaultSeeds is sized so the package runs in well under a minute on two
@@ -88,6 +90,8 @@ var regressionStormSeeds = []struct {
 	{64, "engine: a region joined on full acks sent before its peers saw it joining"},
 	{14920, "engine: a stale Joining full ack reset what a peer held of a joining region's ops"},
 	{18256, "engine: a peer that restarted had delivered more of a joining region's ops since its answer"},
+	{6997, "engine: a peer that held a joining region's ops was wiped; another had got them after its answer (buffered, or delivered and not advertised yet) and delivered them after the region joined without them (every region wiped)"},
+	{19609, "engine: as 6997: the only copies left were in a peer's buffer, received after its answer from a since-wiped peer"},
 }
 
 // TestSimulationRegressions replays every seed that once failed.
@@ -114,9 +118,13 @@ func TestSimulationWipeStorm(t *testing.T) {
 	}
 	wipes := 0
 	for seed := *firstFlag; seed < *firstFlag+uint64(n); seed++ {
-		res, err := Run(Options{Seed: seed, WipeStorm: true})
+		opts := Options{Seed: seed, WipeStorm: true}
+		if *traceFlag {
+			opts.Trace = func(s string) { t.Log(s) }
+		}
+		res, err := Run(opts)
 		if err != nil {
-			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulationWipeStorm -first-seed %d -storm-seeds 1 -v", err, seed)
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulationWipeStorm -first-seed %d -storm-seeds 1 -trace -v", err, seed)
 		}
 		wipes += res.Wipes
 	}
