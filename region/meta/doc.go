@@ -18,7 +18,11 @@
 // relies on votes being durable); the controller removes dead replica ids
 // and promotes joiners to voters while the group has fewer than MaxVoters.
 // Before bootstrapping, a listed voter asks its peers whether the region
-// exists already and joins if one says so.
+// knows its node: if so its disk was lost and it joins; if not it never
+// ran (a node registers as soon as it starts) and it bootstraps as itself,
+// however late it starts. (A node wiped after starting and before its
+// registration committed would bootstrap again: that window is one
+// proposal long.)
 //
 // # Heartbeats and the controller
 //

@@ -75,7 +75,7 @@ func Start(cfg Config, log *zap.Logger) (*Group, error) {
 	bootstrap := false
 	if !restart {
 		_, listed := cfg.Bootstrap[cfg.Node]
-		bootstrap = listed && !g.regionExists()
+		bootstrap = listed && !g.ranBefore()
 		id = identity{Incarnation: random63(), ReplicaID: random63()}
 		if bootstrap {
 			id.ReplicaID, id.Voter = uint64(cfg.Node), true

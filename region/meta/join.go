@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/region"
 )
 
 // The region's internal HTTP API, authenticated with the region secret.
@@ -132,18 +134,26 @@ func (g *Group) call(ctx context.Context, method, base, path string, body []byte
 	return http.DefaultClient.Do(req)
 }
 
-// regionExists asks the peers whether the region's group runs already (a
-// listed voter whose disk was wiped must join, not bootstrap again).
-func (g *Group) regionExists() bool {
+// ranBefore asks the peers whether this node has registered in the region
+// before: a listed voter whose disk is empty but whose node the region
+// knows lost its disk (it must join under a new replica, never vote again
+// as its old one); one the region has never heard of never ran, and
+// bootstraps as itself like the other initial voters, however late.
+func (g *Group) ranBefore() bool {
 	for _, p := range g.cfg.Peers {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		resp, err := g.call(ctx, http.MethodGet, p, StatePath, nil)
+		if err != nil {
+			cancel()
+			continue
+		}
+		var st region.State
+		ok := resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&st) == nil
+		resp.Body.Close()
 		cancel()
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
+		if ok {
+			_, known := st.Nodes[g.cfg.Node]
+			return known
 		}
 	}
 	return false
