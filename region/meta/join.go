@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -138,25 +139,38 @@ func (g *Group) call(ctx context.Context, method, base, path string, body []byte
 // before: a listed voter whose disk is empty but whose node the region
 // knows lost its disk (it must join under a new replica, never vote again
 // as its old one); one the region has never heard of never ran, and
-// bootstraps as itself like the other initial voters, however late.
+// bootstraps as itself like the other initial voters, however late. A peer
+// that answers with the region's state decides; peers that refuse the
+// connection or say the group has no quorum yet mean the region is still
+// forming; a peer that is slow to answer is asked again, for up to
+// 6 × RequestTimeout, before the node concludes it never ran.
 func (g *Group) ranBefore() bool {
-	for _, p := range g.cfg.Peers {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		resp, err := g.call(ctx, http.MethodGet, p, StatePath, nil)
-		if err != nil {
+	deadline := time.Now().Add(6 * g.cfg.RequestTimeout)
+	for {
+		slow := false
+		for _, p := range g.cfg.Peers {
+			ctx, cancel := context.WithTimeout(context.Background(), g.cfg.RequestTimeout)
+			resp, err := g.call(ctx, http.MethodGet, p, StatePath, nil)
+			if err != nil {
+				cancel()
+				if !errors.Is(err, syscall.ECONNREFUSED) {
+					slow = true
+				}
+				continue
+			}
+			var st region.State
+			ok := resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&st) == nil
+			resp.Body.Close()
 			cancel()
-			continue
+			if ok {
+				_, known := st.Nodes[g.cfg.Node]
+				return known
+			}
 		}
-		var st region.State
-		ok := resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&st) == nil
-		resp.Body.Close()
-		cancel()
-		if ok {
-			_, known := st.Nodes[g.cfg.Node]
-			return known
+		if !slow || time.Now().After(deadline) {
+			return false
 		}
 	}
-	return false
 }
 
 // requestJoin asks the peers, in turn and until one accepts (or
