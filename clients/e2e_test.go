@@ -1,36 +1,19 @@
 package clients_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
-	"go.uber.org/zap/zaptest"
-
-	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/wsproto"
 	"github.com/causeway/causeway/clients"
-	"github.com/causeway/causeway/server"
 )
 
 // TestClientAgainstRealNode drives the client library against a real node
 // on a loopback port: async batched producer, failover consumers with a
 // takeover, a reader, and the exclusive refusal.
 func TestClientAgainstRealNode(t *testing.T) {
-	srv, err := server.Start(broker.Config{Region: "e2e", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0"}, zaptest.NewLogger(t).Named("node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	defer func() { _ = srv.Shutdown(ctx) }()
-	c, err := clients.New(srv.URL(), clients.WithLogger(zaptest.NewLogger(t).Named("client")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx, c := startClientNode(t)
 
 	p, err := c.CreateProducer(ctx, clients.ProducerOptions{Stream: "e2e", Name: "writer"})
 	if err != nil {

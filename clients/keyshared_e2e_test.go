@@ -8,29 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
-
-	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/clients"
-	"github.com/causeway/causeway/server"
 )
 
 // TestClientKeyShared: two Key_Shared consumers of the Go client split the
 // keys of a stream between them, each key wholly on one consumer and in
 // order, and cumulative acks are refused as on Shared.
 func TestClientKeyShared(t *testing.T) {
-	srv, err := server.Start(broker.Config{Region: "e2e", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0"}, zaptest.NewLogger(t).Named("node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	defer func() { _ = srv.Shutdown(ctx) }()
-	c, err := clients.New(srv.URL(), clients.WithLogger(zaptest.NewLogger(t).Named("client")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx, c := startClientNode(t)
 
 	typ, err := clients.ParseSubscriptionType("keyshared")
 	if err != nil || typ != clients.KeyShared {
