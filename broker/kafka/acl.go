@@ -226,15 +226,8 @@ func (c *conn) authorizedOffsetFetch(m *kmsg.OffsetFetchRequest) kmsg.Response {
 // authorizedCreateTopics creates the topics the principal administers.
 func (c *conn) authorizedCreateTopics(m *kmsg.CreateTopicsRequest) kmsg.Response {
 	req := *m
-	req.Topics = nil
 	var refused []string
-	for _, t := range m.Topics {
-		if c.can(t.Topic, auth.Admin) {
-			req.Topics = append(req.Topics, t)
-		} else {
-			refused = append(refused, t.Topic)
-		}
-	}
+	req.Topics, refused = administered(c, m.Topics, func(t kmsg.CreateTopicsRequestTopic) string { return t.Topic })
 	resp := m.ResponseKind().(*kmsg.CreateTopicsResponse)
 	if len(req.Topics) > 0 {
 		resp = c.createTopics(&req).(*kmsg.CreateTopicsResponse)
@@ -250,15 +243,8 @@ func (c *conn) authorizedCreateTopics(m *kmsg.CreateTopicsRequest) kmsg.Response
 // authorizedDeleteTopics deletes the topics the principal administers.
 func (c *conn) authorizedDeleteTopics(m *kmsg.DeleteTopicsRequest) kmsg.Response {
 	req := *m
-	req.TopicNames = nil
 	var refused []string
-	for _, name := range m.TopicNames {
-		if c.can(name, auth.Admin) {
-			req.TopicNames = append(req.TopicNames, name)
-		} else {
-			refused = append(refused, name)
-		}
-	}
+	req.TopicNames, refused = administered(c, m.TopicNames, func(name string) string { return name })
 	resp := m.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	if len(req.TopicNames) > 0 {
 		resp = c.deleteTopics(&req).(*kmsg.DeleteTopicsResponse)
@@ -299,15 +285,8 @@ func (c *conn) authorizedDescribeConfigs(m *kmsg.DescribeConfigsRequest) kmsg.Re
 // authorizedCreatePartitions grows the topics the principal administers.
 func (c *conn) authorizedCreatePartitions(m *kmsg.CreatePartitionsRequest) kmsg.Response {
 	req := *m
-	req.Topics = nil
 	var refused []string
-	for _, t := range m.Topics {
-		if c.can(t.Topic, auth.Admin) {
-			req.Topics = append(req.Topics, t)
-		} else {
-			refused = append(refused, t.Topic)
-		}
-	}
+	req.Topics, refused = administered(c, m.Topics, func(t kmsg.CreatePartitionsRequestTopic) string { return t.Topic })
 	resp := m.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	if len(req.Topics) > 0 {
 		resp = c.createPartitions(&req).(*kmsg.CreatePartitionsResponse)
@@ -318,4 +297,17 @@ func (c *conn) authorizedCreatePartitions(m *kmsg.CreatePartitionsRequest) kmsg.
 		resp.Topics = append(resp.Topics, t)
 	}
 	return resp
+}
+
+// administered divides items into those whose topic the connection's
+// principal administers and the topic names of the others.
+func administered[T any](c *conn, items []T, topic func(T) string) (allowed []T, refused []string) {
+	for _, it := range items {
+		if name := topic(it); c.can(name, auth.Admin) {
+			allowed = append(allowed, it)
+		} else {
+			refused = append(refused, name)
+		}
+	}
+	return allowed, refused
 }
