@@ -31,7 +31,8 @@ const (
 	KindCreateUnit
 	// KindDeleteUnit: Unit is gone.
 	KindDeleteUnit
-	// KindAlterInSync: Unit's leader Member, at Epoch, sets InSync.
+	// KindAlterInSync: Unit's leader Member, at Epoch, sets InSync
+	// (from the in-sync set at Version).
 	KindAlterInSync
 	// KindReassign: the controller, at Unit's Epoch, sets its Replicas
 	// (and Factor, if not 0).
@@ -67,6 +68,8 @@ type Command struct {
 	Factor   int      `json:"factor,omitempty"`
 	Replicas []NodeID `json:"replicas,omitempty"`
 	InSync   []Member `json:"inSync,omitempty"`
+	// Version is the unit's InSyncVersion a KindAlterInSync changes from.
+	Version uint64 `json:"version,omitempty"`
 	// RaftReplica is the node's replica id in the metadata group in this
 	// life (KindRegisterNode), so stale ones can be removed.
 	RaftReplica uint64 `json:"raftReplica,omitempty"`

@@ -89,13 +89,16 @@ type Leader struct {
 	// replicas of the unit; only they may fetch.
 	replicas []NodeID
 	factor   int
-	// inSync is the committed in-sync set; pending a change proposed and
-	// not applied yet. The high watermark waits for the union of both.
-	inSync  []Member
-	pending []Member
+	// inSync is the committed in-sync set at version; pending a change
+	// proposed from version pendingFrom and not known to be decided. The
+	// high watermark waits for the union of both.
+	inSync      []Member
+	version     uint64
+	pending     []Member
+	pendingFrom uint64
 	// pendingIndex is the metadata log index of the pending change (0:
-	// not known yet); once the leader's metadata has applied it, the
-	// committed set says what came of it.
+	// not known); once the leader's metadata has applied it, the
+	// committed set says what came of it (the state may have refused it).
 	pendingIndex uint64
 	peers        map[Member]*peer
 	hw           uint64
@@ -136,9 +139,12 @@ func (l *Leader) Epoch() uint64 { return l.epoch }
 // and may be acknowledged.
 func (l *Leader) HighWatermark() uint64 { return l.hw }
 
-// Metadata gives the leader the unit's metadata as applied up to the
-// metadata log index applied. A change of epoch ends this leader (the
-// caller drops it); replica and in-sync changes are taken in.
+// Metadata gives the leader the unit's metadata as applied on its node, up
+// to the metadata log index applied. A change of epoch ends this leader
+// (the caller drops it); replica and in-sync changes are taken in. A
+// pending in-sync change is decided once the unit's in-sync version has
+// moved past the one it was proposed from (it was committed, or another
+// change was and it never can be), or once applied reaches its index.
 func (l *Leader) Metadata(u *Unit, applied uint64, now time.Duration) (stillLeader bool) {
 	if u.Epoch != l.epoch || u.Leader != l.self.Node {
 		return false
@@ -146,7 +152,8 @@ func (l *Leader) Metadata(u *Unit, applied uint64, now time.Duration) (stillLead
 	l.replicas = slices.Clone(u.Replicas)
 	l.factor = u.Factor
 	l.inSync = slices.Clone(u.InSync)
-	if l.pending != nil && (slices.Equal(l.pending, l.inSync) || (l.pendingIndex != 0 && applied >= l.pendingIndex)) {
+	l.version = u.InSyncVersion
+	if l.pending != nil && (l.version != l.pendingFrom || (l.pendingIndex != 0 && applied >= l.pendingIndex)) {
 		l.pending, l.pendingIndex = nil, 0
 	}
 	for _, m := range l.inSync {
@@ -261,17 +268,29 @@ func (l *Leader) InSyncChange(end uint64, nodes map[NodeID]*Node, now time.Durat
 	return want, true
 }
 
-// Proposed notes an in-sync change in flight, before it is proposed: until
-// the metadata shows it, or shows the log past its index (0 while the
-// index is not known; Proposed again with it once it is), the high
-// watermark waits for its members too. Proposed(nil, 0) forgets a proposal
-// that was certainly not committed.
+// Proposed notes an in-sync change in flight, before it is proposed
+// (KindAlterInSync with Version InSyncVersion()): until the metadata shows
+// the unit's in-sync version moved, or the metadata is applied past index
+// (0 while the index is not known; Proposed again with it once it is), the
+// high watermark waits for its members too. Proposed(nil, 0) forgets a
+// proposal the group certainly did not commit (it refused it, or it never
+// left this node). A proposal whose fate is unknown (a timeout) stays
+// pending; proposing the same change again is safe (the version makes
+// every copy after the first one refused).
 func (l *Leader) Proposed(set []Member, index uint64) {
-	l.pending, l.pendingIndex = slices.Clone(set), index
 	if set == nil {
-		l.pendingIndex = 0
+		l.pending, l.pendingIndex = nil, 0
+		return
 	}
+	if l.pending == nil || !slices.Equal(set, l.pending) {
+		l.pendingFrom = l.version
+	}
+	l.pending, l.pendingIndex = slices.Clone(set), index
 }
+
+// InSyncVersion is the version of the committed in-sync set the leader
+// knows; an in-sync change it proposes changes from it.
+func (l *Leader) InSyncVersion() uint64 { return l.version }
 
 // Follower is the follower side of a unit's log shipping at one epoch.
 type Follower struct {

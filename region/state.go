@@ -59,6 +59,11 @@ type Unit struct {
 	// InSync are the replicas that hold every acknowledged record, with
 	// the incarnation in which they caught up; sorted by node.
 	InSync []Member `json:"inSync"`
+	// InSyncVersion grows with every change of InSync. A leader's
+	// AlterInSync names the version it changes from and is refused once
+	// another change came first, so a proposal that timed out and is
+	// committed late (or twice) can never undo a newer decision.
+	InSyncVersion uint64 `json:"inSyncVersion,omitempty"`
 	// Eligible are replicas that left the in-sync set while it was below
 	// MinInSync (Kafka's eligible leader replicas, KIP-966): no write was
 	// acknowledged since, so they hold every acknowledged record and may
@@ -87,6 +92,7 @@ func (u *Unit) leaveInSync(node NodeID) {
 	}
 	m := u.InSync[i]
 	u.InSync = slices.Delete(u.InSync, i, i+1)
+	u.InSyncVersion++
 	if len(u.InSync) < u.MinInSync() {
 		u.Eligible = append(u.Eligible, m)
 		slices.SortFunc(u.Eligible, byNode)
@@ -96,6 +102,9 @@ func (u *Unit) leaveInSync(node NodeID) {
 // forget removes node from the in-sync and eligible sets: it lost its data.
 func (u *Unit) forget(node NodeID) {
 	other := func(m Member) bool { return m.Node == node }
+	if slices.ContainsFunc(u.InSync, other) {
+		u.InSyncVersion++
+	}
 	u.InSync = slices.DeleteFunc(u.InSync, other)
 	u.Eligible = slices.DeleteFunc(u.Eligible, other)
 }
@@ -196,6 +205,7 @@ func (s *State) registerNode(c Command) error {
 			// A factor-1 unit has no other copy: it starts again empty on
 			// the same node (R=1 promises nothing past the disk).
 			u.InSync = []Member{{Node: n.ID, Incarnation: n.Incarnation}}
+			u.InSyncVersion++
 			u.Leader = n.ID
 			u.Epoch++
 			continue
@@ -298,6 +308,9 @@ func (s *State) alterInSync(c Command) error {
 	if c.Epoch != u.Epoch {
 		return ErrStaleEpoch
 	}
+	if c.Version != u.InSyncVersion {
+		return fmt.Errorf("%w: in-sync version %d, the unit is at %d", ErrStaleEpoch, c.Version, u.InSyncVersion)
+	}
 	if c.Member.Node != u.Leader {
 		return ErrNotLeader
 	}
@@ -334,6 +347,7 @@ func (s *State) alterInSync(c Command) error {
 		slices.SortFunc(u.Eligible, byNode)
 	}
 	u.InSync = set
+	u.InSyncVersion++
 	return nil
 }
 
@@ -357,6 +371,9 @@ func (s *State) reassign(c Command) error {
 		return ErrWouldLoseData
 	}
 	u.Replicas = slices.Clone(c.Replicas)
+	if !slices.Equal(kept, u.InSync) {
+		u.InSyncVersion++
+	}
 	u.InSync = kept
 	u.Eligible = slices.DeleteFunc(u.Eligible, func(m Member) bool { return !slices.Contains(c.Replicas, m.Node) })
 	if c.Factor > 0 {
@@ -390,6 +407,7 @@ func (s *State) elect(u *Unit) {
 		i := slices.IndexFunc(u.Eligible, func(m Member) bool { return m.Node == leader })
 		u.InSync = append(u.InSync, u.Eligible[i])
 		slices.SortFunc(u.InSync, byNode)
+		u.InSyncVersion++
 		u.Eligible = slices.Delete(u.Eligible, i, i+1)
 	}
 }

@@ -553,7 +553,7 @@ func (w *world) nodeTick(n *node) error {
 			// refusal clears it.
 			l.Proposed(set, 0)
 			n.proposedAt[id] = w.now
-			index, _ := w.proposeAt(n.id, region.Command{Kind: region.KindAlterInSync, Unit: id, Epoch: l.Epoch(), Member: self, InSync: set})
+			index, _ := w.proposeAt(n.id, region.Command{Kind: region.KindAlterInSync, Unit: id, Epoch: l.Epoch(), Member: self, InSync: set, Version: l.InSyncVersion()})
 			if index == 0 {
 				l.Proposed(nil, 0)
 			} else {
