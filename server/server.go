@@ -54,6 +54,8 @@ type Server struct {
 	// Spot is the SPOT service (package spot), nil unless configured.
 	Spot *spot.Service
 	spot *spotRuntime
+
+	region *regionRuntime // nil: a region of one node (region.go)
 }
 
 // Start opens the node and serves HTTP and WebSocket on cfg.HTTPAddr (use
@@ -69,6 +71,11 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	}
 	node, err := broker.Open(cfg, logger)
 	if err != nil {
+		return nil, err
+	}
+	rt, err := newRegion(opts.Region, node.Config(), logger)
+	if err != nil {
+		_ = node.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", node.Config().HTTPAddr)
@@ -133,11 +140,12 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	h.SetExtra(sp.handler)
+	rt.mount(h)
 	addHealthChecks(h, cols, repl, sp.svc)
 	s := &Server{
 		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
-		spot: sp, Spot: sp.svc,
-		hs: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		spot: sp, Spot: sp.svc, region: rt,
+		hs: &http.Server{Handler: rt.front(h), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
 	}
@@ -157,6 +165,14 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 			_ = node.Close()
 			return nil, err
 		}
+	}
+	// The region's metadata group starts once the node serves: the
+	// region's other nodes ask this one while they start.
+	if err := rt.start(s.URL(), s.KafkaAddr()); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), node.Config().ShutdownGrace)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+		return nil, err
 	}
 	logger.Info("serving", zap.String("http", ln.Addr().String()))
 	return s, nil
@@ -192,6 +208,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.ws.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: websocket shutdown: %w", err))
 	}
+	// The node leaves its region's metadata group before its storage
+	// closes (its heartbeats stop; the group's other nodes fence it).
+	s.region.close()
 	if err := s.spot.close(); err != nil {
 		errs = append(errs, err)
 	}

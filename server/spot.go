@@ -22,6 +22,9 @@ type Options struct {
 	// Collections are the collections service's options (a multi-region
 	// node's bootstrap peers, service.Options.BootstrapFrom).
 	Collections service.Options
+	// Region makes the node one of several nodes of its region (region.go);
+	// nil: a region of one node.
+	Region *RegionOptions
 }
 
 // spotRuntime is a node's SPOT service, its change feed, and the HTTP
