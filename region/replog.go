@@ -288,6 +288,9 @@ func (l *Leader) Proposed(set []Member, index uint64) {
 	l.pending, l.pendingIndex = slices.Clone(set), index
 }
 
+// Pending returns the in-sync change in flight, nil if none.
+func (l *Leader) Pending() []Member { return slices.Clone(l.pending) }
+
 // InSyncVersion is the version of the committed in-sync set the leader
 // knows; an in-sync change it proposes changes from it.
 func (l *Leader) InSyncVersion() uint64 { return l.version }

@@ -126,6 +126,9 @@ func NewState() *State {
 // nothing. They are expected (a stale or duplicated proposal) and carry no
 // harm.
 var (
+	// ErrRefused: a proposed command was committed and the state refused
+	// it (nothing changed); the metadata group wraps the reason with it.
+	ErrRefused       = errors.New("region: refused")
 	ErrUnknownNode   = errors.New("region: unknown node")
 	ErrUnknownUnit   = errors.New("region: unknown unit")
 	ErrStaleEpoch    = errors.New("region: stale epoch")

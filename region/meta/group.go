@@ -27,7 +27,7 @@ const ShardID = 2
 var (
 	// ErrRefused: the command was committed and the state refused it (it
 	// did not fit; nothing changed). Wraps the state machine's reason.
-	ErrRefused = errors.New("meta: refused")
+	ErrRefused = region.ErrRefused
 	// ErrUnavailable: no quorum answered in time (this node may be cut off
 	// from its region).
 	ErrUnavailable = errors.New("meta: the region's metadata group is unavailable (no quorum)")

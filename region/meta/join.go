@@ -3,9 +3,6 @@ package meta
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +20,7 @@ import (
 const (
 	JoinPath   = "/_api/region/join"
 	StatePath  = "/_api/region"
-	authHeader = "X-Causeway-Region-Auth"
+	authHeader = region.AuthHeader
 	maxJoinReq = 4 << 10
 )
 
@@ -33,12 +30,9 @@ type joinRequest struct {
 	Raft      string `json:"raft"`
 }
 
-// sign authenticates a request: HMAC-SHA256 over method, path and body.
+// sign authenticates a request (region.Sign).
 func sign(secret, method, path string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(method + " " + path + "\n"))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return region.Sign(secret, method, path, body)
 }
 
 // Handler serves the region's internal API: POST JoinPath adds a joining
@@ -117,8 +111,7 @@ func (g *Group) authenticated(w http.ResponseWriter, r *http.Request) ([]byte, b
 		http.Error(w, "meta: request too large", http.StatusRequestEntityTooLarge)
 		return nil, false
 	}
-	want := sign(g.cfg.Secret, r.Method, r.URL.Path, body)
-	if !hmac.Equal([]byte(r.Header.Get(authHeader)), []byte(want)) {
+	if !region.SignatureValid(g.cfg.Secret, r.Header.Get(authHeader), r.Method, r.URL.Path, body) {
 		http.Error(w, "meta: not signed with the region secret", http.StatusUnauthorized)
 		return nil, false
 	}

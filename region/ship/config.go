@@ -1,0 +1,90 @@
+package ship
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/internal/lograte"
+	"github.com/causeway/causeway/region"
+)
+
+// Config configures a node's log shipping.
+type Config struct {
+	// FS holds the logs (vfs.OS in production).
+	FS vfs.FS
+	// Dir says where a unit's log lives on this node.
+	Dir func(region.UnitID) string
+	// Segment configures every unit's segment log.
+	Segment segment.Options
+	// Secret signs fetches and their answers (the region secret).
+	Secret string
+	// Leader bounds fetch answers and says when a follower lags.
+	Leader region.LeaderConfig
+	// MaxWait is how long a leader holds a fetch while there is nothing
+	// new for a caught-up follower (default 500ms).
+	MaxWait time.Duration
+	// MaxFetchBytes bounds the records of one answer (default 1 MiB).
+	MaxFetchBytes int
+	// RetryInterval is the pause after a failed or refused fetch, and
+	// between retries of a proposal whose outcome is unknown (default
+	// 100ms).
+	RetryInterval time.Duration
+	// InSyncInterval is how often leaders review their in-sync sets
+	// (default 100ms).
+	InSyncInterval time.Duration
+	// Client sends fetches (default: a client with keep-alive connections
+	// to every peer).
+	Client *http.Client
+	Logger *zap.Logger
+
+	rate *lograte.Limiter
+}
+
+// WithDefaults fills every zero field with its default.
+func (c Config) WithDefaults() Config {
+	if c.FS == nil {
+		c.FS = vfs.OS()
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 500 * time.Millisecond
+	}
+	if c.MaxFetchBytes <= 0 {
+		c.MaxFetchBytes = 1 << 20
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 100 * time.Millisecond
+	}
+	if c.InSyncInterval <= 0 {
+		c.InSyncInterval = 100 * time.Millisecond
+	}
+	if c.Client == nil {
+		c.Client = &http.Client{Transport: &http.Transport{
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 256,
+			IdleConnTimeout:     time.Minute,
+		}}
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.rate == nil {
+		c.rate = lograte.New(0)
+	}
+	return c
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Dir == nil:
+		return errors.New("ship: Dir is required")
+	case c.Secret == "":
+		return errors.New("ship: the region secret is required")
+	}
+	return nil
+}

@@ -1,0 +1,302 @@
+package ship
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/region"
+)
+
+// Errors of a replica.
+var (
+	// ErrNotLeader: this node does not lead the unit (now). An append that
+	// was waiting when leadership moved may or may not survive: the
+	// producer retries, and de-duplication keeps one copy.
+	ErrNotLeader = errors.New("ship: this node does not lead the unit")
+	// ErrClosed: the replica was closed.
+	ErrClosed = errors.New("ship: replica closed")
+)
+
+// Replica is one unit's log on one node: a segment log and its leader
+// epoch history. It leads, follows or idles as its Manager says. All
+// methods are safe for concurrent use.
+type Replica struct {
+	unit region.UnitID
+	self region.Member
+	fs   vfs.FS
+	dir  string
+	opts segment.Options
+	cfg  Config
+	log  *zap.Logger
+	now  func() time.Duration
+
+	mu     sync.Mutex
+	seg    *segment.Log // replaced by a truncation
+	epochs region.Epochs
+	// leader is non-nil while this replica leads; a new one per epoch.
+	leader *region.Leader
+	// epoch is the unit's epoch as this replica last heard it.
+	epoch uint64
+	// hw is the high watermark: the leader's own, or as last heard from it.
+	hw uint64
+	// changed is closed when hw or the role changes.
+	changed chan struct{}
+	// appending counts leader appends not finished: a replica that stops
+	// leading waits for them before its log is written by anything else.
+	appending sync.WaitGroup
+	follower  *follower // running fetch loop, nil when not following
+	// proposing is an in-sync change sent to the metadata group whose
+	// fate is not known yet (see Manager).
+	proposing []region.Member
+	failed    error // a truncation or epoch write failed: the replica stops
+	closed    bool
+}
+
+// openReplica opens (recovers) the unit's log in dir.
+func openReplica(unit region.UnitID, self region.Member, dir string, cfg Config, now func() time.Duration) (*Replica, error) {
+	opts := cfg.Segment
+	log := cfg.Logger.With(zap.String("unit", string(unit)))
+	opts.Logger = log
+	seg, err := segment.Open(cfg.FS, dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("ship: open %s: %w", unit, err)
+	}
+	epochs, err := loadEpochs(cfg.FS, dir)
+	if err != nil {
+		_ = seg.Close()
+		return nil, err
+	}
+	// An epoch saved before its first record was written starts past the
+	// log's end: forget it (the fetch that wrote it will be asked again).
+	epochs = epochs.TruncateTo(seg.EndOffset())
+	return &Replica{
+		unit: unit, self: self, fs: cfg.FS, dir: dir, opts: opts, cfg: cfg, log: log, now: now,
+		seg: seg, epochs: epochs, changed: make(chan struct{}),
+	}, nil
+}
+
+// Unit names the replica's unit.
+func (r *Replica) Unit() region.UnitID { return r.unit }
+
+// Log returns the replica's segment log (it changes when a follower
+// truncates; a leader's does not change while it leads).
+func (r *Replica) Log() *segment.Log {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seg
+}
+
+// Leading reports whether the replica leads its unit, and at which epoch.
+func (r *Replica) Leading() (bool, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.leader != nil, r.epoch
+}
+
+// HighWatermark returns the offset below which every record is held by
+// every in-sync replica (acknowledged, readable by consumers), and a
+// channel closed when it or the replica's role changes.
+func (r *Replica) HighWatermark() (uint64, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hw, r.changed
+}
+
+// Status is what a replica reports about itself.
+type Status struct {
+	Unit          region.UnitID `json:"unit"`
+	Leading       bool          `json:"leading"`
+	Epoch         uint64        `json:"epoch"`
+	Start         uint64        `json:"start"`
+	End           uint64        `json:"end"`
+	HighWatermark uint64        `json:"highWatermark"`
+	Failed        string        `json:"failed,omitempty"`
+}
+
+// Status reports the replica's state.
+func (r *Replica) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := Status{Unit: r.unit, Leading: r.leader != nil, Epoch: r.epoch, Start: r.seg.StartOffset(), End: r.seg.EndOffset(), HighWatermark: r.hw}
+	if r.failed != nil {
+		s.Failed = r.failed.Error()
+	}
+	return s
+}
+
+// notify wakes everything waiting on the high watermark or the role. r.mu
+// is held.
+func (r *Replica) notify() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// noteHighWatermark takes in the leader's high watermark. r.mu is held.
+func (r *Replica) noteHighWatermark() {
+	if r.leader != nil && r.leader.HighWatermark() != r.hw {
+		r.hw = r.leader.HighWatermark()
+		r.notify()
+	}
+}
+
+// lead makes the replica lead u. u must come from a linearizable read of
+// the region's metadata (region.NewLeader says why); applied is the
+// metadata log index it reflects.
+func (r *Replica) lead(u *region.Unit, applied uint64) error {
+	r.mu.Lock()
+	same := r.leader != nil && r.leader.Epoch() == u.Epoch
+	r.mu.Unlock()
+	if same {
+		return nil
+	}
+	// Nothing else writes the log from here on: no fetch loop, no append
+	// of an earlier epoch still in flight.
+	r.stopFollowing()
+	r.stepDown(u.Epoch)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	if r.failed != nil {
+		return r.failed
+	}
+	end := r.seg.EndOffset()
+	epochs := r.epochs.Assign(u.Epoch, end)
+	if len(epochs) != len(r.epochs) {
+		if err := saveEpochs(r.fs, r.dir, epochs); err != nil {
+			return err
+		}
+		r.epochs = epochs
+	}
+	// The high watermark heard as a follower may be past this log's end
+	// only if this replica was not in sync; it never leads then, but the
+	// watermark must not claim what the log does not hold.
+	r.hw = min(r.hw, end)
+	r.leader = region.NewLeader(r.cfg.Leader, r.self, u, r.hw, r.now())
+	r.leader.Metadata(u, applied, r.now())
+	r.epoch = u.Epoch
+	r.proposing = nil
+	r.log.Info("leading", zap.Uint64("epoch", u.Epoch), zap.Uint64("end", end), zap.Uint64("highWatermark", r.hw))
+	r.notify()
+	r.noteHighWatermark()
+	return nil
+}
+
+// metadata gives a leading replica the unit as its node applied it; it
+// steps down when the unit's epoch or leader moved.
+func (r *Replica) metadata(u *region.Unit, applied uint64) {
+	r.mu.Lock()
+	if r.leader == nil || r.leader.Metadata(u, applied, r.now()) {
+		r.noteHighWatermark()
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	r.stepDown(u.Epoch)
+}
+
+// stepDown ends leading (at the newer epoch, if known) and waits for the
+// leader's appends in flight to finish.
+func (r *Replica) stepDown(epoch uint64) {
+	r.mu.Lock()
+	if r.leader != nil {
+		r.log.Info("no longer leading", zap.Uint64("epoch", r.leader.Epoch()), zap.Uint64("newEpoch", epoch))
+		r.leader = nil
+		r.proposing = nil
+		r.notify()
+	}
+	r.epoch = max(r.epoch, epoch)
+	r.mu.Unlock()
+	r.appending.Wait()
+}
+
+// Append appends recs as the unit's leader and returns the offset of the
+// first once the high watermark passed them all: every in-sync replica
+// holds them fsynced. ErrNotLeader if this replica does not lead, or
+// stopped leading before the records were acknowledged (then they may or
+// may not survive). A caller that gives up waiting (timeout) leaves the
+// records in the log: they are acknowledged later or cut by a failover.
+func (r *Replica) Append(recs []segment.Record, timeout time.Duration) (uint64, error) {
+	r.mu.Lock()
+	leader, seg := r.leader, r.seg
+	if leader == nil {
+		r.mu.Unlock()
+		return 0, ErrNotLeader
+	}
+	r.appending.Add(1)
+	r.mu.Unlock()
+
+	type result struct {
+		first uint64
+		err   error
+	}
+	done := make(chan result, 1)
+	seg.AppendAsync(recs, func(first uint64, err error) {
+		if err == nil {
+			r.mu.Lock()
+			if r.leader == leader {
+				leader.Appended(seg.EndOffset())
+				r.noteHighWatermark()
+			}
+			r.mu.Unlock()
+		}
+		r.appending.Done()
+		done <- result{first, err}
+	})
+	res := <-done
+	if res.err != nil {
+		return 0, fmt.Errorf("ship: append to %s: %w", r.unit, res.err)
+	}
+	target := res.first + uint64(len(recs))
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		r.mu.Lock()
+		hw, changed, still := r.hw, r.changed, r.leader == leader
+		r.mu.Unlock()
+		switch {
+		case !still:
+			return 0, fmt.Errorf("%w: leadership of %s moved before offset %d was replicated", ErrNotLeader, r.unit, res.first)
+		case hw >= target:
+			return res.first, nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return 0, fmt.Errorf("ship: %s: offset %d not replicated to the in-sync replicas within %v", r.unit, res.first, timeout)
+		}
+	}
+}
+
+// Close stops the replica and closes its log (its data stays).
+func (r *Replica) Close() error {
+	r.stopFollowing()
+	r.stepDown(0)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.notify()
+	return r.seg.Close()
+}
+
+// fail stops the replica after a write it could not make (its log or
+// epoch history may disagree with what the leader sent; a restart
+// recovers both from disk).
+func (r *Replica) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failed == nil {
+		r.failed = err
+		r.log.Error("replica failed; restart the node to recover it", zap.Error(err))
+	}
+}

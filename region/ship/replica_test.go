@@ -1,0 +1,133 @@
+package ship
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/region"
+)
+
+func unit3(leader region.NodeID, epoch uint64, inSync ...region.NodeID) *region.Unit {
+	u := &region.Unit{ID: "stream:t/f/s", Factor: 3, Replicas: []region.NodeID{1, 2, 3}, Leader: leader, Epoch: epoch}
+	for _, n := range inSync {
+		u.InSync = append(u.InSync, member(n))
+	}
+	return u
+}
+
+// TestAppendWaitsForTheInSyncReplicas: an append is acknowledged only once
+// every in-sync follower fetched past it, and the followers end with the
+// leader's log, record for record.
+func TestAppendWaitsForTheInSyncReplicas(t *testing.T) {
+	leader := openTestReplica(t, 1, t.TempDir())
+	if err := leader.lead(unit3(1, 1, 1, 2, 3), 1); err != nil {
+		t.Fatal(err)
+	}
+	// With no follower fetching, nothing is acknowledged.
+	if _, err := leader.Append([]segment.Record{rec("early", 0)}, 100*time.Millisecond); err == nil {
+		t.Fatal("acknowledged with no follower holding the record")
+	}
+	followers := []*Replica{openTestReplica(t, 2, t.TempDir()), openTestReplica(t, 3, t.TempDir())}
+	for _, f := range followers {
+		f.follow(1, "leader", 1, wireFetch(leader))
+	}
+	acked := publish(t, leader, 8, 50)
+	for p, seqs := range acked {
+		if len(seqs) != 50 {
+			t.Fatalf("%s: %d acknowledged", p, len(seqs))
+		}
+	}
+	want := payloads(readAll(t, leader))
+	if len(want) != 401 {
+		t.Fatalf("leader holds %d records", len(want))
+	}
+	hw, _ := leader.HighWatermark()
+	if hw != 401 {
+		t.Fatalf("high watermark %d", hw)
+	}
+	for i, f := range followers {
+		eventually(t, "followers caught up", func() bool { return f.Log().EndOffset() == 401 })
+		if got := payloads(readAll(t, f)); !slices.Equal(got, want) {
+			t.Fatalf("follower %d differs from the leader", i+2)
+		}
+	}
+}
+
+// TestDivergentFollowerTruncates: a follower holding records of an older
+// epoch the new leader never had cuts them and takes the leader's.
+func TestDivergentFollowerTruncates(t *testing.T) {
+	a, b := openTestReplica(t, 1, t.TempDir()), openTestReplica(t, 2, t.TempDir())
+	// Epoch 1: node 1 leads alone in sync... its acknowledged records
+	// reach node 2, then two more are written that never do.
+	u := &region.Unit{ID: "stream:t/f/s", Factor: 2, Replicas: []region.NodeID{1, 2}, Leader: 1, Epoch: 1, InSync: []region.Member{member(1), member(2)}}
+	if err := a.lead(u, 1); err != nil {
+		t.Fatal(err)
+	}
+	b.follow(1, "a", 1, wireFetch(a))
+	for i := range 5 {
+		if _, err := a.Append([]segment.Record{rec("old", i)}, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "b caught up", func() bool { return b.Log().EndOffset() == 5 })
+	b.stopFollowing()
+	for i := 5; i < 7; i++ {
+		if _, err := a.Append([]segment.Record{rec("old", i)}, 50*time.Millisecond); err == nil {
+			t.Fatal("acknowledged without b")
+		}
+	}
+	// Epoch 2: node 2 leads and writes its own records at 5 and on.
+	u2 := &region.Unit{ID: u.ID, Factor: 2, Replicas: []region.NodeID{1, 2}, Leader: 2, Epoch: 2, InSync: []region.Member{member(1), member(2)}}
+	a.stepDown(2)
+	if err := b.lead(u2, 2); err != nil {
+		t.Fatal(err)
+	}
+	a.follow(2, "b", 2, wireFetch(b))
+	for i := range 3 {
+		if _, err := b.Append([]segment.Record{rec("new", i)}, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"old-0", "old-1", "old-2", "old-3", "old-4", "new-0", "new-1", "new-2"}
+	if got := payloads(readAll(t, b)); !slices.Equal(got, want) {
+		t.Fatalf("leader log %v", got)
+	}
+	eventually(t, "a converged", func() bool { return a.Log().EndOffset() == 8 })
+	if got := payloads(readAll(t, a)); !slices.Equal(got, want) {
+		t.Fatalf("a holds %v, want %v", got, want)
+	}
+	a.mu.Lock()
+	epochs := slices.Clone(a.epochs)
+	a.mu.Unlock()
+	if !slices.Equal(epochs, region.Epochs{{Epoch: 1, Offset: 0}, {Epoch: 2, Offset: 5}}) {
+		t.Fatalf("a's epochs %v", epochs)
+	}
+}
+
+// TestEpochsSurviveRestart: the history is saved beside the log and a
+// reopened replica has it (an entry past the log's end is dropped).
+func TestEpochsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	r := openTestReplica(t, 1, dir)
+	u := &region.Unit{ID: "stream:t/f/s", Factor: 1, Replicas: []region.NodeID{1}, Leader: 1, Epoch: 3, InSync: []region.Member{member(1)}}
+	if err := r.lead(u, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Append([]segment.Record{rec("p", 0), rec("p", 1)}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	u.Epoch = 4
+	r.stepDown(4)
+	if err := r.lead(u, 2); err != nil { // epoch 4 starts at 2 and writes nothing
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r2 := openTestReplica(t, 1, dir)
+	if !slices.Equal(r2.epochs, region.Epochs{{Epoch: 3, Offset: 0}}) {
+		t.Fatalf("epochs after restart %v", r2.epochs)
+	}
+}
