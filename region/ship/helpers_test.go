@@ -18,7 +18,9 @@ import (
 
 const waitFor = 30 * time.Second
 
-func member(n region.NodeID) region.Member { return region.Member{Node: n, Incarnation: 100 + uint64(n)} }
+func member(n region.NodeID) region.Member {
+	return region.Member{Node: n, Incarnation: 100 + uint64(n)}
+}
 
 func testConfig(t *testing.T, root string) Config {
 	return Config{
