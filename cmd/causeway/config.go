@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/server"
 )
 
 // nodeFlags are the flags shared by serve and dev; flags override the YAML
@@ -21,6 +22,14 @@ type nodeFlags struct {
 	autoCreate                                         string
 	geo                                                geoFlags
 	sec                                                securityFlags
+	cluster                                            clusterFlags
+}
+
+// fileConfig is the YAML file: the node's settings, and its place in a
+// region of many nodes (the cluster section).
+type fileConfig struct {
+	broker.Config `yaml:",inline"`
+	Cluster       clusterFile `yaml:"cluster"`
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
@@ -35,22 +44,40 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn, error")
 	f.geo.register(fs)
 	f.sec.register(fs)
+	f.cluster.register(fs)
 }
 
 // load builds the node config: defaults, then the YAML file, then flags.
 func (f *nodeFlags) load() (broker.Config, error) {
-	var cfg broker.Config
+	cfg, _, err := f.loadAll()
+	return cfg, err
+}
+
+// loadAll is load, and the node's place in a region of many nodes (nil:
+// a region of one node).
+func (f *nodeFlags) loadAll() (broker.Config, *server.RegionOptions, error) {
+	var file fileConfig
 	if f.config != "" {
 		b, err := os.ReadFile(f.config)
 		if err != nil {
-			return cfg, fmt.Errorf("read config: %w", err)
+			return file.Config, nil, fmt.Errorf("read config: %w", err)
 		}
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("parse config %s: %w", f.config, err)
+		if err := dec.Decode(&file); err != nil {
+			return file.Config, nil, fmt.Errorf("parse config %s: %w", f.config, err)
 		}
 	}
+	cfg, err := f.apply(file.Config)
+	if err != nil {
+		return cfg, nil, err
+	}
+	reg, err := f.cluster.options(file.Cluster)
+	return cfg, reg, err
+}
+
+// apply lays the flags over the file's settings, then the defaults.
+func (f *nodeFlags) apply(cfg broker.Config) (broker.Config, error) {
 	if f.data != "" {
 		cfg.DataDir = f.data
 	}

@@ -36,7 +36,7 @@ func runServe(args []string, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
-	cfg, err := nf.load()
+	cfg, reg, err := nf.loadAll()
 	if err != nil {
 		fmt.Fprintln(stderr, "causeway serve:", err)
 		return 2
@@ -57,7 +57,11 @@ func runServe(args []string, stderr io.Writer) int {
 	if cols.BootstrapToken == "" {
 		cols.BootstrapToken = os.Getenv(bootstrapTokenEnv)
 	}
-	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg, Collections: cols})
+	if reg != nil {
+		log.Info("one of several nodes of the region", zap.Uint64("node", uint64(reg.Meta.Node)), zap.String("raft", reg.Meta.Addrs.Raft),
+			zap.Int("voters", len(reg.Meta.Bootstrap)), zap.Strings("peers", reg.Meta.Peers))
+	}
+	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg, Collections: cols, Region: reg})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return 1
