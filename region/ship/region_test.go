@@ -286,4 +286,3 @@ func nodeOf(nodes []*regionNode, r *Replica) *regionNode {
 	}
 	panic("no node holds the replica")
 }
-
