@@ -60,6 +60,10 @@ type fabricRegion struct {
 	// {admin}/links/{peer}/down|up to cut or restore a link.
 	Admin string `json:"admin"`
 	Data  string `json:"data"`
+	// Nodes are the region's nodes when it has several (fabric_nodes.go);
+	// absent, the fields above describe its only node. With several, the
+	// fields above are those of node 1.
+	Nodes []fabricNode `json:"nodes,omitempty"`
 }
 
 type fabricWAN struct {
@@ -87,6 +91,8 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	replTLS := fs.Bool("repl-tls", true, "mutual TLS between regions, with a dev CA and a certificate per region generated into DATA/"+tlsutil.DevFabricDir)
 	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
+	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group; until the data path exists node 1 serves the region and the others only vote (see the printed table)")
+	clusterPort := fs.Int("cluster-port", 7600, "with --nodes > 1: Raft port of the first region's first node, the next nodes take the next ports, then their data addresses (0: ephemeral)")
 	spotFlags := registerSpotDevFlags(fs)
 	devSec := registerDevSecurity(fs)
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +105,9 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	names := strings.Split(*regions, ",")
 	if len(names) < 2 {
 		return fail(errors.New("--regions: give at least two regions"))
+	}
+	if *nodes < 1 || *nodes > 7 {
+		return fail(fmt.Errorf("--nodes %d: want 1 to 7", *nodes))
 	}
 	var wan broker.WANConfig
 	if err := parseWAN(&wan, *latency, *jitter, *loss); err != nil {
@@ -123,9 +132,15 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	replAddrs, err := devReplAddrs(*host, *replPort, len(names))
+	replAddrs, err := devAddrs(*host, *replPort, len(names))
 	if err != nil {
 		return fail(err)
+	}
+	var cluster *devCluster
+	if *nodes > 1 {
+		if cluster, err = newDevCluster(*host, len(names), *nodes, *httpPort, *clusterPort); err != nil {
+			return fail(err)
+		}
 	}
 	spotCfgs, err := spotFlags.configs(*host, names)
 	if err != nil {
@@ -145,7 +160,8 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 		return net.JoinHostPort(*host, strconv.Itoa(base+i))
 	}
-	var servers []*server.Server
+	var servers []*server.Server // every node
+	var firsts []*server.Server  // node 1 of each region
 	stopAll := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -188,24 +204,43 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			return 0
 		default:
 		}
-		srv, err := server.StartWith(cfg, log.Named(name), server.Options{Spot: spotCfgs[i]})
+		opts := server.Options{Spot: spotCfgs[i]}
+		var srv *server.Server
+		var regionNodes []*server.Server
+		if cluster == nil {
+			srv, err = server.StartWith(cfg, log.Named(name), opts)
+			if srv != nil {
+				regionNodes = []*server.Server{srv}
+			}
+		} else {
+			regionNodes, err = cluster.startRegion(i, cfg, opts, *data, log)
+			if len(regionNodes) > 0 {
+				srv = regionNodes[0]
+			}
+		}
+		servers = append(servers, regionNodes...)
 		if err != nil {
 			stopAll()
 			return fail(fmt.Errorf("start %s: %w", name, err))
 		}
-		servers = append(servers, srv)
-		ff.Regions = append(ff.Regions, fabricRegion{
+		firsts = append(firsts, srv)
+		fr := fabricRegion{
 			Name: name, HTTP: srv.URL(), WS: "ws://" + srv.Addr(), Kafka: srv.KafkaAddr(), Repl: srv.Repl.Addr(),
 			Admin: srv.URL() + shell.AdminPath, Data: cfg.DataDir,
-		})
+		}
+		if cluster != nil {
+			fr.Nodes = cluster.fabricNodes(i, regionNodes, *data, name)
+		}
+		ff.Regions = append(ff.Regions, fr)
 	}
-	connectSpot(servers, names)
+	connectSpot(firsts, names)
 	path := filepath.Join(*data, fabricFileName)
 	if err := writeFabricFile(path, ff); err != nil {
 		stopAll()
 		return fail(err)
 	}
 	printDevHowTo(stdout, ff, *data)
+	printDevNodes(stdout, ff)
 	printDevAuth(stdout, adminKey)
 	printSpotHowTo(stdout, ff)
 	code := 0
@@ -221,10 +256,10 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// devReplAddrs returns the replication addresses: consecutive ports, or
-// ephemeral ones reserved by listening and closing (peers must know every
-// address before any node starts).
-func devReplAddrs(host string, base, n int) ([]string, error) {
+// devAddrs returns n addresses: consecutive ports from base, or ephemeral
+// ones reserved by listening and closing (peers must know every address
+// before any node starts).
+func devAddrs(host string, base, n int) ([]string, error) {
 	out := make([]string, n)
 	for i := range out {
 		if base != 0 {
@@ -233,7 +268,7 @@ func devReplAddrs(host string, base, n int) ([]string, error) {
 		}
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
-			return nil, fmt.Errorf("reserve a replication port: %w", err)
+			return nil, fmt.Errorf("reserve a port: %w", err)
 		}
 		out[i] = ln.Addr().String()
 		defer ln.Close()

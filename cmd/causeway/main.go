@@ -13,12 +13,15 @@ const usage = `causeway: a geo-distributed pub/sub streaming broker
 Usage:
   causeway dev     [--regions us-east,eu-west,ap-south] [--data DIR] [--wan-latency 40ms --wan-jitter 5ms --wan-loss 0.01]
                    [--repl-tls=false]   (a whole local fabric, one node per region, emulated WAN links, mutual TLS)
+                   [--nodes 3]          (nodes per region, forming its metadata group; node 1 serves the region)
   causeway dev link down|up REGION REGION [--data DIR]   (cut or heal a link of the local fabric)
   causeway status  [--data DIR | --url URL ...]          (replication lag per region pair)
   causeway serve   [--config FILE] [--data DIR] [--http ADDR] [--region NAME] [--fsync always|interval|never]
                    [--peer NAME=HOST:PORT ... --repl ADDR --fabric-secret S]   (one node of a fabric)
                    [--bootstrap-from URL --join-timeout 5s]   (a new or wiped region: snapshot peer, join wait)
                    [--auth=false] [--admin-key KEY] [--tls-dev | --tls-cert FILE --tls-key FILE]
+                   [--cluster-node ID --cluster-raft ADDR --cluster-data ADDR --cluster-voters ID=ADDR,...
+                    --cluster-peers URL,... --cluster-secret S]   (one of several nodes of its region)
   causeway keygen                                        (prints a new API key, for --admin-key)
   causeway produce --url URL --stream NAME            (publishes stdin lines)
   causeway consume --url URL --stream NAME --subscription S   (prints messages)

@@ -22,7 +22,10 @@ func (u *urlList) Set(s string) error { *u = append(*u, s); return nil }
 // runStatus is `causeway status [--data DIR | --url URL ...]`: it asks
 // every region for its replication status and prints the lag of every
 // region pair (how far the second region is behind the first on the
-// first's messages) and each region's delivered vector.
+// first's messages) and each region's delivered vector; then, for every
+// region of several nodes, its nodes, the metadata group's leader, who
+// owns what and the replication state inside the region
+// (region_status.go).
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,6 +36,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var token string
+	var nodeGroups [][]string // per region, its nodes' URLs to ask in turn
 	if len(urls) == 0 {
 		ff, err := readFabricFile(*data)
 		if err != nil {
@@ -41,8 +45,17 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, r := range ff.Regions {
 			urls = append(urls, r.HTTP)
+			var group []string
+			for _, n := range r.nodes() {
+				group = append(group, n.HTTP)
+			}
+			nodeGroups = append(nodeGroups, group)
 		}
 		token = ff.AdminKey
+	} else {
+		for _, u := range urls {
+			nodeGroups = append(nodeGroups, []string{u})
+		}
 	}
 	client := adminClient(token)
 	var all []shell.Status
@@ -57,6 +70,12 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		all = append(all, st)
 	}
 	printStatus(stdout, all)
+	views, errs := regionViews(client, nodeGroups)
+	for _, err := range errs {
+		fmt.Fprintln(stderr, "causeway status:", err)
+		code = 1
+	}
+	printRegions(stdout, views)
 	return code
 }
 
