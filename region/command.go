@@ -68,6 +68,9 @@ type Command struct {
 	Factor   int      `json:"factor,omitempty"`
 	Replicas []NodeID `json:"replicas,omitempty"`
 	InSync   []Member `json:"inSync,omitempty"`
+	// Info describes a unit at its creation (KindCreateUnit), for the
+	// layer that owns it: a stream's description, for example.
+	Info string `json:"info,omitempty"`
 	// Version is the unit's InSyncVersion a KindAlterInSync changes from.
 	Version uint64 `json:"version,omitempty"`
 	// RaftReplica is the node's replica id in the metadata group in this
@@ -79,6 +82,7 @@ type Command struct {
 // so everything in it is checked before it is applied.
 const (
 	MaxUnitIDBytes   = 1024
+	MaxInfoBytes     = 4 << 10
 	MaxAddrBytes     = 256
 	MaxReplicas      = 16
 	MaxFactor        = 7
@@ -127,6 +131,9 @@ func (c Command) Validate() error {
 		}
 		if c.Factor < 1 || c.Factor > MaxFactor || len(c.Replicas) != c.Factor {
 			return bad("factor %d with %d replicas", c.Factor, len(c.Replicas))
+		}
+		if len(c.Info) > MaxInfoBytes {
+			return bad("info of %d bytes (at most %d)", len(c.Info), MaxInfoBytes)
 		}
 		return distinctNodes(c.Replicas, bad)
 	case KindDeleteUnit:

@@ -45,6 +45,9 @@ type Node struct {
 // Unit is one replicated log and who holds it.
 type Unit struct {
 	ID UnitID `json:"id"`
+	// Info is what the unit's owner layer said about it at its creation
+	// (a stream's description); the region does not read it.
+	Info string `json:"info,omitempty"`
 	// Factor is the replication factor the unit is kept at.
 	Factor int `json:"factor"`
 	// Replicas are the nodes that hold the unit, in preference order for
@@ -287,7 +290,7 @@ func (s *State) createUnit(c Command) error {
 	if _, ok := s.Units[c.Unit]; ok {
 		return ErrUnitExists
 	}
-	u := &Unit{ID: c.Unit, Factor: c.Factor, Replicas: slices.Clone(c.Replicas), Epoch: 1}
+	u := &Unit{ID: c.Unit, Info: c.Info, Factor: c.Factor, Replicas: slices.Clone(c.Replicas), Epoch: 1}
 	for _, id := range c.Replicas {
 		n, ok := s.Nodes[id]
 		if !ok || n.Status != NodeActive {

@@ -37,6 +37,9 @@ type Config struct {
 	// InSyncInterval is how often leaders review their in-sync sets
 	// (default 100ms).
 	InSyncInterval time.Duration
+	// AckTimeout bounds how long an append waits for the in-sync
+	// replicas (default 30s).
+	AckTimeout time.Duration
 	// Client sends fetches (default: a client with keep-alive connections
 	// to every peer).
 	Client *http.Client
@@ -52,6 +55,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = 500 * time.Millisecond
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = 30 * time.Second
 	}
 	if c.MaxFetchBytes <= 0 {
 		c.MaxFetchBytes = 1 << 20

@@ -119,7 +119,7 @@ func publish(t *testing.T, leader *Replica, producers, count int) map[string][]i
 		go func() {
 			defer wg.Done()
 			for i := range count {
-				if _, err := leader.Append([]segment.Record{rec(name, i)}, 10*time.Second); err != nil {
+				if _, err := leader.Append([]segment.Record{rec(name, i)}); err != nil {
 					t.Errorf("append %s-%d: %v", name, i, err)
 					return
 				}

@@ -260,6 +260,7 @@ func (m *Manager) reviewInSync() {
 	}
 	m.mu.Unlock()
 	for _, r := range reps {
+		r.expireAcks()
 		cmd, ok := r.inSyncProposal(st.Nodes)
 		if !ok {
 			continue
@@ -305,6 +306,7 @@ func (r *Replica) inSyncProposal(nodes map[region.NodeID]*region.Node) (region.C
 // local metadata (applied past it: Propose returns after applying) says
 // what the set is now; unknown, it stays pending and is sent again.
 func (r *Replica) proposalDone(cmd region.Command, err error, st *region.State) {
+	defer r.runSettled()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.leader == nil || r.leader.Epoch() != cmd.Epoch {

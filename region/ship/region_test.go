@@ -183,7 +183,7 @@ func TestRegionKeepsAcknowledgedRecordsThroughFailovers(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 					continue
 				}
-				if _, err := l.Append([]segment.Record{rec(name, i)}, 3*time.Second); err != nil {
+				if _, err := l.Append([]segment.Record{rec(name, i)}); err != nil {
 					time.Sleep(20 * time.Millisecond)
 					continue // sent again: a copy may survive (no de-duplication here)
 				}

@@ -54,8 +54,12 @@ type Replica struct {
 	// proposing is an in-sync change sent to the metadata group whose
 	// fate is not known yet (see Manager).
 	proposing []region.Member
-	failed    error // a truncation or epoch write failed: the replica stops
-	closed    bool
+	// acks wait for the high watermark, in offset order; settled are
+	// decided and wait for their callbacks to run outside r.mu.
+	acks    []*ack
+	settled []*ack
+	failed  error // a truncation or epoch write failed: the replica stops
+	closed  bool
 }
 
 // openReplica opens (recovers) the unit's log in dir.
@@ -143,6 +147,9 @@ func (r *Replica) noteHighWatermark() {
 		r.hw = r.leader.HighWatermark()
 		r.notify()
 	}
+	if len(r.acks) > 0 {
+		r.settleAcks()
+	}
 }
 
 // lead makes the replica lead u. u must come from a linearizable read of
@@ -185,13 +192,13 @@ func (r *Replica) lead(u *region.Unit, applied uint64) error {
 	r.proposing = nil
 	r.log.Info("leading", zap.Uint64("epoch", u.Epoch), zap.Uint64("end", end), zap.Uint64("highWatermark", r.hw))
 	r.notify()
-	r.noteHighWatermark()
 	return nil
 }
 
 // metadata gives a leading replica the unit as its node applied it; it
 // steps down when the unit's epoch or leader moved.
 func (r *Replica) metadata(u *region.Unit, applied uint64) {
+	defer r.runSettled()
 	r.mu.Lock()
 	if r.leader == nil || r.leader.Metadata(u, applied, r.now()) {
 		r.noteHighWatermark()
@@ -211,68 +218,123 @@ func (r *Replica) stepDown(epoch uint64) {
 		r.leader = nil
 		r.proposing = nil
 		r.notify()
+		r.settleAcks()
 	}
 	r.epoch = max(r.epoch, epoch)
 	r.mu.Unlock()
+	r.runSettled()
 	r.appending.Wait()
+	r.runSettled() // appends that finished meanwhile
 }
 
-// Append appends recs as the unit's leader and returns the offset of the
-// first once the high watermark passed them all: every in-sync replica
-// holds them fsynced. ErrNotLeader if this replica does not lead, or
-// stopped leading before the records were acknowledged (then they may or
-// may not survive). A caller that gives up waiting (timeout) leaves the
-// records in the log: they are acknowledged later or cut by a failover.
-func (r *Replica) Append(recs []segment.Record, timeout time.Duration) (uint64, error) {
+// ack is an append waiting for the high watermark.
+type ack struct {
+	leader   *region.Leader // the leadership it was appended under
+	first    uint64
+	target   uint64 // acknowledged once the high watermark reaches it
+	deadline time.Duration
+	done     func(first uint64, err error)
+	err      error // set when it is settled with an error
+}
+
+// AppendAsync appends recs as the unit's leader; done runs once the high
+// watermark passed them all (every in-sync replica holds them fsynced)
+// with the offset of the first, or with an error: ErrNotLeader if this
+// replica does not lead, or stopped leading before the records were
+// acknowledged (they may or may not survive then: the producer sends them
+// again and de-duplication keeps one copy); a timeout (Config.AckTimeout)
+// when the in-sync replicas did not confirm them in time, which leaves the
+// records in the log (acknowledged later, or cut by a failover). done must
+// be quick; it runs on a goroutine of the replica. Calls from one
+// goroutine get increasing offsets in call order.
+func (r *Replica) AppendAsync(recs []segment.Record, done func(first uint64, err error)) {
 	r.mu.Lock()
 	leader, seg := r.leader, r.seg
 	if leader == nil {
 		r.mu.Unlock()
-		return 0, ErrNotLeader
+		done(0, fmt.Errorf("%w: %s", ErrNotLeader, r.unit))
+		return
 	}
 	r.appending.Add(1)
 	r.mu.Unlock()
+	seg.AppendAsync(recs, func(first uint64, err error) {
+		defer r.appending.Done()
+		if err != nil {
+			done(0, fmt.Errorf("ship: append to %s: %w", r.unit, err))
+			return
+		}
+		defer r.runSettled()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		a := &ack{leader: leader, first: first, target: first + uint64(len(recs)), deadline: r.now() + r.cfg.AckTimeout, done: done}
+		if r.leader != leader {
+			a.err = fmt.Errorf("%w: leadership of %s moved before offset %d was replicated", ErrNotLeader, r.unit, first)
+			r.settled = append(r.settled, a)
+			return
+		}
+		r.acks = append(r.acks, a)
+		leader.Appended(seg.EndOffset())
+		r.noteHighWatermark()
+	})
+}
 
+// Append is AppendAsync waiting for the outcome.
+func (r *Replica) Append(recs []segment.Record) (uint64, error) {
 	type result struct {
 		first uint64
 		err   error
 	}
-	done := make(chan result, 1)
-	seg.AppendAsync(recs, func(first uint64, err error) {
-		if err == nil {
-			r.mu.Lock()
-			if r.leader == leader {
-				leader.Appended(seg.EndOffset())
-				r.noteHighWatermark()
-			}
-			r.mu.Unlock()
-		}
-		r.appending.Done()
-		done <- result{first, err}
-	})
-	res := <-done
-	if res.err != nil {
-		return 0, fmt.Errorf("ship: append to %s: %w", r.unit, res.err)
-	}
-	target := res.first + uint64(len(recs))
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		r.mu.Lock()
-		hw, changed, still := r.hw, r.changed, r.leader == leader
-		r.mu.Unlock()
+	ch := make(chan result, 1)
+	r.AppendAsync(recs, func(first uint64, err error) { ch <- result{first, err} })
+	res := <-ch
+	return res.first, res.err
+}
+
+// settleAcks moves the appends the high watermark passed (all of them,
+// with an error, when this replica no longer leads) to the settled list.
+// r.mu is held; runSettled calls them once it is released.
+func (r *Replica) settleAcks() {
+	i := 0
+	for ; i < len(r.acks); i++ {
+		a := r.acks[i]
 		switch {
-		case !still:
-			return 0, fmt.Errorf("%w: leadership of %s moved before offset %d was replicated", ErrNotLeader, r.unit, res.first)
-		case hw >= target:
-			return res.first, nil
+		case r.leader != a.leader:
+			a.err = fmt.Errorf("%w: leadership of %s moved before offset %d was replicated", ErrNotLeader, r.unit, a.first)
+		case r.hw < a.target:
+			if r.now() < a.deadline {
+				// Acks are in offset order: the rest wait too, except
+				// when they expire (expireAcks).
+				r.acks = r.acks[i:]
+				return
+			}
+			a.err = fmt.Errorf("ship: %s: offset %d not confirmed by the in-sync replicas within %v", r.unit, a.first, r.cfg.AckTimeout)
 		}
-		select {
-		case <-changed:
-		case <-timer.C:
-			return 0, fmt.Errorf("ship: %s: offset %d not replicated to the in-sync replicas within %v", r.unit, res.first, timeout)
+		r.settled = append(r.settled, a)
+	}
+	r.acks = r.acks[:0]
+}
+
+// runSettled calls the settled appends' callbacks, outside r.mu.
+func (r *Replica) runSettled() {
+	r.mu.Lock()
+	settled := r.settled
+	r.settled = nil
+	r.mu.Unlock()
+	for _, a := range settled {
+		if a.err != nil {
+			a.done(0, a.err)
+		} else {
+			a.done(a.first, nil)
 		}
 	}
+}
+
+// expireAcks settles the appends waiting past their deadline.
+func (r *Replica) expireAcks() {
+	defer r.runSettled()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.settleAcks()
 }
 
 // Close stops the replica and closes its log (its data stays).

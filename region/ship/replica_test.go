@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -26,14 +27,21 @@ func TestAppendWaitsForTheInSyncReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	// With no follower fetching, nothing is acknowledged.
-	if _, err := leader.Append([]segment.Record{rec("early", 0)}, 100*time.Millisecond); err == nil {
-		t.Fatal("acknowledged with no follower holding the record")
+	early := make(chan error, 1)
+	leader.AppendAsync([]segment.Record{rec("early", 0)}, func(_ uint64, err error) { early <- err })
+	select {
+	case err := <-early:
+		t.Fatalf("settled with no follower holding the record: %v", err)
+	case <-time.After(100 * time.Millisecond):
 	}
 	followers := []*Replica{openTestReplica(t, 2, t.TempDir()), openTestReplica(t, 3, t.TempDir())}
 	for _, f := range followers {
 		f.follow(1, "leader", 1, wireFetch(leader))
 	}
 	acked := publish(t, leader, 8, 50)
+	if err := <-early; err != nil {
+		t.Fatalf("the first record: %v", err)
+	}
 	for p, seqs := range acked {
 		if len(seqs) != 50 {
 			t.Fatalf("%s: %d acknowledged", p, len(seqs))
@@ -67,26 +75,31 @@ func TestDivergentFollowerTruncates(t *testing.T) {
 	}
 	b.follow(1, "a", 1, wireFetch(a))
 	for i := range 5 {
-		if _, err := a.Append([]segment.Record{rec("old", i)}, 5*time.Second); err != nil {
+		if _, err := a.Append([]segment.Record{rec("old", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eventually(t, "b caught up", func() bool { return b.Log().EndOffset() == 5 })
 	b.stopFollowing()
+	unacked := make(chan error, 2)
 	for i := 5; i < 7; i++ {
-		if _, err := a.Append([]segment.Record{rec("old", i)}, 50*time.Millisecond); err == nil {
-			t.Fatal("acknowledged without b")
-		}
+		a.AppendAsync([]segment.Record{rec("old", i)}, func(_ uint64, err error) { unacked <- err })
 	}
+	eventually(t, "a wrote two more", func() bool { return a.Log().EndOffset() == 7 })
 	// Epoch 2: node 2 leads and writes its own records at 5 and on.
 	u2 := &region.Unit{ID: u.ID, Factor: 2, Replicas: []region.NodeID{1, 2}, Leader: 2, Epoch: 2, InSync: []region.Member{member(1), member(2)}}
 	a.stepDown(2)
+	for range 2 {
+		if err := <-unacked; !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("an append b never had: %v, want ErrNotLeader", err)
+		}
+	}
 	if err := b.lead(u2, 2); err != nil {
 		t.Fatal(err)
 	}
 	a.follow(2, "b", 2, wireFetch(b))
 	for i := range 3 {
-		if _, err := b.Append([]segment.Record{rec("new", i)}, 5*time.Second); err != nil {
+		if _, err := b.Append([]segment.Record{rec("new", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +128,7 @@ func TestEpochsSurviveRestart(t *testing.T) {
 	if err := r.lead(u, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Append([]segment.Record{rec("p", 0), rec("p", 1)}, time.Second); err != nil {
+	if _, err := r.Append([]segment.Record{rec("p", 0), rec("p", 1)}); err != nil {
 		t.Fatal(err)
 	}
 	u.Epoch = 4
@@ -130,4 +143,43 @@ func TestEpochsSurviveRestart(t *testing.T) {
 	if !slices.Equal(r2.epochs, region.Epochs{{Epoch: 3, Offset: 0}}) {
 		t.Fatalf("epochs after restart %v", r2.epochs)
 	}
+}
+
+// TestCommittedViewStopsAtTheHighWatermark: consumers read only what every
+// in-sync replica holds.
+func TestCommittedViewStopsAtTheHighWatermark(t *testing.T) {
+	leader := openTestReplica(t, 1, t.TempDir())
+	u := &region.Unit{ID: "stream:t/f/s", Factor: 2, Replicas: []region.NodeID{1, 2}, Leader: 1, Epoch: 1, InSync: []region.Member{member(1), member(2)}}
+	if err := leader.lead(u, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := openTestReplica(t, 2, t.TempDir())
+	f.follow(1, "leader", 1, wireFetch(leader))
+	for i := range 3 {
+		if _, err := leader.Append([]segment.Record{rec("p", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.stopFollowing()
+	leader.AppendAsync([]segment.Record{rec("p", 3)}, func(uint64, error) {})
+	eventually(t, "the fourth record written", func() bool { return leader.Log().EndOffset() == 4 })
+	c := leader.Committed()
+	if c.EndOffset() != 3 {
+		t.Fatalf("committed end %d, want 3", c.EndOffset())
+	}
+	recs, err := c.Read(0, 100, 1<<20)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("read %d records, %v", len(recs), err)
+	}
+	if recs, err := c.Read(3, 100, 1<<20); err != nil || len(recs) != 0 {
+		t.Fatalf("read past the high watermark: %d records, %v", len(recs), err)
+	}
+	ch := c.Changed()
+	f.follow(1, "leader", 1, wireFetch(leader))
+	select {
+	case <-ch:
+	case <-time.After(waitFor):
+		t.Fatal("no wake-up when the high watermark moved")
+	}
+	eventually(t, "the fourth record committed", func() bool { return c.EndOffset() == 4 })
 }

@@ -51,6 +51,7 @@ func (r *Replica) fetch(ctx context.Context, req Request) (Response, error) {
 		r.noteHighWatermark()
 		changed, roleChanged := seg.Changed(), r.changed
 		r.mu.Unlock()
+		r.runSettled()
 
 		if resp.Err != region.FetchOK || resp.Diverging {
 			return Response{FetchResponse: resp}, nil
