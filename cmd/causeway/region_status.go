@@ -76,7 +76,7 @@ func printRegions(w io.Writer, views []regionapi.View) {
 		}
 		fmt.Fprintf(w, "\nregion %s: %d nodes; metadata group %s (as node %d sees it, index %d)\n", v.Region, len(v.Nodes), leader, v.Node, v.Applied)
 		tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
-		fmt.Fprintln(tw, "node\tstatus\tincarnation\thttp\traft\tdata address\tleads")
+		fmt.Fprintln(tw, "node\tstatus\tincarnation\thttp\traft\tdata address\tunits led")
 		leads := map[region.NodeID]int{}
 		for _, u := range v.Units {
 			leads[u.Leader]++
@@ -86,7 +86,7 @@ func printRegions(w io.Writer, views []regionapi.View) {
 			if n.ID == v.MetaLeader {
 				id += " (group leader)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%x\t%s\t%s\t%s\t%d units\n", id, n.Status, n.Incarnation, n.Addrs.HTTP, n.Addrs.Raft, n.Addrs.Data, leads[n.ID])
+			fmt.Fprintf(tw, "%s\t%s\t%x\t%s\t%s\t%s\t%d\n", id, n.Status, n.Incarnation, n.Addrs.HTTP, n.Addrs.Raft, n.Addrs.Data, leads[n.ID])
 		}
 		_ = tw.Flush()
 		if len(v.Units) == 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,9 +60,14 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	client := adminClient(token)
 	var all []shell.Status
+	var single []string // nodes without geo-replication
 	code := 0
 	for _, u := range urls {
 		st, err := fetchStatus(client, strings.TrimSuffix(u, "/"))
+		if errors.Is(err, errNoReplication) {
+			single = append(single, u)
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "causeway status: %s: %v\n", u, err)
 			code = 1
@@ -70,6 +76,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		all = append(all, st)
 	}
 	printStatus(stdout, all)
+	for _, u := range single {
+		fmt.Fprintf(stdout, "%s: %v\n", u, errNoReplication)
+	}
 	views, errs := regionViews(client, nodeGroups)
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "causeway status:", err)
@@ -78,6 +87,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	printRegions(stdout, views)
 	return code
 }
+
+// errNoReplication: the node answers 404 on the replication admin path.
+var errNoReplication = errors.New("no geo-replication (a fabric of one region)")
 
 func fetchStatus(client *http.Client, base string) (shell.Status, error) {
 	var out struct {
@@ -89,6 +101,9 @@ func fetchStatus(client *http.Client, base string) (shell.Status, error) {
 		return out.Result, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return out.Result, errNoReplication
+	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&out); err != nil {
 		return out.Result, fmt.Errorf("%s: %w", resp.Status, err)
 	}
