@@ -128,7 +128,7 @@ func (h *Handler) probe(ctx context.Context, n region.Node) region.NodeID {
 	if err != nil {
 		return 0
 	}
-	req.Header.Set(authHeader, sign(h.secret, http.MethodGet, LeaderPath, nil))
+	req.Header.Set(region.AuthHeader, sign(h.secret, http.MethodGet, LeaderPath, nil))
 	resp, err := h.client.Do(req)
 	if err != nil {
 		h.log.Debug("leader probe failed", zap.Uint64("peer", uint64(n.ID)), zap.Error(err))
