@@ -1,10 +1,10 @@
 // Package server is the composition root of one running node: it assembles
 // the broker (streams), the replicator, collections, SPOT and, in a region
 // of several nodes, the node's part in its region's metadata group
-// (region.go) into a node,
-// its WebSocket and HTTP front ends on one listener, and graceful shutdown
-// in the right order (stop accepting, flush connections, close storage).
-// cmd/causeway and end-to-end tests both start nodes through it.
+// (region.go) into a node, its WebSocket and HTTP front ends on one
+// listener, and graceful shutdown in the right order (stop accepting, flush
+// connections, close storage). cmd/causeway and end-to-end tests both start
+// nodes through it.
 package server
 
 import (
