@@ -41,6 +41,14 @@ const (
 	// changes no state: the controller, on the Raft leader, watches
 	// heartbeats go by (a node that cannot commit one gets fenced).
 	KindHeartbeat
+	// KindPutKV: the region's key-value map holds Value under Key (kv.go).
+	// Refused with ErrKVFull when the map is at its bounds.
+	KindPutKV
+	// KindDeleteKV: Key leaves the key-value map (a missing key is no
+	// error).
+	KindDeleteKV
+	// KindDeletePrefix: every key that begins with Key leaves the map.
+	KindDeletePrefix
 	kindEnd
 )
 
@@ -48,7 +56,7 @@ var kindNames = [...]string{
 	KindRegisterNode: "register-node", KindFenceNode: "fence-node", KindUnfenceNode: "unfence-node",
 	KindDrainNode: "drain-node", KindRemoveNode: "remove-node", KindCreateUnit: "create-unit",
 	KindDeleteUnit: "delete-unit", KindAlterInSync: "alter-in-sync", KindReassign: "reassign",
-	KindHeartbeat: "heartbeat",
+	KindHeartbeat: "heartbeat", KindPutKV: "put-kv", KindDeleteKV: "delete-kv", KindDeletePrefix: "delete-prefix",
 }
 
 func (k Kind) String() string {
@@ -76,6 +84,10 @@ type Command struct {
 	// RaftReplica is the node's replica id in the metadata group in this
 	// life (KindRegisterNode), so stale ones can be removed.
 	RaftReplica uint64 `json:"raftReplica,omitempty"`
+	// Key is the key of KindPutKV and KindDeleteKV, the prefix of
+	// KindDeletePrefix; Value is what KindPutKV stores.
+	Key   string `json:"key,omitempty"`
+	Value string `json:"value,omitempty"`
 }
 
 // Bounds on a command: the metadata log takes proposals from other nodes,
@@ -106,6 +118,9 @@ func (c Command) Validate() error {
 			return bad("unit id must be 1-%d bytes without NUL or newline", MaxUnitIDBytes)
 		}
 		return nil
+	}
+	if (c.Key != "" || c.Value != "") && c.Kind != KindPutKV && c.Kind != KindDeleteKV && c.Kind != KindDeletePrefix {
+		return bad("a key or value on a command that is not a key-value one")
 	}
 	switch c.Kind {
 	case KindRegisterNode:
@@ -161,6 +176,8 @@ func (c Command) Validate() error {
 			return bad("epoch %d, %d replicas, factor %d", c.Epoch, len(c.Replicas), c.Factor)
 		}
 		return distinctNodes(c.Replicas, bad)
+	case KindPutKV, KindDeleteKV, KindDeletePrefix:
+		return c.validateKV(bad)
 	default:
 		return fmt.Errorf("%w: unknown kind %d", ErrInvalid, c.Kind)
 	}
@@ -187,7 +204,15 @@ func (c Command) Encode() ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, c.Kind, err)
+	}
+	if len(b) > MaxCommandBytes {
+		// Every replica would refuse it at decoding: say so before proposing.
+		return nil, fmt.Errorf("%w: %s: %d bytes encoded (at most %d)", ErrInvalid, c.Kind, len(b), MaxCommandBytes)
+	}
+	return b, nil
 }
 
 // DecodeCommand parses and validates a log entry or a proposal from another

@@ -1,8 +1,10 @@
 package region
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -118,11 +120,28 @@ type State struct {
 	Applied uint64           `json:"applied"`
 	Nodes   map[NodeID]*Node `json:"nodes"`
 	Units   map[UnitID]*Unit `json:"units"`
+	// KV is the region's key-value map (kv.go): small metadata that must
+	// outlive any one node, such as subscription cursors. Absent from
+	// snapshots written before it existed.
+	KV map[string]string `json:"kv,omitempty"`
+
+	// kvBytes is the sum of KVEntryBytes over KV while kvCounted; derived
+	// from KV, so not part of a snapshot.
+	kvBytes   int
+	kvCounted bool
+}
+
+// UnmarshalJSON decodes a snapshot of the state; the size of its KV map is
+// counted again at the next KV command.
+func (s *State) UnmarshalJSON(b []byte) error {
+	type plain State
+	s.kvCounted = false
+	return json.Unmarshal(b, (*plain)(s))
 }
 
 // NewState returns an empty region.
 func NewState() *State {
-	return &State{Nodes: map[NodeID]*Node{}, Units: map[UnitID]*Unit{}}
+	return &State{Nodes: map[NodeID]*Node{}, Units: map[UnitID]*Unit{}, KV: map[string]string{}}
 }
 
 // Errors of Apply: the command met a state it does not fit and changed
@@ -177,6 +196,14 @@ func (s *State) Apply(index uint64, c Command) error {
 	case KindHeartbeat:
 		_, err := s.member(c.Member)
 		return err
+	case KindPutKV:
+		return s.putKV(c.Key, c.Value)
+	case KindDeleteKV:
+		s.deleteKV(c.Key)
+		return nil
+	case KindDeletePrefix:
+		s.deletePrefix(c.Key)
+		return nil
 	}
 	return fmt.Errorf("%w: kind %d", ErrInvalid, c.Kind)
 }
@@ -481,6 +508,10 @@ func (s *State) Clone() *State {
 		cp.Eligible = slices.Clone(u.Eligible)
 		c.Units[id] = &cp
 	}
+	if s.KV != nil {
+		c.KV = maps.Clone(s.KV)
+	}
+	c.kvBytes, c.kvCounted = s.kvBytes, s.kvCounted
 	return c
 }
 
