@@ -101,6 +101,11 @@ type Config struct {
 	// logs, replication journals, Pebble stores) go through a fault
 	// injector: a test fills the disk with DiskFaults.NoSpaceAfter.
 	DiskFaults *vfs.Injector `yaml:"-"`
+
+	// Cluster makes the node one of several nodes of its region: its
+	// persistent streams are the region's, replicated inside it
+	// (cluster.go). Nil: a region of one node.
+	Cluster Cluster `yaml:"-"`
 }
 
 // DefaultMaxMessageBytes is the default payload limit.

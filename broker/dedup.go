@@ -102,28 +102,33 @@ func (s *Stream) dedupHighest(producer string) (int64, bool) {
 
 // restoreDedup rebuilds producer sequence state from the log's tail, so a
 // producer that reconnects after a restart is still de-duplicated.
-func (s *Stream) restoreDedup() {
-	end := s.plog.EndOffset()
-	from := s.plog.StartOffset()
+func (s *Stream) restoreDedup() { s.dedup = dedupFromLog(s.plog) }
+
+// dedupFromLog reads producer sequence state from the tail of l.
+func dedupFromLog(l *segment.Log) map[string]*dedupState {
+	dedup := map[string]*dedupState{}
+	end := l.EndOffset()
+	from := l.StartOffset()
 	if end-from > dedupRestoreRecords {
 		from = end - dedupRestoreRecords
 	}
 	for from < end {
-		recs, err := s.plog.Read(from, 4096, 8<<20)
+		recs, err := l.Read(from, 4096, 8<<20)
 		if err != nil || len(recs) == 0 {
-			return
+			return dedup
 		}
 		for _, r := range recs {
 			if r.Producer == "" {
 				continue
 			}
-			d := s.dedup[r.Producer]
+			d := dedup[r.Producer]
 			if d == nil {
 				d = &dedupState{highest: -1}
-				s.dedup[r.Producer] = d
+				dedup[r.Producer] = d
 			}
 			d.add(r.SequenceID, r.Offset)
 		}
 		from = recs[len(recs)-1].Offset + 1
 	}
+	return dedup
 }

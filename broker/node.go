@@ -69,12 +69,19 @@ func Open(cfg Config, logger *zap.Logger) (*Node, error) {
 	}
 	n.meta = db
 	n.cursors = subscription.NewPebbleStore(db)
+	if cfg.Cluster != nil && cfg.Cluster.Cursors() != nil {
+		n.cursors = cfg.Cluster.Cursors()
+	}
 	if err := n.loadRegistry(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	n.wg.Add(1)
 	go n.retentionLoop()
+	if cfg.Cluster != nil {
+		n.wg.Add(1)
+		go n.clusterLoop()
+	}
 	n.log.Info("node started", zap.String("data", cfg.DataDir), zap.Int("streams", len(n.streams)))
 	return n, nil
 }

@@ -39,6 +39,25 @@ type Producer struct {
 	lastSeq int64 // last sequence id assigned or seen (only the producer's goroutine touches it)
 	closed  atomic.Bool
 	hold    joinHold // publishes waiting for the region to join (joinwait.go)
+	// fenced is closed when this node stops leading the stream (a region
+	// of several nodes): the front end closes the producer's connection
+	// and the client reconnects to the new leader.
+	fenced chan struct{}
+}
+
+// Fenced returns a channel closed when the producer can no longer publish
+// here because another node leads its stream now.
+func (p *Producer) Fenced() <-chan struct{} { return p.fenced }
+
+// fence ends the producer because this node stopped leading its stream.
+func (p *Producer) fence() {
+	p.stream.mu.Lock()
+	defer p.stream.mu.Unlock()
+	select {
+	case <-p.fenced:
+	default:
+		close(p.fenced)
+	}
 }
 
 // Name returns the producer name (given or generated).
@@ -71,6 +90,9 @@ func (s *Stream) attachProducer(name string, initialSeq int64) (*Producer, error
 	if s.deleted {
 		return nil, fmt.Errorf("%w: %s", ErrStreamNotFound, s.name)
 	}
+	if err := s.notOwnerLocked(); err != nil {
+		return nil, err
+	}
 	if len(s.producers) >= s.node.cfg.MaxProducersPerStream {
 		return nil, fmt.Errorf("%w: limit %d", ErrTooManyProducers, s.node.cfg.MaxProducersPerStream)
 	}
@@ -81,7 +103,7 @@ func (s *Stream) attachProducer(name string, initialSeq int64) (*Producer, error
 	if _, busy := s.producers[name]; busy {
 		return nil, fmt.Errorf("%w: %q on %s", ErrProducerBusy, name, s.name)
 	}
-	p := &Producer{stream: s, name: name, lastSeq: -1}
+	p := &Producer{stream: s, name: name, lastSeq: -1, fenced: make(chan struct{})}
 	if d, ok := s.dedup[name]; ok {
 		p.lastSeq = d.highest
 	}
@@ -191,11 +213,19 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
 		r.PublishStream(s, recs, finish)
 		return
 	}
-	if s.plog != nil {
-		s.plog.AppendAsync(recs, finish)
-		return
+	s.mu.Lock()
+	rlog, plog, notOwner := s.rlog, s.plog, s.notOwnerLocked()
+	s.mu.Unlock()
+	switch {
+	case notOwner != nil:
+		finish(0, notOwner)
+	case rlog != nil:
+		rlog.AppendAsync(recs, finish)
+	case plog != nil:
+		plog.AppendAsync(recs, finish)
+	default:
+		finish(s.mlog.Append(recs), nil)
 	}
-	finish(s.mlog.Append(recs), nil)
 }
 
 // Publish is the synchronous form of PublishAsync.

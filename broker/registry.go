@@ -57,6 +57,9 @@ func (n *Node) loadRegistry() error {
 	if _, err := n.ensureFabricLocked(naming.DefaultTenant, naming.SystemFabric); err != nil {
 		return err
 	}
+	if n.cfg.Cluster != nil {
+		return nil // persistent streams are the region's (clusterLoop)
+	}
 	return n.scan(prefixStream, func(key string, val []byte) error {
 		var info StreamInfo
 		if err := json.Unmarshal(val, &info); err != nil {

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,9 @@ type StreamInfo struct {
 	Global     bool  `json:"global"`
 	Partitions int   `json:"partitions"`
 	CreatedAt  int64 `json:"createdAt"`
+	// Replicas is the stream's replication factor in a region of several
+	// nodes (0: the region's default, 3 with three nodes or more).
+	Replicas int `json:"replicas,omitempty"`
 }
 
 // storage is what a stream appends to and subscriptions read from: a
@@ -46,6 +50,14 @@ type Stream struct {
 	nextAnon  uint64
 	deleted   bool
 	repl      streamRepl // geo-replication state (replication.go)
+
+	// In a region of several nodes (cluster.go): the stream's leader, and
+	// the replicated log while this node leads it (plog is then its local
+	// log and src its committed view); pendingLog is one given by the
+	// region and not taken yet.
+	leader     ClusterNode
+	rlog       ReplicatedLog
+	pendingLog ReplicatedLog
 }
 
 // Name returns the stream's full name.
@@ -61,10 +73,11 @@ func (n *Node) streamDir(name naming.Stream) string {
 	return filepath.Join(n.cfg.DataDir, "streams", name.Tenant, name.Fabric, name.Name, "p0")
 }
 
-// openStream opens (recovers) a stream's storage. Callers hold n.mu or are
-// in Open.
-func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) {
-	s := &Stream{
+// newStream returns a stream without storage: a persistent stream of a
+// region of several nodes gets its log when this node leads it
+// (cluster.go).
+func (n *Node) newStream(name naming.Stream, info StreamInfo) *Stream {
+	return &Stream{
 		name:      name,
 		info:      info,
 		node:      n,
@@ -72,7 +85,14 @@ func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) 
 		producers: map[string]*Producer{},
 		subs:      map[string]*subscription.Subscription{},
 		dedup:     map[string]*dedupState{},
+		src:       emptySource{},
 	}
+}
+
+// openStream opens (recovers) a stream's storage. Callers hold n.mu or are
+// in Open.
+func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) {
+	s := n.newStream(name, info)
 	if name.Persistent {
 		opts := n.cfg.segmentOptions()
 		opts.Logger = s.log
@@ -105,11 +125,27 @@ func (n *Node) CreateStream(name naming.Stream, info StreamInfo) (*Stream, error
 		return nil, err
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if _, ok := n.streams[name]; ok {
+		n.mu.Unlock()
 		return nil, fmt.Errorf("%w: %s", ErrStreamExists, name)
 	}
+	if n.cfg.Cluster != nil && name.Persistent {
+		n.mu.Unlock()
+		return n.createInCluster(name, n.fillInfo(info))
+	}
+	defer n.mu.Unlock()
 	return n.createStreamLocked(name, info)
+}
+
+// fillInfo gives a new stream's description its defaults.
+func (n *Node) fillInfo(info StreamInfo) StreamInfo {
+	if info.Partitions == 0 {
+		info.Partitions = 1
+	}
+	if info.CreatedAt == 0 {
+		info.CreatedAt = time.Now().UnixMilli()
+	}
+	return info
 }
 
 func (n *Node) createStreamLocked(name naming.Stream, info StreamInfo) (*Stream, error) {
@@ -121,6 +157,9 @@ func (n *Node) createStreamLocked(name naming.Stream, info StreamInfo) (*Stream,
 	}
 	if info.CreatedAt == 0 {
 		info.CreatedAt = time.Now().UnixMilli()
+	}
+	if n.cfg.Cluster != nil && name.Persistent {
+		return nil, errClusterCreate
 	}
 	s, err := n.openStream(name, info)
 	if err != nil {
@@ -163,6 +202,13 @@ func (n *Node) StreamForUse(name naming.Stream, global *bool) (*Stream, error) {
 	if !*n.cfg.AutoCreateStreams {
 		return nil, fmt.Errorf("%w: %s (auto-creation is off)", ErrStreamNotFound, name)
 	}
+	info := StreamInfo{Global: n.defaultGlobal()}
+	if global != nil {
+		info.Global = *global
+	}
+	if n.cfg.Cluster != nil && name.Persistent {
+		return n.createInCluster(name, n.fillInfo(info))
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -170,10 +216,6 @@ func (n *Node) StreamForUse(name naming.Stream, global *bool) (*Stream, error) {
 	}
 	if s, ok := n.streams[name]; ok {
 		return s, nil
-	}
-	info := StreamInfo{Global: n.defaultGlobal()}
-	if global != nil {
-		info.Global = *global
 	}
 	return n.createStreamLocked(name, info)
 }
@@ -224,6 +266,16 @@ func (n *Node) deleteStream(name naming.Stream, force bool) error {
 	if !force && s.inUse() {
 		n.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrStreamInUse, name)
+	}
+	if n.cfg.Cluster != nil && name.Persistent {
+		// The region deletes it everywhere; reconcileCluster forgets it.
+		n.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+		defer cancel()
+		if err := n.cfg.Cluster.DeleteStream(ctx, name); err != nil {
+			return fmt.Errorf("broker: delete %s in the region: %w", name, err)
+		}
+		return nil
 	}
 	delete(n.streams, name)
 	n.mu.Unlock()
@@ -281,8 +333,11 @@ func (s *Stream) close() error {
 			s.log.Warn("close subscription", zap.Error(err))
 		}
 	}
-	if s.plog != nil {
-		if err := s.plog.Close(); err != nil {
+	s.mu.Lock()
+	plog, replicated := s.plog, s.rlog != nil || s.node.cfg.Cluster != nil
+	s.mu.Unlock()
+	if plog != nil && !replicated { // a replicated log is its replica's to close
+		if err := plog.Close(); err != nil {
 			return fmt.Errorf("broker: close stream %s: %w", s.name, err)
 		}
 	}

@@ -74,6 +74,9 @@ func (s *Stream) openSubscription(o SubscribeOptions) (*subscription.Subscriptio
 	if s.deleted {
 		return nil, fmt.Errorf("%w: %s", ErrStreamNotFound, s.name)
 	}
+	if err := s.notOwnerLocked(); err != nil {
+		return nil, err
+	}
 	if sub, ok := s.subs[o.Subscription]; ok {
 		return sub, nil
 	}
@@ -122,7 +125,8 @@ func (s *Stream) newSubscriptionLocked(name string, typ subscription.Type, initi
 }
 
 // loadSubscriptions reopens the durable subscriptions of a persistent stream
-// so their backlog is tracked while no consumer is attached.
+// so their backlog is tracked while no consumer is attached. s.mu is held,
+// or the stream is not visible yet.
 func (s *Stream) loadSubscriptions() error {
 	prefix := string(subMetaKey(s.name, ""))
 	return s.node.scan(prefix, func(name string, val []byte) error {
@@ -133,6 +137,9 @@ func (s *Stream) loadSubscriptions() error {
 		typ, err := subscription.ParseType(m.Type)
 		if err != nil {
 			return fmt.Errorf("broker: subscription %s on %s: %w", name, s.name, err)
+		}
+		if _, open := s.subs[name]; open {
+			return nil
 		}
 		sub, err := s.newSubscriptionLocked(name, typ, subscription.Earliest, SubscribeOptions{})
 		if err != nil {

@@ -43,6 +43,7 @@ type Manager struct {
 	mu       sync.Mutex
 	replicas map[region.UnitID]*Replica
 	closed   bool
+	changed  chan struct{} // closed when a replica here starts or stops leading
 
 	stop chan struct{}
 	done chan struct{}
@@ -61,6 +62,7 @@ func NewManager(cfg Config, meta Metadata) (*Manager, error) {
 		log:      cfg.Logger.With(zap.Uint64("node", uint64(meta.Self().Node))),
 		start:    time.Now(),
 		replicas: map[region.UnitID]*Replica{},
+		changed:  make(chan struct{}),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -75,6 +77,21 @@ func (m *Manager) Replica(unit region.UnitID) *Replica {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.replicas[unit]
+}
+
+// Changed returns a channel closed the next time a replica of this node
+// starts or stops leading.
+func (m *Manager) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
+}
+
+func (m *Manager) roleChanged() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	close(m.changed)
+	m.changed = make(chan struct{})
 }
 
 // Statuses reports every replica of this node.
@@ -221,6 +238,7 @@ func (m *Manager) open(id region.UnitID) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.onRole = m.roleChanged
 	m.replicas[id] = r
 	return r, nil
 }
@@ -336,8 +354,9 @@ func unitIDs(st *region.State) []region.UnitID {
 }
 
 // CreateUnit creates a unit of factor replicas placed on the region's
-// active nodes (region.Place); creating one that exists is not an error.
-func (m *Manager) CreateUnit(ctx context.Context, id region.UnitID, factor int) error {
+// active nodes (region.Place), described by info; creating one that exists
+// is not an error.
+func (m *Manager) CreateUnit(ctx context.Context, id region.UnitID, factor int, info string) error {
 	st, err := m.meta.State(ctx)
 	if err != nil {
 		return err
@@ -349,7 +368,7 @@ func (m *Manager) CreateUnit(ctx context.Context, id region.UnitID, factor int) 
 	if len(replicas) < factor {
 		return fmt.Errorf("ship: %s needs %d replicas, the region has %d active nodes", id, factor, len(replicas))
 	}
-	err = m.meta.Propose(ctx, region.Command{Kind: region.KindCreateUnit, Unit: id, Factor: factor, Replicas: replicas})
+	err = m.meta.Propose(ctx, region.Command{Kind: region.KindCreateUnit, Unit: id, Factor: factor, Replicas: replicas, Info: info})
 	if errors.Is(err, region.ErrRefused) {
 		// Another node created it first?
 		if st, rerr := m.meta.State(ctx); rerr == nil && st.Units[id] != nil {

@@ -161,7 +161,7 @@ func TestRegionKeepsAcknowledgedRecordsThroughFailovers(t *testing.T) {
 		st := nodes[0].up.Load().group.Local()
 		return len(region.Place(st, 3)) == 3
 	})
-	if err := nodes[0].up.Load().ship.CreateUnit(ctx, id, 3); err != nil {
+	if err := nodes[0].up.Load().ship.CreateUnit(ctx, id, 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "a leader", func() bool { return leaderOf(nodes, id) != nil })

@@ -60,6 +60,8 @@ type Replica struct {
 	settled []*ack
 	failed  error // a truncation or epoch write failed: the replica stops
 	closed  bool
+	// onRole runs (outside r.mu) when the replica starts or stops leading.
+	onRole func()
 }
 
 // openReplica opens (recovers) the unit's log in dir.
@@ -192,6 +194,9 @@ func (r *Replica) lead(u *region.Unit, applied uint64) error {
 	r.proposing = nil
 	r.log.Info("leading", zap.Uint64("epoch", u.Epoch), zap.Uint64("end", end), zap.Uint64("highWatermark", r.hw))
 	r.notify()
+	if r.onRole != nil {
+		defer r.onRole()
+	}
 	return nil
 }
 
@@ -213,6 +218,7 @@ func (r *Replica) metadata(u *region.Unit, applied uint64) {
 // leader's appends in flight to finish.
 func (r *Replica) stepDown(epoch uint64) {
 	r.mu.Lock()
+	wasLeading := r.leader != nil
 	if r.leader != nil {
 		r.log.Info("no longer leading", zap.Uint64("epoch", r.leader.Epoch()), zap.Uint64("newEpoch", epoch))
 		r.leader = nil
@@ -225,6 +231,9 @@ func (r *Replica) stepDown(epoch uint64) {
 	r.runSettled()
 	r.appending.Wait()
 	r.runSettled() // appends that finished meanwhile
+	if wasLeading && r.onRole != nil {
+		r.onRole()
+	}
 }
 
 // ack is an append waiting for the high watermark.

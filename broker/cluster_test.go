@@ -1,0 +1,180 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/subscription"
+)
+
+// fakeCluster is a region whose streams this test leads or not at will;
+// a led stream's replicated log is a plain segment log.
+type fakeCluster struct {
+	t       *testing.T
+	dir     string
+	mu      sync.Mutex
+	streams map[naming.Stream]ClusterStream
+	logs    map[naming.Stream]*segment.Log
+	changed chan struct{}
+}
+
+func newFakeCluster(t *testing.T) *fakeCluster {
+	return &fakeCluster{t: t, dir: t.TempDir(), streams: map[naming.Stream]ClusterStream{}, logs: map[naming.Stream]*segment.Log{}, changed: make(chan struct{})}
+}
+
+func (c *fakeCluster) Streams() (map[naming.Stream]ClusterStream, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[naming.Stream]ClusterStream, len(c.streams))
+	for k, v := range c.streams {
+		out[k] = v
+	}
+	return out, c.changed
+}
+
+func (c *fakeCluster) bump() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *fakeCluster) CreateStream(_ context.Context, name naming.Stream, info StreamInfo) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.streams[name]; !ok {
+		c.streams[name] = ClusterStream{Info: info, Leader: ClusterNode{ID: 2, HTTP: "http://node2"}}
+		c.bump()
+	}
+	return nil
+}
+
+func (c *fakeCluster) DeleteStream(_ context.Context, name naming.Stream) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.streams, name)
+	c.bump()
+	return nil
+}
+
+func (c *fakeCluster) Cursors() subscription.Store { return nil }
+
+// lead makes this node lead name (or another node when here is false).
+func (c *fakeCluster) lead(name naming.Stream, here bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cs := c.streams[name]
+	if here {
+		l := c.logs[name]
+		if l == nil {
+			var err error
+			l, err = segment.Open(vfs.OS(), filepath.Join(c.dir, name.Name), segment.Options{})
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			c.t.Cleanup(func() { _ = l.Close() })
+			c.logs[name] = l
+		}
+		cs.Leader, cs.Log = ClusterNode{ID: 1}, plainLog{l}
+	} else {
+		cs.Leader, cs.Log = ClusterNode{ID: 2, HTTP: "http://node2"}, nil
+	}
+	c.streams[name] = cs
+	c.bump()
+}
+
+type plainLog struct{ l *segment.Log }
+
+func (p plainLog) Log() *segment.Log               { return p.l }
+func (p plainLog) Committed() subscription.Source { return p.l }
+func (p plainLog) AppendAsync(recs []segment.Record, done func(uint64, error)) {
+	p.l.AppendAsync(recs, done)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestClusterStreams: in a region of several nodes, streams are the
+// region's; a node serves the ones it leads, refuses the others naming
+// their leader, and fences its producers when the lead moves away.
+func TestClusterStreams(t *testing.T) {
+	c := newFakeCluster(t)
+	n, err := Open(Config{Region: "a", DataDir: t.TempDir(), Cluster: c}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	name := naming.Stream{Persistent: true, Tenant: "t", Fabric: "f", Name: "orders"}
+	s, err := n.CreateStream(name, StreamInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notOwner *NotOwnerError
+	if _, err := s.AttachProducer("p", -1); !errors.As(err, &notOwner) || notOwner.Leader.ID != 2 {
+		t.Fatalf("producer on a stream led elsewhere: %v", err)
+	}
+	if _, err := s.Subscribe(SubscribeOptions{Subscription: "sub"}); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("consumer on a stream led elsewhere: %v", err)
+	}
+
+	c.lead(name, true)
+	var p *Producer
+	eventually(t, "the lead taken", func() bool {
+		p, err = s.AttachProducer("p", -1)
+		return err == nil
+	})
+	res := p.Publish([]Message{{Payload: []byte("a"), SequenceID: -1}, {Payload: []byte("b"), SequenceID: -1}})
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if s.Source().EndOffset() != 2 {
+		t.Fatalf("end %d", s.Source().EndOffset())
+	}
+
+	c.lead(name, false)
+	select {
+	case <-p.Fenced():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the producer was not fenced when the lead moved")
+	}
+	if res := p.Publish([]Message{{Payload: []byte("c"), SequenceID: -1}}); !errors.Is(res[0].Err, ErrNotOwner) {
+		t.Fatalf("publish after the lead moved: %v", res[0].Err)
+	}
+
+	// Back here: de-duplication remembers what the log holds.
+	c.lead(name, true)
+	var p2 *Producer
+	eventually(t, "the lead taken again", func() bool {
+		p2, err = s.AttachProducer("p2", -1)
+		return err == nil
+	})
+	p2.Close()
+	p.Close()
+	var p3 *Producer
+	if p3, err = s.AttachProducer("p", -1); err != nil {
+		t.Fatal(err)
+	}
+	if res := p3.Publish([]Message{{Payload: []byte("b"), SequenceID: 1}}); !res[0].Duplicate {
+		t.Fatalf("a re-sent message after the lead came back: %+v", res[0])
+	}
+
+	if err := n.DeleteStream(name, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the stream gone", func() bool { _, err := n.Stream(name); return err != nil })
+}

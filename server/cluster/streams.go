@@ -1,0 +1,184 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/region"
+	"github.com/causeway/causeway/region/ship"
+	"github.com/causeway/causeway/subscription"
+)
+
+// streamPrefix starts the unit id of every stream.
+const streamPrefix = "stream:"
+
+// UnitOf returns a persistent stream's unit.
+func UnitOf(name naming.Stream) region.UnitID {
+	return region.UnitID(streamPrefix + name.Tenant + "/" + name.Fabric + "/" + name.Name)
+}
+
+// StreamOf returns the stream a unit holds, ok=false for other units.
+func StreamOf(id region.UnitID) (naming.Stream, bool) {
+	rest, ok := strings.CutPrefix(string(id), streamPrefix)
+	if !ok {
+		return naming.Stream{}, false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return naming.Stream{}, false
+	}
+	name := naming.Stream{Persistent: true, Tenant: parts[0], Fabric: parts[1], Name: parts[2]}
+	if name.Validate() != nil {
+		return naming.Stream{}, false
+	}
+	return name, true
+}
+
+// Metadata is what the streams need of the region's metadata group
+// (*meta.Group).
+type Metadata interface {
+	ship.Metadata
+}
+
+// Streams implements broker.Cluster. It is created before the region's
+// group runs (the broker opens first) and serves once Start gave it the
+// group and the node's log shipping.
+type Streams struct {
+	running atomic.Pointer[running]
+	started chan struct{}
+	// DefaultFactor is the replication factor of a stream created without
+	// one, given the region's active nodes (region.DefaultFactor).
+	DefaultFactor func(activeNodes int) int
+}
+
+type running struct {
+	meta Metadata
+	ship *ship.Manager
+}
+
+var _ broker.Cluster = (*Streams)(nil)
+
+// New returns streams that serve once Start is called.
+func New() *Streams {
+	return &Streams{started: make(chan struct{}), DefaultFactor: region.DefaultFactor}
+}
+
+// Start gives the streams the running group and log shipping.
+func (s *Streams) Start(meta Metadata, m *ship.Manager) {
+	if s.running.Swap(&running{meta: meta, ship: m}) == nil {
+		close(s.started)
+	}
+}
+
+// Stop detaches them (the broker sees no stream led here any more).
+func (s *Streams) Stop() { s.running.Store(nil) }
+
+var errNotStarted = errors.New("cluster: this node is not in its region's metadata group yet; try again")
+
+// Streams implements broker.Cluster.
+func (s *Streams) Streams() (map[naming.Stream]broker.ClusterStream, <-chan struct{}) {
+	rt := s.running.Load()
+	if rt == nil {
+		return nil, s.started
+	}
+	// One channel for both: metadata applied, or a replica here started
+	// or stopped leading.
+	changed := make(chan struct{})
+	metaCh, shipCh := rt.meta.Changed(), rt.ship.Changed()
+	go func() {
+		select {
+		case <-metaCh:
+		case <-shipCh:
+		}
+		close(changed)
+	}()
+	st := rt.meta.Local()
+	self := rt.meta.Self().Node
+	out := make(map[naming.Stream]broker.ClusterStream, len(st.Units))
+	for id, u := range st.Units {
+		name, ok := StreamOf(id)
+		if !ok {
+			continue
+		}
+		info, err := broker.UnmarshalRegionInfo(u.Info)
+		if err != nil {
+			continue // not written by a broker: not a stream of ours
+		}
+		cs := broker.ClusterStream{Info: info}
+		if n := st.Nodes[u.Leader]; n != nil && u.Leader != self {
+			cs.Leader = broker.ClusterNode{ID: uint64(n.ID), HTTP: n.Addrs.HTTP, Kafka: n.Addrs.Kafka}
+		}
+		if u.Leader == self {
+			// Led here once the replica leads at the unit's epoch (after
+			// a linearizable read); until then no node serves it.
+			if rep := rt.ship.Replica(id); rep != nil {
+				if leading, epoch := rep.Leading(); leading && epoch == u.Epoch {
+					cs.Leader = broker.ClusterNode{ID: uint64(self), HTTP: st.Nodes[self].Addrs.HTTP, Kafka: st.Nodes[self].Addrs.Kafka}
+					cs.Log = replicaLog{rep, epoch}
+				}
+			}
+		}
+		out[name] = cs
+	}
+	return out, changed
+}
+
+// CreateStream implements broker.Cluster: the stream's unit, placed on the
+// region's active nodes.
+func (s *Streams) CreateStream(ctx context.Context, name naming.Stream, info broker.StreamInfo) error {
+	rt := s.running.Load()
+	if rt == nil {
+		return errNotStarted
+	}
+	desc, err := broker.MarshalRegionInfo(info)
+	if err != nil {
+		return err
+	}
+	factor := info.Replicas
+	if factor == 0 {
+		st, err := rt.meta.State(ctx)
+		if err != nil {
+			return err
+		}
+		active := 0
+		for _, n := range st.Nodes {
+			if n.Status == region.NodeActive {
+				active++
+			}
+		}
+		factor = s.DefaultFactor(active)
+	}
+	return rt.ship.CreateUnit(ctx, UnitOf(name), factor, desc)
+}
+
+// DeleteStream implements broker.Cluster.
+func (s *Streams) DeleteStream(ctx context.Context, name naming.Stream) error {
+	rt := s.running.Load()
+	if rt == nil {
+		return errNotStarted
+	}
+	return rt.meta.Propose(ctx, region.Command{Kind: region.KindDeleteUnit, Unit: UnitOf(name)})
+}
+
+// Cursors implements broker.Cluster: nil until cursors are kept in the
+// region (they stay in the leading node's store meanwhile).
+func (s *Streams) Cursors() subscription.Store { return nil }
+
+// replicaLog is a leading replica at one epoch: a new epoch is a new
+// value, so the broker takes the lead afresh (the log may have been cut
+// while another node led).
+type replicaLog struct {
+	r     *ship.Replica
+	epoch uint64
+}
+
+func (l replicaLog) Log() *segment.Log              { return l.r.Log() }
+func (l replicaLog) Committed() subscription.Source { return l.r.Committed() }
+func (l replicaLog) AppendAsync(recs []segment.Record, done func(uint64, error)) {
+	l.r.AppendAsync(recs, done)
+}
