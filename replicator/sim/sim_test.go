@@ -2,6 +2,7 @@ package sim
 
 import (
 	"flag"
+	"fmt"
 	"testing"
 )
 
@@ -13,7 +14,18 @@ var (
 	stormSeedsFlag = flag.Int("storm-seeds", 0, "number of seeds TestSimulationWipeStorm runs (0: a quarter of the default)")
 	// traceFlag traces every storm seed run (use with -storm-seeds 1).
 	traceFlag = flag.Bool("trace", false, "TestSimulationWipeStorm: trace each run")
+	// nodesFlag makes every region a cluster of nodes (Options.Nodes).
+	nodesFlag = flag.Int("nodes", 0, "TestSimulation and TestSimulationWipeStorm: nodes per region (0: one node, the default simulation)")
 )
+
+// replayFlags are the flags that replay a run of TestSimulation with the
+// same options.
+func replayFlags() string {
+	if *nodesFlag > 1 {
+		return fmt.Sprintf(" -nodes %d", *nodesFlag)
+	}
+	return ""
+}
 
 // defaultSeeds is sized so the package runs in well under a minute on two
 // shared cores; the race detector slows it about tenfold.
@@ -29,9 +41,9 @@ func defaultSeeds() int {
 
 func TestSimulation(t *testing.T) {
 	if *seedFlag != 0 {
-		res, err := Run(Options{Seed: *seedFlag, Trace: func(s string) { t.Log(s) }})
+		res, err := Run(Options{Seed: *seedFlag, Nodes: *nodesFlag, Trace: func(s string) { t.Log(s) }})
 		if err != nil {
-			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulation -seed %d", err, *seedFlag)
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run 'TestSimulation$' -seed %d%s", err, *seedFlag, replayFlags())
 		}
 		t.Logf("%+v", res)
 		return
@@ -42,9 +54,9 @@ func TestSimulation(t *testing.T) {
 	}
 	var total Result
 	for seed := *firstFlag; seed < *firstFlag+uint64(n); seed++ {
-		res, err := Run(Options{Seed: seed})
+		res, err := Run(Options{Seed: seed, Nodes: *nodesFlag})
 		if err != nil {
-			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulation -seed %d -v", err, seed)
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run 'TestSimulation$' -seed %d%s -v", err, seed, replayFlags())
 		}
 		total.Ops += res.Ops
 		total.Deliveries += res.Deliveries
@@ -57,10 +69,14 @@ func TestSimulation(t *testing.T) {
 		total.Wipes += res.Wipes
 		total.BasedBatches += res.BasedBatches
 		total.MissingBase += res.MissingBase
+		total.addNodes(res)
 	}
 	t.Logf("%d seeds: %d ops, %d deliveries, %d messages, %d restarts, %d wipes, %d partitions, %d evictions, %d retransmits, %d relayed ranges, %d based batches (%d without base)",
 		n, total.Ops, total.Deliveries, total.Messages, total.Restarts, total.Wipes, total.Partitions, total.Evictions, total.Retransmits, total.Relayed,
 		total.BasedBatches, total.MissingBase)
+	if *nodesFlag > 1 {
+		t.Logf("%d nodes per region: %s", *nodesFlag, total.nodesSummary())
+	}
 }
 
 // regressionSeeds failed once; each names what it caught.
@@ -118,13 +134,13 @@ func TestSimulationWipeStorm(t *testing.T) {
 	}
 	wipes := 0
 	for seed := *firstFlag; seed < *firstFlag+uint64(n); seed++ {
-		opts := Options{Seed: seed, WipeStorm: true}
+		opts := Options{Seed: seed, WipeStorm: true, Nodes: *nodesFlag}
 		if *traceFlag {
 			opts.Trace = func(s string) { t.Log(s) }
 		}
 		res, err := Run(opts)
 		if err != nil {
-			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulationWipeStorm -first-seed %d -storm-seeds 1 -trace -v", err, seed)
+			t.Fatalf("%v\nreplay: go test ./replicator/sim -run TestSimulationWipeStorm -first-seed %d -storm-seeds 1%s -trace -v", err, seed, replayFlags())
 		}
 		wipes += res.Wipes
 	}

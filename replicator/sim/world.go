@@ -1,11 +1,13 @@
 package sim
 
 import (
+	"cmp"
 	"container/heap"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/causeway/causeway/replicator"
@@ -29,6 +31,21 @@ type Options struct {
 	// region loses its disk within WipeStormWindow, in random order, and
 	// one-way cuts are made among them.
 	WipeStorm bool
+	// Nodes makes every region a cluster of Nodes nodes (0 or 1: one node
+	// whose journals survive a crash, the default): the region's journal
+	// is a unit replicated by log shipping (region.Leader and
+	// region.Follower, leader epochs, in-sync sets in region.State), its
+	// leader runs the engine from its own copy of the journal, and nothing
+	// leaves the region or is acknowledged before the high watermark.
+	// Nodes crash, lose their disk and are partitioned within the region.
+	Nodes int
+
+	// Mutations for the simulator's own tests, with nodes: bugSendAboveHW
+	// ships batches and bugAckAboveHW acks without waiting for the high
+	// watermark to cover what they carry; bugUnchecked turns off the check
+	// of every message leaving a region, so that only the consequences are
+	// left to catch them.
+	bugSendAboveHW, bugAckAboveHW, bugUnchecked bool
 }
 
 // WipeStormWindow is how long a WipeStorm takes to wipe every region.
@@ -51,6 +68,22 @@ type Result struct {
 	// refused for want of their base.
 	BasedBatches, MissingBase int
 	HealTime                  time.Duration
+	// AckedPublishes counts publishes acknowledged to their client.
+	AckedPublishes int
+
+	// With nodes: LeaderStarts counts engines started on a node taking up
+	// the journal's leadership (the first of each region included),
+	// NodeCrashes and NodeWipes single-node faults, RegionPartitions
+	// in-region partitions, TruncatedOps the ops cut from followers' logs
+	// (never committed), DedupedRetries the publishes a client sent again
+	// after a failover that the new leader's journal already held, and
+	// HeldDropped the Outputs a leader dropped while they waited for its
+	// high watermark. InSyncShrinks counts in-sync sets a leader shrank.
+	Nodes                                int
+	LeaderStarts, NodeCrashes, NodeWipes int
+	RegionPartitions, TruncatedOps       int
+	DedupedRetries, HeldDropped          int
+	InSyncShrinks                        int
 }
 
 // errCheck marks checker failures (as opposed to harness errors).
@@ -119,6 +152,17 @@ type world struct {
 	// the old body is then a collision the checker reports).
 	limbo map[replicator.Dot]*opInfo
 	res   Result
+	// tentative holds, with nodes, the ops published on a leader and not
+	// committed yet (by the oid their journal record carries): the oracle
+	// learns an op when a leader's high watermark passes it; one that a
+	// failover cuts never existed for the other regions.
+	tentative map[uint64]*opInfo
+	nextOID   uint64
+	// acked is every op acknowledged to its publisher, by dot: each must
+	// be delivered everywhere at the end, unless its region lost every
+	// disk before another region had it (wipedAway).
+	acked     map[replicator.Dot]string
+	wipedAway map[replicator.Dot]bool
 
 	corruptRate float64
 	// replyRate is the probability that a region's reply producer publishes
@@ -164,7 +208,9 @@ func newWorld(opts Options) (*world, error) {
 	if opts.Steps == 0 {
 		opts.Steps = 100 + rng.IntN(250)
 	}
-	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo), limbo: make(map[replicator.Dot]*opInfo), wiped: make(map[string]bool)}
+	w := &world{opts: opts, rng: rng, now: epoch, oracle: make(map[replicator.Dot]*opInfo), limbo: make(map[replicator.Dot]*opInfo),
+		wiped: make(map[string]bool), tentative: make(map[uint64]*opInfo), acked: make(map[replicator.Dot]string),
+		wipedAway: make(map[replicator.Dot]bool)}
 	for i := range opts.Regions {
 		w.names = append(w.names, fmt.Sprintf("r%d", i))
 	}
@@ -221,6 +267,15 @@ func newWorld(opts Options) (*world, error) {
 		w.regions = append(w.regions, r)
 	}
 	w.res.Regions = len(w.names)
+	if opts.Nodes > 1 {
+		w.res.Nodes = opts.Nodes
+		// Every region elects its journal leader, which starts the engine.
+		for _, r := range w.regions {
+			if err := r.cl.step(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if opts.WipeStorm {
 		w.stormStep = rng.IntN(opts.Steps/2 + 1)
 	}
@@ -266,6 +321,13 @@ func (w *world) randomStep() error {
 			return err
 		}
 	}
+	if w.opts.Nodes > 1 && !w.opts.Calm {
+		for _, r := range w.regions {
+			if r.up {
+				r.cl.fault()
+			}
+		}
+	}
 	if err := w.wipeStorm(); err != nil {
 		return err
 	}
@@ -276,36 +338,59 @@ func (w *world) randomStep() error {
 			}
 		}
 	}
+	if err := w.stepClusters(); err != nil {
+		return err
+	}
 	for n := w.rng.IntN(4); n > 0; n-- {
 		r := w.regions[w.rng.IntN(len(w.regions))]
-		if r.up {
-			if err := r.publish(r.producers[w.rng.IntN(len(r.producers))]); err != nil {
-				return err
-			}
-			if err := r.process(); err != nil {
-				return err
-			}
+		if !r.up {
+			continue
 		}
-	}
-	for _, r := range w.regions {
-		if r.up && w.rng.Float64() < 0.7 {
-			r.engine.Tick(w.now)
-			if err := r.process(); err != nil {
+		if sh := r.publishTarget(); sh != nil {
+			if err := sh.publish(r.producers[w.rng.IntN(len(r.producers))]); err != nil {
+				return err
+			}
+			if err := sh.process(); err != nil {
 				return err
 			}
 		}
 	}
 	for _, r := range w.regions {
-		if r.up && !r.engine.Delivered().Equal(r.count) {
-			return fmt.Errorf("%s: engine says delivered %v, journals hold %v: %w",
-				r.name, r.engine.Delivered(), r.count, errCheck)
+		for _, sh := range r.shells() {
+			if sh.stopped || w.rng.Float64() >= 0.7 {
+				continue
+			}
+			sh.engine.Tick(w.now)
+			if err := sh.process(); err != nil {
+				return err
+			}
 		}
-		if m := r.engine.Metrics(); r.up && m.BufferedOps > w.cfg.MaxBufferedOps {
-			return fmt.Errorf("%s: %d ops buffered, bound %d: %w", r.name, m.BufferedOps, w.cfg.MaxBufferedOps, errCheck)
+	}
+	for _, r := range w.regions {
+		for _, sh := range r.shells() {
+			if !sh.engine.Delivered().Equal(sh.count) {
+				return fmt.Errorf("%s: engine says delivered %v, journals hold %v: %w",
+					sh.name(), sh.engine.Delivered(), sh.count, errCheck)
+			}
+			if m := sh.engine.Metrics(); m.BufferedOps > w.cfg.MaxBufferedOps {
+				return fmt.Errorf("%s: %d ops buffered, bound %d: %w", sh.name(), m.BufferedOps, w.cfg.MaxBufferedOps, errCheck)
+			}
 		}
 	}
 	if w.rng.Float64() < 0.1 {
 		return w.checkStability()
+	}
+	return nil
+}
+
+// stepClusters runs every region's cluster for one step (with nodes).
+func (w *world) stepClusters() error {
+	for _, r := range w.regions {
+		if r.cl != nil {
+			if err := r.cl.step(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -387,11 +472,11 @@ func (w *world) send(from, to int, msg []byte) {
 func (w *world) deliverDue() error {
 	for len(w.net) > 0 && !w.net[0].at.After(w.now) {
 		env := heap.Pop(&w.net).(*envelope)
-		r := w.regions[env.to]
-		if !r.up {
+		sh := w.regions[env.to].receiver()
+		if sh == nil {
 			continue
 		}
-		if err := r.receive(env); err != nil {
+		if err := sh.receive(env); err != nil {
 			return err
 		}
 	}
@@ -406,9 +491,14 @@ func (w *world) crash(r *region) error {
 	r.up = false
 	r.downUntil = w.now.Add(time.Duration(w.rng.IntN(3000)) * time.Millisecond)
 	w.trace("crash %s until %s", r.name, r.downUntil.Sub(epoch))
+	if r.cl != nil {
+		// Every node goes down; the last engine to stop tells the others.
+		r.cl.crashAll(r.downUntil)
+		return nil
+	}
 	for _, o := range w.regions {
 		if o != r && o.up {
-			if err := o.engine.PeerDown(r.name); err != nil {
+			if err := o.sh.engine.PeerDown(r.name); err != nil {
 				return err
 			}
 		}
@@ -439,11 +529,14 @@ func (w *world) wipe(r *region) error {
 	heap.Init(&w.net)
 	// Of every origin (its own, and another wiped region's ops it was the
 	// last to hold), what no other region holds is gone.
-	for origin, had := range r.count {
+	holds := r.holds()
+	for origin, had := range holds {
 		held := uint64(0)
 		for _, o := range w.regions {
 			if o != r {
-				held = max(held, o.count[origin])
+				// With nodes, what another region has not committed a
+				// failover there may still cut.
+				held = max(held, o.has()[origin])
 			}
 		}
 		for seq := held + 1; seq <= had; seq++ {
@@ -451,37 +544,52 @@ func (w *world) wipe(r *region) error {
 			if info := w.oracle[d]; info != nil {
 				w.limbo[d] = info
 				delete(w.oracle, d)
+				if w.acked[d] == info.body {
+					w.wipedAway[d] = true
+				}
 			}
 		}
 		if held < had {
 			w.trace("wipe %s: %s:%d..%d delivered nowhere else (limbo)", r.name, origin, held+1, had)
 		}
 	}
-	before := r.count.Clone()
+	before := holds.Clone()
 	before.Merge(r.beforeWipe)
 	r.beforeWipe = before
 	w.res.Wipes++
 	w.wiped[r.name] = true
 	w.trace("wipe %s", r.name)
-	return r.wipe()
+	if r.cl != nil {
+		return r.cl.reset()
+	}
+	return r.sh.wipe()
 }
 
 // restart rebuilds a crashed region's engine from its journals.
 func (w *world) restart(r *region) error {
-	if err := r.restart(); err != nil {
+	if r.cl != nil {
+		// Every node comes back; the journal's leader starts the engine.
+		r.up = true
+		r.cl.restartAll()
+		w.res.Restarts++
+		w.trace("restart %s", r.name)
+		return nil
+	}
+	if err := r.sh.start(); err != nil {
 		return err
 	}
+	r.up = true
 	w.res.Restarts++
-	w.trace("restart %s delivered %v", r.name, r.engine.Delivered())
+	w.trace("restart %s delivered %v", r.name, r.sh.engine.Delivered())
 	if w.lost != nil {
 		// Evictions are operator configuration: they survive restarts.
-		if err := r.engine.EvictRegion(w.lost.name); err != nil {
+		if err := r.sh.engine.EvictRegion(w.lost.name); err != nil {
 			return err
 		}
 	}
 	for _, o := range w.regions {
 		if o != r && o.up {
-			if err := o.engine.PeerUp(w.now, r.name); err != nil {
+			if err := o.sh.engine.PeerUp(w.now, r.name); err != nil {
 				return err
 			}
 		}
@@ -492,16 +600,16 @@ func (w *world) restart(r *region) error {
 // checkStability: nothing a region reports stable may be missing anywhere.
 func (w *world) checkStability() error {
 	r := w.regions[w.rng.IntN(len(w.regions))]
-	if !r.up {
-		return nil
-	}
-	for origin, s := range r.engine.Stable() {
-		for _, o := range w.regions {
-			// A region that lost its disk lost what was stable there too;
-			// the others learn it from its first full ack.
-			if got := max(o.count[origin], o.beforeWipe[origin]); got < s {
-				return fmt.Errorf("%s reports %s:%d stable but %s delivered only %d: %w",
-					r.name, origin, s, o.name, got, errCheck)
+	for _, sh := range r.shells() {
+		for origin, s := range sh.stable() {
+			for _, o := range w.regions {
+				// A region that lost its disk lost what was stable there
+				// too; the others learn it from its first full ack. With
+				// nodes, a region has what its journal committed.
+				if got := max(o.has()[origin], o.beforeWipe[origin]); got < s {
+					return fmt.Errorf("%s reports %s:%d stable but %s has only %d: %w",
+						sh.name(), origin, s, o.name, got, errCheck)
+				}
 			}
 		}
 	}
@@ -537,9 +645,11 @@ func (w *world) heal() error {
 			return err
 		}
 		for _, r := range w.regions {
-			if r != w.lost && r.up {
-				if err := r.engine.EvictRegion(w.lost.name); err != nil {
-					return err
+			for _, sh := range r.shells() {
+				if r != w.lost {
+					if err := sh.engine.EvictRegion(w.lost.name); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -560,6 +670,14 @@ func (w *world) heal() error {
 	}
 	w.corruptRate = 0
 	w.healing = true
+	for _, r := range w.regions {
+		if r.cl != nil && r != w.lost {
+			r.cl.healLAN()
+			if r.up {
+				r.cl.restartAll()
+			}
+		}
+	}
 	start := w.now
 	deadline := w.now.Add(2 * time.Minute)
 	for ; w.now.Before(deadline); w.step++ {
@@ -576,9 +694,19 @@ func (w *world) heal() error {
 					return err
 				}
 			}
-			r.engine.Tick(w.now)
-			if err := r.process(); err != nil {
-				return err
+			if r.cl != nil {
+				if err := r.cl.step(); err != nil {
+					return err
+				}
+			}
+			for _, sh := range r.shells() {
+				if sh.stopped {
+					continue
+				}
+				sh.engine.Tick(w.now)
+				if err := sh.process(); err != nil {
+					return err
+				}
 			}
 		}
 		if w.converged() && (w.permanentCut || w.stable()) {
@@ -588,24 +716,36 @@ func (w *world) heal() error {
 	}
 	var lines []string
 	for _, r := range w.regions {
-		lines = append(lines, fmt.Sprintf("%s delivered %v metrics %+v", r.name, r.engine.Delivered(), r.engine.Metrics()))
+		if r.cl != nil {
+			lines = append(lines, r.cl.describe())
+		}
+		v := r.view()
+		if v == nil {
+			lines = append(lines, fmt.Sprintf("%s: no engine serving", r.name))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s delivered %v metrics %+v", r.name, v.engine.Delivered(), v.engine.Metrics()))
 	}
 	return fmt.Errorf("not converged %s after heal: ops lost or stuck (created %d):\n%s: %w",
-		w.now.Sub(start), len(w.oracle), fmt.Sprint(lines), errCheck)
+		w.now.Sub(start), len(w.oracle), strings.Join(lines, "\n"), errCheck)
 }
 
 // converged reports whether every surviving region delivered every op
 // created by a survivor, and the same ops of the lost region.
 func (w *world) converged() bool {
-	var ref *region
+	var ref *shell
 	for _, r := range w.regions {
 		if r == w.lost {
 			continue
 		}
-		if ref == nil {
-			ref = r
+		v := r.view()
+		if v == nil || (r.cl != nil && !r.cl.fullyInSync()) {
+			return false
 		}
-		if !r.count.Equal(ref.count) {
+		if ref == nil {
+			ref = v
+		}
+		if !v.count.Equal(ref.count) {
 			return false
 		}
 	}
@@ -629,7 +769,7 @@ func (w *world) lostWithLost(origin string) bool {
 // is delivered everywhere (nobody evicted pins it).
 func (w *world) stable() bool {
 	for _, r := range w.regions {
-		if r != w.lost && !r.engine.Stable().Equal(r.count) {
+		if r != w.lost && !r.view().stable().Equal(r.view().count) {
 			return false
 		}
 	}
@@ -642,10 +782,10 @@ func (w *world) finalChecks() error {
 	for d := range w.oracle {
 		created[d.Origin] = max(created[d.Origin], d.Seq)
 	}
-	var ref *region
+	var ref *shell
 	for _, r := range w.regions {
 		if r != w.lost {
-			ref = r
+			ref = r.view()
 		}
 	}
 	for o := range created {
@@ -657,23 +797,71 @@ func (w *world) finalChecks() error {
 		if r == w.lost {
 			continue
 		}
-		if !r.engine.Delivered().Equal(created) || !created.Equal(r.count) {
+		v := r.view()
+		if !v.engine.Delivered().Equal(created) || !created.Equal(v.count) {
 			return fmt.Errorf("%s delivered %v (oracle count %v), created %v: %w",
-				r.name, r.engine.Delivered(), r.count, created, errCheck)
+				r.name, v.engine.Delivered(), v.count, created, errCheck)
 		}
 		for o, s := range created {
-			if uint64(len(r.journals[o])) != s {
-				return fmt.Errorf("%s journal of %s has %d ops, want %d: %w", r.name, o, len(r.journals[o]), s, errCheck)
+			if uint64(len(v.journals[o])) != s {
+				return fmt.Errorf("%s journal of %s has %d ops, want %d: %w", r.name, o, len(v.journals[o]), s, errCheck)
 			}
 		}
-		m := r.engine.Metrics()
+		if r.cl != nil {
+			if err := r.cl.finalCheck(); err != nil {
+				return err
+			}
+		}
+		m := v.engine.Metrics()
 		w.res.Retransmits += m.Retransmits
 		w.res.Relayed += m.RelayedRanges
-		w.res.Deliveries += r.total
+		w.res.Deliveries += v.total
+	}
+	if err := w.checkAcked(ref); err != nil {
+		return err
 	}
 	w.res.Ops = len(w.oracle)
 	if w.lost != nil {
 		w.res.Evictions++
+	}
+	return nil
+}
+
+// checkAcked: every op acknowledged to its publisher is delivered, with its
+// body, in every surviving region, unless its region lost every disk
+// before another region held it, or it was the lost region's own (or a
+// wiped region's) and only the lost region had it.
+func (w *world) checkAcked(ref *shell) error {
+	dots := make([]replicator.Dot, 0, len(w.acked))
+	for d := range w.acked {
+		dots = append(dots, d)
+	}
+	slices.SortFunc(dots, func(a, b replicator.Dot) int {
+		if a.Origin != b.Origin {
+			return strings.Compare(a.Origin, b.Origin)
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	for _, d := range dots {
+		body := w.acked[d]
+		if info := w.oracle[d]; info == nil || info.body != body {
+			if w.wipedAway[d] {
+				continue
+			}
+			return fmt.Errorf("acknowledged op %s lost: %w", d, errCheck)
+		}
+		if w.lostWithLost(d.Origin) && d.Seq > ref.count[d.Origin] {
+			continue
+		}
+		for _, r := range w.regions {
+			if r == w.lost {
+				continue
+			}
+			j := r.view().journals[d.Origin]
+			if uint64(len(j)) < d.Seq || string(j[d.Seq-1].Body) != body {
+				return fmt.Errorf("acknowledged op %s is not delivered in %s: %w", d, r.name, errCheck)
+			}
+		}
 	}
 	return nil
 }
