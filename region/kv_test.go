@@ -186,6 +186,16 @@ func TestKVClone(t *testing.T) {
 	if s.KV["a"] != "1" || len(s.KV) != 1 || s.kvSize() != recount(s) {
 		t.Fatalf("a clone's puts changed the original: %v", s.KV)
 	}
+	s = region3(t)
+	mustApply(t, s, put("a", "1"))
+	w := s.CloneWithoutKV()
+	if w.KV != nil || len(w.Nodes) != 3 || w.Units["u"].Leader != 1 || w.Applied != s.Applied {
+		t.Fatalf("clone without kv: %+v", w)
+	}
+	w.Units["u"].Replicas[0] = 9
+	if s.Units["u"].Replicas[0] != 1 {
+		t.Fatal("a clone without kv shares the units' replicas")
+	}
 }
 
 // TestKVEntryBytesBoundsJSON: KVEntryBytes never undercounts what

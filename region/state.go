@@ -496,6 +496,18 @@ func (s *State) NodeIDs() []NodeID {
 
 // Clone returns a deep copy.
 func (s *State) Clone() *State {
+	c := s.CloneWithoutKV()
+	if s.KV != nil {
+		c.KV = maps.Clone(s.KV)
+	}
+	c.kvBytes, c.kvCounted = s.kvBytes, s.kvCounted
+	return c
+}
+
+// CloneWithoutKV returns a deep copy of the nodes and units only (KV is
+// nil): what readers of the region's membership and ownership need, at a
+// cost that does not grow with the key-value map.
+func (s *State) CloneWithoutKV() *State {
 	c := &State{Applied: s.Applied, Nodes: make(map[NodeID]*Node, len(s.Nodes)), Units: make(map[UnitID]*Unit, len(s.Units))}
 	for id, n := range s.Nodes {
 		cp := *n
@@ -508,10 +520,6 @@ func (s *State) Clone() *State {
 		cp.Eligible = slices.Clone(u.Eligible)
 		c.Units[id] = &cp
 	}
-	if s.KV != nil {
-		c.KV = maps.Clone(s.KV)
-	}
-	c.kvBytes, c.kvCounted = s.kvBytes, s.kvCounted
 	return c
 }
 

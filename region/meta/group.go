@@ -194,14 +194,24 @@ func (g *Group) Propose(ctx context.Context, c region.Command) error {
 }
 
 // State returns the region's metadata as of a linearizable read: it
-// reflects every command committed before the call.
+// reflects every command committed before the call. Its key-value map is
+// left out (KV is nil): read a key with Read or Get.
 func (g *Group) State(ctx context.Context) (*region.State, error) {
+	v, err := g.read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*region.State), nil
+}
+
+// read is a linearizable read of the state machine (Lookup's query).
+func (g *Group) read(ctx context.Context, query any) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
 	defer cancel()
 	for {
-		v, err := g.nh.SyncRead(ctx, ShardID, nil)
+		v, err := g.nh.SyncRead(ctx, ShardID, query)
 		if err == nil {
-			return v.(*region.State), nil
+			return v, nil
 		}
 		if errors.Is(err, dragonboat.ErrShardNotReady) || errors.Is(err, dragonboat.ErrSystemBusy) {
 			if g.backoff(ctx) {
@@ -216,7 +226,8 @@ func (g *Group) State(ctx context.Context) (*region.State, error) {
 	}
 }
 
-// Local returns the metadata as applied on this node (possibly behind).
+// Local returns the metadata as applied on this node (possibly behind),
+// without its key-value map (KV is nil: read a key with Get).
 func (g *Group) Local() *region.State {
 	v, _ := g.sm.Lookup(nil)
 	return v.(*region.State)

@@ -49,11 +49,26 @@ func (s *stateMachine) Update(e sm.Entry) (sm.Result, error) {
 	return sm.Result{Value: resultApplied}, nil
 }
 
-// Lookup answers a read with a copy of the state.
-func (s *stateMachine) Lookup(any) (any, error) {
+// kvQuery asks Lookup for one key of the region's key-value map; it answers
+// a kvAnswer.
+type kvQuery struct{ key string }
+
+type kvAnswer struct {
+	value string
+	ok    bool
+}
+
+// Lookup answers a read: a kvQuery with one value of the key-value map,
+// anything else with a copy of the state without that map (whose size
+// does not bound how often the state is read).
+func (s *stateMachine) Lookup(q any) (any, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.state.Clone(), nil
+	if q, ok := q.(kvQuery); ok {
+		v, found := s.state.KV[q.key]
+		return kvAnswer{value: v, ok: found}, nil
+	}
+	return s.state.CloneWithoutKV(), nil
 }
 
 func (s *stateMachine) SaveSnapshot(w io.Writer, _ sm.ISnapshotFileCollection, _ <-chan struct{}) error {
