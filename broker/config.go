@@ -216,6 +216,10 @@ func (c Config) Validate() error {
 }
 
 // segmentOptions derives the segment log options from the config.
+// SegmentOptions are the segment log options of the node's streams (a
+// region's log shipping opens stream replicas with them).
+func (c Config) SegmentOptions() segment.Options { return c.segmentOptions() }
+
 func (c Config) segmentOptions() segment.Options {
 	policy, _ := segment.ParseFsyncPolicy(c.Fsync)
 	return segment.Options{

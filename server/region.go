@@ -12,6 +12,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/region/meta"
+	"github.com/causeway/causeway/server/cluster"
 	"github.com/causeway/causeway/server/regionapi"
 )
 
@@ -45,7 +46,11 @@ type regionRuntime struct {
 	cfg          meta.Config
 	metadataOnly bool
 	log          *zap.Logger
-	running      atomic.Pointer[regionRunning]
+	// streams are the broker's region streams when the data path is on
+	// (regiondata.go), nil otherwise.
+	streams *cluster.Streams
+	node    broker.Config
+	running atomic.Pointer[regionRunning]
 }
 
 // regionRunning is the started group and the handlers that serve it.
@@ -53,6 +58,7 @@ type regionRunning struct {
 	group    *meta.Group
 	internal http.Handler // meta.Group.Handler: join and the nodes' state read
 	api      *regionapi.Handler
+	data     *regionData // nil unless the data path is on (regiondata.go)
 }
 
 // newRegion checks opts against the node's configuration and fills the
@@ -84,7 +90,7 @@ func newRegion(opts *RegionOptions, nc broker.Config, log *zap.Logger) (*regionR
 	if err := probe.WithDefaults().Validate(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	return &regionRuntime{cfg: cfg, metadataOnly: opts.MetadataOnly, log: log}, nil
+	return &regionRuntime{cfg: cfg, metadataOnly: opts.MetadataOnly, log: log, node: nc}, nil
 }
 
 // start starts the node's replica of the group (bootstrapping, joining or
@@ -105,7 +111,14 @@ func (rt *regionRuntime) start(url, kafkaAddr string) error {
 	if err != nil {
 		return fmt.Errorf("server: start the region's metadata group: %w", err)
 	}
-	rt.running.Store(&regionRunning{group: g, internal: g.Handler(), api: regionapi.New(cfg.Region, cfg.Secret, g, rt.log.Named("region"))})
+	run := &regionRunning{group: g, internal: g.Handler(), api: regionapi.New(cfg.Region, cfg.Secret, g, rt.log.Named("region"))}
+	if rt.streams != nil {
+		if run.data, err = startData(rt.streams, g, cfg, rt.node, rt.log); err != nil {
+			g.Close()
+			return err
+		}
+	}
+	rt.running.Store(run)
 	return nil
 }
 
@@ -115,6 +128,7 @@ func (rt *regionRuntime) close() {
 		return
 	}
 	if r := rt.running.Swap(nil); r != nil {
+		r.data.close()
 		r.group.Close()
 	}
 }

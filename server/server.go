@@ -30,6 +30,7 @@ import (
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/server/authrepl"
+	"github.com/causeway/causeway/server/cluster"
 	"github.com/causeway/causeway/server/kafkarepl"
 	"github.com/causeway/causeway/spot"
 )
@@ -71,6 +72,11 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	if logger == nil {
 		logger = zap.NewNop()
 	}
+	var streams *cluster.Streams
+	if dataPathOn(opts.Region, cfg) {
+		streams = cluster.New()
+		cfg.Cluster = streams
+	}
 	node, err := broker.Open(cfg, logger)
 	if err != nil {
 		return nil, err
@@ -79,6 +85,9 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	if err != nil {
 		_ = node.Close()
 		return nil, err
+	}
+	if rt != nil {
+		rt.streams = streams
 	}
 	ln, err := net.Listen("tcp", node.Config().HTTPAddr)
 	if err != nil {

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"errors"
+	"github.com/gorilla/websocket"
 	"math"
 	"net/http"
 	"strconv"
@@ -56,6 +57,15 @@ func (s *Server) serveProducer(w http.ResponseWriter, r *http.Request, ep wsprot
 	c.ws.SetReadLimit(readLimit(maxMsg))
 	h := &producerConn{c: c, p: p, maxMsg: maxMsg, maxBatch: s.node.Config().MaxBatchMessages, pending: make(chan struct{}, maxPendingFrames),
 		metrics: s.node.Metrics(), binary: binary}
+	go func() {
+		// Another node of the region leads the stream now: the client
+		// reconnects (and is proxied there).
+		select {
+		case <-p.Fenced():
+			c.close(websocket.CloseServiceRestart, "the stream's leader moved to another node; reconnect")
+		case <-c.done:
+		}
+	}()
 	go func() {
 		defer s.release(c)
 		readLoop(c, h.handle)

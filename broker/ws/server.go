@@ -73,6 +73,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ep.Global = &g
 	}
+	what := map[wsproto.Kind]string{wsproto.Producer: "Failed to create producer", wsproto.Consumer: "Failed to subscribe",
+		wsproto.Reader: "Failed to create reader"}[ep.Kind]
+	if s.proxyToLeader(w, r, ep, what) {
+		return
+	}
 	switch ep.Kind {
 	case wsproto.Producer:
 		s.serveProducer(w, r, ep)

@@ -1,0 +1,207 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/server/regionapi"
+)
+
+// streamLeader returns the node of c leading stream (by asking the
+// running nodes), nil while none does.
+func (c *regionCluster) streamLeader(name naming.Stream) *regionNode {
+	for _, n := range c.nodes {
+		if n.srv == nil {
+			continue
+		}
+		if s, err := n.srv.Node.Stream(name); err == nil {
+			if _, local := s.Leader(); local {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
+// TestRegionServesStreamsFromEveryNode: in a region of three nodes a
+// stream is replicated on all three; producers connected to every node
+// publish to it (the WebSocket connections of the two that do not lead it
+// are proxied to its leader) and a consumer on another node receives
+// everything. Then the leader is stopped: the stream gets a new leader,
+// the producers on the surviving nodes reconnect and continue, and the
+// consumer receives every acknowledged message, in each producer's order.
+func TestRegionServesStreamsFromEveryNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a region of three nodes")
+	}
+	c := newRegionCluster(t, 3)
+	c.startAll(t)
+	c.awaitViews(t, "three active nodes", c.nodes, func(vs []regionapi.View) bool { return allActive(vs[0], 3) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*regionWait)
+	defer cancel()
+	name := naming.Stream{Persistent: true, Tenant: "_mm", Fabric: "_system", Name: "orders"}
+	if _, err := c.nodes[0].srv.Node.CreateStream(name, broker.StreamInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	var leader *regionNode
+	deadline := time.Now().Add(regionWait)
+	for leader = c.streamLeader(name); leader == nil; leader = c.streamLeader(name) {
+		if time.Now().After(deadline) {
+			t.Fatal("no node leads the stream")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var consumerNode *regionNode
+	for _, n := range c.nodes {
+		if n != leader {
+			consumerNode = n
+			break
+		}
+	}
+	client := func(n *regionNode) *clients.Client {
+		cl, err := clients.New(n.url, clients.WithToken(c.key), clients.WithReconnectBackoff(20*time.Millisecond, 200*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cl.Close() })
+		return cl
+	}
+	cons, err := client(consumerNode).Subscribe(ctx, clients.ConsumerOptions{Streams: []string{"orders"}, Subscription: "audit",
+		InitialPosition: clients.Earliest})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type producer struct {
+		node  *regionNode
+		p     *clients.Producer
+		acked atomic.Int64
+	}
+	var producers []*producer
+	for i, n := range c.nodes {
+		p, err := client(n).CreateProducer(ctx, clients.ProducerOptions{Stream: "orders", Name: fmt.Sprintf("p%d", i+1)})
+		if err != nil {
+			t.Fatalf("producer on node %d: %v", i+1, err)
+		}
+		producers = append(producers, &producer{node: n, p: p})
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ackedBy := map[string][]int{}
+	for _, pr := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				_, err := pr.p.Send(sctx, clients.ProducerMessage{Payload: fmt.Appendf(nil, "%s-%d", pr.p.Name(), i)})
+				cancel()
+				if err != nil {
+					if pr.node == leader {
+						return // its node was stopped
+					}
+					t.Errorf("%s: send %d: %v", pr.p.Name(), i, err)
+					return
+				}
+				mu.Lock()
+				ackedBy[pr.p.Name()] = append(ackedBy[pr.p.Name()], i)
+				mu.Unlock()
+				pr.acked.Add(1)
+			}
+		}()
+	}
+	waitAcked := func(what string, n int64) {
+		t.Helper()
+		deadline := time.Now().Add(regionWait)
+		for {
+			done := true
+			for _, pr := range producers {
+				if pr.node.srv != nil && pr.acked.Load() < n {
+					done = false
+				}
+			}
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitAcked("publishing through every node", 50)
+
+	// Stop the leader: the stream moves; producers on the others go on.
+	stoppedAt := time.Now()
+	before := map[*producer]int64{}
+	for _, pr := range producers {
+		before[pr] = pr.acked.Load()
+	}
+	leader.stop()
+	for {
+		moved := true
+		for _, pr := range producers {
+			if pr.node != leader && pr.acked.Load() <= before[pr] {
+				moved = false
+			}
+		}
+		if moved {
+			break
+		}
+		if time.Since(stoppedAt) > regionWait {
+			t.Fatal("publishing did not resume after the leader stopped")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("publishing resumed %v after the leader stopped", time.Since(stoppedAt))
+	waitAcked("publishing after the failover", before[producers[0]]+100)
+	stop.Store(true)
+	wg.Wait()
+
+	// The consumer receives every acknowledged message, in each
+	// producer's order (redeliveries after the failover allowed).
+	mu.Lock()
+	want := map[string]bool{}
+	total := 0
+	for name, seqs := range ackedBy {
+		for _, i := range seqs {
+			want[fmt.Sprintf("%s-%d", name, i)] = true
+			total++
+		}
+	}
+	mu.Unlock()
+	last := map[string]int{}
+	got := map[string]bool{}
+	for len(got) < len(want) {
+		rctx, cancel := context.WithTimeout(ctx, regionWait)
+		m, err := cons.Receive(rctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("received %d of %d acknowledged messages: %v", len(got), len(want), err)
+		}
+		var pn, seq int
+		if _, err := fmt.Sscanf(string(m.Payload), "p%d-%d", &pn, &seq); err != nil {
+			t.Fatalf("payload %q", m.Payload)
+		}
+		key := fmt.Sprintf("p%d", pn)
+		if l, ok := last[key]; ok && seq < l && !got[string(m.Payload)] {
+			t.Fatalf("%s: %d after %d", key, seq, l)
+		}
+		last[key] = max(last[key], seq)
+		got[string(m.Payload)] = true
+		_ = cons.Ack(m)
+	}
+	t.Logf("%d acknowledged messages received", total)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal("ran out of time")
+	}
+}
