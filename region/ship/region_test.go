@@ -87,9 +87,18 @@ func (n *regionNode) replica(id region.UnitID) *Replica {
 
 func startShipRegion(t *testing.T, count int) []*regionNode {
 	t.Helper()
+	return startShipRegionOf(t, count, count)
+}
+
+// startShipRegionOf configures total nodes, of which the first voters
+// bootstrap the region and start; the others are returned unstarted (they
+// join when started).
+func startShipRegionOf(t *testing.T, voters, total int) []*regionNode {
+	t.Helper()
+	count := total
 	raft := testnet.FreeAddrs(t, count)
 	boot := map[region.NodeID]string{}
-	for i := range count {
+	for i := range voters {
 		boot[region.NodeID(i+1)] = raft[i]
 	}
 	nodes := make([]*regionNode, count)
@@ -120,7 +129,7 @@ func startShipRegion(t *testing.T, count int) []*regionNode {
 			RequestTimeout: 2 * time.Second}
 	}
 	var wg sync.WaitGroup
-	for _, n := range nodes {
+	for _, n := range nodes[:voters] {
 		wg.Add(1)
 		go func() { defer wg.Done(); n.start(t) }()
 	}
@@ -285,4 +294,87 @@ func nodeOf(nodes []*regionNode, r *Replica) *regionNode {
 		}
 	}
 	panic("no node holds the replica")
+}
+
+// TestDrainMovesAUnitUnderLoad: a fourth node joins; draining one of the
+// unit's replicas moves it there (the new replica catches up and joins
+// the in-sync set before the old one leaves) while producers publish;
+// nothing acknowledged is lost and the drained node holds no copy.
+func TestDrainMovesAUnitUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a region")
+	}
+	nodes := startShipRegionOf(t, 3, 4)
+	const id region.UnitID = "stream:t/f/moving"
+	ctx := context.Background()
+	g := func() *meta.Group { return nodes[0].up.Load().group }
+	eventually(t, "three active nodes", func() bool { return len(region.Place(g().Local(), 3)) == 3 })
+	if err := nodes[0].up.Load().ship.CreateUnit(ctx, id, 3, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a leader", func() bool { return leaderOf(nodes[:3], id) != nil })
+	var (
+		mu    sync.Mutex
+		acked []int
+		stop  atomic.Bool
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for i := 0; !stop.Load(); {
+			l := leaderOf(nodes, id)
+			if l == nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			if _, err := l.Append([]segment.Record{rec("p", i)}); err != nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			mu.Lock()
+			acked = append(acked, i)
+			mu.Unlock()
+			i++
+		}
+	}()
+	nodes[3].start(t)
+	eventually(t, "the fourth node active", func() bool {
+		n := g().Local().Nodes[4]
+		return n != nil && n.Status == region.NodeActive
+	})
+	// Drain a follower of the unit (the leader moves too if it is drained,
+	// which the controller handles the same way).
+	u := g().Local().Units[id]
+	drained := u.Replicas[len(u.Replicas)-1]
+	if err := g().Propose(ctx, region.Command{Kind: region.KindDrainNode, Member: region.Member{Node: drained}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the unit moved off the drained node", func() bool {
+		u := g().Local().Units[id]
+		return !slices.Contains(u.Replicas, drained) && slices.Contains(u.Replicas, 4) && len(u.InSync) == 3
+	})
+	stop.Store(true)
+	<-done
+	eventually(t, "the drained node dropped its copy", func() bool { return nodes[drained-1].replica(id) == nil })
+	leader := leaderOf(nodes, id)
+	got := payloads(readAll(t, leader))
+	have := map[string]bool{}
+	for _, p := range got {
+		have[p] = true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, i := range acked {
+		if !have[fmt.Sprintf("p-%d", i)] {
+			t.Fatalf("acknowledged p-%d lost in the move", i)
+		}
+	}
+	eventually(t, "node 4 caught up", func() bool {
+		r := nodes[3].replica(id)
+		return r != nil && r.Log().EndOffset() == leader.Log().EndOffset()
+	})
+	if !slices.Equal(payloads(readAll(t, nodes[3].replica(id))), got) {
+		t.Fatal("the new replica differs from the leader")
+	}
+	t.Logf("%d acknowledged during the move", len(acked))
 }
