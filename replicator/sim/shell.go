@@ -295,6 +295,12 @@ func (sh *shell) deliver(d replicator.Delivery) error {
 		return fmt.Errorf("producer %s: seq id %d after %d: %w", producer, seqID, last, errCheck)
 	}
 	sh.producerLast[producer] = seqID
+	if d.Recovered && sh.n != nil {
+		// Like the broker's producers, which wait for the join: a client
+		// resending what the previous life acknowledged is answered
+		// duplicate.
+		sh.dedup.Accept(producer, seqID)
+	}
 	sh.count[d.Origin] = d.Seq
 	sh.total++
 	sh.lastDeps[d.Origin] = full

@@ -48,6 +48,10 @@ type Options struct {
 	bugSendAboveHW, bugAckAboveHW, bugUnchecked bool
 }
 
+// maxNodes bounds Options.Nodes (every node is a voter of its region's
+// metadata group).
+const maxNodes = 7
+
 // WipeStormWindow is how long a WipeStorm takes to wipe every region.
 const WipeStormWindow = 1500 * time.Millisecond
 
@@ -201,6 +205,9 @@ func Run(opts Options) (Result, error) {
 }
 
 func newWorld(opts Options) (*world, error) {
+	if opts.Nodes < 0 || opts.Nodes > maxNodes {
+		return nil, fmt.Errorf("sim: %d nodes per region, want 0..%d", opts.Nodes, maxNodes)
+	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
 	if opts.Regions == 0 {
 		opts.Regions = 3 + rng.IntN(5)
