@@ -3,9 +3,9 @@ package clients
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,12 +28,15 @@ const (
 	defaultBufferBytes = 64 << 10
 )
 
-// Client holds what every producer, consumer and reader of one server
-// shares: the base URL, credentials, tenant and fabric defaults, the dialer
-// and the reconnect policy. It is safe for concurrent use.
+// Client holds what every producer, consumer and reader of one server (or
+// of the nodes of one region) shares: the base URLs, credentials, tenant and
+// fabric defaults, the dialer and the reconnect policy. It is safe for
+// concurrent use.
 type Client struct {
-	httpBase *url.URL // http(s)://host:port[/prefix]
-	wsBase   *url.URL // ws(s)://host:port[/prefix]
+	bases []base // one per node, in the order the service URL lists them
+	// preferred is the index in bases of the base URL the last successful
+	// connection used: new producers, consumers and readers start there.
+	preferred atomic.Int32
 
 	token          string
 	log            *zap.Logger
@@ -54,10 +57,20 @@ type Client struct {
 
 type closer interface{ Close() error }
 
-// New returns a client for the server at baseURL ("http://host:port";
-// https, ws and wss are accepted too). No connection is made until a
-// producer, consumer or reader is created.
-func New(baseURL string, opts ...Option) (*Client, error) {
+// New returns a client for the server at serviceURL ("http://host:port";
+// https, ws and wss are accepted too), or for the nodes of a region listed
+// in it separated by commas, as in Pulsar's multi-host service URL:
+// "http://a:8080,http://b:8080,http://c:8080", or "http://a:8080,b:8080,c:8080"
+// where the later elements take the first's scheme. With several, a
+// connection starts on the node the client last connected to (the first
+// listed at the start) and tries the others in turn when it cannot connect;
+// a connection that fails, is refused with a retryable status (5xx, 408,
+// 429) or is closed by the server reconnects to the next node, round robin,
+// with the reconnect backoff between attempts. Any node serves any stream
+// (the region proxies to the stream's leader), so the order only spreads
+// the load. No connection is made until a producer, consumer or reader is
+// created.
+func New(serviceURL string, opts ...Option) (*Client, error) {
 	c := &Client{
 		log:    zap.NewNop(),
 		tenant: naming.DefaultTenant,
@@ -77,7 +90,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	var err error
-	if c.httpBase, c.wsBase, err = parseBaseURL(baseURL); err != nil {
+	if c.bases, err = parseServiceURL(serviceURL); err != nil {
 		return nil, err
 	}
 	if err := naming.Validate("tenant", c.tenant); err != nil {

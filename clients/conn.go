@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -356,9 +357,48 @@ func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, e
 	return conn, nil
 }
 
+// connect makes the first connection of a producer, consumer or reader,
+// without backoff: it tries each base URL once, from the client's
+// preferred one, until one connects. A refusal another node would repeat
+// (not retriable: 400, 401/403, 404, 409, a missing protocol) is returned
+// at once. It returns the rotation standing at the base URL it used.
+func (c *Client) connect(ctx context.Context, op string, url func(base) string, busy error) (*wsConn, rotation, error) {
+	rot := newRotation(len(c.bases), int(c.preferred.Load()))
+	var errs []error
+	for range c.bases {
+		conn, err := c.dial(ctx, op, url(c.bases[rot.current()]), busy)
+		switch {
+		case err == nil:
+			c.preferred.Store(int32(rot.current()))
+			return conn, rot, nil
+		case ctx.Err() != nil || !retriable(err):
+			return nil, rot, err
+		}
+		errs = append(errs, err)
+		rot.advance()
+	}
+	return nil, rot, allFailed(errs)
+}
+
+// allFailed is the error of a first connection no base URL accepted: the
+// one error, or all of them (errors.Is and errors.As see each).
+func allFailed(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	args := []any{len(errs)}
+	for _, err := range errs {
+		args = append(args, err)
+	}
+	// Each error names op already.
+	return fmt.Errorf("clients: none of the %d base URLs connected: "+strings.TrimSuffix(strings.Repeat("%w; ", len(errs)), "; "), args...)
+}
+
 // redial reconnects with jittered exponential backoff until it succeeds, ctx
-// ends (ErrClosed), or the server refuses in a way a retry cannot fix.
-func (c *Client) redial(ctx context.Context, op string, url func() string, busy error, log *zap.Logger) (*wsConn, error) {
+// ends (ErrClosed), or the server refuses in a way a retry cannot fix. Each
+// attempt goes to the next base URL of rot (the connection that was lost
+// or refused used the current one); with one base URL it is always that.
+func (c *Client) redial(ctx context.Context, op string, rot *rotation, url func(base) string, busy error, log *zap.Logger) (*wsConn, error) {
 	busyLeft := maxBusyRetries
 	for attempt := 0; ; attempt++ {
 		d := backoffDelay(attempt, c.backoffMin, c.backoffMax, rand.Float64())
@@ -369,10 +409,12 @@ func (c *Client) redial(ctx context.Context, op string, url func() string, busy 
 			return nil, ErrClosed
 		case <-t.C:
 		}
-		conn, err := c.dial(ctx, op, url(), busy)
+		at := rot.advance()
+		conn, err := c.dial(ctx, op, url(c.bases[at]), busy)
 		switch {
 		case err == nil:
-			log.Info("reconnected", zap.Int("attempt", attempt+1))
+			c.preferred.Store(int32(at))
+			log.Info("reconnected", zap.Int("attempt", attempt+1), zap.Stringer("url", c.bases[at].http))
 			return conn, nil
 		case ctx.Err() != nil:
 			return nil, ErrClosed
@@ -381,6 +423,6 @@ func (c *Client) redial(ctx context.Context, op string, url func() string, busy 
 		case !retriable(err):
 			return nil, err
 		}
-		log.Warn("reconnect failed", zap.Int("attempt", attempt+1), zap.Error(err))
+		log.Warn("reconnect failed", zap.Int("attempt", attempt+1), zap.Stringer("url", c.bases[at].http), zap.Error(err))
 	}
 }

@@ -173,11 +173,11 @@ func (c *Client) Subscribe(ctx context.Context, o ConsumerOptions) (*Consumer, e
 	if err != nil {
 		return nil, err
 	}
-	u := consumerURL(c.wsBase, p.streams, p.deadLetter, p.opts, c.binary)
+	url := func(b base) string { return consumerURL(b.ws, p.streams, p.deadLetter, p.opts, c.binary) }
 	op := fmt.Sprintf("consumer %s %s", strings.Join(p.names, ","), p.opts.Subscription)
 	log := c.log.With(zap.Strings("streams", p.names), zap.String("subscription", p.opts.Subscription))
 	cons := &Consumer{opts: p.opts}
-	cons.r = newReceiver(c, op, log, func() string { return u }, ErrConsumerBusy, p.names, p.opts.ReceiverQueueSize, p.opts.PullMode)
+	cons.r = newReceiver(c, op, log, url, ErrConsumerBusy, p.names, p.opts.ReceiverQueueSize, p.opts.PullMode)
 	if err := cons.r.start(ctx, cons); err != nil {
 		return nil, err
 	}

@@ -5,8 +5,10 @@
 // frame both ways and no base64.
 //
 // It owns:
-//   - Client: the base URL, credentials, tenant/fabric defaults, dialing and
-//     reconnect policy shared by everything created from it;
+//   - Client: the base URL (or the base URLs of a region's nodes: a service
+//     URL listing them separated by commas, as Pulsar's multi-host service
+//     URL), credentials, tenant/fabric defaults, dialing and reconnect policy
+//     shared by everything created from it;
 //   - Producer: asynchronous, batched (one JSON array per frame), pipelined
 //     publishing with in-order completion callbacks, a bound on messages in
 //     flight, and at-least-once resending after a reconnect (the producer name
@@ -21,6 +23,14 @@
 // The pure parts (the producer's outbox, URL building, frame decoding, the
 // backoff rule and error classification) do no I/O and are tested alone; the
 // shells around them own the sockets and goroutines and log through zap.
+//
+// With several base URLs a connection that cannot be made, is refused with
+// a retryable status (5xx, 408, 429) or is lost or closed by the server
+// reconnects to the next node, round robin, with the reconnect backoff
+// between attempts; any node of a region serves any stream (it proxies to
+// the stream's leader). A producer keeps its name and sequence ids across
+// nodes, so the server de-duplicates what it resends; a consumer subscribes
+// again; a reader resumes after the last message it returned.
 //
 // Connection refusals that cannot succeed on retry (HTTP 400, 401/403, 404,
 // 409 on the upgrade) are returned to the caller as a *RefusedError wrapping

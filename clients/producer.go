@@ -121,6 +121,7 @@ type Producer struct {
 	err      error         // terminal: ErrClosed or a refusal; set once
 	changed  chan struct{} // closed and replaced when room, completions or err change
 
+	rot    rotation      // where the connection stands in the client's base URLs (run's goroutine)
 	wake   chan struct{} // capacity 1: the writer has something to look at
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -151,10 +152,11 @@ func (c *Client) CreateProducer(ctx context.Context, o ProducerOptions) (*Produc
 		done:    make(chan struct{}),
 	}
 	p.box.binary = c.binary
-	conn, err := c.dial(ctx, p.op, p.url(), ErrProducerBusy)
+	conn, rot, err := c.connect(ctx, p.op, p.url, ErrProducerBusy)
 	if err != nil {
 		return nil, err
 	}
+	p.rot = rot
 	if v := conn.header.Get(lastSequenceHeader); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			p.box.resume(n)
@@ -171,13 +173,14 @@ func (c *Client) CreateProducer(ctx context.Context, o ProducerOptions) (*Produc
 	return p, nil
 }
 
-// url is the endpoint for the next connection; initialSequenceId tells the
-// server the highest sequence id this producer knows to be stored.
-func (p *Producer) url() string {
+// url is the endpoint for the next connection, on node b;
+// initialSequenceId tells the server the highest sequence id this producer
+// knows to be stored.
+func (p *Producer) url(b base) string {
 	p.mu.Lock()
 	last := p.box.lastAcked
 	p.mu.Unlock()
-	return producerURL(p.c.wsBase, p.stream, p.opts.Name, last, p.c.binary)
+	return producerURL(b.ws, p.stream, p.opts.Name, last, p.c.binary)
 }
 
 // Name is the producer name the server de-duplicates on.
@@ -337,7 +340,7 @@ func (p *Producer) run(conn *wsConn) {
 			return
 		}
 		p.log.Warn("producer connection lost, reconnecting", zap.Error(err))
-		if conn, err = p.c.redial(p.ctx, p.op, p.url, ErrProducerBusy, p.log); err != nil {
+		if conn, err = p.c.redial(p.ctx, p.op, &p.rot, p.url, ErrProducerBusy, p.log); err != nil {
 			if !errors.Is(err, ErrClosed) {
 				p.log.Error("producer reconnect refused", zap.Error(err))
 			}

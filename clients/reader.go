@@ -65,10 +65,10 @@ func (c *Client) CreateReader(ctx context.Context, o ReaderOptions) (*Reader, er
 		return nil, err
 	}
 	rd := &Reader{start: o.StartMessageID}
-	url := func() string {
+	url := func(b base) string {
 		rd.mu.Lock()
 		defer rd.mu.Unlock()
-		return readerURL(c.wsBase, s, rd.start, o.ReceiverQueueSize, c.binary)
+		return readerURL(b.ws, s, rd.start, o.ReceiverQueueSize, c.binary)
 	}
 	op := "reader " + s.String()
 	rd.r = newReceiver(c, op, c.log.With(zap.Stringer("reader", s)), url, ErrRefused, []string{s.String()}, o.ReceiverQueueSize, false)

@@ -30,25 +30,26 @@ type receiver struct {
 	c         *Client
 	op        string
 	log       *zap.Logger
-	url       func() string
-	busy      error    // what a 409 means here
-	streams   []string // full names, indexed like message ids' stream index
+	url       func(base) string // the endpoint on one node
+	busy      error             // what a 409 means here
+	streams   []string          // full names, indexed like message ids' stream index
 	queueSize int
 	pull      bool
 	queue     chan delivery // capacity queueSize
 
 	mu    sync.Mutex
-	conn  *wsConn // nil while reconnecting
-	epoch uint64  // generation of conn; bumped when it drops
-	taken int     // pull mode: messages taken since the last permit frame
-	err   error   // terminal: ErrClosed or a refusal
+	rot   rotation // where the connection stands in the client's base URLs (run's goroutine)
+	conn  *wsConn  // nil while reconnecting
+	epoch uint64   // generation of conn; bumped when it drops
+	taken int      // pull mode: messages taken since the last permit frame
+	err   error    // terminal: ErrClosed or a refusal
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed after err is set and the loop has ended
 }
 
-func newReceiver(c *Client, op string, log *zap.Logger, url func() string, busy error, streams []string, queueSize int, pull bool) *receiver {
+func newReceiver(c *Client, op string, log *zap.Logger, url func(base) string, busy error, streams []string, queueSize int, pull bool) *receiver {
 	return &receiver{
 		c: c, op: op, log: log, url: url, busy: busy, streams: streams,
 		queueSize: queueSize, pull: pull,
@@ -59,10 +60,11 @@ func newReceiver(c *Client, op string, log *zap.Logger, url func() string, busy 
 
 // start makes the first connection (no retry) and starts the loop.
 func (r *receiver) start(ctx context.Context, owner closer) error {
-	conn, err := r.c.dial(ctx, r.op, r.url(), r.busy)
+	conn, rot, err := r.c.connect(ctx, r.op, r.url, r.busy)
 	if err != nil {
 		return err
 	}
+	r.rot = rot
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if err := r.c.track(owner); err != nil {
 		conn.close()
@@ -95,7 +97,7 @@ func (r *receiver) run(conn *wsConn) {
 			return
 		}
 		r.log.Warn("connection lost, reconnecting", zap.Error(err))
-		if conn, err = r.c.redial(r.ctx, r.op, r.url, r.busy, r.log); err != nil {
+		if conn, err = r.c.redial(r.ctx, r.op, &r.rot, r.url, r.busy, r.log); err != nil {
 			if !errors.Is(err, ErrClosed) {
 				r.log.Error("reconnect refused", zap.Error(err))
 			}
