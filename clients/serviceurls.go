@@ -81,3 +81,19 @@ func (r *rotation) advance() int {
 	r.at = (r.at + 1) % r.n
 	return r.at
 }
+
+// ServiceURLs returns the HTTP base URLs a service URL lists (see New), in
+// order, without a trailing slash; a bad service URL is an error wrapping
+// ErrInvalidArgument. Tools that speak HTTP to a region's nodes themselves
+// (causeway status) read a --url the way the client does.
+func ServiceURLs(serviceURL string) ([]string, error) {
+	bases, err := parseServiceURL(serviceURL)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(bases))
+	for i, b := range bases {
+		out[i] = b.http.String()
+	}
+	return out, nil
+}

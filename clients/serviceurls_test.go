@@ -64,6 +64,16 @@ func TestParseServiceURL(t *testing.T) {
 	}
 }
 
+func TestServiceURLs(t *testing.T) {
+	got, err := ServiceURLs("ws://a:1/,b:2/pre/")
+	if err != nil || strings.Join(got, " ") != "http://a:1 http://b:2/pre" {
+		t.Fatalf("%v, %v", got, err)
+	}
+	if _, err := ServiceURLs("http://a,,http://b"); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("empty element: %v", err)
+	}
+}
+
 func TestRotation(t *testing.T) {
 	cases := []struct {
 		n, start int

@@ -34,7 +34,7 @@ type clientFlags struct {
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080", "server base URL")
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080", "server base URL, or a region's nodes' base URLs separated by commas (a lost connection moves to the next)")
 	fs.StringVar(&f.tenant, "tenant", naming.DefaultTenant, "tenant of bare stream names")
 	fs.StringVar(&f.fabric, "fabric", naming.SystemFabric, "fabric of bare stream names")
 	fs.StringVar(&f.token, "token", os.Getenv(tokenEnv), "bearer token: an API key or a JWT (default $"+tokenEnv+")")

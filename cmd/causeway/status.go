@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/causeway/causeway/clients"
 	"github.com/causeway/causeway/replicator/shell"
 )
 
@@ -26,13 +27,15 @@ func (u *urlList) Set(s string) error { *u = append(*u, s); return nil }
 // first's messages) and each region's delivered vector; then, for every
 // region of several nodes, its nodes, the metadata group's leader, who
 // owns what and the replication state inside the region
-// (region_status.go).
+// (region_status.go). A --url may list a region's nodes separated by
+// commas (as the client's service URL does): they are asked in turn until
+// one answers.
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "causeway-dev", "data directory of a running causeway dev (holds fabric.json)")
 	var urls urlList
-	fs.Var(&urls, "url", "a region's HTTP base URL (repeatable; instead of --data)")
+	fs.Var(&urls, "url", "a region's HTTP base URL, or its nodes' separated by commas (repeatable, one per region; instead of --data)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,35 +48,48 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		for _, r := range ff.Regions {
-			urls = append(urls, r.HTTP)
-			var group []string
+			group := []string{r.HTTP}
 			for _, n := range r.nodes() {
-				group = append(group, n.HTTP)
+				if n.HTTP != r.HTTP {
+					group = append(group, n.HTTP)
+				}
 			}
 			nodeGroups = append(nodeGroups, group)
 		}
 		token = ff.AdminKey
 	} else {
 		for _, u := range urls {
-			nodeGroups = append(nodeGroups, []string{u})
+			group, err := clients.ServiceURLs(u)
+			if err != nil {
+				fmt.Fprintln(stderr, "causeway status: --url:", err)
+				return 2
+			}
+			nodeGroups = append(nodeGroups, group)
 		}
 	}
 	client := adminClient(token)
 	var all []shell.Status
 	var single []string // nodes without geo-replication
 	code := 0
-	for _, u := range urls {
-		st, err := fetchStatus(client, strings.TrimSuffix(u, "/"))
-		if errors.Is(err, errNoReplication) {
-			single = append(single, u)
-			continue
+	for _, group := range nodeGroups {
+		var failed []string
+		for _, u := range group {
+			st, err := fetchStatus(client, strings.TrimSuffix(u, "/"))
+			if errors.Is(err, errNoReplication) {
+				single = append(single, u)
+			} else if err != nil {
+				failed = append(failed, fmt.Sprintf("%s: %v", u, err))
+				continue
+			} else {
+				all = append(all, st)
+			}
+			failed = nil
+			break
 		}
-		if err != nil {
-			fmt.Fprintf(stderr, "causeway status: %s: %v\n", u, err)
+		if len(failed) > 0 {
+			fmt.Fprintf(stderr, "causeway status: %s\n", strings.Join(failed, "; "))
 			code = 1
-			continue
 		}
-		all = append(all, st)
 	}
 	printStatus(stdout, all)
 	for _, u := range single {
