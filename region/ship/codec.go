@@ -90,7 +90,12 @@ func DecodeRequest(b []byte) (Request, error) {
 // EncodeResponse encodes r: its Entries give offsets and epochs, Records
 // the data (the same length, in the same order).
 func EncodeResponse(r Response) []byte {
-	b := []byte{responseMagic}
+	size := 64 + len(r.Unit)
+	for i := range r.Records {
+		size += r.Records[i].Size()
+	}
+	b := make([]byte, 0, size)
+	b = append(b, responseMagic)
 	b = appendString(b, string(r.Unit))
 	b = binary.AppendUvarint(b, r.Epoch)
 	b = binary.AppendUvarint(b, r.Offset)

@@ -59,6 +59,9 @@ func (c Config) WithDefaults() Config {
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 30 * time.Second
 	}
+	if c.Leader.MaxFetchEntries <= 0 {
+		c.Leader.MaxFetchEntries = maxFetchEntries
+	}
 	if c.MaxFetchBytes <= 0 {
 		c.MaxFetchBytes = 1 << 20
 	}
@@ -94,3 +97,7 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// maxFetchEntries bounds the records of one fetch answer (MaxFetchBytes
+// bounds their bytes).
+const maxFetchEntries = 4096

@@ -22,7 +22,7 @@ func member(n region.NodeID) region.Member {
 	return region.Member{Node: n, Incarnation: 100 + uint64(n)}
 }
 
-func testConfig(t *testing.T, root string) Config {
+func testConfig(t testing.TB, root string) Config {
 	return Config{
 		FS:             vfs.OS(),
 		Dir:            func(id region.UnitID) string { return filepath.Join(root, "units", fmt.Sprintf("%x", string(id))) },
@@ -36,7 +36,7 @@ func testConfig(t *testing.T, root string) Config {
 }
 
 // openTestReplica opens node's replica of unit in its own directory.
-func openTestReplica(t *testing.T, node region.NodeID, dir string) *Replica {
+func openTestReplica(t testing.TB, node region.NodeID, dir string) *Replica {
 	t.Helper()
 	cfg := testConfig(t, dir)
 	start := time.Now()
