@@ -30,7 +30,7 @@ func (r *Result) nodesSummary() string {
 // region (a quarter as many with 5).
 func nodeSeeds() int {
 	if raceEnabled {
-		return 40
+		return 30
 	}
 	if testing.Short() {
 		return 100
@@ -105,8 +105,12 @@ func TestSimulationNodesDeterministic(t *testing.T) {
 // counts a follower caught up when it reaches the leader's end as of its
 // previous fetch).
 func TestSimulationNodesCalm(t *testing.T) {
+	seeds := uint64(20)
+	if raceEnabled {
+		seeds = 8
+	}
 	var total Result
-	for seed := uint64(1); seed <= 20; seed++ {
+	for seed := uint64(1); seed <= seeds; seed++ {
 		res, err := Run(Options{Seed: seed, Nodes: 3, Calm: true})
 		if err != nil {
 			t.Fatalf("%v\nreplay: go test ./replicator/sim -run 'TestSimulation$' -seed %d -nodes 3 -v", err, seed)
@@ -119,8 +123,8 @@ func TestSimulationNodesCalm(t *testing.T) {
 		total.Relayed += res.Relayed
 		total.InSyncShrinks += res.InSyncShrinks
 	}
-	t.Logf("20 calm seeds: %d retransmissions, %d relayed ranges, %d in-sync sets shrunk",
-		total.Retransmits, total.Relayed, total.InSyncShrinks)
+	t.Logf("%d calm seeds: %d retransmissions, %d relayed ranges, %d in-sync sets shrunk",
+		seeds, total.Retransmits, total.Relayed, total.InSyncShrinks)
 }
 
 // The simulator catches a leader that lets batches or acks leave the
@@ -138,9 +142,11 @@ func TestSimulationNodesCatchesLeaksAboveHighWatermark(t *testing.T) {
 		{"acks", Options{bugAckAboveHW: true}},
 		{"acks, consequences only", Options{bugAckAboveHW: true, bugUnchecked: true}},
 	} {
-		caught := 0
-		const seeds = 40
-		for seed := uint64(1); seed <= seeds; seed++ {
+		caught, seeds := 0, 40
+		if raceEnabled {
+			seeds = 16
+		}
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
 			opts := tc.opts
 			opts.Seed, opts.Nodes = seed, 3
 			_, err := Run(opts)
