@@ -37,6 +37,14 @@ type Config struct {
 	// InSyncInterval is how often leaders review their in-sync sets
 	// (default 100ms).
 	InSyncInterval time.Duration
+	// LeaseTimeout: a node that has applied nothing from the region's
+	// metadata group for this long (heartbeats are entries, so a node
+	// that hears none is cut off from the group's majority) stops leading
+	// until it hears from it again: its clients get a clear "not the
+	// leader" instead of waiting for acknowledgements that cannot come
+	// (default 2s; keep it below the group's session timeout, after which
+	// the controller moves the units).
+	LeaseTimeout time.Duration
 	// AckTimeout bounds how long an append waits for the in-sync
 	// replicas (default 30s).
 	AckTimeout time.Duration
@@ -55,6 +63,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = 500 * time.Millisecond
+	}
+	if c.LeaseTimeout <= 0 {
+		c.LeaseTimeout = 2 * time.Second
 	}
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 30 * time.Second

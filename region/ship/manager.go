@@ -147,15 +147,41 @@ func (m *Manager) run() {
 	defer close(m.done)
 	tick := time.NewTicker(m.cfg.InSyncInterval)
 	defer tick.Stop()
+	heard := time.Now()
 	for {
 		changed := m.meta.Changed()
-		m.reconcile()
-		m.reviewInSync()
+		if time.Since(heard) > m.cfg.LeaseTimeout {
+			m.cutOff(time.Since(heard))
+		} else {
+			m.reconcile()
+			m.reviewInSync()
+		}
 		select {
 		case <-m.stop:
 			return
 		case <-changed:
+			heard = time.Now()
 		case <-tick.C:
+		}
+	}
+}
+
+// cutOff stops every leader here: the node has heard nothing from the
+// region's metadata group for longer than the lease (it is cut off from
+// its majority, which fences it and moves its units once its session
+// expires). Until it hears again it leads nothing.
+func (m *Manager) cutOff(silent time.Duration) {
+	m.mu.Lock()
+	reps := make([]*Replica, 0, len(m.replicas))
+	for _, r := range m.replicas {
+		reps = append(reps, r)
+	}
+	m.mu.Unlock()
+	for _, r := range reps {
+		if leading, epoch := r.Leading(); leading {
+			m.cfg.rate.Warn(m.log, "cut off", "heard nothing from the region's metadata group; no longer leading",
+				zap.Duration("silent", silent), zap.String("unit", string(r.unit)))
+			r.stepDown(epoch)
 		}
 	}
 }

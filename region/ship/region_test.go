@@ -2,6 +2,7 @@ package ship
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -377,4 +378,45 @@ func TestDrainMovesAUnitUnderLoad(t *testing.T) {
 		t.Fatal("the new replica differs from the leader")
 	}
 	t.Logf("%d acknowledged during the move", len(acked))
+}
+
+// TestCutOffLeaderStepsDown: a leader whose node hears nothing from the
+// region's metadata group (here: its group stopped, as when the node is
+// cut off from the majority) stops leading within the lease: appends get
+// ErrNotLeader instead of waiting; the others elect a new leader.
+func TestCutOffLeaderStepsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a region")
+	}
+	nodes := startShipRegion(t, 3)
+	const id region.UnitID = "stream:t/f/cut"
+	eventually(t, "three active nodes", func() bool { return len(region.Place(nodes[0].up.Load().group.Local(), 3)) == 3 })
+	if err := nodes[0].up.Load().ship.CreateUnit(context.Background(), id, 3, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a leader", func() bool { return leaderOf(nodes, id) != nil })
+	old := leaderOf(nodes, id)
+	if _, err := old.Append([]segment.Record{rec("p", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	n := nodeOf(nodes, old)
+	cut := time.Now()
+	n.up.Load().group.Close() // the node's log shipping runs on, deaf
+	eventually(t, "the cut-off leader stepped down", func() bool { leading, _ := old.Leading(); return !leading })
+	t.Logf("stepped down %v after its group went silent", time.Since(cut))
+	if _, err := old.Append([]segment.Record{rec("p", 1)}); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("append on the cut-off node: %v, want ErrNotLeader", err)
+	}
+	var others []*regionNode
+	for _, o := range nodes {
+		if o != n {
+			others = append(others, o)
+		}
+	}
+	eventually(t, "a new leader among the others", func() bool { return leaderOf(others, id) != nil })
+	if _, err := leaderOf(others, id).Append([]segment.Record{rec("p", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	n.up.Load().ship.Close()
+	n.up.Store(nil)
 }
