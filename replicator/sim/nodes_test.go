@@ -64,9 +64,12 @@ var regressionNodeSeeds = []struct {
 	nodes int
 	what  string
 }{
-	{563, 3, "shell: Engine.Stable counts the region's own delivered vector, which holds ops its journal has not committed yet; a shell must clamp it to what the journal committed"},
+	{4, 3, "shell: Engine.Stable counts the region's own delivered vector, which holds ops its journal has not committed yet; a shell must clamp it to what the journal committed"},
+	{870, 3, "shell: as 4"},
+	{563, 3, "harness: what the region committed lagged a high watermark its leader's own append had moved (an Output with nothing to send released nothing)"},
 	{86, 3, "oracle: after a region lost every disk, an op another region held only in an uncommitted tail (cut later) was expected everywhere"},
 	{184, 3, "oracle: as 86"},
+	{838, 3, "oracle: as 86"},
 }
 
 func TestSimulationNodesRegressions(t *testing.T) {
