@@ -10,6 +10,7 @@ import (
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/region"
+	"github.com/causeway/causeway/region/cursorstore"
 	"github.com/causeway/causeway/region/ship"
 	"github.com/causeway/causeway/subscription"
 )
@@ -43,6 +44,7 @@ func StreamOf(id region.UnitID) (naming.Stream, bool) {
 // (*meta.Group).
 type Metadata interface {
 	ship.Metadata
+	cursorstore.Metadata
 }
 
 // Streams implements broker.Cluster. It is created before the region's
@@ -57,8 +59,9 @@ type Streams struct {
 }
 
 type running struct {
-	meta Metadata
-	ship *ship.Manager
+	meta    Metadata
+	ship    *ship.Manager
+	cursors *cursorstore.Store
 }
 
 var _ broker.Cluster = (*Streams)(nil)
@@ -70,7 +73,7 @@ func New() *Streams {
 
 // Start gives the streams the running group and log shipping.
 func (s *Streams) Start(meta Metadata, m *ship.Manager) {
-	if s.running.Swap(&running{meta: meta, ship: m}) == nil {
+	if s.running.Swap(&running{meta: meta, ship: m, cursors: cursorstore.New(meta)}) == nil {
 		close(s.started)
 	}
 }
@@ -165,9 +168,45 @@ func (s *Streams) DeleteStream(ctx context.Context, name naming.Stream) error {
 	return rt.meta.Propose(ctx, region.Command{Kind: region.KindDeleteUnit, Unit: UnitOf(name)})
 }
 
-// Cursors implements broker.Cluster: nil until cursors are kept in the
-// region (they stay in the leading node's store meanwhile).
-func (s *Streams) Cursors() subscription.Store { return nil }
+// Cursors implements broker.Cluster: subscriptions keep their cursors in
+// the region's metadata (region/cursorstore), where the stream's next
+// leader reads them.
+func (s *Streams) Cursors() subscription.Store { return cursors{s} }
+
+// cursors is the region's cursor store once the group runs.
+type cursors struct{ s *Streams }
+
+func (c cursors) store() (*cursorstore.Store, error) {
+	rt := c.s.running.Load()
+	if rt == nil {
+		return nil, errNotStarted
+	}
+	return rt.cursors, nil
+}
+
+func (c cursors) Load(key string) (subscription.CursorState, bool, error) {
+	st, err := c.store()
+	if err != nil {
+		return subscription.CursorState{}, false, err
+	}
+	return st.Load(key)
+}
+
+func (c cursors) Save(key string, cs subscription.CursorState) error {
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	return st.Save(key, cs)
+}
+
+func (c cursors) Delete(key string) error {
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	return st.Delete(key)
+}
 
 // replicaLog is a leading replica at one epoch: a new epoch is a new
 // value, so the broker takes the lead afresh (the log may have been cut
