@@ -16,7 +16,7 @@
 // # Regions of many nodes
 //
 // With Options.Nodes (go test -nodes N) every region is a cluster of N
-// nodes (nodes.go), as README's "Regions of many nodes" designs it: the
+// nodes (nodes.go, its faults in nodefaults.go), as README's "Regions of many nodes" designs it: the
 // fabric's replication journal is a region unit (factor
 // region.DefaultFactor(N)) replicated by log shipping with the real region
 // core — region.State as the metadata (a Raft group modelled as a log only
@@ -26,7 +26,7 @@
 // network, with leader epochs, in-sync sets and the truncation of a
 // follower's log to its new leader's. Each node holds its own copy of the
 // journal (nodelog.go); the unit's leader runs the engine from its own
-// copy (shell.go), and when it dies, is fenced or loses the majority
+// copy (shell.go, leader.go), and when it dies, is fenced or loses the majority
 // (leaseTimeout) another in-sync replica leads and starts a new engine
 // from its copy. Nothing leaves a region or is acknowledged before the
 // high watermark: an Output's batches and acks are held until the journal
