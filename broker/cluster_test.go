@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type fakeCluster struct {
 	streams map[naming.Stream]ClusterStream
 	logs    map[naming.Stream]*segment.Log
 	changed chan struct{}
+	kv      memKV
 }
 
 func newFakeCluster(t *testing.T) *fakeCluster {
@@ -64,6 +66,76 @@ func (c *fakeCluster) DeleteStream(_ context.Context, name naming.Stream) error 
 
 func (c *fakeCluster) Cursors() subscription.Store { return nil }
 
+func (c *fakeCluster) KVGet(key string) (string, bool, error) {
+	return c.kv.KVRead(context.Background(), key)
+}
+func (c *fakeCluster) KVRead(ctx context.Context, key string) (string, bool, error) {
+	return c.kv.KVRead(ctx, key)
+}
+func (c *fakeCluster) KVPut(ctx context.Context, key, value string) error {
+	return c.kv.KVPut(ctx, key, value)
+}
+func (c *fakeCluster) KVDelete(ctx context.Context, key string) error { return c.kv.KVDelete(ctx, key) }
+func (c *fakeCluster) KVDeletePrefix(ctx context.Context, prefix string) error {
+	return c.kv.KVDeletePrefix(ctx, prefix)
+}
+func (c *fakeCluster) KVScan(ctx context.Context, prefix string) (map[string]string, error) {
+	return c.kv.KVScan(ctx, prefix)
+}
+
+// memKV is the region's map in memory.
+type memKV struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (k *memKV) KVRead(_ context.Context, key string) (string, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[key]
+	return v, ok, nil
+}
+
+func (k *memKV) KVScan(_ context.Context, prefix string) (map[string]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := map[string]string{}
+	for key, v := range k.m {
+		if strings.HasPrefix(key, prefix) {
+			out[key] = v
+		}
+	}
+	return out, nil
+}
+
+func (k *memKV) KVPut(_ context.Context, key, value string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = map[string]string{}
+	}
+	k.m[key] = value
+	return nil
+}
+
+func (k *memKV) KVDelete(_ context.Context, key string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, key)
+	return nil
+}
+
+func (k *memKV) KVDeletePrefix(_ context.Context, prefix string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for key := range k.m {
+		if strings.HasPrefix(key, prefix) {
+			delete(k.m, key)
+		}
+	}
+	return nil
+}
+
 // lead makes this node lead name (or another node when here is false).
 func (c *fakeCluster) lead(name naming.Stream, here bool) {
 	c.mu.Lock()
@@ -90,7 +162,7 @@ func (c *fakeCluster) lead(name naming.Stream, here bool) {
 
 type plainLog struct{ l *segment.Log }
 
-func (p plainLog) Log() *segment.Log               { return p.l }
+func (p plainLog) Log() *segment.Log              { return p.l }
 func (p plainLog) Committed() subscription.Source { return p.l }
 func (p plainLog) AppendAsync(recs []segment.Record, done func(uint64, error)) {
 	p.l.AppendAsync(recs, done)
@@ -146,6 +218,12 @@ func TestClusterStreams(t *testing.T) {
 		t.Fatalf("end %d", s.Source().EndOffset())
 	}
 
+	if _, err := s.EnsureSubscription("audit", subscription.Shared, subscription.Earliest); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := c.kv.KVRead(context.Background(), sharedPrefix+string(subMetaKey(name, "audit"))); !ok {
+		t.Fatal("the durable subscription is not in the region's map")
+	}
 	c.lead(name, false)
 	select {
 	case <-p.Fenced():
@@ -165,6 +243,12 @@ func TestClusterStreams(t *testing.T) {
 	})
 	p2.Close()
 	p.Close()
+	s.mu.Lock()
+	_, reopened := s.subs["audit"]
+	s.mu.Unlock()
+	if !reopened {
+		t.Fatal("the durable subscription was not reopened by the new leader")
+	}
 	var p3 *Producer
 	if p3, err = s.AttachProducer("p", -1); err != nil {
 		t.Fatal(err)
@@ -175,6 +259,9 @@ func TestClusterStreams(t *testing.T) {
 
 	if err := n.DeleteStream(name, true); err != nil {
 		t.Fatal(err)
+	}
+	if m, _ := c.kv.KVScan(context.Background(), sharedPrefix); len(m) != 0 {
+		t.Fatalf("the deleted stream's subscriptions stay in the region's map: %v", m)
 	}
 	eventually(t, "the stream gone", func() bool { _, err := n.Stream(name); return err != nil })
 }

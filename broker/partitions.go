@@ -2,11 +2,8 @@ package broker
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
-
-	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/subscription"
@@ -45,20 +42,16 @@ func (n *Node) SetTopicPartitions(tenant, fabric, topic string, count int) error
 	if count < 1 || count > MaxPartitions {
 		return fmt.Errorf("%w: %d partitions, want 1..%d", ErrBadRequest, count, MaxPartitions)
 	}
-	return n.saveJSON(partitionsKey(tenant, fabric, topic), partitionsMeta{Partitions: count})
+	return n.saveShared(partitionsKey(tenant, fabric, topic), partitionsMeta{Partitions: count})
 }
 
 // TopicPartitions returns the recorded partition count of topic, or
 // ok=false when none is recorded.
 func (n *Node) TopicPartitions(tenant, fabric, topic string) (count int, ok bool, err error) {
-	b, closer, err := n.meta.Get(partitionsKey(tenant, fabric, topic))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, false, nil
+	b, ok, err := n.getShared(partitionsKey(tenant, fabric, topic))
+	if err != nil || !ok {
+		return 0, false, err
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("broker: read partitions of %s: %w", topic, err)
-	}
-	defer closer.Close()
 	var m partitionsMeta
 	if err := json.Unmarshal(b, &m); err != nil {
 		return 0, false, fmt.Errorf("broker: partitions of %s: %w", topic, err)
@@ -69,17 +62,14 @@ func (n *Node) TopicPartitions(tenant, fabric, topic string) (count int, ok bool
 // DeleteTopicPartitions forgets topic's partition count (its streams are
 // deleted separately). Deleting a missing record is not an error.
 func (n *Node) DeleteTopicPartitions(tenant, fabric, topic string) error {
-	if err := n.meta.Delete(partitionsKey(tenant, fabric, topic), pebble.Sync); err != nil {
-		return fmt.Errorf("broker: delete partitions of %s: %w", topic, err)
-	}
-	return nil
+	return n.deleteShared(partitionsKey(tenant, fabric, topic))
 }
 
 // PartitionedTopics lists the topics of tenant/fabric with a recorded
 // partition count.
 func (n *Node) PartitionedTopics(tenant, fabric string) (map[string]int, error) {
 	out := map[string]int{}
-	err := n.scan(prefixPartitions+tenant+"/"+fabric+"/", func(topic string, val []byte) error {
+	err := n.scanShared(prefixPartitions+tenant+"/"+fabric+"/", func(topic string, val []byte) error {
 		var m partitionsMeta
 		if err := json.Unmarshal(val, &m); err != nil {
 			return fmt.Errorf("broker: partitions of %s: %w", topic, err)

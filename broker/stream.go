@@ -275,6 +275,13 @@ func (n *Node) deleteStream(name naming.Stream, force bool) error {
 		if err := n.cfg.Cluster.DeleteStream(ctx, name); err != nil {
 			return fmt.Errorf("broker: delete %s in the region: %w", name, err)
 		}
+		// Its durable subscriptions and cursors go with it (a stream
+		// created again under the name starts without them).
+		if kv := n.sharedKV(); kv != nil {
+			if err := kv.KVDeletePrefix(ctx, sharedPrefix+string(subMetaKey(name, ""))); err != nil {
+				return fmt.Errorf("broker: forget the subscriptions of %s in the region: %w", name, err)
+			}
+		}
 		return nil
 	}
 	delete(n.streams, name)

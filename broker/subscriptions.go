@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker/naming"
@@ -88,7 +87,7 @@ func (s *Stream) openSubscription(o SubscribeOptions) (*subscription.Subscriptio
 		return nil, err
 	}
 	if s.plog != nil {
-		if err := s.node.saveJSON(subMetaKey(s.name, o.Subscription), subMeta{Type: o.Consumer.Type.String()}); err != nil {
+		if err := s.node.saveShared(subMetaKey(s.name, o.Subscription), subMeta{Type: o.Consumer.Type.String()}); err != nil {
 			_ = sub.Close()
 			return nil, err
 		}
@@ -129,7 +128,7 @@ func (s *Stream) newSubscriptionLocked(name string, typ subscription.Type, initi
 // or the stream is not visible yet.
 func (s *Stream) loadSubscriptions() error {
 	prefix := string(subMetaKey(s.name, ""))
-	return s.node.scan(prefix, func(name string, val []byte) error {
+	return s.node.scanShared(prefix, func(name string, val []byte) error {
 		var m subMeta
 		if err := json.Unmarshal(val, &m); err != nil {
 			return fmt.Errorf("broker: subscription %s on %s: %w", name, s.name, err)
@@ -236,7 +235,7 @@ func (s *Stream) forgetSubscription(name string) error {
 	if err := s.node.cursors.Delete(cursorKey(s.name, name)); err != nil {
 		return err
 	}
-	return s.node.meta.Delete(subMetaKey(s.name, name), pebble.Sync)
+	return s.node.deleteShared(subMetaKey(s.name, name))
 }
 
 // memCursorStore keeps cursors of non-persistent streams in memory.

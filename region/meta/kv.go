@@ -33,6 +33,16 @@ func (g *Group) Read(ctx context.Context, key string) (string, bool, error) {
 	return a.value, a.ok, nil
 }
 
+// Scan returns every key beginning with prefix and its value, as of a
+// linearizable read.
+func (g *Group) Scan(ctx context.Context, prefix string) (map[string]string, error) {
+	v, err := g.read(ctx, kvScan{prefix: prefix})
+	if err != nil {
+		return nil, fmt.Errorf("meta: scan %q: %w", prefix, err)
+	}
+	return v.(map[string]string), nil
+}
+
 // Put stores value under key.
 func (g *Group) Put(ctx context.Context, key, value string) error {
 	return g.proposeKV(ctx, region.Command{Kind: region.KindPutKV, Key: key, Value: value})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	sm "github.com/lni/dragonboat/v4/statemachine"
@@ -53,6 +54,10 @@ func (s *stateMachine) Update(e sm.Entry) (sm.Result, error) {
 // a kvAnswer.
 type kvQuery struct{ key string }
 
+// kvScan asks Lookup for every key of the map beginning with prefix; it
+// answers a map[string]string.
+type kvScan struct{ prefix string }
+
 type kvAnswer struct {
 	value string
 	ok    bool
@@ -64,9 +69,18 @@ type kvAnswer struct {
 func (s *stateMachine) Lookup(q any) (any, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if q, ok := q.(kvQuery); ok {
+	switch q := q.(type) {
+	case kvQuery:
 		v, found := s.state.KV[q.key]
 		return kvAnswer{value: v, ok: found}, nil
+	case kvScan:
+		out := map[string]string{}
+		for k, v := range s.state.KV {
+			if strings.HasPrefix(k, q.prefix) {
+				out[k] = v
+			}
+		}
+		return out, nil
 	}
 	return s.state.CloneWithoutKV(), nil
 }

@@ -45,6 +45,8 @@ func StreamOf(id region.UnitID) (naming.Stream, bool) {
 type Metadata interface {
 	ship.Metadata
 	cursorstore.Metadata
+	// Scan reads every key of the region's map starting with a prefix.
+	Scan(ctx context.Context, prefix string) (map[string]string, error)
 }
 
 // Streams implements broker.Cluster. It is created before the region's
