@@ -357,27 +357,46 @@ func (c *Client) dial(ctx context.Context, op, u string, busy error) (*wsConn, e
 	return conn, nil
 }
 
-// connect makes the first connection of a producer, consumer or reader,
-// without backoff: it tries each base URL once, from the client's
-// preferred one, until one connects. A refusal another node would repeat
-// (not retriable: 400, 401/403, 404, 409, a missing protocol) is returned
-// at once. It returns the rotation standing at the base URL it used.
+// connect makes the first connection of a producer, consumer or reader.
+// It tries each base URL once, from the client's preferred one, until one
+// connects. A refusal another node would repeat (not retriable: 400,
+// 401/403, 404, 409, a missing protocol) is returned at once, and so is
+// the failure of a pass in which no node answered (nothing to reach).
+// When some node answered with a status asking to try again (5xx, 408,
+// 429: a stream just created whose leader is being chosen, a failover, no
+// quorum), the passes go on with the reconnect backoff between them until
+// ctx ends. It returns the rotation standing at the base URL it used.
 func (c *Client) connect(ctx context.Context, op string, url func(base) string, busy error) (*wsConn, rotation, error) {
 	rot := newRotation(len(c.bases), int(c.preferred.Load()))
-	var errs []error
-	for range c.bases {
-		conn, err := c.dial(ctx, op, url(c.bases[rot.current()]), busy)
-		switch {
-		case err == nil:
-			c.preferred.Store(int32(rot.current()))
-			return conn, rot, nil
-		case ctx.Err() != nil || !retriable(err):
-			return nil, rot, err
+	for pass := 0; ; pass++ {
+		var errs []error
+		tryAgain := false // a node answered, asking to try again
+		for range c.bases {
+			conn, err := c.dial(ctx, op, url(c.bases[rot.current()]), busy)
+			switch {
+			case err == nil:
+				c.preferred.Store(int32(rot.current()))
+				return conn, rot, nil
+			case ctx.Err() != nil || !retriable(err):
+				return nil, rot, err
+			}
+			var re *RefusedError
+			tryAgain = tryAgain || errors.As(err, &re)
+			errs = append(errs, err)
+			rot.advance()
 		}
-		errs = append(errs, err)
-		rot.advance()
+		if !tryAgain {
+			return nil, rot, allFailed(errs)
+		}
+		c.log.Debug("connecting: asked to try again", zap.String("op", op), zap.Int("pass", pass+1), zap.Error(errs[len(errs)-1]))
+		t := time.NewTimer(backoffDelay(pass, c.backoffMin, c.backoffMax, rand.Float64()))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, rot, fmt.Errorf("%w (gave up: %w)", allFailed(errs), ctx.Err())
+		case <-t.C:
+		}
 	}
-	return nil, rot, allFailed(errs)
 }
 
 // allFailed is the error of a first connection no base URL accepted: the

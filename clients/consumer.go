@@ -163,8 +163,10 @@ type Consumer struct {
 
 // Subscribe attaches a consumer to a subscription. It fails at once,
 // without retrying, if the server refuses (ErrConsumerBusy for a busy
-// exclusive subscription, ErrNotFound, ErrBadRequest) or cannot be reached;
-// ctx bounds the connection attempt.
+// exclusive subscription, ErrNotFound, ErrBadRequest) or no node of the
+// service URL can be reached; a refusal asking to try again (HTTP 5xx, 408,
+// 429) is retried with the reconnect backoff until ctx ends. ctx bounds the
+// connection attempt.
 func (c *Client) Subscribe(ctx context.Context, o ConsumerOptions) (*Consumer, error) {
 	if c.isClosed() {
 		return nil, ErrClosed

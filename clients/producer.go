@@ -129,8 +129,11 @@ type Producer struct {
 }
 
 // CreateProducer connects a producer. It fails at once, without retrying,
-// if the server refuses (e.g. ErrNotFound, ErrProducerBusy) or cannot be
-// reached; ctx bounds the connection attempt.
+// if the server refuses (e.g. ErrNotFound, ErrProducerBusy) or no node of
+// the service URL can be reached; a refusal asking to try again (HTTP 5xx,
+// 408, 429: e.g. a stream just created whose leader is being chosen) is
+// retried with the reconnect backoff until ctx ends. ctx bounds the
+// connection attempt.
 func (c *Client) CreateProducer(ctx context.Context, o ProducerOptions) (*Producer, error) {
 	if c.isClosed() {
 		return nil, ErrClosed

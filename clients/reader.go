@@ -41,7 +41,9 @@ type Reader struct {
 }
 
 // CreateReader opens a reader. It fails at once, without retrying, if the
-// server refuses or cannot be reached; ctx bounds the connection attempt.
+// server refuses or no node of the service URL can be reached; a refusal
+// asking to try again (HTTP 5xx, 408, 429) is retried with the reconnect
+// backoff until ctx ends. ctx bounds the connection attempt.
 func (c *Client) CreateReader(ctx context.Context, o ReaderOptions) (*Reader, error) {
 	if c.isClosed() {
 		return nil, ErrClosed

@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -224,12 +225,52 @@ func TestFirstConnectionTriesEveryNode(t *testing.T) {
 		t.Fatalf("404 on the first node: %v, the second asked %d times", err, other.upgrades.Load())
 	}
 
-	_, err = serviceClient(t, nil, busy).Subscribe(ctxT(t), ConsumerOptions{Streams: []string{"s"}, Subscription: "sub"})
-	var re *RefusedError
-	if !errors.Is(err, ErrRefused) || !errors.As(err, &re) || re.Status != http.StatusServiceUnavailable ||
-		!strings.Contains(err.Error(), "none of the 2 base URLs connected") || !strings.Contains(err.Error(), "connection refused") {
-		t.Fatalf("no node connects: %v", err)
+	// Nothing to reach: no retry.
+	_, err = serviceClient(t, nil, nil).CreateProducer(ctxT(t), ProducerOptions{Stream: "s"})
+	if err == nil || !strings.Contains(err.Error(), "none of the 2 base URLs connected") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("no node reachable: %v", err)
 	}
+
+	// A node asks to try again: passes go on until ctx ends, and the
+	// error says what each node answered.
+	before := busy.upgrades.Load()
+	ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
+	defer cancel()
+	_, err = serviceClient(t, nil, busy).Subscribe(ctx, ConsumerOptions{Streams: []string{"s"}, Subscription: "sub"})
+	var re *RefusedError
+	if !errors.Is(err, ErrRefused) || !errors.As(err, &re) || re.Status != http.StatusServiceUnavailable || !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "none of the 2 base URLs connected") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("503 until ctx ends: %v", err)
+	}
+	if n := busy.upgrades.Load() - before; n < 2 {
+		t.Fatalf("the 503 node was asked %d times, want retries", n)
+	}
+}
+
+// TestFirstConnectionRetriesTryAgain: a stream just created has no
+// leader for a moment (every node answers 503); the first connection
+// tries again until one accepts.
+func TestFirstConnectionRetriesTryAgain(t *testing.T) {
+	a, b := newFakeServer(t), newFakeServer(t)
+	var refusals atomic.Int32
+	refuse := func(*http.Request) (int, string) {
+		if refusals.Add(1) <= 5 {
+			return http.StatusServiceUnavailable, "the stream has no leader now; try again"
+		}
+		return 0, ""
+	}
+	a.setRefuse(refuse)
+	b.setRefuse(refuse)
+	p, err := serviceClient(t, a, b).CreateProducer(ctxT(t), ProducerOptions{Stream: "s", Name: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if n := refusals.Load(); n != 6 || a.upgrades.Load() != 3 || b.upgrades.Load() != 3 {
+		t.Fatalf("%d upgrades (%d on a, %d on b), want 6, alternating", n, a.upgrades.Load(), b.upgrades.Load())
+	}
+	// The sixth request, the second node's third, was accepted.
+	b.accept(t)
 }
 
 // TestConsumerResubscribesOnNextNode: a consumer whose node dies
