@@ -46,10 +46,12 @@ func (r *Replica) fetch(ctx context.Context, req Request) (Response, error) {
 			return Response{FetchResponse: resp}, nil
 		}
 		seg := r.seg
+		// The channels first: an append that lands after the log's end
+		// is read below closes them (no lost wake-up).
+		changed, roleChanged := seg.Changed(), r.changed
 		view := &pendingRead{end: seg.EndOffset(), epochs: r.epochs}
 		resp := r.leader.Fetch(req.FetchRequest, view, r.now())
 		r.noteHighWatermark()
-		changed, roleChanged := seg.Changed(), r.changed
 		r.mu.Unlock()
 		r.runSettled()
 
