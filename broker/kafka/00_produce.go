@@ -87,6 +87,9 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 		out.ErrorCode = errorCode(err)
 		return
 	}
+	if out.ErrorCode = leaderCode(stream); out.ErrorCode != 0 {
+		return // another node leads it (a region of several nodes)
+	}
 	out.LogStartOffset = int64(stream.Source().StartOffset())
 	batches, err := c.s.dec.readBatches(rp.Records, maxDecompressedBatchBytes)
 	if err != nil {
@@ -114,7 +117,7 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 			pc.pending.Add(1)
 			p.PublishAsync(msgs, func(rs []broker.PublishResult) {
 				off, err := firstResult(rs)
-				pc.setResult(out, off, errorCode(err), first)
+				pc.setResult(out, off, c.appendCode(stream, err), first)
 				pc.done()
 			})
 			continue
@@ -162,13 +165,24 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 			off, err := firstResult(rs)
 			var waiters []func(uint64, bool)
 			c.s.pids.with(id, name, func(st *seqState) { waiters = st.finish(seqB, off, err == nil) })
-			pc.setResult(out, off, errorCode(err), first)
+			pc.setResult(out, off, c.appendCode(stream, err), first)
 			pc.done()
 			for _, w := range waiters {
 				w(off, err == nil)
 			}
 		})
 	}
+}
+
+// appendCode is the error code of an append's outcome: errorCode's, or in
+// a region of several nodes appendFailureCode's (a retriable code when the
+// lead moved or the in-sync replicas were slow).
+func (c *conn) appendCode(stream *broker.Stream, err error) int16 {
+	if err == nil || c.s.node.Config().Cluster == nil {
+		return errorCode(err)
+	}
+	leader, local := stream.Leader()
+	return appendFailureCode(err, leader, local)
 }
 
 // firstResult is the offset of a batch's first message, or its first error.

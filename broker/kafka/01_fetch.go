@@ -86,6 +86,11 @@ func (c *conn) fetchOnce(req *kmsg.FetchRequest) (resp *kmsg.FetchResponse, byte
 				t.Partitions = append(t.Partitions, p)
 				continue
 			}
+			if p.ErrorCode = leaderCode(stream); p.ErrorCode != 0 {
+				fatal = true // another node leads it: the client asks its metadata again
+				t.Partitions = append(t.Partitions, p)
+				continue
+			}
 			ch, n := c.fetchPartition(stream, rp, &p, budget, bytes == 0)
 			if p.ErrorCode != 0 {
 				fatal = true

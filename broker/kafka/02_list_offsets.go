@@ -28,6 +28,10 @@ func (c *conn) listOffsets(req *kmsg.ListOffsetsRequest) kmsg.Response {
 				t.Partitions = append(t.Partitions, p)
 				continue
 			}
+			if p.ErrorCode = leaderCode(stream); p.ErrorCode != 0 {
+				t.Partitions = append(t.Partitions, p)
+				continue
+			}
 			src := stream.Source()
 			var off uint64
 			switch rp.Timestamp {

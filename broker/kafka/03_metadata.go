@@ -38,23 +38,32 @@ func (c *conn) autoCreate(name string) (int, error) {
 		return n, nil
 	case errors.Is(err, broker.ErrStreamExists):
 		return c.s.topics.partitions(name)
-	case errors.Is(err, ErrTopicMetaUnavailable):
-		return -int(kerr.LeaderNotAvailable.Code), nil // retriable (a joining region, say)
+	case errors.Is(err, ErrTopicMetaUnavailable), isRegionUnavailable(err):
+		return -int(kerr.LeaderNotAvailable.Code), nil // retriable (a joining region, or a region without quorum)
 	}
 	return 0, err
 }
 
-// metadata describes this node as the only broker and the topics asked for
-// (all of the fabric's when the list is null), auto-creating missing ones
-// when both the node and the request allow it.
+// metadata describes the brokers (this node alone, or in a region of
+// several nodes every live node: cluster.go) and the topics asked for (all
+// of the fabric's when the list is null), auto-creating missing ones when
+// both the node and the request allow it.
 func (c *conn) metadata(req *kmsg.MetadataRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
-	host, port := c.s.advertised(c.nc.LocalAddr())
-	b := kmsg.NewMetadataResponseBroker()
-	b.NodeID, b.Host, b.Port = nodeID, host, port
-	resp.Brokers = []kmsg.MetadataResponseBroker{b}
 	resp.ClusterID = kmsg.StringPtr(clusterID)
-	resp.ControllerID = nodeID
+	if c.s.cluster == nil {
+		host, port := c.s.advertised(c.nc.LocalAddr())
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = nodeID, host, port
+		resp.Brokers = []kmsg.MetadataResponseBroker{b}
+		resp.ControllerID = nodeID
+	} else {
+		resp.Brokers = metadataBrokers(c.s.cluster.view.Nodes())
+		resp.ControllerID = -1
+		if id, ok := kafkaNodeID(c.s.cluster.view.Self().ID); ok {
+			resp.ControllerID = id
+		}
+	}
 	var names []string
 	counts := map[string]int{}
 	if req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0) {
@@ -99,6 +108,11 @@ func (c *conn) metadata(req *kmsg.MetadataRequest) kmsg.Response {
 		case n == 0:
 			t.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		}
+		if c.s.cluster != nil && n > 0 {
+			t.Partitions = c.clusterPartitions(name, n)
+			resp.Topics = append(resp.Topics, t)
+			continue
+		}
 		for p := 0; p < n; p++ {
 			mp := kmsg.NewMetadataResponseTopicPartition()
 			mp.Partition = int32(p)
@@ -111,4 +125,20 @@ func (c *conn) metadata(req *kmsg.MetadataRequest) kmsg.Response {
 		resp.Topics = append(resp.Topics, t)
 	}
 	return resp
+}
+
+// clusterPartitions describes the n partitions of topic in a region of
+// several nodes: each partition's leader, replicas and in-sync replicas
+// are its stream's in the region.
+func (c *conn) clusterPartitions(topic string, n int) []kmsg.MetadataResponseTopicPartition {
+	v, err := c.s.topics.view(topic)
+	if err != nil {
+		c.log.Warn("topic metadata", zap.String("topic", topic), zap.Error(err))
+	}
+	out := make([]kmsg.MetadataResponseTopicPartition, 0, n)
+	for p := range n {
+		pl, found := c.s.cluster.view.Placement(c.s.topics.streamName(v.partitionStreamName(topic, p)))
+		out = append(out, partitionMetadata(int32(p), pl, found))
+	}
+	return out
 }

@@ -14,15 +14,19 @@ const groupSubscriptionType = subscription.Failover
 
 // offsetCommit stores each partition's committed offset as the cursor of
 // the subscription named after the group: everything below the offset is
-// acknowledged. Commit metadata is not kept.
+// acknowledged; in a region of several nodes, in the region's key-value
+// map (regionoffsets.go). Commit metadata is not kept.
 func (c *conn) offsetCommit(req *kmsg.OffsetCommitRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
 	code := int16(0)
 	switch {
 	case naming.Validate("subscription", req.Group) != nil:
 		code = kerr.InvalidGroupID.Code
-	case req.Version >= 1:
-		code = c.s.groups.commitAllowed(req.Group, req.MemberID, req.Generation)
+	default:
+		code = c.s.coordinatorCode(req.Group)
+		if code == 0 && req.Version >= 1 {
+			code = c.s.groups.commitAllowed(req.Group, req.MemberID, req.Generation)
+		}
 	}
 	for _, rt := range req.Topics {
 		t := kmsg.NewOffsetCommitResponseTopic()
@@ -31,12 +35,15 @@ func (c *conn) offsetCommit(req *kmsg.OffsetCommitRequest) kmsg.Response {
 			p := kmsg.NewOffsetCommitResponseTopicPartition()
 			p.Partition = rp.Partition
 			p.ErrorCode = code
-			if code == 0 {
+			if code == 0 && c.s.cluster == nil {
 				p.ErrorCode = c.commit(req.Group, rt.Topic, rp.Partition, rp.Offset)
 			}
 			t.Partitions = append(t.Partitions, p)
 		}
 		resp.Topics = append(resp.Topics, t)
+	}
+	if code == 0 && c.s.cluster != nil {
+		c.commitRegion(req, resp)
 	}
 	return resp
 }

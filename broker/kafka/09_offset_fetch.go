@@ -5,20 +5,31 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 )
 
 // offsetFetch returns each partition's committed offset: the mark-delete
-// position of the group's subscription, or -1 where the group has none.
-// A null topic list (v2+) means every partition the group has a
-// subscription on.
+// position of the group's subscription (in a region of several nodes, the
+// offset in the region's key-value map: regionoffsets.go), or -1 where the
+// group has none. A null topic list (v2+) means every partition the group
+// has committed on.
 func (c *conn) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if naming.Validate("subscription", req.Group) != nil {
 		resp.ErrorCode = kerr.InvalidGroupID.Code
 		return resp
+	}
+	if code := c.s.coordinatorCode(req.Group); code != 0 {
+		return offsetFetchError(req, resp, code)
+	}
+	if c.s.cluster != nil {
+		if err := c.syncRegion(req.Group); err != nil {
+			c.log.Warn("reading committed offsets from the region", zap.String("group", req.Group), zap.Error(err))
+			return offsetFetchError(req, resp, groupUnavailableCode(err))
+		}
 	}
 	topicsAsked := req.Topics
 	if topicsAsked == nil && req.Version >= 2 {
@@ -51,7 +62,29 @@ func (c *conn) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 	return resp
 }
 
+// offsetFetchError answers every partition asked for with code (and the
+// request with it, from v2).
+func offsetFetchError(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetchResponse, code int16) kmsg.Response {
+	if req.Version >= 2 {
+		resp.ErrorCode = code
+	}
+	for _, rt := range req.Topics {
+		t := kmsg.NewOffsetFetchResponseTopic()
+		t.Topic = rt.Topic
+		for _, partition := range rt.Partitions {
+			p := kmsg.NewOffsetFetchResponseTopicPartition()
+			p.Partition, p.Offset, p.LeaderEpoch, p.ErrorCode = partition, -1, -1, code
+			t.Partitions = append(t.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	return resp
+}
+
 func (c *conn) committed(group, topic string, partition int32) kmsg.OffsetFetchResponseTopicPartition {
+	if c.s.cluster != nil {
+		return c.committedRegion(group, topic, partition)
+	}
 	p := kmsg.NewOffsetFetchResponseTopicPartition()
 	p.Partition = partition
 	p.Offset = -1

@@ -8,33 +8,35 @@ import (
 // Coordinator key types.
 const coordinatorGroup = 0
 
-// findCoordinator names this node as every group's coordinator;
-// transaction coordinators do not exist here.
+// findCoordinator names every group's coordinator: this node, or in a
+// region of several nodes the node coordinatorOf picks for the group
+// (cluster.go); transaction coordinators do not exist here.
 func (c *conn) findCoordinator(req *kmsg.FindCoordinatorRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	host, port := c.s.advertised(c.nc.LocalAddr())
-	code := int16(0)
-	if req.CoordinatorType != coordinatorGroup {
-		code = kerr.CoordinatorNotAvailable.Code
+	find := func(key string) (id int32, host string, port int32, code int16) {
+		if req.CoordinatorType != coordinatorGroup {
+			return -1, "", -1, kerr.CoordinatorNotAvailable.Code
+		}
+		if c.s.cluster == nil {
+			host, port := c.s.advertised(c.nc.LocalAddr())
+			return nodeID, host, port, 0
+		}
+		coord, ok := coordinatorOf(key, c.s.cluster.view.Nodes())
+		if !ok {
+			return -1, "", -1, kerr.CoordinatorNotAvailable.Code
+		}
+		b, _ := brokerOf(coord) // coordinatorOf picks reachable nodes only
+		return b.NodeID, b.Host, b.Port, 0
 	}
 	if req.Version >= 4 {
 		for _, key := range req.CoordinatorKeys {
 			k := kmsg.NewFindCoordinatorResponseCoordinator()
-			k.Key, k.ErrorCode = key, code
-			if code == 0 {
-				k.NodeID, k.Host, k.Port = nodeID, host, port
-			} else {
-				k.NodeID, k.Port = -1, -1
-			}
+			k.Key = key
+			k.NodeID, k.Host, k.Port, k.ErrorCode = find(key)
 			resp.Coordinators = append(resp.Coordinators, k)
 		}
 		return resp
 	}
-	resp.ErrorCode = code
-	if code == 0 {
-		resp.NodeID, resp.Host, resp.Port = nodeID, host, port
-	} else {
-		resp.NodeID, resp.Port = -1, -1
-	}
+	resp.NodeID, resp.Host, resp.Port, resp.ErrorCode = find(req.CoordinatorKey)
 	return resp
 }

@@ -19,6 +19,10 @@ func (c *conn) joinGroup(req *kmsg.JoinGroupRequest, sl *slot) {
 		sl.finish(joinResponse(req.Version, joinResult{memberID: req.MemberID, code: kerr.InvalidGroupID.Code, generation: -1}))
 		return
 	}
+	if code := c.s.coordinatorCode(req.Group); code != 0 {
+		sl.finish(joinResponse(req.Version, joinResult{memberID: req.MemberID, code: code, generation: -1}))
+		return
+	}
 	in := joinInput{
 		memberID:         req.MemberID,
 		clientID:         c.clientID,

@@ -6,6 +6,9 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // rejoin.
 func (c *conn) heartbeat(req *kmsg.HeartbeatRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
+	if resp.ErrorCode = c.s.coordinatorCode(req.Group); resp.ErrorCode != 0 {
+		return resp
+	}
 	resp.ErrorCode = c.s.groups.heartbeat(req.Group, req.MemberID, req.Generation)
 	return resp
 }

@@ -6,6 +6,9 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // rebalance.
 func (c *conn) leaveGroup(req *kmsg.LeaveGroupRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
+	if resp.ErrorCode = c.s.coordinatorCode(req.Group); resp.ErrorCode != 0 {
+		return resp
+	}
 	if req.Version < 3 {
 		resp.ErrorCode = c.s.groups.leave(req.Group, req.MemberID)
 		return resp

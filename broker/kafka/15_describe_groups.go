@@ -17,12 +17,26 @@ func (c *conn) describeGroups(req *kmsg.DescribeGroupsRequest) kmsg.Response {
 	for _, id := range req.Groups {
 		g := kmsg.NewDescribeGroupsResponseGroup()
 		g.Group = id
+		if g.ErrorCode = c.s.coordinatorCode(id); g.ErrorCode != 0 {
+			resp.Groups = append(resp.Groups, g)
+			continue
+		}
 		info, ok := c.s.groups.describe(id)
 		if !ok {
+			g.State = "Dead"
+			if c.s.cluster != nil {
+				has, err := c.s.hasRegionOffsets(id)
+				if err != nil {
+					g.ErrorCode = groupUnavailableCode(err)
+				} else if has {
+					g.State, g.ProtocolType = "Empty", consumerProtocol
+				}
+				resp.Groups = append(resp.Groups, g)
+				continue
+			}
 			if stored == nil {
 				stored = c.s.storedGroups()
 			}
-			g.State = "Dead"
 			if stored[id] {
 				g.State, g.ProtocolType = "Empty", consumerProtocol
 			}

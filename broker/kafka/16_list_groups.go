@@ -15,7 +15,7 @@ func (c *conn) listGroups(req *kmsg.ListGroupsRequest) kmsg.Response {
 	for _, info := range groups {
 		inMemory[info.id] = true
 	}
-	for id := range c.s.storedGroups() {
+	for id := range c.s.storedGroups() { // none in a region of several nodes (storedgroups.go)
 		if !inMemory[id] {
 			groups = append(groups, groupInfo{id: id, state: "Empty", protocolType: consumerProtocol})
 		}

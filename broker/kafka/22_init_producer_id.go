@@ -19,6 +19,27 @@ func (c *conn) initProducerID(req *kmsg.InitProducerIDRequest) kmsg.Response {
 		resp.ProducerID, resp.ProducerEpoch = req.ProducerID, req.ProducerEpoch+1
 		return resp
 	}
-	resp.ProducerID, resp.ProducerEpoch = c.s.pids.allocate(), 0
+	id := c.s.pids.allocate()
+	if c.s.cluster != nil {
+		self := c.s.cluster.view.Self().ID
+		if self == 0 {
+			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code // not in its region yet: retriable
+			return resp
+		}
+		id = regionProducerID(id, self)
+	}
+	resp.ProducerID, resp.ProducerEpoch = id, 0
 	return resp
+}
+
+// producerIDNodeBits is how many low bits of a producer id name the node
+// of a region of several nodes that handed it out.
+const producerIDNodeBits = 12
+
+// regionProducerID makes id, handed out by node, unique in its region: an
+// idempotent producer's id reaches every partition leader, and the nodes'
+// counters (started from their clocks) may overlap. Ids of nodes whose
+// ids differ modulo 4096 never collide.
+func regionProducerID(id int64, node uint64) int64 {
+	return id<<producerIDNodeBits | int64(node&(1<<producerIDNodeBits-1))
 }

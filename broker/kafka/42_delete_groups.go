@@ -21,6 +21,11 @@ func (c *conn) deleteGroups(req *kmsg.DeleteGroupsRequest) kmsg.Response {
 	for _, id := range req.Groups {
 		g := kmsg.NewDeleteGroupsResponseGroup()
 		g.Group = id
+		if code := c.s.coordinatorCode(id); code != 0 && naming.Validate("subscription", id) == nil {
+			g.ErrorCode = code
+			resp.Groups = append(resp.Groups, g)
+			continue
+		}
 		if err := c.s.deleteGroup(id); err != nil {
 			g.ErrorCode = groupErrorCode(err)
 		} else {
@@ -45,6 +50,8 @@ func groupErrorCode(err error) int16 {
 		return kerr.NonEmptyGroup.Code
 	case errors.Is(err, errGroupNotFound):
 		return kerr.GroupIDNotFound.Code
+	case isRegionUnavailable(err):
+		return kerr.CoordinatorNotAvailable.Code
 	}
 	return errorCode(err)
 }
@@ -58,6 +65,9 @@ func (s *Server) deleteGroup(id string) error {
 	inMemory, err := s.groups.forgetIdle(id)
 	if err != nil {
 		return err
+	}
+	if s.cluster != nil {
+		return s.deleteRegionOffsets(id, inMemory)
 	}
 	streams := s.groupStreams(id)
 	if !inMemory && len(streams) == 0 {

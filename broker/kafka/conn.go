@@ -270,10 +270,11 @@ type connProducer struct {
 }
 
 // producer returns this connection's producer on stream s (a new one if
-// the stream was deleted and created again since).
+// the stream was deleted and created again since, or if this node stopped
+// leading it and leads it again).
 func (c *conn) producer(s *broker.Stream) (*broker.Producer, error) {
 	if cp, ok := c.producers[s.Name()]; ok {
-		if cp.stream == s {
+		if cp.stream == s && !fenced(cp.p) {
 			return cp.p, nil
 		}
 		cp.p.Close()
@@ -285,4 +286,15 @@ func (c *conn) producer(s *broker.Stream) (*broker.Producer, error) {
 	}
 	c.producers[s.Name()] = connProducer{stream: s, p: p}
 	return p, nil
+}
+
+// fenced reports whether p was fenced (its node stopped leading its
+// stream in a region of several nodes).
+func fenced(p *broker.Producer) bool {
+	select {
+	case <-p.Fenced():
+		return true
+	default:
+		return false
+	}
 }

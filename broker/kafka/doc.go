@@ -37,17 +37,26 @@
 //     messages published without an event time (WebSocket) return their
 //     publish time.
 //   - Consumer groups: membership and rebalancing live in memory on this
-//     node, which is every group's coordinator (groups.go is the pure
-//     state machine, coordinator.go drives it). Committed offsets are
-//     Causeway cursors: committing offset N on partition p acknowledges
-//     everything below N on the subscription named after the group on p's
-//     stream, and OffsetFetch returns that subscription's mark-delete
-//     position. A WebSocket consumer on the subscription sees the same
+//     node, which is every group's coordinator in a region of one node
+//     (groups.go is the pure state machine, coordinator.go drives it).
+//     Committed offsets are Causeway cursors: committing offset N on
+//     partition p acknowledges everything below N on the subscription
+//     named after the group on p's stream, and OffsetFetch returns that
+//     subscription's mark-delete position. A WebSocket consumer on the subscription sees the same
 //     position, and the other way round. Commits are persisted the way
 //     acks are: shortly after, and for sure on a clean shutdown. A group
 //     with such a subscription and no member is Empty (described and
 //     listed); DeleteGroups removes its subscriptions (storedgroups.go).
 //     Groups and their offsets are per region, as subscriptions are.
+//   - In a region of several nodes (cluster.go) every node is a broker:
+//     Metadata names each partition's leader, replicas and in-sync
+//     replicas as the region's metadata says, and a node answers Produce,
+//     Fetch and ListOffsets of a partition it does not lead with
+//     NOT_LEADER_OR_FOLLOWER. Topic metadata is the region's
+//     (regiontopics.go). Each group has one coordinator, picked from the
+//     group id among the live nodes; committed offsets are kept in the
+//     region's replicated key-value map, not in subscriptions
+//     (regionoffsets.go), so they survive the loss of any node.
 //   - Idempotent producers: InitProducerId hands out producer ids; per
 //     (producer id, partition) the last five batches' sequence ranges and
 //     offsets are kept in memory (sequences.go), so a re-sent batch is

@@ -20,6 +20,12 @@ func errorCode(err error) int16 {
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, broker.ErrNotOwner):
+		var no *broker.NotOwnerError
+		if errors.As(err, &no) {
+			return notLeaderCode(no.Leader)
+		}
+		return kerr.NotLeaderForPartition.Code
 	case errors.Is(err, ErrUnknownTopic), errors.Is(err, broker.ErrStreamNotFound):
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, naming.ErrInvalidName):
@@ -28,7 +34,7 @@ func errorCode(err error) int16 {
 		return kerr.TopicAlreadyExists.Code
 	case errors.Is(err, ErrInvalidPartitions):
 		return kerr.InvalidPartitions.Code
-	case errors.Is(err, ErrTopicMetaUnavailable):
+	case errors.Is(err, ErrTopicMetaUnavailable), isRegionUnavailable(err):
 		return kerr.RequestTimedOut.Code // retriable: the change may still apply
 	case errors.Is(err, ErrBadTopicEvent):
 		return kerr.InvalidRequest.Code
@@ -51,3 +57,7 @@ func errorCode(err error) int16 {
 	}
 	return kerr.UnknownServerError.Code
 }
+
+// isRegionUnavailable: the region's metadata group could not serve (a
+// node starting, or no quorum). Retriable.
+func isRegionUnavailable(err error) bool { return errors.Is(err, broker.ErrRegionUnavailable) }

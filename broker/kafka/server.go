@@ -23,8 +23,11 @@ type Server struct {
 	dec    *decoders
 	pids   *producerIDs
 	groups *coordinator
-	sasl   saslConfig      // SetAuth (sasl.go)
-	limits *limits.Metrics // SetLimitMetrics (throttle.go)
+	// cluster is the node's region of several nodes, nil for a region of
+	// one node (cluster.go).
+	cluster *clusterRegion
+	sasl    saslConfig      // SetAuth (sasl.go)
+	limits  *limits.Metrics // SetLimitMetrics (throttle.go)
 	// autoCreate holds back auto-creation in a fabric of several regions.
 	autoCreate *autoCreateGate
 
@@ -50,15 +53,16 @@ func New(node *broker.Node, cfg Config, logger *zap.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		node:   node,
-		log:    logger.Named("kafka"),
-		topics: topics{node: node, meta: NewTopicMeta(node, logger), tenant: cfg.Tenant, fabric: cfg.Fabric},
-		dec:    dec,
-		pids:   newProducerIDs(time.Now()),
-		conns:  map[*conn]struct{}{},
-		stop:   make(chan struct{}),
-		limits: &limits.Metrics{},
+		cfg:     cfg,
+		node:    node,
+		log:     logger.Named("kafka"),
+		topics:  topics{node: node, meta: NewTopicMeta(node, logger), tenant: cfg.Tenant, fabric: cfg.Fabric},
+		dec:     dec,
+		pids:    newProducerIDs(time.Now()),
+		cluster: clusterOf(node),
+		conns:   map[*conn]struct{}{},
+		stop:    make(chan struct{}),
+		limits:  &limits.Metrics{},
 		// autoCreate only applies once a replication is attached.
 		autoCreate: newAutoCreateGate(cfg.AutoCreateWait),
 	}

@@ -24,7 +24,9 @@ import (
 // this one included, in causal order (ApplyReplicated); a single-region
 // node applies its events at once. Applying an event also makes the
 // topic's partition streams exist (or, for a deletion, removes them) in the
-// applying region.
+// applying region. In a region of several nodes the states are the
+// region's, in its replicated key-value map (regiontopics.go), so every
+// node of the region sees the same topics.
 
 // ErrTopicMetaUnavailable: a topic change could not be replicated (the
 // replication is closed, failed or joining). Retriable.
@@ -56,9 +58,12 @@ type topicReplBox struct{ r TopicReplication }
 // server (Server.SetTopicMeta).
 type TopicMeta struct {
 	node *broker.Node
-	kv   broker.MetaKV
-	log  *zap.Logger
-	repl atomic.Pointer[topicReplBox]
+	kv   topicStore
+	// region is the region's map in a region of several nodes (kv is then
+	// a regionTopicStore over it), nil otherwise.
+	region broker.RegionKV
+	log    *zap.Logger
+	repl   atomic.Pointer[topicReplBox]
 
 	mu sync.Mutex // serialises read-merge-write of states and stream changes
 
@@ -67,12 +72,19 @@ type TopicMeta struct {
 	now     func() time.Time
 }
 
-// NewTopicMeta returns the topic metadata of node.
+// NewTopicMeta returns the topic metadata of node: kept in the node's own
+// store, or in the region's replicated map when the node is one of a
+// region of several nodes (its Cluster offers broker.RegionKV).
 func NewTopicMeta(node *broker.Node, logger *zap.Logger) *TopicMeta {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &TopicMeta{node: node, kv: node.MetaKV(topicMetaNamespace), log: logger.Named("kafka-topics"), now: time.Now}
+	m := &TopicMeta{node: node, kv: node.MetaKV(topicMetaNamespace), log: logger.Named("kafka-topics"), now: time.Now}
+	if cl := clusterOf(node); cl != nil {
+		m.region = cl.kv
+		m.kv = regionTopicStore{kv: cl.kv, node: node}
+	}
+	return m
 }
 
 // AttachReplication makes the topics fabric-wide. Register ApplyReplicated
@@ -99,6 +111,22 @@ func topicKey(tenant, fabric, topic string) string { return tenant + "/" + fabri
 // state reads a topic's state; found is false when none is stored.
 func (m *TopicMeta) state(tenant, fabric, topic string) (topicState, bool, error) {
 	b, found, err := m.kv.Get(topicKey(tenant, fabric, topic))
+	return decodeTopicState(topic, b, found, err)
+}
+
+// latestState is state as of a linearizable read in a region of several
+// nodes (a change is merged into the latest state, whichever node made
+// the ones before), state otherwise.
+func (m *TopicMeta) latestState(tenant, fabric, topic string) (topicState, bool, error) {
+	if r, ok := m.kv.(regionTopicStore); ok {
+		b, found, err := r.latest(topicKey(tenant, fabric, topic))
+		return decodeTopicState(topic, b, found, err)
+	}
+	return m.state(tenant, fabric, topic)
+}
+
+// decodeTopicState decodes what a read of topic's state returned.
+func decodeTopicState(topic string, b []byte, found bool, err error) (topicState, bool, error) {
 	if err != nil || !found {
 		return topicState{}, false, err
 	}
@@ -141,6 +169,11 @@ func (m *TopicMeta) resolve(tenant, fabric, topic string) (topicView, error) {
 	if err != nil || v.exists() {
 		return v, err
 	}
+	return m.unrecorded(tenant, fabric, topic)
+}
+
+// unrecorded is resolve for a topic without a recorded view.
+func (m *TopicMeta) unrecorded(tenant, fabric, topic string) (topicView, error) {
 	n, ok, err := m.node.TopicPartitions(tenant, fabric, topic)
 	if err != nil {
 		return topicView{}, err
@@ -219,13 +252,15 @@ func (m *TopicMeta) ApplyReplicated(origin string, seq uint64, payload []byte) e
 func (m *TopicMeta) apply(ev topicEvent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st, _, err := m.state(ev.Tenant, ev.Fabric, ev.Topic)
+	st, _, err := m.latestState(ev.Tenant, ev.Fabric, ev.Topic)
 	if err != nil {
 		return err
 	}
-	before, err := m.resolve(ev.Tenant, ev.Fabric, ev.Topic)
-	if err != nil {
-		return err
+	before := st.view()
+	if !before.exists() {
+		if before, err = m.unrecorded(ev.Tenant, ev.Fabric, ev.Topic); err != nil {
+			return err
+		}
 	}
 	st = mergeTopic(st, ev)
 	after := st.view()
@@ -277,6 +312,15 @@ func (m *TopicMeta) deleteStreams(tenant, fabric, topic string, v topicView) {
 		if err := m.node.DeleteStream(name, true); err != nil && !errors.Is(err, broker.ErrStreamNotFound) {
 			m.log.Warn("deleting a partition of a deleted topic", zap.String("stream", name.String()), zap.Error(err))
 		}
+		if m.region != nil {
+			// The groups' committed offsets on it (regionoffsets.go).
+			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+			err := m.region.KVDeletePrefix(ctx, offsetStreamPrefix(tenant, fabric, name.Name))
+			cancel()
+			if err != nil {
+				m.log.Warn("deleting the committed offsets of a deleted topic", zap.String("stream", name.String()), zap.Error(err))
+			}
+		}
 	}
 }
 
@@ -309,6 +353,15 @@ func (m *TopicMeta) publish(ctx context.Context, ev topicEvent) error {
 	if r == nil {
 		if err := ev.validate(); err != nil {
 			return err
+		}
+		if m.region != nil && ev.Type == topicCreate {
+			// Another node of the region may have created it since this
+			// one looked.
+			if st, _, err := m.latestState(ev.Tenant, ev.Fabric, ev.Topic); err != nil {
+				return err
+			} else if st.view().exists() {
+				return fmt.Errorf("%w: topic %s", broker.ErrStreamExists, ev.Topic)
+			}
 		}
 		return m.apply(ev)
 	}
