@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -247,6 +248,34 @@ func TestRegionServesStreamsFromEveryNode(t *testing.T) {
 		dups += n - 1
 	}
 	cmu.Unlock()
+	// Every node answers the stream's figures: the leader's (the others
+	// proxy the request there).
+	var ends []string
+	for _, n := range c.nodes {
+		if n.srv == nil {
+			continue
+		}
+		code, body := get(t, n.url, "/_fabric/_system/_api/streams/orders", c.key)
+		if code != 200 {
+			t.Fatalf("GET the stream on %s: %d %s", n.url, code, body)
+		}
+		var v struct {
+			Result struct {
+				EndOffset uint64 `json:"endOffset"`
+				Leader    uint64 `json:"leader"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Result.EndOffset < uint64(len(want)) {
+			t.Fatalf("%s says the stream ends at %d, %d messages were acknowledged", n.url, v.Result.EndOffset, len(want))
+		}
+		ends = append(ends, fmt.Sprint(v.Result.EndOffset, "@", v.Result.Leader))
+	}
+	if ends[0] != ends[1] {
+		t.Fatalf("two nodes answer differently: %v", ends)
+	}
 	t.Logf("%d acknowledged messages received; %d delivered again after the failover, of %d acknowledged by the consumer before it", len(want), dups, ackedPre.Load())
 	if pre := ackedPre.Load(); pre >= 50 && int64(dups) > pre/2 {
 		t.Fatalf("%d redelivered of %d acknowledged before the failover: the cursor did not survive", dups, pre)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"github.com/causeway/causeway/internal/leaderproxy"
 	"net/http"
 	"strconv"
 
@@ -25,6 +26,11 @@ type streamView struct {
 	EndOffset     uint64                      `json:"endOffset"`
 	Producers     []string                    `json:"producers"`
 	Subscriptions map[string]subscriptionView `json:"subscriptions,omitempty"`
+	// Leader is the node leading the stream in a region of several nodes
+	// (0 in a region of one, or while none does). A listing on another
+	// node has no figures for it (they are the leader's): GET the stream
+	// (answered by its leader) for them.
+	Leader uint64 `json:"leader,omitempty"`
 }
 
 type subscriptionView struct {
@@ -47,6 +53,9 @@ func view(s *broker.Stream, withSubs bool) streamView {
 		Name: name.Name, Topic: name.String(), Persistent: name.Persistent, Global: s.Info().Global,
 		Partitions: s.Info().Partitions, CreatedAt: s.Info().CreatedAt, SizeBytes: s.SizeBytes(),
 		Messages: s.Backlog(), StartOffset: src.StartOffset(), EndOffset: src.EndOffset(), Producers: s.ProducerNames(),
+	}
+	if l, _ := s.Leader(); l.ID != 0 {
+		v.Leader = l.ID
 	}
 	if withSubs {
 		v.Subscriptions = map[string]subscriptionView{}
@@ -131,6 +140,18 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request) (*broker.Stream
 	s, err := h.node.Stream(name)
 	if err != nil {
 		fail(w, err)
+		return nil, false
+	}
+	// In a region of several nodes the stream's leader answers: its
+	// figures and subscriptions are there.
+	if leader, local := s.Leader(); !local {
+		if leader.ID == 0 || leader.HTTP == "" || leaderproxy.Proxied(r) {
+			fail(w, &broker.NotOwnerError{Stream: name, Leader: leader})
+			return nil, false
+		}
+		leaderproxy.Serve(w, r, leader.HTTP, h.log, func(w http.ResponseWriter, err error) {
+			fail(w, fmt.Errorf("%w: %v", broker.ErrNotOwner, err))
+		})
 		return nil, false
 	}
 	return s, true
