@@ -186,6 +186,7 @@ type killProducer struct {
 	sent       int64       // sequence ids 1..sent were given to SendAsync
 	acked      map[int64]bool
 	failed     map[int64]error
+	ackTimes   []time.Time // when each ack arrived, in order
 }
 
 // newKillProducer connects producer name through a client given the
@@ -252,6 +253,7 @@ func (kp *killProducer) publish(ctx context.Context) {
 					return
 				}
 				kp.acked[seq] = true
+				kp.ackTimes = append(kp.ackTimes, now)
 				if n := len(kp.reconnects); n > 0 && kp.firstAcks[n-1].IsZero() {
 					kp.firstAcks[n-1] = now
 				}
@@ -271,22 +273,46 @@ func (kp *killProducer) resumedAfter(t time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// longestGap is the longest time without an ack in [from, from+window],
+// counting from from: how long the producer's publishing stalled.
+func (kp *killProducer) longestGap(from time.Time, window time.Duration) time.Duration {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(kp.ackTimes, from, func(a, b time.Time) int { return a.Compare(b) })
+	last, gap := from, time.Duration(0)
+	for ; i < len(kp.ackTimes) && kp.ackTimes[i].Before(from.Add(window)); i++ {
+		gap = max(gap, kp.ackTimes[i].Sub(last))
+		last = kp.ackTimes[i]
+	}
+	return gap
+}
+
+// killRecord is one kill, for the stall figures computed at the end.
+type killRecord struct {
+	at        time.Time
+	wasLeader bool // the killed node led the stream
+	affected  map[*killProducer]bool
+}
+
 // killAndFailover kills node n with SIGKILL and waits until every
 // producer that was connected to it has published again through another
 // node, and the region has taken n out of the stream's in-sync set. It
 // returns the failover time (kill to the first successful publish of one
 // of those producers) and how many producers were connected to n.
-func killAndFailover(t *testing.T, r *killRegion, n *clusterNode, unit region.UnitID, ps []*killProducer) (time.Duration, int) {
+func killAndFailover(t *testing.T, r *killRegion, n *clusterNode, unit region.UnitID, ps []*killProducer, rec *killRecord) (time.Duration, int) {
 	t.Helper()
 	var affected []*killProducer
+	rec.affected = map[*killProducer]bool{}
 	for _, kp := range ps {
 		kp.mu.Lock()
 		if kp.node == n.id-1 {
 			affected = append(affected, kp)
+			rec.affected[kp] = true
 		}
 		kp.mu.Unlock()
 	}
 	killedAt := time.Now()
+	rec.at = killedAt
 	n.kill()
 	var first time.Time
 	deadline := time.Now().Add(geoTimeout)
@@ -478,6 +504,7 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 	t.Logf("region up, stream replicated on 3 nodes (%v)", time.Since(start).Round(time.Millisecond))
 
 	var failovers []time.Duration
+	var kills []*killRecord
 	for k := range killRounds {
 		n := r.nodes[k%3]
 		u, _ := unitOf(view, unit)
@@ -485,7 +512,9 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 		if connectedTo(n) == 0 {
 			probe(k+1, n)
 		}
-		d, affected := killAndFailover(t, r, n, unit, ps)
+		rec := &killRecord{wasLeader: wasLeader}
+		kills = append(kills, rec)
+		d, affected := killAndFailover(t, r, n, unit, ps, rec)
 		n.start(t, r.bin)
 		view = awaitInSync(t, r, unit, n, 0)
 		u, _ = unitOf(view, unit)
@@ -503,7 +532,7 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 	if connectedTo(n) == 0 {
 		probe(killRounds+1, n)
 	}
-	d, affected := killAndFailover(t, r, n, unit, ps)
+	d, affected := killAndFailover(t, r, n, unit, ps, &killRecord{})
 	if err := os.RemoveAll(r.dirs[n.id-1]); err != nil {
 		t.Fatal(err)
 	}
@@ -666,6 +695,26 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 	t.Logf("failover (kill -9 to the first successful publish of a producer connected to the killed node) over %d kills: p50 %v, p99 %v, max %v",
 		len(failovers), percentile(failovers, 0.5).Round(time.Millisecond), percentile(failovers, 0.99).Round(time.Millisecond),
 		percentile(failovers, 1).Round(time.Millisecond))
+	// How long producers NOT connected to the killed node went without an
+	// ack (they stall too while the region fences the node and shrinks
+	// the stream's in-sync set).
+	var leaderStalls, followerStalls []time.Duration
+	for _, k := range kills {
+		var worst time.Duration
+		for _, kp := range ps {
+			if !k.affected[kp] {
+				worst = max(worst, kp.longestGap(k.at, 15*time.Second))
+			}
+		}
+		if k.wasLeader {
+			leaderStalls = append(leaderStalls, worst)
+		} else {
+			followerStalls = append(followerStalls, worst)
+		}
+	}
+	t.Logf("longest publish stall of the producers not connected to the killed node: %d kills of the stream's leader p50 %v, max %v; %d kills of a follower p50 %v, max %v",
+		len(leaderStalls), percentile(leaderStalls, 0.5).Round(time.Millisecond), percentile(leaderStalls, 1).Round(time.Millisecond),
+		len(followerStalls), percentile(followerStalls, 0.5).Round(time.Millisecond), percentile(followerStalls, 1).Round(time.Millisecond))
 	for _, kp := range ps {
 		kp.mu.Lock()
 		t.Logf("%s: %d reconnections, %d warnings", kp.name, len(kp.reconnects), kp.warnings)
