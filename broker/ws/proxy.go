@@ -21,13 +21,19 @@ var errLeadersDiffer = fmt.Errorf("%w: the streams of this consumer are led by d
 // node leads them (or is a region of one) and the caller serves the
 // request itself; otherwise it answered.
 func (s *Server) proxyToLeader(w http.ResponseWriter, r *http.Request, ep wsproto.Endpoint, what string) bool {
+	if s.node.Config().Cluster == nil {
+		return false // a region of one node leads everything
+	}
 	var leader broker.ClusterNode
 	remote := 0
 	for _, name := range ep.Streams {
-		st, err := s.node.StreamForUse(name, ep.Global)
+		// Only a stream that exists is looked up here: one the request
+		// would create is created by its handler, once the request's
+		// parameters are checked (it may then be led elsewhere: the
+		// client is refused with 503 and, trying again, proxied).
+		st, err := s.node.Stream(name)
 		if err != nil {
-			refuse(w, what, err)
-			return true
+			return false
 		}
 		l, local := st.Leader()
 		if local {
