@@ -86,7 +86,8 @@ func partitionLeaders(ctx context.Context, cl *kgo.Client, id int32, topic strin
 // the Kafka listeners name every node as a broker and each partition's
 // real leader (the partitions of a 3-partition topic are led by different
 // nodes), and a node answers ListOffsets and Fetch of a partition it does
-// not lead with NOT_LEADER_OR_FOLLOWER. A franz-go producer given the
+// not lead with NOT_LEADER_OR_FOLLOWER, and group requests for a group it
+// does not coordinate with NOT_COORDINATOR. A franz-go producer given the
 // three nodes publishes to every partition while a consumer group of two
 // members consumes; then the node that coordinates the group, and leads a
 // partition, is stopped. The partition moves, the group moves to another
@@ -192,6 +193,21 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 		if code := r.(*kmsg.FetchResponse).Topics[0].Partitions[0].ErrorCode; code != kerr.NotLeaderForPartition.Code {
 			t.Fatalf("Fetch of partition %d (led by %d) on node %d: code %d", p, l, other, code)
 		}
+		pr := kmsg.NewPtrProduceRequest()
+		pr.Acks, pr.TimeoutMillis = -1, 5000
+		pt := kmsg.NewProduceRequestTopic()
+		pt.Topic = topic
+		pp := kmsg.NewProduceRequestTopicPartition()
+		pp.Partition = p // refused before its (empty) records are read
+		pt.Partitions = append(pt.Partitions, pp)
+		pr.Topics = append(pr.Topics, pt)
+		r, err = admin.Broker(int(other)).Request(ctx, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := r.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode; code != kerr.NotLeaderForPartition.Code {
+			t.Fatalf("Produce to partition %d (led by %d) on node %d: code %d", p, l, other, code)
+		}
 	}
 
 	// The group's coordinator.
@@ -208,6 +224,27 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 	coord, err := coordinator()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The other nodes refuse the group's requests.
+	for id := int32(1); id <= 3; id++ {
+		if id == coord {
+			continue
+		}
+		hb := kmsg.NewPtrHeartbeatRequest()
+		hb.Group, hb.MemberID, hb.Generation = group, "m", 1
+		r, err := admin.Broker(int(id)).Request(ctx, hb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		of := kmsg.NewPtrOffsetFetchRequest()
+		of.Group = group
+		r2, err := admin.Broker(int(id)).Request(ctx, of)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hc, oc := r.(*kmsg.HeartbeatResponse).ErrorCode, r2.(*kmsg.OffsetFetchResponse).ErrorCode; hc != kerr.NotCoordinator.Code || oc != kerr.NotCoordinator.Code {
+			t.Fatalf("node %d (group coordinated by %d): Heartbeat %d, OffsetFetch %d", id, coord, hc, oc)
+		}
 	}
 
 	// Produce to every partition, all the time.
@@ -255,6 +292,9 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 	var (
 		cmu      sync.Mutex
 		consumed = map[string]int{}
+		// redelivered counts the records delivered again, by when.
+		redeliveredBeforeStop, redeliveredAfterStop int
+		stopAt                                      atomic.Pointer[time.Time]
 	)
 	consumedCount := func() (distinct, total int) {
 		cmu.Lock()
@@ -279,6 +319,13 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 				fs.EachRecord(func(r *kgo.Record) {
 					cmu.Lock()
 					consumed[string(r.Value)]++
+					if consumed[string(r.Value)] > 1 {
+						if stopAt.Load() == nil {
+							redeliveredBeforeStop++
+						} else {
+							redeliveredAfterStop++
+						}
+					}
 					cmu.Unlock()
 				})
 			}
@@ -324,6 +371,7 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 	t.Logf("group coordinator: node %d; stopping node %d (leads partitions %v)", coord, victim, moved)
 	before := ackedCount()
 	stoppedAt := time.Now()
+	stopAt.Store(&stoppedAt)
 	c.nodes[victim-1].stop()
 	stopped := time.Now() // its shutdown answered what it had in flight
 	t.Logf("node %d stopped in %v", victim, stopped.Sub(stoppedAt).Round(time.Millisecond))
@@ -413,8 +461,11 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 	}
 	cmu.Unlock()
 	sort.Strings(dupKeys)
-	t.Logf("acknowledged %d records; consumed %d distinct, %d in all (%d redelivered records, %d duplicates); group moved from node %d to %d; first acknowledgement on a moved partition %v after the node stopped",
-		total, distinctN, totalN, len(dupKeys), totalN-distinctN, coord, newCoord, firstAfter.Sub(stopped).Round(time.Millisecond))
+	cmu.Lock()
+	dupBefore, dupAfter := redeliveredBeforeStop, redeliveredAfterStop
+	cmu.Unlock()
+	t.Logf("acknowledged %d records; consumed %d distinct, %d in all (%d records redelivered, %d deliveries again: %d before the stop, %d after); group moved from node %d to %d; first acknowledgement on a moved partition %v after the node stopped",
+		total, distinctN, totalN, len(dupKeys), totalN-distinctN, dupBefore, dupAfter, coord, newCoord, firstAfter.Sub(stopped).Round(time.Millisecond))
 	if len(dupKeys) > 0 {
 		t.Logf("redelivered, e.g.: %s", strings.Join(dupKeys[:min(5, len(dupKeys))], ", "))
 	}

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"net"
+	"net/url"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -83,13 +84,35 @@ func kafkaAddr(addr string) (host string, port int32, ok bool) {
 	return h, int32(n), true
 }
 
+// nodeKafkaAddr is where clients reach node n over Kafka: its Kafka
+// address, or, when that listens on every interface (":9092",
+// "0.0.0.0:9092", the default), the host of its HTTP URL (the address the
+// region's other nodes reach it at) with the Kafka port.
+func nodeKafkaAddr(n broker.ClusterNode) (host string, port int32, ok bool) {
+	if host, port, ok := kafkaAddr(n.Kafka); ok {
+		return host, port, true
+	}
+	h, p, err := net.SplitHostPort(n.Kafka)
+	if err != nil {
+		return "", -1, false
+	}
+	if ip := net.ParseIP(h); h != "" && (ip == nil || !ip.IsUnspecified()) {
+		return "", -1, false
+	}
+	u, err := url.Parse(n.HTTP)
+	if err != nil || u.Hostname() == "" {
+		return "", -1, false
+	}
+	return kafkaAddr(net.JoinHostPort(u.Hostname(), p))
+}
+
 // brokerOf is node n as a Kafka broker; ok is false when clients cannot
 // reach it over Kafka (no listener, or an id or address Kafka cannot
 // carry).
 func brokerOf(n broker.ClusterNode) (kmsg.MetadataResponseBroker, bool) {
 	b := kmsg.NewMetadataResponseBroker()
 	id, okID := kafkaNodeID(n.ID)
-	host, port, okAddr := kafkaAddr(n.Kafka)
+	host, port, okAddr := nodeKafkaAddr(n)
 	if !okID || !okAddr {
 		return b, false
 	}

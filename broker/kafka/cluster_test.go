@@ -67,20 +67,48 @@ func TestKafkaAddr(t *testing.T) {
 	}
 }
 
+func TestNodeKafkaAddr(t *testing.T) {
+	for _, tc := range []struct {
+		kafka, http string
+		want        string // "" for none
+	}{
+		{"10.0.0.1:9092", "http://10.0.0.9:8080", "10.0.0.1:9092"},
+		{"0.0.0.0:9092", "http://10.0.0.2:8080", "10.0.0.2:9092"},
+		{"[::]:9093", "https://node-3.internal:8443", "node-3.internal:9093"},
+		{":9094", "http://[fd00::4]:8080", "fd00::4:9094"},
+		{"0.0.0.0:9092", "http://0.0.0.0:8080", ""}, // nowhere to reach it
+		{"0.0.0.0:9092", "", ""},
+		{"0.0.0.0:9092", "::not a url", ""},
+		{"", "http://10.0.0.2:8080", ""}, // no Kafka listener
+		{"10.0.0.1", "http://10.0.0.2:8080", ""},
+		{"0.0.0.0:0", "http://10.0.0.2:8080", ""},
+	} {
+		host, port, ok := nodeKafkaAddr(broker.ClusterNode{ID: 1, Kafka: tc.kafka, HTTP: tc.http})
+		got := ""
+		if ok {
+			got = fmt.Sprintf("%s:%d", host, port)
+		}
+		if got != tc.want {
+			t.Errorf("nodeKafkaAddr(%q, %q) = %q, want %q", tc.kafka, tc.http, got, tc.want)
+		}
+	}
+}
+
 func TestMetadataBrokers(t *testing.T) {
 	nodes := []broker.ClusterNode{
 		{ID: 1, Kafka: "10.0.0.1:9092"},
-		{ID: 2, Kafka: ""},             // no Kafka listener
-		{ID: 3, Kafka: "0.0.0.0:9092"}, // not reachable as said
+		{ID: 2, Kafka: ""},                                          // no Kafka listener
+		{ID: 3, Kafka: "0.0.0.0:9092", HTTP: "http://0.0.0.0:8080"}, // not reachable as said
 		{ID: math.MaxInt32 + 1, Kafka: "10.0.0.4:9092"},
 		{ID: 5, Kafka: "10.0.0.5:9094"},
+		{ID: 6, Kafka: "0.0.0.0:9092", HTTP: "http://10.0.0.6:8080"},
 	}
 	got := metadataBrokers(nodes)
 	var ids []int32
 	for _, b := range got {
 		ids = append(ids, b.NodeID)
 	}
-	if !reflect.DeepEqual(ids, []int32{1, 5}) || got[1].Host != "10.0.0.5" || got[1].Port != 9094 {
+	if !reflect.DeepEqual(ids, []int32{1, 5, 6}) || got[1].Host != "10.0.0.5" || got[1].Port != 9094 || got[2].Host != "10.0.0.6" {
 		t.Fatalf("brokers: %+v", got)
 	}
 	if got := metadataBrokers(nil); got == nil || len(got) != 0 {
