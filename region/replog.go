@@ -15,6 +15,8 @@ type Entry struct {
 // LogView is what the leader reads of its own log. The log is durable up to
 // End (the leader counts only what it has fsynced).
 type LogView interface {
+	// Start is the log's first offset (retention removes older records).
+	Start() uint64
 	End() uint64
 	Epochs() Epochs
 	// Read returns up to maxEntries entries from offset on.
@@ -67,6 +69,10 @@ type FetchResponse struct {
 	DivergingEnd   uint64
 	Entries        []Entry
 	HighWatermark  uint64
+	// LogStart is the leader's first offset. A follower whose log ends
+	// before it (retention removed what it lacks) starts its log again
+	// there, empty.
+	LogStart uint64
 }
 
 // LeaderConfig bounds a leader's fetch answers and says when a follower
@@ -106,9 +112,16 @@ type Leader struct {
 
 type peer struct {
 	matched uint64 // the follower holds the leader's log below this offset
-	// caughtUp is the last time the follower's matched offset reached the
-	// leader's end (its lag is measured from there).
+	// caughtUp is the last time the follower held everything the leader
+	// had (its lag is measured from there): now, when it asks from the
+	// leader's end; or the time of its previous fetch, when it asks from
+	// at least the end the leader had then (Kafka's rule: under steady
+	// load a follower is always a fetch behind the end, never at it).
 	caughtUp time.Duration
+	// lastEnd and lastAt are the leader's end when it answered the
+	// follower's previous fetch, and when.
+	lastEnd uint64
+	lastAt  time.Duration
 }
 
 // NewLeader starts leading unit at epoch, as self, with the unit's metadata
@@ -178,8 +191,14 @@ func (l *Leader) Fetch(req FetchRequest, log LogView, now time.Duration) FetchRe
 		resp.Err = FetchNotReplica
 		return resp
 	}
-	end := log.End()
-	if req.Offset > 0 {
+	end, start := log.End(), log.Start()
+	resp.LogStart = start
+	if req.Offset < start {
+		// Nothing to compare or send: the follower starts again at start.
+		resp.HighWatermark = l.hw
+		return resp
+	}
+	if req.Offset > start {
 		found, endOffset := log.Epochs().EndFor(req.LastEpoch, end)
 		if found != req.LastEpoch || endOffset < req.Offset {
 			resp.Diverging, resp.DivergingEpoch, resp.DivergingEnd = true, found, endOffset
@@ -195,9 +214,13 @@ func (l *Leader) Fetch(req FetchRequest, log LogView, now time.Duration) FetchRe
 	// Asking from Offset acknowledges everything before it; an offset
 	// below the last one means the follower truncated or restarted.
 	p.matched = req.Offset
-	if p.matched >= end {
+	switch {
+	case p.matched >= end:
 		p.caughtUp = now
+	case p.matched >= p.lastEnd && p.lastAt > p.caughtUp:
+		p.caughtUp = p.lastAt
 	}
+	p.lastEnd, p.lastAt = end, now
 	l.advance(log.End())
 	resp.Entries = log.Read(req.Offset, l.cfg.MaxFetchEntries)
 	resp.HighWatermark = l.hw
@@ -235,9 +258,10 @@ func (l *Leader) advance(end uint64) {
 
 // InSyncChange returns the in-sync set the leader wants, if it differs from
 // the committed one and no change is pending: replicas whose fetches have
-// not caught up for MaxLag leave; replicas that hold everything up to end
-// in their current incarnation (nodes: the region's members as the leader
-// knows them) and are not fenced join. The caller proposes it
+// not caught up for MaxLag leave; replicas that hold everything
+// acknowledged (up to the high watermark) in their current incarnation
+// (nodes: the region's members as the leader knows them), keep up (caught
+// up within MaxLag) and are not fenced join. The caller proposes it
 // (KindAlterInSync) and calls Proposed.
 func (l *Leader) InSyncChange(end uint64, nodes map[NodeID]*Node, now time.Duration) ([]Member, bool) {
 	if l.pending != nil {
@@ -257,8 +281,10 @@ func (l *Leader) InSyncChange(end uint64, nodes map[NodeID]*Node, now time.Durat
 			// lagging: out
 		case in:
 			want = append(want, m)
-		case n.Status != NodeFenced && p != nil && p.matched >= l.hw && p.matched >= end:
-			want = append(want, m) // caught up: in
+		case n.Status != NodeFenced && p != nil && p.matched >= l.hw && (p.matched >= end || now-p.caughtUp <= l.cfg.MaxLag):
+			// It holds every acknowledged record and keeps up: in (the
+			// high watermark then waits for it).
+			want = append(want, m)
 		}
 	}
 	slices.SortFunc(want, byNode)
@@ -314,6 +340,10 @@ func (f *Follower) Request(end uint64, epochs Epochs) FetchRequest {
 // TruncateTo (if Truncate), then append Entries (each at the offset it
 // names, which is the log's end), then fetch again.
 type FollowerStep struct {
+	// Restart: the follower's log ends before the leader's first record;
+	// it empties its log and starts it again at RestartAt.
+	Restart    bool
+	RestartAt  uint64
 	Truncate   bool
 	TruncateTo uint64
 	Entries    []Entry
@@ -334,6 +364,9 @@ func (f *Follower) Handle(resp FetchResponse, end uint64, epochs Epochs) Followe
 	}
 	if resp.HighWatermark > f.HighWatermark {
 		f.HighWatermark = resp.HighWatermark
+	}
+	if end < resp.LogStart {
+		return FollowerStep{Restart: true, RestartAt: resp.LogStart}
 	}
 	if resp.Diverging {
 		_, own := epochs.EndFor(resp.DivergingEpoch, end)
