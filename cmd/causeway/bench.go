@@ -588,6 +588,9 @@ func (r *regionFlags) load() (geo.Fabric, error) {
 			return geo.Fabric{}, err
 		}
 		fab, err := geo.ParseFabric(b)
+		if err != nil && len(fab.Regions) == 1 { // causeway dev --regions R --nodes N
+			return fab, fmt.Errorf("%s describes one region (%s): --fabric wants two regions or more (bench geo needs them); bench collections, spot and pubsub take one node of it with --url %s", r.fabricFile, fab.Regions[0].Name, fab.Regions[0].HTTP)
+		}
 		if err == nil && r.token == "" {
 			r.token = fab.Token // causeway dev's key, when the file has it
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,10 +53,12 @@ type fabricRegion struct {
 	WS   string `json:"ws"`
 	// Kafka is the Kafka listener's address ("" when off).
 	Kafka string `json:"kafka,omitempty"`
-	// Repl is the replication listener's address.
+	// Repl is the replication listener's address ("" in a fabric of one
+	// region: no geo-replication).
 	Repl string `json:"repl"`
 	// Admin is the replication admin URL: GET for status, POST
-	// {admin}/links/{peer}/down|up to cut or restore a link.
+	// {admin}/links/{peer}/down|up to cut or restore a link ("" without
+	// geo-replication).
 	Admin string `json:"admin"`
 	Data  string `json:"data"`
 	// Nodes are the region's nodes when it has several (fabric_nodes.go);
@@ -78,7 +79,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	regions := fs.String("regions", "us-east,eu-west,ap-south", "comma-separated region names, one node each")
+	regions := fs.String("regions", "us-east,eu-west,ap-south", "comma-separated region names; one region (with --nodes 2 or more) is a replicated region without geo-replication")
 	data := fs.String("data", "causeway-dev", "data directory (one sub-directory per region, and fabric.json)")
 	host := fs.String("host", "127.0.0.1", "address every listener binds to")
 	httpPort := fs.Int("http-port", 8080, "HTTP/WebSocket port of the first region, the next regions take the next ports (0: ephemeral)")
@@ -91,7 +92,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	replTLS := fs.Bool("repl-tls", true, "mutual TLS between regions, with a dev CA and a certificate per region generated into DATA/"+tlsutil.DevFabricDir)
 	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
-	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group; until the data path exists node 1 serves the region and the others only vote (see the printed table)")
+	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group; with one region every node serves it (its streams replicated between them), with several node 1 serves each region and the others only vote (see the printed table)")
 	clusterPort := fs.Int("cluster-port", 7600, "with --nodes > 1: Raft port of the first region's first node, the next nodes take the next ports, then their data addresses (0: ephemeral)")
 	spotFlags := registerSpotDevFlags(fs)
 	devSec := registerDevSecurity(fs)
@@ -102,18 +103,18 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "causeway dev:", err)
 		return 1
 	}
-	names := strings.Split(*regions, ",")
-	if len(names) < 2 {
-		return fail(errors.New("--regions: give at least two regions"))
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	plan, err := planDev(*regions, *nodes, set)
+	if err != nil {
+		return fail(err)
 	}
-	if *nodes < 1 || *nodes > 7 {
-		return fail(fmt.Errorf("--nodes %d: want 1 to 7", *nodes))
-	}
+	names := plan.regions
 	var wan broker.WANConfig
 	if err := parseWAN(&wan, *latency, *jitter, *loss); err != nil {
 		return fail(err)
 	}
-	if *secret == "" {
+	if *secret == "" && plan.geo {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
 		*secret = hex.EncodeToString(b)
@@ -132,13 +133,15 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	replAddrs, err := devAddrs(*host, *replPort, len(names))
-	if err != nil {
-		return fail(err)
+	var replAddrs []string // a fabric of one region has no replication listener
+	if plan.geo {
+		if replAddrs, err = devAddrs(*host, *replPort, len(names)); err != nil {
+			return fail(err)
+		}
 	}
 	var cluster *devCluster
-	if *nodes > 1 {
-		if cluster, err = newDevCluster(*host, len(names), *nodes, *httpPort, *clusterPort); err != nil {
+	if plan.nodes > 1 {
+		if cluster, err = newDevCluster(*host, plan, devPortBases{HTTP: *httpPort, Kafka: *kafkaPort, Cluster: *clusterPort}); err != nil {
 			return fail(err)
 		}
 	}
@@ -147,7 +150,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	var peerTLS *tlsutil.DevFabric
-	if *replTLS {
+	if *replTLS && plan.geo {
 		f, err := tlsutil.EnsureDevFabric(filepath.Join(*data, tlsutil.DevFabricDir), names, devTLSHosts(*host), time.Now())
 		if err != nil {
 			return fail(err)
@@ -176,15 +179,15 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		ff.ReplCA = peerTLS.CAFile
 	}
 	for i, name := range names {
-		peers := map[string]string{}
-		for j, p := range names {
-			if j != i {
-				peers[p] = replAddrs[j]
+		cfg := broker.Config{Region: name, DataDir: filepath.Join(*data, name), HTTPAddr: port(*httpPort, i), Fsync: *fsync, Auth: authCfg}
+		if plan.geo {
+			peers := map[string]string{}
+			for j, p := range names {
+				if j != i {
+					peers[p] = replAddrs[j]
+				}
 			}
-		}
-		cfg := broker.Config{
-			Region: name, DataDir: filepath.Join(*data, name), HTTPAddr: port(*httpPort, i),
-			ReplAddr: replAddrs[i], Peers: peers, FabricSecret: *secret, WAN: wan, Fsync: *fsync, Auth: authCfg,
+			cfg.ReplAddr, cfg.Peers, cfg.FabricSecret, cfg.WAN = replAddrs[i], peers, *secret, wan
 		}
 		if *kafkaPort >= 0 {
 			cfg.KafkaAddr = port(*kafkaPort, i)
@@ -224,9 +227,9 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("start %s: %w", name, err))
 		}
 		firsts = append(firsts, srv)
-		fr := fabricRegion{
-			Name: name, HTTP: srv.URL(), WS: "ws://" + srv.Addr(), Kafka: srv.KafkaAddr(), Repl: srv.Repl.Addr(),
-			Admin: srv.URL() + shell.AdminPath, Data: cfg.DataDir,
+		fr := fabricRegion{Name: name, HTTP: srv.URL(), WS: "ws://" + srv.Addr(), Kafka: srv.KafkaAddr(), Data: cfg.DataDir}
+		if srv.Repl != nil {
+			fr.Repl, fr.Admin = srv.Repl.Addr(), srv.URL()+shell.AdminPath
 		}
 		if cluster != nil {
 			fr.Nodes = cluster.fabricNodes(i, regionNodes, *data, name)
@@ -239,8 +242,12 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		stopAll()
 		return fail(err)
 	}
-	printDevHowTo(stdout, ff, *data)
-	printDevNodes(stdout, ff)
+	if plan.geo {
+		printDevHowTo(stdout, ff, *data)
+		printDevNodes(stdout, ff)
+	} else {
+		printDevRegion(stdout, ff, *data)
+	}
 	printDevAuth(stdout, adminKey)
 	printSpotHowTo(stdout, ff)
 	code := 0

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 
@@ -20,59 +22,88 @@ import (
 )
 
 // devCluster lays out `causeway dev --nodes N` (N > 1): every region's
-// nodes with their HTTP, Raft and data addresses, known before any starts
-// (each node is given its peers), and the secret the region's nodes share.
+// nodes with their HTTP, Kafka, Raft and data addresses, known before any
+// starts (each node is given its peers), and the secret the region's nodes
+// share.
 //
-// Until the data path between a region's nodes exists, node 1 of each
-// region is the region as before (streams, collections, keys, SPOT,
-// geo-replication) and the other nodes are MetadataOnly: they take part in
-// the region's metadata group and refuse everything else.
+// In a fabric of several regions, node 1 of each region is the region as
+// before (streams, collections, keys, SPOT, geo-replication) and the other
+// nodes are MetadataOnly: they take part in the region's metadata group
+// and refuse everything else (geo-replication and a region of several
+// nodes do not combine yet). A fabric of one region has no geo-replication
+// and every node serves: its streams are replicated between the nodes.
 type devCluster struct {
-	nodes  int
+	plan   devPlan
 	secret string
-	// http, raft and data are indexed [region][node].
-	http, raft, data [][]string
+	// http, kafka, raft and data are indexed [region][node]; kafka is ""
+	// for a node without a Kafka listener.
+	http, kafka, raft, data [][]string
 }
 
-// newDevCluster reserves the addresses: HTTP ports follow the regions'
-// first nodes' (httpPort+regions...), Raft ports start at clusterPort and
-// data ports follow the Raft ports; port 0 reserves ephemeral ones.
-func newDevCluster(host string, regions, nodes, httpPort, clusterPort int) (*devCluster, error) {
-	c := &devCluster{nodes: nodes}
+// newDevCluster reserves the addresses plan.ports lays out on host; port 0
+// reserves an ephemeral port (a Kafka listener just binds port 0: its
+// address is registered once it listens).
+func newDevCluster(host string, plan devPlan, bases devPortBases) (*devCluster, error) {
+	c := &devCluster{plan: plan}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	c.secret = hex.EncodeToString(b)
-	all := regions * nodes
-	firsts, err := devAddrs(host, httpPort, regions)
-	if err != nil {
-		return nil, err
-	}
-	extraBase := 0
-	if httpPort != 0 {
-		extraBase = httpPort + regions
-	}
-	extras, err := devAddrs(host, extraBase, regions*(nodes-1))
-	if err != nil {
-		return nil, err
-	}
-	raft, err := devAddrs(host, clusterPort, all)
-	if err != nil {
-		return nil, err
-	}
-	dataBase := 0
-	if clusterPort != 0 {
-		dataBase = clusterPort + all
-	}
-	data, err := devAddrs(host, dataBase, all)
-	if err != nil {
-		return nil, err
-	}
-	for i := range regions {
-		c.http = append(c.http, append([]string{firsts[i]}, extras[i*(nodes-1):(i+1)*(nodes-1)]...))
-		c.raft = append(c.raft, raft[i*nodes:(i+1)*nodes])
-		c.data = append(c.data, data[i*nodes:(i+1)*nodes])
+	r := &devReserver{host: host}
+	defer r.release()
+	for _, region := range plan.ports(bases) {
+		var http, kafka, raft, data []string
+		for _, np := range region {
+			h, err := r.addr(np.HTTP)
+			if err != nil {
+				return nil, err
+			}
+			ra, err := r.addr(np.Raft)
+			if err != nil {
+				return nil, err
+			}
+			d, err := r.addr(np.Data)
+			if err != nil {
+				return nil, err
+			}
+			k := ""
+			if np.Kafka >= 0 {
+				k = net.JoinHostPort(host, strconv.Itoa(np.Kafka))
+			}
+			http, kafka, raft, data = append(http, h), append(kafka, k), append(raft, ra), append(data, d)
+		}
+		c.http, c.kafka, c.raft, c.data = append(c.http, http), append(c.kafka, kafka), append(c.raft, raft), append(c.data, data)
 	}
 	return c, nil
+}
+
+// devReserver turns laid-out ports into addresses on host: port 0
+// reserves an ephemeral port by listening on it until release (no two
+// reservations get the same port), -1 is no address.
+type devReserver struct {
+	host string
+	held []net.Listener
+}
+
+func (r *devReserver) addr(port int) (string, error) {
+	switch {
+	case port < 0:
+		return "", nil
+	case port > 0:
+		return net.JoinHostPort(r.host, strconv.Itoa(port)), nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(r.host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("reserve a port: %w", err)
+	}
+	r.held = append(r.held, ln)
+	return ln.Addr().String(), nil
+}
+
+func (r *devReserver) release() {
+	for _, ln := range r.held {
+		_ = ln.Close()
+	}
+	r.held = nil
 }
 
 // options are node j's (0-based) of region i: all of the region's nodes
@@ -80,32 +111,49 @@ func newDevCluster(host string, regions, nodes, httpPort, clusterPort int) (*dev
 func (c *devCluster) options(i, j int) *server.RegionOptions {
 	voters := map[region.NodeID]string{}
 	var peers []string
-	for k := range c.nodes {
+	for k := range c.plan.nodes {
 		voters[region.NodeID(k+1)] = c.raft[i][k]
 		if k != j {
 			peers = append(peers, "http://"+c.http[i][k])
 		}
 	}
-	return &server.RegionOptions{MetadataOnly: j > 0, Meta: meta.Config{
+	return &server.RegionOptions{MetadataOnly: !c.plan.serves(j), Meta: meta.Config{
 		Node: region.NodeID(j + 1), Addrs: region.Addrs{Raft: c.raft[i][j], Data: c.data[i][j]},
 		Bootstrap: voters, Peers: peers, Secret: c.secret}}
 }
 
+// nodeDataDir is node j's (0-based) data directory: {data}/{region} for
+// node 1 (as with one node per region), {data}/{region}-node{j+1} for the
+// others.
+func nodeDataDir(dataDir, region string, j int) string {
+	if j == 0 {
+		return filepath.Join(dataDir, region)
+	}
+	return filepath.Join(dataDir, region+"-node"+strconv.Itoa(j+1))
+}
+
 // startRegion starts region i's nodes together (a new region's voters
 // each ask the others whether the region exists before bootstrapping):
-// node 1 with first's configuration and options, the others metadata-only
-// in {data}/{region}-node{j}. It returns the nodes that started, node 1
-// first when it did, and the errors of the others.
+// node 1 with first's configuration and options; the others in
+// {data}/{region}-node{j}, serving the region with first's configuration
+// (SPOT is node 1's) when the plan has every node serve, metadata-only
+// otherwise. It returns the nodes that started, node 1 first when it did,
+// and the errors of the others.
 func (c *devCluster) startRegion(i int, first broker.Config, opts server.Options, dataDir string, log *zap.Logger) ([]*server.Server, error) {
-	first.HTTPAddr = c.http[i][0]
+	first.HTTPAddr, first.KafkaAddr = c.http[i][0], c.kafka[i][0]
 	opts.Region = c.options(i, 0)
-	srvs := make([]*server.Server, c.nodes)
-	errs := make([]error, c.nodes)
+	srvs := make([]*server.Server, c.plan.nodes)
+	errs := make([]error, c.plan.nodes)
 	var wg sync.WaitGroup
-	for j := range c.nodes {
+	for j := range c.plan.nodes {
 		cfg, o := first, opts
-		if j > 0 {
-			cfg = broker.Config{Region: first.Region, DataDir: filepath.Join(dataDir, first.Region+"-node"+strconv.Itoa(j+1)),
+		switch {
+		case j == 0:
+		case c.plan.serves(j):
+			cfg.DataDir, cfg.HTTPAddr, cfg.KafkaAddr = nodeDataDir(dataDir, first.Region, j), c.http[i][j], c.kafka[i][j]
+			o = server.Options{Region: c.options(i, j)}
+		default:
+			cfg = broker.Config{Region: first.Region, DataDir: nodeDataDir(dataDir, first.Region, j),
 				HTTPAddr: c.http[i][j], Fsync: first.Fsync, Auth: first.Auth}
 			o = server.Options{Region: c.options(i, j)}
 		}
@@ -128,31 +176,34 @@ func (c *devCluster) startRegion(i int, first broker.Config, opts server.Options
 	return started, errors.Join(errs...)
 }
 
-// fabricNodes describes region i's running nodes for fabric.json.
+// fabricNodes describes region i's nodes for fabric.json (every node
+// started).
 func (c *devCluster) fabricNodes(i int, srvs []*server.Server, dataDir, region string) []fabricNode {
 	out := make([]fabricNode, len(srvs))
 	for j, s := range srvs {
 		out[j] = fabricNode{ID: uint64(j + 1), HTTP: s.URL(), WS: "ws://" + s.Addr(), Kafka: s.KafkaAddr(),
-			Raft: c.raft[i][j], DataAddr: c.data[i][j], Data: filepath.Join(dataDir, region+"-node"+strconv.Itoa(j+1)), MetadataOnly: j > 0}
+			Raft: c.raft[i][j], DataAddr: c.data[i][j], Data: nodeDataDir(dataDir, region, j), MetadataOnly: !c.plan.serves(j)}
 	}
-	out[0].Data = filepath.Join(dataDir, region)
 	return out
 }
 
-// printDevNodes tells what the regions' nodes are, when they have several.
+// printDevNodes tells what the regions' nodes are, when a fabric of
+// several regions has several nodes per region (printDevRegion tells a
+// fabric of one region).
 func printDevNodes(w io.Writer, ff fabricFile) {
-	if len(ff.Regions) == 0 || len(ff.Regions[0].Nodes) < 2 {
+	if len(ff.Regions) < 2 || len(ff.Regions[0].Nodes) < 2 {
 		return
 	}
 	n := len(ff.Regions[0].Nodes)
 	fmt.Fprintf(w, `
 Every region has %d nodes forming its metadata group (Raft: membership, owners, epochs).
-The data path between a region's nodes is not built yet: node 1 of each region serves the
-region's streams, collections, keys and SPOT, as in the table above, and nothing is replicated
+Geo-replication and a region of several nodes do not combine yet: node 1 of each region serves
+the region's streams, collections, keys and SPOT, as in the table above, and nothing is replicated
 inside a region; the other nodes only take part in the metadata group (they serve /health,
-/metrics and /_api/region/state, and refuse everything else with 421).
+/metrics and /_api/region/state, and refuse everything else with 421). For a replicated region,
+run one region: causeway dev --regions %s --nodes %d.
 
-`, n)
+`, n, ff.Regions[0].Name, n)
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "region\tnode\thttp\traft\tdata address\tserves")
 	for _, r := range ff.Regions {
@@ -166,4 +217,53 @@ inside a region; the other nodes only take part in the metadata group (they serv
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\nThe region's nodes, owners and in-sync replicas: causeway status, or\n  curl -H \"Authorization: Bearer $%s\" %s/_api/region/state\n", tokenEnv, ff.Regions[0].HTTP)
+}
+
+// printDevRegion tells what a fabric of one region of several nodes runs
+// and how to try it.
+func printDevRegion(w io.Writer, ff fabricFile, data string) {
+	r := ff.Regions[0]
+	nodes := r.nodes()
+	fmt.Fprintf(w, "causeway dev: one region, %s, of %d nodes, every node serving it; no geo-replication\n", r.Name, len(nodes))
+	fmt.Fprintln(w, "(a fabric of one region: no peers, no replication listener, no fabric secret or peer TLS)")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "node\thttp / websocket\tkafka\traft\tdata address\tdata directory")
+	var urls []string
+	for _, nd := range nodes {
+		kafka := nd.Kafka
+		if kafka == "" {
+			kafka = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", nd.ID, nd.HTTP, kafka, nd.Raft, nd.DataAddr, nd.Data)
+		urls = append(urls, nd.HTTP)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, `
+The nodes form the region's metadata group (Raft: membership, stream leaders, epochs) and
+replicate its persistent streams: each stream is led by one node and held by %[1]d of them
+(a publish is acknowledged once every in-sync replica has fsynced it); any node takes
+producers, consumers and readers (proxied to the stream's leader) and HTTP admin requests.
+Still each node's own: collections, SPOT (node 1 runs it) and non-persistent streams.
+`, region.DefaultFactor(len(nodes)))
+	if len(nodes) < 3 {
+		fmt.Fprintln(w, "With fewer than three nodes the loss of one stops writes; --nodes 3 survives it.")
+	}
+	dataFlag := ""
+	if data != "causeway-dev" {
+		dataFlag = " --data " + data
+	}
+	last := nodes[len(nodes)-1].HTTP
+	fmt.Fprintf(w, `
+Fabric description: %[1]s
+Try it, in another terminal:
+  # publish through node 2, consume through node %[5]d: both are proxied to the stream's leader
+  causeway consume --url %[3]s --stream orders --subscription tour --initial earliest &
+  echo hello | causeway produce --url %[2]s --stream orders
+  # a client given every node moves to the next one when its node stops
+  causeway produce --url %[4]s --stream orders
+  # the nodes, who leads each stream, its in-sync replicas
+  causeway status%[6]s
+Stop with Ctrl-C.
+`, filepath.Join(data, fabricFileName), nodes[1].HTTP, last, strings.Join(urls, ","), len(nodes), dataFlag)
 }

@@ -17,7 +17,9 @@ type fabricNode struct {
 	Data string `json:"data,omitempty"`
 	// MetadataOnly nodes take part in the region's metadata group only:
 	// they serve no streams, collections, keys or SPOT (causeway dev
-	// --nodes, until the data path between a region's nodes exists).
+	// --nodes with two regions or more: geo-replication and a region of
+	// several nodes do not combine yet; with one region every node
+	// serves).
 	MetadataOnly bool `json:"metadataOnly,omitempty"`
 }
 

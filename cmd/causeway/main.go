@@ -13,7 +13,9 @@ const usage = `causeway: a geo-distributed pub/sub streaming broker
 Usage:
   causeway dev     [--regions us-east,eu-west,ap-south] [--data DIR] [--wan-latency 40ms --wan-jitter 5ms --wan-loss 0.01]
                    [--repl-tls=false]   (a whole local fabric, one node per region, emulated WAN links, mutual TLS)
-                   [--nodes 3]          (nodes per region, forming its metadata group; node 1 serves the region)
+                   [--nodes 3]          (nodes per region, forming its metadata group; node 1 serves each region)
+  causeway dev     --regions us-east --nodes 3 [--data DIR]   (one region of 3 nodes, every node serving it,
+                                                               its streams replicated between them; no geo-replication)
   causeway dev link down|up REGION REGION [--data DIR]   (cut or heal a link of the local fabric)
   causeway status  [--data DIR | --url URL ...]          (replication lag per region pair)
   causeway serve   [--config FILE] [--data DIR] [--http ADDR] [--region NAME] [--fsync always|interval|never]

@@ -129,7 +129,12 @@ func fetchStatus(client *http.Client, base string) (shell.Status, error) {
 	return out.Result, nil
 }
 
+// printStatus prints the lag table and delivered vectors; nothing when no
+// region has geo-replication (a fabric of one region).
 func printStatus(w io.Writer, all []shell.Status) {
+	if len(all) == 0 {
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "from\tto\tlag (ops)\tlag (ms)\tlink")
 	for _, st := range all {
