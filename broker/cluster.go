@@ -73,6 +73,13 @@ type ReplicatedLog interface {
 // streams are the region's.
 var errClusterCreate = errors.New("broker: in a region of several nodes a persistent stream is created through the region (geo-replicated streams are not supported there yet)")
 
+// ErrLeaderMoved: the stream's leader moved while a publish waited for its
+// replicas; the message may or may not be stored. The front end makes the
+// client send it again under the same producer name and sequence id (it
+// closes the connection: the client reconnects, to the new leader), and
+// de-duplication keeps one copy.
+var ErrLeaderMoved = errors.New("broker: the stream's leader moved before the message was acknowledged; it may be stored: send it again with the same sequence id")
+
 // ErrNotOwner is wrapped by NotOwnerError.
 var ErrNotOwner = errors.New("broker: this node does not lead the stream")
 

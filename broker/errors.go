@@ -53,7 +53,7 @@ func HTTPStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers), errors.Is(err, ErrTooManySubs):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrClosed), errors.Is(err, ErrJoining), errors.Is(err, ErrNotOwner),
+	case errors.Is(err, ErrClosed), errors.Is(err, ErrJoining), errors.Is(err, ErrNotOwner), errors.Is(err, ErrLeaderMoved),
 		errors.Is(err, pebblekv.ErrWritesRefused), errors.Is(err, pebblekv.ErrUnavailable):
 		// A store refusing writes (a full disk) is retryable.
 		return http.StatusServiceUnavailable

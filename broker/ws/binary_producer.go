@@ -50,6 +50,10 @@ func (h *producerConn) handleBinary(typ int, data []byte) {
 			EventTime: m.EventTime, SequenceID: m.SequenceID})
 	}
 	h.p.PublishAsync(valid, func(res []broker.PublishResult) {
+		if h.reconnectIfMoved(res) {
+			h.acks.done(h, ticket, nil) // no ack: the client sends them again
+			return
+		}
 		results := make([]wsbin.PublishResult, len(f.Messages))
 		j := 0
 		for i := range results {
@@ -119,7 +123,9 @@ func (o *ackOrder) done(h *producerConn, t uint64, ack []byte) {
 		return
 	}
 	for {
-		h.c.send(outFrame{data: ack, binary: true})
+		if ack != nil {
+			h.c.send(outFrame{data: ack, binary: true})
+		}
 		<-h.pending
 		o.head++
 		next, ok := o.ready[o.head]

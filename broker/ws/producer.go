@@ -121,7 +121,9 @@ func (h *producerConn) handle(typ int, data []byte) {
 		return
 	}
 	h.p.PublishAsync([]broker.Message{toMessage(d)}, func(res []broker.PublishResult) {
-		h.c.send(outFrame{data: appendProducerAck(nil, ackFor(res[0], ctx))})
+		if !h.reconnectIfMoved(res) {
+			h.c.send(outFrame{data: appendProducerAck(nil, ackFor(res[0], ctx))})
+		}
 		<-h.pending
 	})
 }
@@ -144,6 +146,10 @@ func (h *producerConn) handleBatch(data []byte) {
 		return
 	}
 	h.p.PublishAsync(valid, func(res []broker.PublishResult) {
+		if h.reconnectIfMoved(res) {
+			<-h.pending
+			return
+		}
 		b := make([]byte, 0, 96*len(msgs))
 		b = append(b, '[')
 		j := 0
@@ -224,4 +230,20 @@ func ackForError(err error, ctx string) wsproto.ProducerAck {
 		return pe.Ack()
 	}
 	return wsproto.SendError(wsproto.ErrCodeUnknown, err.Error(), ctx)
+}
+
+// reconnectIfMoved closes the connection, unacknowledged, when a publish
+// met its stream's leader moving (broker.ErrLeaderMoved: the message may
+// be stored; broker.ErrNotOwner: it is not): the client reconnects (to the
+// new leader, through any node) and sends its unacknowledged messages again
+// under the same sequence ids, which de-duplication answers. A send error
+// would make it give up on a message that may be in the stream.
+func (h *producerConn) reconnectIfMoved(res []broker.PublishResult) bool {
+	for _, r := range res {
+		if errors.Is(r.Err, broker.ErrLeaderMoved) || errors.Is(r.Err, broker.ErrNotOwner) {
+			h.c.close(websocket.CloseServiceRestart, "the stream's leader moved to another node; reconnect and send again")
+			return true
+		}
+	}
+	return false
 }

@@ -35,9 +35,9 @@ type Config struct {
 	RTTMillisecond     uint64        // dragonboat's tick (default 20)
 	ElectionRTT        uint64        // default 10
 	HeartbeatRTT       uint64        // default 1
-	HeartbeatInterval  time.Duration // default 500ms
-	SessionTimeout     time.Duration // default 3s
-	ControllerInterval time.Duration // default 200ms
+	HeartbeatInterval  time.Duration // default 300ms
+	SessionTimeout     time.Duration // default 1.5s (five heartbeats)
+	ControllerInterval time.Duration // default 100ms
 	ReplaceAfter       time.Duration // default 5m
 	// RequestTimeout bounds one proposal or read (default 5s).
 	RequestTimeout time.Duration
@@ -62,9 +62,9 @@ func (c Config) WithDefaults() Config {
 	if c.HeartbeatRTT == 0 {
 		c.HeartbeatRTT = 1
 	}
-	def(&c.HeartbeatInterval, 500*time.Millisecond)
-	def(&c.SessionTimeout, 3*time.Second)
-	def(&c.ControllerInterval, 200*time.Millisecond)
+	def(&c.HeartbeatInterval, 300*time.Millisecond)
+	def(&c.SessionTimeout, 1500*time.Millisecond)
+	def(&c.ControllerInterval, 100*time.Millisecond)
 	def(&c.ReplaceAfter, 5*time.Minute)
 	def(&c.RequestTimeout, 5*time.Second)
 	return c

@@ -19,8 +19,14 @@ type Config struct {
 	FS vfs.FS
 	// Dir says where a unit's log lives on this node.
 	Dir func(region.UnitID) string
-	// Segment configures every unit's segment log.
-	Segment segment.Options
+	// Segment configures every unit's segment log; SegmentFor, when set,
+	// a given unit's (a collection's op log keeps every record, whatever
+	// the streams' retention).
+	Segment    segment.Options
+	SegmentFor func(region.UnitID) segment.Options
+	// RetentionInterval is how often followers apply their logs'
+	// retention (a leader's stream is trimmed by the broker; default 1m).
+	RetentionInterval time.Duration
 	// Secret signs fetches and their answers (the region secret).
 	Secret string
 	// Leader bounds fetch answers and says when a follower lags.
@@ -41,9 +47,9 @@ type Config struct {
 	// metadata group for this long (heartbeats are entries, so a node
 	// that hears none is cut off from the group's majority) stops leading
 	// until it hears from it again: its clients get a clear "not the
-	// leader" instead of waiting for acknowledgements that cannot come
-	// (default 2s; keep it below the group's session timeout, after which
-	// the controller moves the units).
+	// leader" instead of waiting for acknowledgements that cannot come.
+	// Keep it below the group's session timeout, after which the
+	// controller moves the units (default 1s against the group's 1.5s).
 	LeaseTimeout time.Duration
 	// AckTimeout bounds how long an append waits for the in-sync
 	// replicas (default 30s).
@@ -64,8 +70,14 @@ func (c Config) WithDefaults() Config {
 	if c.MaxWait <= 0 {
 		c.MaxWait = 500 * time.Millisecond
 	}
+	if c.SegmentFor == nil {
+		c.SegmentFor = func(region.UnitID) segment.Options { return c.Segment }
+	}
+	if c.RetentionInterval <= 0 {
+		c.RetentionInterval = time.Minute
+	}
 	if c.LeaseTimeout <= 0 {
-		c.LeaseTimeout = 2 * time.Second
+		c.LeaseTimeout = time.Second
 	}
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 30 * time.Second

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -221,5 +222,10 @@ type replicaLog struct {
 func (l replicaLog) Log() *segment.Log              { return l.r.Log() }
 func (l replicaLog) Committed() subscription.Source { return l.r.Committed() }
 func (l replicaLog) AppendAsync(recs []segment.Record, done func(uint64, error)) {
-	l.r.AppendAsync(recs, done)
+	l.r.AppendAsync(recs, func(first uint64, err error) {
+		if errors.Is(err, ship.ErrNotLeader) {
+			err = fmt.Errorf("%w (%v)", broker.ErrLeaderMoved, err)
+		}
+		done(first, err)
+	})
 }
