@@ -686,11 +686,11 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 	t.Logf("%d kills and one wipe in %v: %d producers, %d messages sent, %d acknowledged, %d failed; the stream holds %d, of which %d failed with a send error (stored all the same) and %d were never answered; %d sequence ids stored twice; the consumer received %d redeliveries",
 		killRounds, time.Since(start).Round(time.Second), len(ps), sent, acked, failed, storedTotal, storedFailed, storedUnacked, dupes, consDupes)
 	if storedFailed > 0 {
-		// A server bug, reported: an append whose leader moved before it
-		// was replicated is answered with a send error although the next
-		// leader may hold it; it should close the producer (1012) so the
-		// client resends under the same sequence id.
-		t.Logf("BUG (broker): %d messages answered with a send error are in the stream", storedFailed)
+		// An append whose leader moved before it was replicated closes
+		// the producer (1012) and the client resends it under the same
+		// sequence id; a send error for a message the stream holds would
+		// make a user's retry under a new id a duplicate.
+		t.Errorf("%d messages answered with a send error are in the stream", storedFailed)
 	}
 	t.Logf("failover (kill -9 to the first successful publish of a producer connected to the killed node) over %d kills: p50 %v, p99 %v, max %v",
 		len(failovers), percentile(failovers, 0.5).Round(time.Millisecond), percentile(failovers, 0.99).Round(time.Millisecond),
