@@ -192,6 +192,7 @@ func (s *logSM) Close() error                                                   
 // segView is a segment log as the leader's LogView (one epoch).
 type segView struct{ l *segment.Log }
 
+func (v segView) Start() uint64         { return v.l.StartOffset() }
 func (v segView) End() uint64           { return v.l.EndOffset() }
 func (v segView) Epochs() region.Epochs { return region.Epochs{}.Assign(1, 0) }
 func (v segView) Read(offset uint64, max int) []region.Entry {

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/region"
 	"github.com/causeway/causeway/region/meta"
 	"github.com/causeway/causeway/region/ship"
@@ -45,11 +48,21 @@ func startData(streams *cluster.Streams, g *meta.Group, cfg meta.Config, nc brok
 		return nil, fmt.Errorf("server: listen on the region data address %s: %w", cfg.Addrs.Data, err)
 	}
 	dir := filepath.Join(nc.DataDir, "region", "units")
+	streamOpts := nc.SegmentOptions()
 	m, err := ship.NewManager(ship.Config{
 		Dir:     func(id region.UnitID) string { return filepath.Join(dir, url.PathEscape(string(id))) },
-		Segment: nc.SegmentOptions(),
-		Secret:  cfg.Secret,
-		Logger:  log.Named("ship"),
+		Segment: streamOpts,
+		SegmentFor: func(id region.UnitID) segment.Options {
+			opts := streamOpts
+			if name, ok := cluster.StreamOf(id); ok && strings.HasPrefix(name.Name, naming.OpLogPrefix) {
+				// A collection's op log is trimmed by its collection, as
+				// on a node of its own (broker.openStream).
+				opts.RetentionBytes, opts.RetentionAge = 0, 0
+			}
+			return opts
+		},
+		Secret: cfg.Secret,
+		Logger: log.Named("ship"),
 	}, g)
 	if err != nil {
 		_ = ln.Close()

@@ -387,3 +387,32 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("second Delete: %v", err)
 	}
 }
+
+// TestBaseOffset: a log created in an empty directory starts at
+// Options.BaseOffset; reopened, it keeps its offsets whatever the option.
+func TestBaseOffset(t *testing.T) {
+	fsys := vfs.NewMem()
+	l, err := Open(fsys, "d", Options{BaseOffset: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.StartOffset() != 1000 || l.EndOffset() != 1000 {
+		t.Fatalf("empty log spans [%d, %d)", l.StartOffset(), l.EndOffset())
+	}
+	first, err := l.Append([]Record{{Payload: []byte("a")}, {Payload: []byte("b")}})
+	if err != nil || first != 1000 {
+		t.Fatalf("first offset %d, %v", first, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = Open(fsys, "d", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	recs, err := l.Read(1000, 10, 1<<20)
+	if err != nil || len(recs) != 2 || recs[1].Offset != 1001 || l.EndOffset() != 1002 {
+		t.Fatalf("reopened: %d records, end %d, %v", len(recs), l.EndOffset(), err)
+	}
+}

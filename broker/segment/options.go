@@ -106,6 +106,11 @@ type Options struct {
 	// RetentionAge deletes whole oldest segments whose newest record is
 	// older; 0 = unlimited.
 	RetentionAge time.Duration
+	// BaseOffset is the first offset of a log created in an empty
+	// directory (0 by default): a replica that starts from a leader whose
+	// older records retention removed starts at the leader's first one.
+	// A directory that holds segments keeps its own offsets.
+	BaseOffset uint64
 	// Logger receives structured logs; nil = zap.NewNop().
 	Logger *zap.Logger
 }

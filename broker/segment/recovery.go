@@ -37,12 +37,13 @@ func (l *Log) recover() error {
 		}
 	}
 	if len(bases) == 0 {
-		s, err := l.createSegment(0)
+		s, err := l.createSegment(l.opts.BaseOffset)
 		if err != nil {
 			return err
 		}
 		l.segs = []*segment{s}
 		l.active = s
+		l.end.Store(s.next)
 		return nil
 	}
 	repaired := false

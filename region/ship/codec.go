@@ -16,7 +16,7 @@ import (
 //	          last epoch, max wait in milliseconds
 //	response: magic 'R', unit, epoch, offset, last epoch, error (1 byte),
 //	          diverging (1 byte: 0 or 1), diverging epoch, diverging end,
-//	          high watermark, chunk count, then per chunk: its leader
+//	          high watermark, log start, chunk count, then per chunk: its leader
 //	          epoch and a segment batch (segment.EncodeBatch: header with
 //	          its base offset, CRC32C, records) as length and bytes
 //
@@ -104,6 +104,7 @@ func EncodeResponse(r Response) []byte {
 	b = binary.AppendUvarint(b, r.DivergingEpoch)
 	b = binary.AppendUvarint(b, r.DivergingEnd)
 	b = binary.AppendUvarint(b, r.HighWatermark)
+	b = binary.AppendUvarint(b, r.LogStart)
 	var chunks [][2]int // [start, end) entry indexes of one epoch
 	for i := 0; i < len(r.Entries); {
 		j := i + 1
@@ -145,6 +146,7 @@ func DecodeResponse(b []byte) (Response, error) {
 	r.DivergingEpoch = d.uvarint()
 	r.DivergingEnd = d.uvarint()
 	r.HighWatermark = d.uvarint()
+	r.LogStart = d.uvarint()
 	n := d.uvarint()
 	switch {
 	case d.err != nil:

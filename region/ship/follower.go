@@ -106,6 +106,11 @@ func (r *Replica) runFollower(ctx context.Context, f *follower, fetch fetchFunc)
 			// move (the Manager restarts the loop) or the leader to
 			// catch up with it.
 			pause()
+		case step.Restart:
+			if err := r.restartAt(step.RestartAt); err != nil {
+				r.fail(err)
+				return
+			}
 		case step.Truncate:
 			if err := r.truncate(step.TruncateTo); err != nil {
 				r.fail(err)
@@ -196,4 +201,35 @@ func (r *Replica) truncate(offset uint64) error {
 	r.hw = min(r.hw, offset)
 	r.mu.Unlock()
 	return saveEpochs(r.fs, r.dir, epochs)
+}
+
+// restartAt empties the log and starts it again at offset: the leader's
+// first record is past this log's end (retention removed what this
+// replica lacks), so nothing here is worth keeping.
+func (r *Replica) restartAt(offset uint64) error {
+	r.mu.Lock()
+	seg := r.seg
+	r.mu.Unlock()
+	r.log.Info("the leader's log starts past this one's end: starting it again there",
+		zap.Uint64("end", seg.EndOffset()), zap.Uint64("at", offset))
+	if err := seg.Close(); err != nil {
+		return fmt.Errorf("ship: %s: close to restart: %w", r.unit, err)
+	}
+	if err := r.fs.RemoveAll(r.dir); err != nil {
+		return fmt.Errorf("ship: %s: remove to restart: %w", r.unit, err)
+	}
+	opts := r.opts
+	opts.BaseOffset = offset
+	next, err := segment.Open(r.fs, r.dir, opts)
+	if err != nil {
+		return fmt.Errorf("ship: %s: restart at %d: %w", r.unit, offset, err)
+	}
+	if err := saveEpochs(r.fs, r.dir, nil); err != nil {
+		_ = next.Close()
+		return err
+	}
+	r.mu.Lock()
+	r.seg, r.epochs, r.hw = next, nil, min(r.hw, offset)
+	r.mu.Unlock()
+	return nil
 }

@@ -148,6 +148,8 @@ func (m *Manager) run() {
 	tick := time.NewTicker(m.cfg.InSyncInterval)
 	defer tick.Stop()
 	heard := time.Now()
+	retention := time.NewTicker(m.cfg.RetentionInterval)
+	defer retention.Stop()
 	for {
 		changed := m.meta.Changed()
 		if time.Since(heard) > m.cfg.LeaseTimeout {
@@ -162,6 +164,28 @@ func (m *Manager) run() {
 		case <-changed:
 			heard = time.Now()
 		case <-tick.C:
+		case now := <-retention.C:
+			m.followerRetention(now)
+		}
+	}
+}
+
+// followerRetention applies retention to the logs this node follows
+// (the broker trims the ones it leads): without it a follower's copy would
+// grow forever while its leader's is trimmed.
+func (m *Manager) followerRetention(now time.Time) {
+	m.mu.Lock()
+	reps := make([]*Replica, 0, len(m.replicas))
+	for _, r := range m.replicas {
+		reps = append(reps, r)
+	}
+	m.mu.Unlock()
+	for _, r := range reps {
+		if leading, _ := r.Leading(); leading {
+			continue
+		}
+		if _, err := r.Log().EnforceRetention(now.UnixMilli()); err != nil {
+			m.cfg.rate.Warn(m.log, string(r.unit)+" retention", "follower retention", zap.String("unit", string(r.unit)), zap.Error(err))
 		}
 	}
 }

@@ -66,7 +66,7 @@ type Replica struct {
 
 // openReplica opens (recovers) the unit's log in dir.
 func openReplica(unit region.UnitID, self region.Member, dir string, cfg Config, now func() time.Duration) (*Replica, error) {
-	opts := cfg.Segment
+	opts := cfg.SegmentFor(unit)
 	log := cfg.Logger.With(zap.String("unit", string(unit)))
 	opts.Logger = log
 	seg, err := segment.Open(cfg.FS, dir, opts)

@@ -183,3 +183,49 @@ func TestCommittedViewStopsAtTheHighWatermark(t *testing.T) {
 	}
 	eventually(t, "the fourth record committed", func() bool { return c.EndOffset() == 4 })
 }
+
+// TestFollowerRestartsAtTheLeadersStart: a follower whose log ends before
+// the leader's first record (retention removed what it lacks, or its disk
+// was wiped) starts its log again at the leader's start and catches up.
+func TestFollowerRestartsAtTheLeadersStart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.Segment.SegmentMaxBytes = 4096
+	cfg.SegmentFor = func(region.UnitID) segment.Options { return cfg.Segment }
+	start := time.Now()
+	leader, err := openReplica("stream:t/f/s", member(1), cfg.Dir("stream:t/f/s"), cfg, func() time.Duration { return time.Since(start) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leader.Close()
+	u := &region.Unit{ID: "stream:t/f/s", Factor: 1, Replicas: []region.NodeID{1}, Leader: 1, Epoch: 1, InSync: []region.Member{member(1)}}
+	if err := leader.lead(u, 1); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 1500)
+	for i := range 20 {
+		if _, err := leader.Append([]segment.Record{{Payload: big, Producer: "p", SequenceID: int64(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := leader.Log().DeleteBelow(10); err != nil {
+		t.Fatal(err)
+	}
+	from := leader.Log().StartOffset()
+	if from == 0 {
+		t.Fatal("retention removed nothing")
+	}
+	// A second replica joins (factor 2, not in sync yet) with an empty log.
+	u2 := &region.Unit{ID: u.ID, Factor: 2, Replicas: []region.NodeID{1, 2}, Leader: 1, Epoch: 1, InSync: []region.Member{member(1)}}
+	leader.metadata(u2, 2)
+	f := openTestReplica(t, 2, t.TempDir())
+	f.follow(1, "leader", 1, wireFetch(leader))
+	eventually(t, "the follower caught up", func() bool { return f.Log().EndOffset() == 20 })
+	if f.Log().StartOffset() != from {
+		t.Fatalf("the follower starts at %d, the leader at %d", f.Log().StartOffset(), from)
+	}
+	recs, err := f.Log().Read(from, 100, 1<<30)
+	if err != nil || recs[0].SequenceID != int64(from) {
+		t.Fatalf("follower's first record %+v, %v", recs[0], err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 // and the records are read after the lock is released (the log only grows
 // while it leads, so they are the same).
 type pendingRead struct {
+	start  uint64
 	end    uint64
 	epochs region.Epochs
 	from   uint64
@@ -20,6 +21,7 @@ type pendingRead struct {
 	asked  bool
 }
 
+func (v *pendingRead) Start() uint64         { return v.start }
 func (v *pendingRead) End() uint64           { return v.end }
 func (v *pendingRead) Epochs() region.Epochs { return v.epochs }
 func (v *pendingRead) Read(offset uint64, maxEntries int) []region.Entry {
@@ -49,7 +51,7 @@ func (r *Replica) fetch(ctx context.Context, req Request) (Response, error) {
 		// The channels first: an append that lands after the log's end
 		// is read below closes them (no lost wake-up).
 		changed, roleChanged := seg.Changed(), r.changed
-		view := &pendingRead{end: seg.EndOffset(), epochs: r.epochs}
+		view := &pendingRead{start: seg.StartOffset(), end: seg.EndOffset(), epochs: r.epochs}
 		resp := r.leader.Fetch(req.FetchRequest, view, r.now())
 		r.noteHighWatermark()
 		r.mu.Unlock()

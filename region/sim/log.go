@@ -13,6 +13,9 @@ type memLog struct {
 	epochs  region.Epochs
 }
 
+// Start is 0: the simulated logs keep every record.
+func (l *memLog) Start() uint64 { return 0 }
+
 func (l *memLog) End() uint64           { return uint64(len(l.entries)) }
 func (l *memLog) Epochs() region.Epochs { return l.epochs }
 
