@@ -66,8 +66,13 @@ func (s *Stream) Name() naming.Stream { return s.name }
 // Info returns the stream's description.
 func (s *Stream) Info() StreamInfo { return s.info }
 
-// Source returns the stream's readable storage (for readers).
-func (s *Stream) Source() subscription.Source { return s.src }
+// Source returns the stream's readable storage (for readers). In a region
+// of several nodes it changes when the lead comes or goes (cluster.go).
+func (s *Stream) Source() subscription.Source {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.src
+}
 
 func (n *Node) streamDir(name naming.Stream) string {
 	return filepath.Join(n.cfg.DataDir, "streams", name.Tenant, name.Fabric, name.Name, "p0")

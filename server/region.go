@@ -47,10 +47,12 @@ type regionRuntime struct {
 	metadataOnly bool
 	log          *zap.Logger
 	// streams are the broker's region streams when the data path is on
-	// (regiondata.go), nil otherwise.
-	streams *cluster.Streams
-	node    broker.Config
-	running atomic.Pointer[regionRunning]
+	// (regiondata.go), nil otherwise; collections is the collections'
+	// region then (regioncollections.go).
+	streams     *cluster.Streams
+	collections *collectionsRegion
+	node        broker.Config
+	running     atomic.Pointer[regionRunning]
 }
 
 // regionRunning is the started group and the handlers that serve it.
@@ -117,6 +119,7 @@ func (rt *regionRuntime) start(url, kafkaAddr string) error {
 			g.Close()
 			return err
 		}
+		rt.collections.start(g, run.data.ship)
 	}
 	rt.running.Store(run)
 	return nil
@@ -128,6 +131,7 @@ func (rt *regionRuntime) close() {
 		return
 	}
 	if r := rt.running.Swap(nil); r != nil {
+		rt.collections.stop()
 		r.data.close()
 		r.group.Close()
 	}

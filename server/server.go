@@ -73,9 +73,11 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		logger = zap.NewNop()
 	}
 	var streams *cluster.Streams
+	var colRegion *collectionsRegion // regioncollections.go
 	if dataPathOn(opts.Region, cfg) {
 		streams = cluster.New()
 		cfg.Cluster = streams
+		colRegion = newCollectionsRegion()
 	}
 	node, err := broker.Open(cfg, logger)
 	if err != nil {
@@ -87,7 +89,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	if rt != nil {
-		rt.streams = streams
+		rt.streams, rt.collections = streams, colRegion
 	}
 	ln, err := net.Listen("tcp", node.Config().HTTPAddr)
 	if err != nil {
@@ -115,6 +117,9 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	}
 	if colOpts.MaxBatchBytes == 0 {
 		colOpts.MaxBatchBytes = node.Config().Limits.MaxQueryResultBytes
+	}
+	if colRegion != nil {
+		colOpts.Cluster = colRegion
 	}
 	cols, err := colhttp.OpenWith(node, colOpts)
 	if err != nil {

@@ -89,8 +89,34 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 
 		{"GET " + service.SnapshotPath, noParams, h.snapshot},
 	}
+	// Where a request is served in a region of several nodes (cluster.go):
+	// on the node serving the collection it names, or holding its cursor;
+	// the other routes on any node.
+	locate := map[string]locator{
+		"GET " + p + "collection/{name}":            byPath("name"),
+		"GET " + p + "collection/{name}/properties": byPath("name"),
+		"GET " + p + "collection/{name}/count":      byPath("name"),
+		"PUT " + p + "collection/{name}/truncate":   byPath("name"),
+		"PUT " + p + "simple/all":                   byBody,
+		"GET " + p + "kv/{collection}/count":        byPath("collection"),
+		"POST " + p + "cursor":                      byBody,
+		"PUT " + p + "cursor/{id}":                  byCursor,
+		"POST " + p + "cursor/{id}":                 byCursor,
+		"DELETE " + p + "cursor/{id}":               byCursor,
+		"POST " + p + "explain":                     byBody,
+		"POST " + p + "index":                       byCollectionParam,
+		"GET " + p + "index":                        byCollectionParam,
+		"GET " + p + "index/{collection}/{id}":      byPath("collection"),
+		"DELETE " + p + "index/{collection}/{id}":   byPath("collection"),
+		"POST " + p + "restql/execute/{name}":       bySavedQuery,
+		"PUT " + p + "restql/fetch/{id}":            byCursor,
+	}
 	for _, rt := range h.routes {
-		h.mux.HandleFunc(rt.pattern, checked(rt))
+		loc, ok := locate[rt.pattern]
+		if !ok && (strings.Contains(rt.pattern, "/document/{collection}") || strings.Contains(rt.pattern, "/kv/{collection}/")) {
+			loc = byPath("collection")
+		}
+		h.mux.HandleFunc(rt.pattern, h.checked(rt, loc))
 	}
 	return h
 }

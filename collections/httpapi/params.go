@@ -74,11 +74,16 @@ type route struct {
 	fn      http.HandlerFunc
 }
 
-// checked runs the parameter check of rt before its handler.
-func checked(rt route) http.HandlerFunc {
+// checked runs the parameter check of rt before its handler, and in a
+// region of several nodes sends the request where locate says it is
+// served (nil: here).
+func (h *Handler) checked(rt route, locate locator) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := rt.params.Check(r.URL.RawQuery); err != nil {
 			fail(w, err)
+			return
+		}
+		if !h.located(w, r, locate) {
 			return
 		}
 		rt.fn(w, r)

@@ -47,6 +47,13 @@ func changeMessage(ch Change, seq uint64) broker.Message {
 // publishChanges publishes the entry's change events; their callback
 // records the op-log position the feed is complete to.
 func (c *collection) publishChanges(e *entry, res []broker.PublishResult) {
+	if c.chg == nil {
+		// In a region of several nodes, the change feed is led by another
+		// node for now: its position stays, and the collection reopens
+		// (replaying the events from there) once one node leads both.
+		c.pending.Done()
+		return
+	}
 	msgs := make([]broker.Message, len(e.docs))
 	for i, dw := range e.docs {
 		op := &e.ops[dw.lastOp]

@@ -83,6 +83,9 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 	if err != nil {
 		return store.CollectionInfo{}, err
 	}
+	if s.clustered() {
+		return s.createInCluster(tenant, fabric, spec)
+	}
 	r := s.replication()
 	if r == nil {
 		return s.createCollection(tenant, fabric, spec, s.opts.Now().UnixMilli(), false)
@@ -235,7 +238,9 @@ func (c *collection) close() {
 	c.closed = true
 	c.pending.Wait()
 	c.ops.Close()
-	c.chg.Close()
+	if c.chg != nil {
+		c.chg.Close()
+	}
 }
 
 // writable reports why the collection takes no write (nil when it does).
@@ -250,8 +255,12 @@ func (c *collection) writable() error {
 	return nil
 }
 
-// Collection returns a collection's description.
+// Collection returns a collection's description (in a region of several
+// nodes, the catalog's when another node serves it).
 func (s *Service) Collection(ref Ref) (store.CollectionInfo, error) {
+	if s.clustered() {
+		return s.describeInCluster(ref)
+	}
 	c, err := s.collection(ref)
 	if err != nil {
 		return store.CollectionInfo{}, err
@@ -263,6 +272,9 @@ func (s *Service) Collection(ref Ref) (store.CollectionInfo, error) {
 func (s *Service) Collections(tenant, fabric string) ([]store.CollectionInfo, error) {
 	if err := s.checkFabric(tenant, fabric); err != nil {
 		return nil, err
+	}
+	if s.clustered() {
+		return s.catalogScan(catalogPrefix + tenant + "/" + fabric + "/")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -279,6 +291,12 @@ func (s *Service) Collections(tenant, fabric string) ([]store.CollectionInfo, er
 // DropCollection deletes a collection, its data and its streams (in every
 // region of a multi-region node).
 func (s *Service) DropCollection(ref Ref) error {
+	if s.clustered() {
+		if err := s.checkFabric(ref.Tenant, ref.Fabric); err != nil {
+			return err
+		}
+		return s.dropInCluster(ref)
+	}
 	if _, err := s.collection(ref); err != nil {
 		return err
 	}

@@ -102,8 +102,9 @@ type cursors struct {
 
 func newCursors(max int) *cursors { return &cursors{max: max, m: map[string]*cursor{}} }
 
-// add registers a cursor, closing expired ones first.
-func (cs *cursors) add(c *cursor, now time.Time) error {
+// add registers a cursor under a new id starting with prefix (the node's,
+// in a region of several nodes), closing expired ones first.
+func (cs *cursors) add(c *cursor, now time.Time, prefix string) error {
 	cs.mu.Lock()
 	expired := cs.expireLocked(now)
 	if len(cs.m) >= cs.max {
@@ -113,7 +114,7 @@ func (cs *cursors) add(c *cursor, now time.Time) error {
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	c.id = hex.EncodeToString(b[:])
+	c.id = prefix + hex.EncodeToString(b[:])
 	c.expires = now.Add(c.ttl)
 	cs.m[c.id] = c
 	cs.mu.Unlock()
@@ -231,7 +232,7 @@ func (s *Service) fill(c *cursor, registered bool) (Batch, error) {
 		return out, nil
 	}
 	if !registered {
-		if err := s.cursors.add(c, s.opts.Now()); err != nil {
+		if err := s.cursors.add(c, s.opts.Now(), s.cursorPrefix()); err != nil {
 			c.close()
 			return Batch{}, err
 		}

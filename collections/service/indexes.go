@@ -106,6 +106,10 @@ func (s *Service) createIndex(ref Ref, name, field string) (store.IndexInfo, boo
 	}
 	info.Indexes = append(slices.Clone(info.Indexes), ix)
 	info.NextIndexID++
+	if err := s.saveDescription(info); err != nil {
+		_ = s.store.DropIndex(&info, ix)
+		return store.IndexInfo{}, false, err
+	}
 	if err := s.store.UpdateCollection(info); err != nil {
 		_ = s.store.DropIndex(&info, ix)
 		return store.IndexInfo{}, false, err
@@ -186,9 +190,23 @@ func (s *Service) dropIndex(ref Ref, nameOrID string) error {
 	ix := info.Indexes[i]
 	c.pending.Wait()
 	info.Indexes = slices.Delete(slices.Clone(info.Indexes), i, i+1)
+	if err := s.saveDescription(info); err != nil {
+		return err
+	}
 	if err := s.store.UpdateCollection(info); err != nil {
 		return err
 	}
 	c.info.Store(&info)
 	return s.store.DropIndex(&info, ix)
+}
+
+// saveDescription writes a changed description (indexes) to the region's
+// catalog, where the nodes serving the collection next read it; a no-op in
+// a region of one. The node serving the collection is the only writer
+// (under its write lock).
+func (s *Service) saveDescription(info store.CollectionInfo) error {
+	if !s.clustered() {
+		return nil
+	}
+	return s.putCatalog(info)
 }

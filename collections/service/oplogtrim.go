@@ -79,8 +79,12 @@ func (s *Service) OpLog(ref Ref) (OpLogInfo, error) {
 // TrimOpLogs runs one trimming pass over every collection and returns how
 // many op-log segments it deleted. A pass reads at most maxTrimScanRecords
 // records (maxTrimScanBytes bytes) of the op logs; the next one goes on
-// from there.
+// from there. In a region of several nodes nothing is trimmed: a node that
+// leads a collection next brings its view up from the op log.
 func (s *Service) TrimOpLogs() (int, error) {
+	if s.clustered() {
+		return 0, nil
+	}
 	s.mu.RLock()
 	cols := make([]*collection, 0, len(s.cols))
 	for _, c := range s.cols {

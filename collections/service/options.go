@@ -44,6 +44,11 @@ type Options struct {
 	BootstrapToken string
 	// BootstrapTimeout bounds the attempts (default 60s).
 	BootstrapTimeout time.Duration
+	// Cluster makes the service one node's part of a region of several
+	// nodes (cluster.go): collections are served by the node leading their
+	// op log and described in the region's catalog. Nil: a region of one.
+	// Not with geo-replication (yet).
+	Cluster Cluster
 }
 
 // Defaults.

@@ -61,8 +61,10 @@ func (c *collection) recover() error {
 		from = recs[len(recs)-1].Offset + 1
 	}
 	// Only when it moved: a node restarted on a full disk writes nothing
-	// here when it has nothing to replay.
-	if stored, err := st.Position(info.ID); err != nil || stored != end {
+	// here when it has nothing to replay. Without a change feed here (a
+	// region of several nodes where another node leads it) the events
+	// were not published: the position stays.
+	if stored, err := st.Position(info.ID); c.chg != nil && (err != nil || stored != end) {
 		if err := st.SetPosition(info.ID, end); err != nil {
 			return err
 		}
@@ -82,6 +84,9 @@ func (c *collection) replay(info *store.CollectionInfo, recs []segment.Record) e
 	var changes []broker.Message
 	var maxHLC uint64
 	for _, rec := range recs {
+		if rec.Properties[barrierProperty] != "" {
+			continue // a new leader's barrier (clusterloop.go)
+		}
 		if rec.Producer != opsProducer {
 			c.log.Warn("op log record from a foreign producer ignored", zap.Uint64("offset", rec.Offset), zap.String("producer", rec.Producer))
 			continue
@@ -136,7 +141,7 @@ func (c *collection) replay(info *store.CollectionInfo, recs []segment.Record) e
 	if err := b.Commit(); err != nil {
 		return err
 	}
-	if len(changes) == 0 {
+	if len(changes) == 0 || c.chg == nil {
 		return nil
 	}
 	for _, r := range c.chg.Publish(changes) {

@@ -37,9 +37,9 @@ func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bo
 		}
 		q.Parameter[name] = n
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, err := s.store.SavedQuery(tenant, fabric, q.Name)
+	s.queryMu.Lock()
+	defer s.queryMu.Unlock()
+	old, err := s.savedQuery(tenant, fabric, q.Name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.SavedQuery{}, err
@@ -51,7 +51,7 @@ func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bo
 	case !create && !exists:
 		return store.SavedQuery{}, fmt.Errorf("%w: %s", ErrQueryNotFound, q.Name)
 	case create:
-		all, err := s.store.SavedQueries(tenant, fabric)
+		all, err := s.savedQueries(tenant, fabric)
 		if err != nil {
 			return store.SavedQuery{}, err
 		}
@@ -65,25 +65,48 @@ func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bo
 	q.UpdatedAt = now
 	q.Region = s.region
 	if r := s.replication(); r != nil {
-		s.mu.Unlock()
+		s.queryMu.Unlock()
 		err := s.replicateMeta(r, &MetaEvent{Type: MetaSaveQuery, Tenant: tenant, Fabric: fabric, Query: &q})
-		s.mu.Lock()
+		s.queryMu.Lock()
 		if err != nil {
 			return store.SavedQuery{}, err
 		}
 		return q, nil
 	}
-	if err := s.store.PutSavedQuery(tenant, fabric, q); err != nil {
+	if s.clustered() {
+		err = s.clusterPutQuery(tenant, fabric, q)
+	} else {
+		err = s.store.PutSavedQuery(tenant, fabric, q)
+	}
+	if err != nil {
 		return store.SavedQuery{}, err
 	}
 	return q, nil
 }
 
+// savedQuery reads a saved query from where they are kept: the region's
+// catalog in a region of several nodes, else the node's store.
+// store.ErrNotFound when there is none.
+func (s *Service) savedQuery(tenant, fabric, name string) (store.SavedQuery, error) {
+	if s.clustered() {
+		return s.clusterSavedQuery(tenant, fabric, name)
+	}
+	return s.store.SavedQuery(tenant, fabric, name)
+}
+
+// savedQueries lists a fabric's saved queries by name (see savedQuery).
+func (s *Service) savedQueries(tenant, fabric string) ([]store.SavedQuery, error) {
+	if s.clustered() {
+		return s.clusterSavedQueries(tenant, fabric)
+	}
+	return s.store.SavedQueries(tenant, fabric)
+}
+
 // putSavedQuery applies a replicated save: of concurrent changes the one
 // with the highest (UpdatedAt, Region) stays.
 func (s *Service) putSavedQuery(tenant, fabric string, q store.SavedQuery) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.queryMu.Lock()
+	defer s.queryMu.Unlock()
 	old, err := s.store.SavedQuery(tenant, fabric, q.Name)
 	if err == nil && (old.UpdatedAt > q.UpdatedAt || (old.UpdatedAt == q.UpdatedAt && old.Region > q.Region)) {
 		return nil
@@ -99,7 +122,7 @@ func (s *Service) SavedQueries(tenant, fabric string) ([]store.SavedQuery, error
 	if err := s.checkFabric(tenant, fabric); err != nil {
 		return nil, err
 	}
-	return s.store.SavedQueries(tenant, fabric)
+	return s.savedQueries(tenant, fabric)
 }
 
 // DeleteSavedQuery deletes a saved query.
@@ -119,9 +142,14 @@ func (s *Service) DeleteSavedQuery(tenant, fabric, name string) error {
 }
 
 func (s *Service) deleteSavedQuery(tenant, fabric, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	err := s.store.DeleteSavedQuery(tenant, fabric, name)
+	s.queryMu.Lock()
+	defer s.queryMu.Unlock()
+	var err error
+	if s.clustered() {
+		err = s.clusterDeleteQuery(tenant, fabric, name)
+	} else {
+		err = s.store.DeleteSavedQuery(tenant, fabric, name)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s", ErrQueryNotFound, name)
 	}
@@ -134,7 +162,7 @@ func (s *Service) RunSavedQuery(tenant, fabric, name string, params query.Params
 	if err := s.checkFabric(tenant, fabric); err != nil {
 		return Batch{}, err
 	}
-	q, err := s.store.SavedQuery(tenant, fabric, name)
+	q, err := s.savedQuery(tenant, fabric, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return Batch{}, fmt.Errorf("%w: %s", ErrQueryNotFound, name)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/collections/store"
+	"github.com/causeway/causeway/internal/lograte"
 	"github.com/causeway/causeway/internal/pebblekv"
 )
 
@@ -47,9 +48,21 @@ type Service struct {
 	// creating holds the collections whose replicated creation is on its
 	// way (under mu).
 	creating map[Ref]bool
+	// queryMu serializes changes of saved queries.
+	queryMu sync.Mutex
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	// In a region of several nodes (cluster.go, clusterloop.go): the
+	// region, the collections being opened or closed (under mu), a channel
+	// closed whenever the served ones change (under mu), the loop's wake-up
+	// and a rate limit for its repeated warnings.
+	cluster Cluster
+	busy    map[Ref]bool
+	served  chan struct{}
+	kick    chan struct{}
+	rate    *lograte.Limiter
 }
 
 // Open starts the service on node: it opens the view under
@@ -66,6 +79,9 @@ func Open(node *broker.Node, opts Options) (*Service, error) {
 		pebblekv.Options{Logger: log, Pebble: node.PebbleOptions(), ReserveBytes: cfg.StoreReserveBytes})
 	if err != nil {
 		return nil, err
+	}
+	if opts.Cluster != nil && cfg.Replicated() {
+		return nil, fmt.Errorf("collections: a region of several nodes with geo-replication is not supported yet")
 	}
 	var geo *GeoSequencer
 	if opts.Sequencer == nil {
@@ -98,12 +114,24 @@ func Open(node *broker.Node, opts Options) (*Service, error) {
 		cols:        map[Ref]*collection{},
 		cursors:     newCursors(opts.MaxCursors),
 		stop:        make(chan struct{}),
+		cluster:     opts.Cluster,
+		busy:        map[Ref]bool{},
+		served:      make(chan struct{}),
+		kick:        make(chan struct{}, 1),
+		rate:        lograte.New(10 * time.Second),
 	}
 	s.keyCounter.Store(uint64(opts.Now().UnixMilli()) << 16)
 	infos, err := st.Collections()
 	if err != nil {
 		_ = st.Close()
 		return nil, err
+	}
+	if s.clustered() {
+		// The loop opens the collections this node leads once it is in
+		// its region's group.
+		infos = nil
+		s.wg.Add(1)
+		go s.clusterLoop()
 	}
 	for _, info := range infos {
 		c, err := s.openCollection(info)
@@ -168,7 +196,13 @@ func (s *Service) now() uint64 { return uint64(s.opts.Now().UnixMilli()) }
 // newKey generates a document key unique in the fabric: a counter that
 // grows across restarts, then the region.
 func (s *Service) newKey() string {
-	return strconv.FormatUint(s.keyCounter.Add(1), 10) + "-" + s.region
+	key := strconv.FormatUint(s.keyCounter.Add(1), 10) + "-" + s.region
+	if s.clustered() {
+		// Nodes of a region take turns serving a collection, each with its
+		// own counter.
+		key += "-" + strconv.FormatUint(s.cluster.Self(), 10)
+	}
+	return key
 }
 
 // checkFabric reports whether the tenant's fabric exists.
@@ -182,21 +216,25 @@ func (s *Service) checkFabric(tenant, fabric string) error {
 	return nil
 }
 
-// collection returns a running collection.
+// collection returns a running collection: in a region of several nodes
+// one served here, waited for while it opens.
 func (s *Service) collection(ref Ref) (*collection, error) {
 	if err := s.checkFabric(ref.Tenant, ref.Fabric); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
-	}
+	closed := s.closed
 	c, ok := s.cols[ref]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrCollectionNotFound, ref.Collection)
+	s.mu.RUnlock()
+	switch {
+	case closed:
+		return nil, fmt.Errorf("%w: shutting down", ErrUnavailable)
+	case ok:
+		return c, nil
+	case s.clustered():
+		return s.awaitServed(ref)
 	}
-	return c, nil
+	return nil, fmt.Errorf("%w: %s", ErrCollectionNotFound, ref.Collection)
 }
 
 // stream returns a persistent stream of the collection's fabric, creating

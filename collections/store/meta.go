@@ -39,6 +39,11 @@ type CollectionInfo struct {
 	// sequence ids: non-zero when the change-feed stream outlived an
 	// earlier collection of the same name (its producer's ids must grow).
 	ChangeSeqBase uint64 `json:"changeSeqBase,omitempty"`
+	// Catalog marks a description that comes from the catalog of a region
+	// of several nodes (the region's key-value map): its ID is the
+	// catalog's, the same on every node, and the node drops the view once
+	// the catalog no longer holds that ID.
+	Catalog bool `json:"catalog,omitempty"`
 }
 
 // IndexInfo describes a persistent secondary index on one attribute path.
