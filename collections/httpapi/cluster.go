@@ -29,6 +29,20 @@ func byPath(param string) locator {
 	return func(h *Handler, r *http.Request) error { return h.svc.Locate(ref(r, param)) }
 }
 
+// ledByPath locates the collection named by a path parameter when a node
+// leads it; when none does the request is served here (dropping a
+// collection whose creation failed half way).
+func ledByPath(param string) locator {
+	return func(h *Handler, r *http.Request) error {
+		err := h.svc.Locate(ref(r, param))
+		var elsewhere *service.ElsewhereError
+		if errors.As(err, &elsewhere) {
+			return err
+		}
+		return nil
+	}
+}
+
 // byCollectionParam locates the collection of ?collection= (indexes).
 func byCollectionParam(h *Handler, r *http.Request) error {
 	return h.svc.Locate(service.Ref{Tenant: tenant(r), Fabric: fabric(r), Collection: r.URL.Query().Get("collection")})

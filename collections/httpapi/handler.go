@@ -90,13 +90,15 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		{"GET " + service.SnapshotPath, noParams, h.snapshot},
 	}
 	// Where a request is served in a region of several nodes (cluster.go):
-	// on the node serving the collection it names, or holding its cursor;
-	// the other routes on any node.
+	// on the node serving the collection it names (drops too, so that it
+	// stops at once), or holding its cursor; the other routes on any node.
 	locate := map[string]locator{
 		"GET " + p + "collection/{name}":            byPath("name"),
 		"GET " + p + "collection/{name}/properties": byPath("name"),
 		"GET " + p + "collection/{name}/count":      byPath("name"),
 		"PUT " + p + "collection/{name}/truncate":   byPath("name"),
+		"DELETE " + p + "collection/{name}":         ledByPath("name"),
+		"DELETE " + p + "kv/{collection}":           ledByPath("collection"),
 		"PUT " + p + "simple/all":                   byBody,
 		"GET " + p + "kv/{collection}/count":        byPath("collection"),
 		"POST " + p + "cursor":                      byBody,

@@ -149,8 +149,9 @@ func (s *Service) awaitLeader(ref Ref, wait time.Duration) error {
 }
 
 // dropInCluster drops a collection from the region: its streams (their
-// replicas delete them), then its description. Every node's loop then
-// closes it and deletes its view.
+// replicas delete them), then its description. The node serving it (the
+// HTTP front end sends the request there) stops at once; every other
+// node's loop deletes its view.
 func (s *Service) dropInCluster(ref Ref) error {
 	info, found, err := s.catalogEntry(ref)
 	if err != nil {
@@ -169,6 +170,7 @@ func (s *Service) dropInCluster(ref Ref) error {
 	if err := s.cluster.KVDelete(ctx, catalogKey(ref)); err != nil {
 		return clusterErr("drop "+ref.String(), err)
 	}
+	s.forgetServed(ref)
 	s.kickCluster()
 	s.log.Info("collection dropped in the region", zap.Stringer("collection", ref), zap.Uint64("id", info.ID))
 	return nil
@@ -266,4 +268,28 @@ func (s *Service) describeInCluster(ref Ref) (store.CollectionInfo, error) {
 		return store.CollectionInfo{}, fmt.Errorf("%w: %s", ErrCollectionNotFound, ref.Collection)
 	}
 	return info, nil
+}
+
+// forgetServed stops serving a dropped collection here and deletes its
+// view (unless a pass of the loop is opening or closing it: the loop then
+// does).
+func (s *Service) forgetServed(ref Ref) {
+	s.mu.Lock()
+	c := s.cols[ref]
+	if c == nil || s.busy[ref] {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.cols, ref)
+	s.busy[ref] = true
+	s.notifyServedLocked()
+	s.mu.Unlock()
+	c.close()
+	if err := s.store.DropCollection(*c.info.Load()); err != nil {
+		c.log.Warn("deleting the view of the dropped collection (the loop tries again)", zap.Error(err))
+	}
+	s.seq.Forget(ref)
+	s.mu.Lock()
+	delete(s.busy, ref)
+	s.mu.Unlock()
 }

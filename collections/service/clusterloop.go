@@ -23,9 +23,10 @@ const (
 	// broker applies a change of leader on its own goroutine, after the
 	// region's signal.
 	clusterPoll = 250 * time.Millisecond
-	// clusterMinInterval spaces the passes: every entry of the region's
-	// metadata (heartbeats, cursor saves) is a signal.
-	clusterMinInterval = 50 * time.Millisecond
+	// clusterMinInterval spaces the passes (each reads the catalog): every
+	// entry of the region's metadata (heartbeats, cursor saves) is a
+	// signal.
+	clusterMinInterval = 100 * time.Millisecond
 )
 
 // barrierProperty marks the barrier a new leader appends to an op log

@@ -247,6 +247,10 @@ func (c *collection) close() {
 // Callers hold mu.
 func (c *collection) writable() error {
 	if c.closed {
+		if c.svc.clustered() {
+			// Another node leads its op log now, or this node reopens it.
+			return fmt.Errorf("%w: %s is no longer served by this node (its op log's lead moved, or it reopens); retry", ErrUnavailable, c.ref.Collection)
+		}
 		return fmt.Errorf("%w: %s: %s", ErrCollectionNotFound, c.ref.Collection, "dropped or shutting down")
 	}
 	if p := c.failed.Load(); p != nil {
