@@ -48,7 +48,10 @@ type Group struct {
 	mu      sync.Mutex
 	ctrl    *region.Controller // while this node leads the group
 	changed chan struct{}      // closed and replaced on every applied entry
-	closed  bool
+	// membersChanged is closed and replaced on every applied entry that
+	// may change nodes or units (not heartbeats, not the key-value map).
+	membersChanged chan struct{}
+	closed         bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -64,7 +67,7 @@ func Start(cfg Config, log *zap.Logger) (*Group, error) {
 	}
 	log = log.Named("region").With(zap.String("region", cfg.Region), zap.Uint64("node", uint64(cfg.Node)))
 	dblog.Route(log)
-	g := &Group{cfg: cfg, log: log, start: time.Now(), changed: make(chan struct{}), stop: make(chan struct{})}
+	g := &Group{cfg: cfg, log: log, start: time.Now(), changed: make(chan struct{}), membersChanged: make(chan struct{}), stop: make(chan struct{})}
 	g.sm = newStateMachine(g.observe)
 
 	id, err := loadIdentity(cfg.DataDir)
@@ -240,6 +243,15 @@ func (g *Group) Changed() <-chan struct{} {
 	return g.changed
 }
 
+// MembersChanged returns a channel closed at the next applied entry that
+// may change the region's nodes or units: watchers of ownership need not
+// wake for every heartbeat or key-value write (Changed does).
+func (g *Group) MembersChanged() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.membersChanged
+}
+
 // Leading reports whether this node leads the group (runs the controller).
 func (g *Group) Leading() bool {
 	leader, _, ok, err := g.nh.GetLeaderID(ShardID)
@@ -279,6 +291,12 @@ func (g *Group) observe(_ uint64, c region.Command, err error) {
 	}
 	close(g.changed)
 	g.changed = make(chan struct{})
+	switch c.Kind {
+	case region.KindHeartbeat, region.KindPutKV, region.KindDeleteKV, region.KindDeletePrefix:
+	default:
+		close(g.membersChanged)
+		g.membersChanged = make(chan struct{})
+	}
 }
 
 // Close stops the loops and the node's replica (its data stays).

@@ -110,6 +110,8 @@ func (s *stateMachine) RecoverFromSnapshot(r io.Reader, _ []sm.SnapshotFile, _ <
 	s.mu.Lock()
 	s.state = st
 	s.mu.Unlock()
+	// Watchers wake as for an entry: anything may have changed.
+	s.observe(st.Applied, region.Command{}, nil)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/causeway/causeway/broker"
@@ -59,7 +60,33 @@ type Streams struct {
 	// DefaultFactor is the replication factor of a stream created without
 	// one, given the region's active nodes (region.DefaultFactor).
 	DefaultFactor func(activeNodes int) int
+
+	infoMu sync.Mutex
+	infos  map[string]broker.StreamInfo
 }
+
+// info decodes a unit's description, once per distinct text (every
+// change of the region lists every stream again).
+func (s *Streams) info(text string) (broker.StreamInfo, error) {
+	s.infoMu.Lock()
+	defer s.infoMu.Unlock()
+	if info, ok := s.infos[text]; ok {
+		return info, nil
+	}
+	info, err := broker.UnmarshalRegionInfo(text)
+	if err != nil {
+		return info, err
+	}
+	if s.infos == nil || len(s.infos) > maxCachedInfos {
+		s.infos = map[string]broker.StreamInfo{}
+	}
+	s.infos[text] = info
+	return info, nil
+}
+
+// maxCachedInfos bounds the decoded descriptions kept (it is emptied past
+// it; the streams of a region rarely change).
+const maxCachedInfos = 1 << 16
 
 type running struct {
 	meta    Metadata
@@ -92,10 +119,15 @@ func (s *Streams) Streams() (map[naming.Stream]broker.ClusterStream, <-chan stru
 	if rt == nil {
 		return nil, s.started
 	}
-	// One channel for both: metadata applied, or a replica here started
-	// or stopped leading.
+	// One channel for both: nodes or units changed (not every heartbeat
+	// or cursor save, when the group tells them apart), or a replica here
+	// started or stopped leading.
 	changed := make(chan struct{})
-	metaCh, shipCh := rt.meta.Changed(), rt.ship.Changed()
+	metaCh := rt.meta.Changed()
+	if m, ok := rt.meta.(interface{ MembersChanged() <-chan struct{} }); ok {
+		metaCh = m.MembersChanged()
+	}
+	shipCh := rt.ship.Changed()
 	go func() {
 		select {
 		case <-metaCh:
@@ -111,7 +143,7 @@ func (s *Streams) Streams() (map[naming.Stream]broker.ClusterStream, <-chan stru
 		if !ok {
 			continue
 		}
-		info, err := broker.UnmarshalRegionInfo(u.Info)
+		info, err := s.info(u.Info)
 		if err != nil {
 			continue // not written by a broker: not a stream of ours
 		}
