@@ -16,15 +16,16 @@ import (
 
 // ClusterView describes the region as this node's metadata says.
 type ClusterView interface {
-	// Self is this node (ID 0 until it is in its region's metadata
+	// SelfID is this node's id (0 until it is in its region's metadata
 	// group).
-	Self() ClusterNode
+	SelfID() uint64
 	// Nodes returns the region's nodes that serve clients now (every
 	// member that is not fenced), sorted by ID.
 	Nodes() []ClusterNode
-	// Placement returns where a persistent stream lives in the region;
-	// ok is false for a stream the region does not hold (yet).
-	Placement(name naming.Stream) (p StreamPlacement, ok bool)
+	// Placements returns where persistent streams live in the region, as
+	// of one view of its metadata; a stream the region does not hold
+	// (yet) is left out.
+	Placements(names []naming.Stream) map[naming.Stream]StreamPlacement
 }
 
 // StreamPlacement is a stream's replicas and leader in the region.
@@ -67,3 +68,20 @@ type RegionKV interface {
 // ErrRegionUnavailable: the node is not in its region's metadata group
 // yet, or the group has no quorum. Retriable.
 var ErrRegionUnavailable = errors.New("broker: the region's metadata group is unavailable (starting, or no quorum); try again")
+
+// LogEndOffset is the end of this node's copy of the stream's log: in a
+// region of several nodes it runs ahead of Source().EndOffset() on the
+// stream's leader while records wait for the in-sync replicas, and a
+// leader that just took over may not have counted as committed yet what
+// the previous one had (its high watermark catches up at the followers'
+// next fetches). A reader asking for an offset between the two waits
+// instead of being told it is out of range. Elsewhere it is
+// Source().EndOffset().
+func (s *Stream) LogEndOffset() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rlog != nil && s.plog != nil {
+		return s.plog.EndOffset()
+	}
+	return s.src.EndOffset()
+}

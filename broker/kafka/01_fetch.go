@@ -115,6 +115,12 @@ func (c *conn) fetchPartition(stream *broker.Stream, rp kmsg.FetchRequestTopicPa
 	ch := src.Changed()
 	start, end := src.StartOffset(), src.EndOffset()
 	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = int64(end), int64(end), int64(start)
+	if rp.FetchOffset > int64(end) && rp.FetchOffset <= int64(stream.LogEndOffset()) {
+		// Held here but not yet counted as committed (a leader that
+		// just took over in a region of several nodes): wait, as Kafka
+		// does below the log end, rather than make the consumer reset.
+		return ch, 0
+	}
 	if rp.FetchOffset < int64(start) || rp.FetchOffset > int64(end) {
 		p.ErrorCode = kerr.OffsetOutOfRange.Code
 		return nil, 0

@@ -60,7 +60,7 @@ func (c *conn) metadata(req *kmsg.MetadataRequest) kmsg.Response {
 	} else {
 		resp.Brokers = metadataBrokers(c.s.cluster.view.Nodes())
 		resp.ControllerID = -1
-		if id, ok := kafkaNodeID(c.s.cluster.view.Self().ID); ok {
+		if id, ok := kafkaNodeID(c.s.cluster.view.SelfID()); ok {
 			resp.ControllerID = id
 		}
 	}
@@ -135,9 +135,14 @@ func (c *conn) clusterPartitions(topic string, n int) []kmsg.MetadataResponseTop
 	if err != nil {
 		c.log.Warn("topic metadata", zap.String("topic", topic), zap.Error(err))
 	}
+	names := make([]naming.Stream, n)
+	for p := range names {
+		names[p] = c.s.topics.streamName(v.partitionStreamName(topic, p))
+	}
+	placements := c.s.cluster.view.Placements(names)
 	out := make([]kmsg.MetadataResponseTopicPartition, 0, n)
-	for p := range n {
-		pl, found := c.s.cluster.view.Placement(c.s.topics.streamName(v.partitionStreamName(topic, p)))
+	for p, name := range names {
+		pl, found := placements[name]
 		out = append(out, partitionMetadata(int32(p), pl, found))
 	}
 	return out

@@ -28,14 +28,15 @@ func (c *conn) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 	if c.s.cluster != nil {
 		if err := c.syncRegion(req.Group); err != nil {
 			c.log.Warn("reading committed offsets from the region", zap.String("group", req.Group), zap.Error(err))
-			return offsetFetchError(req, resp, groupUnavailableCode(err))
+			return offsetFetchError(req, resp, c.s.groupReadCode(err))
 		}
 	}
 	topicsAsked := req.Topics
 	if topicsAsked == nil && req.Version >= 2 {
 		all, err := c.s.topics.all()
 		if err != nil {
-			resp.ErrorCode = errorCode(err)
+			c.log.Warn("listing the topics of a group's offsets", zap.String("group", req.Group), zap.Error(err))
+			resp.ErrorCode = c.s.groupReadCode(err)
 			return resp
 		}
 		for _, name := range sortedNames(all) {

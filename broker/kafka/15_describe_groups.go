@@ -27,7 +27,7 @@ func (c *conn) describeGroups(req *kmsg.DescribeGroupsRequest) kmsg.Response {
 			if c.s.cluster != nil {
 				has, err := c.s.hasRegionOffsets(id)
 				if err != nil {
-					g.ErrorCode = groupUnavailableCode(err)
+					g.ErrorCode = c.s.groupReadCode(err)
 				} else if has {
 					g.State, g.ProtocolType = "Empty", consumerProtocol
 				}

@@ -21,7 +21,7 @@ func (c *conn) initProducerID(req *kmsg.InitProducerIDRequest) kmsg.Response {
 	}
 	id := c.s.pids.allocate()
 	if c.s.cluster != nil {
-		self := c.s.cluster.view.Self().ID
+		self := c.s.cluster.view.SelfID()
 		if self == 0 {
 			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code // not in its region yet: retriable
 			return resp

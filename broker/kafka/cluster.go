@@ -224,14 +224,16 @@ func appendFailureCode(err error, leader broker.ClusterNode, local bool) int16 {
 	return kerr.RequestTimedOut.Code
 }
 
-// groupUnavailableCode is the error code of a group request the region's
-// key-value map could not serve: COORDINATOR_NOT_AVAILABLE when retrying
-// may help, else errorCode's.
-func groupUnavailableCode(err error) int16 {
-	if isRegionUnavailable(err) {
+// groupReadCode is the error code of a group request that could not read
+// what it needs: in a region of several nodes a failed read of the
+// region's metadata (no quorum, a read that timed out under load) is
+// COORDINATOR_NOT_AVAILABLE, which clients retry; errorCode's otherwise.
+func (s *Server) groupReadCode(err error) int16 {
+	code := errorCode(err)
+	if s.cluster != nil && (code == kerr.UnknownServerError.Code || code == kerr.RequestTimedOut.Code) {
 		return kerr.CoordinatorNotAvailable.Code
 	}
-	return errorCode(err)
+	return code
 }
 
 // coordinatorCode says whether this node coordinates group: 0 when it
@@ -245,7 +247,7 @@ func (s *Server) coordinatorCode(group string) int16 {
 	switch {
 	case !ok:
 		return kerr.CoordinatorNotAvailable.Code
-	case coord.ID != s.cluster.view.Self().ID:
+	case coord.ID != s.cluster.view.SelfID():
 		return kerr.NotCoordinator.Code
 	}
 	return 0

@@ -226,8 +226,20 @@ func TestNotLeaderAndAppendCodes(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
-	if got := groupUnavailableCode(fmt.Errorf("x: %w", broker.ErrRegionUnavailable)); got != kerr.CoordinatorNotAvailable.Code {
-		t.Fatalf("region unavailable for a group: %d", got)
+	alone, inRegion := &Server{}, &Server{cluster: &clusterRegion{}}
+	for _, tc := range []struct {
+		s    *Server
+		err  error
+		want int16
+	}{
+		{inRegion, fmt.Errorf("x: %w", broker.ErrRegionUnavailable), kerr.CoordinatorNotAvailable.Code},
+		{inRegion, errors.New("meta: read: timeout"), kerr.CoordinatorNotAvailable.Code},
+		{inRegion, fmt.Errorf("%w: t/9", ErrUnknownTopic), kerr.UnknownTopicOrPartition.Code},
+		{alone, errors.New("pebble: closed"), kerr.UnknownServerError.Code},
+	} {
+		if got := tc.s.groupReadCode(tc.err); got != tc.want {
+			t.Errorf("groupReadCode(%v), in a region %v: %d, want %d", tc.err, tc.s.cluster != nil, got, tc.want)
+		}
 	}
 	if got := commitFailureCode(fmt.Errorf("x: %w", broker.ErrRegionUnavailable)); got != kerr.CoordinatorNotAvailable.Code {
 		t.Fatalf("commit, region unavailable: %d", got)

@@ -132,7 +132,7 @@ func (c *conn) committedRegion(group, topic string, partition int32) kmsg.Offset
 	}
 	v, found, err := c.s.cluster.kv.KVGet(key)
 	if err != nil {
-		p.ErrorCode = groupUnavailableCode(err)
+		p.ErrorCode = c.s.groupReadCode(err)
 		return p
 	}
 	if !found {

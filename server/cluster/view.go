@@ -8,7 +8,6 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/region"
-	"github.com/causeway/causeway/region/meta"
 )
 
 // This file gives the front ends the region as the metadata says
@@ -36,17 +35,13 @@ func clusterNode(n *region.Node) broker.ClusterNode {
 	return broker.ClusterNode{ID: uint64(n.ID), HTTP: n.Addrs.HTTP, Kafka: n.Addrs.Kafka}
 }
 
-// Self implements broker.ClusterView.
-func (s *Streams) Self() broker.ClusterNode {
+// SelfID implements broker.ClusterView.
+func (s *Streams) SelfID() uint64 {
 	rt := s.running.Load()
 	if rt == nil {
-		return broker.ClusterNode{}
+		return 0
 	}
-	self := rt.meta.Self().Node
-	if n := rt.meta.Local().Nodes[self]; n != nil {
-		return clusterNode(n)
-	}
-	return broker.ClusterNode{ID: uint64(self)}
+	return uint64(rt.meta.Self().Node)
 }
 
 // Nodes implements broker.ClusterView: the members not fenced.
@@ -65,24 +60,29 @@ func (s *Streams) Nodes() []broker.ClusterNode {
 	return out
 }
 
-// Placement implements broker.ClusterView.
-func (s *Streams) Placement(name naming.Stream) (broker.StreamPlacement, bool) {
+// Placements implements broker.ClusterView.
+func (s *Streams) Placements(names []naming.Stream) map[naming.Stream]broker.StreamPlacement {
+	out := make(map[naming.Stream]broker.StreamPlacement, len(names))
 	rt := s.running.Load()
 	if rt == nil {
-		return broker.StreamPlacement{}, false
+		return out
 	}
-	u := rt.meta.Local().Units[UnitOf(name)]
-	if u == nil {
-		return broker.StreamPlacement{}, false
+	st := rt.meta.Local() // one copy of the metadata for them all
+	for _, name := range names {
+		u := st.Units[UnitOf(name)]
+		if u == nil {
+			continue
+		}
+		p := broker.StreamPlacement{Leader: uint64(u.Leader), Epoch: u.Epoch}
+		for _, id := range u.Replicas {
+			p.Replicas = append(p.Replicas, uint64(id))
+		}
+		for _, m := range u.InSync {
+			p.InSync = append(p.InSync, uint64(m.Node))
+		}
+		out[name] = p
 	}
-	p := broker.StreamPlacement{Leader: uint64(u.Leader), Epoch: u.Epoch}
-	for _, id := range u.Replicas {
-		p.Replicas = append(p.Replicas, uint64(id))
-	}
-	for _, m := range u.InSync {
-		p.InSync = append(p.InSync, uint64(m.Node))
-	}
-	return p, true
+	return out
 }
 
 // kv returns the running group's key-value map.
@@ -98,12 +98,16 @@ func (s *Streams) kv() (kvMetadata, error) {
 	return kv, nil
 }
 
-// kvError marks the group's unavailability as the broker's.
+// kvError marks an error of the group as the broker's
+// ErrRegionUnavailable unless the state refused the command (certainly
+// not committed, and retrying will not help): no quorum, a timeout, a
+// request canceled as the node stops - the outcome is unknown and a retry
+// may succeed.
 func kvError(err error) error {
-	if errors.Is(err, meta.ErrUnavailable) || errors.Is(err, meta.ErrClosed) {
-		return fmt.Errorf("%w: %w", broker.ErrRegionUnavailable, err)
+	if err == nil || errors.Is(err, region.ErrRefused) || errors.Is(err, region.ErrInvalid) {
+		return err
 	}
-	return err
+	return fmt.Errorf("%w: %w", broker.ErrRegionUnavailable, err)
 }
 
 // KVGet implements broker.RegionKV.
