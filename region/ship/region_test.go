@@ -166,14 +166,11 @@ func TestRegionKeepsAcknowledgedRecordsThroughFailovers(t *testing.T) {
 	}
 	nodes := startShipRegion(t, 3)
 	const id region.UnitID = "stream:t/f/orders"
-	ctx := context.Background()
 	eventually(t, "three active nodes", func() bool {
 		st := nodes[0].up.Load().group.Local()
 		return len(region.Place(st, 3)) == 3
 	})
-	if err := nodes[0].up.Load().ship.CreateUnit(ctx, id, 3, ""); err != nil {
-		t.Fatal(err)
-	}
+	createUnit(t, nodes[0], id)
 	eventually(t, "a leader", func() bool { return leaderOf(nodes, id) != nil })
 
 	var (
@@ -310,9 +307,7 @@ func TestDrainMovesAUnitUnderLoad(t *testing.T) {
 	ctx := context.Background()
 	g := func() *meta.Group { return nodes[0].up.Load().group }
 	eventually(t, "three active nodes", func() bool { return len(region.Place(g().Local(), 3)) == 3 })
-	if err := nodes[0].up.Load().ship.CreateUnit(ctx, id, 3, ""); err != nil {
-		t.Fatal(err)
-	}
+	createUnit(t, nodes[0], id)
 	eventually(t, "a leader", func() bool { return leaderOf(nodes[:3], id) != nil })
 	var (
 		mu    sync.Mutex
@@ -391,9 +386,7 @@ func TestCutOffLeaderStepsDown(t *testing.T) {
 	nodes := startShipRegion(t, 3)
 	const id region.UnitID = "stream:t/f/cut"
 	eventually(t, "three active nodes", func() bool { return len(region.Place(nodes[0].up.Load().group.Local(), 3)) == 3 })
-	if err := nodes[0].up.Load().ship.CreateUnit(context.Background(), id, 3, ""); err != nil {
-		t.Fatal(err)
-	}
+	createUnit(t, nodes[0], id)
 	eventually(t, "a leader", func() bool { return leaderOf(nodes, id) != nil })
 	old := leaderOf(nodes, id)
 	if _, err := old.Append([]segment.Record{rec("p", 0)}); err != nil {
@@ -419,4 +412,15 @@ func TestCutOffLeaderStepsDown(t *testing.T) {
 	}
 	n.up.Load().ship.Close()
 	n.up.Store(nil)
+}
+
+// createUnit creates a unit of factor 3, asking again while the metadata
+// group cannot answer in time (a loaded machine: its requests time out).
+func createUnit(t *testing.T, n *regionNode, id region.UnitID) {
+	t.Helper()
+	var err error
+	eventually(t, "the unit created", func() bool {
+		err = n.up.Load().ship.CreateUnit(context.Background(), id, 3, "")
+		return err == nil
+	})
 }
