@@ -229,5 +229,8 @@ func cursorNode(id string) (uint64, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(num, 10, 64)
-	return n, err == nil && n != 0
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return n, true
 }
