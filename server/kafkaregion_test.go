@@ -320,10 +320,12 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 	cctx, ccancel := context.WithCancel(ctx)
 	defer ccancel()
 	var cwg sync.WaitGroup
+	var members []*kgo.Client
 	for m := range 2 {
 		cons := c.kafkaClient(t, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 			kgo.AutoCommitInterval(200*time.Millisecond), kgo.SessionTimeout(4*time.Second), kgo.HeartbeatInterval(300*time.Millisecond),
 			kgo.ClientID(fmt.Sprintf("member-%d", m)))
+		members = append(members, cons)
 		cwg.Add(1)
 		go func() {
 			defer cwg.Done()
@@ -468,6 +470,28 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 	})
 	ccancel()
 	cwg.Wait()
+	// The members leave: the group, Empty with its committed offsets, is
+	// listed by its coordinator only.
+	for _, m := range members {
+		m.Close()
+	}
+	for _, n := range c.nodes {
+		if n.srv == nil {
+			continue
+		}
+		id := int(n.opts.Region.Meta.Node)
+		r, err := admin.Broker(id).Request(ctx, kmsg.NewPtrListGroupsRequest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listed []string
+		for _, g := range r.(*kmsg.ListGroupsResponse).Groups {
+			listed = append(listed, g.Group+"="+g.GroupState)
+		}
+		if want := []string{group + "=Empty"}; int32(id) == newCoord && !slices.Equal(listed, want) || int32(id) != newCoord && len(listed) > 0 {
+			t.Fatalf("node %d (the group's coordinator is %d) lists %v", id, newCoord, listed)
+		}
+	}
 	// Nothing the group had committed before the stop is delivered again
 	// after it (the committed offsets survived; no member reset to the
 	// start of a partition).

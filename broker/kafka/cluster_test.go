@@ -283,6 +283,27 @@ func TestCandidateTopics(t *testing.T) {
 	}
 }
 
+func TestGroupOfOffsetKey(t *testing.T) {
+	const prefix = "kafka/offsets/_mm/_system/"
+	for _, tc := range []struct {
+		key, group string
+		ok         bool
+	}{
+		{offsetKey("_mm", "_system", "orders-partition-2", "billing"), "billing", true},
+		{prefix + "orders/g.1-x", "g.1-x", true},
+		{"kafka/offsets/_mm/other/orders/billing", "", false},
+		{prefix + "orders", "", false},
+		{prefix + "orders/", "", false},
+		{prefix + "/billing", "", false},
+		{prefix + "orders/billing/extra", "", false},
+	} {
+		group, ok := groupOfOffsetKey(prefix, tc.key)
+		if group != tc.group || ok != tc.ok {
+			t.Errorf("groupOfOffsetKey(%q) = %q, %v", tc.key, group, ok)
+		}
+	}
+}
+
 func TestOffsetKeys(t *testing.T) {
 	if got := offsetKey("_mm", "_system", "orders-partition-2", "billing"); got != "kafka/offsets/_mm/_system/orders-partition-2/billing" {
 		t.Fatalf("key %q", got)

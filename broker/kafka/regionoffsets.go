@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -198,6 +199,49 @@ func (s *Server) deleteRegionOffsets(group string, inMemory bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// kvScanner is a RegionKV that can also list a prefix (server/cluster's
+// Streams can, as of a linearizable read).
+type kvScanner interface {
+	KVScan(ctx context.Context, prefix string) (map[string]string, error)
+}
+
+// regionGroups returns the groups with committed offsets on the fabric's
+// streams: none when the region's map cannot be listed.
+func (s *Server) regionGroups() (map[string]bool, error) {
+	out := map[string]bool{}
+	sc, ok := s.cluster.kv.(kvScanner)
+	if !ok {
+		return out, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	prefix := offsetKeyPrefix + s.cfg.Tenant + "/" + s.cfg.Fabric + "/"
+	kvs, err := sc.KVScan(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	for key := range kvs {
+		if group, ok := groupOfOffsetKey(prefix, key); ok {
+			out[group] = true
+		}
+	}
+	return out, nil
+}
+
+// groupOfOffsetKey is the group of an offset's key under a fabric's
+// prefix ("{stream}/{group}" follow it; names hold no '/').
+func groupOfOffsetKey(prefix, key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return "", false
+	}
+	stream, group, ok := strings.Cut(rest, "/")
+	if !ok || stream == "" || group == "" || strings.Contains(group, "/") {
+		return "", false
+	}
+	return group, true
 }
 
 // sortedViews returns the topics of views sorted.
