@@ -150,8 +150,8 @@ func (c *conn) committedRegion(group, topic string, partition int32) kmsg.Offset
 }
 
 // regionOffsetKeys returns the keys of group's committed offsets on the
-// fabric's topics (the region's map cannot be listed: every partition of
-// every topic is looked up in this node's copy).
+// fabric's topics (every partition of every topic is looked up in this
+// node's copy).
 func (s *Server) regionOffsetKeys(group string) ([]string, error) {
 	views, err := s.topics.meta.all(s.cfg.Tenant, s.cfg.Fabric)
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 // TopicMeta uses ("{tenant}/{fabric}/{topic}"), the JSON of the topic's
 // state. Reads are of this node's applied copy (a topic created through
 // another node shows here a few milliseconds later); the read before a
-// change is linearizable. The region's map cannot be listed, so listing
-// the topics of a fabric looks up the topics the region's streams name.
+// change is linearizable. Listing the topics of a fabric looks up, in this
+// node's copy, the topics the region's streams name (rather than a
+// linearizable scan of the region's map on every Metadata request).
 
 // regionTopicPrefix starts the key of every topic's state.
 const regionTopicPrefix = "kafka/topics/"

@@ -12,8 +12,8 @@ import (
 
 // storedGroups returns the names of the subscriptions on the fabric's
 // persistent client streams: the groups with committed offsets. In a
-// region of several nodes a group's offsets are not subscriptions
-// (regionoffsets.go) and the region's map cannot be listed: none.
+// region of several nodes a group's offsets are not subscriptions: none
+// (regionGroups lists them, regionoffsets.go).
 func (s *Server) storedGroups() map[string]bool {
 	out := map[string]bool{}
 	if s.cluster != nil {
