@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +19,18 @@ import (
 func produceTo(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, p int32, values ...string) {
 	t.Helper()
 	for _, v := range values {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: p, Value: []byte(v)}).FirstErr(); err != nil {
-			t.Fatalf("produce %s to %s/%d: %v", v, topic, p, err)
+		for {
+			err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: p, Value: []byte(v)}).FirstErr()
+			if err != nil && strings.Contains(err.Error(), "invalid record partitioning choice") && ctx.Err() == nil {
+				// The client's metadata does not show a partition just
+				// added yet (ForceMetadataRefresh does not wait for it).
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("produce %s to %s/%d: %v", v, topic, p, err)
+			}
+			break
 		}
 	}
 }
