@@ -82,6 +82,13 @@ func (c Config) WithDefaults() Config {
 	if c.AckTimeout <= 0 {
 		c.AckTimeout = 30 * time.Second
 	}
+	if c.Leader.MaxLag <= 0 {
+		// A follower that stopped fetching (its disk failed, its process
+		// hangs) holds acknowledgements up this long before it leaves the
+		// in-sync set; a dead node leaves sooner, fenced at the group's
+		// session timeout.
+		c.Leader.MaxLag = 5 * time.Second
+	}
 	if c.Leader.MaxFetchEntries <= 0 {
 		c.Leader.MaxFetchEntries = maxFetchEntries
 	}

@@ -27,7 +27,7 @@ func testConfig(t testing.TB, root string) Config {
 		FS:             vfs.OS(),
 		Dir:            func(id region.UnitID) string { return filepath.Join(root, "units", fmt.Sprintf("%x", string(id))) },
 		Secret:         "s3cret",
-		Leader:         region.LeaderConfig{MaxFetchEntries: 64, MaxLag: 2 * time.Second},
+		Leader:         region.LeaderConfig{MaxFetchEntries: 64, MaxLag: time.Second},
 		MaxWait:        200 * time.Millisecond,
 		RetryInterval:  20 * time.Millisecond,
 		InSyncInterval: 50 * time.Millisecond,

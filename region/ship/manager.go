@@ -246,6 +246,7 @@ func (m *Manager) reconcile() {
 		}
 	}
 	m.closeGone(st)
+	m.reopenFailed()
 	if len(toLead) > 0 {
 		m.lead(toLead)
 	}
@@ -291,6 +292,30 @@ func (m *Manager) open(id region.UnitID) (*Replica, error) {
 	r.onRole = m.roleChanged
 	m.replicas[id] = r
 	return r, nil
+}
+
+// reopenAfter is how long a failed replica stays closed before the
+// Manager opens it again from disk (a full disk may have space again).
+const reopenAfter = 5 * time.Second
+
+// reopenFailed closes the replicas that failed reopenAfter ago; the next
+// reconcile opens them again (recovering their logs from disk).
+func (m *Manager) reopenFailed() {
+	m.mu.Lock()
+	var failed []*Replica
+	for id, r := range m.replicas {
+		if r.failedSince(reopenAfter) {
+			failed = append(failed, r)
+			delete(m.replicas, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, r := range failed {
+		m.log.Info("reopening a failed replica", zap.String("unit", string(r.unit)))
+		if err := r.Close(); err != nil {
+			m.log.Warn("closing a failed replica", zap.String("unit", string(r.unit)), zap.Error(err))
+		}
+	}
 }
 
 // closeGone closes the replicas of units this node no longer holds (moved

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/vfs"
 	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/region"
 	"github.com/causeway/causeway/region/meta"
@@ -27,6 +28,7 @@ import (
 type regionNode struct {
 	cfg  meta.Config
 	dir  string
+	fs   vfs.FS // the node's replicas' filesystem (nil: the disk)
 	srv  *http.Server
 	up   atomic.Pointer[nodeRuntime]
 	addr string
@@ -63,6 +65,9 @@ func (n *regionNode) start(t *testing.T) {
 	n.up.Store(rt)
 	cfg := testConfig(t, n.dir)
 	cfg.Logger = cfg.Logger.Named(fmt.Sprintf("ship%d", n.cfg.Node))
+	if n.fs != nil {
+		cfg.FS = n.fs
+	}
 	m, err := NewManager(cfg, g)
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +101,13 @@ func startShipRegion(t *testing.T, count int) []*regionNode {
 // join when started).
 func startShipRegionOf(t *testing.T, voters, total int) []*regionNode {
 	t.Helper()
+	return startShipRegionWith(t, voters, total, nil)
+}
+
+// startShipRegionWith is startShipRegionOf with a hook that adjusts each
+// node before it starts.
+func startShipRegionWith(t *testing.T, voters, total int, adjust func(*regionNode)) []*regionNode {
+	t.Helper()
 	count := total
 	raft := testnet.FreeAddrs(t, count)
 	boot := map[region.NodeID]string{}
@@ -128,6 +140,11 @@ func startShipRegionOf(t *testing.T, voters, total int) []*regionNode {
 			Bootstrap: boot, Peers: peers, RTTMillisecond: 5, HeartbeatInterval: 200 * time.Millisecond,
 			SessionTimeout: 1500 * time.Millisecond, ControllerInterval: 50 * time.Millisecond, ReplaceAfter: time.Hour,
 			RequestTimeout: 2 * time.Second}
+	}
+	if adjust != nil {
+		for _, n := range nodes {
+			adjust(n)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, n := range nodes[:voters] {
@@ -423,4 +440,62 @@ func createUnit(t *testing.T, n *regionNode, id region.UnitID) {
 		err = n.up.Load().ship.CreateUnit(context.Background(), id, 3, "")
 		return err == nil
 	})
+}
+
+// TestFollowerRecoversFromAFullDisk: a follower whose disk fills fails its
+// replica; the leader drops it from the in-sync set and goes on
+// acknowledging with the two others; once space is back the follower's
+// replica is reopened from its disk, catches up and is in sync again.
+func TestFollowerRecoversFromAFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a region")
+	}
+	inj := &vfs.Injector{}
+	nodes := startShipRegionWith(t, 3, 3, func(n *regionNode) {
+		if n.cfg.Node == 3 {
+			n.fs = vfs.NewFaulty(vfs.OS(), inj)
+		}
+	})
+	const id region.UnitID = "stream:t/f/full"
+	g := nodes[0].up.Load().group
+	eventually(t, "three active nodes", func() bool { return len(region.Place(g.Local(), 3)) == 3 })
+	createUnit(t, nodes[0], id)
+	// Node 3 must follow: move leadership off it if needed by waiting for
+	// a leader that is not node 3 (placement puts the least loaded first).
+	eventually(t, "a leader", func() bool { return leaderOf(nodes, id) != nil })
+	if nodeOf(nodes, leaderOf(nodes, id)) == nodes[2] {
+		t.Skip("node 3 leads the unit; this test needs it to follow")
+	}
+	publishSome := func(from, n int) {
+		t.Helper()
+		for i := from; i < from+n; i++ {
+			var err error
+			eventually(t, "an append acknowledged", func() bool {
+				l := leaderOf(nodes, id)
+				if l == nil {
+					return false
+				}
+				_, err = l.Append([]segment.Record{rec("p", i)})
+				return err == nil
+			})
+		}
+	}
+	publishSome(0, 20)
+	inj.NoSpaceAfter(0)
+	publishSome(20, 40) // acknowledged once node 3 leaves the in-sync set
+	u := g.Local().Units[id]
+	if u.InSyncHas(3) {
+		t.Fatal("node 3 is still in sync with a full disk")
+	}
+	inj.Reset()
+	eventually(t, "node 3 back in sync", func() bool { return g.Local().Units[id].InSyncHas(3) })
+	publishSome(60, 10)
+	leader := leaderOf(nodes, id)
+	eventually(t, "node 3 caught up", func() bool {
+		r := nodes[2].replica(id)
+		return r != nil && r.Log().EndOffset() == leader.Log().EndOffset()
+	})
+	if !slices.Equal(payloads(readAll(t, nodes[2].replica(id))), payloads(readAll(t, leader))) {
+		t.Fatal("node 3's log differs from the leader's")
+	}
 }

@@ -59,7 +59,9 @@ type Replica struct {
 	acks    []*ack
 	settled []*ack
 	failed  error // a truncation or epoch write failed: the replica stops
-	closed  bool
+	// failedAt is when; the Manager reopens it from disk after a pause.
+	failedAt time.Duration
+	closed   bool
 	// onRole runs (outside r.mu) when the replica starts or stops leading.
 	onRole func()
 }
@@ -360,14 +362,22 @@ func (r *Replica) Close() error {
 	return r.seg.Close()
 }
 
-// fail stops the replica after a write it could not make (its log or
-// epoch history may disagree with what the leader sent; a restart
-// recovers both from disk).
+// fail stops the replica after a write it could not make (a full disk,
+// an I/O error: its log or epoch history may disagree with what the leader
+// sent); the Manager closes it and opens it again from disk after
+// reopenAfter, which recovers both.
 func (r *Replica) fail(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.failed == nil {
-		r.failed = err
-		r.log.Error("replica failed; restart the node to recover it", zap.Error(err))
+		r.failed, r.failedAt = err, r.now()
+		r.log.Error("replica failed; it is reopened from its disk shortly", zap.Error(err))
 	}
+}
+
+// failedSince reports whether the replica failed at least d ago.
+func (r *Replica) failedSince(d time.Duration) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed != nil && r.now()-r.failedAt >= d
 }
