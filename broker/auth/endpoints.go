@@ -177,7 +177,9 @@ func (s *Service) createKey(w http.ResponseWriter, r *http.Request) {
 	if ttl > 0 {
 		rec.ExpiresAt = s.now().Add(ttl).UnixMilli()
 	}
-	if repl := s.replication(); repl != nil {
+	if rk := s.regionKeys(); rk != nil {
+		rec, err = rk.create(r.Context(), id, plain, rec)
+	} else if repl := s.replication(); repl != nil {
 		rec, err = s.createFabricKey(r.Context(), repl, id, plain, rec)
 	} else {
 		rec, err = s.storeKey(id, plain, rec)

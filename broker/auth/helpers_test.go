@@ -114,8 +114,14 @@ func on() *bool { b := true; return &b }
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return newHarnessOver(t, cfg, newMemKV())
+}
+
+// newHarnessOver is newHarness over kv (the store of a node restarted).
+func newHarnessOver(t *testing.T, cfg Config, kv *memKV) *harness {
+	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
-	hs := &harness{t: t, kv: newMemKV(), clock: &clock{t: time.Unix(1_700_000_000, 0)}, logs: logs}
+	hs := &harness{t: t, kv: kv, clock: &clock{t: time.Unix(1_700_000_000, 0)}, logs: logs}
 	svc, err := New(cfg, hs.kv, Options{Logger: zap.New(core), Now: hs.clock.Now, MaxHTTPBodyBytes: 4 << 10})
 	if err != nil {
 		t.Fatal(err)

@@ -165,6 +165,17 @@ func (s *Service) SetGrants(ctx context.Context, tenant, id string, perms []stri
 	}
 	next := k
 	next.Permissions, next.Stamp = append([]string{}, perms...), nil
+	if rk := s.regionKeys(); rk != nil {
+		if held, err := rk.setGrants(ctx, next); held {
+			if err != nil {
+				return KeyRecord{}, err
+			}
+			if k, ok = s.store.get(id); !ok {
+				return KeyRecord{}, ErrKeyNotFound // revoked meanwhile
+			}
+			return k, nil
+		}
+	}
 	if r := s.replication(); r != nil && k.Origin != "" {
 		ev := Event{Type: EventGrants, Key: id, Tenant: tenant, Stamp: s.stamp(r.Region()), Record: &next}
 		if err := s.publish(ctx, r, ev); err != nil {

@@ -44,6 +44,11 @@ type Service struct {
 	// repl makes keys fabric-wide (replication.go); nil for a single
 	// region.
 	repl atomic.Pointer[replBox]
+	// regionLink makes keys the region's in a region of several nodes
+	// (regionkeys.go); nil otherwise. regionMember: the node's keys were
+	// handed to its region (it generates no superuser key).
+	regionLink   atomic.Pointer[regionKeys]
+	regionMember bool
 	// clock stamps this region's key events (a hybrid logical clock that
 	// observes every event applied).
 	clockMu sync.Mutex
@@ -100,6 +105,9 @@ func New(cfg Config, kv KV, opts Options) (*Service, error) {
 	s.clock = replicator.NewClock(replicator.Timestamp{WallNanos: last.Wall, Logical: last.Logical}, 0)
 	if s.secret, err = s.loadSecret(kv); err != nil {
 		return nil, err
+	}
+	if _, s.regionMember, err = kv.Get(kvRegionMember); err != nil {
+		return nil, fmt.Errorf("auth: load the region mark: %w", err)
 	}
 	if cfg.On() {
 		if err := s.bootstrap(); err != nil {
@@ -165,8 +173,8 @@ func (s *Service) bootstrap() error {
 			Permissions: []string{"admin:*"}, CreatedBy: "config"})
 		return err
 	}
-	if s.store.hasSuperuser() {
-		return nil
+	if s.store.hasSuperuser() || s.regionMember {
+		return nil // a region member's superusers are its region's
 	}
 	id, plain, err := NewKey(s.rand)
 	if err != nil {
@@ -264,6 +272,9 @@ func (s *Service) Revoke(tenant, id string) error {
 // RevokeContext is Revoke, giving up waiting for a multi-region
 // revocation to apply here when ctx ends (it is applied all the same).
 func (s *Service) RevokeContext(ctx context.Context, tenant, id string) error {
+	if rk := s.regionKeys(); rk != nil {
+		return rk.revoke(ctx, tenant, id)
+	}
 	if r := s.replication(); r != nil {
 		k, ok := s.store.get(id)
 		if !ok || k.Tenant != tenant {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // KV is the small key/value store the key store keeps its records in (the
@@ -43,6 +44,10 @@ type store struct {
 	// tombs are the keys revoked fabric-wide (storeapply.go): kept for
 	// good, so that no late event brings them back.
 	tombs map[string]Tombstone
+	// region is the region's keys in a region of several nodes
+	// (storeregion.go), nil otherwise: it decides every id it holds a
+	// record or a revocation of; the maps above are the node's own keys.
+	region atomic.Pointer[regionView]
 }
 
 // openStore loads every record; records that do not decode are skipped and
@@ -95,8 +100,12 @@ func openStore(kv KV, forgetBeforeMs int64) (s *store, bad []error, err error) {
 	return s, bad, nil
 }
 
-// isRevoked reports whether id was revoked here, or fabric-wide.
+// isRevoked reports whether id was revoked here, fabric-wide or in the
+// region.
 func (s *store) isRevoked(id string) bool {
+	if s.region.Load().isRevoked(id) {
+		return true
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	_, ok := s.revoked[id]
@@ -106,8 +115,12 @@ func (s *store) isRevoked(id string) bool {
 	return ok
 }
 
-// get returns the record of id.
+// get returns the record of id: the region's if it decides id, else the
+// node's own.
 func (s *store) get(id string) (KeyRecord, bool) {
+	if v := s.region.Load(); v.decides(id) {
+		return v.get(id)
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	k, ok := s.byID[id]
@@ -167,14 +180,23 @@ func (s *store) remove(tenant, id string, nowMs int64) (KeyRecord, error) {
 	return k, nil
 }
 
-// list returns a tenant's keys by creation time.
+// list returns a tenant's keys (the region's and the node's own) by
+// creation time.
 func (s *store) list(tenant string) []KeyRecord {
+	v := s.region.Load()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []KeyRecord
 	for _, k := range s.byID {
-		if k.Tenant == tenant {
+		if k.Tenant == tenant && !v.decides(k.ID) {
 			out = append(out, k)
+		}
+	}
+	if v != nil {
+		for _, k := range v.byID {
+			if k.Tenant == tenant {
+				out = append(out, k)
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
