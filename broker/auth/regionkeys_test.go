@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // memRegionMap is an in-memory RegionMap shared by the services of a test
