@@ -51,6 +51,7 @@ type regionRuntime struct {
 	// region then (regioncollections.go).
 	streams     *cluster.Streams
 	collections *collectionsRegion
+	auth        *regionAuth // the region's API keys (regionauth.go), nil unless streams
 	node        broker.Config
 	running     atomic.Pointer[regionRunning]
 }
@@ -120,6 +121,7 @@ func (rt *regionRuntime) start(url, kafkaAddr string) error {
 			return err
 		}
 		rt.collections.start(g, run.data.ship)
+		rt.auth.start(g)
 	}
 	rt.running.Store(run)
 	return nil
@@ -131,6 +133,7 @@ func (rt *regionRuntime) close() {
 		return
 	}
 	if r := rt.running.Swap(nil); r != nil {
+		rt.auth.stop()
 		rt.collections.stop()
 		r.data.close()
 		r.group.Close()

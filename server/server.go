@@ -97,6 +97,9 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, fmt.Errorf("server: listen %s: %w", node.Config().HTTPAddr, err)
 	}
 	sec, tlsCfg, err := openSecurity(node, logger)
+	if err == nil {
+		err = rt.useAuth(sec) // regionauth.go: the region's keys in a region of several nodes
+	}
 	if err != nil {
 		_ = ln.Close()
 		_ = node.Close()
