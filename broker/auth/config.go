@@ -21,7 +21,9 @@ type Config struct {
 	AdminKey string `yaml:"adminKey"`
 	// JWTSecret signs and verifies bearer tokens (HS256, at least 32
 	// bytes). Empty: a random secret generated at the first start and kept
-	// in the node's metadata store (tokens then verify on this node only).
+	// in the node's metadata store (tokens then verify on this node only),
+	// or in a region of several nodes one derived from the region secret
+	// (UseRegion: tokens verify on every node of the region).
 	JWTSecret string `yaml:"jwtSecret"`
 	// MaxTokenTTL bounds the lifetime of tokens POST /_api/token issues
 	// (default 24h); DefaultTokenTTL is used when the request gives none.

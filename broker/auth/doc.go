@@ -13,8 +13,10 @@
 // passes (gate.go), the key and token endpoints (endpoints.go), the audit
 // logger (audit.go), the registry of live connections (sessions.go): the
 // WebSocket and Kafka front ends register each authenticated connection,
-// and revoking its key, or the expiry of its token or key, closes it; and
-// the replication of keys between regions (replication.go).
+// and revoking its key, or the expiry of its token or key, closes it; the
+// replication of keys between regions (replication.go); and the keys of a
+// region of several nodes (regionkeys.go, storeregion.go, over the pure
+// regionview.go).
 //
 // # Answers
 //
@@ -39,4 +41,15 @@
 // sent everywhere). The token secret may be shared by every region, and a
 // token issued from a key another region never knew verifies on its
 // signature, while a token of a revoked key is refused.
+//
+// # Region-wide keys
+//
+// In a region of several nodes that serve its streams (AttachRegion;
+// server wires the region's metadata group) every node accepts the same
+// keys and tokens: key changes are written to the region's replicated
+// key-value map, every node reads them back when the map's auth version
+// changes and closes the connections of keys revoked there, and the token
+// secret is derived from the region secret (UseRegion). A node's own keys
+// (its configured or generated admin key) are handed to the region once
+// its group runs; until then they are the only keys it accepts.
 package auth
