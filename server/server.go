@@ -151,7 +151,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	cols.AttachReplication(repl)
 	authrepl.Attach(sec, repl)
 	kafkarepl.Attach(topics, repl)
-	sp, err := startSpot(node, opts.Spot, cols, logger)
+	sp, err := startSpot(node, opts.Spot, cols, rt, logger)
 	if err != nil {
 		_ = cols.Close()
 		_ = ln.Close()

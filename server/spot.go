@@ -37,12 +37,17 @@ type spotRuntime struct {
 
 // startSpot starts the SPOT service when cfg is set and plugs it into the
 // collections API (collections/httpapi.Spot); the handler it returns
-// serves SPOT's own paths and hands the rest to cols.
-func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, log *zap.Logger) (*spotRuntime, error) {
+// serves SPOT's own paths and hands the rest to cols. In a region of
+// several nodes the region's group is spread over its nodes
+// (regionspot.go).
+func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, rt *regionRuntime, log *zap.Logger) (*spotRuntime, error) {
 	if cfg == nil {
 		return &spotRuntime{handler: cols}, nil
 	}
-	c := *cfg
+	c, regionNodes, err := rt.spotConfig(*cfg)
+	if err != nil {
+		return nil, err
+	}
 	if c.Region == "" {
 		c.Region = node.Config().Region
 	}
@@ -64,7 +69,7 @@ func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, log *
 		_, err := cols.Service.Collection(service.Ref{Tenant: r.Tenant, Fabric: r.Fabric, Collection: r.Collection})
 		return err == nil
 	}
-	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Mirror: feed, Regular: regular})
+	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Mirror: feed, Regular: regular, RegionNodes: regionNodes})
 	if err != nil {
 		feed.Close()
 		return nil, err

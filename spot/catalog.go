@@ -41,10 +41,10 @@ func (s *Service) createCollection(ctx context.Context, tenant, fabric string, s
 	if s.opts.Regular != nil && s.opts.Regular(ref) {
 		return CollectionInfo{}, fmt.Errorf("%w: %s (a regular collection has that name)", ErrCollectionExists, spec.Name)
 	}
-	if spec.Home == s.cfg.Region && s.group == nil {
+	if spec.Home == s.cfg.Region && s.group == nil && s.opts.RegionNodes == nil {
 		return CollectionInfo{}, fmt.Errorf("%w: region %s runs no SPOT replicas: give the collection a homeRegion that does", ErrBadRequest, s.cfg.Region)
 	}
-	if spec.Home != s.cfg.Region {
+	if spec.Home != s.cfg.Region || s.group == nil {
 		if forwardedFrom != "" {
 			return CollectionInfo{}, fmt.Errorf("%w: request forwarded from %s to %s, which does not serve %s", ErrUnavailable, forwardedFrom, s.cfg.Region, spec.Home)
 		}
@@ -155,6 +155,9 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 			}
 			break
 		}
+		if s.opts.RegionNodes != nil && s.knownInRegion(ctx, ref) {
+			return true
+		}
 	}
 	if !s.hasOtherRegions() || s.recentMiss(ref) {
 		return false
@@ -169,7 +172,37 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 // missTTL is how long IsSpot remembers that no region knows a name.
 const missTTL = 2 * time.Second
 
-func (s *Service) hasOtherRegions() bool { return len(s.fwd.otherRegions()) > 0 }
+func (s *Service) hasOtherRegions() bool { return len(s.remoteRegions()) > 0 }
+
+// remoteRegions are the regions resolve asks: the others, and first this
+// one when this node is one of several of its region and runs no replica
+// (it asks the nodes that do).
+func (s *Service) remoteRegions() []string {
+	others := s.fwd.otherRegions()
+	if s.group == nil && s.opts.RegionNodes != nil {
+		return append([]string{s.cfg.Region}, others...)
+	}
+	return others
+}
+
+// knownInRegion looks ref up with a linearizable read of the local group,
+// within one attempt's time: in a region of several nodes this node's
+// replica may not have applied a collection another node just created.
+// An unavailable group answers false (the request then goes on as for an
+// unknown name).
+func (s *Service) knownInRegion(ctx context.Context, ref Ref) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+	defer cancel()
+	v, err := s.group.read(ctx, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
+	if err != nil {
+		return false
+	}
+	if infos := v.([]CollectionInfo); len(infos) == 1 {
+		s.remember(infos[0])
+		return true
+	}
+	return false
+}
 
 func (s *Service) recentMiss(ref Ref) bool {
 	s.catMu.Lock()
@@ -205,7 +238,7 @@ func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (Collect
 	}
 	if !localOnly {
 		var unreachable error
-		for _, r := range s.fwd.otherRegions() {
+		for _, r := range s.remoteRegions() {
 			info, err := s.fwd.collection(ctx, r, ref)
 			if err == nil {
 				s.remember(info)

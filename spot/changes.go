@@ -121,7 +121,14 @@ func (f *BrokerFeed) publish(changes []Change) {
 		seen[c.Collection] = pos
 	}
 	for _, ref := range order {
-		if err := f.publishTo(ref, byCol[ref]); err != nil {
+		err := f.publishTo(ref, byCol[ref])
+		switch {
+		case err == nil:
+		case errors.Is(err, broker.ErrNotOwner):
+			// A region of several nodes: every node's replica applies the
+			// entry, the node leading the feed's stream publishes it.
+			f.log.Debug("change feed led by another node", zap.Stringer("collection", ref), zap.Uint64("index", changes[0].Index))
+		default:
 			f.log.Warn("change feed publish failed", zap.Stringer("collection", ref), zap.Uint64("index", changes[0].Index), zap.Error(err))
 		}
 	}
@@ -134,10 +141,10 @@ func (f *BrokerFeed) publishTo(ref Ref, msgs []broker.Message) error {
 	}
 	for _, r := range p.Publish(msgs) {
 		if r.Err != nil {
-			if errors.Is(r.Err, broker.ErrStreamNotFound) {
-				p.Close()
-				delete(f.producers, ref)
-			}
+			// Attach again next time: the stream may be gone, or (in a
+			// region of several nodes) its leader moved, fencing p.
+			p.Close()
+			delete(f.producers, ref)
 			return r.Err
 		}
 	}

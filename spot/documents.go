@@ -53,7 +53,9 @@ func (s *Service) GetWith(ctx context.Context, ref Ref, key string, opts ReadOpt
 		if err != nil {
 			return OpResult{}, false, err
 		}
-		if info.Home != s.cfg.Region || s.group == nil {
+		// A node of the home region reads from the group, through its own
+		// replica or another node's (Options.RegionNodes).
+		if info.Home != s.cfg.Region || (s.group == nil && s.opts.RegionNodes == nil) {
 			res, known, err := s.mirror.get(ref, key, uint64(s.cfg.Now().UnixMilli()))
 			if err != nil {
 				s.log.Debug("mirror read failed; reading from the home", zap.Stringer("collection", ref), zap.Error(err))

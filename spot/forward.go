@@ -40,6 +40,9 @@ const maxAnswerBytes = 8 * MaxTxnBytes
 type forwarder struct {
 	cfg  Config
 	next atomic.Uint64
+	// regionNodes, when set, gives the URLs of this region's nodes that
+	// run a replica of its group (Options.RegionNodes).
+	regionNodes func() []string
 
 	mu      sync.RWMutex
 	regions map[string][]string
@@ -62,8 +65,12 @@ func (f *forwarder) setRegions(regions map[string][]string) {
 	f.mu.Unlock()
 }
 
-// urls returns a region's base URLs.
+// urls returns a region's base URLs: for this region in a region of
+// several nodes, those of the nodes that run a replica of its group.
 func (f *forwarder) urls(region string) []string {
+	if region == f.cfg.Region && f.regionNodes != nil {
+		return f.regionNodes()
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.regions[region]

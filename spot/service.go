@@ -34,6 +34,15 @@ type Options struct {
 	// than a collection's home, reads that allow it are answered from it
 	// (possibly stale). nil: every read goes to the home.
 	Mirror FeedReader
+	// RegionNodes marks a node of a region of several nodes, whose SPOT
+	// group has at most one replica on each node: it returns the HTTP
+	// base URLs of the region's other nodes that run a replica. A node
+	// that runs none forwards requests for collections homed in its
+	// region to them (as to another region); a node that runs one looks
+	// up a collection its replica does not know yet with a linearizable
+	// read before calling it unknown (another node may just have created
+	// it). nil: a region of one node.
+	RegionNodes func() []string
 }
 
 // maxCachedCollections bounds the catalog cache; past it, it starts over.
@@ -78,6 +87,7 @@ func Open(cfg Config, log *zap.Logger, opts Options) (*Service, error) {
 	log = log.Named("spot").With(zap.String("region", cfg.Region))
 	s := &Service{cfg: cfg, log: log, opts: opts, catalog: map[Ref]CollectionInfo{}, misses: map[Ref]time.Time{}}
 	s.fwd = newForwarder(cfg)
+	s.fwd.regionNodes = opts.RegionNodes
 	if opts.Mirror != nil {
 		s.mirror = newMirror(opts.Mirror)
 	}
