@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,6 +105,15 @@ func TestRegionKeysOnEveryNode(t *testing.T) {
 	key, id := c.createKey(t, c.nodes[0], "read:fabric/_system", "write:fabric/_system")
 	took := awaitCode(t, "the key of node 1 on every node", c.nodes, streamPath, key, http.StatusOK, revocationBound)
 	t.Logf("a key created through node 1 was accepted by every node after %v", took)
+	// A key whose record is over the bound of an entry of the region's map
+	// is refused with 400, and nothing changes.
+	var many []string
+	for i := range 200 {
+		many = append(many, fmt.Sprintf("read:stream/_system/s%03d%s", i, strings.Repeat("a", 116)))
+	}
+	if code, body := c.call(t, http.MethodPost, c.nodes[1].url, auth.KeysPath, auth.KeyRequest{Permissions: many}); code != http.StatusBadRequest {
+		t.Fatalf("a key over the map's entry bound: %d %s, want 400", code, body)
+	}
 	// An unknown key is refused by every node (the check above can fail).
 	other, _ := c.createKey(t, c.nodes[0], "read:fabric/_system")
 	forged := other[:len(other)-4] + "AAAA"
@@ -177,4 +187,12 @@ func TestRegionKeysOnEveryNode(t *testing.T) {
 	fresh, _ := c.createKey(t, c.nodes[2], "read:fabric/_system")
 	awaitCode(t, "a key created through node 3 on node 2", rest, streamPath, fresh, http.StatusOK, revocationBound)
 	awaitCode(t, "the revoked key still refused", rest, streamPath, key, http.StatusUnauthorized, revocationBound)
+
+	// Node 1 back: it has the keys created while it was down, and not the
+	// revoked one.
+	if err := c.nodes[0].start(t); err != nil {
+		t.Fatal(err)
+	}
+	awaitCode(t, "the key created while node 1 was down, on node 1", c.nodes[:1], streamPath, fresh, http.StatusOK, regionWait)
+	awaitCode(t, "the revoked key on node 1", c.nodes[:1], streamPath, key, http.StatusUnauthorized, revocationBound)
 }
