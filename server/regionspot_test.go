@@ -18,8 +18,8 @@ import (
 	"github.com/causeway/causeway/spot"
 )
 
-// spotPost sends a SPOT request with the cluster's key and, when reqID is
-// set, the request id that makes a retry apply once.
+// spotPost sends a SPOT write with the cluster's key and the request id
+// that makes a retry apply once.
 func (c *regionCluster) spotPost(t *testing.T, base, path, reqID string, body any) (int, []byte) {
 	t.Helper()
 	b, err := json.Marshal(body)
@@ -41,6 +41,23 @@ func (c *regionCluster) spotPost(t *testing.T, base, path, reqID string, body an
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, out
+}
+
+// spotPostOK sends a SPOT write again under the same request id while it
+// is answered 503 (or not at all), until regionWait, and wants want.
+func (c *regionCluster) spotPostOK(t *testing.T, want int, base, path, reqID string, body any) []byte {
+	t.Helper()
+	deadline := time.Now().Add(regionWait)
+	for {
+		code, b := c.spotPost(t, base, path, reqID, body)
+		if code == want {
+			return b
+		}
+		if (code != http.StatusServiceUnavailable && code != 0) || time.Now().After(deadline) {
+			t.Fatalf("POST %s on %s: %d %s, want %d", path, base, code, b, want)
+		}
+		time.Sleep(50 * time.Millisecond) // a client's backoff before sending the same request again
+	}
 }
 
 // spotDocs lists every document of a SPOT collection through base, as
@@ -208,11 +225,22 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 
 	// Created through node 2, written through every node, read through
 	// every node: the same documents, with the same revisions.
-	c.callOK(t, http.StatusOK, http.MethodPost, all[1].url, "/_fabric/_system/_api/collection", map[string]any{"name": "accounts", "isSpot": true})
-	c.callOK(t, http.StatusOK, http.MethodPost, all[3].url, "/_fabric/_system/_api/transaction",
+	for created := false; !created; {
+		// A try answered 503 may have created it: the next one says 409.
+		code, b := c.call(t, http.MethodPost, all[1].url, "/_fabric/_system/_api/collection", map[string]any{"name": "accounts", "isSpot": true})
+		switch code {
+		case http.StatusOK, http.StatusConflict:
+			created = true
+		case http.StatusServiceUnavailable, 0:
+			time.Sleep(50 * time.Millisecond) // a client's backoff
+		default:
+			t.Fatalf("create accounts: %d %s", code, b)
+		}
+	}
+	c.spotPostOK(t, http.StatusOK, all[3].url, "/_fabric/_system/_api/transaction", "counter",
 		map[string]any{"operations": []map[string]any{{"op": "insert", "collection": "accounts", "key": "counter", "doc": map[string]any{"n": 0}}}})
 	for i, n := range all {
-		c.callOK(t, http.StatusCreated, http.MethodPost, n.url, "/_fabric/_system/_api/document/accounts",
+		c.spotPostOK(t, http.StatusCreated, n.url, "/_fabric/_system/_api/document/accounts", fmt.Sprintf("through-%d", i+1),
 			map[string]any{"_key": fmt.Sprintf("through-%d", i+1), "node": i + 1})
 	}
 	var docs []string
