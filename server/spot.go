@@ -17,7 +17,8 @@ type Options struct {
 	// Spot configures the node's SPOT service (package spot): the region's
 	// replicas it runs and where other regions' nodes listen. nil: no SPOT
 	// collections on this node. Region defaults to the node's, DataDir to
-	// {node data}/spot.
+	// {node data}/spot. In a region of several nodes its Members are keyed
+	// by node id and the node runs only its own replica (regionspot.go).
 	Spot *spot.Config
 	// Collections are the collections service's options (a multi-region
 	// node's bootstrap peers, service.Options.BootstrapFrom).
