@@ -234,13 +234,15 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		s.wg.Add(1)
 		go x.run()
 	}
+	// The loop owns the engine once it runs: read what it delivered first.
+	delivered := s.engine.Delivered()
 	s.wg.Add(1)
 	go s.saveLoop()
 	go s.loop()
 	go s.complete()
 	node.SetReplicator(s)
 	s.log.Info("replication started", zap.String("repl", s.transport.Addr()), zap.Strings("regions", s.regions),
-		zap.Any("delivered", s.engine.Delivered()))
+		zap.Any("delivered", delivered))
 	return s, nil
 }
 
