@@ -80,10 +80,14 @@ func TestDevOneRegionOfThreeNodes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, tlsutil.DevFabricDir)); !os.IsNotExist(err) {
 		t.Fatalf("peer certificates generated for a fabric of one region: %v", err)
 	}
+	// The how-to is printed once fabric.json is written: wait for it.
 	for _, want := range []string{"one region, us-east, of 3 nodes, every node serving it; no geo-replication",
 		"held by 3 of them", "causeway produce --url " + r.Nodes[1].HTTP} {
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("no %q in the printed how-to:\n%s", want, out.String())
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the printed how-to:\n%s", want, out.String())
+			}
+			time.Sleep(20 * time.Millisecond) // pacing a check with a deadline
 		}
 	}
 	if strings.Contains(out.String(), "dev link") {
