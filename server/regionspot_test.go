@@ -163,7 +163,8 @@ func (w *regionSpotWriter) run(t *testing.T, c *regionCluster, stop <-chan struc
 // TestRegionSpotOnEveryNode: a region of three nodes runs its SPOT group
 // with one replica on each node (members keyed by node id), and a fourth
 // node that joined later runs none and forwards. SPOT writes and reads
-// through every node give the same answers. The node holding the group's
+// through every node give the same answers; a member whose replica is
+// stopped forwards to the others. The node holding the group's
 // leader is stopped under writes through the others: after dragonboat's
 // election they go on, a write answered 503 meanwhile says it may have
 // been applied, its retry with the same request id applies it once, and
@@ -254,6 +255,19 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 			}
 		}
 	}
+
+	// A member whose replica is stopped (a fault drill) forwards to the
+	// other members, as a node without one does.
+	c.callOK(t, http.StatusOK, http.MethodPost, all[0].url, "/_api/spot/replicas/1/stop", nil)
+	c.spotPostOK(t, http.StatusOK, all[0].url, "/_fabric/_system/_api/transaction", "drill",
+		map[string]any{"operations": []map[string]any{{"op": "update", "collection": "accounts", "key": "counter", "doc": map[string]any{"n": map[string]any{"$inc": 1}}}}})
+	for _, n := range all {
+		b := c.callOK(t, http.StatusOK, http.MethodGet, n.url, "/_fabric/_system/_api/document/accounts/counter", nil)
+		if !strings.Contains(string(b), `"n":1`) {
+			t.Fatalf("counter through %s with node 1's replica stopped: %s, want n 1", n.url, b)
+		}
+	}
+	c.callOK(t, http.StatusOK, http.MethodPost, all[0].url, "/_api/spot/replicas/1/start", nil)
 
 	// The node holding the group's leader stops under writes through the
 	// others.
@@ -353,8 +367,8 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 	if err := json.Unmarshal([]byte(first["counter"]), &counter); err != nil {
 		t.Fatal(err)
 	}
-	if counter.N != total {
-		t.Fatalf("counter %d after %d acknowledged writes (each applied once): %d written twice or lost", counter.N, total, counter.N-total)
+	if counter.N != total+1 { // and the drill's
+		t.Fatalf("counter %d after %d acknowledged writes (each applied once): %d written twice or lost", counter.N, total+1, counter.N-total-1)
 	}
 	t.Logf("%d writes acknowledged, %d of them after a 503 saying they may have been applied (e.g. %s); counter %d; leader was node %d",
 		total, len(ambiguous), ambiguous[0], counter.N, leader)

@@ -44,7 +44,7 @@ func (s *Service) createCollection(ctx context.Context, tenant, fabric string, s
 	if spec.Home == s.cfg.Region && s.group == nil && s.opts.RegionNodes == nil {
 		return CollectionInfo{}, fmt.Errorf("%w: region %s runs no SPOT replicas: give the collection a homeRegion that does", ErrBadRequest, s.cfg.Region)
 	}
-	if spec.Home != s.cfg.Region || s.group == nil {
+	if spec.Home != s.cfg.Region || !s.servesLocally() {
 		if forwardedFrom != "" {
 			return CollectionInfo{}, fmt.Errorf("%w: request forwarded from %s to %s, which does not serve %s", ErrUnavailable, forwardedFrom, s.cfg.Region, spec.Home)
 		}
@@ -84,7 +84,7 @@ func (s *Service) dropCollection(ctx context.Context, ref Ref, forwardedFrom str
 		return err
 	}
 	s.forget(ref)
-	if info.Home != s.cfg.Region || s.group == nil {
+	if info.Home != s.cfg.Region || !s.servesLocally() {
 		return s.fwd.dropCollection(ctx, info.Home, ref)
 	}
 	cmd, err := encodeCommand(&command{ID: newRequestID(), NowMs: uint64(s.cfg.Now().UnixMilli()), Tenant: ref.Tenant, Fabric: ref.Fabric, Drop: ref.Collection})
@@ -118,7 +118,7 @@ func (s *Service) Collections(ctx context.Context, tenant, fabric, home string) 
 	if home == "" {
 		home = s.cfg.Region
 	}
-	if home != s.cfg.Region || s.group == nil {
+	if home != s.cfg.Region || !s.servesLocally() {
 		return s.fwd.collections(ctx, home, tenant, fabric)
 	}
 	v, err := s.group.read(ctx, collectionsQuery{tenant: tenant, fabric: fabric})
@@ -143,7 +143,7 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 	if s.opts.Regular != nil && s.opts.Regular(ref) {
 		return false
 	}
-	if s.group != nil {
+	if s.servesLocally() {
 		for _, nh := range s.group.hosts() {
 			v, err := nh.StaleRead(shardID, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
 			if err != nil {
@@ -179,7 +179,7 @@ func (s *Service) hasOtherRegions() bool { return len(s.remoteRegions()) > 0 }
 // (it asks the nodes that do).
 func (s *Service) remoteRegions() []string {
 	others := s.fwd.otherRegions()
-	if s.group == nil && s.opts.RegionNodes != nil {
+	if s.opts.RegionNodes != nil && !s.servesLocally() {
 		return append([]string{s.cfg.Region}, others...)
 	}
 	return others
@@ -226,7 +226,7 @@ func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (Collect
 	if info, ok := s.cached(ref); ok {
 		return info, nil
 	}
-	if s.group != nil {
+	if s.group != nil && (localOnly || s.servesLocally()) {
 		v, err := s.group.read(ctx, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
 		if err != nil {
 			return CollectionInfo{}, err

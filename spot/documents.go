@@ -118,7 +118,7 @@ func (s *Service) List(ctx context.Context, ref Ref, after string, limit int) (*
 	if err != nil {
 		return nil, err
 	}
-	if info.Home != s.cfg.Region || s.group == nil {
+	if info.Home != s.cfg.Region || !s.servesLocally() {
 		return s.fwd.list(ctx, info.Home, ref, after, limit)
 	}
 	return s.listLocal(ctx, ref, after, limit)

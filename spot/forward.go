@@ -90,6 +90,11 @@ func (f *forwarder) otherRegions() []string {
 	return out
 }
 
+// forwardedKey marks the context of a request forwarded to this node: it
+// is served here or refused, never forwarded again (no loops between
+// nodes that each think another serves it).
+type forwardedKey struct{}
+
 // credentialKey carries the caller's Authorization header in a context:
 // a forwarded request acts for the same principal in the home region.
 type credentialKey struct{}
@@ -203,6 +208,9 @@ func (f *forwarder) list(ctx context.Context, home string, ref Ref, after string
 // of its URLs until RetryTimeout, and decodes the answer into out (nil:
 // ignore it). An error answer comes back as the error it names.
 func (f *forwarder) call(ctx context.Context, region, method, path string, body any, requestID string, out any) error {
+	if fwd, _ := ctx.Value(forwardedKey{}).(bool); fwd {
+		return fmt.Errorf("%w: a request forwarded to this node is served here or refused, and this node does not serve region %s's SPOT group now", ErrUnavailable, region)
+	}
 	urls := f.urls(region)
 	if len(urls) == 0 {
 		return fmt.Errorf("%w: no HTTP address configured for region %s", ErrUnavailable, region)

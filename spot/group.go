@@ -191,6 +191,18 @@ func (g *group) close() {
 	}
 }
 
+// running reports whether a local replica runs.
+func (g *group) running() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range g.replicas {
+		if r.nh != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // hosts returns the running node hosts, the leader's first when it is
 // local, then round robin.
 func (g *group) hosts() []*dragonboat.NodeHost {

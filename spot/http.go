@@ -2,6 +2,7 @@ package spot
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,7 +84,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cred == "" && r.URL.Query().Get("token") != "" {
 		cred = "Bearer " + r.URL.Query().Get("token")
 	}
-	h.mux.ServeHTTP(w, r.WithContext(WithCredential(r.Context(), cred)))
+	ctx := WithCredential(r.Context(), cred)
+	if r.Header.Get(headerForwarded) != "" {
+		ctx = context.WithValue(ctx, forwardedKey{}, true)
+	}
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 func (h *Handler) pass(w http.ResponseWriter, r *http.Request) {

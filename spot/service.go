@@ -192,7 +192,7 @@ func (s *Service) Transaction(ctx context.Context, tenant, fabric string, t *Txn
 	if opts.RequestID == "" {
 		opts.RequestID = newRequestID()
 	}
-	if home != s.cfg.Region || s.group == nil {
+	if home != s.cfg.Region || !s.servesLocally() {
 		if opts.forwardedFrom != "" {
 			return nil, fmt.Errorf("%w: request forwarded from %s to %s, which does not serve %s", ErrUnavailable, opts.forwardedFrom, s.cfg.Region, home)
 		}
@@ -303,6 +303,16 @@ func (s *Service) ReplicaState(id uint64) (ReplicaState, error) {
 		return ReplicaState{}, fmt.Errorf("%w: this node runs no replica", ErrBadRequest)
 	}
 	return s.group.replicaState(id)
+}
+
+// servesLocally reports whether this node answers for its region's group
+// through a local replica: it runs one, and in a region of several nodes
+// (where the other nodes can answer) one is running, not stopped.
+func (s *Service) servesLocally() bool {
+	if s.group == nil {
+		return false
+	}
+	return s.opts.RegionNodes == nil || s.group.running()
 }
 
 // Leader returns the group's leader replica as the local replicas see it

@@ -145,7 +145,11 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 	}
-	spotCfgs, err := spotFlags.configs(*host, names)
+	spotNodes := 1 // nodes a region's SPOT group is spread over
+	if plan.allServe {
+		spotNodes = plan.nodes
+	}
+	spotCfgs, err := spotFlags.configs(*host, names, spotNodes)
 	if err != nil {
 		return fail(err)
 	}

@@ -136,9 +136,10 @@ func nodeDataDir(dataDir, region string, j int) string {
 // each ask the others whether the region exists before bootstrapping):
 // node 1 with first's configuration and options; the others in
 // {data}/{region}-node{j}, serving the region with first's configuration
-// (SPOT is node 1's) when the plan has every node serve, metadata-only
-// otherwise. It returns the nodes that started, node 1 first when it did,
-// and the errors of the others.
+// and SPOT options (each runs its own replica of the region's SPOT group
+// when listed in its members) when the plan has every node serve,
+// metadata-only otherwise. It returns the nodes that started, node 1
+// first when it did, and the errors of the others.
 func (c *devCluster) startRegion(i int, first broker.Config, opts server.Options, dataDir string, log *zap.Logger) ([]*server.Server, error) {
 	first.HTTPAddr, first.KafkaAddr = c.http[i][0], c.kafka[i][0]
 	opts.Region = c.options(i, 0)
@@ -151,7 +152,7 @@ func (c *devCluster) startRegion(i int, first broker.Config, opts server.Options
 		case j == 0:
 		case c.plan.serves(j):
 			cfg.DataDir, cfg.HTTPAddr, cfg.KafkaAddr = nodeDataDir(dataDir, first.Region, j), c.http[i][j], c.kafka[i][j]
-			o = server.Options{Region: c.options(i, j)}
+			o = server.Options{Region: c.options(i, j), Spot: opts.Spot}
 		default:
 			cfg = broker.Config{Region: first.Region, DataDir: nodeDataDir(dataDir, first.Region, j),
 				HTTPAddr: c.http[i][j], Fsync: first.Fsync, Auth: first.Auth}
@@ -244,7 +245,9 @@ The nodes form the region's metadata group (Raft: membership, stream leaders, ep
 replicate its persistent streams: each stream is led by one node and held by %[1]d of them
 (a publish is acknowledged once every in-sync replica has fsynced it); any node takes
 producers, consumers and readers (proxied to the stream's leader) and HTTP admin requests.
-Still each node's own: collections, SPOT (node 1 runs it) and non-persistent streams.
+SPOT collections are the region's too: its SPOT group has one replica on each of the first
+--spot-replicas nodes (3; Raft ports from --spot-port), and any node takes SPOT requests.
+Still each node's own: non-persistent streams.
 `, region.DefaultFactor(len(nodes)))
 	if len(nodes) < 3 {
 		fmt.Fprintln(w, "With fewer than three nodes the loss of one stops writes; --nodes 3 survives it.")

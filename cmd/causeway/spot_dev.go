@@ -28,13 +28,32 @@ func registerSpotDevFlags(fs *flag.FlagSet) *spotDevFlags {
 }
 
 // configs returns each region's SPOT configuration. Region URLs are set
-// once every node listens (connect).
-func (f *spotDevFlags) configs(host string, regions []string) ([]*spot.Config, error) {
+// once every node listens (connect). With nodes > 1 (one region whose
+// nodes all serve it) the group's replicas are spread over the nodes, one
+// each on nodes 1 to min(--spot-replicas, nodes): the members are keyed
+// by node id and every node gets the same configuration (server runs a
+// node's own replica).
+func (f *spotDevFlags) configs(host string, regions []string, nodes int) ([]*spot.Config, error) {
 	if f.replicas < 1 || f.others < 0 {
 		return nil, fmt.Errorf("--spot-replicas %d, --spot-replicas-other %d: want at least 1 and 0", f.replicas, f.others)
 	}
 	out := make([]*spot.Config, len(regions))
 	next := f.port
+	if nodes > 1 {
+		c := &spot.Config{Members: map[uint64]string{}}
+		for id := 1; id <= min(f.replicas, nodes); id++ {
+			addr, err := f.raftAddr(host, next)
+			if err != nil {
+				return nil, err
+			}
+			next++
+			c.Members[uint64(id)] = addr
+		}
+		for i := range out {
+			out[i] = c
+		}
+		return out, nil
+	}
 	for i := range regions {
 		n := f.others
 		if i == 0 {

@@ -15,8 +15,8 @@ type spotFlags struct {
 }
 
 func (f *spotFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.replicas, "spot-replicas", "", "SPOT replicas this node runs, id=raftAddr,... (e.g. 1=127.0.0.1:7500); empty: SPOT requests are only forwarded")
-	fs.StringVar(&f.members, "spot-members", "", "every replica of this region's SPOT group, id=raftAddr,... (default: --spot-replicas)")
+	fs.StringVar(&f.replicas, "spot-replicas", "", "SPOT replicas this node runs, id=raftAddr,... (e.g. 1=127.0.0.1:7500); empty: SPOT requests are only forwarded; in a region of several nodes leave it out (--spot-members)")
+	fs.StringVar(&f.members, "spot-members", "", "every replica of this region's SPOT group, id=raftAddr,... (default: --spot-replicas); in a region of several nodes (--cluster-*) the ids are node ids, up to 5 of the region's voters, the same list on every node: node N runs replica N at its address (one of its own, not --cluster-raft), the others forward")
 	fs.StringVar(&f.regions, "spot-regions", "", "HTTP base URLs of other regions' nodes for SPOT forwarding, region=url|url,... (e.g. eu=http://10.0.0.2:8080)")
 }
 

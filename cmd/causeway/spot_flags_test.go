@@ -52,7 +52,7 @@ func TestSpotFlags(t *testing.T) {
 
 func TestSpotDevConfigs(t *testing.T) {
 	f := spotDevFlags{replicas: 3, others: 1, port: 7600}
-	cs, err := f.configs("127.0.0.1", []string{"us", "eu", "ap"})
+	cs, err := f.configs("127.0.0.1", []string{"us", "eu", "ap"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,26 @@ func TestSpotDevConfigs(t *testing.T) {
 	if cs[0].Replicas[2].RaftAddress != "127.0.0.1:7602" || cs[2].Replicas[0].RaftAddress != "127.0.0.1:7604" {
 		t.Fatalf("ports %+v %+v", cs[0].Replicas, cs[2].Replicas)
 	}
-	if _, err := (&spotDevFlags{replicas: 0}).configs("h", []string{"us"}); err == nil {
+	if _, err := (&spotDevFlags{replicas: 0}).configs("h", []string{"us"}, 1); err == nil {
 		t.Fatal("0 replicas accepted")
+	}
+	// One region of several nodes: one replica on each of the first nodes,
+	// members keyed by node id, the same configuration for every node.
+	for _, tc := range []struct {
+		replicas, nodes int
+		want            map[uint64]string
+	}{
+		{3, 3, map[uint64]string{1: "127.0.0.1:7500", 2: "127.0.0.1:7501", 3: "127.0.0.1:7502"}},
+		{3, 5, map[uint64]string{1: "127.0.0.1:7500", 2: "127.0.0.1:7501", 3: "127.0.0.1:7502"}},
+		{3, 2, map[uint64]string{1: "127.0.0.1:7500", 2: "127.0.0.1:7501"}},
+		{1, 3, map[uint64]string{1: "127.0.0.1:7500"}},
+	} {
+		cs, err := (&spotDevFlags{replicas: tc.replicas, port: 7500}).configs("127.0.0.1", []string{"us"}, tc.nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 1 || len(cs[0].Replicas) != 0 || !reflect.DeepEqual(cs[0].Members, tc.want) {
+			t.Fatalf("--spot-replicas %d, %d nodes: %+v, want members %v", tc.replicas, tc.nodes, cs[0], tc.want)
+		}
 	}
 }
