@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -93,39 +91,10 @@ func TestDevNodes(t *testing.T) {
 	}
 	bin := causewayBinary(t)
 	dir := t.TempDir()
-	var out, errOut syncBuffer
-	cmd := exec.Command(bin, "dev", "--regions", "a,b", "--nodes", "3", "--data", dir, "--fsync", "never",
+	dev := startDev(t, bin, dir, "--regions", "a,b", "--nodes", "3", "--data", dir, "--fsync", "never",
 		"--http-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--kafka-port", "-1", "--repl-port", strconv.Itoa(testnet.FreeRange(t, 2)),
 		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 12)), "--spot-replicas", "1", "--spot-replicas-other", "0")
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	var ff fabricFile
-	for deadline := time.Now().Add(geoTimeout); ; {
-		var err error
-		if ff, err = readFabricFile(dir); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			stopped = true
-			t.Fatalf("causeway dev exited: %v\n%s", err, errOut.String())
-		case <-time.After(20 * time.Millisecond): // pacing a check with a deadline
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no fabric.json after %s", geoTimeout)
-		}
-	}
+	ff := dev.fabric
 	if len(ff.Regions) != 2 {
 		t.Fatalf("fabric.json: %+v", ff)
 	}
@@ -134,9 +103,7 @@ func TestDevNodes(t *testing.T) {
 			t.Fatalf("region %s nodes: %+v", r.Name, r.Nodes)
 		}
 	}
-	if !strings.Contains(out.String(), "metadata group only") || !strings.Contains(out.String(), "nothing is replicated") {
-		t.Fatalf("the printed table does not say what the nodes do:\n%s", out.String())
-	}
+	dev.waitOutput("metadata group only", "nothing is replicated")
 	t.Setenv(tokenEnv, ff.AdminKey)
 	client := adminClient(ff.AdminKey)
 	var views []regionapi.View
@@ -175,14 +142,5 @@ func TestDevNodes(t *testing.T) {
 			t.Fatalf("node %d: %d %q, want %d", i+1, resp.StatusCode, body.ErrorMessage, want)
 		}
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		stopped = true
-		if err != nil {
-			t.Fatalf("causeway dev exit: %v\n%s", err, errOut.String())
-		}
-	case <-time.After(geoTimeout):
-		t.Fatal("causeway dev did not stop on SIGTERM")
-	}
+	dev.stop()
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,39 +28,10 @@ func TestDevOneRegionOfThreeNodes(t *testing.T) {
 	}
 	bin := causewayBinary(t)
 	dir := t.TempDir()
-	var out, errOut syncBuffer
-	cmd := exec.Command(bin, "dev", "--regions", "us-east", "--nodes", "3", "--data", dir, "--fsync", "never",
+	dev := startDev(t, bin, dir, "--regions", "us-east", "--nodes", "3", "--data", dir, "--fsync", "never",
 		"--http-port", strconv.Itoa(testnet.FreeRange(t, 3)), "--kafka-port", strconv.Itoa(testnet.FreeRange(t, 3)),
 		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--spot-replicas", "1", "--spot-port", "0")
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-	var ff fabricFile
-	for deadline := time.Now().Add(geoTimeout); ; {
-		var err error
-		if ff, err = readFabricFile(dir); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			stopped = true
-			t.Fatalf("causeway dev exited: %v\n%s", err, errOut.String())
-		case <-time.After(20 * time.Millisecond): // pacing a check with a deadline
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no fabric.json after %s", geoTimeout)
-		}
-	}
+	ff := dev.fabric
 
 	// fabric.json: one region, three serving nodes, no replication.
 	if len(ff.Regions) != 1 || ff.ReplCA != "" {
@@ -80,18 +49,10 @@ func TestDevOneRegionOfThreeNodes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, tlsutil.DevFabricDir)); !os.IsNotExist(err) {
 		t.Fatalf("peer certificates generated for a fabric of one region: %v", err)
 	}
-	// The how-to is printed once fabric.json is written: wait for it.
-	for _, want := range []string{"one region, us-east, of 3 nodes, every node serving it; no geo-replication",
-		"held by 3 of them", "causeway produce --url " + r.Nodes[1].HTTP} {
-		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in the printed how-to:\n%s", want, out.String())
-			}
-			time.Sleep(20 * time.Millisecond) // pacing a check with a deadline
-		}
-	}
-	if strings.Contains(out.String(), "dev link") {
-		t.Fatalf("the how-to of a fabric of one region cuts links:\n%s", out.String())
+	out := dev.waitOutput("one region, us-east, of 3 nodes, every node serving it; no geo-replication",
+		"held by 3 of them", "causeway produce --url "+r.Nodes[1].HTTP)
+	if strings.Contains(out, "dev link") {
+		t.Fatalf("the how-to of a fabric of one region cuts links:\n%s", out)
 	}
 
 	// The three nodes form the region's group; a stream created now has
@@ -186,16 +147,7 @@ func TestDevOneRegionOfThreeNodes(t *testing.T) {
 		t.Fatalf("dev link in a fabric of one region: exit %d %s", code, e.String())
 	}
 
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		stopped = true
-		if err != nil {
-			t.Fatalf("causeway dev exit: %v\n%s", err, errOut.String())
-		}
-	case <-time.After(geoTimeout):
-		t.Fatal("causeway dev did not stop on SIGTERM")
-	}
+	dev.stop()
 	if _, err := os.Stat(filepath.Join(dir, fabricFileName)); !os.IsNotExist(err) {
 		t.Fatalf("fabric.json left behind: %v", err)
 	}
