@@ -23,8 +23,9 @@ import (
 // node's own, as before.
 type Cluster interface {
 	// Streams returns the region's persistent streams, as this node knows
-	// them now, and a channel closed at the next change (a stream created
-	// or deleted, a leader moved).
+	// them now (nil while it does not know them: starting or stopping),
+	// and a channel closed at the next change (a stream created or
+	// deleted, a leader moved).
 	Streams() (map[naming.Stream]ClusterStream, <-chan struct{})
 	// CreateStream registers a persistent stream in the region; creating
 	// one that exists is not an error.
@@ -126,7 +127,9 @@ func (n *Node) clusterLoop() {
 	defer n.wg.Done()
 	for {
 		streams, changed := n.cfg.Cluster.Streams()
-		n.reconcileCluster(streams)
+		if streams != nil { // nil: not known (starting, stopping); an empty map is no stream
+			n.reconcileCluster(streams)
+		}
 		select {
 		case <-n.stop:
 			return

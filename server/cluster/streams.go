@@ -56,6 +56,7 @@ type Metadata interface {
 // group and the node's log shipping.
 type Streams struct {
 	running atomic.Pointer[running]
+	stopped atomic.Bool
 	started chan struct{}
 	// DefaultFactor is the replication factor of a stream created without
 	// one, given the region's active nodes (region.DefaultFactor).
@@ -109,14 +110,21 @@ func (s *Streams) Start(meta Metadata, m *ship.Manager) {
 }
 
 // Stop detaches them (the broker sees no stream led here any more).
-func (s *Streams) Stop() { s.running.Store(nil) }
+func (s *Streams) Stop() {
+	s.stopped.Store(true)
+	s.running.Store(nil)
+}
 
 var errNotStarted = errors.New("cluster: this node is not in its region's metadata group yet; try again")
 
 // Streams implements broker.Cluster.
 func (s *Streams) Streams() (map[naming.Stream]broker.ClusterStream, <-chan struct{}) {
 	rt := s.running.Load()
-	if rt == nil {
+	switch {
+	case rt == nil && s.stopped.Load():
+		// Stopping: nothing more will change (a nil channel never fires).
+		return nil, nil
+	case rt == nil:
 		return nil, s.started
 	}
 	// One channel for both: nodes or units changed (not every heartbeat
