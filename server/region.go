@@ -35,8 +35,9 @@ type RegionOptions struct {
 	Meta meta.Config
 	// MetadataOnly nodes take part in the group and serve nothing but
 	// /health, /metrics and the region's paths; every other request is
-	// refused with 421 (causeway dev --nodes: until the data path exists,
-	// a region's first node serves its streams, the others only vote).
+	// refused with 421 (causeway dev --nodes with several regions: a
+	// geo-replicated region's first node serves it, the others only vote,
+	// until geo-replication combines with a region of several nodes).
 	MetadataOnly bool
 }
 

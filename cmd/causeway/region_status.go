@@ -90,7 +90,7 @@ func printRegions(w io.Writer, views []regionapi.View) {
 		}
 		_ = tw.Flush()
 		if len(v.Units) == 0 {
-			fmt.Fprintln(w, "units: none (nothing is placed on the region's nodes until the data path exists)")
+			fmt.Fprintln(w, "units: none (no persistent stream yet, or its nodes are metadata-only)")
 			continue
 		}
 		tw = tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
