@@ -79,6 +79,17 @@ func (m *Manager) Replica(unit region.UnitID) *Replica {
 	return m.replicas[unit]
 }
 
+// all returns this node's replicas (a copy: the caller works without m.mu).
+func (m *Manager) all() []*Replica {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	reps := make([]*Replica, 0, len(m.replicas))
+	for _, r := range m.replicas {
+		reps = append(reps, r)
+	}
+	return reps
+}
+
 // Changed returns a channel closed the next time a replica of this node
 // starts or stops leading.
 func (m *Manager) Changed() <-chan struct{} {
@@ -96,12 +107,7 @@ func (m *Manager) roleChanged() {
 
 // Statuses reports every replica of this node.
 func (m *Manager) Statuses() []Status {
-	m.mu.Lock()
-	reps := make([]*Replica, 0, len(m.replicas))
-	for _, r := range m.replicas {
-		reps = append(reps, r)
-	}
-	m.mu.Unlock()
+	reps := m.all()
 	out := make([]Status, 0, len(reps))
 	for _, r := range reps {
 		out = append(out, r.Status())
@@ -174,12 +180,7 @@ func (m *Manager) run() {
 // (the broker trims the ones it leads): without it a follower's copy would
 // grow forever while its leader's is trimmed.
 func (m *Manager) followerRetention(now time.Time) {
-	m.mu.Lock()
-	reps := make([]*Replica, 0, len(m.replicas))
-	for _, r := range m.replicas {
-		reps = append(reps, r)
-	}
-	m.mu.Unlock()
+	reps := m.all()
 	for _, r := range reps {
 		if leading, _ := r.Leading(); leading {
 			continue
@@ -195,12 +196,7 @@ func (m *Manager) followerRetention(now time.Time) {
 // its majority, which fences it and moves its units once its session
 // expires). Until it hears again it leads nothing.
 func (m *Manager) cutOff(silent time.Duration) {
-	m.mu.Lock()
-	reps := make([]*Replica, 0, len(m.replicas))
-	for _, r := range m.replicas {
-		reps = append(reps, r)
-	}
-	m.mu.Unlock()
+	reps := m.all()
 	for _, r := range reps {
 		if leading, epoch := r.Leading(); leading {
 			m.cfg.rate.Warn(m.log, "cut off", "heard nothing from the region's metadata group; no longer leading",
@@ -346,12 +342,7 @@ func (m *Manager) closeGone(st *region.State) {
 // as it was (the in-sync version refuses every copy after the first).
 func (m *Manager) reviewInSync() {
 	st := m.meta.Local()
-	m.mu.Lock()
-	reps := make([]*Replica, 0, len(m.replicas))
-	for _, r := range m.replicas {
-		reps = append(reps, r)
-	}
-	m.mu.Unlock()
+	reps := m.all()
 	for _, r := range reps {
 		r.expireAcks()
 		cmd, ok := r.inSyncProposal(st.Nodes)
