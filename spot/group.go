@@ -302,14 +302,22 @@ func (g *group) do(ctx context.Context, write bool, try func(ctx context.Context
 		}
 		backoff = min(2*backoff, maxRetryBackoff)
 	}
-	what := "the read was not served"
-	if write {
-		what = "the write was not applied"
-		if maybeApplied {
-			what = "the write may or may not have been applied"
-		}
+	return fmt.Errorf("%w: the SPOT group of %s has no quorum (%s; last error: %v)", ErrUnavailable, g.cfg.Region, unservedOutcome(write, maybeApplied), last)
+}
+
+// unservedOutcome says what became of a request the group could not serve:
+// a read was not served; a write was not applied, unless an attempt ended
+// ambiguously (timed out or aborted after reaching a replica), when it may
+// have been: the client must then retry under the same request id.
+func unservedOutcome(write, maybeApplied bool) string {
+	switch {
+	case !write:
+		return "the read was not served"
+	case maybeApplied:
+		return "the write may or may not have been applied"
+	default:
+		return "the write was not applied"
 	}
-	return fmt.Errorf("%w: the SPOT group of %s has no quorum (%s; last error: %v)", ErrUnavailable, g.cfg.Region, what, last)
 }
 
 // propose commits cmd and returns its outcome.

@@ -1,0 +1,44 @@
+package spot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/lni/dragonboat/v4"
+)
+
+// TestUnservedOutcome: a write answered 503 says it may have been applied
+// exactly when one of its attempts ended ambiguously, so that a client
+// knows to retry it under the same request id rather than give it up.
+func TestUnservedOutcome(t *testing.T) {
+	tests := []struct {
+		name  string
+		write bool
+		errs  []error
+		want  string
+	}{
+		{"read timed out", false, []error{dragonboat.ErrTimeout}, "the read was not served"},
+		{"write refused before reaching a replica", true, []error{dragonboat.ErrShardNotReady, dragonboat.ErrSystemBusy}, "the write was not applied"},
+		{"write timed out", true, []error{dragonboat.ErrShardNotReady, dragonboat.ErrTimeout}, "the write may or may not have been applied"},
+		{"write aborted", true, []error{dragonboat.ErrAborted}, "the write may or may not have been applied"},
+		{"write's attempt deadline passed", true, []error{fmt.Errorf("propose: %w", context.DeadlineExceeded)}, "the write may or may not have been applied"},
+		{"write canceled by the host", true, []error{dragonboat.ErrCanceled}, "the write may or may not have been applied"},
+		{"no replica running", true, nil, "the write was not applied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			maybeApplied := false
+			for _, err := range tt.errs {
+				maybeApplied = maybeApplied || ambiguous(err)
+			}
+			if got := unservedOutcome(tt.write, maybeApplied); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if ambiguous(errors.New("closed")) {
+		t.Fatal("an unrelated error counted as ambiguous")
+	}
+}
