@@ -15,7 +15,9 @@ import (
 // defaults below.
 type Config struct {
 	// Self is this region's name; Peers maps every other region to the
-	// address its transport listens on.
+	// addresses its transport may listen on: "host:port", or a comma-
+	// separated list of every node of the region, "h1:p1,h2:p2" (at most
+	// MaxPeerAddrs, see ParseAddrs), dialed in turn until one answers.
 	Self  string
 	Peers map[string]string
 	// ListenAddr is where this transport listens ("host:0" for an
@@ -111,9 +113,12 @@ func (c Config) Validate() error {
 	if c.Self == "" {
 		return bad("no self region")
 	}
-	for p, addr := range c.Peers {
-		if p == c.Self || p == "" || addr == "" {
-			return bad("peer %q at %q", p, addr)
+	for p, addrs := range c.Peers {
+		if p == c.Self || p == "" {
+			return bad("peer %q at %q", p, addrs)
+		}
+		if _, err := ParseAddrs(addrs); err != nil {
+			return bad("peer %q: %w", p, err)
 		}
 	}
 	if len(c.Secret) < replicator.MinSecretBytes {

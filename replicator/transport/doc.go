@@ -13,6 +13,17 @@
 // which binds the connection to a peer; every later frame is handed to the
 // Handler as it is, to be decoded and checked by the shell.
 //
+// A peer region may be a cluster of several nodes of which one, the leader
+// of the region's replication journals, runs the region's transport; the
+// others do not listen. Its address in Config.Peers is then the list of
+// every node, "h1:p1,h2:p2,h3:p3" (one "host:port" stays valid; at most
+// MaxPeerAddrs; ParseAddrs). The outbound side dials the list in turn,
+// moving to the next address when a dial or the hello fails or a
+// connection breaks, and backs off once per full round of failures, so a
+// new leader is found without extra wait. LinkStatus.Addr shows the address
+// connected or being dialed. The inbound side binds a connection to a
+// region by its hello, whatever node it comes from.
+//
 // The transport is at-most-once: a full queue, a cut link, emulated loss or
 // a broken connection drops frames, and the engine's retransmission and
 // acks make replication at-least-once on top of it. Every queue is bounded

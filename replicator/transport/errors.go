@@ -12,6 +12,8 @@ var (
 	ErrBadHello = errors.New("transport: bad hello")
 	// ErrInvalidConfig: the configuration does not validate.
 	ErrInvalidConfig = errors.New("transport: invalid config")
+	// ErrInvalidAddrs: a peer's address list does not parse (ParseAddrs).
+	ErrInvalidAddrs = errors.New("transport: invalid peer addresses")
 	// ErrClosed: the transport is closed.
 	ErrClosed = errors.New("transport: closed")
 )

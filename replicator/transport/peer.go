@@ -24,13 +24,15 @@ const writeBufferBytes = 64 << 10
 // peer is the outbound side of the link to one region: the emulated WAN,
 // the queue of frames to write and the connection with its redial loop.
 type peer struct {
-	t          *Transport
-	name, addr string
-	log        *zap.Logger
+	t     *Transport
+	name  string
+	addrs []string // the region's nodes, dialed in turn (ParseAddrs)
+	log   *zap.Logger
 
 	mu           sync.Mutex
 	link         *link.Link
-	down         bool // cut by an operator
+	addr         string // the address connected or being dialed
+	down         bool   // cut by an operator
 	connected    bool
 	reported     bool // last up state reported to the handler
 	conn         net.Conn
@@ -47,10 +49,10 @@ type peer struct {
 	queuedBytes                                          atomic.Int64 // bytes in out
 }
 
-func newPeer(t *Transport, name, addr string, l *link.Link) *peer {
+func newPeer(t *Transport, name string, addrs []string, l *link.Link) *peer {
 	return &peer{
-		t: t, name: name, addr: addr, link: l,
-		log:  t.log.With(zap.String("peer", name), zap.String("addr", addr)),
+		t: t, name: name, addrs: addrs, addr: addrs[0], link: l,
+		log:  t.log.With(zap.String("peer", name)),
 		wake: make(chan struct{}, 1),
 		out:  make(chan []byte, t.cfg.MaxQueuedFrames),
 	}
@@ -156,8 +158,12 @@ func (p *peer) delayLoop() {
 	}
 }
 
-// connLoop keeps a connection to the peer and writes queued frames to it,
-// redialing with backoff when it breaks.
+// connLoop keeps a connection to the peer and writes queued frames to it.
+// It dials the peer's addresses in turn, moving to the next one when a
+// dial or the hello fails or a connection breaks: only the node leading
+// the peer region's journals runs a transport, the others refuse. It
+// backs off once per full round of failed addresses, so a dead node costs
+// no wait once another one answers.
 func (p *peer) connLoop() {
 	defer p.t.wg.Done()
 	cfg := p.t.cfg
@@ -173,36 +179,31 @@ func (p *peer) connLoop() {
 		cancel()
 	}()
 	dialer := net.Dialer{Timeout: cfg.DialTimeout}
-	failures := 0
+	failures, next := 0, 0
 	for !p.t.stopped() {
-		conn, err := dialer.DialContext(ctx, "tcp", p.addr)
-		if err == nil && cfg.ClientTLS != nil {
-			conn, err = clientTLS(ctx, conn, cfg.ClientTLS, p.addr)
-		}
-		if err == nil {
-			_ = conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-			_, err = conn.Write(hello)
-			if err != nil {
-				_ = conn.Close()
-			}
-		}
+		addr := p.addrs[next]
+		next = (next + 1) % len(p.addrs)
+		p.setAddr(addr)
+		conn, err := p.dial(ctx, &dialer, addr, hello)
 		if err != nil {
 			if failures == 0 {
-				p.log.Info("cannot reach peer, retrying", zap.Error(err))
+				p.log.Info("cannot reach peer, retrying", zap.String("addr", addr), zap.Error(err))
+			} else {
+				p.log.Debug("cannot reach peer", zap.String("addr", addr), zap.Error(err))
 			}
 			failures++
-			if !p.sleep(backoff(failures, cfg.BackoffMin, cfg.BackoffMax)) {
+			if wait, ok := roundBackoff(failures, len(p.addrs), cfg.BackoffMin, cfg.BackoffMax); ok && !p.sleep(wait) {
 				return
 			}
 			continue
 		}
-		p.log.Info("connected to peer", zap.Int("failedAttempts", failures))
+		p.log.Info("connected to peer", zap.String("addr", addr), zap.Int("failedAttempts", failures))
 		failures = 0
 		if !p.setConn(conn) {
 			_ = conn.Close()
 			return
 		}
-		p.serve(conn)
+		p.serve(conn, addr)
 		p.setConn(nil)
 		_ = conn.Close()
 		if !p.sleep(cfg.BackoffMin) {
@@ -211,10 +212,39 @@ func (p *peer) connLoop() {
 	}
 }
 
+// dial connects to addr (with TLS when configured) and writes the hello.
+func (p *peer) dial(ctx context.Context, dialer *net.Dialer, addr string, hello []byte) (net.Conn, error) {
+	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.t.cfg.ClientTLS != nil {
+		if conn, err = clientTLS(ctx, conn, p.t.cfg.ClientTLS, addr); err != nil {
+			return nil, err
+		}
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
+	if _, err := conn.Write(hello); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("transport: hello to %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// roundBackoff tells whether to wait after the n-th consecutive failed
+// attempt on a peer of addrs addresses, and how long: only when n ends a
+// full round of the addresses, backoff(rounds) then.
+func roundBackoff(n, addrs int, lo, hi time.Duration) (time.Duration, bool) {
+	if addrs < 1 || n%addrs != 0 {
+		return 0, false
+	}
+	return backoff(n/addrs, lo, hi), true
+}
+
 // serve writes queued frames to conn until it breaks or the transport
 // stops. The peer never writes on this connection: a read returning means
 // it closed.
-func (p *peer) serve(conn net.Conn) {
+func (p *peer) serve(conn net.Conn, addr string) {
 	broken := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(io.Discard, conn)
@@ -228,7 +258,7 @@ func (p *peer) serve(conn net.Conn) {
 		case <-p.t.stop:
 			return
 		case <-broken:
-			p.log.Info("connection to peer closed")
+			p.log.Info("connection to peer closed", zap.String("addr", addr))
 			return
 		case frame = <-p.out:
 			p.dequeued(frame)
@@ -236,7 +266,7 @@ func (p *peer) serve(conn net.Conn) {
 		_ = conn.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
 		for {
 			if _, err := bw.Write(frame); err != nil {
-				p.log.Info("connection to peer broke", zap.Error(err))
+				p.log.Info("connection to peer broke", zap.String("addr", addr), zap.Error(err))
 				return
 			}
 			p.written.Add(1)
@@ -249,7 +279,7 @@ func (p *peer) serve(conn net.Conn) {
 			break
 		}
 		if err := bw.Flush(); err != nil {
-			p.log.Info("connection to peer broke", zap.Error(err))
+			p.log.Info("connection to peer broke", zap.String("addr", addr), zap.Error(err))
 			return
 		}
 	}
@@ -290,6 +320,13 @@ func (p *peer) setConn(conn net.Conn) bool {
 	p.connected = conn != nil
 	p.reportLocked()
 	return true
+}
+
+// setAddr records the address being dialed (shown by status).
+func (p *peer) setAddr(addr string) {
+	p.mu.Lock()
+	p.addr = addr
+	p.mu.Unlock()
 }
 
 func (p *peer) closeConn() {

@@ -71,13 +71,18 @@ func Listen(cfg Config, h Handler) (*Transport, error) {
 		stop:    make(chan struct{}),
 		inbound: make(map[net.Conn]struct{}),
 	}
-	for name, addr := range cfg.Peers {
+	for name, list := range cfg.Peers {
+		addrs, err := ParseAddrs(list)
+		if err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("transport: peer %s: %w", name, err)
+		}
 		l, err := link.New(cfg.WAN, linkSeed(cfg.Seed, cfg.Self, name))
 		if err != nil {
 			_ = ln.Close()
 			return nil, fmt.Errorf("transport: link to %s: %w", name, err)
 		}
-		t.peers[name] = newPeer(t, name, addr, l)
+		t.peers[name] = newPeer(t, name, addrs, l)
 	}
 	t.wg.Add(1)
 	go t.acceptLoop()
@@ -153,6 +158,8 @@ func (t *Transport) SetWAN(cfg link.Config) error {
 // LinkStatus describes the link to one peer.
 type LinkStatus struct {
 	Peer string `json:"peer"`
+	// Addr is the peer's address connected or being dialed (one of its
+	// configured list).
 	Addr string `json:"addr"`
 	// Connected: the outbound connection is established. Down: an
 	// operator cut the link. Up: connected and not cut.
