@@ -6,19 +6,25 @@ import (
 
 // collector adapts Status to Prometheus: values are read on every scrape.
 type collector struct {
-	s                                         *Shell
+	status                                    func() (Status, error)
 	lagOps, lagSeconds, linkUp, delivered     *prometheus.Desc
 	published, applied, rejected, retransmits *prometheus.Desc
 	relayed, duplicates, buffered, linkDrops  *prometheus.Desc
 }
 
-func newCollector(s *Shell) *collector {
-	region := prometheus.Labels{"region": s.self}
+func newCollector(s *Shell) *collector { return collectorOf(s.self, s.Status) }
+
+// newStandbyCollector reads the Shell running under b (nothing while none
+// runs on this node).
+func newStandbyCollector(b *Standby) *collector { return collectorOf(b.self, b.Status) }
+
+func collectorOf(self string, status func() (Status, error)) *collector {
+	region := prometheus.Labels{"region": self}
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("causeway_replication_"+name, help, labels, region)
 	}
 	return &collector{
-		s:           s,
+		status:      status,
 		lagOps:      d("lag_ops", "Ops of this region the peer has not acknowledged.", "peer"),
 		lagSeconds:  d("lag_seconds", "Age of the oldest op of this region the peer has not acknowledged.", "peer"),
 		linkUp:      d("link_up", "1 when the link to the peer is connected and not cut.", "peer"),
@@ -42,7 +48,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	st, err := c.s.Status()
+	st, err := c.status()
 	if err != nil {
 		return
 	}

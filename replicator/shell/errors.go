@@ -1,6 +1,11 @@
 package shell
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/causeway/causeway/broker"
+)
 
 // Sentinel errors.
 var (
@@ -27,6 +32,11 @@ var (
 	// ErrBusy: the engine loop did not answer in time (its pipeline is
 	// full: storage is slower than the input).
 	ErrBusy = errors.New("shell: replication busy, try again")
+	// ErrNotLeading: in a region of several nodes, this node does not run
+	// the region's replication now (another node leads its journals); it
+	// wraps broker.ErrNotOwner, so front ends answer "retry" (503) or send
+	// the client to the leader.
+	ErrNotLeading = fmt.Errorf("%w: shell: this node does not lead the region's replication journals now", broker.ErrNotOwner)
 	// ErrJournal: the journals are inconsistent with the configuration.
 	ErrJournal = errors.New("shell: journal inconsistent")
 )

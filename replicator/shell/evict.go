@@ -10,7 +10,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/causeway/causeway/broker/vfs"
 	"github.com/causeway/causeway/replicator"
 )
 
@@ -53,11 +52,7 @@ func (s *Shell) Evict(region string) error {
 	}
 	next := append(slices.Clone(s.evicted), region)
 	slices.Sort(next)
-	b, err := json.Marshal(evictedState{Evicted: next})
-	if err != nil {
-		return err
-	}
-	if err := vfs.WriteFileAtomic(s.fs, filepath.Join(s.dir, evictedFile), b, 0o644); err != nil {
+	if err := s.records.saveEvicted(next); err != nil {
 		return err
 	}
 	s.evicted = next

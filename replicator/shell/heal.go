@@ -48,7 +48,7 @@ func (s *Shell) heal(now time.Time) {
 		}
 	}
 	for o, l := range s.journals.logs {
-		if l.Metrics().Failed {
+		if journalFailed(l) {
 			s.logRate.Error(s.log, "journal failed", "a journal failed beyond a refused write (its file could not be cut back): restart the node to recover",
 				zap.String("journal", o))
 			return

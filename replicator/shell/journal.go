@@ -17,15 +17,34 @@ import (
 // maxJournalReadBytes bounds one read of a journal.
 const maxJournalReadBytes = 8 << 20
 
+// Journal is one origin's journal as the shell uses it: a segment log of
+// its own (*segment.Log) or, in a region of several nodes, the replicated
+// log this node leads (region/ship.Replica), whose appends are
+// acknowledged once every in-sync replica holds them.
+type Journal interface {
+	AppendAsync(recs []segment.Record, done func(first uint64, err error))
+	Read(from uint64, maxRecords, maxBytes int) ([]segment.Record, error)
+	StartOffset() uint64
+	EndOffset() uint64
+}
+
+// journalFailed reports a journal that failed beyond a refused write (a
+// segment log whose file could not be cut back).
+func journalFailed(l Journal) bool {
+	m, ok := l.(interface{ Metrics() segment.Metrics })
+	return ok && m.Metrics().Failed
+}
+
 // journals are a node's per-origin journals: one segment log per region
-// under {DataDir}/repl/{origin}, the record at offset seq-1 holding op
+// under {DataDir}/repl/{origin} (or given, Options.Journals), the record at offset seq-1 holding op
 // (origin, seq): Payload the op body, Meta its causal metadata
 // (replicator.AppendMeta), Origin and OriginSeq its dot, PublishTime its
 // HLC wall time in ms. They are the source of truth for replicated ops and
 // are never truncated (compaction below causal stability is future work).
 type journals struct {
 	dir   string
-	logs  map[string]*segment.Log
+	logs  map[string]Journal
+	own   bool // opened here, closed by close
 	cache *tailCache
 }
 
@@ -48,7 +67,7 @@ func openJournals(fsys vfs.FS, dir string, regions []string, opts segment.Option
 		return nil, fmt.Errorf("shell: %s holds the journal of region %q, which is not in the fabric %v (add it to the peers or use another data directory): %w",
 			dir, n, regions, ErrJournal)
 	}
-	j := &journals{dir: dir, logs: make(map[string]*segment.Log, len(regions)), cache: newTailCache()}
+	j := &journals{dir: dir, logs: make(map[string]Journal, len(regions)), own: true, cache: newTailCache()}
 	for _, r := range regions {
 		o := opts
 		o.Logger = log.With(zap.String("journal", r))
@@ -63,6 +82,29 @@ func openJournals(fsys vfs.FS, dir string, regions []string, opts segment.Option
 			return nil, fmt.Errorf("shell: journal of %s starts at %d: %w", r, l.StartOffset(), ErrJournal)
 		}
 		j.logs[r] = l
+	}
+	return j, nil
+}
+
+// givenJournals takes the journals of Options.Journals: one for every
+// region, each starting at offset 0.
+func givenJournals(fsys vfs.FS, dir string, regions []string, given map[string]Journal) (*journals, error) {
+	if err := fsys.MkdirAll(dir, 0o755); err != nil { // the heal probe writes there
+		return nil, fmt.Errorf("shell: create %s: %w", dir, err)
+	}
+	j := &journals{dir: dir, logs: make(map[string]Journal, len(regions)), cache: newTailCache()}
+	for _, r := range regions {
+		l := given[r]
+		if l == nil {
+			return nil, fmt.Errorf("shell: no journal given for region %s: %w", r, ErrJournal)
+		}
+		if l.StartOffset() != 0 {
+			return nil, fmt.Errorf("shell: journal of %s starts at %d: %w", r, l.StartOffset(), ErrJournal)
+		}
+		j.logs[r] = l
+	}
+	if len(given) != len(regions) {
+		return nil, fmt.Errorf("shell: %d journals given for the %d regions %v: %w", len(given), len(regions), regions, ErrJournal)
 	}
 	return j, nil
 }
@@ -112,8 +154,12 @@ func (j *journals) ReadJournal(origin string, from, to uint64) ([]replicator.Jou
 
 // close closes every journal.
 func (j *journals) close() error {
+	if !j.own {
+		return nil
+	}
 	var errs []error
-	for o, l := range j.logs {
+	for o, jl := range j.logs {
+		l := jl.(*segment.Log)
 		if err := l.Close(); err != nil && !errors.Is(err, segment.ErrClosed) {
 			errs = append(errs, fmt.Errorf("shell: close journal of %s: %w", o, err))
 		}

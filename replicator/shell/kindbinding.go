@@ -23,12 +23,17 @@ func WithKind(kinds map[Kind]ApplyFunc, kind Kind, apply ApplyFunc) map[Kind]App
 
 // Publisher returns a function that publishes payloads as ops of kind and
 // reports each outcome; an outcome meaning the replication cannot take ops
-// now (closed, failed, the region joining) wraps unavailable, the error the
-// caller's package answers with.
+// now (closed, failed, the region joining, another node leading the
+// region's journals) wraps unavailable, the error the caller's package
+// answers with.
 func (s *Shell) Publisher(kind Kind, unavailable error) func(payload []byte, done func(error)) {
+	return publisher(s.PublishOp, kind, unavailable)
+}
+
+func publisher(publish func(Kind, []byte, func(replicator.Dot, error)), kind Kind, unavailable error) func(payload []byte, done func(error)) {
 	return func(payload []byte, done func(error)) {
-		s.PublishOp(kind, payload, func(_ replicator.Dot, err error) {
-			if errors.Is(err, ErrClosed) || errors.Is(err, ErrFailed) || errors.Is(err, replicator.ErrJoining) {
+		publish(kind, payload, func(_ replicator.Dot, err error) {
+			if errors.Is(err, ErrClosed) || errors.Is(err, ErrFailed) || errors.Is(err, replicator.ErrJoining) || errors.Is(err, ErrNotLeading) {
 				err = fmt.Errorf("%w: %w", unavailable, err)
 			}
 			done(err)

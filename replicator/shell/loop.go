@@ -227,7 +227,7 @@ func (s *Shell) releaseHeld() {
 		return
 	}
 	s.joining = false
-	if err := setJoinMark(s.fs, s.dir, false); err != nil {
+	if err := s.records.setJoinMark(false); err != nil {
 		s.fail(err)
 		return
 	}

@@ -31,6 +31,16 @@ type Options struct {
 	// too. Keys other than registrable kinds are never used; a kind in
 	// both Kinds and BatchKinds fails Start.
 	BatchKinds map[Kind]BatchApplyFunc
+	// Journals, when set, are the journals of every region of the fabric
+	// (a region of several nodes: the replicated logs this node leads);
+	// the shell neither opens nor closes them. An append is acknowledged
+	// once the journal holds it durably (for a replicated log, on every
+	// in-sync replica), and Start must see only acknowledged records.
+	// Nil: the shell opens its own under {DataDir}/repl.
+	Journals map[string]Journal
+	// State keeps the applied watermark, the evictions and the join mark
+	// (nil: files under {DataDir}/repl).
+	State StateStore
 }
 
 // Defaults and bounds.

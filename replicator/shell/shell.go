@@ -34,6 +34,7 @@ type Shell struct {
 	log     *zap.Logger
 	fs      vfs.FS
 	dir     string
+	records records // the applied watermark, evictions, join mark
 
 	journals  *journals
 	transport *transport.Transport
@@ -134,6 +135,16 @@ type peerCur struct {
 // streams, restores the engine, starts the transport and routes publishes
 // on global streams to the shell. Call it before serving clients.
 func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) {
+	s, err := start(node, logger, opts)
+	if s != nil {
+		node.SetReplicator(s)
+	}
+	return s, err
+}
+
+// start is Start without routing the node's publishes to the shell
+// (a Standby routes them).
+func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) {
 	cfg := node.Config()
 	if !cfg.Replicated() {
 		return nil, nil
@@ -184,7 +195,13 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		FsyncInterval:   cfg.FsyncInterval,
 		MaxRecordBytes:  replicator.MaxBatchBytes + journalExtraRecordBytes,
 	}.WithDefaults()
-	if s.journals, err = openJournals(s.fs, s.dir, s.regions, jopts, s.log); err != nil {
+	s.records = records{store: opts.State, fs: s.fs, dir: s.dir}
+	if opts.Journals != nil {
+		s.journals, err = givenJournals(s.fs, s.dir, s.regions, opts.Journals)
+	} else {
+		s.journals, err = openJournals(s.fs, s.dir, s.regions, jopts, s.log)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := s.restore(); err != nil {
@@ -202,7 +219,7 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 			return nil, err
 		}
 	}
-	if s.evicted, err = loadEvicted(s.dir); err == nil {
+	if s.evicted, err = s.records.evicted(); err == nil {
 		for _, r := range s.evicted {
 			if err = s.engine.EvictRegion(r); err != nil {
 				break
@@ -240,7 +257,6 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 	go s.saveLoop()
 	go s.loop()
 	go s.complete()
-	node.SetReplicator(s)
 	s.log.Info("replication started", zap.String("repl", s.transport.Addr()), zap.Strings("regions", s.regions),
 		zap.Any("delivered", delivered))
 	return s, nil
@@ -289,7 +305,7 @@ func (s *Shell) Close() error {
 		s.wg.Wait()
 		s.applies.Wait()
 		if v, dirty := s.progress.snapshot(); dirty {
-			if err := saveApplied(s.fs, s.dir, v); err != nil {
+			if err := s.records.saveApplied(v); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -493,7 +509,7 @@ func (s *Shell) saveLoop() {
 			return
 		case <-t.C:
 			if v, dirty := s.progress.snapshot(); dirty {
-				if err := saveApplied(s.fs, s.dir, v); err != nil {
+				if err := s.records.saveApplied(v); err != nil {
 					s.progress.markDirty()
 					s.log.Warn("save applied watermark", zap.Error(err))
 				}

@@ -16,7 +16,7 @@ import (
 func (s *Shell) restore() error {
 	started := time.Now()
 	ends := s.journals.ends()
-	applied, err := loadApplied(s.dir)
+	applied, err := s.records.applied()
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Shell) restore() error {
 		s.progress.reset(cut)
 	}
 	if n > 0 {
-		if err := saveApplied(s.fs, s.dir, cut); err != nil {
+		if err := s.records.saveApplied(cut); err != nil {
 			return err
 		}
 	}
@@ -75,7 +75,7 @@ func (s *Shell) restore() error {
 	if err != nil {
 		return err
 	}
-	if st.Rejoin, err = hasJoinMark(s.fs, s.dir); err != nil {
+	if st.Rejoin, err = s.records.joinMark(); err != nil {
 		return err
 	}
 	ecfg := s.opts.Engine
@@ -90,7 +90,7 @@ func (s *Shell) restore() error {
 		return err
 	}
 	if s.joining = s.engine.Joining(); s.joining != st.Rejoin {
-		if err := setJoinMark(s.fs, s.dir, s.joining); err != nil {
+		if err := s.records.setJoinMark(s.joining); err != nil {
 			return err
 		}
 	}
