@@ -27,6 +27,9 @@ var (
 	paramsDeleteStream      = qp.New(pPersistent, pForce)
 	paramsResetSubscription = qp.New(pPersistent, qp.Text("messageId"), qp.Text("timestamp"))
 	paramsSkipSubscription  = qp.New(pPersistent, qp.Int("count", 1, math.MaxInt32))
+
+	// paramsVersion: GET /_api/version?details=true adds a few details.
+	paramsVersion = qp.New(qp.Bool("details"))
 )
 
 // errNumBadParameter is ArangoDB's error number for a bad parameter.

@@ -54,6 +54,12 @@ func New(node *broker.Node, ws http.Handler) *Handler {
 		{"POST /_api/tenant/{tenant}", noParams, http.HandlerFunc(h.createTenant)},
 		{"GET /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.getFabric)},
 		{"POST /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.createFabric)},
+		// ArangoDB's connect calls (arango.go).
+		{"GET /_fabric/{fabric}/_api/version", paramsVersion, http.HandlerFunc(h.version)},
+		{"GET /_fabric/{fabric}/_api/database/current", noParams, http.HandlerFunc(h.currentDatabase)},
+		{"GET /_fabric/{fabric}/_api/database/user", noParams, http.HandlerFunc(h.userDatabases)},
+		{"GET /_fabric/{fabric}/_api/database", noParams, http.HandlerFunc(h.listDatabases)},
+		{"POST /_fabric/{fabric}/_api/database", noParams, http.HandlerFunc(h.createDatabase)},
 		{"GET " + p, paramsListStreams, http.HandlerFunc(h.listStreams)},
 		{"POST " + p + "/{stream}", paramsCreateStream, http.HandlerFunc(h.createStream)},
 		{"GET " + p + "/{stream}", paramsStream, http.HandlerFunc(h.getStream)},
@@ -102,7 +108,8 @@ func (h *Handler) SetExtra(next http.Handler) { h.extra = next }
 // handlers (set only by ServeHTTP, never trusted from the client).
 const tenantHeader = "X-Causeway-Tenant"
 
-// ServeHTTP strips the optional /_tenant/{tenant} prefix and dispatches.
+// ServeHTTP strips the optional /_tenant/{tenant} prefix, rewrites
+// ArangoDB's paths to the node's (arangopaths.go) and dispatches.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Header.Del(tenantHeader)
 	tenant, explicit := naming.DefaultTenant, false
@@ -116,6 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = "/" + path
 		r.URL.RawPath = ""
 	}
+	rewriteArangoPath(r.URL) // arangopaths.go: /_db/{fabric}/... and /_api/...
 	if h.gate != nil {
 		var admitted bool
 		if w, r, tenant, admitted = h.gate.Admit(w, r, tenant, explicit); !admitted {
