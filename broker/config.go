@@ -64,7 +64,11 @@ type Config struct {
 	ShutdownGrace time.Duration `yaml:"shutdownGrace"`
 
 	// Geo-replication (replication.go): the other regions of the fabric
-	// with their replication addresses; empty = a single-region node.
+	// with their replication addresses; empty = a single-region node. A
+	// region of several nodes is listed with every node's address,
+	// "h1:p1,h2:p2,h3:p3" (at most 16, no duplicates, each host:port): only
+	// the node leading the region's replication journals listens, and the
+	// others are dialed in turn until it answers.
 	Peers map[string]string `yaml:"peers"`
 	// ReplAddr is where this node listens for peer traffic.
 	ReplAddr string `yaml:"repl"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/replicator/transport"
 )
 
 // This file holds what geo-replication needs from the node. The replication
@@ -64,6 +65,8 @@ func (c Config) validateReplication() []error {
 		}
 		if addr == "" {
 			errs = append(errs, fmt.Errorf("peer %q has no replication address", name))
+		} else if _, err := transport.ParseAddrs(addr); err != nil {
+			errs = append(errs, fmt.Errorf("peer %q: replication addresses: %w", name, err))
 		}
 	}
 	if c.ReplAddr == "" {
