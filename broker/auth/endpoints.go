@@ -24,6 +24,8 @@ import (
 //	PUT    /_api/key/{id}/permissions
 //	                        replace a key's permissions (GrantsRequest)
 //	POST   /_api/token      a token for the caller (TokenRequest)
+//	POST   /_open/auth      ArangoDB's login: a token for a user name and an
+//	                        API key as password (openauth.go)
 //
 // In a multi-region node creations, grant changes and revocations are
 // fabric-wide (replication.go): each answers once applied in this region.
@@ -41,7 +43,7 @@ type Mux interface {
 	Handle(pattern string, handler http.Handler)
 }
 
-// Mount adds the key and token endpoints to m.
+// Mount adds the key, token and login endpoints to m.
 func (s *Service) Mount(m Mux) {
 	m.Handle("GET "+KeysPath, http.HandlerFunc(s.listKeys))
 	m.Handle("POST "+KeysPath, http.HandlerFunc(s.createKey))
@@ -49,6 +51,7 @@ func (s *Service) Mount(m Mux) {
 	m.Handle("DELETE "+KeysPath+"/{id}", http.HandlerFunc(s.revokeKey))
 	m.Handle("PUT "+KeysPath+"/{id}/permissions", http.HandlerFunc(s.setGrants))
 	m.Handle("POST "+TokenPath, http.HandlerFunc(s.issueToken))
+	m.Handle("POST "+OpenAuthPath, http.HandlerFunc(s.openAuth))
 }
 
 // KeyView is a key as the endpoints show it; Key (the secret) only in the

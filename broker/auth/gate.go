@@ -45,7 +45,7 @@ func (s *Service) Admit(w http.ResponseWriter, r *http.Request, tenant string, e
 		return w, r, tenant, true
 	}
 	cred, r := credential(r)
-	p, err := s.Authenticate(cred)
+	p, err := s.authenticateCredential(cred)
 	if err != nil {
 		s.metrics.Unauthenticated.Add(1)
 		s.log.Debug("refused", zap.String("reason", err.Error()), zap.String("remote", r.RemoteAddr), zap.String("path", r.URL.Path))
@@ -114,30 +114,54 @@ func (s *Service) pass(w http.ResponseWriter, r *http.Request, a Access, p *Prin
 	return w, r
 }
 
+// requestCredential is what a request authenticates with.
+type requestCredential struct {
+	text string // an API key or a token ("" none)
+	// basic is set for "Authorization: Basic", whose password is text and
+	// whose user name must name the key's owner (arango.go).
+	basic bool
+	user  string
+}
+
 // credential takes the request's credential: the Authorization header
-// ("Bearer <token or key>" or GDN's "apikey <key>"), else the token query
-// parameter, which it removes from the request the handlers see (so it
-// reaches no log).
-func credential(r *http.Request) (string, *http.Request) {
+// ("Bearer <token or key>", GDN's "apikey <key>", or ArangoDB drivers'
+// "Basic base64(user:key)"), else the token query parameter, which it
+// removes from the request the handlers see (so it reaches no log).
+func credential(r *http.Request) (requestCredential, *http.Request) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, v, _ := strings.Cut(h, " ")
 		switch strings.ToLower(scheme) {
 		case "bearer", "apikey":
-			return strings.TrimSpace(v), r
+			return requestCredential{text: strings.TrimSpace(v)}, r
+		case "basic":
+			user, password, err := parseBasic(v)
+			if err != nil {
+				return requestCredential{}, r
+			}
+			return requestCredential{text: password, basic: true, user: user}, r
 		}
-		return "", r
+		return requestCredential{}, r
 	}
 	q := r.URL.Query()
 	tok := q.Get("token")
 	if tok == "" {
-		return "", r
+		return requestCredential{}, r
 	}
 	q.Del("token")
 	r = r.WithContext(r.Context())
 	u := *r.URL
 	u.RawQuery = q.Encode()
 	r.URL = &u
-	return tok, r
+	return requestCredential{text: tok}, r
+}
+
+// authenticateCredential authenticates a request's credential: Basic
+// takes an API key only, with a user name naming its owner.
+func (s *Service) authenticateCredential(c requestCredential) (*Principal, error) {
+	if c.basic {
+		return s.AuthenticateUser(c.user, c.text)
+	}
+	return s.Authenticate(c.text)
 }
 
 // errorBody is the answer to a refused request, in the shape of every

@@ -156,6 +156,8 @@ func NewRouter() *Router {
 	add("DELETE "+KeysPath+"/{id}", tenantAdmin("key.revoke"))
 	add("PUT "+KeysPath+"/{id}/permissions", tenantAdmin("key.grants"))
 	add("POST "+TokenPath, anyone)
+	// ArangoDB's login (openauth.go): how a client gets a credential.
+	add("POST "+OpenAuthPath, func(*http.Request) Access { return Access{Public: true} })
 
 	// Fabrics and streams (broker/httpapi).
 	const p = "/_fabric/{fabric}/_api/"
@@ -170,6 +172,15 @@ func NewRouter() *Router {
 	add("POST "+p+"streams/{stream}/subscriptions/{sub}/reset", stream(Read, ""))
 	add("POST "+p+"streams/{stream}/subscriptions/{sub}/skip", stream(Read, ""))
 
+	// ArangoDB's connect calls (broker/httpapi/arango.go): any principal
+	// of the tenant may ask the version and list its fabrics; creating
+	// one needs admin on the tenant.
+	add("GET "+p+"version", anyone)
+	add("GET "+p+"database/current", fabric(Read, ""))
+	add("GET "+p+"database/user", anyone)
+	add("GET "+p+"database", anyone)
+	add("POST "+p+"database", tenantAdmin("fabric.create"))
+
 	// Collections (collections/httpapi). A new collection's name is in the
 	// body: creating one needs admin on the fabric.
 	add("POST "+p+"collection", fabric(Admin, "collection.create"))
@@ -177,6 +188,9 @@ func NewRouter() *Router {
 	add("GET "+p+"collection/{name}", collection("name", Read, ""))
 	add("GET "+p+"collection/{name}/properties", collection("name", Read, ""))
 	add("GET "+p+"collection/{name}/count", collection("name", Read, ""))
+	add("GET "+p+"collection/{name}/figures", collection("name", Read, ""))
+	add("GET "+p+"collection/{name}/checksum", collection("name", Read, ""))
+	add("POST "+p+"import", collection("?collection", Write, ""))
 	add("PUT "+p+"collection/{name}/truncate", collection("name", Admin, "collection.truncate"))
 	add("DELETE "+p+"collection/{name}", collection("name", Admin, "collection.delete"))
 	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
