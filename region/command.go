@@ -27,7 +27,8 @@ const (
 	// KindRemoveNode: the node leaves the region; refused while it holds
 	// a replica. Member.Node.
 	KindRemoveNode
-	// KindCreateUnit: Unit with Factor, on Replicas (the first leads).
+	// KindCreateUnit: Unit with Factor, on Replicas (the first leads), in
+	// co-location Group if not empty (group.go).
 	KindCreateUnit
 	// KindDeleteUnit: Unit is gone.
 	KindDeleteUnit
@@ -88,12 +89,16 @@ type Command struct {
 	// KindDeletePrefix; Value is what KindPutKV stores.
 	Key   string `json:"key,omitempty"`
 	Value string `json:"value,omitempty"`
+	// Group is the co-location group a unit joins at its creation
+	// (KindCreateUnit only; empty: none).
+	Group string `json:"group,omitempty"`
 }
 
 // Bounds on a command: the metadata log takes proposals from other nodes,
 // so everything in it is checked before it is applied.
 const (
 	MaxUnitIDBytes   = 1024
+	MaxGroupBytes    = 1024
 	MaxInfoBytes     = 4 << 10
 	MaxAddrBytes     = 256
 	MaxReplicas      = 16
@@ -122,6 +127,9 @@ func (c Command) Validate() error {
 	if (c.Key != "" || c.Value != "") && c.Kind != KindPutKV && c.Kind != KindDeleteKV && c.Kind != KindDeletePrefix {
 		return bad("a key or value on a command that is not a key-value one")
 	}
+	if c.Group != "" && c.Kind != KindCreateUnit {
+		return bad("a group on a command that does not create a unit")
+	}
 	switch c.Kind {
 	case KindRegisterNode:
 		if err := needNode(); err != nil {
@@ -144,7 +152,13 @@ func (c Command) Validate() error {
 		if err := needUnit(); err != nil {
 			return err
 		}
-		if c.Factor < 1 || c.Factor > MaxFactor || len(c.Replicas) != c.Factor {
+		if err := validGroup(c.Group); err != nil {
+			return bad("%v", err)
+		}
+		// A unit joining a group takes the group's replica list, which is
+		// longer than the factor while the group is being moved.
+		if c.Factor < 1 || c.Factor > MaxFactor || len(c.Replicas) < c.Factor ||
+			(len(c.Replicas) > c.Factor && c.Group == "") {
 			return bad("factor %d with %d replicas", c.Factor, len(c.Replicas))
 		}
 		if len(c.Info) > MaxInfoBytes {

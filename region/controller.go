@@ -94,7 +94,9 @@ func (c *Controller) Decide(s *State, now time.Duration) []Command {
 
 // moves grows units that need a replica elsewhere (a long-dead or draining
 // node, or an unbalanced region), shrinks grown units whose new replicas
-// caught up, and puts preferred leaders back.
+// caught up, and puts preferred leaders back. The units of a co-location
+// group move as one (moveSet): decided on the group's first unit, the same
+// list proposed for every unit of it.
 func (c *Controller) moves(s *State, now time.Duration) []Command {
 	var out []Command
 	ld := loadOf(s)
@@ -121,23 +123,35 @@ func (c *Controller) moves(s *State, now time.Duration) []Command {
 			active = append(active, id)
 		}
 	}
-	for _, id := range s.unitIDs() {
-		u := s.Units[id]
-		if len(u.Replicas) > u.Factor {
-			// Shrink once every replica that stays is in sync (the new ones
-			// caught up), dropping those that leave and then the most loaded.
-			keep := slices.DeleteFunc(slices.Clone(u.Replicas), gone)
-			if len(keep) >= u.Factor && !slices.ContainsFunc(keep, func(r NodeID) bool { return !u.InSyncHas(r) }) {
-				keep = trimOverloaded(keep, u.Factor, ld)
-				out = append(out, Command{Kind: KindReassign, Unit: u.ID, Epoch: u.Epoch, Replicas: keep})
+	sets := moveSets(s)
+	for _, set := range sets {
+		factor := set.first().Factor
+		all := set.union()
+		if len(all) > factor {
+			// Shrink once every replica that stays is in sync on every
+			// unit (the new ones caught up), dropping those that leave and
+			// then the most loaded; a unit that lacks a replica that stays
+			// (its grow was refused, or it joined the group late) grows
+			// first.
+			keep := slices.DeleteFunc(slices.Clone(all), gone)
+			if len(keep) >= factor && !slices.ContainsFunc(keep, func(r NodeID) bool { return !set.inSync(r) }) {
+				keep = trimOverloaded(keep, factor, ld)
+				out = append(out, set.reassign(keep, 0)...)
+			} else {
+				out = append(out, set.catchUp(keep)...)
 			}
 			continue
 		}
-		if moving >= c.cfg.MaxMoves {
+		if !set.aligned() {
+			// Same nodes (or fewer) in another order: take the first's.
+			out = append(out, set.reassign(all, 0)...)
+			continue
+		}
+		if !c.room(moving, len(set.units)) {
 			continue
 		}
 		var leaving NodeID
-		for _, r := range u.Replicas {
+		for _, r := range all {
 			if gone(r) {
 				leaving = r
 				break
@@ -146,30 +160,28 @@ func (c *Controller) moves(s *State, now time.Duration) []Command {
 		if leaving == 0 {
 			continue
 		}
-		target := leastLoaded(active, u.Replicas, ld)
+		target := leastLoaded(active, all, ld)
 		if target == 0 {
 			continue
 		}
-		out = append(out, Command{Kind: KindReassign, Unit: u.ID, Epoch: u.Epoch, Replicas: append(slices.Clone(u.Replicas), target)})
-		ld.replicas[target]++
-		moving++
+		out = append(out, set.reassign(append(all, target), 0)...)
+		ld.replicas[target] += len(set.units)
+		moving += len(set.units)
 	}
-	out = append(out, c.rebalance(s, active, ld, moving)...)
-	for _, id := range s.unitIDs() {
-		u := s.Units[id]
-		if len(u.Replicas) == 0 || u.Leader == u.Replicas[0] || len(u.Replicas) > u.Factor {
-			continue
-		}
-		if first := s.Nodes[u.Replicas[0]]; first != nil && first.Status == NodeActive && u.InSyncHas(first.ID) {
-			out = append(out, Command{Kind: KindReassign, Unit: u.ID, Epoch: u.Epoch, Replicas: u.Replicas})
-		}
-	}
-	return out
+	out = append(out, c.rebalance(sets, active, ld, moving)...)
+	return append(out, leaders(s, sets)...)
 }
 
-// rebalance moves one replica from the most to the least loaded active node
-// when they differ by more than one (a node was added), within MaxMoves.
-func (c *Controller) rebalance(s *State, active []NodeID, ld load, moving int) []Command {
+// room reports whether a set of n units may start moving while moving
+// units are: within MaxMoves, or alone (a group larger than MaxMoves).
+func (c *Controller) room(moving, n int) bool {
+	return moving == 0 || moving+n <= c.cfg.MaxMoves
+}
+
+// rebalance moves a set's replica from the most to the least loaded active
+// node when that narrows their gap (it is more than the set's size: a node
+// was added), within MaxMoves.
+func (c *Controller) rebalance(sets []moveSet, active []NodeID, ld load, moving int) []Command {
 	if moving >= c.cfg.MaxMoves || len(active) < 2 {
 		return nil
 	}
@@ -182,16 +194,57 @@ func (c *Controller) rebalance(s *State, active []NodeID, ld load, moving int) [
 			least = id
 		}
 	}
-	if ld.replicas[most]-ld.replicas[least] <= 1 {
-		return nil
-	}
-	for _, id := range s.unitIDs() {
-		u := s.Units[id]
-		if len(u.Replicas) == u.Factor && slices.Contains(u.Replicas, most) && !slices.Contains(u.Replicas, least) {
-			return []Command{{Kind: KindReassign, Unit: u.ID, Epoch: u.Epoch, Replicas: append(slices.Clone(u.Replicas), least)}}
+	gap := ld.replicas[most] - ld.replicas[least]
+	for _, set := range sets {
+		u := set.first()
+		if gap <= len(set.units) || !c.room(moving, len(set.units)) || !set.aligned() || len(u.Replicas) != u.Factor {
+			continue
+		}
+		if slices.Contains(u.Replicas, most) && !slices.Contains(u.Replicas, least) {
+			return set.reassign(append(slices.Clone(u.Replicas), least), 0)
 		}
 	}
 	return nil
+}
+
+// leaders puts preferred leaders back, and a co-location group whose
+// units have different leaders (an election picked different in-sync
+// replicas) back under one: its first replica if it is in sync on every
+// unit, else the first unit's leader, else the first replica in sync on
+// every unit, moved to the head of every unit's list (one order for all).
+func leaders(s *State, sets []moveSet) []Command {
+	var out []Command
+	for _, set := range sets {
+		u := set.first()
+		if len(u.Replicas) == 0 || !set.aligned() {
+			continue
+		}
+		ready := func(id NodeID) bool {
+			n := s.Nodes[id]
+			return n != nil && n.Status == NodeActive && set.inSync(id)
+		}
+		leader, one := set.leader()
+		var head NodeID
+		switch {
+		case one && (leader == u.Replicas[0] || len(u.Replicas) > u.Factor):
+			continue // preferred, or wait for the move to end
+		case ready(u.Replicas[0]):
+			head = u.Replicas[0]
+		case one:
+			continue
+		case leader != 0 && ready(leader):
+			head = leader
+		default:
+			i := slices.IndexFunc(u.Replicas, ready)
+			if i < 0 {
+				continue // wait for a replica to catch up everywhere
+			}
+			head = u.Replicas[i]
+		}
+		order := append([]NodeID{head}, slices.DeleteFunc(slices.Clone(u.Replicas), func(r NodeID) bool { return r == head })...)
+		out = append(out, set.reassign(order, head)...)
+	}
+	return out
 }
 
 // trimOverloaded drops the most loaded replicas (the last of equals) until

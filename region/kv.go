@@ -67,7 +67,7 @@ func jsonStringBytes(s string) int {
 // value.
 func (c Command) validateKV(bad func(string, ...any) error) error {
 	if c.Member != (Member{}) || c.Addrs != (Addrs{}) || c.Unit != "" || c.Epoch != 0 || c.Factor != 0 ||
-		len(c.Replicas) != 0 || len(c.InSync) != 0 || c.Info != "" || c.Version != 0 || c.RaftReplica != 0 {
+		len(c.Replicas) != 0 || len(c.InSync) != 0 || c.Info != "" || c.Version != 0 || c.RaftReplica != 0 || c.Group != "" {
 		return bad("carries fields other than key and value")
 	}
 	if c.Key == "" || len(c.Key) > MaxKVKeyBytes || strings.ContainsRune(c.Key, 0) || !utf8.ValidString(c.Key) {

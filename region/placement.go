@@ -2,8 +2,13 @@ package region
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"slices"
 )
+
+// ErrNoRoom: the region has fewer active nodes than a unit's factor.
+var ErrNoRoom = errors.New("region: not enough active nodes")
 
 // load is how many replicas and leaderships each node holds.
 type load struct{ replicas, leaders map[NodeID]int }
@@ -44,6 +49,33 @@ func Place(s *State, factor int) []NodeID {
 		return cmp.Compare(a, b)
 	})
 	return slices.Clone(chosen)
+}
+
+// PlaceIn chooses the replicas of a new unit of group: the replica list of
+// the group's lowest unit, in its order, if the group has units (the
+// factor must be the group's); else, or with no group, as Place does.
+func PlaceIn(s *State, group string, factor int) ([]NodeID, error) {
+	if factor < 1 || factor > MaxFactor {
+		return nil, fmt.Errorf("%w: factor %d (1-%d)", ErrInvalid, factor, MaxFactor)
+	}
+	if ids := s.GroupUnits(group); len(ids) > 0 {
+		first := s.Units[ids[0]]
+		if first.Factor != factor {
+			return nil, fmt.Errorf("%w: group %q keeps factor %d, not %d", ErrInvalid, group, first.Factor, factor)
+		}
+		return slices.Clone(first.Replicas), nil
+	}
+	replicas := Place(s, factor)
+	if replicas == nil {
+		active := 0
+		for _, n := range s.Nodes {
+			if n.Status == NodeActive {
+				active++
+			}
+		}
+		return nil, fmt.Errorf("%w: %d replicas wanted, %d active nodes", ErrNoRoom, factor, active)
+	}
+	return replicas, nil
 }
 
 // DefaultFactor is the replication factor of a unit created without one in

@@ -50,6 +50,9 @@ type Unit struct {
 	// Info is what the unit's owner layer said about it at its creation
 	// (a stream's description); the region does not read it.
 	Info string `json:"info,omitempty"`
+	// Group is the co-location group the unit joined at its creation
+	// (group.go); empty: none.
+	Group string `json:"group,omitempty"`
 	// Factor is the replication factor the unit is kept at.
 	Factor int `json:"factor"`
 	// Replicas are the nodes that hold the unit, in preference order for
@@ -317,7 +320,13 @@ func (s *State) createUnit(c Command) error {
 	if _, ok := s.Units[c.Unit]; ok {
 		return ErrUnitExists
 	}
-	u := &Unit{ID: c.Unit, Info: c.Info, Factor: c.Factor, Replicas: slices.Clone(c.Replicas), Epoch: 1}
+	if ids := s.GroupUnits(c.Group); len(ids) > 0 {
+		return s.joinGroup(c, s.Units[ids[0]])
+	}
+	if len(c.Replicas) != c.Factor {
+		return fmt.Errorf("%w: the first unit of group %q needs %d replicas, not %d", ErrInvalid, c.Group, c.Factor, len(c.Replicas))
+	}
+	u := &Unit{ID: c.Unit, Info: c.Info, Group: c.Group, Factor: c.Factor, Replicas: slices.Clone(c.Replicas), Epoch: 1}
 	for _, id := range c.Replicas {
 		n, ok := s.Nodes[id]
 		if !ok || n.Status != NodeActive {

@@ -423,26 +423,39 @@ func unitIDs(st *region.State) []region.UnitID {
 // active nodes (region.Place), described by info; creating one that exists
 // is not an error.
 func (m *Manager) CreateUnit(ctx context.Context, id region.UnitID, factor int, info string) error {
-	st, err := m.meta.State(ctx)
-	if err != nil {
-		return err
-	}
-	if _, ok := st.Units[id]; ok {
-		return nil
-	}
-	replicas := region.Place(st, factor)
-	if len(replicas) < factor {
-		return fmt.Errorf("ship: %s needs %d replicas, the region has %d active nodes", id, factor, len(replicas))
-	}
-	err = m.meta.Propose(ctx, region.Command{Kind: region.KindCreateUnit, Unit: id, Factor: factor, Replicas: replicas, Info: info})
-	if errors.Is(err, region.ErrRefused) {
-		// Another node created it first?
-		if st, rerr := m.meta.State(ctx); rerr == nil && st.Units[id] != nil {
+	return m.CreateUnitIn(ctx, id, factor, info, "")
+}
+
+// CreateUnitIn is CreateUnit for a unit of co-location group ("": none),
+// placed with region.PlaceIn: on the group's replica list if the group has
+// units. A creation refused because the group moved in between is placed
+// again (twice at most).
+func (m *Manager) CreateUnitIn(ctx context.Context, id region.UnitID, factor int, info, group string) error {
+	for attempt := 0; ; attempt++ {
+		st, err := m.meta.State(ctx)
+		if err != nil {
+			return err
+		}
+		if _, ok := st.Units[id]; ok {
 			return nil
 		}
+		replicas, err := region.PlaceIn(st, group, factor)
+		if err != nil {
+			return fmt.Errorf("ship: create %s: %w", id, err)
+		}
+		err = m.meta.Propose(ctx, region.Command{Kind: region.KindCreateUnit, Unit: id, Factor: factor, Replicas: replicas, Info: info, Group: group})
+		if errors.Is(err, region.ErrRefused) {
+			// Another node created it first?
+			if st, rerr := m.meta.State(ctx); rerr == nil && st.Units[id] != nil {
+				return nil
+			}
+			if group != "" && attempt < 2 {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("ship: create %s: %w", id, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("ship: create %s: %w", id, err)
-	}
-	return nil
 }
