@@ -108,6 +108,14 @@ type Leader struct {
 	pendingIndex uint64
 	peers        map[Member]*peer
 	hw           uint64
+	// start is the end of the leader's log when this leader first saw it
+	// (its first Fetch, Appended or InSyncChange), at or past where the
+	// epoch began; started once known. A replica joins the in-sync set
+	// only once it holds the log up to there: hw may be below what the
+	// previous leader acknowledged (it learns hw from fetch answers), and
+	// every acknowledged record is below start (this replica was in sync).
+	start   uint64
+	started bool
 }
 
 type peer struct {
@@ -192,6 +200,7 @@ func (l *Leader) Fetch(req FetchRequest, log LogView, now time.Duration) FetchRe
 		return resp
 	}
 	end, start := log.End(), log.Start()
+	l.saw(end)
 	resp.LogStart = start
 	if req.Offset < start {
 		// Nothing to compare or send: the follower starts again at start.
@@ -228,7 +237,17 @@ func (l *Leader) Fetch(req FetchRequest, log LogView, now time.Duration) FetchRe
 }
 
 // Appended tells the leader its own log is durable up to end.
-func (l *Leader) Appended(end uint64) { l.advance(end) }
+func (l *Leader) Appended(end uint64) {
+	l.saw(end)
+	l.advance(end)
+}
+
+// saw notes the end of the leader's log the first time it is told one.
+func (l *Leader) saw(end uint64) {
+	if !l.started {
+		l.start, l.started = end, true
+	}
+}
 
 // advance moves the high watermark to the least matched offset over the
 // in-sync set (committed and pending), the leader's own being end. It never
@@ -259,11 +278,13 @@ func (l *Leader) advance(end uint64) {
 // InSyncChange returns the in-sync set the leader wants, if it differs from
 // the committed one and no change is pending: replicas whose fetches have
 // not caught up for MaxLag leave; replicas that hold everything
-// acknowledged (up to the high watermark) in their current incarnation
+// acknowledged (up to the high watermark, and up to the end of the log when
+// this leader took over) in their current incarnation
 // (nodes: the region's members as the leader knows them), keep up (caught
 // up within MaxLag) and are not fenced join. The caller proposes it
 // (KindAlterInSync) and calls Proposed.
 func (l *Leader) InSyncChange(end uint64, nodes map[NodeID]*Node, now time.Duration) ([]Member, bool) {
+	l.saw(end)
 	if l.pending != nil {
 		return nil, false
 	}
@@ -281,9 +302,11 @@ func (l *Leader) InSyncChange(end uint64, nodes map[NodeID]*Node, now time.Durat
 			// lagging: out
 		case in:
 			want = append(want, m)
-		case n.Status != NodeFenced && p != nil && p.matched >= l.hw && (p.matched >= end || now-p.caughtUp <= l.cfg.MaxLag):
-			// It holds every acknowledged record and keeps up: in (the
-			// high watermark then waits for it).
+		case n.Status != NodeFenced && p != nil && p.matched >= max(l.hw, l.start) && (p.matched >= end || now-p.caughtUp <= l.cfg.MaxLag):
+			// It holds every acknowledged record (every one is below
+			// the high watermark, or below the log's end when this
+			// leader took over) and keeps up: in (the high watermark then
+			// waits for it).
 			want = append(want, m)
 		}
 	}
