@@ -15,6 +15,9 @@ type Config struct {
 	Seed  uint64
 	Nodes int // at the start, 3-5
 	Units int
+	// Groups co-location groups of GroupUnits units each are created at
+	// the start, and one more unit per group while faults run (groups.go).
+	Groups, GroupUnits int
 	// Producers publish, one record in flight each, until the faults stop.
 	Producers int
 	// FaultTime is how long faults are injected; then the network heals,
@@ -67,6 +70,8 @@ type world struct {
 	res   Result
 	// crashes are nodes to crash at the end of this step (buggify).
 	crashes []*node
+	// groups are the co-location groups and their units.
+	groups []*simGroup
 	// recovering is the node whose disk was wiped last, until it is back
 	// in sync everywhere: a second disk is lost only after that (the
 	// promise is about one node at a time).
@@ -174,14 +179,20 @@ func Run(cfg Config) (Result, error) {
 		w.propose(0, region.Command{Kind: region.KindCreateUnit, Unit: id, Factor: factor, Replicas: region.Place(w.truth, factor)})
 		w.acked[id] = map[uint64][2]uint32{}
 	}
+	targets := make([]region.UnitID, 0, cfg.Units)
+	for u := range cfg.Units {
+		targets = append(targets, region.UnitID(fmt.Sprintf("stream:t/f/s%d", u)))
+	}
+	targets = append(targets, w.createGroups(factor)...)
 	for p := range cfg.Producers {
-		w.prods = append(w.prods, &producer{id: p + 1, unit: region.UnitID(fmt.Sprintf("stream:t/f/s%d", p%cfg.Units))})
+		w.prods = append(w.prods, &producer{id: p + 1, unit: targets[p%len(targets)]})
 	}
 	added, drained := 0, 0
 	for w.now = 0; ; w.now += tick {
 		if err := w.step(); err != nil {
 			return w.res, fmt.Errorf("seed %d at %v: %w", cfg.Seed, w.now, err)
 		}
+		w.createLate()
 		if w.now < cfg.FaultTime {
 			w.fault()
 			if added < cfg.AddNodes && w.rng.IntN(4000) == 0 {
@@ -797,7 +808,7 @@ func (w *world) settled() bool {
 			return false
 		}
 	}
-	if !w.fullyInSync() {
+	if !w.fullyInSync() || w.groupsApart() != "" {
 		return false
 	}
 	for id, u := range w.truth.Units {
@@ -820,6 +831,9 @@ func (w *world) describe() string {
 	}
 	for _, n := range w.nodes {
 		s += fmt.Sprintf(" node %d up %v removed %v applied %d;", n.id, n.up, n.removed, n.applied)
+	}
+	if apart := w.groupsApart(); apart != "" {
+		s += " " + apart
 	}
 	return s
 }
@@ -844,6 +858,9 @@ func sortedUnits(s *region.State) []region.UnitID {
 
 // check runs the end-of-run checkers on the settled region.
 func (w *world) check() error {
+	if apart := w.groupsApart(); apart != "" {
+		return fmt.Errorf("seed %d: %s", w.cfg.Seed, apart)
+	}
 	for _, id := range sortedUnits(w.truth) {
 		u := w.truth.Units[id]
 		lead := w.node(u.Leader).logs[id]

@@ -12,14 +12,22 @@ var (
 	firstSeed = flag.Uint64("first-seed", 1, "the first seed TestSimulation runs")
 )
 
+// simConfig is the run of one seed: 3-5 nodes, 1-2 lone units, 0-2
+// co-location groups of 3 units (and one created while faults run), a
+// producer per unit up to 7.
+func simConfig(seed uint64) Config {
+	groups := int(seed / 3 % 3)
+	return Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Groups: groups, GroupUnits: 3,
+		Producers: 3 + 2*groups, FaultTime: 4 * time.Second, AddNodes: int(seed % 2)}
+}
+
 // TestSimulation runs seeds through faults and checks every property; a
 // failure prints its seed (replay: -first-seed N -seeds 1 -v).
 func TestSimulation(t *testing.T) {
 	var total Result
 	for i := range *seeds {
 		seed := *firstSeed + uint64(i)
-		cfg := Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Producers: 3,
-			FaultTime: 4 * time.Second, AddNodes: int(seed % 2)}
+		cfg := simConfig(seed)
 		if *simTrace {
 			cfg.Trace = func(line string) { t.Log(line) }
 		}
