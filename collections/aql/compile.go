@@ -713,10 +713,18 @@ func (c *compiler) call(g *gCall, s *scope, depth int) (expr, error) {
 		return nil, errorf(NumNotImplemented, 501, "function %s() is not supported: %s", name, fn.why)
 	}
 	call := &callExpr{fn: fn, name: name}
-	for _, a := range g.Args {
+	for i, a := range g.Args {
 		v, err := c.expr(a, s, depth+1)
 		if err != nil {
 			return nil, err
+		}
+		// DOCUMENT(coll, key): a bare collection name is the name.
+		if ce, ok := v.(*collectionExpr); ok && name == "DOCUMENT" && i == 0 && len(g.Args) == 2 {
+			if ce.coll.param != "" {
+				v = &paramExpr{name: ce.coll.param}
+			} else {
+				v = &litExpr{v: ce.coll.name}
+			}
 		}
 		call.args = append(call.args, v)
 	}

@@ -219,6 +219,18 @@ type forIter struct {
 }
 
 func (st *forStmt) open(c *ctx, in iter, _ row) (iter, error) {
+	if st.coll != nil {
+		// Statements open in query order: a collection written by an
+		// earlier statement cannot be read (its snapshot predates the
+		// writes).
+		name, err := st.coll.resolve(c)
+		if err != nil {
+			return nil, err
+		}
+		if c.modified[name] {
+			return nil, badQuery(NumAccessAfterModify, "access after data-modification by collection '%s'", name)
+		}
+	}
 	return &forIter{st: st, c: c, in: in}, nil
 }
 
@@ -273,9 +285,6 @@ func (f *forIter) start(r row) error {
 	name, err := f.st.coll.resolve(c)
 	if err != nil {
 		return err
-	}
-	if c.modified[name] {
-		return badQuery(NumAccessAfterModify, "access after data-modification by collection '%s'", name)
 	}
 	a, err := c.access(name, f.st.terms, r)
 	if err != nil {

@@ -30,7 +30,7 @@ var aqlParser = participle.MustBuild[gQuery](
 	participle.Lexer(aqlLexer),
 	participle.Elide("Comment", "Whitespace"),
 	participle.CaseInsensitive("Keyword", "Ident"),
-	participle.UseLookahead(10),
+	participle.UseLookahead(2),
 )
 
 type gQuery struct {
