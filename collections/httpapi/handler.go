@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -89,6 +90,7 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 
 		{"GET " + service.SnapshotPath, noParams, h.snapshot},
 	}
+	h.routes = append(h.routes, h.arangoRoutes(p)...)
 	// Where a request is served in a region of several nodes (cluster.go):
 	// on the node serving the collection it names (drops too, so that it
 	// stops at once), or holding its cursor; the other routes on any node.
@@ -113,6 +115,7 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		"POST " + p + "restql/execute/{name}":       bySavedQuery,
 		"PUT " + p + "restql/fetch/{id}":            byCursor,
 	}
+	maps.Copy(locate, arangoLocators(p))
 	for _, rt := range h.routes {
 		loc, ok := locate[rt.pattern]
 		if !ok && (strings.Contains(rt.pattern, "/document/{collection}") || strings.Contains(rt.pattern, "/kv/{collection}/")) {

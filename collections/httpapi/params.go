@@ -62,6 +62,15 @@ var (
 	paramsListKV   = qp.New(qp.Int("offset", 0, math.MaxInt32), qp.Int("limit", 0, math.MaxInt32),
 		qp.Int("batchSize", 0, math.MaxInt32))
 
+	// paramsImport: POST /import (import.go). overwrite=true would
+	// truncate the collection first: refused rather than ignored.
+	paramsImport = qp.New(qp.Text("collection"), qp.OneOf("type", "documents", "list", "auto"),
+		qp.OneOf("onDuplicate", "error", "update", "replace", "ignore"), qp.Bool("complete"), qp.Bool("details"),
+		pWaitForSync, qp.Text("fromPrefix"), qp.Text("toPrefix"),
+		qp.Only("overwrite", "false", "truncating the collection first is not supported: truncate it with PUT .../collection/{name}/truncate"))
+	paramsFigures  = qp.New(qp.Bool("details"))
+	paramsChecksum = qp.New(qp.Bool("withRevisions"), qp.Bool("withData"))
+
 	paramsCreateIndex = qp.New(qp.Text("collection"))
 	paramsListIndexes = qp.New(qp.Text("collection"), qp.Bool("withHidden"))
 )

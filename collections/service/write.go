@@ -131,32 +131,45 @@ func (s *Service) Write(ref Ref, ws []Write) ([]Result, error) {
 }
 
 func (c *collection) write(ws []Write) ([]Result, error) {
+	results, _, err := c.writeMode(ws, false)
+	return results, err
+}
+
+// writeMode runs writes; with all, either every write applies or none
+// (WriteAll), and applied reports which.
+func (c *collection) writeMode(ws []Write, all bool) (results []Result, applied bool, err error) {
 	if err := c.svc.waitJoined(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.mu.Lock()
 	if err := c.writable(); err != nil {
 		c.mu.Unlock()
-		return nil, err
+		return nil, false, err
 	}
 	e := &entry{info: c.info.Load(), done: make(chan struct{})}
 	local := map[string]*overlayEntry{}
 	now := c.svc.now()
-	results := make([]Result, len(ws))
+	if all {
+		if refusals, ok := c.check(e.info, ws, now); !ok {
+			c.mu.Unlock()
+			return refusals, false, nil
+		}
+	}
+	results = make([]Result, len(ws))
 	for i := range ws {
 		results[i] = c.prepare(e, &ws[i], local, now)
 	}
 	if len(e.ops) == 0 {
 		c.mu.Unlock()
-		return results, nil
+		return results, true, nil
 	}
 	c.publish(e)
 	c.mu.Unlock()
 	<-e.done
 	if e.err != nil {
-		return nil, e.err
+		return nil, false, e.err
 	}
-	return results, nil
+	return results, true, nil
 }
 
 // current returns a document's newest state: this entry's, then a pending
@@ -177,13 +190,61 @@ func (c *collection) current(key string, local map[string]*overlayEntry) (*colle
 // prepare turns one write into ops applied to the entry's states. Nothing
 // is sequenced until every op of the write is known to be valid.
 func (c *collection) prepare(e *entry, w *Write, local map[string]*overlayEntry, now uint64) Result {
-	info := e.info
+	pl := c.plan(e.info, w, local, now, len(e.ops))
+	if pl.res.Err != nil || pl.ops == nil {
+		return pl.res
+	}
+	// Every op is valid: sequence and apply them.
+	res, cur, ops := pl.res, pl.cur, pl.ops
+	var next *collections.Doc
+	if cur != nil {
+		next = cur.Clone()
+	} else {
+		next = collections.NewDoc(e.info.Name, res.Key)
+	}
+	dw := &docWrite{key: res.Key, old: cur, change: pl.change, region: c.svc.region}
+	for i := range ops {
+		op := &ops[i]
+		op.Dot, op.Context, op.HLC = c.svc.seq.Next(c.ref)
+		if _, err := next.Apply(op); err != nil {
+			// Cannot happen for a validated op; the dot is taken, so the
+			// op still goes to the log for the other regions.
+			c.log.Error("apply of a validated op failed", zap.Error(err))
+		}
+		e.add(op)
+		dw.hlc = op.HLC
+	}
+	c.finish(e, dw, next, local)
+	res.Rev = dw.rev
+	if w.ReturnOld && pl.visible {
+		res.Old, _ = cur.JSON()
+	}
+	if w.ReturnNew {
+		res.New = dw.shown
+	}
+	return res
+}
+
+// planned is a write checked and turned into ops that are not sequenced
+// yet.
+type planned struct {
+	res     Result // Err set: refused; ops nil: nothing to write, res is final
+	cur     *collections.Doc
+	visible bool
+	ops     []collections.Op
+	change  string
+}
+
+// plan checks one write against the document's newest state and returns
+// its ops, unsequenced; it changes nothing. opsBefore is how many ops the
+// request holds already.
+func (c *collection) plan(info *store.CollectionInfo, w *Write, local map[string]*overlayEntry, now uint64, opsBefore int) planned {
 	key := w.Key
 	if w.Kind == Insert && key == "" {
 		key = c.svc.newKey()
 	}
-	res := Result{Key: key}
-	fail := func(err error) Result { res.Err = err; return res }
+	pl := planned{res: Result{Key: key}}
+	fail := func(err error) planned { pl.res.Err = err; return pl }
 	if err := collections.ValidateKey(key); err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrInvalidKey, err))
 	}
@@ -191,9 +252,11 @@ func (c *collection) prepare(e *entry, w *Write, local map[string]*overlayEntry,
 	if err != nil {
 		return fail(err)
 	}
+	pl.cur = cur
 	visible := store.Visible(cur, now)
+	pl.visible = visible
 	if visible {
-		res.OldRev = cur.Rev()
+		pl.res.OldRev = cur.Rev()
 	}
 	kind := w.Kind
 	if kind == Insert && visible {
@@ -203,8 +266,8 @@ func (c *collection) prepare(e *entry, w *Write, local map[string]*overlayEntry,
 		case OverwriteUpdate:
 			kind = Update
 		case OverwriteIgnore:
-			res.Rev = res.OldRev
-			return res
+			pl.res.Rev = pl.res.OldRev
+			return pl
 		default:
 			return fail(fmt.Errorf("%w: %s/%s", ErrKeyExists, info.Name, key))
 		}
@@ -216,29 +279,29 @@ func (c *collection) prepare(e *entry, w *Write, local map[string]*overlayEntry,
 		}
 	case expire:
 		if cur == nil || !cur.Exists() || visible {
-			return res // renewed or gone meanwhile
+			return pl // renewed or gone meanwhile
 		}
 	case deleteIfExists:
 		if !visible {
-			return res
+			return pl
 		}
 	}
-	if w.IfRev != "" && (!visible || w.IfRev != res.OldRev) {
-		return fail(fmt.Errorf("%w: %s/%s has _rev %q, the request expects %q", ErrPrecondition, info.Name, key, res.OldRev, w.IfRev))
+	if w.IfRev != "" && (!visible || w.IfRev != pl.res.OldRev) {
+		return fail(fmt.Errorf("%w: %s/%s has _rev %q, the request expects %q", ErrPrecondition, info.Name, key, pl.res.OldRev, w.IfRev))
 	}
 	specs, change, err := c.specs(info, kind, w, cur, visible)
 	if err != nil {
 		return fail(err)
 	}
 	if len(specs) == 0 {
-		res.Rev = res.OldRev
-		return res
+		pl.res.Rev = pl.res.OldRev
+		return pl
 	}
 	expiresAt, err := c.expiry(info, kind, w, now)
 	if err != nil {
 		return fail(err)
 	}
-	if len(e.ops)+len(specs) > maxOpsPerRequest {
+	if opsBefore+len(specs) > maxOpsPerRequest {
 		return fail(fmt.Errorf("%w: more than %d operations in one request", ErrTooLarge, maxOpsPerRequest))
 	}
 	ops := make([]collections.Op, len(specs))
@@ -258,34 +321,8 @@ func (c *collection) prepare(e *entry, w *Write, local map[string]*overlayEntry,
 			return fail(fmt.Errorf("%w: an operation of about %d bytes exceeds the node's message limit of %d", ErrTooLarge, n, maxOpBytes))
 		}
 	}
-	// Every op is valid: sequence and apply them.
-	var next *collections.Doc
-	if cur != nil {
-		next = cur.Clone()
-	} else {
-		next = collections.NewDoc(info.Name, key)
-	}
-	dw := &docWrite{key: key, old: cur, change: change, region: c.svc.region}
-	for i := range ops {
-		op := &ops[i]
-		op.Dot, op.Context, op.HLC = c.svc.seq.Next(c.ref)
-		if _, err := next.Apply(op); err != nil {
-			// Cannot happen for a validated op; the dot is taken, so the
-			// op still goes to the log for the other regions.
-			c.log.Error("apply of a validated op failed", zap.Error(err))
-		}
-		e.add(op)
-		dw.hlc = op.HLC
-	}
-	c.finish(e, dw, next, local)
-	res.Rev = dw.rev
-	if w.ReturnOld && visible {
-		res.Old, _ = cur.JSON()
-	}
-	if w.ReturnNew {
-		res.New = dw.shown
-	}
-	return res
+	pl.ops, pl.change = ops, change
+	return pl
 }
 
 // specs returns the ops of a write and the change kind it shows as.
