@@ -72,7 +72,7 @@ type ReplicatedLog interface {
 // errClusterCreate: a path that would create a stream on this node alone
 // (a geo-replicated stream's first op) in a region of several nodes, where
 // streams are the region's.
-var errClusterCreate = errors.New("broker: in a region of several nodes a persistent stream is created through the region (geo-replicated streams are not supported there yet)")
+var errClusterCreate = errors.New("broker: in a region of several nodes a persistent stream is created through the region")
 
 // ErrLeaderMoved: the stream's leader moved while a publish waited for its
 // replicas; the message may or may not be stored. The front end makes the
@@ -211,6 +211,11 @@ func (s *Stream) takeLead() {
 	s.rlog, s.plog, s.src, s.dedup = rl, rl.Log(), rl.Committed(), dedup
 	err := s.loadSubscriptions()
 	s.mu.Unlock()
+	// Another node may have applied replicated records meanwhile: rescan
+	// the highest applied per origin from this log before the next apply.
+	s.repl.mu.Lock()
+	s.repl.loaded = false
+	s.repl.mu.Unlock()
 	if err != nil {
 		s.log.Error("reopening subscriptions as the new leader", zap.Error(err))
 	}

@@ -209,16 +209,15 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
 		}
 		done(results)
 	}
-	if r := s.node.replicatorFor(s); r != nil {
-		r.PublishStream(s, recs, finish)
-		return
-	}
 	s.mu.Lock()
 	rlog, plog, notOwner := s.rlog, s.plog, s.notOwnerLocked()
 	s.mu.Unlock()
+	r := s.node.replicatorFor(s)
 	switch {
 	case notOwner != nil:
 		finish(0, notOwner)
+	case r != nil:
+		r.PublishStream(s, recs, finish)
 	case rlog != nil:
 		rlog.AppendAsync(recs, finish)
 	case plog != nil:

@@ -184,12 +184,28 @@ func (n *Node) ApplyReplicated(name naming.Stream, recs []segment.Record, done f
 		done(offsets, nil)
 		return
 	}
-	kept, idx := s.filterReplicated(recs)
+	// In a region of several nodes the stream's leader applies, through
+	// its replicated log (acknowledged once every in-sync replica holds
+	// the records); the region's replication runs on the node leading the
+	// journals, which leads the global streams too (one co-location
+	// group), so this fails only while leadership moves.
+	s.mu.Lock()
+	rlog, plog, notOwner := s.rlog, s.plog, s.notOwnerLocked()
+	s.mu.Unlock()
+	if notOwner != nil {
+		done(nil, fmt.Errorf("broker: apply replicated to %s: %w", s.name, notOwner))
+		return
+	}
+	appendAsync := plog.AppendAsync
+	if rlog != nil {
+		appendAsync = rlog.AppendAsync
+	}
+	kept, idx := s.filterReplicated(recs, plog)
 	if len(kept) == 0 {
 		done(offsets, nil)
 		return
 	}
-	s.plog.AppendAsync(kept, func(first uint64, err error) {
+	appendAsync(kept, func(first uint64, err error) {
 		if err != nil {
 			// filterReplicated advanced the applied marks past records
 			// that are not stored (a full disk): rescan the log's tail
@@ -219,6 +235,9 @@ func (n *Node) streamForReplica(name naming.Stream) (*Stream, error) {
 	if s, err := n.Stream(name); err == nil {
 		return s, nil
 	}
+	if n.cfg.Cluster != nil {
+		return n.createInCluster(name, n.fillInfo(StreamInfo{Global: true}))
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -232,11 +251,11 @@ func (n *Node) streamForReplica(name naming.Stream) (*Stream, error) {
 
 // filterReplicated drops the records already applied and returns the rest
 // with their indexes in recs, advancing the highest applied per origin.
-func (s *Stream) filterReplicated(recs []segment.Record) ([]segment.Record, []int) {
+func (s *Stream) filterReplicated(recs []segment.Record, plog *segment.Log) ([]segment.Record, []int) {
 	s.repl.mu.Lock()
 	defer s.repl.mu.Unlock()
 	if !s.repl.loaded {
-		s.repl.applied = s.scanApplied()
+		s.repl.applied = scanApplied(plog, s.log)
 		s.repl.loaded = true
 	}
 	self := s.node.cfg.Region
@@ -262,18 +281,18 @@ func (s *Stream) filterReplicated(recs []segment.Record) ([]segment.Record, []in
 }
 
 // scanApplied reads the log's tail for the highest OriginSeq per origin.
-func (s *Stream) scanApplied() map[string]uint64 {
+func scanApplied(plog *segment.Log, log *zap.Logger) map[string]uint64 {
 	applied := map[string]uint64{}
-	end := s.plog.EndOffset()
-	from := s.plog.StartOffset()
+	end := plog.EndOffset()
+	from := plog.StartOffset()
 	if end-from > replTailRecords {
 		from = end - replTailRecords
 	}
 	for from < end {
-		recs, err := s.plog.Read(from, 4096, 8<<20)
+		recs, err := plog.Read(from, 4096, 8<<20)
 		if err != nil || len(recs) == 0 {
 			if err != nil {
-				s.log.Warn("scan replicated tail", zap.Error(err))
+				log.Warn("scan replicated tail", zap.Error(err))
 			}
 			break
 		}
@@ -313,8 +332,11 @@ func (s *Stream) rememberReplicated(recs []segment.Record, first uint64) {
 func (s *Stream) AppliedOriginSeq(origin string) uint64 {
 	s.repl.mu.Lock()
 	defer s.repl.mu.Unlock()
-	if !s.repl.loaded && s.plog != nil {
-		s.repl.applied = s.scanApplied()
+	s.mu.Lock()
+	plog := s.plog
+	s.mu.Unlock()
+	if !s.repl.loaded && plog != nil {
+		s.repl.applied = scanApplied(plog, s.log)
 		s.repl.loaded = true
 	}
 	return s.repl.applied[origin]

@@ -10,7 +10,7 @@ import (
 // addHealthChecks makes /health ask the collections' store, SPOT (its
 // free-space reserve) and the replication shell (the broker's metadata store is always asked): 503
 // "degraded" naming them while they refuse writes (a full disk).
-func addHealthChecks(h *httpapi.Handler, cols *colhttp.Mounted, repl *shell.Shell, sp *spot.Service) {
+func addHealthChecks(h *httpapi.Handler, cols *colhttp.Mounted, repl interface{ Health() shell.Health }, sp *spot.Service) {
 	h.AddHealth(func() []httpapi.HealthCheck {
 		return []httpapi.HealthCheck{httpapi.StoreCheck(cols.Service.StoreHealth())}
 	})

@@ -53,6 +53,7 @@ type regionRuntime struct {
 	streams     *cluster.Streams
 	collections *collectionsRegion
 	auth        *regionAuth // the region's API keys (regionauth.go), nil unless streams
+	geo         *regionGeo  // the region's geo-replication (regiongeo.go), nil unless streams and peers
 	node        broker.Config
 	running     atomic.Pointer[regionRunning]
 }
@@ -123,6 +124,9 @@ func (rt *regionRuntime) start(url, kafkaAddr string) error {
 		}
 		rt.collections.start(g, run.data.ship)
 		rt.auth.start(g)
+		if rt.geo != nil {
+			rt.geo.start(g, run.data.ship)
+		}
 	}
 	rt.running.Store(run)
 	return nil
@@ -135,6 +139,7 @@ func (rt *regionRuntime) close() {
 	}
 	if r := rt.running.Swap(nil); r != nil {
 		rt.auth.stop()
+		rt.geo.close() // before the journals' replicas close
 		rt.collections.stop()
 		r.data.close()
 		r.group.Close()

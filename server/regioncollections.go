@@ -23,6 +23,11 @@ import (
 type collectionsRegion struct {
 	running atomic.Pointer[collectionsRunning]
 	started chan struct{}
+	// group, when set (a geo-replicated region), is the co-location group
+	// every collection's streams join (the region's replication, which
+	// carries their ops, runs on the node leading it); otherwise each
+	// collection's streams form a group of their own.
+	unitGroup string
 }
 
 type collectionsRunning struct {
@@ -163,16 +168,23 @@ func (c *collectionsRegion) CreateStreams(ctx context.Context, names []naming.St
 		}
 	}
 	factor := region.DefaultFactor(active)
-	replicas := region.Place(st, factor)
-	if len(replicas) < factor {
-		return fmt.Errorf("server: the collection's streams need %d replicas, the region has %d active nodes", factor, len(replicas))
+	group := c.unitGroup
+	if group == "" && len(names) > 0 {
+		group = "collection:" + string(cluster.UnitOf(names[0]))
+	}
+	if ids := st.GroupUnits(group); len(ids) > 0 {
+		factor = st.Units[ids[0]].Factor
+	}
+	replicas, err := region.PlaceIn(st, group, factor)
+	if err != nil {
+		return fmt.Errorf("server: place the collection's streams: %w", err)
 	}
 	for _, name := range names {
 		unit := cluster.UnitOf(name)
 		if st.Units[unit] != nil {
 			continue
 		}
-		err := rt.group.Propose(ctx, region.Command{Kind: region.KindCreateUnit, Unit: unit, Factor: factor, Replicas: replicas, Info: desc})
+		err := rt.group.Propose(ctx, region.Command{Kind: region.KindCreateUnit, Unit: unit, Factor: factor, Replicas: replicas, Info: desc, Group: group})
 		if errors.Is(err, region.ErrRefused) {
 			if now, rerr := rt.group.State(ctx); rerr == nil && now.Units[unit] != nil {
 				continue // another node created it first

@@ -18,6 +18,7 @@ import (
 	"github.com/causeway/causeway/region"
 	"github.com/causeway/causeway/region/meta"
 	"github.com/causeway/causeway/region/ship"
+	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/server/cluster"
 )
 
@@ -33,11 +34,9 @@ type regionData struct {
 }
 
 // dataPathOn says whether a node of a region of several nodes serves the
-// region's streams through the data path: not on a metadata-only node,
-// and not yet with geo-replication (a fabric's replication journal is not
-// a region unit yet, so global streams stay a single node's).
-func dataPathOn(opts *RegionOptions, cfg broker.Config) bool {
-	return opts != nil && !opts.MetadataOnly && !cfg.Replicated()
+// region's streams through the data path: not on a metadata-only node.
+func dataPathOn(opts *RegionOptions) bool {
+	return opts != nil && !opts.MetadataOnly
 }
 
 // startData starts the node's log shipping once its metadata group runs,
@@ -54,6 +53,9 @@ func startData(streams *cluster.Streams, g *meta.Group, cfg meta.Config, nc brok
 		Segment: streamOpts,
 		SegmentFor: func(id region.UnitID) segment.Options {
 			opts := streamOpts
+			if strings.HasPrefix(string(id), "journal:") {
+				return shell.JournalSegmentOptions(opts)
+			}
 			if name, ok := cluster.StreamOf(id); ok && strings.HasPrefix(name.Name, naming.OpLogPrefix) {
 				// A collection's op log is trimmed by its collection, as
 				// on a node of its own (broker.openStream).

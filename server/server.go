@@ -43,7 +43,11 @@ type Server struct {
 	// Kafka is the Kafka listener, nil unless Config.KafkaAddr is set.
 	Kafka *kafka.Server
 	cols  *colhttp.Mounted
-	Repl  *shell.Shell // geo-replication, nil for a single-region node
+	Repl  *shell.Shell // geo-replication of a node of its own, nil for a single-region node
+	// Standby is the geo-replication of a node in a region of several
+	// nodes (it runs on the node leading the region's journals), nil
+	// otherwise.
+	Standby *shell.Standby
 	hs    *http.Server
 	ln    net.Listener
 	log   *zap.Logger
@@ -74,10 +78,13 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	}
 	var streams *cluster.Streams
 	var colRegion *collectionsRegion // regioncollections.go
-	if dataPathOn(opts.Region, cfg) {
+	if dataPathOn(opts.Region) {
 		streams = cluster.New()
 		cfg.Cluster = streams
 		colRegion = newCollectionsRegion()
+		if cfg.Replicated() { // regiongeo.go
+			streams.GlobalGroup, colRegion.unitGroup = geoGroup, geoGroup
+		}
 	}
 	node, err := broker.Open(cfg, logger)
 	if err != nil {
@@ -121,7 +128,11 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	if colOpts.MaxBatchBytes == 0 {
 		colOpts.MaxBatchBytes = node.Config().Limits.MaxQueryResultBytes
 	}
-	if colRegion != nil {
+	// Geo-replication in a region of several nodes carries streams (and
+	// keys and Kafka topics) so far; collections and SPOT answer 501 there
+	// (regiongeo.go).
+	geoCluster := streams != nil && cfg.Replicated()
+	if colRegion != nil && !geoCluster {
 		colOpts.Cluster = colRegion
 	}
 	cols, err := colhttp.OpenWith(node, colOpts)
@@ -134,11 +145,19 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	// Kafka: its events reach every region.
 	topics := kafka.NewTopicMeta(node, logger)
 	// Collection payloads are applied in batches (catch-up speed).
-	repl, err := shell.Start(node, logger, shell.Options{
+	replOpts := shell.Options{
 		BatchKinds: map[shell.Kind]shell.BatchApplyFunc{service.ReplicationKind: cols.Service.ApplyReplicatedBatch},
 		Kinds:      kafkarepl.Kinds(topics, authrepl.Kinds(sec, nil)),
-		Engine:     replicator.Config{JoinTimeout: cfg.JoinTimeout}})
-	if err == nil {
+		Engine:     replicator.Config{JoinTimeout: cfg.JoinTimeout}}
+	// A node of its own runs its region's replication; in a region of
+	// several nodes the node leading the journals does (regiongeo.go).
+	var repl *shell.Shell
+	var standby *shell.Standby
+	if geoCluster {
+		if standby, err = shell.NewStandby(node, logger, replOpts); err == nil {
+			err = standby.Mount(h)
+		}
+	} else if repl, err = shell.Start(node, logger, replOpts); err == nil {
 		err = repl.Mount(h)
 	}
 	if err != nil {
@@ -148,9 +167,25 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	cols.AttachReplication(repl)
-	authrepl.Attach(sec, repl)
-	kafkarepl.Attach(topics, repl)
+	var replication interface {
+		service.Replication
+		authrepl.Replication
+		Health() shell.Health
+	}
+	switch {
+	case standby != nil:
+		replication = standby
+		rt.geo = newRegionGeo(standby, node.Config().Regions(), len(opts.Region.Meta.Bootstrap), logger)
+	case repl != nil:
+		replication = repl
+	}
+	if replication != nil {
+		if !geoCluster {
+			cols.AttachReplication(replication)
+		}
+		authrepl.Attach(sec, replication)
+		kafkarepl.Attach(topics, replication)
+	}
 	sp, err := startSpot(node, opts.Spot, cols, rt, logger)
 	if err != nil {
 		_ = cols.Close()
@@ -158,9 +193,13 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	h.SetExtra(sp.handler)
+	if geoCluster {
+		h.SetExtra(notInGeoRegion(sp.handler))
+	} else {
+		h.SetExtra(sp.handler)
+	}
 	rt.mount(h)
-	addHealthChecks(h, cols, repl, sp.svc)
+	addHealthChecks(h, cols, replication, sp.svc)
 	s := &Server{
 		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
 		spot: sp, Spot: sp.svc, region: rt,
@@ -168,7 +207,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
 	}
-	s.Repl = repl
+	s.Repl, s.Standby = repl, standby
 	go func() {
 		err := s.hs.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {

@@ -212,7 +212,7 @@ func (m *Mounted) ReplicationKinds() map[shell.Kind]shell.ApplyFunc {
 
 // AttachReplication makes the service multi-region once the shell runs
 // (a nil shell, for a single-region node, is a no-op).
-func (m *Mounted) AttachReplication(repl *shell.Shell) {
+func (m *Mounted) AttachReplication(repl service.Replication) {
 	if repl != nil {
 		m.Service.AttachReplication(repl)
 	}

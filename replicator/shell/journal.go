@@ -28,6 +28,15 @@ type Journal interface {
 	EndOffset() uint64
 }
 
+// JournalSegmentOptions returns base made fit for a journal: records as
+// large as an op and its metadata, and no retention (journals are never
+// trimmed; compaction below causal stability is future work).
+func JournalSegmentOptions(base segment.Options) segment.Options {
+	base.MaxRecordBytes = replicator.MaxBatchBytes + journalExtraRecordBytes
+	base.RetentionBytes, base.RetentionAge = 0, 0
+	return base
+}
+
 // journalFailed reports a journal that failed beyond a refused write (a
 // segment log whose file could not be cut back).
 func journalFailed(l Journal) bool {

@@ -19,10 +19,17 @@ func Kinds(sec *auth.Service, kinds map[shell.Kind]shell.ApplyFunc) map[shell.Ki
 
 // Attach makes sec's keys fabric-wide through repl once it runs; a nil
 // repl (a single-region node) is a no-op.
-func Attach(sec *auth.Service, repl *shell.Shell) {
+func Attach(sec *auth.Service, repl Replication) {
 	if repl != nil {
 		sec.AttachReplication(publisher{region: repl.Self(), publish: repl.Publisher(shell.KindAuthEvent, auth.ErrUnavailable)})
 	}
+}
+
+// Replication is the node's replication: a *shell.Shell, or in a region
+// of several nodes the *shell.Standby routing to the node running it.
+type Replication interface {
+	Self() string
+	Publisher(kind shell.Kind, unavailable error) func(payload []byte, done func(error))
 }
 
 // publisher adapts the shell to auth.Replication.

@@ -61,6 +61,11 @@ type Streams struct {
 	// DefaultFactor is the replication factor of a stream created without
 	// one, given the region's active nodes (region.DefaultFactor).
 	DefaultFactor func(activeNodes int) int
+	// GlobalGroup, when set (a geo-replicated region), is the co-location
+	// group of the region's replication journals: global streams are
+	// created in it, so the node running the region's replication leads
+	// them and applies what other regions send.
+	GlobalGroup string
 
 	infoMu sync.Mutex
 	infos  map[string]broker.StreamInfo
@@ -185,8 +190,12 @@ func (s *Streams) CreateStream(ctx context.Context, name naming.Stream, info bro
 	if err != nil {
 		return err
 	}
+	group := ""
+	if info.Global {
+		group = s.GlobalGroup
+	}
 	factor := info.Replicas
-	if factor == 0 {
+	if factor == 0 || group != "" {
 		st, err := rt.meta.State(ctx)
 		if err != nil {
 			return err
@@ -197,9 +206,14 @@ func (s *Streams) CreateStream(ctx context.Context, name naming.Stream, info bro
 				active++
 			}
 		}
-		factor = s.DefaultFactor(active)
+		if factor == 0 {
+			factor = s.DefaultFactor(active)
+		}
+		if ids := st.GroupUnits(group); len(ids) > 0 {
+			factor = st.Units[ids[0]].Factor // a group's units share their replicas
+		}
 	}
-	return rt.ship.CreateUnit(ctx, UnitOf(name), factor, desc)
+	return rt.ship.CreateUnitIn(ctx, UnitOf(name), factor, desc, group)
 }
 
 // DeleteStream implements broker.Cluster.

@@ -19,10 +19,17 @@ func Kinds(meta *kafka.TopicMeta, kinds map[shell.Kind]shell.ApplyFunc) map[shel
 
 // Attach makes meta's topics fabric-wide through repl once it runs; a nil
 // repl (a single-region node) is a no-op.
-func Attach(meta *kafka.TopicMeta, repl *shell.Shell) {
+func Attach(meta *kafka.TopicMeta, repl Replication) {
 	if repl != nil {
 		meta.AttachReplication(publisher{region: repl.Self(), publish: repl.Publisher(shell.KindTopicMeta, kafka.ErrTopicMetaUnavailable)})
 	}
+}
+
+// Replication is the node's replication: a *shell.Shell, or in a region
+// of several nodes the *shell.Standby routing to the node running it.
+type Replication interface {
+	Self() string
+	Publisher(kind shell.Kind, unavailable error) func(payload []byte, done func(error))
 }
 
 // publisher adapts the shell to kafka.TopicReplication.
