@@ -51,10 +51,10 @@ type regionGeo struct {
 	// a node that joined): journals wait for that many active nodes, so
 	// that a region starting node by node does not create them with a
 	// factor of one.
-	voters  int
-	log     *zap.Logger
-	stop    chan struct{}
-	done    chan struct{}
+	voters int
+	log    *zap.Logger
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // newRegionGeo prepares the runner; start begins it once the node's log

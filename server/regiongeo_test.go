@@ -276,4 +276,3 @@ func TestRegionGeoReplicationSurvivesANodeLoss(t *testing.T) {
 	}
 	t.Logf("%d acknowledged messages, each stored once in both regions", len(want))
 }
-

@@ -48,10 +48,10 @@ type Server struct {
 	// nodes (it runs on the node leading the region's journals), nil
 	// otherwise.
 	Standby *shell.Standby
-	hs    *http.Server
-	ln    net.Listener
-	log   *zap.Logger
-	done  chan error
+	hs      *http.Server
+	ln      net.Listener
+	log     *zap.Logger
+	done    chan error
 
 	// Auth authenticates and authorizes every request (broker/auth).
 	Auth   *auth.Service
