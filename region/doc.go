@@ -38,6 +38,13 @@
 // Its decisions are proposals; Apply validates each against the state it
 // meets in the log, so a stale or duplicated proposal changes nothing.
 //
+// Units that must share a leader (a fabric's replication journals and its
+// global streams, which one geo-replication shell drives) form a
+// co-location group (group.go): created with the group's replica list in
+// its order (PlaceIn), moved as one by the controller, and brought back
+// under one leader when elections split them; GroupLeader names the node
+// leading all of them and the term of that leadership.
+//
 // Log replication itself (replog.go) is a pure state machine too: the
 // leader side answers fetches (records, high watermark, or where a
 // follower's log diverges from the leader's epochs) and the follower side

@@ -70,7 +70,10 @@ func (s *State) GroupLeader(group string) (leader NodeID, term uint64, ok bool) 
 // joinGroup creates the unit of c in a group that has units already, first
 // the lowest of them: it must have the group's factor and replica list.
 // Replicas on fenced nodes start out of the in-sync set (they catch up
-// when back); the first other replica in the list's order leads.
+// when back) and, if that leaves it below MinInSync, eligible: nothing can
+// be acknowledged before it is back at MinInSync, so they hold every
+// acknowledged record (and the unit is not lost with the disk of the one
+// in-sync replica). The first in-sync replica in the list's order leads.
 func (s *State) joinGroup(c Command, first *Unit) error {
 	if c.Factor != first.Factor {
 		return fmt.Errorf("%w: group %q keeps factor %d, not %d", ErrInvalid, c.Group, first.Factor, c.Factor)
@@ -86,9 +89,15 @@ func (s *State) joinGroup(c Command, first *Unit) error {
 		}
 		if n.Status != NodeFenced {
 			u.InSync = append(u.InSync, Member{Node: id, Incarnation: n.Incarnation})
+		} else {
+			u.Eligible = append(u.Eligible, Member{Node: id, Incarnation: n.Incarnation})
 		}
 	}
 	slices.SortFunc(u.InSync, byNode)
+	if len(u.InSync) >= u.MinInSync() {
+		u.Eligible = nil
+	}
+	slices.SortFunc(u.Eligible, byNode)
 	if u.Leader = s.candidate(u); u.Leader == 0 {
 		return fmt.Errorf("%w: every replica of group %q is fenced", ErrInvalid, c.Group)
 	}

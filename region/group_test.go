@@ -124,6 +124,7 @@ func TestCreateInGroup(t *testing.T) {
 		err      error
 		leader   NodeID
 		inSync   []Member
+		eligible []Member
 		replicas []NodeID
 	}{
 		{name: "the group's list", create: Command{Replicas: []NodeID{1, 2, 3}},
@@ -134,6 +135,9 @@ func TestCreateInGroup(t *testing.T) {
 		{name: "a fenced replica starts out of sync and does not lead",
 			cmds:   []Command{{Kind: KindFenceNode, Member: m(1)}},
 			create: Command{Replicas: []NodeID{1, 2, 3}}, leader: 2, inSync: []Member{m(2), m(3)}, replicas: []NodeID{1, 2, 3}},
+		{name: "fenced replicas below the minimum start eligible",
+			cmds:   []Command{{Kind: KindFenceNode, Member: m(1)}, {Kind: KindFenceNode, Member: m(3)}},
+			create: Command{Replicas: []NodeID{1, 2, 3}}, leader: 2, inSync: []Member{m(2)}, eligible: []Member{m(1), m(3)}, replicas: []NodeID{1, 2, 3}},
 		{name: "every replica fenced is refused",
 			cmds:   []Command{{Kind: KindFenceNode, Member: m(1)}, {Kind: KindFenceNode, Member: m(2)}, {Kind: KindFenceNode, Member: m(3)}},
 			create: Command{Replicas: []NodeID{1, 2, 3}}, err: ErrInvalid},
@@ -173,8 +177,8 @@ func TestCreateInGroup(t *testing.T) {
 				return
 			}
 			u := s.Units["g2"]
-			if u.Leader != tt.leader || u.Epoch != 1 || !slices.Equal(u.InSync, tt.inSync) || !slices.Equal(u.Replicas, tt.replicas) {
-				t.Fatalf("unit %+v, want leader %d in-sync %v replicas %v", *u, tt.leader, tt.inSync, tt.replicas)
+			if u.Leader != tt.leader || u.Epoch != 1 || !slices.Equal(u.InSync, tt.inSync) || !slices.Equal(u.Eligible, tt.eligible) || !slices.Equal(u.Replicas, tt.replicas) {
+				t.Fatalf("unit %+v, want leader %d in-sync %v eligible %v replicas %v", *u, tt.leader, tt.inSync, tt.eligible, tt.replicas)
 			}
 		})
 	}

@@ -12,5 +12,6 @@
 // acknowledged at one offset of a unit (no split brain), no record is
 // stored twice, producers' records are in their order, and once the faults
 // stop every unit has a leader and every in-sync replica holds the
-// leader's log.
+// leader's log, and every co-location group (groups.go, one unit of which
+// is created while faults run) has one replica list and one leader.
 package sim
