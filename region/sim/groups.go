@@ -74,6 +74,9 @@ func (w *world) createLate() {
 		first := w.truth.Units[sg.units[0]]
 		if w.createIn(sg.name, sg.late, first.Factor) {
 			sg.lateDone = true
+			if w.now < w.cfg.FaultTime {
+				w.res.LateInFaults++
+			}
 			sg.units = append(sg.units, sg.late)
 		}
 	}
@@ -105,6 +108,17 @@ func (w *world) groupsApart() string {
 		}
 	}
 	return ""
+}
+
+// countSplits counts the groups that a commit split (before is the state
+// before it).
+func (w *world) countSplits(before *region.State) {
+	for _, sg := range w.groups {
+		_, _, was := before.GroupLeader(sg.name)
+		if _, _, is := w.truth.GroupLeader(sg.name); was && !is {
+			w.res.GroupSplits++
+		}
+	}
 }
 
 func sortedIDs(ids []region.UnitID) []region.UnitID {

@@ -33,7 +33,11 @@ type Config struct {
 // Result is what a run saw.
 type Result struct {
 	Acked, Crashes, Wipes, Pauses, Partitions, Elections, Drained int
-	Settled                                                       time.Duration
+	// GroupSplits counts commits that left a co-location group with
+	// units under different leaders (or one without); LateInFaults the
+	// groups' late units created while faults ran.
+	GroupSplits, LateInFaults int
+	Settled                   time.Duration
 }
 
 const (
@@ -324,6 +328,7 @@ func (w *world) proposeAt(from region.NodeID, c region.Command) (uint64, bool) {
 	w.metaAt = append(w.metaAt, w.now)
 	before := w.truth.Clone()
 	index := uint64(len(w.meta))
+	defer w.countSplits(before)
 	if err := w.truth.Apply(index, c); err != nil {
 		w.trace("meta %d by %d: %s %+v refused: %v", index, from, c.Kind, c, err)
 		return index, false

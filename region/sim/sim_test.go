@@ -42,6 +42,8 @@ func TestSimulation(t *testing.T) {
 		total.Partitions += res.Partitions
 		total.Elections += res.Elections
 		total.Drained += res.Drained
+		total.GroupSplits += res.GroupSplits
+		total.LateInFaults += res.LateInFaults
 		total.Settled = max(total.Settled, res.Settled)
 	}
 	t.Logf("%d seeds from %d: %+v (Settled: the longest time to settle after the faults)", *seeds, *firstSeed, total)
