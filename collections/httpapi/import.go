@@ -16,7 +16,7 @@ import (
 // import. The body is, by type:
 //
 //   - documents: one JSON object per line (JSON lines);
-//   - list: one JSON array of objects;
+//   - list (or array): one JSON array of objects;
 //   - auto: list when the body starts with '[', else documents;
 //   - no type: ArangoDB's headers and values, a JSON array of attribute
 //     names on the first line, then one array of values per line.
@@ -53,7 +53,7 @@ func parseImport(body []byte, typ string) (items []importItem, empty int, err er
 		}
 	}
 	switch typ {
-	case "list":
+	case "list", "array":
 		if len(trimmed) == 0 {
 			return nil, 0, nil
 		}
@@ -100,7 +100,7 @@ func parseImport(body []byte, typ string) (items []importItem, empty int, err er
 	case "":
 		return parseHeadersValues(body)
 	}
-	return nil, 0, fmt.Errorf("%w: type %q (want documents, list or auto)", service.ErrBadRequest, typ)
+	return nil, 0, fmt.Errorf("%w: type %q (want documents, list, array or auto)", service.ErrBadRequest, typ)
 }
 
 // lines splits a body into lines; the newline ending the last one does

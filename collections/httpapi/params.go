@@ -64,7 +64,7 @@ var (
 
 	// paramsImport: POST /import (import.go). overwrite=true would
 	// truncate the collection first: refused rather than ignored.
-	paramsImport = qp.New(qp.Text("collection"), qp.OneOf("type", "documents", "list", "auto"),
+	paramsImport = qp.New(qp.Text("collection"), qp.OneOf("type", "documents", "list", "array", "auto"),
 		qp.OneOf("onDuplicate", "error", "update", "replace", "ignore"), qp.Bool("complete"), qp.Bool("details"),
 		pWaitForSync, qp.Text("fromPrefix"), qp.Text("toPrefix"),
 		qp.Only("overwrite", "false", "truncating the collection first is not supported: truncate it with PUT .../collection/{name}/truncate"))
