@@ -141,3 +141,32 @@ func TestAccessPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestExplain shows the index a FILTER uses and a join's per-row lookup.
+func TestExplain(t *testing.T) {
+	m := usersStore()
+	m.indexes["users"] = []query.Index{{ID: 1, Name: "by_age", Path: []string{"age"}}}
+	q, err := Parse(`FOR o IN orders FOR u IN users FILTER u._key == o.user FOR v IN users FILTER v.age == @a RETURN [o, u, v]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := q.Explain(map[string]any{"a": 30}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range e.Nodes {
+		s := n.Type
+		if n.Access != nil {
+			s += ":" + n.Access.Access + ":" + n.Access.Index
+		}
+		if n.PerOuterRow {
+			s += ":per-row"
+		}
+		got = append(got, s)
+	}
+	want := "SingletonNode EnumerateCollectionNode:full-scan: IndexNode:primary-key-range::per-row FilterNode IndexNode:index-range:by_age FilterNode ReturnNode"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("plan\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}

@@ -6,26 +6,32 @@ import (
 	"net/http"
 
 	"github.com/causeway/causeway/collections"
+	"github.com/causeway/causeway/collections/aql"
 	"github.com/causeway/causeway/collections/query"
 	"github.com/causeway/causeway/collections/service"
 )
 
 // cursorJSON is ArangoDB's cursor response.
 type cursorJSON struct {
-	Result  []json.RawMessage `json:"result"`
-	HasMore bool              `json:"hasMore"`
-	ID      string            `json:"id,omitempty"`
-	Extra   service.Extra     `json:"extra"`
-	Cached  bool              `json:"cached"`
-	Error   bool              `json:"error"`
-	Code    int               `json:"code"`
+	Result      []json.RawMessage `json:"result"`
+	HasMore     bool              `json:"hasMore"`
+	ID          string            `json:"id,omitempty"`
+	Count       *int64            `json:"count,omitempty"`
+	NextBatchID string            `json:"nextBatchId,omitempty"`
+	Extra       service.Extra     `json:"extra"`
+	Cached      bool              `json:"cached"`
+	Error       bool              `json:"error"`
+	Code        int               `json:"code"`
 }
 
 func respondBatch(w http.ResponseWriter, status int, b service.Batch) {
 	if b.Result == nil {
 		b.Result = []json.RawMessage{}
 	}
-	writeJSON(w, status, cursorJSON{Result: b.Result, HasMore: b.HasMore, ID: b.ID, Extra: b.Extra, Code: status})
+	if b.Extra.Warnings == nil {
+		b.Extra.Warnings = []aql.Warning{}
+	}
+	writeJSON(w, status, cursorJSON{Result: b.Result, HasMore: b.HasMore, ID: b.ID, Count: b.Count, NextBatchID: b.NextBatchID, Extra: b.Extra, Code: status})
 }
 
 func (h *Handler) createCursor(w http.ResponseWriter, r *http.Request) {
@@ -39,15 +45,33 @@ func (h *Handler) createCursor(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	if h.spot != nil {
-		if q, perr := query.Parse(in.query); perr == nil && h.spot.Owns(r, tenant(r), fabric(r), q.Collection) {
-			h.spotQuery(w, r, q, in)
-			return
-		}
-	}
-	b, err := h.svc.Query(tenant(r), fabric(r), service.QueryRequest{Query: in.query, Params: in.params, BatchSize: in.batchSize, TTL: in.ttl})
+	co, err := cursorOptionsInput(body)
 	if err != nil {
 		fail(w, err)
+		return
+	}
+	req := service.QueryRequest{Query: in.query, Params: in.params, BatchSize: in.batchSize, TTL: in.ttl}
+	var b service.Batch
+	switch {
+	case aql.IsAQL(in.query):
+		b, err = h.svc.QueryAQL(tenant(r), fabric(r), req, co)
+	case co.FullCount:
+		err = fmt.Errorf("%w: options.fullCount is for AQL queries (SQL: run a COUNT(*) query)", service.ErrBadRequest)
+	default:
+		if h.spot != nil {
+			if q, perr := query.Parse(in.query); perr == nil && h.spot.Owns(r, tenant(r), fabric(r), q.Collection) {
+				h.spotQuery(w, r, q, in)
+				return
+			}
+		}
+		if co.Count {
+			b, err = h.svc.QueryCounted(tenant(r), fabric(r), req)
+		} else {
+			b, err = h.svc.Query(tenant(r), fabric(r), req)
+		}
+	}
+	if err != nil {
+		failQuery(w, err)
 		return
 	}
 	respondBatch(w, http.StatusCreated, b)
@@ -80,6 +104,10 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 	in, err := cursorRequestInput(body)
 	if err != nil {
 		fail(w, err)
+		return
+	}
+	if aql.IsAQL(in.query) {
+		h.explainAQL(w, r, in)
 		return
 	}
 	plan, err := h.svc.Explain(tenant(r), fabric(r), in.query, in.params)

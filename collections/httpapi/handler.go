@@ -72,6 +72,7 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		{"POST " + p + "cursor", noParams, h.createCursor},
 		{"PUT " + p + "cursor/{id}", noParams, h.nextBatch},
 		{"POST " + p + "cursor/{id}", noParams, h.nextBatch},
+		{"POST " + p + "cursor/{id}/{batchId}", noParams, h.nextBatchAt},
 		{"DELETE " + p + "cursor/{id}", noParams, h.deleteCursor},
 		{"POST " + p + "explain", noParams, h.explain},
 
@@ -106,6 +107,7 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		"POST " + p + "cursor":                      byBody,
 		"PUT " + p + "cursor/{id}":                  byCursor,
 		"POST " + p + "cursor/{id}":                 byCursor,
+		"POST " + p + "cursor/{id}/{batchId}":       byCursor,
 		"DELETE " + p + "cursor/{id}":               byCursor,
 		"POST " + p + "explain":                     byBody,
 		"POST " + p + "index":                       byCollectionParam,

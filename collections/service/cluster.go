@@ -10,6 +10,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/collections/aql"
 	"github.com/causeway/causeway/collections/query"
 	"github.com/causeway/causeway/collections/store"
 )
@@ -167,6 +168,9 @@ func (s *Service) Locate(ref Ref) error {
 func (s *Service) LocateQuery(tenant, fabric, text string) error {
 	if !s.clustered() {
 		return nil
+	}
+	if aql.IsAQL(text) {
+		return s.locateAQL(tenant, fabric, text)
 	}
 	q, err := query.Parse(text)
 	if err != nil {

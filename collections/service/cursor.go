@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/causeway/causeway/collections/aql"
 	"github.com/causeway/causeway/collections/query"
 	"github.com/causeway/causeway/collections/store"
 )
@@ -20,18 +21,27 @@ type Batch struct {
 	HasMore bool
 	ID      string
 	Extra   Extra
+	// Count is the query's total rows, when the request asked for it.
+	Count *int64
+	// NextBatchID names the next batch while more follow; the batch just
+	// answered can be fetched again under its own id (cursorretry.go).
+	NextBatchID string
 }
 
 // Extra carries the plan and statistics of a query batch.
 type Extra struct {
-	Plan  *query.Explanation `json:"plan,omitempty"`
-	Stats Stats              `json:"stats"`
+	Plan     *query.Explanation `json:"plan,omitempty"`
+	Stats    Stats              `json:"stats"`
+	Warnings []aql.Warning      `json:"warnings"`
 }
 
 // Stats are counts of one batch.
 type Stats struct {
 	ScannedDocs   int     `json:"scannedFull"`
 	ExecutionTime float64 `json:"executionTime"`
+	// FullCount is the rows before the query's last top-level LIMIT
+	// (AQL's fullCount option).
+	FullCount *int64 `json:"fullCount,omitempty"`
 }
 
 // cursor is a query (or listing) in progress: a snapshot, an iterator over
@@ -51,6 +61,24 @@ type cursor struct {
 	next    func() ([]byte, bool, error)
 	peeked  []byte // a row read ahead to learn whether more follow
 	closed  bool
+
+	// AQL cursors (aqlquery.go) read several iterators: release closes
+	// them, scanned counts their documents, warnings lists the query's.
+	release  func()
+	scanned  func() int
+	warnings func() []aql.Warning
+	count    *int64
+	// batchID is the id of the batch answered last, last that batch
+	// (cursorretry.go).
+	batchID int
+	last    *Batch
+}
+
+func (c *cursor) scannedDocs() int {
+	if c.scanned != nil {
+		return c.scanned()
+	}
+	return c.it.Scanned()
 }
 
 // pull returns the next row, the one read ahead first.
@@ -70,7 +98,12 @@ func (c *cursor) close() {
 		return
 	}
 	c.closed = true
-	_ = c.it.Close()
+	if c.it != nil {
+		_ = c.it.Close()
+	}
+	if c.release != nil {
+		c.release()
+	}
 	_ = c.snap.Close()
 }
 
@@ -192,7 +225,7 @@ func (s *Service) fill(c *cursor, registered bool) (Batch, error) {
 		return Batch{}, fmt.Errorf("%w: %q", ErrCursorNotFound, c.id)
 	}
 	c.timer.deadline = start.Add(s.opts.MaxQueryTime)
-	scanned0 := c.it.Scanned()
+	scanned0 := c.scannedDocs()
 	var out Batch
 	bytes := 0
 	var err error
@@ -218,7 +251,8 @@ func (s *Service) fill(c *cursor, registered bool) (Batch, error) {
 			out.HasMore = false
 		}
 	}
-	out.Extra = Extra{Plan: c.plan, Stats: Stats{ScannedDocs: c.it.Scanned() - scanned0, ExecutionTime: time.Since(start).Seconds()}}
+	out.Extra = Extra{Plan: c.plan, Stats: Stats{ScannedDocs: c.scannedDocs() - scanned0, ExecutionTime: time.Since(start).Seconds()}}
+	c.numberBatch(&out, err)
 	c.mu.Unlock()
 	if err != nil {
 		s.dropCursor(c, registered)
