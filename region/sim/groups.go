@@ -121,6 +121,16 @@ func (w *world) countSplits(before *region.State) {
 	}
 }
 
+// sampleSplits adds a controller tick to SplitTime for every group that
+// has units and no one leader now.
+func (w *world) sampleSplits() {
+	for _, sg := range w.groups {
+		if _, _, ok := w.truth.GroupLeader(sg.name); !ok {
+			w.res.SplitTime += ctrlTick
+		}
+	}
+}
+
 func sortedIDs(ids []region.UnitID) []region.UnitID {
 	out := slices.Clone(ids)
 	slices.Sort(out)

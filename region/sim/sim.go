@@ -37,7 +37,9 @@ type Result struct {
 	// units under different leaders (or one without); LateInFaults the
 	// groups' late units created while faults ran.
 	GroupSplits, LateInFaults int
-	Settled                   time.Duration
+	// SplitTime sums, over groups, the time their leadership was split
+	// (sampled every controller tick).
+	SplitTime, Settled time.Duration
 }
 
 const (
@@ -395,6 +397,7 @@ func (w *world) step() error {
 	}
 	if w.now%ctrlTick == 0 {
 		w.controllerTick()
+		w.sampleSplits()
 	}
 	for _, n := range w.crashes {
 		if n.up {

@@ -44,6 +44,7 @@ func TestSimulation(t *testing.T) {
 		total.Drained += res.Drained
 		total.GroupSplits += res.GroupSplits
 		total.LateInFaults += res.LateInFaults
+		total.SplitTime += res.SplitTime
 		total.Settled = max(total.Settled, res.Settled)
 	}
 	t.Logf("%d seeds from %d: %+v (Settled: the longest time to settle after the faults)", *seeds, *firstSeed, total)
