@@ -69,7 +69,7 @@ func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := versionInfo{Server: "arango", Version: ArangoVersion, License: "community"}
-	if boolParam(r, "details", false) {
+	if d := r.URL.Query().Get("details"); d == "true" || d == "1" {
 		v.Details = map[string]string{"mode": "server", "role": "SINGLE", "causeway-region": h.node.Config().Region}
 	}
 	writeJSON(w, http.StatusOK, v)

@@ -31,6 +31,8 @@ func TestArangoPath(t *testing.T) {
 		{"/_api/", "/_api/"},
 		{"/_fabric/_system/_api/collection", "/_fabric/_system/_api/collection"},
 		{"/_open/auth", "/_open/auth"},
+		{"/_db/_system/_open/auth", "/_open/auth"},
+		{"/_db/shop/_open/auth", "/_open/auth"},
 		{"/health", "/health"},
 		{"/ws/v2/producer/persistent/_mm/_system/s", "/ws/v2/producer/persistent/_mm/_system/s"},
 	} {

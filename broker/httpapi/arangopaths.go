@@ -27,15 +27,19 @@ var systemFabricAPIs = map[string]bool{
 
 // arangoPath returns the node's path for an ArangoDB-style path p and
 // whether it rewrote it: /_db/{fabric}[/rest] becomes
-// /_fabric/{fabric}[/rest], and /_api/{api}[/rest] with a fabric API
+// /_fabric/{fabric}[/rest] (but /_db/{fabric}/_open/... is the node's
+// /_open/..., ArangoDB's login, which arangojs sends there), and /_api/{api}[/rest] with a fabric API
 // becomes /_fabric/_system/_api/{api}[/rest]. Pure; it works on escaped
 // paths (URL.RawPath) as well, since it never looks inside a segment but
 // the API's name.
 func arangoPath(p string) (string, bool) {
 	if rest, ok := strings.CutPrefix(p, "/_db/"); ok {
-		fabric, _, _ := strings.Cut(rest, "/")
+		fabric, tail, _ := strings.Cut(rest, "/")
 		if fabric == "" {
 			return p, false
+		}
+		if strings.HasPrefix(tail, "_open/") {
+			return "/" + tail, true // the login is the node's, whatever the database
 		}
 		return "/_fabric/" + rest, true
 	}

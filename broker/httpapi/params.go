@@ -29,7 +29,10 @@ var (
 	paramsSkipSubscription  = qp.New(pPersistent, qp.Int("count", 1, math.MaxInt32))
 
 	// paramsVersion: GET /_api/version?details=true adds a few details.
-	paramsVersion = qp.New(qp.Bool("details"))
+	// arangojs 10 sends details=undefined when called without the
+	// argument (ArangoDB reads every value but true as false): taken as
+	// false.
+	paramsVersion = qp.New(qp.OneOf("details", "true", "false", "1", "0", "undefined"))
 )
 
 // errNumBadParameter is ArangoDB's error number for a bad parameter.
