@@ -106,14 +106,18 @@ func respondWrites(w http.ResponseWriter, collection string, results []service.R
 		writeJSON(w, okStatus, docResult(collection, res, o))
 		return
 	}
-	out := make([]map[string]any, len(results))
+	// With silent, ArangoDB lists only the errors ([] when every
+	// document was written).
+	out := make([]map[string]any, 0, len(results))
 	counts := map[int]int{}
-	for i, res := range results {
-		out[i] = docResult(collection, res, o)
+	for _, res := range results {
 		if res.Err != nil {
 			_, num := codes(res.Err)
 			counts[num]++
+		} else if o.silent {
+			continue
 		}
+		out = append(out, docResult(collection, res, o))
 	}
 	setErrorCodes(w, counts)
 	writeJSON(w, okStatus, out)
