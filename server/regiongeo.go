@@ -232,7 +232,7 @@ func (s geoState) Save(ctx context.Context, name string, b []byte) error {
 // geo-replicated region of several nodes: their data path there (a
 // collection's op log and view led with the region's journals) is not
 // built yet.
-var errNotInGeoRegion = errors.New("server: collections and SPOT are not served yet in a geo-replicated region of several nodes (streams, Kafka topics and keys are); run collections in a region of one node per region, or in a region of several nodes without peers")
+var errNotInGeoRegion = errors.New("server: collections and SPOT are not served yet in a geo-replicated region of several nodes (streams and Kafka topics are); run collections in a region of one node per region, or in a region of several nodes without peers")
 
 // notInGeoRegion answers 501 for every request next would serve (the
 // collections and SPOT APIs).

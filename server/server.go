@@ -128,9 +128,9 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	if colOpts.MaxBatchBytes == 0 {
 		colOpts.MaxBatchBytes = node.Config().Limits.MaxQueryResultBytes
 	}
-	// Geo-replication in a region of several nodes carries streams (and
-	// keys and Kafka topics) so far; collections and SPOT answer 501 there
-	// (regiongeo.go).
+	// Geo-replication in a region of several nodes carries streams and
+	// Kafka topic events so far (keys stay the region's); collections and
+	// SPOT answer 501 there (regiongeo.go).
 	geoCluster := streams != nil && cfg.Replicated()
 	if colRegion != nil && !geoCluster {
 		colOpts.Cluster = colRegion
