@@ -25,6 +25,7 @@ import (
 	"github.com/causeway/causeway/broker/tlsutil"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/server"
+	"github.com/causeway/causeway/spot"
 )
 
 // fabricFileName is the file causeway dev writes in its data directory.
@@ -58,7 +59,8 @@ type fabricRegion struct {
 	Repl string `json:"repl"`
 	// Admin is the replication admin URL: GET for status, POST
 	// {admin}/links/{peer}/down|up to cut or restore a link ("" without
-	// geo-replication).
+	// geo-replication). In a region of several nodes it is node 1's, which
+	// answers 503 unless it runs the region's replication.
 	Admin string `json:"admin"`
 	Data  string `json:"data"`
 	// Nodes are the region's nodes when it has several (fabric_nodes.go);
@@ -84,7 +86,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	host := fs.String("host", "127.0.0.1", "address every listener binds to")
 	httpPort := fs.Int("http-port", 8080, "HTTP/WebSocket port of the first region, the next regions take the next ports (0: ephemeral)")
 	kafkaPort := fs.Int("kafka-port", 9092, "Kafka port of the first region, likewise (0: ephemeral, -1: no Kafka listener)")
-	replPort := fs.Int("repl-port", 7400, "replication port of the first region, likewise (0: ephemeral)")
+	replPort := fs.Int("repl-port", 7400, "replication port of the first region, likewise; with --nodes > 1 every node has one, laid out as the HTTP ports (0: ephemeral)")
 	latency := fs.String("wan-latency", "0s", "emulated one-way latency between regions, e.g. 40ms")
 	jitter := fs.String("wan-jitter", "0s", "emulated jitter added to the latency, e.g. 5ms")
 	loss := fs.String("wan-loss", "0", "emulated loss rate between regions, 0..1")
@@ -92,7 +94,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	replTLS := fs.Bool("repl-tls", true, "mutual TLS between regions, with a dev CA and a certificate per region generated into DATA/"+tlsutil.DevFabricDir)
 	fsync := fs.String("fsync", "", "fsync policy: always (default), interval, never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
-	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group; with one region every node serves it (its streams replicated between them), with several node 1 serves each region and the others only vote (see the printed table)")
+	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group, every node serving the region (its streams replicated between them); with several regions each node has a replication listener and the region's replication runs on one of them, decided at runtime")
 	clusterPort := fs.Int("cluster-port", 7600, "with --nodes > 1: Raft port of the first region's first node, the next nodes take the next ports, then their data addresses (0: ephemeral)")
 	spotFlags := registerSpotDevFlags(fs)
 	devSec := registerDevSecurity(fs)
@@ -133,25 +135,34 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	var replAddrs []string // a fabric of one region has no replication listener
-	if plan.geo {
-		if replAddrs, err = devAddrs(*host, *replPort, len(names)); err != nil {
-			return fail(err)
-		}
-	}
+	// peerAddrs[i] is region i's replication address as the others list
+	// it (every node's, comma-joined); none in a fabric of one region.
+	var peerAddrs []string
 	var cluster *devCluster
 	if plan.nodes > 1 {
-		if cluster, err = newDevCluster(*host, plan, devPortBases{HTTP: *httpPort, Kafka: *kafkaPort, Cluster: *clusterPort}); err != nil {
+		bases := devPortBases{HTTP: *httpPort, Kafka: *kafkaPort, Repl: *replPort, Cluster: *clusterPort}
+		if cluster, err = newDevCluster(*host, plan, bases); err != nil {
 			return fail(err)
 		}
-	}
-	spotNodes := 1 // nodes a region's SPOT group is spread over
-	if plan.allServe {
-		spotNodes = plan.nodes
-	}
-	spotCfgs, err := spotFlags.configs(*host, names, spotNodes)
-	if err != nil {
+		if plan.geo {
+			for i := range names {
+				peerAddrs = append(peerAddrs, cluster.regionRepl(i))
+			}
+		}
+	} else if peerAddrs, err = devAddrs(*host, *replPort, len(names)); err != nil {
 		return fail(err)
+	}
+	// Regions of several nodes that replicate to each other run no SPOT
+	// group: SPOT is not served there yet (planDev refuses its flags).
+	spotCfgs := make([]*spot.Config, len(names))
+	if !plan.geoRegionOfNodes() {
+		spotNodes := 1 // nodes a region's SPOT group is spread over
+		if plan.allServe {
+			spotNodes = plan.nodes
+		}
+		if spotCfgs, err = spotFlags.configs(*host, names, spotNodes); err != nil {
+			return fail(err)
+		}
 	}
 	var peerTLS *tlsutil.DevFabric
 	if *replTLS && plan.geo {
@@ -188,15 +199,17 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			peers := map[string]string{}
 			for j, p := range names {
 				if j != i {
-					peers[p] = replAddrs[j]
+					peers[p] = peerAddrs[j]
 				}
 			}
-			cfg.ReplAddr, cfg.Peers, cfg.FabricSecret, cfg.WAN = replAddrs[i], peers, *secret, wan
+			// Node 1's address; startRegion gives each node its own.
+			replAddr, _, _ := strings.Cut(peerAddrs[i], ",")
+			cfg.ReplAddr, cfg.Peers, cfg.FabricSecret, cfg.WAN = replAddr, peers, *secret, wan
 		}
 		if *kafkaPort >= 0 {
 			cfg.KafkaAddr = port(*kafkaPort, i)
 		}
-		if peerTLS != nil {
+		if peerTLS != nil { // a region's nodes share its certificate
 			files := peerTLS.Regions[name]
 			cfg.ReplTLS = tlsutil.Config{CertFile: files.CertFile, KeyFile: files.KeyFile, ClientCAFile: peerTLS.CAFile}
 		}
@@ -232,8 +245,11 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 		firsts = append(firsts, srv)
 		fr := fabricRegion{Name: name, HTTP: srv.URL(), WS: "ws://" + srv.Addr(), Kafka: srv.KafkaAddr(), Data: cfg.DataDir}
-		if srv.Repl != nil {
+		switch {
+		case srv.Repl != nil:
 			fr.Repl, fr.Admin = srv.Repl.Addr(), srv.URL()+shell.AdminPath
+		case srv.Standby != nil: // listens only while it runs the region's replication
+			fr.Repl, fr.Admin = cfg.ReplAddr, srv.URL()+shell.AdminPath
 		}
 		if cluster != nil {
 			fr.Nodes = cluster.fabricNodes(i, regionNodes, *data, name)
@@ -246,14 +262,18 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		stopAll()
 		return fail(err)
 	}
-	if plan.geo {
+	switch {
+	case plan.geoRegionOfNodes():
+		printDevNodes(stdout, ff, *data)
+	case plan.geo:
 		printDevHowTo(stdout, ff, *data)
-		printDevNodes(stdout, ff)
-	} else {
+	default:
 		printDevRegion(stdout, ff, *data)
 	}
 	printDevAuth(stdout, adminKey)
-	printSpotHowTo(stdout, ff)
+	if !plan.geoRegionOfNodes() {
+		printSpotHowTo(stdout, ff)
+	}
 	code := 0
 	select {
 	case sig := <-sigs:

@@ -22,22 +22,23 @@ import (
 )
 
 // devCluster lays out `causeway dev --nodes N` (N > 1): every region's
-// nodes with their HTTP, Kafka, Raft and data addresses, known before any
-// starts (each node is given its peers), and the secret the region's nodes
-// share.
+// nodes with their HTTP, Kafka, replication, Raft and data addresses,
+// known before any starts (each node is given its peers), and the secret
+// the region's nodes share.
 //
-// In a fabric of several regions, node 1 of each region is the region as
-// before (streams, collections, keys, SPOT, geo-replication) and the other
-// nodes are MetadataOnly: they take part in the region's metadata group
-// and refuse everything else (geo-replication and a region of several
-// nodes do not combine yet). A fabric of one region has no geo-replication
-// and every node serves: its streams are replicated between the nodes.
+// Every node serves its region: its streams are replicated between the
+// region's nodes. In a fabric of several regions each node has its own
+// replication listener and the region's replication runs on the node
+// leading the region's journals (server/regiongeo.go); the other regions
+// list all of the region's replication addresses and dial them in turn.
+// Collections and SPOT are not served yet in such a region (501).
 type devCluster struct {
 	plan   devPlan
 	secret string
-	// http, kafka, raft and data are indexed [region][node]; kafka is ""
-	// for a node without a Kafka listener.
-	http, kafka, raft, data [][]string
+	// http, kafka, repl, raft and data are indexed [region][node]; kafka
+	// is "" for a node without a Kafka listener, repl "" without
+	// geo-replication.
+	http, kafka, repl, raft, data [][]string
 }
 
 // newDevCluster reserves the addresses plan.ports lays out on host; port 0
@@ -51,9 +52,13 @@ func newDevCluster(host string, plan devPlan, bases devPortBases) (*devCluster, 
 	r := &devReserver{host: host}
 	defer r.release()
 	for _, region := range plan.ports(bases) {
-		var http, kafka, raft, data []string
+		var http, kafka, repl, raft, data []string
 		for _, np := range region {
 			h, err := r.addr(np.HTTP)
+			if err != nil {
+				return nil, err
+			}
+			rp, err := r.addr(np.Repl)
 			if err != nil {
 				return nil, err
 			}
@@ -69,9 +74,11 @@ func newDevCluster(host string, plan devPlan, bases devPortBases) (*devCluster, 
 			if np.Kafka >= 0 {
 				k = net.JoinHostPort(host, strconv.Itoa(np.Kafka))
 			}
-			http, kafka, raft, data = append(http, h), append(kafka, k), append(raft, ra), append(data, d)
+			http, kafka, repl = append(http, h), append(kafka, k), append(repl, rp)
+			raft, data = append(raft, ra), append(data, d)
 		}
-		c.http, c.kafka, c.raft, c.data = append(c.http, http), append(c.kafka, kafka), append(c.raft, raft), append(c.data, data)
+		c.http, c.kafka, c.repl = append(c.http, http), append(c.kafka, kafka), append(c.repl, repl)
+		c.raft, c.data = append(c.raft, raft), append(c.data, data)
 	}
 	return c, nil
 }
@@ -117,7 +124,7 @@ func (c *devCluster) options(i, j int) *server.RegionOptions {
 			peers = append(peers, "http://"+c.http[i][k])
 		}
 	}
-	return &server.RegionOptions{MetadataOnly: !c.plan.serves(j), Meta: meta.Config{
+	return &server.RegionOptions{Meta: meta.Config{
 		Node: region.NodeID(j + 1), Addrs: region.Addrs{Raft: c.raft[i][j], Data: c.data[i][j]},
 		Bootstrap: voters, Peers: peers, Secret: c.secret}}
 }
@@ -133,31 +140,22 @@ func nodeDataDir(dataDir, region string, j int) string {
 }
 
 // startRegion starts region i's nodes together (a new region's voters
-// each ask the others whether the region exists before bootstrapping):
-// node 1 with first's configuration and options; the others in
-// {data}/{region}-node{j}, serving the region with first's configuration
-// and SPOT options (each runs its own replica of the region's SPOT group
-// when listed in its members) when the plan has every node serve,
-// metadata-only otherwise. It returns the nodes that started, node 1
-// first when it did, and the errors of the others.
+// each ask the others whether the region exists before bootstrapping),
+// every one serving the region with first's configuration and SPOT
+// options and its own addresses: node 1 in first's data directory, the
+// others in {data}/{region}-node{j}. It returns the nodes that started,
+// node 1 first when it did, and the errors of the others.
 func (c *devCluster) startRegion(i int, first broker.Config, opts server.Options, dataDir string, log *zap.Logger) ([]*server.Server, error) {
-	first.HTTPAddr, first.KafkaAddr = c.http[i][0], c.kafka[i][0]
-	opts.Region = c.options(i, 0)
 	srvs := make([]*server.Server, c.plan.nodes)
 	errs := make([]error, c.plan.nodes)
 	var wg sync.WaitGroup
 	for j := range c.plan.nodes {
-		cfg, o := first, opts
-		switch {
-		case j == 0:
-		case c.plan.serves(j):
-			cfg.DataDir, cfg.HTTPAddr, cfg.KafkaAddr = nodeDataDir(dataDir, first.Region, j), c.http[i][j], c.kafka[i][j]
-			o = server.Options{Region: c.options(i, j), Spot: opts.Spot}
-		default:
-			cfg = broker.Config{Region: first.Region, DataDir: nodeDataDir(dataDir, first.Region, j),
-				HTTPAddr: c.http[i][j], Fsync: first.Fsync, Auth: first.Auth}
-			o = server.Options{Region: c.options(i, j)}
+		cfg := first
+		if j > 0 {
+			cfg.DataDir = nodeDataDir(dataDir, first.Region, j)
 		}
+		cfg.HTTPAddr, cfg.KafkaAddr, cfg.ReplAddr = c.http[i][j], c.kafka[i][j], c.repl[i][j]
+		o := server.Options{Region: c.options(i, j), Spot: opts.Spot}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -183,41 +181,86 @@ func (c *devCluster) fabricNodes(i int, srvs []*server.Server, dataDir, region s
 	out := make([]fabricNode, len(srvs))
 	for j, s := range srvs {
 		out[j] = fabricNode{ID: uint64(j + 1), HTTP: s.URL(), WS: "ws://" + s.Addr(), Kafka: s.KafkaAddr(),
-			Raft: c.raft[i][j], DataAddr: c.data[i][j], Data: nodeDataDir(dataDir, region, j), MetadataOnly: !c.plan.serves(j)}
+			Repl: c.repl[i][j], Raft: c.raft[i][j], DataAddr: c.data[i][j], Data: nodeDataDir(dataDir, region, j)}
 	}
 	return out
 }
 
+// regionRepl is every node's replication address of region i, comma-
+// joined: how the other regions list it as a peer.
+func (c *devCluster) regionRepl(i int) string { return strings.Join(c.repl[i], ",") }
+
 // printDevNodes tells what the regions' nodes are, when a fabric of
 // several regions has several nodes per region (printDevRegion tells a
 // fabric of one region).
-func printDevNodes(w io.Writer, ff fabricFile) {
+func printDevNodes(w io.Writer, ff fabricFile, data string) {
 	if len(ff.Regions) < 2 || len(ff.Regions[0].Nodes) < 2 {
 		return
 	}
 	n := len(ff.Regions[0].Nodes)
-	fmt.Fprintf(w, `
-Every region has %d nodes forming its metadata group (Raft: membership, owners, epochs).
-Geo-replication and a region of several nodes do not combine yet: node 1 of each region serves
-the region's streams, collections, keys and SPOT, as in the table above, and nothing is replicated
-inside a region; the other nodes only take part in the metadata group (they serve /health,
-/metrics and /_api/region/state, and refuse everything else with 421). For a replicated region,
-run one region: causeway dev --regions %s --nodes %d.
-
-`, n, ff.Regions[0].Name, n)
+	fmt.Fprintf(w, "causeway dev: %d regions of %d nodes each, every node serving its region; WAN latency %s, jitter %s, loss %v\n\n",
+		len(ff.Regions), n, ff.WAN.Latency, ff.WAN.Jitter, ff.WAN.Loss)
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "region\tnode\thttp\traft\tdata address\tserves")
+	fmt.Fprintln(tw, "region\tnode\thttp / websocket\tkafka\treplication\traft\tdata address")
 	for _, r := range ff.Regions {
 		for _, nd := range r.Nodes {
-			role := "the region (streams, collections, keys, SPOT)"
-			if nd.MetadataOnly {
-				role = "metadata group only"
+			kafka := nd.Kafka
+			if kafka == "" {
+				kafka = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.Name, nd.ID, nd.HTTP, nd.Raft, nd.DataAddr, role)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Name, nd.ID, nd.HTTP, kafka, nd.Repl, nd.Raft, nd.DataAddr)
 		}
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nThe region's nodes, owners and in-sync replicas: causeway status, or\n  curl -H \"Authorization: Bearer $%s\" %s/_api/region/state\n", tokenEnv, ff.Regions[0].HTTP)
+	fmt.Fprintf(w, `
+Every region's nodes form its metadata group (Raft: membership, stream leaders, epochs) and
+replicate its streams between them (each stream held by %[1]d of them); any node takes producers,
+consumers and readers (proxied to the stream's leader). Each region's replication to the others
+runs on one of its nodes at a time, the one leading the region's journals, decided at runtime
+(another takes over when it stops): causeway status asks the nodes in turn, and
+GET /_api/replication answers 503 on the nodes not running it. Peers list every node's
+replication address; the one running the region's replication answers.
+Collections and SPOT are not served yet in a geo-replicated region of several nodes (501):
+for them run one node per region (causeway dev --regions %[2]s).
+`, region.DefaultFactor(n), regionNames(ff))
+	if ff.ReplCA != "" {
+		fmt.Fprintf(w, "\nLinks between regions: mutual TLS (every region's certificate, shared by its nodes, is signed by %s)\n", ff.ReplCA)
+	} else {
+		fmt.Fprintln(w, "\nLinks between regions: plain TCP (--repl-tls=false)")
+	}
+	a, b := ff.Regions[0].Nodes, ff.Regions[1].Nodes
+	var urls []string
+	for _, nd := range a {
+		urls = append(urls, nd.HTTP)
+	}
+	dataFlag := ""
+	if data != "causeway-dev" {
+		dataFlag = " --data " + data
+	}
+	fmt.Fprintf(w, `
+Fabric description: %[1]s
+Try it, in another terminal:
+  # publish through node 2 of %[2]s, consume through node %[3]d of %[4]s
+  causeway consume --url %[5]s --stream orders --subscription tour --initial earliest &
+  echo hello | causeway produce --url %[6]s --stream orders
+  # a client given every node of a region moves to the next one when its node stops
+  causeway produce --url %[7]s --stream orders
+  # replication lag per region pair; each region's nodes, stream leaders and in-sync replicas
+  causeway status%[8]s
+(causeway dev link asks node 1 of each region, which answers 503 unless it runs the region's
+replication: to cut links between regions, run one node per region.)
+Stop with Ctrl-C.
+`, filepath.Join(data, fabricFileName), ff.Regions[0].Name, len(b), ff.Regions[1].Name, b[len(b)-1].HTTP, a[1].HTTP,
+		strings.Join(urls, ","), dataFlag)
+}
+
+// regionNames are the fabric's regions, comma-joined.
+func regionNames(ff fabricFile) string {
+	names := make([]string, len(ff.Regions))
+	for i, r := range ff.Regions {
+		names[i] = r.Name
+	}
+	return strings.Join(names, ",")
 }
 
 // printDevRegion tells what a fabric of one region of several nodes runs

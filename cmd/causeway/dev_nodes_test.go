@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,66 +81,136 @@ func TestPrintRegions(t *testing.T) {
 	}
 }
 
-// TestDevNodes runs `causeway dev --nodes 3` with two regions: fabric.json
-// lists three nodes per region with their addresses, every region's nodes
-// form its metadata group (causeway status shows it), node 1 serves the
-// region's streams and the other nodes refuse them with 421.
-func TestDevNodes(t *testing.T) {
+// TestDevGeoRegionsOfThreeNodes runs `causeway dev --regions
+// us-east,eu-west --nodes 3`: fabric.json lists three serving nodes per
+// region, each with its own replication address (peer TLS on); every node
+// serves the region's streams and answers 501 for collections; in each
+// region exactly one node runs the region's replication (the others
+// answer 503 on its admin endpoint). Messages published through node 2 of
+// us-east are consumed through node 3 of eu-west, `causeway status`
+// shows the lag between the regions and their nodes, and SIGTERM stops
+// the fabric cleanly.
+func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
 	bin := causewayBinary(t)
 	dir := t.TempDir()
-	dev := startDev(t, bin, dir, "--regions", "a,b", "--nodes", "3", "--data", dir, "--fsync", "never",
-		"--http-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--kafka-port", "-1", "--repl-port", strconv.Itoa(testnet.FreeRange(t, 2)),
-		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 12)), "--spot-replicas", "1", "--spot-replicas-other", "0")
+	start := time.Now()
+	dev := startDev(t, bin, dir, "--regions", "us-east,eu-west", "--nodes", "3", "--data", dir, "--fsync", "never",
+		"--http-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--kafka-port", "-1", "--repl-port", strconv.Itoa(testnet.FreeRange(t, 6)),
+		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 12)))
 	ff := dev.fabric
-	if len(ff.Regions) != 2 {
+	if len(ff.Regions) != 2 || ff.ReplCA == "" {
 		t.Fatalf("fabric.json: %+v", ff)
 	}
+	repls := map[string]bool{}
 	for _, r := range ff.Regions {
-		if len(r.Nodes) != 3 || r.Nodes[0].HTTP != r.HTTP || r.Nodes[0].MetadataOnly || !r.Nodes[1].MetadataOnly || r.Nodes[2].Raft == "" || r.Nodes[2].DataAddr == "" {
-			t.Fatalf("region %s nodes: %+v", r.Name, r.Nodes)
+		if len(r.Nodes) != 3 || r.Nodes[0].HTTP != r.HTTP || r.Repl != r.Nodes[0].Repl || !strings.HasSuffix(r.Admin, "/_api/replication") {
+			t.Fatalf("region %s: %+v", r.Name, r)
+		}
+		for _, n := range r.Nodes {
+			if n.MetadataOnly || n.Repl == "" || repls[n.Repl] || n.Raft == "" || n.DataAddr == "" || n.Data == "" || n.WS == "" {
+				t.Fatalf("region %s node %d: %+v", r.Name, n.ID, n)
+			}
+			repls[n.Repl] = true
 		}
 	}
-	dev.waitOutput("metadata group only", "nothing is replicated")
+	us, eu := ff.Regions[0], ff.Regions[1]
+	out := dev.waitOutput("2 regions of 3 nodes each, every node serving its region",
+		"Collections and SPOT are not served yet in a geo-replicated region of several nodes (501)",
+		eu.Nodes[2].Repl, "causeway produce --url "+us.Nodes[1].HTTP, "consume --url "+eu.Nodes[2].HTTP)
+	for _, no := range []string{"metadata group only", "SPOT collections (", "_api/transaction"} {
+		if strings.Contains(out, no) {
+			t.Fatalf("the how-to holds %q:\n%s", no, out)
+		}
+	}
+
+	// In each region one node runs the region's replication, joined and
+	// linked to the other region; the others answer 503.
 	t.Setenv(tokenEnv, ff.AdminKey)
 	client := adminClient(ff.AdminKey)
-	var views []regionapi.View
-	for deadline := time.Now().Add(geoTimeout); ; {
-		var errs []error
-		views, errs = regionViews(client, [][]string{{ff.Regions[0].Nodes[2].HTTP}, {ff.Regions[1].Nodes[1].HTTP}})
-		if len(errs) == 0 && len(views) == 2 && views[0].MetaLeader != 0 && views[1].MetaLeader != 0 &&
-			len(views[0].Nodes) == 3 && len(views[1].Nodes) == 3 {
-			break
+	for _, r := range ff.Regions {
+		for deadline := time.Now().Add(geoTimeout); ; {
+			running, refused := 0, 0
+			var last error
+			for _, n := range r.Nodes {
+				st, err := fetchStatus(client, n.HTTP)
+				switch {
+				case err == nil && st.Joined && len(st.Peers) == 1 && st.Peers[0].Link.Connected:
+					running++
+				case err != nil && strings.Contains(err.Error(), "503"):
+					refused++
+				default:
+					last = err
+				}
+			}
+			if running == 1 && refused == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("region %s: %d nodes running its replication, %d answering 503, want 1 and 2 (%v)\n%s", r.Name, running, refused, last, tail(dev.errOut.String(), 8000))
+			}
+			time.Sleep(100 * time.Millisecond) // polling a process with a deadline
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("regions not formed: %+v %v", views, errs)
+	}
+	// Every node serves streams; collections answer 501.
+	for _, r := range ff.Regions {
+		for _, n := range r.Nodes {
+			for path, want := range map[string]int{"/_fabric/_system/_api/streams": http.StatusOK, "/_fabric/_system/_api/collection": http.StatusNotImplemented} {
+				resp, err := client.Get(n.HTTP + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Fatalf("%s node %d GET %s: %s, want %d", r.Name, n.ID, path, resp.Status, want)
+				}
+			}
 		}
-		time.Sleep(100 * time.Millisecond) // polling a process with a deadline
 	}
-	if views[0].Region != "a" || views[1].Region != "b" || views[0].Nodes[1].Addrs.Raft != ff.Regions[0].Nodes[1].Raft {
-		t.Fatalf("views: %+v", views)
+
+	const n = 20
+	var lines []string
+	for i := range n {
+		lines = append(lines, fmt.Sprintf("m%02d", i))
 	}
+	type result struct {
+		out, err string
+		code     int
+	}
+	consumed := make(chan result, 1)
+	go func() {
+		var o, e bytes.Buffer
+		code := run([]string{"consume", "--url", eu.Nodes[2].HTTP, "--stream", "orders", "--subscription", "tour",
+			"--initial", "earliest", "--count", strconv.Itoa(n), "--timeout", "45s"}, nil, &o, &e)
+		consumed <- result{o.String(), e.String(), code}
+	}()
+	var o, e bytes.Buffer
+	if code := run([]string{"produce", "--url", us.Nodes[1].HTTP, "--stream", "orders"}, strings.NewReader(strings.Join(lines, "\n")+"\n"), &o, &e); code != 0 {
+		t.Fatalf("produce through us-east node 2: exit %d: %s", code, e.String())
+	}
+	res := <-consumed
+	if got := strings.Fields(res.out); res.code != 0 || strings.Join(got, " ") != strings.Join(lines, " ") {
+		t.Fatalf("consumed through eu-west node 3: exit %d %q (%s), want %q", res.code, got, res.err, lines)
+	}
+
 	var sout, serr bytes.Buffer
-	if code := run([]string{"status", "--data", dir}, nil, &sout, &serr); code != 0 ||
-		!strings.Contains(sout.String(), "region a: 3 nodes") || !strings.Contains(sout.String(), "region b: 3 nodes") {
+	if code := run([]string{"status", "--data", dir}, nil, &sout, &serr); code != 0 || !strings.Contains(sout.String(), "lag (ops)") ||
+		!strings.Contains(sout.String(), "region us-east: 3 nodes") || !strings.Contains(sout.String(), "region eu-west: 3 nodes") {
 		t.Fatalf("status: exit %d\n%s%s", code, sout.String(), serr.String())
 	}
-	// Node 1 serves the region; the others refuse.
-	for i, want := range []int{http.StatusOK, http.StatusMisdirectedRequest} {
-		resp, err := client.Get(ff.Regions[0].Nodes[i].HTTP + "/_fabric/_system/_api/streams")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body struct {
-			ErrorMessage string `json:"errorMessage"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		if resp.StatusCode != want || (want != http.StatusOK && !strings.Contains(body.ErrorMessage, "metadata group only")) {
-			t.Fatalf("node %d: %d %q, want %d", i+1, resp.StatusCode, body.ErrorMessage, want)
-		}
-	}
 	dev.stop()
+	if _, err := os.Stat(filepath.Join(dir, fabricFileName)); !os.IsNotExist(err) {
+		t.Fatalf("fabric.json left behind: %v", err)
+	}
+	t.Logf("run and stopped in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

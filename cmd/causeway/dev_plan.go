@@ -16,17 +16,27 @@ type devPlan struct {
 	// geo: the regions replicate to each other (two regions or more):
 	// replication listeners, peers, a fabric secret and peer TLS.
 	geo bool
-	// allServe: every node of a region serves it through the region's
-	// data path (streams replicated between the nodes). Otherwise node 1
-	// of each region serves it and the others are metadata-only:
-	// geo-replication and a region of several nodes do not combine yet
-	// (server.dataPathOn).
+	// allServe: the regions have several nodes (--nodes 2 or more) and
+	// every one serves its region through the region's data path (streams
+	// replicated between the region's nodes). With geo, each node has its
+	// own replication listener and the region's replication runs on the
+	// node leading the region's journals, decided at runtime.
 	allServe bool
 }
+
+// geoRegionOfNodes: regions of several nodes that replicate to each other.
+// Collections and SPOT are not served there yet (the server answers 501),
+// so no SPOT group is started.
+func (p devPlan) geoRegionOfNodes() bool { return p.geo && p.allServe }
 
 // geoOnlyDevFlags mean something only between regions; a fabric of one
 // region refuses them rather than ignore them.
 var geoOnlyDevFlags = []string{"fabric-secret", "repl-port", "repl-tls", "wan-jitter", "wan-latency", "wan-loss"}
+
+// spotDevFlagNames configure the regions' SPOT groups, which a fabric of
+// several regions of several nodes does not run: it refuses them rather
+// than ignore them.
+var spotDevFlagNames = []string{"spot-port", "spot-replicas", "spot-replicas-other"}
 
 // maxDevNodes bounds --nodes (each node is a process's worth of
 // listeners and a Raft replica on this machine).
@@ -40,7 +50,11 @@ func planDev(regions string, nodes int, set map[string]bool) (devPlan, error) {
 		return devPlan{}, fmt.Errorf("--nodes %d: want 1 to %d", nodes, maxDevNodes)
 	}
 	if len(names) >= 2 {
-		return devPlan{regions: names, nodes: nodes, geo: true}, nil
+		plan := devPlan{regions: names, nodes: nodes, geo: true, allServe: nodes >= 2}
+		if given := givenFlags(set, spotDevFlagNames); plan.geoRegionOfNodes() && given != "" {
+			return devPlan{}, fmt.Errorf("%s: collections and SPOT are not served yet in a geo-replicated region of several nodes (501), so no SPOT group runs; leave them out, or run one node per region (--nodes 1)", given)
+		}
+		return plan, nil
 	}
 	if names[0] == "" {
 		return devPlan{}, errors.New("--regions: give at least one region name")
@@ -48,42 +62,43 @@ func planDev(regions string, nodes int, set map[string]bool) (devPlan, error) {
 	if nodes < 2 {
 		return devPlan{}, fmt.Errorf("--regions %s --nodes 1: one region of one node is `causeway serve --region %s`; give two regions or more (a fabric), or --nodes 2 or more (a replicated region)", regions, regions)
 	}
-	var given []string
-	for _, f := range geoOnlyDevFlags {
-		if set[f] {
-			given = append(given, "--"+f)
-		}
-	}
-	if len(given) > 0 {
-		slices.Sort(given)
-		return devPlan{}, fmt.Errorf("%s: a fabric of one region has no links between regions (no geo-replication); leave them out, or give two regions or more", strings.Join(given, ", "))
+	if given := givenFlags(set, geoOnlyDevFlags); given != "" {
+		return devPlan{}, fmt.Errorf("%s: a fabric of one region has no links between regions (no geo-replication); leave them out, or give two regions or more", given)
 	}
 	return devPlan{regions: names, nodes: nodes, allServe: true}, nil
 }
 
-// serves says whether node j (0-based) of a region serves it (streams,
-// collections, keys, SPOT) rather than only take part in its metadata
-// group.
-func (p devPlan) serves(j int) bool { return j == 0 || p.allServe }
+// givenFlags lists, sorted, those of flags that set holds ("--a, --b"; ""
+// when none).
+func givenFlags(set map[string]bool, flags []string) string {
+	var given []string
+	for _, f := range flags {
+		if set[f] {
+			given = append(given, "--"+f)
+		}
+	}
+	slices.Sort(given)
+	return strings.Join(given, ", ")
+}
 
 // devPortBases are the first ports the flags give: 0 asks for ephemeral
 // ports, a negative Kafka port for no Kafka listeners.
 type devPortBases struct {
-	HTTP, Kafka, Cluster int
+	HTTP, Kafka, Repl, Cluster int
 }
 
 // devNodePorts are one node's ports: 0 is an ephemeral port, -1 no
 // listener.
 type devNodePorts struct {
-	HTTP, Kafka, Raft, Data int
+	HTTP, Kafka, Repl, Raft, Data int
 }
 
 // ports lays out every node's ports, indexed [region][node]. Node 1 of
-// region i takes HTTP and Kafka ports base+i, as with one node per region;
-// the other nodes follow, region by region (base+regions...); a node that
-// does not serve has no Kafka listener. With several nodes per region, the
-// Raft ports start at the cluster base, region by region, and the data
-// addresses' ports follow them.
+// region i takes HTTP, Kafka and replication ports base+i, as with one
+// node per region; the other nodes follow, region by region
+// (base+regions...). Without geo-replication no node has a replication
+// port. With several nodes per region, the Raft ports start at the cluster
+// base, region by region, and the data addresses' ports follow them.
 func (p devPlan) ports(b devPortBases) [][]devNodePorts {
 	seq := func(base, k int) int {
 		switch {
@@ -99,13 +114,13 @@ func (p devPlan) ports(b devPortBases) [][]devNodePorts {
 	for i := range regions {
 		out[i] = make([]devNodePorts, p.nodes)
 		for j := range p.nodes {
-			k := i // HTTP and Kafka offset
+			k := i // HTTP, Kafka and replication offset
 			if j > 0 {
 				k = regions + i*(p.nodes-1) + j - 1
 			}
-			np := devNodePorts{HTTP: seq(b.HTTP, k), Kafka: -1, Raft: -1, Data: -1}
-			if p.serves(j) {
-				np.Kafka = seq(b.Kafka, k)
+			np := devNodePorts{HTTP: seq(b.HTTP, k), Kafka: seq(b.Kafka, k), Repl: -1, Raft: -1, Data: -1}
+			if p.geo {
+				np.Repl = seq(b.Repl, k)
 			}
 			if p.nodes > 1 {
 				np.Raft = seq(b.Cluster, i*p.nodes+j)

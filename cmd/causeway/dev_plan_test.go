@@ -10,9 +10,10 @@ import (
 )
 
 // TestPlanDev: which fabrics `causeway dev` runs and which flags it
-// refuses. Two regions or more keep what they did (geo-replication, node
-// 1 of each region serving); one region needs two nodes or more, every
-// one serving, and refuses the flags of the links between regions.
+// refuses. Two regions or more are geo-replicated, every node of a region
+// of several nodes serving it (no SPOT group there: its flags are
+// refused); one region needs two nodes or more, every one serving, and
+// refuses the flags of the links between regions.
 func TestPlanDev(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -24,8 +25,14 @@ func TestPlanDev(t *testing.T) {
 	}{
 		{name: "default fabric", regions: "us-east,eu-west,ap-south", nodes: 1,
 			want: devPlan{regions: []string{"us-east", "eu-west", "ap-south"}, nodes: 1, geo: true}},
-		{name: "fabric of regions of three nodes", regions: "a,b", nodes: 3, set: []string{"wan-latency", "repl-port"},
-			want: devPlan{regions: []string{"a", "b"}, nodes: 3, geo: true}},
+		{name: "fabric of regions of three nodes", regions: "a,b", nodes: 3, set: []string{"wan-latency", "repl-port", "cluster-port"},
+			want: devPlan{regions: []string{"a", "b"}, nodes: 3, geo: true, allServe: true}},
+		{name: "fabric of regions of two nodes", regions: "us-east,eu-west,ap-south", nodes: 2,
+			want: devPlan{regions: []string{"us-east", "eu-west", "ap-south"}, nodes: 2, geo: true, allServe: true}},
+		{name: "fabric of regions of one node keeps SPOT flags", regions: "a,b", nodes: 1, set: []string{"spot-port", "spot-replicas"},
+			want: devPlan{regions: []string{"a", "b"}, nodes: 1, geo: true}},
+		{name: "SPOT flags in geo regions of several nodes", regions: "a,b", nodes: 3, set: []string{"spot-replicas-other", "spot-port", "http-port"},
+			wantErr: "--spot-port, --spot-replicas-other: collections and SPOT are not served yet in a geo-replicated region of several nodes (501)"},
 		{name: "one region of three nodes", regions: "us-east", nodes: 3, set: []string{"http-port", "kafka-port", "cluster-port", "spot-port"},
 			want: devPlan{regions: []string{"us-east"}, nodes: 3, allServe: true}},
 		{name: "one region of two nodes", regions: "us-east", nodes: 2,
@@ -61,13 +68,13 @@ func TestPlanDev(t *testing.T) {
 }
 
 // TestDevPorts: the ports of every node. Node 1 of each region keeps the
-// ports it had with one node per region; the other nodes follow; Raft
-// ports start at the cluster base and data ports follow them; a
-// metadata-only node has no Kafka listener, a node of a fabric of one
-// region has one.
+// ports it had with one node per region; the other nodes follow (HTTP,
+// Kafka and, with geo-replication, replication alike); Raft ports start
+// at the cluster base and data ports follow them; a fabric of one region
+// has no replication ports.
 func TestDevPorts(t *testing.T) {
 	type np = devNodePorts
-	bases := devPortBases{HTTP: 8080, Kafka: 9092, Cluster: 7600}
+	bases := devPortBases{HTTP: 8080, Kafka: 9092, Repl: 7400, Cluster: 7600}
 	for _, tc := range []struct {
 		name  string
 		plan  devPlan
@@ -75,20 +82,20 @@ func TestDevPorts(t *testing.T) {
 		want  [][]devNodePorts
 	}{
 		{name: "three regions of one node", plan: devPlan{regions: []string{"a", "b", "c"}, nodes: 1, geo: true}, bases: bases,
-			want: [][]np{{{8080, 9092, -1, -1}}, {{8081, 9093, -1, -1}}, {{8082, 9094, -1, -1}}}},
-		{name: "two regions of three nodes", plan: devPlan{regions: []string{"a", "b"}, nodes: 3, geo: true}, bases: bases,
+			want: [][]np{{{8080, 9092, 7400, -1, -1}}, {{8081, 9093, 7401, -1, -1}}, {{8082, 9094, 7402, -1, -1}}}},
+		{name: "two regions of three nodes", plan: devPlan{regions: []string{"a", "b"}, nodes: 3, geo: true, allServe: true}, bases: bases,
 			want: [][]np{
-				{{8080, 9092, 7600, 7606}, {8082, -1, 7601, 7607}, {8083, -1, 7602, 7608}},
-				{{8081, 9093, 7603, 7609}, {8084, -1, 7604, 7610}, {8085, -1, 7605, 7611}},
+				{{8080, 9092, 7400, 7600, 7606}, {8082, 9094, 7402, 7601, 7607}, {8083, 9095, 7403, 7602, 7608}},
+				{{8081, 9093, 7401, 7603, 7609}, {8084, 9096, 7404, 7604, 7610}, {8085, 9097, 7405, 7605, 7611}},
 			}},
 		{name: "one region of three nodes", plan: devPlan{regions: []string{"us-east"}, nodes: 3, allServe: true}, bases: bases,
-			want: [][]np{{{8080, 9092, 7600, 7603}, {8081, 9093, 7601, 7604}, {8082, 9094, 7602, 7605}}}},
+			want: [][]np{{{8080, 9092, -1, 7600, 7603}, {8081, 9093, -1, 7601, 7604}, {8082, 9094, -1, 7602, 7605}}}},
 		{name: "one region, ephemeral ports, no Kafka", plan: devPlan{regions: []string{"us-east"}, nodes: 2, allServe: true},
-			bases: devPortBases{HTTP: 0, Kafka: -1, Cluster: 0},
-			want:  [][]np{{{0, -1, 0, 0}, {0, -1, 0, 0}}}},
-		{name: "two regions of two nodes, ephemeral Kafka", plan: devPlan{regions: []string{"a", "b"}, nodes: 2, geo: true},
-			bases: devPortBases{HTTP: 100, Kafka: 0, Cluster: 200},
-			want:  [][]np{{{100, 0, 200, 204}, {102, -1, 201, 205}}, {{101, 0, 202, 206}, {103, -1, 203, 207}}}},
+			bases: devPortBases{HTTP: 0, Kafka: -1, Repl: 0, Cluster: 0},
+			want:  [][]np{{{0, -1, -1, 0, 0}, {0, -1, -1, 0, 0}}}},
+		{name: "two regions of two nodes, ephemeral Kafka and replication", plan: devPlan{regions: []string{"a", "b"}, nodes: 2, geo: true, allServe: true},
+			bases: devPortBases{HTTP: 100, Kafka: 0, Repl: 0, Cluster: 200},
+			want:  [][]np{{{100, 0, 0, 200, 204}, {102, 0, 0, 201, 205}}, {{101, 0, 0, 202, 206}, {103, 0, 0, 203, 207}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.plan.ports(tc.bases); !reflect.DeepEqual(got, tc.want) {
@@ -98,10 +105,12 @@ func TestDevPorts(t *testing.T) {
 	}
 }
 
-// TestNewDevClusterOneRegion: the addresses of a fabric of one region,
-// fixed and ephemeral, and its nodes' options: every node serves, all are
-// voters, each knows the others' HTTP URLs.
-func TestNewDevClusterOneRegion(t *testing.T) {
+// TestNewDevCluster: the addresses of a fabric of one region, fixed and
+// ephemeral, and its nodes' options: every node serves, all are voters,
+// each knows the others' HTTP URLs; in a fabric of several regions every
+// node serves too and has its own replication address, and a region is
+// listed to the others with all of them.
+func TestNewDevCluster(t *testing.T) {
 	plan := devPlan{regions: []string{"us-east"}, nodes: 3, allServe: true}
 	c, err := newDevCluster("127.0.0.1", plan, devPortBases{HTTP: 8080, Kafka: 9092, Cluster: 7600})
 	if err != nil {
@@ -116,18 +125,45 @@ func TestNewDevClusterOneRegion(t *testing.T) {
 	if want := [][]string{{"127.0.0.1:7603", "127.0.0.1:7604", "127.0.0.1:7605"}}; !reflect.DeepEqual(c.data, want) {
 		t.Fatalf("data %v", c.data)
 	}
+	if want := [][]string{{"", "", ""}}; !reflect.DeepEqual(c.repl, want) {
+		t.Fatalf("a fabric of one region has no replication addresses: %v", c.repl)
+	}
 	for j := range 3 {
 		o := c.options(0, j)
 		if o.MetadataOnly || len(o.Meta.Bootstrap) != 3 || len(o.Meta.Peers) != 2 || o.Meta.Secret != c.secret || len(c.secret) < 16 {
 			t.Fatalf("node %d options: %+v", j+1, o)
 		}
 	}
-	geo, err := newDevCluster("127.0.0.1", devPlan{regions: []string{"a", "b"}, nodes: 2, geo: true}, devPortBases{HTTP: 8080, Kafka: -1, Cluster: 7600})
+	geo, err := newDevCluster("127.0.0.1", devPlan{regions: []string{"a", "b"}, nodes: 2, geo: true, allServe: true},
+		devPortBases{HTTP: 8080, Kafka: -1, Repl: 7400, Cluster: 7600})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if geo.options(1, 0).MetadataOnly || !geo.options(1, 1).MetadataOnly || geo.kafka[0][0] != "" {
-		t.Fatalf("a fabric of two regions: node 2 must be metadata-only, no Kafka: %+v %v", geo.options(1, 1), geo.kafka)
+	for i := range 2 {
+		for j := range 2 {
+			if o := geo.options(i, j); o.MetadataOnly || len(o.Meta.Bootstrap) != 2 || geo.kafka[i][j] != "" {
+				t.Fatalf("a fabric of two regions: region %d node %d must serve, no Kafka: %+v %v", i, j+1, o, geo.kafka)
+			}
+		}
+	}
+	if want := [][]string{{"127.0.0.1:7400", "127.0.0.1:7402"}, {"127.0.0.1:7401", "127.0.0.1:7403"}}; !reflect.DeepEqual(geo.repl, want) {
+		t.Fatalf("repl %v", geo.repl)
+	}
+	if got := geo.regionRepl(1); got != "127.0.0.1:7401,127.0.0.1:7403" {
+		t.Fatalf("region b as a peer: %q", got)
+	}
+	ephGeo, err := newDevCluster("127.0.0.1", devPlan{regions: []string{"a", "b"}, nodes: 3, geo: true, allServe: true}, devPortBases{Kafka: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenRepl := map[string]bool{}
+	for _, r := range ephGeo.repl {
+		for _, a := range r {
+			if strings.HasSuffix(a, ":0") || seenRepl[a] {
+				t.Fatalf("ephemeral replication addresses not reserved or not distinct: %v", ephGeo.repl)
+			}
+			seenRepl[a] = true
+		}
 	}
 	eph, err := newDevCluster("127.0.0.1", plan, devPortBases{Kafka: 0})
 	if err != nil {
@@ -153,6 +189,7 @@ func TestDevRefusesBeforeStarting(t *testing.T) {
 		{"--regions", "us-east", "--nodes", "3", "--wan-latency", "40ms"},
 		{"--regions", "us-east", "--nodes", "3", "--repl-tls=false"},
 		{"--regions", "a,b", "--nodes", "9"},
+		{"--regions", "a,b", "--nodes", "3", "--spot-replicas", "1"},
 	} {
 		dir := filepath.Join(t.TempDir(), "dev")
 		var out, errOut bytes.Buffer

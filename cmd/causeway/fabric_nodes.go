@@ -9,6 +9,10 @@ type fabricNode struct {
 	WS   string `json:"ws,omitempty"`
 	// Kafka is its Kafka listener ("" when off).
 	Kafka string `json:"kafka,omitempty"`
+	// Repl is its replication listener ("" without geo-replication): in
+	// a region of several nodes only the node running the region's
+	// replication listens on it.
+	Repl string `json:"repl,omitempty"`
 	// Raft is its listener for the region's metadata group; DataAddr the
 	// address it will ship stream data between the region's nodes on.
 	Raft     string `json:"raft,omitempty"`
@@ -16,10 +20,9 @@ type fabricNode struct {
 	// Data is its data directory.
 	Data string `json:"data,omitempty"`
 	// MetadataOnly nodes take part in the region's metadata group only:
-	// they serve no streams, collections, keys or SPOT (causeway dev
-	// --nodes with two regions or more: geo-replication and a region of
-	// several nodes do not combine yet; with one region every node
-	// serves).
+	// they serve no streams, collections, keys or SPOT
+	// (server.RegionOptions.MetadataOnly; causeway dev no longer runs
+	// such nodes: every node of its regions serves).
 	MetadataOnly bool `json:"metadataOnly,omitempty"`
 }
 
