@@ -159,7 +159,7 @@ func (c *ctx) access(name string, terms []accessTerm, r row) (query.Access, erro
 		if err != nil {
 			return query.Access{}, err
 		}
-		qt = append(qt, query.Term{Path: t.path, Op: t.op, Value: v})
+		qt = append(qt, query.Term{Path: t.path, Op: t.op, Value: plain(v)})
 	}
 	return query.ChooseAccess(qt, indexes), nil
 }

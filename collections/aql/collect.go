@@ -83,6 +83,7 @@ func (st *collectStmt) open(c *ctx, in iter, base row) (iter, error) {
 			if vals[i], err = g.e.eval(c, r); err != nil {
 				return nil, err
 			}
+			vals[i] = plain(vals[i])
 			kb = valueKey(kb, vals[i])
 		}
 		g := groups[string(kb)]
@@ -101,7 +102,7 @@ func (st *collectStmt) open(c *ctx, in iter, base row) (iter, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := g.aggs[i].add(c, a.kind, v); err != nil {
+			if err := g.aggs[i].add(c, a.kind, plain(v)); err != nil {
 				return nil, err
 			}
 		}
@@ -115,10 +116,11 @@ func (st *collectStmt) open(c *ctx, in iter, base row) (iter, error) {
 				if item, err = st.into.eval(c, r); err != nil {
 					return nil, err
 				}
+				item = plain(item)
 			} else {
 				obj := make(map[string]any, len(st.intoVars))
 				for _, v := range st.intoVars {
-					obj[v.name] = r[v.e.(*varExpr).slot]
+					obj[v.name] = plain(r[v.e.(*varExpr).slot])
 				}
 				item = obj
 			}

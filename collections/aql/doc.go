@@ -53,13 +53,20 @@
 //
 // # Writes
 //
-// A data modification hands its rows to the Writer in chunks (UPSERT one
-// at a time, each looking up the newest state). With ignoreErrors a refused
-// document is skipped; without, the first refusal fails the query. Writes
-// are not transactional (a collection is a CRDT replicated across regions):
-// the shell checks every document of a chunk before writing any of it, so
-// a refused write leaves the chunk unwritten, but earlier chunks stay.
+// A data modification hands its rows to the Writer in chunks of 1,000
+// (UPSERT one row at a time, its search reading the newest state through
+// Source.ScanLatest). With ignoreErrors a refused document is skipped;
+// without, the first refusal fails the query. The service's writer applies
+// a chunk all or nothing, but earlier chunks stay: writes are not
+// transactional (a collection is a CRDT replicated across regions).
 // Reading a collection after modifying it in the same query is error 1579.
+//
+// # Documents in loops
+//
+// A FOR over a collection parses each document once and leaves it parsed
+// (lazy.go): attributes are converted when read, and RETURN of a whole
+// document writes its bytes as stored, which keeps AQL's scans as fast as
+// SQL's.
 //
 // Not supported yet (501, errorNum 9): graph traversals and shortest
 // paths, search views, WINDOW, array comparison operators (ANY ==, ALL

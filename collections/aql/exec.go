@@ -107,6 +107,7 @@ func (c *ctx) runPipeline(p *pipeline, outer row) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = plain(v)
 		if seen != nil {
 			k := string(valueKey(nil, v))
 			if seen[k] {
@@ -208,14 +209,15 @@ type forStmt struct {
 }
 
 type forIter struct {
-	st   *forStmt
-	c    *ctx
-	in   iter
-	cur  row
-	arr  []any
-	pos  int
-	docs DocIter
-	coll string
+	parser fastjson.Parser
+	st     *forStmt
+	c      *ctx
+	in     iter
+	cur    row
+	arr    []any
+	pos    int
+	docs   DocIter
+	coll   string
 }
 
 func (st *forStmt) open(c *ctx, in iter, _ row) (iter, error) {
@@ -271,6 +273,7 @@ func (f *forIter) start(r row) error {
 		if err != nil {
 			return err
 		}
+		v = plain(v)
 		switch x := v.(type) {
 		case nil:
 			f.arr = nil
@@ -309,8 +312,11 @@ func (f *forIter) item() (any, bool, error) {
 		return nil, false, err
 	}
 	f.c.scanned++
-	v, err := f.c.decode(doc)
-	return v, err == nil, err
+	d, ok := parseLazy(&f.parser, doc)
+	if !ok {
+		return nil, false, fmt.Errorf("aql: document is not a JSON object: %.64s", doc)
+	}
+	return d, true, nil
 }
 
 // LET, FILTER.
@@ -402,6 +408,7 @@ func (st *sortStmt) open(c *ctx, in iter, _ row) (iter, error) {
 		if !ok {
 			break
 		}
+		pinRow(r)
 		if len(rows) >= c.maxRows {
 			return nil, badQuery(NumResourceLimit, "SORT of more than %d rows in memory (add a LIMIT before it or a narrower FILTER)", c.maxRows)
 		}
@@ -410,6 +417,7 @@ func (st *sortStmt) open(c *ctx, in iter, _ row) (iter, error) {
 			if k.keys[i], err = t.e.eval(c, r); err != nil {
 				return nil, err
 			}
+			k.keys[i] = plain(k.keys[i])
 		}
 		rows = append(rows, k)
 	}
@@ -467,6 +475,7 @@ func limitValue(c *ctx, e expr, base row, what string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	v = plain(v)
 	f, ok := num(v)
 	if !ok || f < 0 || f != math.Trunc(f) || f > 1<<53 {
 		return 0, badQuery(NumNumberOutOfRange, "LIMIT %s must be a non-negative integer, got %s", what, toString(v))

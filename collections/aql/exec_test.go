@@ -52,6 +52,9 @@ func TestExecutor(t *testing.T) {
 		{"array functions", `RETURN [LENGTH([1, 2]), COUNT([1]), FIRST([1, 2]), LAST([1, 2]), NTH([1, 2], 1), PUSH([1], 2), APPEND([1], [2, 3]), UNIQUE([1, 1, 2]), SORTED([3, 1, 2]), FLATTEN([1, [2, [3]]]), FLATTEN([1, [2, [3]]], 2), SORTED_UNIQUE([2, 1, 2])]`, nil, `[[2,1,1,2,2,[1,2],[1,2,3],[1,2],[1,2,3],[1,2,[3]],[1,2,3],[1,2]]]`},
 		{"object functions", `RETURN [MERGE({a: 1}, {b: 2}), KEEP({a: 1, b: 2}, "a"), UNSET({a: 1, b: 2}, "a"), HAS({a: null}, "a"), ATTRIBUTES({b: 1, a: 2}), VALUES({b: 1, a: 2}), ZIP(["x", "y"], [1, 2])]`, nil, `[[{"a":1,"b":2},{"a":1},{"b":2},true,["a","b"],[2,1],{"x":1,"y":2}]]`},
 		{"date functions", `RETURN [DATE_NOW(), DATE_ISO8601(0), DATE_TIMESTAMP("1970-01-02T00:00:00Z"), DATE_ISO8601(2024, 2, 29)]`, nil, `[[1700000000000,"1970-01-01T00:00:00.000Z",86400000,"2024-02-29T00:00:00.000Z"]]`},
+		{"sorted whole documents and sub-objects are kept intact", `FOR u IN users FILTER u.age != null LET a = u.address SORT u.name DESC RETURN [u._key, u.name, a, u.tags[0]]`, nil, `[["eve","Eve",null,null],["cat","Cat",null,null],["bob","Bob",null,"b"],["ann","Ann",{"zip":"75001"},"a"]]`},
+		{"sorted documents returned whole", `FOR u IN users SORT u._key DESC LIMIT 2 RETURN u`, nil, `[{"_id":"users/eve","_key":"eve","_rev":"r1","age":"x","city":"Lyon","name":"Eve"},{"_id":"users/dan","_key":"dan","_rev":"r1","city":"Nice","name":"Dan"}]`},
+		{"nested loops over one collection", `FOR a IN orders FOR b IN orders FILTER a.user == b.user && a._key < b._key RETURN [a._key, b._key]`, nil, `[["o1","o2"]]`},
 		{"keywords are case-insensitive", `for u in users filter u.age == 25 return u._key`, nil, `["bob"]`},
 		{"comments", "FOR u IN users /* all */ FILTER u._key == 'dan' // one\n RETURN u.city", nil, `["Nice"]`},
 	} {

@@ -46,8 +46,11 @@ func (e *attrExpr) eval(c *ctx, r row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m, ok := v.(map[string]any); ok {
-		return m[e.name], nil
+	switch x := v.(type) {
+	case *lazyDoc:
+		return x.get(e.name), nil
+	case map[string]any:
+		return x[e.name], nil
 	}
 	return nil, nil
 }
@@ -65,6 +68,13 @@ func (e *indexExpr) eval(c *ctx, r row) (any, error) {
 	i, err := e.index.eval(c, r)
 	if err != nil {
 		return nil, err
+	}
+	i = plain(i)
+	if d, ok := v.(*lazyDoc); ok {
+		if s, isStr := i.(string); isStr {
+			return d.get(s), nil
+		}
+		v = d.plain()
 	}
 	switch x := v.(type) {
 	case map[string]any:
@@ -105,7 +115,7 @@ func (e *expandExpr) eval(c *ctx, r row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	arr, ok := v.([]any)
+	arr, ok := plain(v).([]any)
 	if !ok {
 		return []any{}, nil
 	}
@@ -134,7 +144,7 @@ func (e *arrayExpr) eval(c *ctx, r row) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = v
+		out[i] = plain(v)
 	}
 	return out, nil
 }
@@ -156,13 +166,13 @@ func (e *objectExpr) eval(c *ctx, r row) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			name = toString(n)
+			name = toString(plain(n))
 		}
 		v, err := m.value.eval(c, r)
 		if err != nil {
 			return nil, err
 		}
-		out[name] = v
+		out[name] = plain(v)
 	}
 	return out, nil
 }
@@ -187,7 +197,7 @@ func (e *negExpr) eval(c *ctx, r row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := toNumber(v)
+	f := toNumber(plain(v))
 	if e.neg {
 		f = -f
 	}
@@ -271,6 +281,7 @@ func (e *binExpr) eval(c *ctx, r row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a, b = plain(a), plain(b)
 	switch e.op {
 	case opEQ:
 		return equal(a, b), nil
@@ -369,7 +380,7 @@ func (e *rangeExpr) eval(c *ctx, r row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, y := math.Trunc(toNumber(a)), math.Trunc(toNumber(b))
+	x, y := math.Trunc(toNumber(plain(a))), math.Trunc(toNumber(plain(b)))
 	if math.Abs(y-x) >= maxRangeItems {
 		return nil, badQuery(NumResourceLimit, "range %v..%v has more than %d values", x, y, maxRangeItems)
 	}
@@ -400,7 +411,7 @@ func (e *callExpr) eval(c *ctx, r row) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		args[i] = v
+		args[i] = plain(v)
 	}
 	return e.fn.impl(c, args)
 }

@@ -54,9 +54,12 @@ func (m *memStore) Indexes(c string) ([]query.Index, error) {
 	return m.indexes[c], nil
 }
 
+// sliceDocs yields documents in one reused buffer, as the store's
+// iterator may: a document kept past the next call must be copied.
 type sliceDocs struct {
 	docs [][]byte
 	pos  int
+	buf  []byte
 }
 
 func (s *sliceDocs) Next() ([]byte, bool, error) {
@@ -64,7 +67,8 @@ func (s *sliceDocs) Next() ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	s.pos++
-	return s.docs[s.pos-1], true, nil
+	s.buf = append(s.buf[:0], s.docs[s.pos-1]...)
+	return s.buf, true, nil
 }
 func (s *sliceDocs) Close() error { return nil }
 

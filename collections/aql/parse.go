@@ -245,7 +245,13 @@ func (r *Rows) Next() ([]byte, bool, error) {
 			r.Close()
 			return nil, false, err
 		}
-		out := appendJSON(nil, v)
+		var out []byte
+		if d, ok := v.(*lazyDoc); ok && r.seen == nil {
+			out = append([]byte(nil), d.json()...)
+		} else {
+			v = plain(v)
+			out = appendJSON(nil, v)
+		}
 		if r.seen != nil {
 			k := string(valueKey(nil, v))
 			if r.seen[k] {

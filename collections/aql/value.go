@@ -33,7 +33,7 @@ func truthy(v any) bool {
 		return x
 	case string:
 		return x != ""
-	case []any, map[string]any:
+	case []any, map[string]any, *lazyDoc:
 		return true
 	}
 	f, _ := num(v)
@@ -117,7 +117,7 @@ func typeName(v any) string {
 		return "string"
 	case []any:
 		return "array"
-	case map[string]any:
+	case map[string]any, *lazyDoc:
 		return "object"
 	}
 	return "number"

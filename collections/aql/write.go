@@ -163,7 +163,7 @@ func (st *modifyStmt) options(c *ctx, base row) (writeOptions, error) {
 	if err != nil {
 		return o, err
 	}
-	m, ok := v.(map[string]any)
+	m, ok := plain(v).(map[string]any)
 	if !ok {
 		return o, badQuery(NumBadParameter, "OPTIONS must be an object, got %s", typeName(v))
 	}
@@ -285,6 +285,7 @@ func (m *modifyIter) fill() error {
 			}
 			return err
 		}
+		pinRow(r)
 		rows = append(rows, r)
 		intents = append(intents, in)
 	}
@@ -349,6 +350,7 @@ func (m *modifyIter) intent(r row) (Intent, error) {
 	if err != nil {
 		return in, err
 	}
+	v = plain(v)
 	switch st.kind {
 	case WriteInsert:
 		doc, ok := v.(map[string]any)
@@ -385,6 +387,7 @@ func (m *modifyIter) intent(r row) (Intent, error) {
 		if patch, err = st.with.eval(c, r); err != nil {
 			return in, err
 		}
+		patch = plain(patch)
 	}
 	doc, ok := patch.(map[string]any)
 	if !ok {
@@ -451,6 +454,7 @@ func (m *modifyIter) upsertIntent(r row, in Intent) (Intent, error) {
 	if err != nil {
 		return in, err
 	}
+	sv = plain(sv)
 	search, ok := sv.(map[string]any)
 	if !ok {
 		return in, badQuery(NumDocumentTypeBad, "invalid document type: UPSERT searches with an object, got %s", typeName(sv))
@@ -465,6 +469,7 @@ func (m *modifyIter) upsertIntent(r row, in Intent) (Intent, error) {
 		if err != nil {
 			return in, err
 		}
+		v = plain(v)
 		doc, ok := v.(map[string]any)
 		if !ok {
 			return in, badQuery(NumDocumentTypeBad, "invalid document type: UPSERT ... INSERT takes an object, got %s", typeName(v))
@@ -481,6 +486,7 @@ func (m *modifyIter) upsertIntent(r row, in Intent) (Intent, error) {
 	if err != nil {
 		return in, err
 	}
+	v = plain(v)
 	doc, ok := v.(map[string]any)
 	if !ok {
 		return in, badQuery(NumDocumentTypeBad, "invalid document type: UPSERT ... %s takes an object, got %s", strings.ToUpper(st.kind.String()), typeName(v))
