@@ -53,12 +53,21 @@ func TestSimulation(t *testing.T) {
 // TestSimulationRegressions replays seeds that once failed: 1033655 (a
 // restarted leader led from stale local metadata and acknowledged without
 // a member of the real in-sync set) and 1029384 (a stale divergence answer
-// truncated records the leader had counted as replicated).
+// truncated records the leader had counted as replicated), in the
+// configuration of their time (no groups); 237 (a replica lacking what the
+// previous leader acknowledged joined a new leader's in-sync set, then led)
+// and 2789 (a group's late unit lost its one in-sync replica to a wipe,
+// offline for good), in simConfig's.
 func TestSimulationRegressions(t *testing.T) {
 	for _, seed := range []uint64{1033655, 1029384} {
 		cfg := Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Producers: 3,
 			FaultTime: 4 * time.Second, AddNodes: int(seed % 2)}
 		if _, err := Run(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, seed := range []uint64{237, 2789} {
+		if _, err := Run(simConfig(seed)); err != nil {
 			t.Fatal(err)
 		}
 	}
