@@ -228,7 +228,11 @@ func (a *applier) flushOps() {
 		}
 		dot := replicator.Dot{Origin: it.Origin, Seq: it.Seq}
 		if err != nil {
-			if storageFull(err) {
+			if applyLater(err) {
+				// Not applied: the step must not count as applied (and a
+				// restart's re-apply fails), heal applies it again.
+				a.t.add()
+				a.t.done(err)
 				s.applyFailed(fmt.Sprintf("kind %d", kind), err)
 			} else {
 				s.logRate.Warn(s.log, fmt.Sprintf("apply op kind %d: %v", kind, err), "apply op",
