@@ -14,8 +14,8 @@ import (
 // error stays with its op (the op is answered with it, nothing else).
 func TestApplyLaterIsNotApplied(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		err       error
+		name       string
+		err        error
 		notApplied bool
 	}{
 		{"apply later", fmt.Errorf("collection opening: %w", ErrApplyLater), true},
