@@ -149,16 +149,21 @@ func (rg *regionGeo) createJournals(g *meta.Group, m *ship.Manager) error {
 // started at.
 func (rg *regionGeo) reconcile(g *meta.Group, m *ship.Manager, term uint64) uint64 {
 	st := g.Local()
-	leader, now, ok := st.GroupLeader(geoGroup)
+	leader, _, ok := st.GroupLeader(geoGroup)
 	lead := ok && leader == g.Self().Node
 	journals := make(map[string]shell.Journal, len(rg.regions))
 	committed := true
+	// now fingerprints the journals' leadership: the sum of their epochs
+	// only grows (journals are never deleted), so a journal led again,
+	// even by this node, restarts the shell.
+	var now uint64
 	for _, r := range rg.regions {
-		rep := m.Replica(journalUnit(r))
-		if rep == nil || st.Units[journalUnit(r)] == nil {
+		rep, u := m.Replica(journalUnit(r)), st.Units[journalUnit(r)]
+		if rep == nil || u == nil {
 			lead = false
 			break
 		}
+		now += u.Epoch
 		if leading, _ := rep.Leading(); !leading {
 			lead = false
 			break
