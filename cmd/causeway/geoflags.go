@@ -26,8 +26,8 @@ type geoFlags struct {
 }
 
 func (g *geoFlags) register(fs *flag.FlagSet) {
-	fs.Var(&g.peers, "peer", "another region of the fabric as name=host:port (its replication address); repeat for each")
-	fs.StringVar(&g.repl, "repl", "", "replication listen address (required with peers)")
+	fs.Var(&g.peers, "peer", "another region of the fabric as name=host:port (its replication address), or for a region of several nodes name=host1:port1,host2:port2,... (every node's replication address, dialed in turn: the node running the region's replication answers); repeat for each region")
+	fs.StringVar(&g.repl, "repl", "", "replication listen address (required with peers; each node of a region of several nodes has its own)")
 	fs.StringVar(&g.secret, "fabric-secret", "", "fabric secret shared by every region, >= 16 bytes (or $"+fabricSecretEnv+")")
 	fs.StringVar(&g.wanLatency, "wan-latency", "", "emulated one-way latency on outgoing peer links, e.g. 40ms")
 	fs.StringVar(&g.wanJitter, "wan-jitter", "", "emulated jitter added to the latency, e.g. 5ms")
