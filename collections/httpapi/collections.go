@@ -43,12 +43,16 @@ func describe(c store.CollectionInfo) collectionJSON {
 }
 
 // collectionSpec reads POST /_api/collection: {"name", "type": 2|3|
-// "document"|"edge", "keyValue", "ttl", "isSpot"}. Other ArangoDB options
-// are accepted and ignored.
+// "document"|"edge", "keyValue", "ttl", "isSpot"}. ArangoDB's other
+// options are accepted where they are moot and refused where they would
+// ask for something else (bodyfields.go); an unknown attribute is refused.
 func collectionSpec(v any) (service.CollectionSpec, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return service.CollectionSpec{}, fmt.Errorf("%w: want an object {\"name\": ...}", service.ErrBadRequest)
+	}
+	if err := checkFields("collection", obj, collectionFields); err != nil {
+		return service.CollectionSpec{}, err
 	}
 	var spec service.CollectionSpec
 	name, ok := obj["name"].(string)

@@ -34,6 +34,9 @@ func indexSpec(v any) (name, field string, err error) {
 	if !ok {
 		return "", "", fmt.Errorf("%w: want an object {\"type\": \"persistent\", \"fields\": [...]}", service.ErrBadRequest)
 	}
+	if err := checkFields("index", obj, indexFields); err != nil {
+		return "", "", err
+	}
 	switch t := obj["type"]; t {
 	case "persistent", "hash", "skiplist":
 	default:
