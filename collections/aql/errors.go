@@ -3,6 +3,8 @@ package aql
 import (
 	"errors"
 	"fmt"
+
+	"github.com/causeway/causeway/collections/query"
 )
 
 // ArangoDB's error numbers for AQL (lib/Basics/errors.dat).
@@ -43,8 +45,32 @@ type Error struct {
 
 func (e *Error) Error() string { return "aql: " + e.Msg }
 
-// Is makes every *Error match ErrAQL.
-func (e *Error) Is(target error) bool { return target == ErrAQL }
+// Is makes every *Error match ErrAQL and, for front ends that only know
+// the SQL package's errors, the closest of them: the bind parameter
+// errors, the resource limit, and query.ErrSyntax for any other bad query
+// (query.ErrUnsupported for what is not supported yet).
+func (e *Error) Is(target error) bool {
+	if target == ErrAQL {
+		return true
+	}
+	switch e.Num {
+	case NumBindMissing:
+		return target == query.ErrBindMissing
+	case NumBindUndeclared:
+		return target == query.ErrBindUnused
+	case NumBindType:
+		return target == query.ErrBindType
+	case NumResourceLimit:
+		return target == query.ErrTooManyRows
+	}
+	switch e.Status {
+	case 400:
+		return target == query.ErrSyntax
+	case 501:
+		return target == query.ErrUnsupported
+	}
+	return false
+}
 
 // ErrAQL matches every error of this package (errors.Is).
 var ErrAQL = errors.New("aql: error")

@@ -243,3 +243,36 @@ func canonJSON(t *testing.T, s string) string {
 	}
 	return fmt.Sprint(jsonString(v))
 }
+
+// TestSavedAQLQuery: a restql saved query may be AQL (Macrometa's C8QL);
+// its stored parameters are defaults and it runs through a cursor.
+func TestSavedAQLQuery(t *testing.T) {
+	n := startNode(t)
+	loadPeople(t, n, 40)
+	n.do("POST", sys+"restql", map[string]any{"query": map[string]any{
+		"name": "adults", "value": "FOR p IN people FILTER IS_NUMBER(p.age) && p.age >= @min SORT p._key RETURN p._key",
+		"parameter": map[string]any{"min": 80},
+	}}).must(t, http.StatusCreated)
+	r := n.do("POST", sys+"restql/execute/adults", map[string]any{"batchSize": 2}).must(t, http.StatusCreated)
+	sqlRows, _ := queryAll(t, n, "SELECT _key FROM people WHERE age >= 80 ORDER BY _key", nil, 100)
+	var got []string
+	for {
+		for _, row := range r.body["result"].([]any) {
+			got = append(got, jsonString(map[string]any{"_key": row}))
+		}
+		if r.body["hasMore"] != true {
+			break
+		}
+		r = n.do("PUT", sys+"restql/fetch/"+r.str("id"), nil).must(t, http.StatusOK)
+	}
+	if len(sqlRows) < 3 || !slices.Equal(got, sqlRows) {
+		t.Fatalf("saved AQL answered %v, SQL %v", got, sqlRows)
+	}
+	r = n.do("POST", sys+"restql/execute/adults", map[string]any{"bindVars": map[string]any{"min": 1000}}).must(t, http.StatusCreated)
+	if len(r.body["result"].([]any)) != 0 {
+		t.Fatalf("with min 1000: %s", r.raw)
+	}
+	// A saved AQL query is checked when saved: syntax and parameters.
+	n.do("POST", sys+"restql", map[string]any{"query": map[string]any{"name": "bad", "value": "FOR p IN people RETURN"}}).mustError(t, http.StatusBadRequest, 1501)
+	n.do("POST", sys+"restql", map[string]any{"query": map[string]any{"name": "bad", "value": "FOR p IN people RETURN p", "parameter": map[string]any{"x": 1}}}).mustError(t, http.StatusBadRequest, 1552)
+}

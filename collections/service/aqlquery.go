@@ -351,6 +351,23 @@ func (w *aqlWriter) precheck(ref Ref, ws []Write) error {
 	return nil
 }
 
+// queryParamNames lists the named parameters of a query in either
+// language (a saved query's defaults must be among them).
+func queryParamNames(text string) ([]string, error) {
+	if aql.IsAQL(text) {
+		q, err := aql.Parse(text)
+		if err != nil {
+			return nil, err
+		}
+		return q.Params(), nil
+	}
+	q, err := query.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return q.ParamNames(), nil
+}
+
 // ExplainAQL returns the plan an AQL query would run with.
 func (s *Service) ExplainAQL(tenant, fabric, text string, params map[string]any) (aql.Explanation, error) {
 	if err := s.checkFabric(tenant, fabric); err != nil {

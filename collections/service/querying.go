@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/causeway/causeway/collections/aql"
 	"github.com/causeway/causeway/collections/query"
 	"github.com/causeway/causeway/collections/store"
 )
@@ -72,6 +73,9 @@ func (s *Service) Explain(tenant, fabric, text string, params query.Params) (que
 // Query runs a query and returns its first batch; when more rows follow,
 // the batch names a cursor for NextBatch.
 func (s *Service) Query(tenant, fabric string, req QueryRequest) (Batch, error) {
+	if aql.IsAQL(req.Query) {
+		return s.QueryAQL(tenant, fabric, req, CursorOptions{})
+	}
 	size, err := s.batchSize(req.BatchSize)
 	if err != nil {
 		return Batch{}, err

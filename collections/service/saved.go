@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,11 +23,10 @@ func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bo
 	if err := collections.ValidateCollectionName(q.Name); err != nil {
 		return store.SavedQuery{}, fmt.Errorf("%w: saved query name: %w", ErrBadRequest, err)
 	}
-	parsed, err := query.Parse(q.Value)
+	used, err := queryParamNames(q.Value)
 	if err != nil {
 		return store.SavedQuery{}, err
 	}
-	used := parsed.ParamNames()
 	for name, v := range q.Parameter {
 		if !slices.Contains(used, name) {
 			return store.SavedQuery{}, fmt.Errorf("%w: @%s", query.ErrBindUnused, name)
@@ -65,6 +65,16 @@ func (s *Service) SaveQuery(tenant, fabric string, q store.SavedQuery, create bo
 	q.UpdatedAt = now
 	q.Region = s.region
 	if r := s.replication(); r != nil {
+		if s.clustered() {
+			// Refused here rather than by every region's apply.
+			b, err := json.Marshal(q)
+			if err == nil {
+				err = checkQueryFits(b)
+			}
+			if err != nil {
+				return store.SavedQuery{}, err
+			}
+		}
 		s.queryMu.Unlock()
 		err := s.replicateMeta(r, &MetaEvent{Type: MetaSaveQuery, Tenant: tenant, Fabric: fabric, Query: &q})
 		s.queryMu.Lock()
@@ -107,12 +117,15 @@ func (s *Service) savedQueries(tenant, fabric string) ([]store.SavedQuery, error
 func (s *Service) putSavedQuery(tenant, fabric string, q store.SavedQuery) error {
 	s.queryMu.Lock()
 	defer s.queryMu.Unlock()
-	old, err := s.store.SavedQuery(tenant, fabric, q.Name)
+	old, err := s.savedQuery(tenant, fabric, q.Name)
 	if err == nil && (old.UpdatedAt > q.UpdatedAt || (old.UpdatedAt == q.UpdatedAt && old.Region > q.Region)) {
 		return nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
+	}
+	if s.clustered() {
+		return s.clusterPutQuery(tenant, fabric, q)
 	}
 	return s.store.PutSavedQuery(tenant, fabric, q)
 }
@@ -131,7 +144,7 @@ func (s *Service) DeleteSavedQuery(tenant, fabric, name string) error {
 		return err
 	}
 	if r := s.replication(); r != nil {
-		if _, err := s.store.SavedQuery(tenant, fabric, name); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.savedQuery(tenant, fabric, name); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: %s", ErrQueryNotFound, name)
 		} else if err != nil {
 			return err
