@@ -197,3 +197,11 @@ var indexFields = fieldRules{
 	"sparse": anyBool, "deduplicate": anyBool, "estimates": anyBool, "inBackground": anyBool,
 	"cacheEnabled": anyBool, "storedValues": stringList,
 }
+
+// kvCollectionFields are the attributes of a key/value collection's
+// creation (Macrometa's): ttl is read; stream, enableShards, expiration
+// and waitForSync are moot (a collection always has its change feed, is
+// whole in every region, and expires entries that carry an expiry).
+var kvCollectionFields = fieldRules{
+	"ttl": nil, "stream": anyBool, "enableShards": anyBool, "expiration": anyBool, "waitForSync": anyBool,
+}

@@ -67,3 +67,13 @@ func TestCreateBodiesRefuseWhatTheyDoNotDo(t *testing.T) {
 		t.Fatalf("indexes after refused creations: %s", got)
 	}
 }
+
+func TestCreateKVRefusesUnknownAttributes(t *testing.T) {
+	n := startNode(t)
+	n.do("POST", sys+"kv/cache", map[string]any{"ttl": 60, "stream": false, "expiration": true}).must(t, http.StatusOK)
+	r := n.do("POST", sys+"kv/other", map[string]any{"tll": 60}).mustError(t, http.StatusBadRequest, 10)
+	if !strings.Contains(r.str("errorMessage"), `"tll"`) {
+		t.Fatal(string(r.raw))
+	}
+	n.do("GET", sys+"kv/other/count", nil).mustError(t, http.StatusNotFound, 1203)
+}

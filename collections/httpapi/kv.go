@@ -46,6 +46,10 @@ func (h *Handler) createKV(w http.ResponseWriter, r *http.Request) {
 			fail(w, fmt.Errorf("%w: want an object", service.ErrBadRequest))
 			return
 		}
+		if err := checkFields("key/value collection", obj, kvCollectionFields); err != nil {
+			fail(w, err)
+			return
+		}
 		if t, ok := obj["ttl"]; ok && t != nil {
 			if spec.TTLSeconds, err = integer(t, "ttl"); err != nil {
 				fail(w, err)
