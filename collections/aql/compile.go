@@ -89,6 +89,11 @@ func (c *compiler) pipeline(g *gQuery, parent *scope, depth int) (*pipeline, err
 		p.stmts = append(p.stmts, st)
 	}
 	c.pushDownFilters(p)
+	for i, st := range p.stmts {
+		if srt, ok := st.(*sortStmt); ok && i+1 < len(p.stmts) {
+			srt.limit, _ = p.stmts[i+1].(*limitStmt)
+		}
+	}
 	return p, nil
 }
 

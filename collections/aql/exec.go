@@ -377,7 +377,12 @@ type sortTerm struct {
 	desc bool
 }
 
-type sortStmt struct{ terms []sortTerm }
+type sortStmt struct {
+	terms []sortTerm
+	// limit is the LIMIT right after the SORT: only the first
+	// offset+count rows are kept.
+	limit *limitStmt
+}
 
 type sliceIter struct {
 	rows []row
@@ -394,12 +399,45 @@ func (s *sliceIter) next() (row, bool, error) {
 	return r, true, nil
 }
 
-func (st *sortStmt) open(c *ctx, in iter, _ row) (iter, error) {
+func (st *sortStmt) open(c *ctx, in iter, base row) (iter, error) {
 	type keyed struct {
 		keys []any
 		r    row
+		seq  int // arrival order: the sort is stable
+	}
+	cmp := func(a, b keyed) int {
+		for i, t := range st.terms {
+			x := compare(a.keys[i], b.keys[i])
+			if t.desc {
+				x = -x
+			}
+			if x != 0 {
+				return x
+			}
+		}
+		return a.seq - b.seq
+	}
+	// With a LIMIT after the SORT only the best offset+count rows matter:
+	// sort and cut whenever twice as many have piled up.
+	keep, pruneAt := -1, 0
+	if st.limit != nil {
+		var off, n int64
+		var err error
+		if st.limit.offset != nil {
+			if off, err = limitValue(c, st.limit.offset, base, "offset"); err != nil {
+				return nil, err
+			}
+		}
+		if n, err = limitValue(c, st.limit.count, base, "count"); err != nil {
+			return nil, err
+		}
+		if off+n < int64(c.maxRows) {
+			keep = int(off + n)
+			pruneAt = max(min(2*keep+1024, c.maxRows), keep+1)
+		}
 	}
 	var rows []keyed
+	seq := 0
 	for {
 		r, ok, err := in.next()
 		if err != nil {
@@ -419,20 +457,16 @@ func (st *sortStmt) open(c *ctx, in iter, _ row) (iter, error) {
 			}
 			k.keys[i] = plain(k.keys[i])
 		}
+		k.seq = seq
+		seq++
 		rows = append(rows, k)
-	}
-	slices.SortStableFunc(rows, func(a, b keyed) int {
-		for i, t := range st.terms {
-			x := compare(a.keys[i], b.keys[i])
-			if t.desc {
-				x = -x
-			}
-			if x != 0 {
-				return x
-			}
+		if keep >= 0 && len(rows) >= pruneAt {
+			slices.SortFunc(rows, cmp)
+			clear(rows[keep:])
+			rows = rows[:keep]
 		}
-		return 0
-	})
+	}
+	slices.SortFunc(rows, cmp)
 	out := make([]row, len(rows))
 	for i := range rows {
 		out[i] = rows[i].r

@@ -55,6 +55,8 @@ func TestExecutor(t *testing.T) {
 		{"sorted whole documents and sub-objects are kept intact", `FOR u IN users FILTER u.age != null LET a = u.address SORT u.name DESC RETURN [u._key, u.name, a, u.tags[0]]`, nil, `[["eve","Eve",null,null],["cat","Cat",null,null],["bob","Bob",null,"b"],["ann","Ann",{"zip":"75001"},"a"]]`},
 		{"sorted documents returned whole", `FOR u IN users SORT u._key DESC LIMIT 2 RETURN u`, nil, `[{"_id":"users/eve","_key":"eve","_rev":"r1","age":"x","city":"Lyon","name":"Eve"},{"_id":"users/dan","_key":"dan","_rev":"r1","city":"Nice","name":"Dan"}]`},
 		{"nested loops over one collection", `FOR a IN orders FOR b IN orders FILTER a.user == b.user && a._key < b._key RETURN [a._key, b._key]`, nil, `[["o1","o2"]]`},
+		{"sort with limit keeps the top rows", `FOR x IN 1..5000 SORT x DESC LIMIT 2, 3 RETURN x`, nil, `[4998,4997,4996]`},
+		{"sort is stable, also when cut", `FOR x IN 1..3000 SORT x % 2 LIMIT 3 RETURN x`, nil, `[2,4,6]`},
 		{"keywords are case-insensitive", `for u in users filter u.age == 25 return u._key`, nil, `["bob"]`},
 		{"comments", "FOR u IN users /* all */ FILTER u._key == 'dan' // one\n RETURN u.city", nil, `["Nice"]`},
 	} {

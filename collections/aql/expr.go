@@ -366,9 +366,6 @@ func compileRegex(p string, caseInsensitive bool) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// maxRangeItems bounds the array a range (a..b) builds.
-const maxRangeItems = 10_000_000
-
 type rangeExpr struct{ from, to expr }
 
 func (e *rangeExpr) eval(c *ctx, r row) (any, error) {
@@ -381,8 +378,11 @@ func (e *rangeExpr) eval(c *ctx, r row) (any, error) {
 		return nil, err
 	}
 	x, y := math.Trunc(toNumber(plain(a))), math.Trunc(toNumber(plain(b)))
-	if math.Abs(y-x) >= maxRangeItems {
-		return nil, badQuery(NumResourceLimit, "range %v..%v has more than %d values", x, y, maxRangeItems)
+	if math.Abs(x) > 1<<53 || math.Abs(y) > 1<<53 {
+		return nil, badQuery(NumNumberOutOfRange, "range %v..%v: bounds beyond ±2^53", x, y)
+	}
+	if math.IsNaN(y-x) || math.Abs(y-x) >= float64(c.maxRows) {
+		return nil, badQuery(NumResourceLimit, "range %v..%v has more than %d values", x, y, c.maxRows)
 	}
 	step := 1.0
 	if y < x {

@@ -262,8 +262,8 @@ var numberFuncs = map[string]*function{
 		if step == 0 || (to-from)/step < 0 {
 			return []any{}, nil
 		}
-		if (to-from)/step >= maxRangeItems {
-			return nil, badQuery(NumResourceLimit, "RANGE of more than %d values", maxRangeItems)
+		if n := (to - from) / step; math.IsNaN(n) || n >= float64(c.maxRows) {
+			return nil, badQuery(NumResourceLimit, "RANGE of more than %d values", c.maxRows)
 		}
 		out := []any{}
 		for x := from; (step > 0 && x <= to) || (step < 0 && x >= to); x += step {

@@ -7,9 +7,6 @@ import (
 	"github.com/causeway/causeway/collections/query"
 )
 
-// maxArrayItems bounds arrays functions build.
-const maxArrayItems = 10_000_000
-
 func arrayArg(c *ctx, v any, name string) ([]any, bool) {
 	arr, ok := v.([]any)
 	if !ok {
@@ -53,8 +50,8 @@ var arrayFuncs = map[string]*function{
 	"APPEND": fn(2, 3, func(c *ctx, a []any) (any, error) {
 		arr := slices.Clone(toArray(a[0]))
 		add := toArray(a[1])
-		if len(arr)+len(add) > maxArrayItems {
-			return nil, badQuery(NumResourceLimit, "APPEND result exceeds %d values", maxArrayItems)
+		if len(arr)+len(add) > c.maxRows {
+			return nil, badQuery(NumResourceLimit, "APPEND result exceeds %d values", c.maxRows)
 		}
 		unique := len(a) > 2 && truthy(a[2])
 		for _, v := range add {

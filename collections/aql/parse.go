@@ -225,7 +225,17 @@ func (q *Query) Run(opts Options) (*Rows, error) {
 }
 
 // Next returns the next result as JSON, or false at the end.
-func (r *Rows) Next() ([]byte, bool, error) {
+func (r *Rows) Next() (out []byte, ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Close()
+			out, ok, err = nil, false, errorf(4, 500, "internal error running the query: %v", p)
+		}
+	}()
+	return r.next()
+}
+
+func (r *Rows) next() ([]byte, bool, error) {
 	for !r.done {
 		row, ok, err := r.it.next()
 		if err != nil {
