@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -129,11 +130,26 @@ func syntaxError(text string, err error) error {
 			near = near[:32]
 		}
 	}
-	msg := pe.Message()
+	msg := grammarNames.ReplaceAllStringFunc(pe.Message(), func(name string) string {
+		if w, ok := ruleWords[name[1:]]; ok {
+			return w
+		}
+		return "expression"
+	})
 	if strings.Contains(msg, `"<EOF>"`) {
-		msg = "unexpected end of query string"
+		msg = strings.Replace(msg, `unexpected token "<EOF>"`, "unexpected end of query string", 1)
 	}
 	return badQuery(NumQueryParse, "syntax error, %s near '%s' at position %d:%d", msg, near, pos.Line, pos.Column)
+}
+
+// grammarNames are the rule names of grammar.go in participle's messages.
+var grammarNames = regexp.MustCompile(`\bG[A-Z][A-Za-z]*\b`)
+
+var ruleWords = map[string]string{
+	"Query": "statement", "Stmt": "statement", "Coll": "collection name", "Assign": "variable = expression",
+	"SortTerm": "sort expression", "Member": "object member", "Call": "function call", "Into": "INTO",
+	"For": "FOR", "Let": "LET", "Sort": "SORT", "Limit": "LIMIT", "Collect": "COLLECT", "Return": "RETURN",
+	"Insert": "INSERT", "Update": "UPDATE", "Replace": "REPLACE", "Remove": "REMOVE", "Upsert": "UPSERT",
 }
 
 // bind checks the parameters: every one the query uses has a value (1551),
