@@ -196,3 +196,15 @@ func (c *collectionsRegion) CreateStreams(ctx context.Context, names []naming.St
 	}
 	return nil
 }
+
+// ReplicationNode implements service.Cluster: the node leading the
+// region's geo co-location group (regiongeo.go), which runs the region's
+// replication.
+func (c *collectionsRegion) ReplicationNode() (uint64, bool) {
+	rt := c.running.Load()
+	if rt == nil || c.unitGroup == "" {
+		return 0, false
+	}
+	leader, _, ok := rt.group.Local().GroupLeader(c.unitGroup)
+	return uint64(leader), ok
+}

@@ -128,11 +128,12 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	if colOpts.MaxBatchBytes == 0 {
 		colOpts.MaxBatchBytes = node.Config().Limits.MaxQueryResultBytes
 	}
-	// Geo-replication in a region of several nodes carries streams and
-	// Kafka topic events so far (keys stay the region's); collections and
-	// SPOT answer 501 there (regiongeo.go).
+	// Geo-replication in a region of several nodes carries streams, Kafka
+	// topic events and collections (keys stay the region's): a
+	// collection's streams are in the region's geo group, so the node
+	// running the region's replication serves it (regiongeo.go).
 	geoCluster := streams != nil && cfg.Replicated()
-	if colRegion != nil && !geoCluster {
+	if colRegion != nil {
 		colOpts.Cluster = colRegion
 	}
 	cols, err := colhttp.OpenWith(node, colOpts)
@@ -180,9 +181,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		replication = repl
 	}
 	if replication != nil {
-		if !geoCluster {
-			cols.AttachReplication(replication)
-		}
+		cols.AttachReplication(replication)
 		authrepl.Attach(sec, replication)
 		kafkarepl.Attach(topics, replication)
 	}
@@ -193,7 +192,8 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	if geoCluster {
+	if geoCluster && sp.svc != nil {
+		// SPOT in a geo-replicated region of several nodes: not tested yet.
 		h.SetExtra(notInGeoRegion(sp.handler))
 	} else {
 		h.SetExtra(sp.handler)

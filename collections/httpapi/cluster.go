@@ -18,7 +18,9 @@ import (
 // marks the hop, a proxied request is never proxied again but answered
 // 503 while two nodes disagree for a moment on who leads). Requests on
 // the catalog (creating, listing, dropping collections; saved queries)
-// are served by any node.
+// are served by any node, but for those a geo-replicated region
+// replicates to the others (creating a collection, saving and deleting
+// saved queries: byReplication).
 
 // locator says where a route's request is served: nil for this node, a
 // *service.ElsewhereError for another, or an error to answer.
@@ -47,6 +49,12 @@ func ledByPath(param string) locator {
 func byCollectionParam(h *Handler, r *http.Request) error {
 	return h.svc.Locate(service.Ref{Tenant: tenant(r), Fabric: fabric(r), Collection: r.URL.Query().Get("collection")})
 }
+
+// byReplication locates a catalog change that must reach the other
+// regions of a geo-replicated region of several nodes (creating a
+// collection, saving or deleting a saved query): on the node running the
+// region's replication.
+func byReplication(h *Handler, _ *http.Request) error { return h.svc.LocateReplication() }
 
 // byCursor locates the cursor named by the path's id.
 func byCursor(h *Handler, r *http.Request) error { return h.svc.LocateCursor(r.PathValue("id")) }

@@ -114,6 +114,11 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		"GET " + p + "index":                        byCollectionParam,
 		"GET " + p + "index/{collection}/{id}":      byPath("collection"),
 		"DELETE " + p + "index/{collection}/{id}":   byPath("collection"),
+		"POST " + p + "collection":                  byReplication,
+		"POST " + p + "kv/{collection}":             byReplication,
+		"POST " + p + "restql":                      byReplication,
+		"PUT " + p + "restql/{name}":                byReplication,
+		"DELETE " + p + "restql/{name}":             byReplication,
 		"POST " + p + "restql/execute/{name}":       bySavedQuery,
 		"PUT " + p + "restql/fetch/{id}":            byCursor,
 	}

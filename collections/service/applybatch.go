@@ -33,6 +33,12 @@ import (
 // in order and returns, for each, what ApplyReplicated returns for it.
 // Payloads the replicated vector covers (a snapshot the view was loaded
 // from, or applied before) are skipped; the vector is saved once per batch.
+//
+// In a region of several nodes an op may find its collection not served
+// here for a moment (it opens after the lead moved here, or another node
+// leads its op log): the op and every later one of the batch are answered
+// shell.ErrApplyLater, are not recorded as applied, and the shell applies
+// them again from its journal.
 func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 	errs := make([]error, len(items))
 	s.replMu.Lock()
@@ -40,6 +46,10 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 	b := replBatch{s: s, errs: errs, run: map[Ref][]replItem{}}
 	advanced := false
 	for i, it := range items {
+		if b.later != nil {
+			errs[i] = b.later
+			continue
+		}
 		p, err := decodeReplPayload(it.Payload)
 		if err != nil {
 			errs[i] = err
@@ -50,9 +60,17 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 		}
 		s.replApplied[it.Origin] = it.Seq
 		advanced = true
-		b.add(i, it.Origin, p)
+		b.add(i, it.Origin, it.Seq, p)
 	}
 	b.flush()
+	if b.later != nil {
+		// Not applied: the shell delivers them again.
+		for i, it := range items {
+			if errors.Is(errs[i], shell.ErrApplyLater) && it.Seq <= s.replApplied[it.Origin] {
+				s.replApplied[it.Origin] = it.Seq - 1
+			}
+		}
+	}
 	if advanced {
 		if err := s.store.SetReplApplied(s.replApplied, false); err != nil {
 			s.log.Warn("save replicated vector", zap.Error(err))
@@ -68,6 +86,9 @@ type replBatch struct {
 	errs []error
 	refs []Ref // the run's collections in the order they first appear
 	run  map[Ref][]replItem
+	// later, once set (a region of several nodes), answers every item
+	// not applied yet: an earlier one must be applied again first.
+	later error
 }
 
 // replItem is a decoded payload of a batch: errs[i] is its result.
@@ -83,7 +104,7 @@ type staged struct {
 	items []int
 }
 
-func (b *replBatch) add(i int, origin string, p replPayload) {
+func (b *replBatch) add(i int, origin string, seq uint64, p replPayload) {
 	ref := Ref{Tenant: p.Tenant, Fabric: p.Fabric}
 	switch {
 	case p.Op != nil:
@@ -92,7 +113,14 @@ func (b *replBatch) add(i int, origin string, p replPayload) {
 		ref.Collection = p.Meta.Collection
 	default:
 		b.flush()
-		b.errs[i] = b.s.applyMeta(origin, p.Meta)
+		switch {
+		case b.later != nil:
+			b.errs[i] = b.later
+		case b.s.geoClustered():
+			b.errs[i] = b.applyLater(b.s.applyMetaInCluster(origin, seq, p.Meta))
+		default:
+			b.errs[i] = b.s.applyMeta(origin, p.Meta)
+		}
 		return
 	}
 	if _, ok := b.run[ref]; !ok {
@@ -115,8 +143,27 @@ func (b *replBatch) flush() {
 			}
 		}
 	}
+	for _, ref := range b.refs {
+		for _, it := range b.run[ref] {
+			b.errs[it.i] = b.applyLater(b.errs[it.i])
+		}
+	}
 	clear(b.run)
 	b.refs = b.refs[:0]
+}
+
+// applyLater turns, in a region of several nodes, an error saying the
+// collection is not served here now into shell.ErrApplyLater, and makes
+// the batch answer every later item so (applyLater in clustergeo.go).
+func (b *replBatch) applyLater(err error) error {
+	if !b.s.geoClustered() {
+		return err
+	}
+	err = applyLater(err)
+	if errors.Is(err, shell.ErrApplyLater) && b.later == nil {
+		b.later = fmt.Errorf("%w: an earlier op of the batch was not applied: %w", shell.ErrApplyLater, err)
+	}
+	return err
 }
 
 // applyCollection stages one collection's items of the run, holding its
@@ -176,6 +223,13 @@ func (b *replBatch) applyCollection(ref Ref, items []replItem, waits []staged) [
 		}
 		if dropped(err) {
 			s.log.Debug("op for a dropped collection ignored", zap.Stringer("collection", ref), zap.Stringer("dot", op.Dot))
+			continue
+		}
+		if err != nil && it.origin == s.region && s.geoClustered() && errors.Is(err, ErrUnavailable) && s.regionJoined() {
+			// This region's op, shipped from the op log where it is
+			// acknowledged: whichever node serves the collection has it
+			// (not so while the region joins after losing every disk:
+			// its ops come back from the peers and must be applied).
 			continue
 		}
 		if err == nil {

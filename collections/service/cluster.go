@@ -55,6 +55,11 @@ type Cluster interface {
 	// on the same replicas (so that one node leads them all but for
 	// moments of failover); streams that exist are not an error.
 	CreateStreams(ctx context.Context, names []naming.Stream, info broker.StreamInfo) error
+	// ReplicationNode returns the node running the region's
+	// geo-replication (the one leading its journals and, with them, every
+	// collection's streams); false without geo-replication or while no
+	// node leads them all.
+	ReplicationNode() (id uint64, ok bool)
 }
 
 // ElsewhereError says that another node of the region serves a request:

@@ -170,6 +170,9 @@ func (s *Service) dropInCluster(ref Ref) error {
 	if err := s.cluster.KVDelete(ctx, catalogKey(ref)); err != nil {
 		return clusterErr("drop "+ref.String(), err)
 	}
+	if s.geoClustered() {
+		s.deleteRegionShipped(ref)
+	}
 	s.forgetServed(ref)
 	s.kickCluster()
 	s.log.Info("collection dropped in the region", zap.Stringer("collection", ref), zap.Uint64("id", info.ID))

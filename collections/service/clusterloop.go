@@ -204,6 +204,10 @@ func (s *Service) openServed(info store.CollectionInfo) {
 	if err == nil && !closed {
 		s.cols[ref] = c
 		s.notifyServedLocked()
+		// Under mu: AttachReplication starts the shippers of s.cols.
+		if r := s.replication(); r != nil {
+			c.ship.start(r)
+		}
 	}
 	s.mu.Unlock()
 	switch {
@@ -243,6 +247,9 @@ func (s *Service) openInCluster(info store.CollectionInfo) (*collection, error) 
 		c.close()
 		return nil, err
 	}
+	// Everything up to the barrier is acknowledged and in the view: the
+	// shipper (geo-replication) may ship it.
+	c.ship.advance(c.opsStream.Source().EndOffset())
 	return c, nil
 }
 

@@ -83,10 +83,13 @@ func (s *Service) CreateCollection(tenant, fabric string, spec CollectionSpec) (
 	if err != nil {
 		return store.CollectionInfo{}, err
 	}
+	r := s.replication()
 	if s.clustered() {
+		if r != nil {
+			return s.createReplicatedInCluster(r, tenant, fabric, spec)
+		}
 		return s.createInCluster(tenant, fabric, spec)
 	}
-	r := s.replication()
 	if r == nil {
 		return s.createCollection(tenant, fabric, spec, s.opts.Now().UnixMilli(), false)
 	}
@@ -236,6 +239,7 @@ func (c *collection) close() {
 		return
 	}
 	c.closed = true
+	c.ship.close()
 	c.pending.Wait()
 	c.ops.Close()
 	if c.chg != nil {
@@ -298,6 +302,15 @@ func (s *Service) DropCollection(ref Ref) error {
 	if s.clustered() {
 		if err := s.checkFabric(ref.Tenant, ref.Fabric); err != nil {
 			return err
+		}
+		if r := s.replication(); r != nil {
+			if _, found, err := s.catalogEntry(ref); err != nil || !found {
+				if err == nil {
+					err = fmt.Errorf("%w: %s", ErrCollectionNotFound, ref.Collection)
+				}
+				return err
+			}
+			return s.replicateMeta(r, &MetaEvent{Type: MetaDropCollection, Tenant: ref.Tenant, Fabric: ref.Fabric, Collection: ref.Collection})
 		}
 		return s.dropInCluster(ref)
 	}

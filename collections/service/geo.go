@@ -117,10 +117,18 @@ func (s *Service) applyMeta(origin string, m *MetaEvent) error {
 	ref := Ref{Tenant: m.Tenant, Fabric: m.Fabric, Collection: m.Collection}
 	switch m.Type {
 	case MetaCreateCollection:
+		if s.clustered() {
+			return s.applyCreateInCluster(m.Tenant, m.Fabric, *m.Spec, m.CreatedAt)
+		}
 		_, err := s.createCollection(m.Tenant, m.Fabric, *m.Spec, m.CreatedAt, true)
 		return err
 	case MetaDropCollection:
-		err := s.dropCollection(ref)
+		var err error
+		if s.clustered() {
+			err = s.dropInCluster(ref)
+		} else {
+			err = s.dropCollection(ref)
+		}
 		if errors.Is(err, ErrCollectionNotFound) || errors.Is(err, ErrFabricNotFound) {
 			return nil
 		}
@@ -167,7 +175,12 @@ func (s *Service) replicateMeta(r Replication, m *MetaEvent) error {
 	r.PublishOp(ReplicationKind, payload, func(_ replicator.Dot, err error) { done <- err })
 	select {
 	case err := <-done:
-		if errors.Is(err, shell.ErrClosed) || errors.Is(err, shell.ErrFailed) {
+		if errors.Is(err, shell.ErrNotLeading) {
+			if where := s.LocateReplication(); where != nil {
+				return where
+			}
+		}
+		if errors.Is(err, shell.ErrClosed) || errors.Is(err, shell.ErrFailed) || errors.Is(err, shell.ErrNotLeading) {
 			return fmt.Errorf("%w: replication: %w", ErrUnavailable, err)
 		}
 		return err

@@ -47,7 +47,8 @@ type Options struct {
 	// Cluster makes the service one node's part of a region of several
 	// nodes (cluster.go): collections are served by the node leading their
 	// op log and described in the region's catalog. Nil: a region of one.
-	// Not with geo-replication (yet).
+	// With geo-replication too (see the package comment), but not with
+	// BootstrapFrom.
 	Cluster Cluster
 }
 

@@ -100,6 +100,11 @@ func (c *collection) replay(info *store.CollectionInfo, recs []segment.Record) e
 			continue
 		}
 		c.svc.seq.Observe(c.ref, op.Dot, op.HLC)
+		if g := c.svc.geo; g != nil && op.Dot.Region != c.svc.region {
+			// What its region had applied (as when it was delivered): a
+			// new leader of the op log compacts without waiting for acks.
+			g.Learn(c.ref, op.Dot.Region, op.Context.Merge(collections.Vector{{Region: op.Dot.Region, Seq: op.Dot.Seq}}))
+		}
 		maxHLC = max(maxHLC, op.HLC)
 		cur, err := c.current(op.Key, local)
 		if err != nil {

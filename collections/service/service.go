@@ -80,8 +80,9 @@ func Open(node *broker.Node, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Cluster != nil && cfg.Replicated() {
-		return nil, fmt.Errorf("collections: a region of several nodes with geo-replication is not supported yet")
+	if opts.Cluster != nil && cfg.Replicated() && len(opts.BootstrapFrom) > 0 {
+		_ = st.Close()
+		return nil, fmt.Errorf("collections: bootstrapping from another region's snapshot is not supported in a region of several nodes (each node rebuilds its views from the region's op logs)")
 	}
 	var geo *GeoSequencer
 	if opts.Sequencer == nil {

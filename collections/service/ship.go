@@ -46,6 +46,10 @@ type shipper struct {
 	shippedOwn uint64 // highest own collection seq shipped
 	lastAck    collections.Vector
 	ackAt      time.Time
+	// savedPos is the position last saved to the region's map (a
+	// geo-replicated region of several nodes), at savedAt.
+	savedPos uint64
+	savedAt  time.Time
 }
 
 func newShipper(c *collection) *shipper {
@@ -108,11 +112,19 @@ func (sh *shipper) run(r Replication) {
 	c := sh.c
 	s := c.svc
 	defer s.wg.Done()
+	defer func() { sh.saveRegion(sh.pos.Load(), true) }()
 	info := c.info.Load()
 	src := c.opsStream.Source()
 	from, ok, err := s.store.Shipped(info.ID)
 	if err != nil || !ok {
 		from = src.StartOffset()
+	}
+	if s.geoClustered() {
+		// Another node of the region may have shipped further while it
+		// led the op log: go on from there (ops shipped twice are
+		// duplicates everywhere, so an older position is only slower).
+		from = max(from, s.regionShipped(info))
+		sh.savedPos = from
 	}
 	sh.pos.Store(from)
 	for !sh.stopped() {
@@ -183,6 +195,7 @@ func (sh *shipper) run(r Replication) {
 		if err := s.store.SetShipped(info.ID, from); err != nil {
 			c.log.Warn("ship: save position", zap.Error(err))
 		}
+		sh.saveRegion(from, false)
 		if time.Since(sh.ackAt) >= ackInterval {
 			sh.ack(r)
 		}
@@ -263,4 +276,20 @@ func (sh *shipper) ack(r Replication) {
 	r.PublishOp(ReplicationKind, payload, func(replicator.Dot, error) {})
 	sh.lastAck = v
 	sh.ackAt = time.Now()
+}
+
+// saveRegion records the shipped position in the region's map (a
+// geo-replicated region of several nodes), at most every shipSaveInterval
+// unless final (the shipper stops: this node no longer leads the op log,
+// or shuts down).
+func (sh *shipper) saveRegion(pos uint64, final bool) {
+	s := sh.c.svc
+	if !s.geoClustered() || pos <= sh.savedPos || (!final && time.Since(sh.savedAt) < shipSaveInterval) {
+		return
+	}
+	if err := s.saveRegionShipped(sh.c.info.Load(), pos); err != nil {
+		s.rate.Warn(sh.c.log, "ship region "+sh.c.ref.String(), "ship: saving the shipped position in the region", zap.Error(err))
+		return
+	}
+	sh.savedPos, sh.savedAt = pos, time.Now()
 }

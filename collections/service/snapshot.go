@@ -64,6 +64,11 @@ type snapshotEnd struct {
 
 // WriteSnapshot writes a consistent snapshot of the view to w.
 func (s *Service) WriteSnapshot(w io.Writer) error {
+	if s.clustered() {
+		// A node's view holds only the collections it served, each as of
+		// when it last did: not a region's state.
+		return fmt.Errorf("%w: snapshots of a region of several nodes (bootstrap a new region from a region of one node)", ErrNotImplemented)
+	}
 	s.replMu.Lock()
 	sn := s.store.Snapshot()
 	head := snapshotHeader{Version: snapshotVersion, Region: s.region, ReplApplied: s.replAppliedCopy()}
