@@ -233,7 +233,11 @@ func (s *Stream) loseLead() {
 	s.rlog, s.plog, s.src = nil, nil, emptySource{}
 	subs := s.subs
 	s.subs = map[string]*subscription.Subscription{}
-	producers := s.producers
+	// A copy: producers close (deleting themselves from the map) meanwhile.
+	producers := make([]*Producer, 0, len(s.producers))
+	for _, p := range s.producers {
+		producers = append(producers, p)
+	}
 	s.mu.Unlock()
 	for _, p := range producers {
 		p.fence()
