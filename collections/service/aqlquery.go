@@ -46,7 +46,7 @@ func (s *Service) QueryAQL(tenant, fabric string, req QueryRequest, co CursorOpt
 	if len(req.Params.Positional) > 0 {
 		return Batch{}, fmt.Errorf("%w: AQL takes bindVars as an object (@name, @@collection)", ErrBadRequest)
 	}
-	q, err := aql.Parse(req.Query)
+	q, err := s.aqlQueries.parse(req.Query)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -373,7 +373,7 @@ func (s *Service) ExplainAQL(tenant, fabric, text string, params map[string]any)
 	if err := s.checkFabric(tenant, fabric); err != nil {
 		return aql.Explanation{}, err
 	}
-	q, err := aql.Parse(text)
+	q, err := s.aqlQueries.parse(text)
 	if err != nil {
 		return aql.Explanation{}, err
 	}
@@ -387,7 +387,7 @@ func (s *Service) ExplainAQL(tenant, fabric, text string, params map[string]any)
 // A query over collections served by different nodes of a region is not
 // supported yet.
 func (s *Service) locateAQL(tenant, fabric, text string) error {
-	q, err := aql.Parse(text)
+	q, err := s.aqlQueries.parse(text)
 	if err != nil || len(q.Collections()) == 0 {
 		return nil
 	}

@@ -50,6 +50,8 @@ type Service struct {
 	creating map[Ref]bool
 	// queryMu serializes changes of saved queries.
 	queryMu sync.Mutex
+	// aqlQueries keeps parsed AQL queries by text (aqlcache.go).
+	aqlQueries aqlCache
 
 	stop chan struct{}
 	wg   sync.WaitGroup
