@@ -300,6 +300,41 @@ func TestGoDriver(t *testing.T) {
 		t.Fatalf("query ages %v", ages)
 	}
 
+	// The same question in AQL, with the count, over several batches; an
+	// AQL write read back through the driver.
+	acur, err := db.Query(ctx, "FOR u IN @@c FILTER u.age >= @lo SORT u.age RETURN u",
+		&arangodb.QueryOptions{BindVars: map[string]any{"@c": "users", "lo": 40}, BatchSize: 2, Count: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acur.Count() != 4 {
+		t.Fatalf("AQL count %d", acur.Count())
+	}
+	var aqlAges []int
+	for acur.HasMore() {
+		var u user
+		if _, err := acur.ReadDocument(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		aqlAges = append(aqlAges, u.Age)
+	}
+	_ = acur.Close()
+	if !slices.Equal(aqlAges, ages) {
+		t.Fatalf("AQL ages %v, SQL %v", aqlAges, ages)
+	}
+	wcur, err := db.Query(ctx, `INSERT {_key: "zed", name: "Zed", age: 60} INTO users RETURN NEW._key`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = wcur.Close()
+	var zed user
+	if _, err := col.ReadDocument(ctx, "zed", &zed); err != nil || zed.Age != 60 {
+		t.Fatalf("document written by AQL %+v %v", zed, err)
+	}
+	if _, err := col.DeleteDocument(ctx, "zed"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Statistics.
 	if sum, err := col.Checksum(ctx, nil, nil); err != nil || sum.Revision == "" {
 		t.Fatalf("checksum %+v %v", sum, err)

@@ -3,7 +3,7 @@
 // CAUSEWAY_KEY (a superuser API key) in the environment. Every check
 // throws on failure; the last line printed is a JSON summary.
 import assert from "node:assert/strict";
-import { Database } from "arangojs";
+import { Database, aql } from "arangojs";
 
 const url = process.env.CAUSEWAY_URL;
 const key = process.env.CAUSEWAY_KEY;
@@ -90,6 +90,15 @@ assert.equal((await people.indexes()).length, 2);
 const cursor = await db.query("SELECT * FROM people WHERE age >= @lo ORDER BY age", { lo: 40 }, { batchSize: 2 });
 const ages = (await cursor.all()).map((d) => d.age);
 assert.deepEqual(ages, [41, 51, 52, 53]);
+
+// The same question in AQL (the collection as a bind parameter), with the
+// count, over several batches; an AQL write.
+const aqlCursor = await db.query(aql`FOR p IN ${people} FILTER p.age >= ${40} SORT p.age RETURN p.age`, { batchSize: 2, count: true });
+assert.equal(aqlCursor.count, 4);
+assert.deepEqual(await aqlCursor.all(), ages);
+await db.query(aql`INSERT { _key: "zed", age: 60 } INTO ${people}`);
+assert.equal((await people.document("zed")).age, 60);
+await people.remove("zed");
 
 // Statistics.
 const sum = await people.checksum({ withRevisions: true });
