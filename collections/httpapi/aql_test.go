@@ -170,6 +170,11 @@ func TestAQLWritesThroughDocumentAPI(t *testing.T) {
 		t.Fatalf("i8 after update: %s", d.raw)
 	}
 	rev := d.str("_rev")
+	// {"$inc": n} is the write path's increment (a CRDT counter), as in PATCH.
+	n.do("POST", sys+"cursor", map[string]any{"query": "UPDATE 'i2' WITH {n: {'$inc': 5}} IN items"}).must(t, http.StatusCreated)
+	if d2 := n.do("GET", sys+"document/items/i2", nil).must(t, http.StatusOK); num(d2.body["n"]) != 205 {
+		t.Fatalf("i2 after $inc: %s", d2.raw)
+	}
 	// UPSERT, REPLACE and REMOVE.
 	n.do("POST", sys+"cursor", map[string]any{
 		"query": "UPSERT {_key: 'i8'} INSERT {_key: 'i8'} UPDATE {visits: (OLD.visits || 0) + 1} IN items RETURN NEW",
