@@ -37,6 +37,7 @@ type geoWriter struct {
 	unknown    map[string]int // shared key -> increments answered 503 or not at all
 	retried    int            // inserts answered 503 (or not at all) and retried
 	retriedSet map[string]bool
+	applied503 int    // retries answered 409: the attempt answered 503 had been applied
 	answer     string // one 503 answer, for the log
 }
 
@@ -183,7 +184,7 @@ func TestRegionGeoCollections(t *testing.T) {
 	}
 	want := map[string]int{}
 	incs, unknown := map[string]int{}, map[string]int{}
-	retried := 0
+	retried, applied503 := 0, 0
 	for _, w := range writers {
 		w.mu.Lock()
 		for k, n := range w.inserted {
@@ -196,6 +197,7 @@ func TestRegionGeoCollections(t *testing.T) {
 			unknown[k] += n
 		}
 		retried += w.retried
+		applied503 += w.applied503
 		if w.answer != "" {
 			t.Logf("%s: an insert answered 503 and retried with its key: %s", w.name, w.answer)
 		}
@@ -229,8 +231,8 @@ func TestRegionGeoCollections(t *testing.T) {
 		total += incs[fmt.Sprintf("s%d", j)]
 		amb += unknown[fmt.Sprintf("s%d", j)]
 	}
-	t.Logf("%d acknowledged inserts (%d retried after a 503) and %d acknowledged increments (%d unanswered) read back alike in both regions",
-		len(want), retried, total, amb)
+	t.Logf("%d acknowledged inserts (%d retried after a 503 or no answer, %d of them found applied: 409) and %d acknowledged increments (%d unanswered) read back alike in both regions",
+		len(want), retried, applied503, total, amb)
 }
 
 // awaitGeo polls GET path on base until it answers want.
@@ -285,6 +287,9 @@ func (c *regionCluster) geoWrite(t *testing.T, w *geoWriter, i, shared int) bool
 		case code == http.StatusCreated || code == http.StatusAccepted,
 			code == http.StatusConflict && w.retriedKey(key):
 			// 409 only on a retry: the attempt answered 503 was applied.
+			if code == http.StatusConflict {
+				w.applied503++
+			}
 			w.inserted[key] = i
 			w.acked.Add(1)
 			w.mu.Unlock()

@@ -221,6 +221,11 @@ func (b *replBatch) applyCollection(ref Ref, items []replItem, waits []staged) [
 		if err == nil {
 			err = c.writable()
 		}
+		if err != nil && s.geoClustered() {
+			// The loop reopens a failed collection: at once, so that the
+			// shell's next attempt finds it open.
+			s.kickCluster()
+		}
 		if dropped(err) {
 			s.log.Debug("op for a dropped collection ignored", zap.Stringer("collection", ref), zap.Stringer("dot", op.Dot))
 			continue

@@ -258,6 +258,10 @@ func (c *collection) writable() error {
 		return fmt.Errorf("%w: %s: %s", ErrCollectionNotFound, c.ref.Collection, "dropped or shutting down")
 	}
 	if p := c.failed.Load(); p != nil {
+		if c.svc.clustered() {
+			// The loop reopens it (or another node serves it now).
+			return fmt.Errorf("%w: %s: op log failed, the collection reopens; retry: %w", ErrUnavailable, c.ref.Collection, *p)
+		}
 		return fmt.Errorf("%w: %s: op log failed, restart the node: %w", ErrUnavailable, c.ref.Collection, *p)
 	}
 	return nil
