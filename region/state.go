@@ -127,6 +127,11 @@ type State struct {
 	// outlive any one node, such as subscription cursors. Absent from
 	// snapshots written before it existed.
 	KV map[string]string `json:"kv,omitempty"`
+	// Removed holds, per node an operator removed, the life it was removed
+	// in: that life may not register again (a removed node still running
+	// would otherwise come back at its next heartbeat); a new life (an
+	// empty disk) may.
+	Removed map[NodeID]uint64 `json:"removed,omitempty"`
 
 	// kvBytes is the sum of KVEntryBytes over KV while kvCounted; derived
 	// from KV, so not part of a snapshot.
@@ -163,6 +168,7 @@ var (
 	ErrWouldLoseData = errors.New("region: the change would leave no in-sync replica")
 	ErrNodeBusy      = errors.New("region: node still holds replicas")
 	ErrUnitExists    = errors.New("region: unit exists")
+	ErrRemoved       = errors.New("region: this life of the node was removed from the region")
 )
 
 // Apply applies the command at index to the state. A command that does not
@@ -212,6 +218,12 @@ func (s *State) Apply(index uint64, c Command) error {
 }
 
 func (s *State) registerNode(c Command) error {
+	if inc, removed := s.Removed[c.Member.Node]; removed {
+		if inc == c.Member.Incarnation {
+			return ErrRemoved
+		}
+		delete(s.Removed, c.Member.Node)
+	}
 	n, ok := s.Nodes[c.Member.Node]
 	if !ok {
 		s.Nodes[c.Member.Node] = &Node{ID: c.Member.Node, Incarnation: c.Member.Incarnation, Addrs: c.Addrs, Status: NodeActive, RaftReplica: c.RaftReplica}
@@ -312,6 +324,10 @@ func (s *State) removeNode(id NodeID) error {
 			return fmt.Errorf("%w: %d holds %s", ErrNodeBusy, id, u.ID)
 		}
 	}
+	if s.Removed == nil {
+		s.Removed = map[NodeID]uint64{}
+	}
+	s.Removed[id] = s.Nodes[id].Incarnation
 	delete(s.Nodes, id)
 	return nil
 }
@@ -517,7 +533,8 @@ func (s *State) Clone() *State {
 // nil): what readers of the region's membership and ownership need, at a
 // cost that does not grow with the key-value map.
 func (s *State) CloneWithoutKV() *State {
-	c := &State{Applied: s.Applied, Nodes: make(map[NodeID]*Node, len(s.Nodes)), Units: make(map[UnitID]*Unit, len(s.Units))}
+	c := &State{Applied: s.Applied, Nodes: make(map[NodeID]*Node, len(s.Nodes)), Units: make(map[UnitID]*Unit, len(s.Units)),
+		Removed: maps.Clone(s.Removed)}
 	for id, n := range s.Nodes {
 		cp := *n
 		c.Nodes[id] = &cp

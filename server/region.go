@@ -162,14 +162,19 @@ func (rt *regionRuntime) mount(h *httpapi.Handler) {
 	if rt == nil {
 		return
 	}
-	h.Handle("GET "+regionapi.StatePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		run := rt.running.Load()
-		if run == nil {
-			regionapi.Refuse(w, http.StatusServiceUnavailable, errStarting)
-			return
-		}
-		run.api.ServeState(w, r)
-	}))
+	running := func(serve func(*regionapi.Handler, http.ResponseWriter, *http.Request)) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			run := rt.running.Load()
+			if run == nil {
+				regionapi.Refuse(w, http.StatusServiceUnavailable, errStarting)
+				return
+			}
+			serve(run.api, w, r)
+		})
+	}
+	h.Handle("GET "+regionapi.StatePath, running((*regionapi.Handler).ServeState))
+	h.Handle("POST "+regionapi.NodePath+"{id}/drain", running((*regionapi.Handler).ServeDrain))
+	h.Handle("DELETE "+regionapi.NodePath+"{id}", running((*regionapi.Handler).ServeRemove))
 }
 
 var errStarting = errors.New("server: this node is not in its region's metadata group yet (starting, or stopping)")

@@ -13,7 +13,7 @@ const usage = `causeway: a geo-distributed pub/sub streaming broker
 Usage:
   causeway dev     [--regions us-east,eu-west,ap-south] [--data DIR] [--wan-latency 40ms --wan-jitter 5ms --wan-loss 0.01]
                    [--repl-tls=false]   (a whole local fabric, one node per region, emulated WAN links, mutual TLS)
-                   [--nodes 3]          (nodes per region, forming its metadata group; node 1 serves each region)
+                   [--nodes 3]          (nodes per region, every one serving it; collections and SPOT need --nodes 1)
   causeway dev     --regions us-east --nodes 3 [--data DIR]   (one region of 3 nodes, every node serving it,
                                                                its streams replicated between them; no geo-replication)
   causeway dev link down|up REGION REGION [--data DIR]   (cut or heal a link of the local fabric)
@@ -24,6 +24,7 @@ Usage:
                    [--auth=false] [--admin-key KEY] [--tls-dev | --tls-cert FILE --tls-key FILE]
                    [--cluster-node ID --cluster-raft ADDR --cluster-data ADDR --cluster-voters ID=ADDR,...
                     --cluster-peers URL,... --cluster-secret S]   (one of several nodes of its region)
+  causeway node    drain|remove ID --url URL[,URL...]    (grow and shrink a region: drain a node, then remove it)
   causeway keygen                                        (prints a new API key, for --admin-key)
   causeway produce --url URL --stream NAME            (publishes stdin lines)
   causeway consume --url URL --stream NAME --subscription S   (prints messages)
@@ -56,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runStatus(args[1:], stdout, stderr)
 	case "keygen":
 		return runKeygen(stdout)
+	case "node":
+		return runNode(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

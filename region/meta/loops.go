@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,13 +17,19 @@ func (g *Group) heartbeats() {
 	defer g.wg.Done()
 	tick := time.NewTicker(g.cfg.HeartbeatInterval)
 	defer tick.Stop()
-	registered := false
+	registered, removedSaid := false, false
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.HeartbeatInterval)
 		if !registered {
 			err := g.Propose(ctx, region.Command{Kind: region.KindRegisterNode, Member: g.self, Addrs: g.cfg.Addrs, RaftReplica: g.id.ReplicaID})
 			registered = err == nil
-			if err != nil && !errors.Is(err, ErrUnavailable) {
+			switch {
+			case err != nil && strings.Contains(err.Error(), region.ErrRemoved.Error()):
+				if !removedSaid {
+					removedSaid = true
+					g.log.Warn("this node was removed from its region (causeway node remove): it serves nothing of the region; stop it, or start it with an empty data directory to join again")
+				}
+			case err != nil && !errors.Is(err, ErrUnavailable):
 				g.log.Warn("region registration refused", zap.Error(err))
 			}
 		} else if err := g.Propose(ctx, region.Command{Kind: region.KindHeartbeat, Member: g.self}); errors.Is(err, ErrRefused) {
