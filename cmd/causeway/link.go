@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/causeway/causeway/replicator/shell"
 )
 
 // runDevLink is `causeway dev link down|up REGION REGION [--data DIR]`: it
@@ -41,7 +44,7 @@ func runDevLink(args []string, stdout, stderr io.Writer) int {
 			_, err = ff.region(pair[1])
 		}
 		if err == nil {
-			err = setLink(client, r.Admin, pair[1], pos[0])
+			err = setRegionLink(client, r, pair[1], pos[0])
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "causeway dev link:", err)
@@ -50,6 +53,32 @@ func runDevLink(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "link %s <-> %s: %s\n", pos[1], pos[2], pos[0])
 	return 0
+}
+
+// setRegionLink cuts or restores the region's side of the link to peer on
+// the node running the region's replication: in a region of several nodes
+// that is one of them, decided at runtime (the others answer 503), so
+// each is asked in turn. (A cut lasts while that node runs the region's
+// replication: the next one starts with its links up.)
+func setRegionLink(client *http.Client, r fabricRegion, peer, state string) error {
+	admins := []string{r.Admin}
+	for _, n := range r.nodes() {
+		if a := strings.TrimSuffix(n.HTTP, "/") + shell.AdminPath; n.HTTP != "" && a != r.Admin {
+			admins = append(admins, a)
+		}
+	}
+	var errs []error
+	for _, admin := range admins {
+		if admin == "" {
+			continue
+		}
+		err := setLink(client, admin, peer, state)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // setLink posts to a region's admin endpoint.
