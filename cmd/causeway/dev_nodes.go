@@ -247,8 +247,8 @@ Try it, in another terminal:
   causeway produce --url %[7]s --stream orders
   # replication lag per region pair; each region's nodes, stream leaders and in-sync replicas
   causeway status%[8]s
-(causeway dev link asks node 1 of each region, which answers 503 unless it runs the region's
-replication: to cut links between regions, run one node per region.)
+  # cut the link between the regions on the nodes running their replication (asked in turn)
+  causeway dev link down %[2]s %[4]s%[8]s
 Stop with Ctrl-C.
 `, filepath.Join(data, fabricFileName), ff.Regions[0].Name, len(b), ff.Regions[1].Name, b[len(b)-1].HTTP, a[1].HTTP,
 		strings.Join(urls, ","), dataFlag)
