@@ -104,6 +104,17 @@ func TestRegionGeoCollections(t *testing.T) {
 	}
 	// eu-west gets the collection and the shared documents.
 	c.awaitGeo(t, euURL, p+"document/accounts/s"+fmt.Sprint(shared-1), http.StatusOK)
+	// An index and a saved query made through us-east nodes reach
+	// eu-west; a SPOT collection is refused (no SPOT group runs here).
+	c.callOK(t, http.StatusCreated, http.MethodPost, c.nodes[2].url, p+"index?collection=accounts",
+		map[string]any{"type": "persistent", "fields": []string{"n"}, "name": "by_n"})
+	c.callOK(t, http.StatusCreated, http.MethodPost, other.url, p+"restql",
+		map[string]any{"query": map[string]any{"name": "small", "value": "SELECT _key FROM accounts WHERE n < @max", "parameter": map[string]any{"max": 10}}})
+	c.awaitGeoBody(t, euURL, p+"index?collection=accounts", `"by_n"`)
+	c.awaitGeoBody(t, euURL, p+"restql", `"small"`)
+	if code, b := c.call(t, http.MethodPost, other.url, p+"collection", map[string]any{"name": "ledger", "isSpot": true}); code != http.StatusNotImplemented {
+		t.Fatalf("a SPOT collection in a geo-replicated region of several nodes: %d %s, want 501", code, b)
+	}
 
 	var usURLs []string
 	for _, n := range c.nodes {
@@ -231,6 +242,10 @@ func TestRegionGeoCollections(t *testing.T) {
 		total += incs[fmt.Sprintf("s%d", j)]
 		amb += unknown[fmt.Sprintf("s%d", j)]
 	}
+	// Dropped through a us-east node: gone in both regions.
+	c.callOK(t, http.StatusOK, http.MethodDelete, survivor.url, p+"collection/accounts", nil)
+	c.awaitGeo(t, euURL, p+"collection/accounts", http.StatusNotFound)
+	c.awaitGeo(t, survivor.url, p+"collection/accounts", http.StatusNotFound)
 	t.Logf("%d acknowledged inserts (%d retried after a 503 or no answer, %d of them found applied: 409) and %d acknowledged increments (%d unanswered) read back alike in both regions",
 		len(want), retried, applied503, total, amb)
 }
@@ -246,6 +261,23 @@ func (c *regionCluster) awaitGeo(t *testing.T, base, path string, want int) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("GET %s on %s: %d %s, want %d", path, base, code, b, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// awaitGeoBody polls GET path on base until it answers 200 with a body
+// holding want.
+func (c *regionCluster) awaitGeoBody(t *testing.T, base, path, want string) {
+	t.Helper()
+	deadline := time.Now().Add(regionWait)
+	for {
+		code, b := c.call(t, http.MethodGet, base, path, nil)
+		if code == http.StatusOK && strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s on %s: %d %s, want 200 with %s", path, base, code, b, want)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
