@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -37,8 +38,13 @@ const (
 )
 
 // shipSaveInterval spaces the saves of a collection's shipped position to
-// the region's map (one Raft commit each).
-const shipSaveInterval = time.Second
+// the region's map (one Raft commit each); shipSaveTimeout bounds one (the
+// shipper, or a node shutting down, waits no longer for a region without
+// quorum: the position is only a shortcut).
+const (
+	shipSaveInterval = time.Second
+	shipSaveTimeout  = 2 * time.Second
+)
 
 // geoClustered reports whether the service runs in a geo-replicated region
 // of several nodes.
@@ -209,7 +215,7 @@ func (s *Service) regionShipped(info *store.CollectionInfo) uint64 {
 // saveRegionShipped records the shipped position in the region's map.
 func (s *Service) saveRegionShipped(info *store.CollectionInfo, pos uint64) error {
 	ref := Ref{Tenant: info.Tenant, Fabric: info.Fabric, Collection: info.Name}
-	ctx, cancel := clusterCtx()
+	ctx, cancel := context.WithTimeout(context.Background(), shipSaveTimeout)
 	defer cancel()
 	return s.cluster.KVPut(ctx, shippedKey(ref), strconv.FormatUint(info.ID, 10)+":"+strconv.FormatUint(pos, 10))
 }
