@@ -17,6 +17,14 @@ func TestPeerListSkipsRefusingAddresses(t *testing.T) {
 	addrs := testnet.FreeAddrs(t, 4)
 	refused1, refused2, addrB, addrA := addrs[0], addrs[1], addrs[2], addrs[3]
 	ra, rb := newRecorder(), newRecorder()
+	// b listens first: a's first round must find it behind the two
+	// refusing addresses (a round that fails whole backs off a minute).
+	b, err := Listen(Config{Self: "b", Peers: map[string]string{"a": addrA}, ListenAddr: addrB, Secret: testSecret,
+		Logger: zaptest.NewLogger(t)}, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
 	a, err := Listen(Config{Self: "a", Peers: map[string]string{"b": strings.Join([]string{refused1, refused2, addrB}, ",")},
 		ListenAddr: addrA, Secret: testSecret, Logger: zaptest.NewLogger(t),
 		BackoffMin: time.Minute, BackoffMax: time.Minute}, ra)
@@ -24,12 +32,6 @@ func TestPeerListSkipsRefusingAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := Listen(Config{Self: "b", Peers: map[string]string{"a": addrA}, ListenAddr: addrB, Secret: testSecret,
-		Logger: zaptest.NewLogger(t)}, rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	ra.wait(t, "a's link to b up", func(r *recorder) bool { return r.up["b"] })
 	if l := a.Links()[0]; l.Addr != addrB || !l.Connected {
 		t.Fatalf("link status %+v, want connected to %s", l, addrB)
