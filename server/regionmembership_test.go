@@ -72,6 +72,18 @@ func TestRegionGrowsAndShrinksUnderLoad(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // the metadata group busy: retry
 		}
 	}
+	// A stream created over HTTP with its own factor: one replica.
+	if code, body := c.callSettled(t, http.MethodPost, c.nodes[0].url, "/_fabric/_system/_api/streams/one-copy?replicas=1"); code != http.StatusCreated {
+		t.Fatalf("create with replicas=1: %d %s", code, body)
+	}
+	c.awaitViews(t, "the one-copy stream with one replica", c.nodes[:1], func(vs []regionapi.View) bool {
+		for _, u := range vs[0].Units {
+			if u.ID == "stream:_mm/_system/one-copy" {
+				return u.Factor == 1 && len(u.Replicas) == 1
+			}
+		}
+		return false
+	})
 	addrs := testnet.FreeAddrs(t, 3)
 	joiner := c.node(t, 4, addrs[0], addrs[1], addrs[2], c.nodes[0].opts.Region.Meta.Bootstrap)
 	joiner.opts.Region.Meta.Bootstrap = nil

@@ -22,7 +22,7 @@ var (
 	noParams = qp.New()
 
 	paramsListStreams       = qp.New(qp.Bool("global"))
-	paramsCreateStream      = qp.New(pPersistent, qp.Bool("global"))
+	paramsCreateStream      = qp.New(pPersistent, qp.Bool("global"), qp.Int("replicas", 1, maxStreamReplicas))
 	paramsStream            = qp.New(pPersistent)
 	paramsDeleteStream      = qp.New(pPersistent, pForce)
 	paramsResetSubscription = qp.New(pPersistent, qp.Text("messageId"), qp.Text("timestamp"))
@@ -34,6 +34,10 @@ var (
 	// false.
 	paramsVersion = qp.New(qp.OneOf("details", "true", "false", "1", "0", "undefined"))
 )
+
+// maxStreamReplicas bounds a stream's replication factor (the region
+// core's MaxFactor).
+const maxStreamReplicas = 7
 
 // errNumBadParameter is ArangoDB's error number for a bad parameter.
 const errNumBadParameter = 10

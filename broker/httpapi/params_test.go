@@ -171,6 +171,10 @@ func TestStreamParameterRules(t *testing.T) {
 		{"POST", p + "/g2?global=1&token=t", 201},
 		{"POST", p + "/g3?global=yes", 400},
 		{"POST", p + "/g4?global=true&global=false", 400},
+		{"POST", p + "/r1?replicas=1", 201},
+		{"POST", p + "/r3?replicas=3", 400}, // a region of one node holds one copy
+		{"POST", p + "/r0?replicas=0", 400},
+		{"POST", p + "/r8?replicas=8", 400},
 		{"GET", p + "/s?persistent=true", 200},
 		{"GET", p + "/s/subscriptions?persistent=true", 200},
 		{"POST", p + "/s/subscriptions/sub/skip?count=1", 200},
@@ -185,6 +189,18 @@ func TestStreamParameterRules(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d: %v", c.method, c.path, status, c.status, body)
 		}
 	}
+	// A description sent as a body is refused, not ignored.
+	resp, err := http.Post(f.url+p+"/withbody", "application/json", strings.NewReader(`{"replicas":1,"partitions":6}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("create with a body: %d, want 400", resp.StatusCode)
+	}
+	if _, err := f.node.Stream(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: "withbody"}); err == nil {
+		t.Fatal("a create refused for its body made the stream")
+	}
 	names := func(q string) string {
 		_, body := f.do("GET", p+q)
 		var out []string
@@ -194,7 +210,7 @@ func TestStreamParameterRules(t *testing.T) {
 		slices.Sort(out)
 		return strings.Join(out, ",")
 	}
-	for q, want := range map[string]string{"": "g2,glob,s", "?global=true": "g2,glob", "?global=false": "s"} {
+	for q, want := range map[string]string{"": "g2,glob,r1,s", "?global=true": "g2,glob", "?global=false": "r1,s"} {
 		if got := names(q); got != want {
 			t.Errorf("list%s: %s, want %s", q, got, want)
 		}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"github.com/causeway/causeway/internal/leaderproxy"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -122,6 +123,20 @@ func (h *Handler) createStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		info.Global = g
+	}
+	if v := r.URL.Query().Get("replicas"); v != "" {
+		n, _ := strconv.Atoi(v) // checked by the route's parameters
+		if n > 1 && h.node.Config().Cluster == nil {
+			fail(w, fmt.Errorf("%w: replicas=%d: this node is a region of its own and holds one copy (replicas apply in a region of several nodes)", broker.ErrBadRequest, n))
+			return
+		}
+		info.Replicas = n
+	}
+	// The route reads no body: a description sent as one (partitions,
+	// replicas) would be silently ignored.
+	if b, _ := io.ReadAll(io.LimitReader(r.Body, 1)); len(b) > 0 {
+		fail(w, fmt.Errorf("%w: this route reads no body: give global and replicas as query parameters (partitioned streams are created by producers and Kafka topics)", broker.ErrBadRequest))
+		return
 	}
 	s, err := h.node.CreateStream(name, info)
 	if err != nil {
