@@ -40,6 +40,43 @@ func (c *compiler) pushDownFilters(p *pipeline) {
 	}
 }
 
+// keySort links a SORT on the _key of the pipeline's first FOR (over a
+// collection, with only FILTERs and LETs between) to that loop: the loop
+// reads in key order when its access path allows, and the SORT then lets
+// the rows through (keySortIter).
+func keySort(p *pipeline) {
+	for i, st := range p.stmts {
+		switch s := st.(type) {
+		case *forStmt:
+			if s.coll == nil {
+				return
+			}
+			for _, next := range p.stmts[i+1:] {
+				switch n := next.(type) {
+				case *filterStmt, *letStmt:
+					continue
+				case *sortStmt:
+					if len(n.terms) != 1 {
+						return
+					}
+					if path, ok := pathOn(n.terms[0].e, s.slot); ok && len(path) == 1 && path[0] == "_key" {
+						s.keyOrder = 1
+						if n.terms[0].desc {
+							s.keyOrder = 2
+						}
+						n.byKey = s
+					}
+				}
+				return
+			}
+			return
+		case *letStmt, *filterStmt:
+		default:
+			return
+		}
+	}
+}
+
 func andTerms(e expr, out []expr) []expr {
 	if l, ok := e.(*logicExpr); ok && l.and {
 		return andTerms(l.r, andTerms(l.l, out))

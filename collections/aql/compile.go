@@ -94,6 +94,7 @@ func (c *compiler) pipeline(g *gQuery, parent *scope, depth int) (*pipeline, err
 			srt.limit, _ = p.stmts[i+1].(*limitStmt)
 		}
 	}
+	keySort(p)
 	return p, nil
 }
 

@@ -50,6 +50,10 @@
 // so a join on _key or an indexed path reads one range per outer row.
 // query.ChooseAccess picks the primary key or an index; the FILTER is
 // always evaluated again on every document, so an index only narrows.
+// A SORT on the _key of the pipeline's first FOR (with only FILTERs and
+// LETs between) needs no sort when that loop reads in key order (a full
+// scan or a key range, reversed for DESC): rows stream, and a LIMIT stops
+// the scan. A SORT followed by a LIMIT keeps only offset+count rows.
 //
 // # Writes
 //

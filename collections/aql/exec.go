@@ -26,7 +26,9 @@ type ctx struct {
 	scanned  int
 	// fullCount is the rows the top-level LIMIT saw (-1: no LIMIT).
 	fullCount int64
-	parser    fastjson.Parser
+	// keyOrdered says a FOR with keyOrder reads in key order.
+	keyOrdered map[*forStmt]bool
+	parser     fastjson.Parser
 }
 
 func (c *ctx) warn(code int, msg string) {
@@ -206,6 +208,9 @@ type forStmt struct {
 	src  expr     // an array
 	// terms are FILTER conditions the access path may use.
 	terms []accessTerm
+	// keyOrder asks for key order when the access path allows it: a SORT
+	// on this loop's _key follows (0 none, 1 ascending, 2 descending).
+	keyOrder uint8
 }
 
 type forIter struct {
@@ -293,6 +298,16 @@ func (f *forIter) start(r row) error {
 	if err != nil {
 		return err
 	}
+	if f.st.keyOrder != 0 {
+		ordered := a.Kind == query.FullScan || a.Kind == query.KeyRange
+		if ordered {
+			a.Reverse = f.st.keyOrder == 2
+		}
+		if c.keyOrdered == nil {
+			c.keyOrdered = map[*forStmt]bool{}
+		}
+		c.keyOrdered[f.st] = ordered
+	}
 	f.docs, err = c.scan(name, a, false)
 	f.coll = name
 	return err
@@ -379,6 +394,9 @@ type sortTerm struct {
 
 type sortStmt struct {
 	terms []sortTerm
+	// byKey is the FOR whose _key the SORT orders by, when it is the
+	// pipeline's first loop (keySortIter).
+	byKey *forStmt
 	// limit is the LIMIT right after the SORT: only the first
 	// offset+count rows are kept.
 	limit *limitStmt
@@ -400,6 +418,65 @@ func (s *sliceIter) next() (row, bool, error) {
 }
 
 func (st *sortStmt) open(c *ctx, in iter, base row) (iter, error) {
+	if st.byKey != nil {
+		return &keySortIter{st: st, c: c, in: in, base: base}, nil
+	}
+	return st.sortAll(c, in, base)
+}
+
+// keySortIter is a SORT on the _key of the pipeline's first FOR: when the
+// loop reads the collection in key order (a full scan or a key range,
+// reversed for DESC) the rows already come sorted and stream through;
+// when it reads an index they are sorted. The loop decides when it starts,
+// at the first row.
+type keySortIter struct {
+	st      *sortStmt
+	c       *ctx
+	in      iter
+	base    row
+	started bool
+	sorted  iter // nil: rows stream through
+}
+
+func (k *keySortIter) next() (row, bool, error) {
+	if k.sorted != nil {
+		return k.sorted.next()
+	}
+	if k.started {
+		return k.in.next()
+	}
+	k.started = true
+	r, ok, err := k.in.next()
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if k.c.keyOrdered[k.st.byKey] {
+		return r, true, nil
+	}
+	if k.sorted, err = k.st.sortAll(k.c, &prependIter{first: r, in: k.in}, k.base); err != nil {
+		return nil, false, err
+	}
+	return k.sorted.next()
+}
+
+// prependIter yields first, then in's rows.
+type prependIter struct {
+	first row
+	in    iter
+}
+
+func (p *prependIter) next() (row, bool, error) {
+	if p.first != nil {
+		r := p.first
+		p.first = nil
+		return r, true, nil
+	}
+	return p.in.next()
+}
+
+// sortAll reads every row and sorts them (only the best offset+count with
+// a LIMIT right after).
+func (st *sortStmt) sortAll(c *ctx, in iter, base row) (iter, error) {
 	type keyed struct {
 		keys []any
 		r    row

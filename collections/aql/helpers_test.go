@@ -84,6 +84,9 @@ func (m *memStore) Scan(c string, a query.Access) (DocIter, error) {
 	}
 	sort.Strings(keys)
 	var out [][]byte
+	if a.Reverse && a.Kind != query.IndexRange {
+		slices.Reverse(keys)
+	}
 	switch a.Kind {
 	case query.FullScan, query.KeyRange:
 		for _, k := range keys {

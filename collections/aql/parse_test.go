@@ -170,3 +170,57 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("plan\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
+
+// TestSortByKeyStreams: a SORT on the first loop's _key reads the
+// collection in key order (reversed for DESC) and stops with the LIMIT;
+// when the loop reads an index instead, the rows are sorted.
+func TestSortByKeyStreams(t *testing.T) {
+	for _, tc := range []struct {
+		q        string
+		index    bool
+		want     string
+		reverse  bool
+		maxDocs  int
+		wantKind string
+	}{
+		{`FOR u IN users SORT u._key DESC LIMIT 2 RETURN u._key`, false, `["eve","dan"]`, true, 3, "full-scan"},
+		{`FOR u IN users FILTER u.city != "Nice" LET n = u.name SORT u._key LIMIT 3 RETURN n`, false, `["Ann","Bob","Cat"]`, false, 4, "full-scan"},
+		{`FOR u IN users FILTER u._key > "b" SORT u._key DESC RETURN u._key`, false, `["eve","dan","cat","bob"]`, true, 5, "primary-key-range"},
+		{`FOR u IN users FILTER u.age >= 25 SORT u._key RETURN u._key`, true, `["ann","bob","cat","eve"]`, false, 5, "index-range"},
+		{`FOR u IN users FILTER u.age >= 25 SORT u._key DESC LIMIT 1 RETURN u._key`, true, `["eve"]`, false, 5, "index-range"},
+		{`FOR o IN orders FOR u IN users FILTER u._key == o.user SORT u._key DESC, o._key RETURN o._key`, false, `["o3","o1","o2"]`, false, 100, ""},
+	} {
+		m := usersStore()
+		if tc.index {
+			m.indexes["users"] = []query.Index{{ID: 1, Name: "by_age", Path: []string{"age"}}}
+		}
+		q, err := Parse(tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := q.Run(Options{Source: m, Writer: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			r, ok, err := rows.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			got = append(got, string(r))
+		}
+		if s := "[" + strings.Join(got, ",") + "]"; s != tc.want {
+			t.Errorf("%s: %s, want %s", tc.q, s, tc.want)
+		}
+		if rows.Scanned() > tc.maxDocs {
+			t.Errorf("%s: read %d documents, want at most %d", tc.q, rows.Scanned(), tc.maxDocs)
+		}
+		if tc.wantKind != "" && (m.scans[0].Kind.String() != tc.wantKind || m.scans[0].Reverse != tc.reverse) {
+			t.Errorf("%s: scan %v reverse %v, want %s reverse %v", tc.q, m.scans[0].Kind, m.scans[0].Reverse, tc.wantKind, tc.reverse)
+		}
+	}
+}
