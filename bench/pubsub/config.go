@@ -23,6 +23,7 @@ const (
 	defaultWarmup        = 5 * time.Second
 	defaultStreamPrefix  = "bench"
 	maxRunWithoutTimeout = 24 * time.Hour
+	maxStreamNameBytes   = 100 // room for -partition-{i} within a 128-byte name
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -43,13 +44,17 @@ type Config struct {
 	Partitions                                   int
 	SubscriptionType                             string // exclusive (default), shared, failover
 	StreamPrefix                                 string // stream names are {prefix}-{run id}-{i}
-	MaxInFlight, ReceiveQueue                    int
-	DrainTimeout                                 time.Duration
-	Fsync                                        string // the target's fsync setting, recorded only
-	Label                                        string // recorded only
-	Progress                                     io.Writer
-	KeepStreams                                  bool // skip Cleanup
-	Extra                                        map[string]string
+	// Stream, when set, is the run's one stream instead of generated
+	// names (with Partitions > 1: Stream-partition-0..P-1), e.g. streams
+	// created beforehand with a chosen replication factor.
+	Stream                    string
+	MaxInFlight, ReceiveQueue int
+	DrainTimeout              time.Duration
+	Fsync                     string // the target's fsync setting, recorded only
+	Label                     string // recorded only
+	Progress                  io.Writer
+	KeepStreams               bool // skip Cleanup
+	Extra                     map[string]string
 }
 
 // WithDefaults fills zero fields.
@@ -128,6 +133,14 @@ func (c Config) Validate() error {
 	if c.Streams < 1 || c.Streams > maxStreams {
 		bad("streams %d: want 1..%d", c.Streams, maxStreams)
 	}
+	if c.Stream != "" {
+		if !validStreamName(c.Stream) {
+			bad("stream %q: want 1..%d letters, digits, '.', '_' or '-', not starting with '_' or '.'", c.Stream, maxStreamNameBytes)
+		}
+		if c.Streams != 1 {
+			bad("a named stream (%s) is one stream, not %d", c.Stream, c.Streams)
+		}
+	}
 	if c.Partitions < 1 || c.Partitions > maxPartitions {
 		bad("partitions %d: want 1..%d", c.Partitions, maxPartitions)
 	}
@@ -150,4 +163,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
 	}
 	return nil
+}
+
+// validStreamName reports whether name is a plain stream name the bench
+// can use on every target.
+func validStreamName(name string) bool {
+	if name == "" || len(name) > maxStreamNameBytes || name[0] == '_' || name[0] == '.' {
+		return false
+	}
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }

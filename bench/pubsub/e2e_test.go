@@ -147,3 +147,37 @@ func TestKafkaScenario(t *testing.T) {
 	}
 	checkCounts(t, rep, 2000)
 }
+
+// TestPubsubCausewayNamedStreamSpread runs on a named, partitioned stream
+// created beforehand, with producers and consumers spread over two clients
+// (pubsub.Spread), and checks the run used that stream's partitions.
+func TestPubsubCausewayNamedStreamSpread(t *testing.T) {
+	srv := startNode(t, false)
+	var ts []pubsub.Target
+	for range 2 {
+		tg, err := causewayws.New(srv.URL(), causewayws.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, tg)
+	}
+	sp, err := pubsub.Spread(ts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	rep, err := pubsub.Run(ctx, sp, pubsub.Config{
+		MessageBytes: 200, Count: 2000, Producers: 3, Consumers: 3, Partitions: 2, SubscriptionType: "shared",
+		Stream: "named", KeepStreams: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, rep, 2000)
+	plan := pubsub.Plan{Streams: []string{"named"}, Partitions: 2}
+	if err := ts[0].Cleanup(ctx, plan); err != nil {
+		t.Errorf("deleting named-partition-0 and -1 after the run: %v (the run did not use them)", err)
+	}
+}

@@ -84,6 +84,9 @@ func RunFabric(ctx context.Context, source Target, sourceRegion string, sinks []
 	for i := range cfg.Streams {
 		plan.Streams = append(plan.Streams, fmt.Sprintf("%s-%s-%d", cfg.StreamPrefix, runID, i))
 	}
+	if cfg.Stream != "" {
+		plan.Streams = []string{cfg.Stream}
+	}
 	for k := range cfg.Subscriptions {
 		plan.Subscriptions = append(plan.Subscriptions, fmt.Sprintf("sub-%d", k))
 	}

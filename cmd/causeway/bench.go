@@ -204,6 +204,7 @@ type workloadFlags struct {
 	subType, fsync                                           string
 	maxInFlight, receiveQueue                                int
 	keep                                                     bool
+	stream                                                   string
 }
 
 func (w *workloadFlags) register(fs *flag.FlagSet) {
@@ -223,6 +224,7 @@ func (w *workloadFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&w.receiveQueue, "receive-queue", 1000, "messages fetched ahead, per consumer")
 	fs.DurationVar(&w.drain, "drain-timeout", 30*time.Second, "how long to wait for consumers to catch up at the end")
 	fs.BoolVar(&w.keep, "keep-streams", false, "do not delete the run's streams afterwards")
+	fs.StringVar(&w.stream, "stream", "", "use this one stream (with --partitions P: NAME-partition-0..P-1), e.g. created beforehand with ?replicas=N, instead of generated names; it is deleted at the end unless --keep-streams")
 }
 
 func (w *workloadFlags) config() pubsub.Config {
@@ -230,7 +232,7 @@ func (w *workloadFlags) config() pubsub.Config {
 		MessageBytes: w.size, Rate: float64(w.rate), Duration: w.duration, Count: w.count, Warmup: w.warmup,
 		Producers: w.producers, Consumers: w.consumers, Subscriptions: w.subscriptions, Streams: w.streams,
 		Partitions: w.partitions, SubscriptionType: w.subType, Fsync: w.fsync, MaxInFlight: w.maxInFlight,
-		ReceiveQueue: w.receiveQueue, DrainTimeout: w.drain, KeepStreams: w.keep,
+		ReceiveQueue: w.receiveQueue, DrainTimeout: w.drain, KeepStreams: w.keep, Stream: w.stream,
 	}
 }
 
@@ -240,7 +242,7 @@ type targetFlags struct {
 	half                                                      bool
 	halfDuration, settle                                      time.Duration
 	kafkaName, token                                          string
-	binary                                                    bool
+	binary, spreadURLs                                        bool
 }
 
 // settle waits between runs so that what a run left behind (a flush, an
@@ -268,7 +270,8 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	if scenario == "pubsub" {
 		fs.StringVar(&t.targets, "target", "causeway", "comma-separated targets: causeway, causeway-binary, nats, redis (the first is the base of the ratio table)")
 		fs.BoolVar(&t.binary, "binary", false, "the causeway target speaks causeway-binary-v1 (many messages per frame, no base64) instead of Pulsar's JSON frames (target causeway-binary always does)")
-		fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "Causeway node URL")
+		fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "Causeway node URL, or a region's nodes' URLs separated by commas (the client fails over between them)")
+		fs.BoolVar(&t.spreadURLs, "spread-urls", false, "with several --url nodes: producer i and consumer i start on node i mod n (each on its own client with the list rotated) instead of all on the first")
 		fs.StringVar(&t.tenant, "tenant", "", "Causeway tenant (default _mm)")
 		fs.StringVar(&t.fabric, "fabric", "", "Causeway fabric (default _system)")
 		fs.StringVar(&t.token, "token", os.Getenv("CAUSEWAY_TOKEN"), "API key or token for Causeway (default $CAUSEWAY_TOKEN)")
@@ -305,6 +308,14 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	if err := cfg.WithDefaults().Validate(); err != nil {
 		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
 		return 2
+	}
+	if t.spreadURLs {
+		urls, err := pubsub.SpreadURLs(t.url)
+		if err != nil {
+			fmt.Fprintf(stderr, "causeway bench %s: --spread-urls: %v\n", scenario, err)
+			return 2
+		}
+		cfg.Extra = map[string]string{"spread-urls": strconv.Itoa(len(urls))}
 	}
 	stopProfile, err := o.startProfile()
 	if err != nil {
@@ -398,7 +409,7 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 	)
 	switch name {
 	case "causeway", "causeway-binary":
-		tg, err = causewayws.New(t.url, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric, Token: t.token,
+		tg, err = causewayTarget(t, causewayws.Options{Tenant: t.tenant, Fabric: t.fabric, Token: t.token,
 			Binary: t.binary || name == "causeway-binary"})
 	case "nats":
 		tg, err = natsjs.New(t.natsURL)
@@ -430,6 +441,30 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 	rep.Command = strings.TrimSpace(command)
 	rep.Format = report.FormatVersion
 	return rep, nil
+}
+
+// causewayTarget is one client of --url, or with --spread-urls one client
+// per node, each starting on its own node (pubsub.Spread).
+func causewayTarget(t *targetFlags, o causewayws.Options) (pubsub.Target, error) {
+	if !t.spreadURLs {
+		return causewayws.New(t.url, o)
+	}
+	urls, err := pubsub.SpreadURLs(t.url)
+	if err != nil {
+		return nil, err
+	}
+	ts := make([]pubsub.Target, 0, len(urls))
+	for _, u := range urls {
+		tg, err := causewayws.New(u, o)
+		if err != nil {
+			for _, x := range ts {
+				_ = x.Close()
+			}
+			return nil, err
+		}
+		ts = append(ts, tg)
+	}
+	return pubsub.Spread(ts...)
 }
 
 // exitCode is 1 when a run had errors or lost messages, so scripts notice.
