@@ -150,7 +150,8 @@ func TestKafkaScenario(t *testing.T) {
 
 // TestPubsubCausewayNamedStreamSpread runs on a named, partitioned stream
 // created beforehand, with producers and consumers spread over two clients
-// (pubsub.Spread), and checks the run used that stream's partitions.
+// (pubsub.Spread) with a consumer per partition (pubsub.PerPartition), and
+// checks the run used that stream's partitions.
 func TestPubsubCausewayNamedStreamSpread(t *testing.T) {
 	srv := startNode(t, false)
 	var ts []pubsub.Target
@@ -161,10 +162,11 @@ func TestPubsubCausewayNamedStreamSpread(t *testing.T) {
 		}
 		ts = append(ts, tg)
 	}
-	sp, err := pubsub.Spread(ts...)
+	spread, err := pubsub.Spread(ts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sp := pubsub.PerPartition(spread)
 	defer sp.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -177,7 +179,7 @@ func TestPubsubCausewayNamedStreamSpread(t *testing.T) {
 	}
 	checkCounts(t, rep, 2000)
 	plan := pubsub.Plan{Streams: []string{"named"}, Partitions: 2}
-	if err := ts[0].Cleanup(ctx, plan); err != nil {
+	if err := sp.Cleanup(ctx, plan); err != nil {
 		t.Errorf("deleting named-partition-0 and -1 after the run: %v (the run did not use them)", err)
 	}
 }

@@ -271,7 +271,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&t.targets, "target", "causeway", "comma-separated targets: causeway, causeway-binary, nats, redis (the first is the base of the ratio table)")
 		fs.BoolVar(&t.binary, "binary", false, "the causeway target speaks causeway-binary-v1 (many messages per frame, no base64) instead of Pulsar's JSON frames (target causeway-binary always does)")
 		fs.StringVar(&t.url, "url", "http://127.0.0.1:8080", "Causeway node URL, or a region's nodes' URLs separated by commas (the client fails over between them)")
-		fs.BoolVar(&t.spreadURLs, "spread-urls", false, "with several --url nodes: producer i and consumer i start on node i mod n (each on its own client with the list rotated) instead of all on the first")
+		fs.BoolVar(&t.spreadURLs, "spread-urls", false, "with several --url nodes: producer i and consumer i start on node i mod n (each on its own client with the list rotated) instead of all on the first; each consumer subscribes to every partition on its own")
 		fs.StringVar(&t.tenant, "tenant", "", "Causeway tenant (default _mm)")
 		fs.StringVar(&t.fabric, "fabric", "", "Causeway fabric (default _system)")
 		fs.StringVar(&t.token, "token", os.Getenv("CAUSEWAY_TOKEN"), "API key or token for Causeway (default $CAUSEWAY_TOKEN)")
@@ -444,7 +444,8 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 }
 
 // causewayTarget is one client of --url, or with --spread-urls one client
-// per node, each starting on its own node (pubsub.Spread).
+// per node, each starting on its own node (pubsub.Spread), with a consumer
+// per partition stream (pubsub.PerPartition).
 func causewayTarget(t *targetFlags, o causewayws.Options) (pubsub.Target, error) {
 	if !t.spreadURLs {
 		return causewayws.New(t.url, o)
@@ -464,7 +465,13 @@ func causewayTarget(t *targetFlags, o causewayws.Options) (pubsub.Target, error)
 		}
 		ts = append(ts, tg)
 	}
-	return pubsub.Spread(ts...)
+	sp, err := pubsub.Spread(ts...)
+	if err != nil {
+		return nil, err
+	}
+	// A consumer of several streams needs them led by one node: one
+	// consumer (and producer) per partition.
+	return pubsub.PerPartition(sp), nil
 }
 
 // exitCode is 1 when a run had errors or lost messages, so scripts notice.
