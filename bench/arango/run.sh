@@ -19,7 +19,10 @@
 # for concurrency, the way a shell loop uses it: process start and a new TCP
 # connection each time); "curl-ka" runs one curl process over a config of every
 # request (keep-alive; --parallel --parallel-max C above 1). Latencies are
-# curl's time_total per transfer. Output: one table row per (client, op, conc).
+# curl's time_total per transfer. Output: one table row per (client, op, conc),
+# errors followed by their HTTP statuses (000: no answer). Against a node of
+# your own, mind the per-key request limit (auth.requestsPerSecond, default
+# 1000/s with a burst of 2000: 429 errors); the node this script starts has none.
 set -euo pipefail
 
 N=${BENCH_N:-2000}
@@ -56,8 +59,11 @@ if [ -z "${CAUSEWAY_URL:-}" ]; then
 	(cd "$root" && go build -o "$work/causeway" ./cmd/causeway)
 	CAUSEWAY_KEY=$("$work/causeway" keygen)
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	"$work/causeway" serve --data "$work/data" --http "127.0.0.1:$port" --admin-key "$CAUSEWAY_KEY" \
-		--fsync "$FSYNC" --log-level warn >"$work/serve.log" 2>&1 &
+	# No per-key request rate limit (default 1000/s, burst 2000): it would
+	# be what the fast rows measure.
+	printf 'auth:\n  enabled: true\n  requestsPerSecond: -1\n' >"$work/serve.yaml"
+	"$work/causeway" serve --config "$work/serve.yaml" --data "$work/data" --http "127.0.0.1:$port" \
+		--admin-key "$CAUSEWAY_KEY" --fsync "$FSYNC" --log-level warn >"$work/serve.log" 2>&1 &
 	server_pid=$!
 	CAUSEWAY_URL=http://127.0.0.1:$port
 	for _ in $(seq 200); do
@@ -82,11 +88,13 @@ status=$(curl -s -o "$work/create.out" -w '%{http_code}' -H "$auth" "$api/collec
 # transfer): one row; an answer other than 2xx counts as an error.
 summarize() {
 	sort -k2,2 -g | awk -v client="$1" -v op="$2" -v conc="$3" -v wall="$4" '
-		$1 ~ /^2/ { lat[++ok] = $2 * 1000; next } { err++ }
+		$1 ~ /^2/ { lat[++ok] = $2 * 1000; next } { err++; codes[$1]++ }
 		function at(q,  i) { i = int(q * ok) + 1; return lat[i > ok ? ok : i] }
 		END {
 			if (ok == 0) { printf "%-8s %-5s %4d %8d %8s %8s %6d\n", client, op, conc, 0, "-", "-", err; exit }
-			printf "%-8s %-5s %4d %8d %8.2f %8.2f %6d\n", client, op, conc, ok / wall, at(0.5), at(0.99), err + 0
+			printf "%-8s %-5s %4d %8d %8.2f %8.2f %6d", client, op, conc, ok / wall, at(0.5), at(0.99), err + 0
+			for (c in codes) printf " %s:%d", c, codes[c]
+			printf "\n"
 		}'
 }
 now() { date +%s.%N; }
