@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -233,19 +232,7 @@ func (s geoState) Save(ctx context.Context, name string, b []byte) error {
 	return s.g.Put(ctx, geoStatePrefix+name, string(b))
 }
 
-// errNotInGeoRegion answers collection and SPOT requests on a node of a
-// geo-replicated region of several nodes: their data path there (a
-// collection's op log and view led with the region's journals) is not
-// built yet.
-var errNotInGeoRegion = errors.New("server: collections and SPOT are not served yet in a geo-replicated region of several nodes (streams and Kafka topics are); run collections in a region of one node per region, or in a region of several nodes without peers")
-
-// notInGeoRegion answers 501 for every request next would serve (the
-// collections and SPOT APIs).
-func notInGeoRegion(next http.Handler) http.Handler {
-	_ = next
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotImplemented)
-		_, _ = fmt.Fprintf(w, `{"error":true,"code":501,"errorNum":501,"errorMessage":%q}`+"\n", errNotInGeoRegion.Error())
-	})
-}
+// errSpotInGeoRegion refuses a node of a geo-replicated region of several
+// nodes configured with SPOT: SPOT's region group there is not built and
+// tested yet (its requests are answered 501 by the collections API).
+var errSpotInGeoRegion = errors.New("server: SPOT is not supported yet in a geo-replicated region of several nodes (streams, Kafka topics and collections are): leave out the SPOT options, or run SPOT in a region of one node per region or of several nodes without peers")

@@ -185,19 +185,19 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		authrepl.Attach(sec, replication)
 		kafkarepl.Attach(topics, replication)
 	}
-	sp, err := startSpot(node, opts.Spot, cols, rt, logger)
+	var sp *spotRuntime
+	if geoCluster && opts.Spot != nil {
+		err = errSpotInGeoRegion // regiongeo.go
+	} else {
+		sp, err = startSpot(node, opts.Spot, cols, rt, logger)
+	}
 	if err != nil {
 		_ = cols.Close()
 		_ = ln.Close()
 		_ = node.Close()
 		return nil, err
 	}
-	if geoCluster && sp.svc != nil {
-		// SPOT in a geo-replicated region of several nodes: not tested yet.
-		h.SetExtra(notInGeoRegion(sp.handler))
-	} else {
-		h.SetExtra(sp.handler)
-	}
+	h.SetExtra(sp.handler)
 	rt.mount(h)
 	addHealthChecks(h, cols, replication, sp.svc)
 	s := &Server{

@@ -31,7 +31,8 @@ import (
 // replication listener and the region's replication runs on the node
 // leading the region's journals (server/regiongeo.go); the other regions
 // list all of the region's replication addresses and dial them in turn.
-// Collections and SPOT are not served yet in such a region (501).
+// SPOT is not served yet in such a region (no SPOT group runs; its
+// requests are answered 501).
 type devCluster struct {
 	plan   devPlan
 	secret string
@@ -220,8 +221,9 @@ runs on one of its nodes at a time, the one leading the region's journals, decid
 (another takes over when it stops): causeway status asks the nodes in turn, and
 GET /_api/replication answers 503 on the nodes not running it. Peers list every node's
 replication address; the one running the region's replication answers.
-Collections and SPOT are not served yet in a geo-replicated region of several nodes (501):
-for them run one node per region (causeway dev --regions %[2]s).
+Collections are the region's too (served by the node running its replication, proxied from the
+others). SPOT is not served yet in a geo-replicated region of several nodes (501): for it run one
+node per region (causeway dev --regions %[2]s).
 `, region.DefaultFactor(n), regionNames(ff))
 	if ff.ReplCA != "" {
 		fmt.Fprintf(w, "\nLinks between regions: mutual TLS (every region's certificate, shared by its nodes, is signed by %s)\n", ff.ReplCA)

@@ -118,7 +118,7 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 	}
 	us, eu := ff.Regions[0], ff.Regions[1]
 	out := dev.waitOutput("2 regions of 3 nodes each, every node serving its region",
-		"Collections and SPOT are not served yet in a geo-replicated region of several nodes (501)",
+		"SPOT is not served yet in a geo-replicated region of several nodes (501)",
 		eu.Nodes[2].Repl, "causeway produce --url "+us.Nodes[1].HTTP, "consume --url "+eu.Nodes[2].HTTP)
 	for _, no := range []string{"metadata group only", "SPOT collections (", "_api/transaction"} {
 		if strings.Contains(out, no) {
@@ -154,10 +154,10 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // polling a process with a deadline
 		}
 	}
-	// Every node serves streams; collections answer 501.
+	// Every node serves streams and collections; SPOT answers 501.
 	for _, r := range ff.Regions {
 		for _, n := range r.Nodes {
-			for path, want := range map[string]int{"/_fabric/_system/_api/streams": http.StatusOK, "/_fabric/_system/_api/collection": http.StatusNotImplemented} {
+			for path, want := range map[string]int{"/_fabric/_system/_api/streams": http.StatusOK, "/_fabric/_system/_api/collection": http.StatusOK} {
 				resp, err := client.Get(n.HTTP + path)
 				if err != nil {
 					t.Fatal(err)

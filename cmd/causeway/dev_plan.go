@@ -25,8 +25,8 @@ type devPlan struct {
 }
 
 // geoRegionOfNodes: regions of several nodes that replicate to each other.
-// Collections and SPOT are not served there yet (the server answers 501),
-// so no SPOT group is started.
+// SPOT is not served there yet (the server refuses SPOT options; its
+// requests are answered 501), so no SPOT group is started.
 func (p devPlan) geoRegionOfNodes() bool { return p.geo && p.allServe }
 
 // geoOnlyDevFlags mean something only between regions; a fabric of one
@@ -52,7 +52,7 @@ func planDev(regions string, nodes int, set map[string]bool) (devPlan, error) {
 	if len(names) >= 2 {
 		plan := devPlan{regions: names, nodes: nodes, geo: true, allServe: nodes >= 2}
 		if given := givenFlags(set, spotDevFlagNames); plan.geoRegionOfNodes() && given != "" {
-			return devPlan{}, fmt.Errorf("%s: collections and SPOT are not served yet in a geo-replicated region of several nodes (501), so no SPOT group runs; leave them out, or run one node per region (--nodes 1)", given)
+			return devPlan{}, fmt.Errorf("%s: SPOT is not served yet in a geo-replicated region of several nodes, so no SPOT group runs; leave them out, or run one node per region (--nodes 1)", given)
 		}
 		return plan, nil
 	}

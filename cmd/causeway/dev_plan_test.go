@@ -32,7 +32,7 @@ func TestPlanDev(t *testing.T) {
 		{name: "fabric of regions of one node keeps SPOT flags", regions: "a,b", nodes: 1, set: []string{"spot-port", "spot-replicas"},
 			want: devPlan{regions: []string{"a", "b"}, nodes: 1, geo: true}},
 		{name: "SPOT flags in geo regions of several nodes", regions: "a,b", nodes: 3, set: []string{"spot-replicas-other", "spot-port", "http-port"},
-			wantErr: "--spot-port, --spot-replicas-other: collections and SPOT are not served yet in a geo-replicated region of several nodes (501)"},
+			wantErr: "--spot-port, --spot-replicas-other: SPOT is not served yet in a geo-replicated region of several nodes"},
 		{name: "one region of three nodes", regions: "us-east", nodes: 3, set: []string{"http-port", "kafka-port", "cluster-port", "spot-port"},
 			want: devPlan{regions: []string{"us-east"}, nodes: 3, allServe: true}},
 		{name: "one region of two nodes", regions: "us-east", nodes: 2,
