@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/causeway/causeway/broker/auth"
 	"github.com/causeway/causeway/clients"
 	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/server/regionapi"
@@ -34,34 +32,11 @@ type geoKillFabric struct {
 
 func startGeoKillFabric(t *testing.T) *geoKillFabric {
 	t.Helper()
-	r := &killRegion{bin: causewayBinary(t)}
-	var err error
-	if _, r.key, err = auth.NewKey(rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	addrs := testnet.FreeAddrs(t, 14)
-	repl, euRepl, euHTTP := addrs[9:12], addrs[12], addrs[13]
-	var voters []string
-	for i := range 3 {
-		voters = append(voters, strconv.Itoa(i+1)+"="+addrs[3+i])
-	}
-	for i := range 3 {
-		var peers []string
-		for j := range 3 {
-			if j != i {
-				peers = append(peers, "http://"+addrs[j])
-			}
-		}
-		dir := t.TempDir()
-		r.dirs = append(r.dirs, dir)
-		r.urls = append(r.urls, "http://"+addrs[i])
-		r.nodes = append(r.nodes, &clusterNode{id: i + 1, url: "http://" + addrs[i], args: []string{"serve", "--region", "us-east",
-			"--data", dir, "--http", addrs[i], "--admin-key", r.key, "--log-level", "warn",
-			"--cluster-node", strconv.Itoa(i + 1), "--cluster-raft", addrs[3+i], "--cluster-data", addrs[6+i],
-			"--cluster-voters", strings.Join(voters, ","), "--cluster-peers", strings.Join(peers, ","),
-			"--cluster-secret", killRegionSecret,
-			"--repl", repl[i], "--peer", "eu-west=" + euRepl, "--fabric-secret", geoKillSecret}})
-	}
+	addrs := testnet.FreeAddrs(t, 5)
+	repl, euRepl, euHTTP := addrs[:3], addrs[3], addrs[4]
+	r := newKillRegion(t, func(i int) []string {
+		return []string{"--repl", repl[i], "--peer", "eu-west=" + euRepl, "--fabric-secret", geoKillSecret}
+	})
 	f := &geoKillFabric{us: r, repl: repl,
 		eu: &clusterNode{id: 4, url: "http://" + euHTTP, args: []string{"serve", "--region", "eu-west",
 			"--data", t.TempDir(), "--http", euHTTP, "--admin-key", r.key, "--log-level", "warn",
@@ -71,20 +46,8 @@ func startGeoKillFabric(t *testing.T) *geoKillFabric {
 		n.start(t, r.bin)
 	}
 	f.eu.start(t, r.bin)
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		for _, n := range append(r.nodes, f.eu) {
-			if n.log != nil {
-				s := n.log.String()
-				t.Logf("node %d log (last 6 KiB):\n%s", n.id, s[max(0, len(s)-6<<10):])
-			}
-		}
-	})
-	awaitRegion(t, r.key, "three active nodes and one leader", r.nodes, func(vs []regionapi.View) bool {
-		return len(vs[0].Nodes) == 3 && vs[0].MetaLeader != 0 && agree(vs) && allNodesActive(vs[0])
-	})
+	r.dumpLogsOnFailure(t, []*clusterNode{f.eu})
+	r.awaitActive(t)
 	return f
 }
 

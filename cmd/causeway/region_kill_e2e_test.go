@@ -48,6 +48,19 @@ type killRegion struct {
 
 func startKillRegion(t *testing.T) *killRegion {
 	t.Helper()
+	r := newKillRegion(t, nil)
+	for _, n := range r.nodes {
+		n.start(t, r.bin)
+	}
+	r.dumpLogsOnFailure(t, nil)
+	r.awaitActive(t)
+	return r
+}
+
+// newKillRegion configures (does not start) three `causeway serve` nodes
+// of us-east; extra adds flags to node i's command line.
+func newKillRegion(t *testing.T, extra func(i int) []string) *killRegion {
+	t.Helper()
 	r := &killRegion{bin: causewayBinary(t)}
 	var err error
 	if _, r.key, err = auth.NewKey(rand.Reader); err != nil {
@@ -73,25 +86,35 @@ func startKillRegion(t *testing.T) *killRegion {
 			"--cluster-node", strconv.Itoa(i + 1), "--cluster-raft", addrs[3+i], "--cluster-data", addrs[6+i],
 			"--cluster-voters", strings.Join(voters, ","), "--cluster-peers", strings.Join(peers, ","),
 			"--cluster-secret", killRegionSecret}})
+		if extra != nil {
+			r.nodes[i].args = append(r.nodes[i].args, extra(i)...)
+		}
 	}
-	for _, n := range r.nodes {
-		n.start(t, r.bin)
-	}
+	return r
+}
+
+// dumpLogsOnFailure logs the tail of every node's log (r's and more) if
+// the test fails.
+func (r *killRegion) dumpLogsOnFailure(t *testing.T, more []*clusterNode) {
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
 		}
-		for _, n := range r.nodes {
+		for _, n := range append(slices.Clone(r.nodes), more...) {
 			if n.log != nil {
 				s := n.log.String()
 				t.Logf("node %d log (last 6 KiB):\n%s", n.id, s[max(0, len(s)-6<<10):])
 			}
 		}
 	})
+}
+
+// awaitActive waits until the three nodes are active with one leader.
+func (r *killRegion) awaitActive(t *testing.T) {
+	t.Helper()
 	awaitRegion(t, r.key, "three active nodes and one leader", r.nodes, func(vs []regionapi.View) bool {
 		return len(vs[0].Nodes) == 3 && vs[0].MetaLeader != 0 && agree(vs) && allNodesActive(vs[0])
 	})
-	return r
 }
 
 func allNodesActive(v regionapi.View) bool {
