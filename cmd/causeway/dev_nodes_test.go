@@ -158,13 +158,22 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 	for _, r := range ff.Regions {
 		for _, n := range r.Nodes {
 			for path, want := range map[string]int{"/_fabric/_system/_api/streams": http.StatusOK, "/_fabric/_system/_api/collection": http.StatusOK} {
-				resp, err := client.Get(n.HTTP + path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != want {
-					t.Fatalf("%s node %d GET %s: %s, want %d", r.Name, n.ID, path, resp.Status, want)
+				// 503 while the region settles (the collections' catalog is
+				// read from the region's group): retried, as a client would.
+				deadline := time.Now().Add(geoTimeout)
+				for {
+					resp, err := client.Get(n.HTTP + path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode == want {
+						break
+					}
+					if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+						t.Fatalf("%s node %d GET %s: %s, want %d", r.Name, n.ID, path, resp.Status, want)
+					}
+					time.Sleep(100 * time.Millisecond) // a client's backoff before retrying a 503
 				}
 			}
 		}
