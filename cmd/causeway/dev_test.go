@@ -67,6 +67,13 @@ func TestDevSmoke(t *testing.T) {
 		!strings.HasSuffix(ff.Regions[0].Admin, "/_api/replication") || !strings.HasPrefix(ff.Regions[0].WS, "ws://") {
 		t.Fatalf("fabric.json: %+v", ff)
 	}
+	// The how-to is printed after fabric.json is written: wait for it.
+	for !strings.Contains(out.String(), "Stop with Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no how-to printed:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond) // pacing a check with a deadline
+	}
 	if !strings.Contains(out.String(), "causeway dev link down us-east eu-west") {
 		t.Fatalf("no how-to printed:\n%s", out.String())
 	}
