@@ -79,13 +79,15 @@ func (n *regionNode) start(t *testing.T) {
 // the region can tell: it stops answering and its replicas stop.
 func (n *regionNode) stop() {
 	if rt := n.up.Swap(nil); rt != nil {
-		rt.ship.Close()
+		if rt.ship != nil {
+			rt.ship.Close()
+		}
 		rt.group.Close()
 	}
 }
 
 func (n *regionNode) replica(id region.UnitID) *Replica {
-	if rt := n.up.Load(); rt != nil {
+	if rt := n.up.Load(); rt != nil && rt.ship != nil { // ship is set once the node's group runs
 		return rt.ship.Replica(id)
 	}
 	return nil
