@@ -34,18 +34,11 @@ func (c *regionCluster) geoRunner() *regionNode {
 	return nil
 }
 
-// TestRegionGeoReplicationSurvivesANodeLoss: region us-east is three
-// nodes, eu-west one, one fabric. Producers connected to every us-east
-// node and one in eu-west publish to a global stream; consumers in both
-// regions read it. The us-east node running the region's replication
-// (it leads the journals and the global streams) is stopped under load:
-// another node takes the journals over from its replicas and replication
-// goes on both ways. Every acknowledged message reaches both regions
-// exactly once, in each producer's order.
-func TestRegionGeoReplicationSurvivesANodeLoss(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts four nodes in two regions")
-	}
+// startGeoFabric starts us-east, three nodes, and eu-west, one node, of
+// one fabric, and waits until a us-east node runs the region's
+// replication.
+func startGeoFabric(t *testing.T) (*regionCluster, *server.Server) {
+	t.Helper()
 	c := newRegionCluster(t, 3)
 	repl := testnet.FreeAddrs(t, 4)
 	usRepl := strings.Join(repl[:3], ",")
@@ -75,6 +68,23 @@ func TestRegionGeoReplicationSurvivesANodeLoss(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return c, euSrv
+}
+
+// TestRegionGeoReplicationSurvivesANodeLoss: region us-east is three
+// nodes, eu-west one, one fabric. Producers connected to every us-east
+// node and one in eu-west publish to a global stream; consumers in both
+// regions read it. The us-east node running the region's replication
+// (it leads the journals and the global streams) is stopped under load:
+// another node takes the journals over from its replicas and replication
+// goes on both ways. Every acknowledged message reaches both regions
+// exactly once, in each producer's order.
+func TestRegionGeoReplicationSurvivesANodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four nodes in two regions")
+	}
+	c, euSrv := startGeoFabric(t)
+	var deadline time.Time
 	ctx, cancel := context.WithTimeout(context.Background(), 3*regionWait)
 	defer cancel()
 

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,15 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/auth"
-	"github.com/causeway/causeway/internal/testnet"
-	"github.com/causeway/causeway/server"
-	"github.com/causeway/causeway/server/regionapi"
 )
 
 // geoWriter writes to the collection through its URLs (the first is its
@@ -57,35 +47,8 @@ func TestRegionGeoCollections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes in two regions")
 	}
-	c := newRegionCluster(t, 3)
-	repl := testnet.FreeAddrs(t, 4)
-	usRepl := strings.Join(repl[:3], ",")
-	for i, n := range c.nodes {
-		n.cfg.ReplAddr = repl[i]
-		n.cfg.FabricSecret = geoTestSecret
-		n.cfg.Peers = map[string]string{"eu-west": repl[3]}
-	}
-	on := true
-	eu := broker.Config{Region: "eu-west", DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", ReplAddr: repl[3],
-		FabricSecret: geoTestSecret, Peers: map[string]string{"us-east": usRepl}, Auth: auth.Config{Enabled: &on, AdminKey: c.key}}
-	euSrv, err := server.Start(eu, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("eu"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), regionWait)
-		defer cancel()
-		_ = euSrv.Shutdown(ctx)
-	})
-	c.startAll(t)
-	c.awaitViews(t, "three active nodes", c.nodes, func(vs []regionapi.View) bool { return allActive(vs[0], 3) })
-	deadline := time.Now().Add(regionWait)
-	for c.geoRunner() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("no us-east node runs the region's replication")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c, euSrv := startGeoFabric(t)
+	var deadline time.Time
 	const p = "/_fabric/_system/_api/"
 	euURL := euSrv.URL()
 
