@@ -239,8 +239,22 @@ func TestGeoRegionSurvivesKills(t *testing.T) {
 	awaitProgress("after the last restart")
 	stopPublishing()
 	wg.Wait()
-	// Let the last sends settle (acked or failed).
-	time.Sleep(2 * time.Second)
+	// The last sends settle: every one acknowledged or failed.
+	settleBy := time.Now().Add(geoTimeout)
+	for _, kp := range ps {
+		for {
+			kp.mu.Lock()
+			done := int64(len(kp.acked)+len(kp.failed)) == kp.sent
+			kp.mu.Unlock()
+			if done {
+				break
+			}
+			if time.Now().After(settleBy) {
+				t.Fatalf("%s: sends still unanswered after %v", kp.name, geoTimeout)
+			}
+			time.Sleep(20 * time.Millisecond) // polling the producer's callbacks with a deadline
+		}
+	}
 
 	acked, failed := 0, 0
 	for _, kp := range ps {

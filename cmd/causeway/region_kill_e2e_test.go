@@ -600,45 +600,7 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 	}
 
 	// Read the whole stream from the earliest message.
-	rc, err := clients.New(rotated(r.urls, 1, false), clients.WithToken(r.key), clients.WithReconnectBackoff(50*time.Millisecond, time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	rd, err := rc.CreateReader(ctx, clients.ReaderOptions{Stream: killStream, StartMessageID: clients.StartEarliest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
-	stored := map[string][]int64{} // producer name -> sequence ids in stream order
-	found := 0
-	readDeadline := time.Now().Add(3 * geoTimeout)
-	for {
-		idle := killIdleReadAfter
-		if found < acked {
-			idle = geoTimeout // until every acknowledged message is found, only the deadline ends the read
-		}
-		rctx, rcancel := context.WithTimeout(ctx, idle)
-		m, err := rd.Next(rctx)
-		rcancel()
-		if err != nil {
-			break
-		}
-		who, seqText, ok := strings.Cut(string(m.Payload), ":")
-		seq, perr := strconv.ParseInt(seqText, 10, 64)
-		if !ok || perr != nil {
-			t.Fatalf("a message the test did not publish: %q", m.Payload)
-		}
-		stored[who] = append(stored[who], seq)
-		for _, kp := range ps {
-			if kp.name == who && kp.acked[seq] {
-				found++
-			}
-		}
-		if time.Now().After(readDeadline) {
-			t.Fatalf("reading the stream took longer than %v", 3*geoTimeout)
-		}
-	}
+	stored := readKillStream(t, ctx, r.key, rotated(r.urls, 1, false), ps, acked) // producer name -> sequence ids in stream order
 
 	// Every acknowledged message once, every producer in order, no
 	// sequence id stored twice.
