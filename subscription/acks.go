@@ -11,7 +11,7 @@ import (
 // Pulsar, any consumer may acknowledge any dispatched message: the cursor is
 // shared.
 func (d *Dispatcher) Ack(id ConsumerID, offset uint64) error {
-	if err := d.checkAckable(id, offset); err != nil || d.IsAcked(offset) {
+	if err := d.checkAckable(id, offset); err != nil || d.IsAcked(offset) || d.staleAck(offset) {
 		return err
 	}
 	d.ackRange(offset, offset+1)
@@ -28,7 +28,7 @@ func (d *Dispatcher) AckCumulative(id ConsumerID, offset uint64) error {
 	if d.multi() {
 		return fmt.Errorf("%w (subscription %q)", ErrCumulativeAckShared, d.name)
 	}
-	if offset < d.markDelete {
+	if offset < d.markDelete || d.staleAck(offset) {
 		return nil
 	}
 	// Even an individually acknowledged offset must have been dispatched:
@@ -48,7 +48,7 @@ func (d *Dispatcher) checkAckable(id ConsumerID, offset uint64) error {
 	if _, ok := d.consumers[id]; !ok {
 		return fmt.Errorf("%w: %d", ErrUnknownConsumer, id)
 	}
-	if d.IsAcked(offset) {
+	if d.IsAcked(offset) || d.staleAck(offset) {
 		return nil
 	}
 	if offset >= d.readPos {
@@ -58,6 +58,16 @@ func (d *Dispatcher) checkAckable(id ConsumerID, offset uint64) error {
 	return nil
 }
 
+// staleAck reports an ack or nack of an offset dispatched before the
+// cursor was moved back and not dispatched again since: the delivery it
+// settles no longer exists (Pulsar's client drops acks in flight across a
+// seek), so it is ignored - neither applied, which would hide a message
+// the user asked to replay, nor refused, which would answer a correct
+// client with an error.
+func (d *Dispatcher) staleAck(offset uint64) bool {
+	return offset >= d.readPos && offset < d.rewound
+}
+
 // Nack negatively acknowledges an offset outstanding at consumer id: it is
 // redelivered after the consumer's nack delay with its redelivery count
 // incremented, or dead-lettered once the count passes the consumer's
@@ -65,7 +75,7 @@ func (d *Dispatcher) checkAckable(id ConsumerID, offset uint64) error {
 // outstanding at this consumer (it timed out, or the consumer lost failover
 // activity), is a no-op.
 func (d *Dispatcher) Nack(id ConsumerID, offset uint64, now time.Time) error {
-	if err := d.checkAckable(id, offset); err != nil {
+	if err := d.checkAckable(id, offset); err != nil || d.staleAck(offset) {
 		return err
 	}
 	m := d.msgs[offset]
@@ -120,6 +130,7 @@ func (d *Dispatcher) Skip(n int) (uint64, error) {
 // restarts at offset.
 func (d *Dispatcher) Seek(offset uint64) uint64 {
 	offset = min(max(offset, d.start), d.end)
+	d.rewound = max(d.rewound, d.readPos)
 	d.markDelete = offset
 	d.acked.clear()
 	d.readPos = offset

@@ -85,6 +85,11 @@ type Dispatcher struct {
 	markDelete uint64 // every offset below is acknowledged
 	acked      rangeSet
 	readPos    uint64 // next offset never dispatched
+	// rewound is the highest read position the cursor was moved back
+	// from (Seek, or a type change that rewinds): offsets in [readPos,
+	// rewound) were dispatched before the move, and acks of them still
+	// in flight are ignored rather than refused.
+	rewound uint64
 	version    uint64 // bumps whenever markDelete or acked change
 
 	nextID    ConsumerID

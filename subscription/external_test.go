@@ -1,7 +1,10 @@
 package subscription
 
 import (
+	"errors"
+	"slices"
 	"testing"
+	"time"
 )
 
 func TestDispatcherCommitTo(t *testing.T) {
@@ -78,4 +81,51 @@ func TestCommitWithoutConsumer(t *testing.T) {
 			t.Fatalf("after backward commit first delivery %d, want 2", again[0].Record.Offset)
 		}
 	})
+}
+
+// Acks still in flight when the cursor is moved back settle deliveries
+// that no longer exist: they are ignored (the messages are replayed), an
+// ack of an offset never dispatched is still refused, and once an offset
+// is dispatched again its ack applies.
+func TestAckAfterSeekBack(t *testing.T) {
+	d, err := NewDispatcher(DispatcherConfig{Name: "s", Type: Exclusive}, CursorState{}, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := d.AddConsumer(ConsumerConfig{Type: Exclusive, Permits: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := func(ConsumerID) int { return 100 }
+	if got := len(d.Dispatch(time.Time{}, room, 5)); got != 5 {
+		t.Fatalf("dispatched %d, want 5", got)
+	}
+	d.Seek(2)
+	for _, off := range []uint64{2, 3, 4} {
+		if err := d.Ack(id, off); err != nil {
+			t.Fatalf("stale ack of %d: %v", off, err)
+		}
+		if d.IsAcked(off) {
+			t.Fatalf("a stale ack of %d hid it from the replay", off)
+		}
+	}
+	if err := d.Nack(id, 4, time.Time{}); err != nil {
+		t.Fatalf("stale nack: %v", err)
+	}
+	if err := d.AckCumulative(id, 4); err != nil || d.MarkDelete() != 2 {
+		t.Fatalf("stale cumulative ack: %v, mark-delete %d", err, d.MarkDelete())
+	}
+	if err := d.Ack(id, 7); !errors.Is(err, ErrUnknownMessage) {
+		t.Fatalf("ack of an offset never dispatched: %v", err)
+	}
+	var replay []uint64
+	for _, a := range d.Dispatch(time.Time{}, room, 3) {
+		replay = append(replay, a.Offset)
+	}
+	if !slices.Equal(replay, []uint64{2, 3, 4}) {
+		t.Fatalf("replayed %v", replay)
+	}
+	if err := d.Ack(id, 3); err != nil || !d.IsAcked(3) {
+		t.Fatalf("ack after the replay: %v, acked %v", err, d.IsAcked(3))
+	}
 }

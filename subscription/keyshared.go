@@ -326,6 +326,7 @@ func (d *Dispatcher) rewind() {
 	d.deadLetters = d.deadLetters[:0]
 	clear(d.hashes)
 	d.kReady = 0
+	d.rewound = max(d.rewound, d.readPos)
 	d.readPos = d.markDelete
 	d.kfrom, d.kwin = d.readPos, d.kwin[:0]
 }
