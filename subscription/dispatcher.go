@@ -90,7 +90,7 @@ type Dispatcher struct {
 	// rewound) were dispatched before the move, and acks of them still
 	// in flight are ignored rather than refused.
 	rewound uint64
-	version    uint64 // bumps whenever markDelete or acked change
+	version uint64 // bumps whenever markDelete or acked change
 
 	nextID    ConsumerID
 	consumers map[ConsumerID]*consumerState
