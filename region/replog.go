@@ -1,6 +1,7 @@
 package region
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -48,6 +49,20 @@ const (
 	// FetchNotReplica: the node is not a replica of the unit.
 	FetchNotReplica
 )
+
+func (e FetchError) String() string {
+	switch e {
+	case FetchOK:
+		return "ok"
+	case FetchFencedEpoch:
+		return "fenced epoch (the follower's epoch is older than the leader's)"
+	case FetchUnknownEpoch:
+		return "unknown epoch (the follower's epoch is newer than this node's)"
+	case FetchNotReplica:
+		return "not a replica"
+	}
+	return fmt.Sprintf("fetch error %d", uint8(e))
+}
 
 // FetchResponse answers a FetchRequest: a divergence to truncate, or
 // entries to append, and the leader's high watermark.
@@ -339,6 +354,34 @@ func (l *Leader) Proposed(set []Member, index uint64) {
 
 // Pending returns the in-sync change in flight, nil if none.
 func (l *Leader) Pending() []Member { return slices.Clone(l.pending) }
+
+// FollowerProgress is what a leader knows of one follower.
+type FollowerProgress struct {
+	Member Member `json:"member"`
+	// Matched: the follower holds the leader's log below it.
+	Matched uint64 `json:"matched"`
+	// Behind is how long ago the follower last held everything the
+	// leader had (0: it holds it now).
+	Behind time.Duration `json:"behind"`
+}
+
+// Followers reports the followers heard from in this epoch, and the
+// in-sync ones not heard from yet (Matched 0), sorted by node.
+func (l *Leader) Followers(end uint64, now time.Duration) []FollowerProgress {
+	out := make([]FollowerProgress, 0, len(l.peers))
+	for m, p := range l.peers {
+		f := FollowerProgress{Member: m, Matched: p.matched}
+		if p.matched < end {
+			f.Behind = now - p.caughtUp
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b FollowerProgress) int { return byNode(a.Member, b.Member) })
+	return out
+}
+
+// InSync is the committed in-sync set the leader knows.
+func (l *Leader) InSync() []Member { return slices.Clone(l.inSync) }
 
 // InSyncVersion is the version of the committed in-sync set the leader
 // knows; an in-sync change it proposes changes from it.

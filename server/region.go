@@ -173,6 +173,14 @@ func (rt *regionRuntime) mount(h *httpapi.Handler) {
 		})
 	}
 	h.Handle("GET "+regionapi.StatePath, running((*regionapi.Handler).ServeState))
+	h.Handle("GET "+regionapi.ReplicasPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		run := rt.running.Load()
+		if run == nil || run.data == nil {
+			regionapi.Refuse(w, http.StatusServiceUnavailable, errStarting)
+			return
+		}
+		regionapi.ServeReplicas(w, run.data.ship.Statuses())
+	}))
 	h.Handle("POST "+regionapi.NodePath+"{id}/drain", running((*regionapi.Handler).ServeDrain))
 	h.Handle("DELETE "+regionapi.NodePath+"{id}", running((*regionapi.Handler).ServeRemove))
 }

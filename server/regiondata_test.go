@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/clients"
+	"github.com/causeway/causeway/region"
+	"github.com/causeway/causeway/region/ship"
 	"github.com/causeway/causeway/server/regionapi"
 )
 
@@ -66,6 +69,14 @@ func TestRegionServesStreamsFromEveryNode(t *testing.T) {
 			break
 		}
 	}
+	// Every node reports its replica of the stream: the leader its two
+	// followers' progress, a follower its fetch loop toward the leader.
+	awaitReplicaStatus(t, c, leader, "stream:_mm/_system/orders", func(s ship.Status) bool {
+		return s.Leading && len(s.Followers) == 2 && len(s.InSync) == 3
+	})
+	awaitReplicaStatus(t, c, consumerNode, "stream:_mm/_system/orders", func(s ship.Status) bool {
+		return !s.Leading && s.Following != nil && s.Following.Leader == leader.srv.RegionGroup().Self().Node && s.Following.Problem == ""
+	})
 	client := func(n *regionNode) *clients.Client {
 		cl, err := clients.New(n.url, clients.WithToken(c.key), clients.WithReconnectBackoff(20*time.Millisecond, 200*time.Millisecond))
 		if err != nil {
@@ -280,4 +291,28 @@ func TestRegionServesStreamsFromEveryNode(t *testing.T) {
 	if pre := ackedPre.Load(); pre >= 50 && int64(dups) > pre/2 {
 		t.Fatalf("%d redelivered of %d acknowledged before the failover: the cursor did not survive", dups, pre)
 	}
+}
+
+// awaitReplicaStatus waits until node n's GET /_api/region/replicas shows
+// unit in a state cond accepts.
+func awaitReplicaStatus(t *testing.T, c *regionCluster, n *regionNode, unit region.UnitID, cond func(ship.Status) bool) {
+	t.Helper()
+	deadline := time.Now().Add(regionWait)
+	var last []byte
+	for time.Now().Before(deadline) {
+		code, body := get(t, n.url, regionapi.ReplicasPath, c.key)
+		last = body
+		var out struct {
+			Result []ship.Status `json:"result"`
+		}
+		if code == http.StatusOK && json.Unmarshal(body, &out) == nil {
+			for _, s := range out.Result {
+				if s.Unit == unit && cond(s) {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // polling a node's view with a deadline
+	}
+	t.Fatalf("%s on %s never reached the expected state; last answer: %s", unit, n.url, last)
 }

@@ -81,23 +81,39 @@ func (f *geoKillFabric) awaitRunner(t *testing.T, what string) *clusterNode {
 			return n
 		}
 		if time.Now().After(deadline) {
-			// The region's view, to see why: the geo group's units, their
-			// leaders and in-sync sets.
-			client := adminClient(f.us.key)
-			for _, n := range f.us.nodes {
-				if n.cmd == nil {
-					continue
-				}
-				if resp, err := client.Get(n.url + "/_api/region/state"); err == nil {
-					b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-					resp.Body.Close()
-					t.Logf("node %d's view: %s", n.id, b)
-					break
-				}
-			}
+			f.dumpRegion(t)
 			t.Fatalf("no us-east node runs the region's replication (%s)", what)
 		}
 		time.Sleep(50 * time.Millisecond) // polling real processes with a deadline
+	}
+}
+
+// dumpRegion logs the region's view (the geo group's units, their leaders
+// and in-sync sets) and every live node's replicas (high watermarks and,
+// on leaders, their followers' progress): why the region is stuck.
+func (f *geoKillFabric) dumpRegion(t *testing.T) {
+	t.Helper()
+	client := adminClient(f.us.key)
+	viewed := false
+	for _, n := range f.us.nodes {
+		if n.cmd == nil {
+			continue
+		}
+		paths := []string{"/_api/region/replicas"}
+		if !viewed {
+			paths = append(paths, "/_api/region/state")
+		}
+		for _, path := range paths {
+			resp, err := client.Get(n.url + path)
+			if err != nil {
+				t.Logf("node %d: %s: %v", n.id, path, err)
+				continue
+			}
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			viewed = viewed || path == "/_api/region/state"
+			t.Logf("node %d: %s: %s", n.id, path, b)
+		}
 	}
 }
 
@@ -213,6 +229,7 @@ func TestGeoRegionSurvivesKills(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
+				f.dumpRegion(t)
 				t.Fatalf("producers stalled %s", what)
 			}
 			time.Sleep(20 * time.Millisecond) // polling the producers' callbacks with a deadline

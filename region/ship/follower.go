@@ -21,6 +21,39 @@ type follower struct {
 	addr   string
 	cancel context.CancelFunc
 	done   chan struct{}
+	// Guarded by the replica's mu: when the leader last answered, and
+	// why the last fetch failed or was refused ("" when it was not).
+	started    time.Time
+	answeredAt time.Time
+	problem    string
+}
+
+// FollowerStatus is a following replica's fetch loop.
+type FollowerStatus struct {
+	Leader region.NodeID `json:"leader"`
+	Epoch  uint64        `json:"epoch"`
+	Addr   string        `json:"addr"`
+	// Silent is how long ago the leader last answered (since the loop
+	// started, when it never did).
+	Silent time.Duration `json:"silent"`
+	// Problem says why the last fetch failed or was refused.
+	Problem string `json:"problem,omitempty"`
+}
+
+// status reports the loop; the replica's mu is held.
+func (f *follower) status() FollowerStatus {
+	at := f.answeredAt
+	if at.IsZero() {
+		at = f.started
+	}
+	return FollowerStatus{Leader: f.core.Leader, Epoch: f.core.Epoch, Addr: f.addr, Silent: time.Since(at), Problem: f.problem}
+}
+
+// fetchFailed records why a fetch got no answer, for status.
+func (r *Replica) fetchFailed(f *follower, err error) {
+	r.mu.Lock()
+	f.problem = err.Error()
+	r.mu.Unlock()
 }
 
 // errBadAnswer marks a leader's answer that does not fit the log; it is
@@ -46,10 +79,11 @@ func (r *Replica) follow(leader region.NodeID, addr string, epoch uint64, fetch 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &follower{
-		core:   region.Follower{Unit: r.unit, Self: r.self, Leader: leader, Epoch: epoch, HighWatermark: r.hw},
-		addr:   addr,
-		cancel: cancel,
-		done:   make(chan struct{}),
+		core:    region.Follower{Unit: r.unit, Self: r.self, Leader: leader, Epoch: epoch, HighWatermark: r.hw},
+		addr:    addr,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+		started: time.Now(),
 	}
 	r.follower = f
 	r.epoch = max(r.epoch, epoch)
@@ -89,11 +123,16 @@ func (r *Replica) runFollower(ctx context.Context, f *follower, fetch fetchFunc)
 			if ctx.Err() != nil {
 				return
 			}
+			r.fetchFailed(f, err)
 			r.cfg.rate.Warn(r.log, string(r.unit)+" fetch", "fetch failed", zap.String("leader", f.addr), zap.Error(err))
 			pause()
 			continue
 		}
 		r.mu.Lock()
+		f.answeredAt, f.problem = time.Now(), ""
+		if resp.Err != region.FetchOK {
+			f.problem = fmt.Sprintf("refused: %v", resp.Err)
+		}
 		step := f.core.Handle(resp.FetchResponse, seg.EndOffset(), r.epochs)
 		if hw := min(f.core.HighWatermark, seg.EndOffset()); hw > r.hw {
 			r.hw = hw
@@ -181,6 +220,25 @@ func (r *Replica) truncate(offset uint64) error {
 	r.mu.Unlock()
 	end := seg.EndOffset()
 	if offset >= end {
+		// No record to cut, but the history may end in epochs whose
+		// leader wrote nothing (lead assigns its epoch before writing):
+		// the leader does not know them, and a follower asking with one
+		// as its last epoch would be told it diverges at its own end
+		// forever (the geo kill test's stuck journal).
+		r.mu.Lock()
+		epochs := r.epochs.TruncateTo(offset)
+		changed := len(epochs) != len(r.epochs)
+		r.mu.Unlock()
+		if !changed {
+			return nil
+		}
+		r.log.Info("forgetting epochs without records", zap.Uint64("from", offset))
+		if err := saveEpochs(r.fs, r.dir, epochs); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.epochs = epochs
+		r.mu.Unlock()
 		return nil
 	}
 	r.log.Info("truncating a diverged log", zap.Uint64("from", offset), zap.Uint64("end", end))

@@ -125,6 +125,13 @@ type Status struct {
 	End           uint64        `json:"end"`
 	HighWatermark uint64        `json:"highWatermark"`
 	Failed        string        `json:"failed,omitempty"`
+	// On a leader: the in-sync set it knows, a change of it in flight,
+	// and its followers' progress.
+	InSync    []region.Member           `json:"inSync,omitempty"`
+	Pending   []region.Member           `json:"pendingInSync,omitempty"`
+	Followers []region.FollowerProgress `json:"followers,omitempty"`
+	// On a follower: its fetch loop.
+	Following *FollowerStatus `json:"following,omitempty"`
 }
 
 // Status reports the replica's state.
@@ -132,6 +139,14 @@ func (r *Replica) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := Status{Unit: r.unit, Leading: r.leader != nil, Epoch: r.epoch, Start: r.seg.StartOffset(), End: r.seg.EndOffset(), HighWatermark: r.hw}
+	if r.leader != nil {
+		s.InSync, s.Pending = r.leader.InSync(), r.leader.Pending()
+		s.Followers = r.leader.Followers(s.End, r.now())
+	}
+	if r.follower != nil {
+		fs := r.follower.status()
+		s.Following = &fs
+	}
 	if r.failed != nil {
 		s.Failed = r.failed.Error()
 	}

@@ -32,11 +32,14 @@ func (l *memLog) append(e region.Entry) {
 	l.entries = append(l.entries, e)
 }
 
+// truncate cuts the log at to and forgets the epochs starting there or
+// later - even when no record lies past to: an epoch whose leader wrote
+// nothing would otherwise stay the log's last and diverge forever.
 func (l *memLog) truncate(to uint64) {
 	if to < l.End() {
 		l.entries = l.entries[:to]
-		l.epochs = l.epochs.TruncateTo(to)
 	}
+	l.epochs = l.epochs.TruncateTo(to)
 }
 
 // find returns the offset of producer p's record seq, if the log has it.

@@ -555,6 +555,12 @@ func (w *world) nodeTick(n *node) error {
 			// Leading starts from a linearizable read of the metadata:
 			// everything committed is applied here first.
 			w.trace("node %d leads %s at epoch %d (log end %d, hw %d, applied %d)", n.id, id, u.Epoch, n.logs[id].End(), n.hw[id], n.applied)
+			// As ship's replica does (and Kafka's leader epoch cache): the
+			// epoch enters the history when its leader starts, before it
+			// writes a record; a leader deposed before writing leaves an
+			// empty epoch behind.
+			log := n.logs[id]
+			log.epochs = log.epochs.Assign(u.Epoch, log.End())
 			n.lead[id] = region.NewLeader(region.LeaderConfig{MaxFetchEntries: 64, MaxLag: 200 * time.Millisecond}, self, u, n.hw[id], w.now)
 		case isReplica && u.Leader != n.id && u.Leader != 0 && n.follow[id] == nil:
 			n.follow[id] = &region.Follower{Unit: id, Self: self, Leader: u.Leader, Epoch: u.Epoch}

@@ -57,7 +57,10 @@ func TestSimulation(t *testing.T) {
 // configuration of their time (no groups); 237 (a replica lacking what the
 // previous leader acknowledged joined a new leader's in-sync set, then led)
 // and 2789 (a group's late unit lost its one in-sync replica to a wipe,
-// offline for good), in simConfig's.
+// offline for good), in simConfig's; 2 (a follower whose history ended in
+// an epoch it led without writing was told it diverged at its own end,
+// truncated nothing and kept that epoch: never in sync again, the unit
+// stuck below its minimum in-sync set - the geo kill test's stall).
 func TestSimulationRegressions(t *testing.T) {
 	for _, seed := range []uint64{1033655, 1029384} {
 		cfg := Config{Seed: seed, Nodes: 3 + int(seed%3), Units: 1 + int(seed%2), Producers: 3,
@@ -66,7 +69,7 @@ func TestSimulationRegressions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, seed := range []uint64{237, 2789} {
+	for _, seed := range []uint64{237, 2789, 2} {
 		if _, err := Run(simConfig(seed)); err != nil {
 			t.Fatal(err)
 		}

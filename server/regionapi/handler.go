@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/region"
+	"github.com/causeway/causeway/region/ship"
 )
 
 // Paths this package serves (region/meta serves /_api/region and
@@ -23,6 +24,10 @@ const (
 	// LeaderPath answers whether this node leads the metadata group:
 	// between the region's nodes, signed with the region secret.
 	LeaderPath = "/_api/region/leader"
+	// ReplicasPath answers this node's replicas of the region's units:
+	// role, epoch, log bounds, high watermark and, on leaders, the
+	// in-sync set and each follower's progress (an admin endpoint).
+	ReplicasPath = "/_api/region/replicas"
 )
 
 // probeTimeout bounds asking the peers which of them leads the group.
@@ -74,6 +79,11 @@ func (h *Handler) ServeState(w http.ResponseWriter, r *http.Request) {
 	}
 	self := h.group.Self().Node
 	respond(w, http.StatusOK, NewView(h.region, self, h.leader(r.Context(), st), st), nil)
+}
+
+// ServeReplicas answers GET ReplicasPath with this node's replicas.
+func ServeReplicas(w http.ResponseWriter, replicas []ship.Status) {
+	respond(w, http.StatusOK, replicas, nil)
 }
 
 // ServeLeader answers GET LeaderPath when it is signed with the region
