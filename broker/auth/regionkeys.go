@@ -108,6 +108,13 @@ type regionKeys struct {
 	seen     string     // the version read before the last read
 	migrated bool       // the node's own keys were handed over
 	bad      int        // entries that did not decode at the last read
+
+	// In a geo-replicated region (regionfabric.go): readC is closed at
+	// every read of the map (nmu guards it), pumpDone when the outbox
+	// pump ends (closed at once when none runs).
+	nmu      sync.Mutex
+	readC    chan struct{}
+	pumpDone chan struct{}
 }
 
 // AttachRegion makes the service's keys its region's (see above) once the
@@ -116,17 +123,24 @@ type regionKeys struct {
 // keeps the view it had. Attach once; a second call is a no-op.
 func (s *Service) AttachRegion(m RegionMap) (detach func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	rk := &regionKeys{s: s, m: m, log: s.log.Named("region"), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	rk := &regionKeys{s: s, m: m, log: s.log.Named("region"), ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		readC: make(chan struct{}), pumpDone: make(chan struct{})}
 	if !s.regionLink.CompareAndSwap(nil, rk) {
 		cancel()
 		return func() {}
 	}
 	go rk.run()
+	if r := s.regionalReplication(); r != nil {
+		go rk.pump(r) // regionfabric.go
+	} else {
+		close(rk.pumpDone)
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			cancel()
 			<-rk.done
+			<-rk.pumpDone
 		})
 	}
 }
@@ -238,6 +252,7 @@ func (rk *regionKeys) refreshLocked(ctx context.Context) error {
 		rk.log.Info("a key revoked in the region: connections closed", zap.String("key", id), zap.Int("connections", n))
 	}
 	rk.seen = ver
+	rk.noteRead()
 	return nil
 }
 
@@ -343,8 +358,6 @@ func (rk *regionKeys) changed(ctx context.Context) error {
 // create completes rec for key (id, plain) and writes it to the region;
 // it returns once this node sees it.
 func (rk *regionKeys) create(ctx context.Context, id, plain string, rec KeyRecord) (KeyRecord, error) {
-	ctx, cancel := context.WithTimeout(ctx, regionIOTimeout)
-	defer cancel()
 	rec, err := rk.s.completeKey(id, plain, rec)
 	if err != nil {
 		return KeyRecord{}, err
@@ -355,6 +368,11 @@ func (rk *regionKeys) create(ctx context.Context, id, plain string, rec KeyRecor
 	if max := rk.s.cfg.MaxKeysPerTenant; max > 0 && len(rk.s.store.list(rec.Tenant)) >= max {
 		return KeyRecord{}, fmt.Errorf("%w: the tenant holds %d keys", ErrTooManyKeys, max)
 	}
+	if r := rk.s.regionalReplication(); r != nil {
+		return rk.createFabric(ctx, r, rec) // regionfabric.go: the fabric's key
+	}
+	ctx, cancel := context.WithTimeout(ctx, regionIOTimeout)
+	defer cancel()
 	if err := rk.put(ctx, rec); err != nil {
 		return KeyRecord{}, err
 	}
@@ -372,12 +390,15 @@ func (rk *regionKeys) create(ctx context.Context, id, plain string, rec KeyRecor
 // the version; it returns once this node no longer accepts the key and
 // has closed its connections.
 func (rk *regionKeys) revoke(ctx context.Context, tenant, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, regionIOTimeout)
-	defer cancel()
 	k, ok := rk.s.store.get(id)
 	if !ok || k.Tenant != tenant {
 		return ErrKeyNotFound
 	}
+	if r := rk.s.regionalReplication(); r != nil && k.Origin != "" {
+		return rk.revokeFabric(ctx, r, k) // regionfabric.go
+	}
+	ctx, cancel := context.WithTimeout(ctx, regionIOTimeout)
+	defer cancel()
 	if err := rk.m.Put(ctx, regionRevokedPrefix+id, strconv.FormatInt(rk.s.now().UnixMilli(), 10)); err != nil {
 		return fmt.Errorf("auth: revoke key %s in the region: %w", id, err)
 	}
@@ -402,14 +423,18 @@ func (rk *regionKeys) revoke(ctx context.Context, tenant, id string) error {
 // region; held is false when the region does not hold the key (a key of
 // this node not handed over yet: the caller changes it here).
 func (rk *regionKeys) setGrants(ctx context.Context, next KeyRecord) (held bool, err error) {
-	if _, ok := rk.s.store.region.Load().get(next.ID); !ok {
+	cur, ok := rk.s.store.region.Load().get(next.ID)
+	if !ok {
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, regionIOTimeout)
-	defer cancel()
 	if err := next.Validate(); err != nil {
 		return true, err
 	}
+	if r := rk.s.regionalReplication(); r != nil && cur.Origin != "" {
+		return true, rk.grantsFabric(ctx, r, cur, next) // regionfabric.go
+	}
+	ctx, cancel := context.WithTimeout(ctx, regionIOTimeout)
+	defer cancel()
 	if err := rk.put(ctx, next); err != nil {
 		return true, err
 	}

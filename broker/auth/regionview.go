@@ -13,6 +13,8 @@ import (
 //	auth/key/{id}      the key's record (JSON of a KeyRecord)
 //	auth/revoked/{id}  its revocation (Unix ms), kept MaxTokenTTL
 //	auth/version       a random value written after every change
+//	auth/fkey/..., auth/outbox/...  fabric-wide keys in a geo-replicated
+//	                   region (regionfabricview.go)
 //
 // A node reads the whole prefix into a regionView (this file: pure) and
 // swaps it into its store; lookups consult it before the node's own keys.
@@ -31,15 +33,25 @@ type regionView struct {
 	// A revoked id has no record here: a record written concurrently with
 	// the revocation (a grant change) is dropped.
 	revoked map[string]int64
+	// fab is the state of every fabric-wide key of a geo-replicated
+	// region (regionfabricview.go), by id: its record is in byID too, a
+	// tombstone removes it from there.
+	fab map[string]KeyState
+	// outbox is the key events waiting for the region's replication, by
+	// map key.
+	outbox map[string]Event
 }
 
 // buildRegionView reads the map's entries under regionPrefix (full keys).
 // Entries that do not decode are skipped and reported in bad: they
 // authenticate nobody.
 func buildRegionView(entries map[string]string) (v *regionView, bad []error) {
-	v = &regionView{byID: map[string]KeyRecord{}, revoked: map[string]int64{}}
+	v = &regionView{byID: map[string]KeyRecord{}, revoked: map[string]int64{}, fab: map[string]KeyState{},
+		outbox: map[string]Event{}}
+	bad = v.buildFabric(entries)
 	for key, val := range entries {
 		switch {
+		case strings.HasPrefix(key, regionFabricPrefix) || strings.HasPrefix(key, regionOutboxPrefix):
 		case strings.HasPrefix(key, regionKeyPrefix):
 			k, err := DecodeKeyRecord([]byte(val))
 			if err == nil && regionKeyPrefix+k.ID != key {
@@ -63,10 +75,17 @@ func buildRegionView(entries map[string]string) (v *regionView, bad []error) {
 			bad = append(bad, fmt.Errorf("auth: region entry %s: unknown key", key))
 		}
 	}
+	for id, st := range v.fab {
+		if st.Record != nil {
+			v.byID[id] = *st.Record
+		} else {
+			delete(v.byID, id)
+		}
+	}
 	for id := range v.revoked {
 		delete(v.byID, id)
 	}
-	sort.Slice(bad, func(i, j int) bool { return bad[i].Error() < bad[j].Error() })
+	sortErrors(bad)
 	return v, bad
 }
 
@@ -78,7 +97,7 @@ func (v *regionView) decides(id string) bool {
 	}
 	_, known := v.byID[id]
 	_, revoked := v.revoked[id]
-	return known || revoked
+	return known || revoked || v.fab[id].Revoked()
 }
 
 // get returns the region's record of id.
@@ -90,13 +109,14 @@ func (v *regionView) get(id string) (KeyRecord, bool) {
 	return k, ok
 }
 
-// isRevoked reports whether the region revoked id.
+// isRevoked reports whether the region revoked id (or, fabric-wide, a
+// region of the fabric did).
 func (v *regionView) isRevoked(id string) bool {
 	if v == nil {
 		return false
 	}
 	_, ok := v.revoked[id]
-	return ok
+	return ok || v.fab[id].Revoked()
 }
 
 // gone lists the ids of next's predecessor v that next no longer holds a

@@ -67,6 +67,9 @@ func (s *Service) ApplyReplicated(origin string, seq uint64, payload []byte) err
 		return fmt.Errorf("auth: key event %s/%d: %w", origin, seq, err)
 	}
 	s.observe(ev.Stamp)
+	if s.regionalReplication() != nil {
+		return s.applyToRegion(s.regionKeys(), origin, seq, ev, payload) // regionfabric.go
+	}
 	before, after, err := s.store.apply(ev)
 	if err != nil {
 		s.metrics.KeyEventsRefused.Add(1)
