@@ -231,8 +231,3 @@ func (s geoState) Save(ctx context.Context, name string, b []byte) error {
 	}
 	return s.g.Put(ctx, geoStatePrefix+name, string(b))
 }
-
-// errSpotInGeoRegion refuses a node of a geo-replicated region of several
-// nodes configured with SPOT: SPOT's region group there is not built and
-// tested yet (its requests are answered 501 by the collections API).
-var errSpotInGeoRegion = errors.New("server: SPOT is not supported yet in a geo-replicated region of several nodes (streams, Kafka topics and collections are): leave out the SPOT options, or run SPOT in a region of one node per region or of several nodes without peers")

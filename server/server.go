@@ -185,12 +185,9 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		authrepl.Attach(sec, replication)
 		kafkarepl.Attach(topics, replication)
 	}
-	var sp *spotRuntime
-	if geoCluster && opts.Spot != nil {
-		err = errSpotInGeoRegion // regiongeo.go
-	} else {
-		sp, err = startSpot(node, opts.Spot, cols, rt, logger)
-	}
+	// SPOT's region group is spread over the region's nodes, geo-replicated
+	// or not (regionspot.go); its change feed is a global stream there.
+	sp, err := startSpot(node, opts.Spot, cols, rt, logger)
 	if err != nil {
 		_ = cols.Close()
 		_ = ln.Close()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,11 +27,26 @@ const maxQueuedChangeBatches = 256
 // entry's sequence ids (a transaction touches at most MaxTxnOps documents).
 const seqPerEntry = 1 << 12
 
+// Retry pacing of events a node could not publish.
+const (
+	minFeedRetry = 50 * time.Millisecond
+	maxFeedRetry = time.Second
+)
+
 // BrokerFeed publishes change events to each collection's change-feed
 // stream on a broker node (the collections naming: "_changes.{name}",
 // global in a multi-region fabric so every region can read it), one
 // message per changed document in the format of the collections change
-// feed. Events are at least once per node and deduplicated by the broker.
+// feed. Events are at least once per node and deduplicated by the broker
+// (their sequence ids come from Raft indexes).
+//
+// An event that cannot be published now stays in the node's backlog
+// (feedbacklog.go) and is tried again, in order, until it is published or
+// the backlog's bounds drop it. In a region of several nodes every member
+// applies every entry but only the node leading the feed's stream (in a
+// geo-replicated region: the node running the region's replication) can
+// publish; the others keep their recent events, so the next leader
+// publishes what the previous one had not when it failed.
 type BrokerFeed struct {
 	node  *broker.Node
 	log   *zap.Logger
@@ -38,7 +54,11 @@ type BrokerFeed struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	producers map[Ref]*broker.Producer // publisher goroutine only
+	// publisher goroutine only
+	producers map[Ref]*broker.Producer
+	backlog   feedBacklog
+
+	dropped atomic.Int64
 }
 
 // NewBrokerFeed starts a feed publishing on node; Close stops it.
@@ -64,8 +84,13 @@ func (f *BrokerFeed) Publish(changes []Change) {
 	}
 }
 
-// Close publishes what is queued and stops. Call it after the SPOT
-// service closed and before the node does.
+// Dropped is how many events this node dropped from its backlog unpublished
+// (normal on a node that does not lead the feeds' streams: their leader
+// publishes them).
+func (f *BrokerFeed) Dropped() int64 { return f.dropped.Load() }
+
+// Close publishes what is queued (a last try for the backlog) and stops.
+// Call it after the SPOT service closed and before the node does.
 func (f *BrokerFeed) Close() {
 	select {
 	case <-f.stop:
@@ -81,26 +106,48 @@ func (f *BrokerFeed) Close() {
 
 func (f *BrokerFeed) run() {
 	defer close(f.done)
+	var retry <-chan time.Time // set while waiting to try the backlog again
+	wait := time.Duration(0)
 	for {
 		select {
 		case changes := <-f.queue:
-			f.publish(changes)
+			f.enqueue(changes)
+		case <-retry:
+			retry = nil
 		case <-f.stop:
-			for {
-				select {
-				case changes := <-f.queue:
-					f.publish(changes)
-				default:
-					return
-				}
-			}
+			f.drainQueue()
+			f.backlog.flush(f.publishTo)
+			return
+		}
+		f.drainQueue()
+		if retry != nil || f.backlog.empty() {
+			continue // events wait for the retry
+		}
+		if failed := f.backlog.flush(f.publishTo); failed == 0 {
+			wait = 0
+			continue
+		}
+		wait = min(max(2*wait, minFeedRetry), maxFeedRetry)
+		retry = time.After(wait)
+	}
+}
+
+// drainQueue moves what is queued to the backlog.
+func (f *BrokerFeed) drainQueue() {
+	for {
+		select {
+		case changes := <-f.queue:
+			f.enqueue(changes)
+		default:
+			return
 		}
 	}
 }
 
-// publish sends one batch, collection by collection, in order. The n-th
-// change of entry i to a collection has sequence id i*seqPerEntry + n.
-func (f *BrokerFeed) publish(changes []Change) {
+// enqueue adds one batch to the backlog, collection by collection, in
+// order. The n-th change of entry i to a collection has sequence id
+// i*seqPerEntry + n.
+func (f *BrokerFeed) enqueue(changes []Change) {
 	type position struct {
 		index uint64
 		n     int64
@@ -121,34 +168,50 @@ func (f *BrokerFeed) publish(changes []Change) {
 		seen[c.Collection] = pos
 	}
 	for _, ref := range order {
-		err := f.publishTo(ref, byCol[ref])
-		switch {
-		case err == nil:
-		case errors.Is(err, broker.ErrNotOwner):
-			// A region of several nodes: every node's replica applies the
-			// entry, the node leading the feed's stream publishes it.
-			f.log.Debug("change feed led by another node", zap.Stringer("collection", ref), zap.Uint64("index", changes[0].Index))
-		default:
-			f.log.Warn("change feed publish failed", zap.Stringer("collection", ref), zap.Uint64("index", changes[0].Index), zap.Error(err))
+		if n := f.backlog.add(ref, byCol[ref]); n > 0 {
+			f.dropped.Add(int64(n))
+			f.log.Debug("change events dropped unpublished from this node's backlog (the node leading their feed publishes its own)",
+				zap.Int("events", n), zap.Int("droppedSoFar", f.backlog.dropped))
 		}
 	}
 }
 
+// publishTo publishes msgs to ref's feed: nil once they are in the stream
+// (stored now, or before: duplicates), or the reason they are not. Events
+// too large for a message are dropped (logged): they never fit.
 func (f *BrokerFeed) publishTo(ref Ref, msgs []broker.Message) error {
 	p, err := f.producer(ref)
-	if err != nil {
-		return err
-	}
-	for _, r := range p.Publish(msgs) {
-		if r.Err != nil {
+	if err == nil {
+		for _, r := range p.Publish(msgs) {
+			if r.Err == nil {
+				continue
+			}
+			if errors.Is(r.Err, broker.ErrMessageTooLarge) {
+				f.log.Warn("change event too large for its feed: dropped", zap.Stringer("collection", ref), zap.Error(r.Err))
+				continue
+			}
 			// Attach again next time: the stream may be gone, or (in a
-			// region of several nodes) its leader moved, fencing p.
+			// region of several nodes) its leader moved, fencing p; a
+			// producer whose publish failed has counted its sequence ids
+			// as used.
 			p.Close()
 			delete(f.producers, ref)
-			return r.Err
+			err = r.Err
+			break
 		}
 	}
-	return nil
+	switch {
+	case err == nil:
+	case errors.Is(err, broker.ErrNotOwner):
+		// A region of several nodes: the node leading the feed's stream
+		// (in a geo-replicated one, the node running the region's
+		// replication) publishes; this node keeps the events for when it
+		// does.
+		f.log.Debug("change feed led by another node", zap.Stringer("collection", ref), zap.Error(err))
+	default:
+		f.log.Warn("change feed publish failed; retrying", zap.Stringer("collection", ref), zap.Error(err))
+	}
+	return err
 }
 
 // ChangeMessage encodes a change event as a change-feed message: key the
