@@ -533,3 +533,64 @@ type delivery struct {
 	partition int32
 	offset    int64
 }
+
+// TestRegionKafkaReplicationFactor: in a region of three nodes a topic's
+// replication factor is the copies of each partition in the region
+// (Metadata names that many replicas); more copies than nodes is refused
+// with INVALID_REPLICATION_FACTOR and creates nothing; -1 takes the
+// region's default (three).
+func TestRegionKafkaReplicationFactor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a region of three nodes")
+	}
+	c := kafkaRegion(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*regionWait)
+	defer cancel()
+	adm := kadm.NewClient(c.kafkaClient(t))
+	create := func(topic string, rf int16) (kadm.CreateTopicResponse, error) {
+		for attempt := 1; ; attempt++ {
+			r, err := adm.CreateTopic(ctx, 2, rf, nil, topic)
+			if err == nil || !kerr.IsRetriable(err) || attempt == 10 {
+				return r, err
+			}
+			time.Sleep(200 * time.Millisecond) // the region's group electing just after it formed
+		}
+	}
+	if r, err := create("too-many", 4); !errors.Is(err, kerr.InvalidReplicationFactor) {
+		t.Fatalf("replication factor 4 in a region of three: %v (%s)", err, r.ErrMessage)
+	}
+	for _, tc := range []struct {
+		topic string
+		rf    int16
+		want  int
+	}{{"two-copies", 2, 2}, {"one-copy", 1, 1}, {"default-copies", -1, 3}} {
+		r, err := create(tc.topic, tc.rf)
+		if err != nil || int(r.ReplicationFactor) != tc.want {
+			t.Fatalf("%s: %v, answered factor %d, want %d", tc.topic, err, r.ReplicationFactor, tc.want)
+		}
+		deadline := time.Now().Add(regionWait)
+		for {
+			md, err := adm.Metadata(ctx, tc.topic)
+			ok := err == nil && len(md.Topics[tc.topic].Partitions) == 2
+			if ok {
+				for _, p := range md.Topics[tc.topic].Partitions {
+					ok = ok && len(p.Replicas) == tc.want && p.Leader > 0
+				}
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: metadata never showed %d replicas per partition: %+v %v", tc.topic, tc.want, md.Topics[tc.topic], err)
+			}
+			time.Sleep(50 * time.Millisecond) // polling the region's metadata with a deadline
+		}
+	}
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topics.Has("too-many") {
+		t.Fatal("a refused topic was created")
+	}
+}

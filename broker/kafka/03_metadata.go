@@ -31,7 +31,7 @@ func (c *conn) autoCreate(name string) (int, error) {
 	ctx, cancel := requestContext(c.ctx, 0)
 	defer cancel()
 	n := c.s.cfg.DefaultPartitions
-	err := c.s.topics.create(ctx, name, n, nil)
+	err := c.s.topics.create(ctx, name, n, 0, nil)
 	switch {
 	case err == nil:
 		c.log.Info("topic auto-created", zap.String("topic", name), zap.Int("partitions", n))

@@ -7,13 +7,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/region"
 )
 
-// createTopics creates topics with their partition counts and configs in
-// every region of the fabric (replication factors and assignments are
-// accepted and ignored: replication is Causeway's, across regions). The
-// configs are kept and described; the node's own settings still decide
-// retention and limits.
+// createTopics creates topics with their partition counts, configs and
+// replication factors in every region of the fabric. The replication
+// factor counts the copies of each partition inside a region (regions
+// replicate to each other besides): checked against this region's nodes
+// as Kafka checks it against its brokers, and applied in every region,
+// one that has fewer nodes holding a copy on each (regionReplicas); -1
+// takes the region's default (3 copies from three nodes on). Replica
+// assignments are accepted for their partition count only: the region
+// places replicas and elects leaders itself. The configs are kept and
+// described; the node's own settings still decide retention and limits.
 func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	ctx, cancel := requestContext(c.ctx, req.TimeoutMillis)
@@ -29,11 +36,23 @@ func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 			}
 		}
 		t.NumPartitions = int32(n)
-		t.ReplicationFactor = 1
+		size := regionSize(c.s.node)
+		factor := rt.ReplicationFactor
+		if factor == -1 && len(rt.ReplicaAssignment) > 0 {
+			factor = int16(len(rt.ReplicaAssignment[0].Replicas))
+		}
+		replicas, rerr := checkReplicationFactor(factor, size)
+		t.ReplicationFactor = int16(regionReplicas(replicas, size))
+		if t.ReplicationFactor == 0 {
+			t.ReplicationFactor = int16(region.DefaultFactor(size))
+		}
 		configs, cerr := topicConfigs(rt.Configs)
 		switch {
 		case n < 1 || n > maxPartitions:
 			t.ErrorCode = kerr.InvalidPartitions.Code
+		case rerr != nil:
+			t.ErrorCode = kerr.InvalidReplicationFactor.Code
+			t.ErrorMessage = kmsg.StringPtr(rerr.Error())
 		case cerr != nil:
 			t.ErrorCode = kerr.InvalidConfig.Code
 			t.ErrorMessage = kmsg.StringPtr(cerr.Error())
@@ -44,11 +63,11 @@ func (c *conn) createTopics(req *kmsg.CreateTopicsRequest) kmsg.Response {
 				t.ErrorCode = kerr.TopicAlreadyExists.Code
 			}
 		default:
-			if err := c.s.topics.create(ctx, rt.Topic, n, configs); err != nil {
+			if err := c.s.topics.create(ctx, rt.Topic, n, replicas, configs); err != nil {
 				t.ErrorCode = errorCode(err)
 				t.ErrorMessage = kmsg.StringPtr(err.Error())
 			} else {
-				c.log.Info("topic created", zap.String("topic", rt.Topic), zap.Int("partitions", n))
+				c.log.Info("topic created", zap.String("topic", rt.Topic), zap.Int("partitions", n), zap.Int("replicationFactor", int(t.ReplicationFactor)))
 			}
 		}
 		if t.ErrorCode != 0 {

@@ -240,3 +240,31 @@ func TestKafkaGroupsEmptyListedDeleted(t *testing.T) {
 		t.Fatalf("delete an unknown group: %v, want GROUP_ID_NOT_FOUND", err)
 	}
 }
+
+// A region of one node holds one copy: CreateTopics with a replication
+// factor above 1 is refused (INVALID_REPLICATION_FACTOR, as Kafka refuses
+// more copies than brokers) and creates nothing; -1 and 1 create the
+// topic, answered with factor 1.
+func TestKafkaReplicationFactorOnOneNode(t *testing.T) {
+	srv := startNode(t, nil)
+	ctx := testCtx(t)
+	adm := adminOf(t, srv)
+	resp, err := adm.CreateTopic(ctx, 1, 2, nil, "three-copies")
+	if !errors.Is(err, kerr.InvalidReplicationFactor) {
+		t.Fatalf("replication factor 2 on one node: %v (%+v)", err, resp)
+	}
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topics.Has("three-copies") {
+		t.Fatal("a refused topic was created")
+	}
+	for _, rf := range []int16{-1, 1} {
+		topic := fmt.Sprintf("rf%d", rf)
+		r, err := adm.CreateTopic(ctx, 2, rf, nil, topic)
+		if err != nil || r.ReplicationFactor != 1 {
+			t.Fatalf("replication factor %d: %v, answered factor %d", rf, err, r.ReplicationFactor)
+		}
+	}
+}

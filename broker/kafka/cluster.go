@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"fmt"
 	"hash/fnv"
 	"math"
 	"net"
@@ -261,4 +262,43 @@ func leaderCode(stream *broker.Stream) int16 {
 		return 0
 	}
 	return notLeaderCode(leader)
+}
+
+// regionSize is how many nodes serve the node's region now (1 for a
+// region of one node).
+func regionSize(node *broker.Node) int {
+	if cr := clusterOf(node); cr != nil {
+		return max(1, len(cr.view.Nodes()))
+	}
+	return 1
+}
+
+// regionReplicas fits a topic's replication factor to a region of size
+// nodes: the topic was created in a region that could hold that many
+// copies (createTopics checks), and a smaller region of the fabric holds
+// one on each of its nodes; 0 (the region's default) stays 0, and so does
+// everything in a region of one node (one copy, the only one it has).
+func regionReplicas(factor, size int) int {
+	if size <= 1 || factor <= 0 {
+		return 0
+	}
+	return min(factor, size)
+}
+
+// checkReplicationFactor checks a CreateTopics replication factor (-1: the
+// region's default) against a region of size nodes, as Kafka checks it
+// against its live brokers; it returns the factor to record (0 for the
+// default).
+func checkReplicationFactor(factor int16, size int) (int, error) {
+	switch {
+	case factor == -1:
+		return 0, nil
+	case factor < 1:
+		return 0, fmt.Errorf("replication factor must be larger than 0 (or -1 for the region's default), not %d", factor)
+	case int(factor) > size:
+		return 0, fmt.Errorf("replication factor: %d larger than the %d node(s) of this region", factor, size)
+	case int(factor) > maxReplicationFactor:
+		return 0, fmt.Errorf("replication factor: %d larger than the most copies a region keeps (%d)", factor, maxReplicationFactor)
+	}
+	return int(factor), nil
 }

@@ -323,3 +323,44 @@ func TestOffsetKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckReplicationFactor(t *testing.T) {
+	cases := []struct {
+		factor  int16
+		size    int
+		want    int
+		refused bool
+	}{
+		{-1, 1, 0, false},
+		{-1, 5, 0, false},
+		{1, 1, 1, false},
+		{3, 3, 3, false},
+		{2, 5, 2, false},
+		{2, 1, 0, true},  // more copies than nodes, as Kafka refuses
+		{4, 3, 0, true},  // the same in a region of three
+		{0, 3, 0, true},  // zero copies
+		{-2, 3, 0, true}, // below -1
+		{8, 9, 0, true},  // past the region's bound
+	}
+	for _, c := range cases {
+		got, err := checkReplicationFactor(c.factor, c.size)
+		if (err != nil) != c.refused || got != c.want {
+			t.Errorf("checkReplicationFactor(%d, %d) = %d, %v; want %d, refused %v", c.factor, c.size, got, err, c.want, c.refused)
+		}
+	}
+}
+
+func TestRegionReplicas(t *testing.T) {
+	cases := []struct{ factor, size, want int }{
+		{0, 3, 0}, // the region's default
+		{2, 3, 2},
+		{3, 2, 2}, // a smaller region of the fabric: a copy on each node
+		{3, 1, 0}, // a region of one node: its one copy
+		{1, 5, 1},
+	}
+	for _, c := range cases {
+		if got := regionReplicas(c.factor, c.size); got != c.want {
+			t.Errorf("regionReplicas(%d, %d) = %d, want %d", c.factor, c.size, got, c.want)
+		}
+	}
+}

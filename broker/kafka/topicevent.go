@@ -31,6 +31,9 @@ const (
 	topicEventVersion = 1
 	// maxTopicEventBytes bounds an encoded event.
 	maxTopicEventBytes = 256 << 10
+	// maxReplicationFactor bounds a topic's copies in a region (the
+	// region's bound on a unit's replicas).
+	maxReplicationFactor = 7
 	// maxTopicConfigs bounds the configs of one topic.
 	maxTopicConfigs = 64
 	// maxTopicConfigBytes bounds one config name or value.
@@ -71,6 +74,9 @@ type topicEvent struct {
 	Partitions int `json:"partitions,omitempty"`
 	// Configs are a create's topic configs.
 	Configs map[string]string `json:"configs,omitempty"`
+	// Replicas is a create's replication factor: the copies of each
+	// partition inside a region (0: the region's default).
+	Replicas int `json:"replicas,omitempty"`
 	Stamp   topicStamp        `json:"stamp"`
 }
 
@@ -130,6 +136,9 @@ func (ev topicEvent) validate() error {
 		}
 	default:
 		return fmt.Errorf("%w: type %q", ErrBadTopicEvent, ev.Type)
+	}
+	if ev.Replicas < 0 || ev.Replicas > maxReplicationFactor || (ev.Type != topicCreate && ev.Replicas != 0) {
+		return fmt.Errorf("%w: topic %s: replication factor %d on a %s event (a create's is 0..%d)", ErrBadTopicEvent, ev.Topic, ev.Replicas, ev.Type, maxReplicationFactor)
 	}
 	if ev.Type != topicCreate && len(ev.Configs) > 0 {
 		return fmt.Errorf("%w: topic %s: configs on a %s event", ErrBadTopicEvent, ev.Topic, ev.Type)

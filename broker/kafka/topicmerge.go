@@ -18,14 +18,15 @@ import (
 //   - the layout (whether partition 0 is the plain stream T, as for a topic
 //     created with one partition, or T-partition-0) is the earliest
 //     remaining create's: the first creation usually holds the data;
-//   - the configs are the latest remaining create's (last writer wins by
-//     (HLC, region)).
+//   - the configs and the replication factor are the latest remaining
+//     create's (last writer wins by (HLC, region)).
 
 // topicCreateEntry is one create remembered by a topic's state.
 type topicCreateEntry struct {
 	Stamp      topicStamp        `json:"stamp"`
 	Partitions int               `json:"partitions"`
 	Configs    map[string]string `json:"configs,omitempty"`
+	Replicas   int               `json:"replicas,omitempty"`
 }
 
 // topicGrowEntry is one partition increase remembered by a topic's state.
@@ -52,6 +53,9 @@ type topicView struct {
 	// created with one partition); otherwise it is T-partition-0.
 	Plain   bool
 	Configs map[string]string
+	// Replicas is the copies of each partition inside a region (Kafka's
+	// replication factor; 0: the region's default).
+	Replicas int
 }
 
 // exists reports whether the view is of an existing topic.
@@ -74,7 +78,7 @@ func mergeTopic(st topicState, ev topicEvent) topicState {
 		}
 		i, found := slices.BinarySearchFunc(out.Creates, ev.Stamp, func(c topicCreateEntry, s topicStamp) int { return c.Stamp.compare(s) })
 		if !found {
-			out.Creates = slices.Insert(out.Creates, i, topicCreateEntry{Stamp: ev.Stamp, Partitions: ev.Partitions, Configs: maps.Clone(ev.Configs)})
+			out.Creates = slices.Insert(out.Creates, i, topicCreateEntry{Stamp: ev.Stamp, Partitions: ev.Partitions, Configs: maps.Clone(ev.Configs), Replicas: ev.Replicas})
 		}
 	case topicPartitions:
 		if ev.Stamp.compare(out.Deleted) < 0 {
@@ -114,7 +118,8 @@ func (st topicState) view() topicView {
 	if len(st.Creates) == 0 {
 		return topicView{}
 	}
-	v := topicView{Plain: st.Creates[0].Partitions == 1, Configs: st.Creates[len(st.Creates)-1].Configs}
+	last := st.Creates[len(st.Creates)-1]
+	v := topicView{Plain: st.Creates[0].Partitions == 1, Configs: last.Configs, Replicas: last.Replicas}
 	for _, c := range st.Creates {
 		v.Partitions = max(v.Partitions, c.Partitions)
 	}

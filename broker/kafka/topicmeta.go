@@ -280,7 +280,7 @@ func (m *TopicMeta) apply(ev topicEvent) error {
 			zap.Stringer("stamp", ev.Stamp), zap.Int("partitions", after.Partitions), zap.Bool("plain", after.Plain))
 	}
 	for p := range after.Partitions {
-		if _, err := m.ensureStream(m.streamName(ev.Tenant, ev.Fabric, after.partitionStreamName(ev.Topic, p))); err != nil {
+		if _, err := m.ensureStream(m.streamName(ev.Tenant, ev.Fabric, after.partitionStreamName(ev.Topic, p)), after.Replicas); err != nil {
 			return fmt.Errorf("kafka: partition %d of topic %s: %w", p, ev.Topic, err)
 		}
 	}
@@ -293,12 +293,14 @@ func (m *TopicMeta) streamName(tenant, fabric, name string) naming.Stream {
 
 // ensureStream returns a partition's stream, creating it (global in a
 // fabric of several regions) whatever the auto-creation setting: the topic
-// exists.
-func (m *TopicMeta) ensureStream(name naming.Stream) (*broker.Stream, error) {
+// exists. replicas is the topic's replication factor (0: the region's
+// default), fitted to this region (regionReplicas).
+func (m *TopicMeta) ensureStream(name naming.Stream, replicas int) (*broker.Stream, error) {
 	if s, err := m.node.Stream(name); err == nil {
 		return s, nil
 	}
-	s, err := m.node.CreateStream(name, broker.StreamInfo{Global: m.node.Config().Replicated()})
+	info := broker.StreamInfo{Global: m.node.Config().Replicated(), Replicas: regionReplicas(replicas, regionSize(m.node))}
+	s, err := m.node.CreateStream(name, info)
 	if errors.Is(err, broker.ErrStreamExists) {
 		return m.node.Stream(name)
 	}

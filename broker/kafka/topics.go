@@ -56,15 +56,16 @@ func (t topics) stream(topic string, partition int32) (*broker.Stream, error) {
 	s, err := t.node.Stream(name)
 	if errors.Is(err, broker.ErrStreamNotFound) {
 		// A recorded topic whose stream is missing: recreate it.
-		return t.meta.ensureStream(name)
+		return t.meta.ensureStream(name, v.Replicas)
 	}
 	return s, err
 }
 
-// create makes a topic with n partitions (configs as given) in every region
+// create makes a topic with n partitions of replicas copies in a region (0:
+// the region's default; configs as given) in every region
 // of the fabric; it fails with broker.ErrStreamExists if the topic exists
 // here.
-func (t topics) create(ctx context.Context, topic string, n int, configs map[string]string) error {
+func (t topics) create(ctx context.Context, topic string, n, replicas int, configs map[string]string) error {
 	if err := naming.Validate("topic", topic); err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func (t topics) create(ctx context.Context, topic string, n int, configs map[str
 		return fmt.Errorf("%w: topic %s", broker.ErrStreamExists, topic)
 	}
 	return t.meta.publish(ctx, topicEvent{Type: topicCreate, Tenant: t.tenant, Fabric: t.fabric, Topic: topic,
-		Partitions: n, Configs: configs})
+		Partitions: n, Configs: configs, Replicas: replicas})
 }
 
 // grow raises an existing topic's partition count to n in every region.
