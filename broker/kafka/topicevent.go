@@ -76,8 +76,8 @@ type topicEvent struct {
 	Configs map[string]string `json:"configs,omitempty"`
 	// Replicas is a create's replication factor: the copies of each
 	// partition inside a region (0: the region's default).
-	Replicas int `json:"replicas,omitempty"`
-	Stamp   topicStamp        `json:"stamp"`
+	Replicas int        `json:"replicas,omitempty"`
+	Stamp    topicStamp `json:"stamp"`
 }
 
 // appendTopicEvent appends ev's encoding (version byte, then JSON) to dst.
