@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"github.com/causeway/causeway/broker/auth"
 	"github.com/causeway/causeway/clients"
 	"github.com/causeway/causeway/internal/testnet"
+	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/server/regionapi"
 )
@@ -285,4 +288,69 @@ func TestRegionGeoReplicationSurvivesANodeLoss(t *testing.T) {
 		_ = r.Close()
 	}
 	t.Logf("%d acknowledged messages, each stored once in both regions", len(want))
+}
+
+// TestRegionGeoLinkCutOutlivesARunnerMove: a link cut through the nodes
+// that do not run the region's replication is kept by them; when the
+// runner stops, the node taking over starts with the link cut (an
+// emulated WAN fault lasts until it is healed, not until the next
+// failover).
+func TestRegionGeoLinkCutOutlivesARunnerMove(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a region of three nodes and another region")
+	}
+	c, _ := startGeoFabric(t)
+	runner := c.geoRunner()
+	post := func(n *regionNode, state string) (int, []byte) {
+		req, err := http.NewRequest(http.MethodPost, n.url+shell.AdminPath+"/links/eu-west/"+state, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+c.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	for _, n := range c.nodes {
+		if n == runner {
+			continue
+		}
+		if code, body := post(n, "down"); code != http.StatusOK || !strings.Contains(string(body), `"running":false`) {
+			t.Fatalf("cut through a node not running replication: %d %s", code, body)
+		}
+	}
+	if code, body := post(runner, "bogus"); code != http.StatusBadRequest {
+		t.Fatalf("link state bogus: %d %s", code, body)
+	}
+	runner.stop()
+	deadline := time.Now().Add(regionWait)
+	for {
+		if next := c.geoRunner(); next != nil {
+			st, err := next.srv.Standby.Status()
+			if err == nil && len(st.Peers) == 1 {
+				if !st.Peers[0].Link.Down {
+					t.Fatalf("the new runner's link to eu-west is up: %+v", st.Peers[0].Link)
+				}
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no node took the region's replication over")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the nodes with a deadline
+	}
+	for _, n := range c.nodes {
+		if n != runner {
+			if code, body := post(n, "up"); code != http.StatusOK {
+				t.Fatalf("heal: %d %s", code, body)
+			}
+		}
+	}
+	if st, err := c.geoRunner().srv.Standby.Status(); err != nil || st.Peers[0].Link.Down {
+		t.Fatalf("after the heal: %+v, %v", st.Peers, err)
+	}
 }

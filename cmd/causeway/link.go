@@ -56,10 +56,10 @@ func runDevLink(args []string, stdout, stderr io.Writer) int {
 }
 
 // setRegionLink cuts or restores the region's side of the link to peer on
-// the node running the region's replication: in a region of several nodes
-// that is one of them, decided at runtime (the others answer 503), so
-// each is asked in turn. (A cut lasts while that node runs the region's
-// replication: the next one starts with its links up.)
+// every node of the region: the one running the region's replication
+// applies it, the others keep it for when the replication moves to them
+// (a node restarted since starts with its links up). It fails only when
+// no node took it.
 func setRegionLink(client *http.Client, r fabricRegion, peer, state string) error {
 	admins := []string{r.Admin}
 	for _, n := range r.nodes() {
@@ -68,15 +68,20 @@ func setRegionLink(client *http.Client, r fabricRegion, peer, state string) erro
 		}
 	}
 	var errs []error
+	took := false
 	for _, admin := range admins {
 		if admin == "" {
 			continue
 		}
 		err := setLink(client, admin, peer, state)
 		if err == nil {
-			return nil
+			took = true
+			continue
 		}
 		errs = append(errs, err)
+	}
+	if took {
+		return nil
 	}
 	return errors.Join(errs...)
 }

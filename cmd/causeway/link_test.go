@@ -9,9 +9,10 @@ import (
 	"github.com/causeway/causeway/replicator/shell"
 )
 
-// TestSetRegionLinkAsksEveryNode: in a region of several nodes only the
-// node running the region's replication takes a link change; the others
-// answer 503 and the next node is asked.
+// TestSetRegionLinkAsksEveryNode: in a region of several nodes every node
+// is asked (the one running the region's replication applies the change,
+// the others keep it for when it moves to them); a node that refuses does
+// not fail the change while another took it.
 func TestSetRegionLinkAsksEveryNode(t *testing.T) {
 	var hits []string
 	standby := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -26,15 +27,15 @@ func TestSetRegionLinkAsksEveryNode(t *testing.T) {
 	}))
 	defer runner.Close()
 	r := fabricRegion{Name: "us-east", Admin: standby.URL + shell.AdminPath,
-		Nodes: []fabricNode{{ID: 1, HTTP: standby.URL}, {ID: 2, HTTP: runner.URL}}}
+		Nodes: []fabricNode{{ID: 1, HTTP: standby.URL}, {ID: 2, HTTP: runner.URL}, {ID: 3, HTTP: runner.URL + "/"}}}
 	if err := setRegionLink(http.DefaultClient, r, "eu-west", "down"); err != nil {
 		t.Fatal(err)
 	}
-	want := "standby " + shell.AdminPath + "/links/eu-west/down|runner " + shell.AdminPath + "/links/eu-west/down"
+	want := "standby " + shell.AdminPath + "/links/eu-west/down|runner " + shell.AdminPath + "/links/eu-west/down|runner " + shell.AdminPath + "/links/eu-west/down"
 	if got := strings.Join(hits, "|"); got != want {
 		t.Fatalf("asked %q, want %q", got, want)
 	}
-	// Nobody runs it: the error names every node's answer.
+	// Nobody took it: the error names every node's answer.
 	r.Nodes = r.Nodes[:1]
 	if err := setRegionLink(http.DefaultClient, r, "eu-west", "up"); err == nil || !strings.Contains(err.Error(), "not leading") {
 		t.Fatalf("no node running replication: %v", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/replicator"
+	"github.com/causeway/causeway/replicator/transport"
 )
 
 // Standby is a node's replication in a region of several nodes: the
@@ -32,6 +33,11 @@ type Standby struct {
 	gen uint64 // activations so far
 	// closedJoin is a closed channel: JoinedC while inactive.
 	closedJoin chan struct{}
+	// linksDown are the links to peers cut through this node's admin
+	// endpoint (an emulated WAN fault): applied to the running Shell and
+	// to every Shell activated here later, so a cut outlives a move of
+	// the region's replication to this node.
+	linksDown map[string]bool
 }
 
 // NewStandby makes node's replication standby (nil, nil when its
@@ -48,7 +54,7 @@ func NewStandby(node *broker.Node, logger *zap.Logger, opts Options) (*Standby, 
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	b := &Standby{node: node, log: logger, opts: opts, self: cfg.Region, closedJoin: make(chan struct{})}
+	b := &Standby{node: node, log: logger, opts: opts, self: cfg.Region, closedJoin: make(chan struct{}), linksDown: map[string]bool{}}
 	close(b.closedJoin)
 	node.SetReplicator(b)
 	return b, nil
@@ -68,6 +74,11 @@ func (b *Standby) Activate(journals map[string]Journal, state StateStore) (*Shel
 	s, err := start(b.node, b.log, opts)
 	if err != nil {
 		return nil, err
+	}
+	for peer, down := range b.linksDown {
+		if err := s.SetLinkDown(peer, down); err != nil {
+			b.log.Warn("restoring a link's state", zap.String("peer", peer), zap.Bool("down", down), zap.Error(err))
+		}
 	}
 	b.cur = s
 	b.gen++
@@ -182,9 +193,33 @@ func (b *Standby) Mount(m Mounter) error {
 		})
 	}
 	m.Handle("GET "+AdminPath, on(func(s *Shell, w http.ResponseWriter, r *http.Request) { s.serveStatus(w, r) }))
-	m.Handle("POST "+AdminPath+"/links/{peer}/{state}", on((*Shell).serveLink))
+	m.Handle("POST "+AdminPath+"/links/{peer}/{state}", http.HandlerFunc(b.serveLink))
 	m.Handle("POST "+AdminPath+"/regions/{region}/evict", on((*Shell).serveEvict))
 	return m.Register(newStandbyCollector(b))
+}
+
+// serveLink cuts or heals the link to a peer region: on the running
+// Shell when there is one here, and on every Shell this node activates
+// later (without one the answer says so: 200, "running": false).
+func (b *Standby) serveLink(w http.ResponseWriter, r *http.Request) {
+	peer, state := r.PathValue("peer"), r.PathValue("state")
+	if state != "up" && state != "down" {
+		respond(w, http.StatusBadRequest, nil, fmt.Errorf("link state %q: want up or down", state))
+		return
+	}
+	if _, ok := b.node.Config().Peers[peer]; !ok {
+		respond(w, http.StatusNotFound, nil, fmt.Errorf("%w: %q", transport.ErrUnknownPeer, peer))
+		return
+	}
+	b.mu.Lock()
+	b.linksDown[peer] = state == "down"
+	s := b.cur
+	b.mu.Unlock()
+	if s != nil {
+		s.serveLink(w, r)
+		return
+	}
+	respond(w, http.StatusOK, map[string]any{"peer": peer, "down": state == "down", "running": false}, nil)
 }
 
 // Close deactivates.
