@@ -210,12 +210,15 @@ type killProducer struct {
 	acked      map[int64]bool
 	failed     map[int64]error
 	ackTimes   []time.Time // when each ack arrived, in order
+
+	warned map[string]int // each warning's message and error -> how often (up to maxWarned texts)
 }
 
 // newKillProducer connects producer name through a client given the
-// region's three nodes, starting on node index start.
-func newKillProducer(ctx context.Context, r *killRegion, name string, start int, backward bool) (*killProducer, error) {
-	kp := &killProducer{name: name, node: start, acked: map[int64]bool{}, failed: map[int64]error{}}
+// region's three nodes, starting on node index start; opts are added to
+// the client's options (not a logger: the test follows the client's log).
+func newKillProducer(ctx context.Context, r *killRegion, name string, start int, backward bool, opts ...clients.Option) (*killProducer, error) {
+	kp := &killProducer{name: name, node: start, acked: map[int64]bool{}, failed: map[int64]error{}, warned: map[string]int{}}
 	nodeOf := map[string]int{}
 	for j, u := range r.urls {
 		nodeOf[u] = j
@@ -225,6 +228,7 @@ func newKillProducer(ctx context.Context, r *killRegion, name string, start int,
 		defer kp.mu.Unlock()
 		if e.Level >= zapcore.WarnLevel {
 			kp.warnings++
+			kp.noteWarning(e, fields)
 		}
 		if e.Message != "reconnected" {
 			return
@@ -238,8 +242,8 @@ func newKillProducer(ctx context.Context, r *killRegion, name string, start int,
 		kp.firstAcks = append(kp.firstAcks, time.Time{})
 	}}
 	var err error
-	kp.c, err = clients.New(rotated(r.urls, start, backward), clients.WithToken(r.key), clients.WithLogger(zap.New(hook)),
-		clients.WithReconnectBackoff(50*time.Millisecond, time.Second))
+	kp.c, err = clients.New(rotated(r.urls, start, backward), append([]clients.Option{clients.WithToken(r.key), clients.WithLogger(zap.New(hook)),
+		clients.WithReconnectBackoff(50*time.Millisecond, time.Second)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +254,23 @@ func newKillProducer(ctx context.Context, r *killRegion, name string, start int,
 		return nil, fmt.Errorf("producer %s: %w", kp.name, err)
 	}
 	return kp, nil
+}
+
+// maxWarned bounds the distinct warning texts a killProducer keeps.
+const maxWarned = 32
+
+// noteWarning counts a warning of the client's log by its message and
+// error (kp.mu held).
+func (kp *killProducer) noteWarning(e zapcore.Entry, fields []zapcore.Field) {
+	text := e.Message
+	for _, f := range fields {
+		if f.Key == "error" {
+			text += ": " + fmt.Sprint(f.Interface)
+		}
+	}
+	if _, ok := kp.warned[text]; ok || len(kp.warned) < maxWarned {
+		kp.warned[text]++
+	}
 }
 
 // publish sends one message every killPublishEvery until ctx ends.
