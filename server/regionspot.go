@@ -26,7 +26,11 @@ const maxRegionSpotReplicas = 5
 // them to the nodes that are (the returned function lists their HTTP
 // URLs from the region's metadata: spot.Options.RegionNodes).
 //
-// A region of one node, a metadata-only node, a geo-replicated node and a
+// The same holds in a geo-replicated region of several nodes
+// (regiongeo.go), where the change feeds are global streams led by the node
+// running the region's replication: that node publishes the events its
+// replica applies, and the other members keep theirs for when they run it
+// (spot.BrokerFeed). A region of one node, a metadata-only node and a
 // configuration without members are left as they are (nil function).
 func (rt *regionRuntime) spotConfig(c spot.Config) (spot.Config, func() []string, error) {
 	if rt == nil || rt.streams == nil || (len(c.Members) == 0 && len(c.Replicas) == 0) {

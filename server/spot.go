@@ -1,8 +1,10 @@
 package server
 
 import (
+	"maps"
 	"net/http"
 	"path/filepath"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -39,8 +41,8 @@ type spotRuntime struct {
 // startSpot starts the SPOT service when cfg is set and plugs it into the
 // collections API (collections/httpapi.Spot); the handler it returns
 // serves SPOT's own paths and hands the rest to cols. In a region of
-// several nodes the region's group is spread over its nodes
-// (regionspot.go).
+// several nodes, geo-replicated or not, the region's group is spread over
+// its nodes (regionspot.go).
 func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, rt *regionRuntime, log *zap.Logger) (*spotRuntime, error) {
 	if cfg == nil {
 		return &spotRuntime{handler: cols}, nil
@@ -64,6 +66,12 @@ func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, rt *r
 	if wan := node.Config().WAN; c.HTTPClient == nil && (wan.Latency > 0 || wan.Jitter > 0) {
 		// Forwarded requests cross the same emulated WAN as replication.
 		c.HTTPClient = &http.Client{Transport: spot.WANTransport(http.DefaultTransport, wan.Latency, wan.Jitter)}
+	}
+	if regionNodes != nil && len(c.Replicas) == 0 && node.Config().Replicated() {
+		// The region's replication may run here: the change feeds wait
+		// meanwhile (the members keep their recent events).
+		log.Warn("this node of a geo-replicated region is not a member of its region's SPOT group: while it runs the region's replication, the SPOT change feeds other regions read are not published (make every node that can run it a member, up to 5)",
+			zap.Uint64s("members", slices.Sorted(maps.Keys(c.Members))))
 	}
 	feed := spot.NewBrokerFeed(node, log)
 	regular := func(r spot.Ref) bool {
