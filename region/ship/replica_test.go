@@ -229,3 +229,48 @@ func TestFollowerRestartsAtTheLeadersStart(t *testing.T) {
 		t.Fatalf("follower's first record %+v, %v", recs[0], err)
 	}
 }
+
+// TestFollowerForgetsAnEpochItLedWithoutWriting: a replica leads epoch 2
+// and writes nothing before it is deposed; its history ends in epoch 2,
+// which the new leader (epoch 3) never saw. Asked from its own end with
+// last epoch 2, the leader answers that it diverges there: it must forget
+// the empty epoch (nothing to truncate) and then catch up - before the
+// fix it kept the epoch and asked again forever, never in sync.
+func TestFollowerForgetsAnEpochItLedWithoutWriting(t *testing.T) {
+	a, b := openTestReplica(t, 1, t.TempDir()), openTestReplica(t, 2, t.TempDir())
+	u := &region.Unit{ID: "stream:t/f/s", Factor: 2, Replicas: []region.NodeID{1, 2}, Leader: 1, Epoch: 1, InSync: []region.Member{member(1), member(2)}}
+	if err := a.lead(u, 1); err != nil {
+		t.Fatal(err)
+	}
+	b.follow(1, "a", 1, wireFetch(a))
+	for i := range 3 {
+		if _, err := a.Append([]segment.Record{rec("one", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "b caught up", func() bool { return b.Log().EndOffset() == 3 })
+	// Epoch 2: a leads again and writes nothing.
+	u2 := &region.Unit{ID: u.ID, Factor: 2, Replicas: u.Replicas, Leader: 1, Epoch: 2, InSync: u.InSync}
+	a.stepDown(2)
+	if err := a.lead(u2, 2); err != nil {
+		t.Fatal(err)
+	}
+	// Epoch 3: b leads; a follows it with a history ending in epoch 2.
+	u3 := &region.Unit{ID: u.ID, Factor: 2, Replicas: u.Replicas, Leader: 2, Epoch: 3, InSync: u.InSync}
+	a.stepDown(3)
+	b.stopFollowing()
+	if err := b.lead(u3, 3); err != nil {
+		t.Fatal(err)
+	}
+	a.follow(2, "b", 3, wireFetch(b))
+	if _, err := b.Append([]segment.Record{rec("three", 0)}); err != nil {
+		t.Fatalf("an append needing a in sync: %v", err)
+	}
+	eventually(t, "a converged", func() bool { return a.Log().EndOffset() == 4 })
+	a.mu.Lock()
+	epochs := slices.Clone(a.epochs)
+	a.mu.Unlock()
+	if !slices.Equal(epochs, region.Epochs{{Epoch: 1, Offset: 0}, {Epoch: 3, Offset: 3}}) {
+		t.Fatalf("a's epochs %v", epochs)
+	}
+}
