@@ -263,5 +263,5 @@ func nsHTTPClient(ns, token string) *http.Client {
 	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nsDial(ctx, ns, network, addr)
 	}}
-	return &http.Client{Timeout: 5 * time.Second, Transport: bearer{token: token, next: tr}}
+	return &http.Client{Timeout: 15 * time.Second, Transport: bearer{token: token, next: tr}}
 }

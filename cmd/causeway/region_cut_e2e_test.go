@@ -54,9 +54,9 @@ func TestRegionCutOffNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three real nodes in network namespaces")
 	}
-	causewayBinary(t) // built before the clock starts
+	cn := newCutNet(t, 3) // skips unless root with network namespaces
+	causewayBinary(t)     // built before the clock starts
 	start := time.Now()
-	cn := newCutNet(t, 3)
 	r := startCutRegion(t, cn)
 	unit := cluster.UnitOf(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: naming.SystemFabric, Name: killStream})
 	t.Logf("network %s.0/24 (namespaces %s...), region active (%v)", cn.subnet, cn.ns(0), time.Since(start).Round(time.Millisecond))
@@ -169,8 +169,9 @@ func TestRegionCutOffNode(t *testing.T) {
 	time.Sleep(cutHold) // the cut node's own producers keep publishing to it
 
 	// What the cut node says of itself, asked from its side.
+	asked := time.Now()
 	if v, many, err := fetchRegionView(nsHTTPClient(cn.ns(ci), r.key), cut.url); err != nil || !many {
-		t.Logf("cut node %d's region view, asked from its namespace: %v (region group: %v)", cut.id, err, many)
+		t.Logf("cut node %d's region view, asked from its namespace: after %v: %v (region group: %v)", cut.id, time.Since(asked).Round(time.Millisecond), err, many)
 	} else {
 		u, _ := unitOf(v, unit)
 		t.Logf("cut node %d's region view, asked from its namespace: stream led by node %d at epoch %d (stale), metadata group led by node %d", cut.id, u.Leader, u.Epoch, v.MetaLeader)
@@ -184,7 +185,10 @@ func TestRegionCutOffNode(t *testing.T) {
 	if late > 0 {
 		t.Errorf("%s (in the cut node's namespace) had %d messages acknowledged more than %v after the cut", cutLocal.name, late, cutAckGrace)
 	}
-	failedSoFar, warned := cutLocal.takeWarnings()
+	failedSoFar, warnings, warned := cutLocal.takeWarnings()
+	if warnings == 0 {
+		t.Errorf("%s (in the cut node's namespace) was told nothing during the %v cut: no error, no closed connection", cutLocal.name, healAt.Sub(cutAt))
+	}
 	t.Logf("cut node's own producer %s during the %v cut: %d acks arriving in the first %v (on their way at the cut), %d later; %d sends failed so far; its client's warnings:\n%s",
 		cutLocal.name, healAt.Sub(cutAt).Round(time.Millisecond), inFlight, cutAckGrace, late, failedSoFar, warned)
 
@@ -268,13 +272,17 @@ func TestRegionCutOffNode(t *testing.T) {
 	}
 
 	var stall time.Duration
+	firstResumed := geoTimeout
 	for _, kp := range ps {
+		if kp != cutLocal {
+			firstResumed = min(firstResumed, resumed[kp])
+		}
 		if kp != cutLocal && kp != cutBridge {
 			stall = max(stall, kp.longestGap(cutAt, healAt.Sub(cutAt)))
 		}
 	}
-	t.Logf("%v in all: %d producers, %d messages sent, %d acknowledged (each found once, in order, through each of the 3 nodes), %d failed; leadership moved %v after the cut; longest stall of the other nodes' producers %v; the cut node's bridge producer published again %v after the cut; heal to in sync %v",
-		time.Since(start).Round(time.Second), len(ps), sent, acked, failed, leaderMove.Round(time.Millisecond), stall.Round(time.Millisecond),
+	t.Logf("%v in all: %d producers, %d messages sent, %d acknowledged (each found once, in order, through each of the 3 nodes), %d failed; first ack through the new leader %v after the cut, the majority's views agreeing on it %v after; longest stall of the other nodes' producers %v; the cut node's bridge producer published again %v after the cut; heal to in sync %v",
+		time.Since(start).Round(time.Second), len(ps), sent, acked, failed, firstResumed.Round(time.Millisecond), leaderMove.Round(time.Millisecond), stall.Round(time.Millisecond),
 		resumed[cutBridge].Round(time.Millisecond), healed.Round(time.Millisecond))
 }
 
@@ -375,14 +383,18 @@ func (kp *killProducer) nodeNow() int {
 	return kp.node
 }
 
-// takeWarnings is how many of kp's sends failed so far and its client's
-// warnings (warnedText), which it forgets.
-func (kp *killProducer) takeWarnings() (failed int, warned string) {
+// takeWarnings is how many of kp's sends failed so far, and how many
+// warnings its client logged since the last call and what they said
+// (warnedText), which it forgets.
+func (kp *killProducer) takeWarnings() (failed, warnings int, warned string) {
 	kp.mu.Lock()
 	defer kp.mu.Unlock()
+	for _, n := range kp.warned {
+		warnings += n
+	}
 	warned = warnedText(kp.warned)
 	clear(kp.warned)
-	return len(kp.failed), warned
+	return len(kp.failed), warnings, warned
 }
 
 // warnedText lists warning counts, one per line, most frequent first.
