@@ -155,6 +155,7 @@ func (n *Node) reconcileCluster(streams map[naming.Stream]ClusterStream) {
 		if s == nil {
 			s = n.newStream(name, rs.Info)
 			n.streams[name] = s
+			n.adoptNamespaceLocked(name) // the region's stream: its fabric exists
 		}
 		s.mu.Lock()
 		s.leader = rs.Leader

@@ -190,6 +190,12 @@ func TestClusterStreams(t *testing.T) {
 	}
 	defer n.Close()
 	name := naming.Stream{Persistent: true, Tenant: "t", Fabric: "f", Name: "orders"}
+	if err := n.EnsureTenant("t"); err != nil { // only streams are created by use
+		t.Fatal(err)
+	}
+	if _, err := n.EnsureFabric("t", "f"); err != nil {
+		t.Fatal(err)
+	}
 	s, err := n.CreateStream(name, StreamInfo{})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +266,7 @@ func TestClusterStreams(t *testing.T) {
 	if err := n.DeleteStream(name, true); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := c.kv.KVScan(context.Background(), sharedPrefix); len(m) != 0 {
+	if m, _ := c.kv.KVScan(context.Background(), sharedPrefix+string(subMetaKey(name, ""))); len(m) != 0 {
 		t.Fatalf("the deleted stream's subscriptions stay in the region's map: %v", m)
 	}
 	eventually(t, "the stream gone", func() bool { _, err := n.Stream(name); return err != nil })

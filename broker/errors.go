@@ -18,6 +18,7 @@ var (
 	ErrStreamExists     = errors.New("broker: stream already exists")
 	ErrStreamInUse      = errors.New("broker: stream has connected producers or consumers (use force=true)")
 	ErrFabricNotFound   = errors.New("broker: fabric not found")
+	ErrTenantNotFound   = errors.New("broker: tenant not found")
 	ErrProducerBusy     = errors.New("broker: a producer with this name is already connected")
 	ErrTooManyProducers = errors.New("broker: too many producers on this stream")
 	ErrTooManyConsumers = errors.New("broker: too many consumers on this subscription")
@@ -44,7 +45,8 @@ func HTTPStatus(err error) int {
 		errors.Is(err, subscription.ErrUnsupportedType), errors.Is(err, subscription.ErrInvalidArgument),
 		errors.Is(err, segment.ErrOffsetOutOfRange):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrStreamNotFound), errors.Is(err, ErrFabricNotFound), errors.Is(err, ErrSubNotFound):
+	case errors.Is(err, ErrStreamNotFound), errors.Is(err, ErrFabricNotFound), errors.Is(err, ErrTenantNotFound),
+		errors.Is(err, ErrSubNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrStreamExists), errors.Is(err, ErrStreamInUse), errors.Is(err, ErrProducerBusy),
 		errors.Is(err, ErrSubInUse), errors.Is(err, subscription.ErrExclusiveBusy), errors.Is(err, subscription.ErrTypeMismatch):

@@ -124,9 +124,13 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// EnsureTenant creates a tenant if missing.
+// EnsureTenant creates a tenant if missing (in a region of several nodes,
+// in the region's map too, where its other nodes find it).
 func (n *Node) EnsureTenant(tenant string) error {
 	if err := naming.Validate("tenant", tenant); err != nil {
+		return err
+	}
+	if err := n.shareNamespace(tenant, ""); err != nil {
 		return err
 	}
 	n.mu.Lock()
@@ -164,12 +168,19 @@ type FabricInfo struct {
 	Regions []string `json:"regions"`
 }
 
-// EnsureFabric creates a fabric (and its tenant) if missing.
+// EnsureFabric creates a fabric if missing (in a region of several nodes,
+// in the region's map too). Its tenant must exist: ErrTenantNotFound
+// otherwise (tenants are created with EnsureTenant).
 func (n *Node) EnsureFabric(tenant, fabric string) (FabricInfo, error) {
-	if err := naming.Validate("tenant", tenant); err != nil {
+	err := n.CheckNamespace(tenant, fabric)
+	if err == nil {
+		fi, _ := n.Fabric(tenant, fabric)
+		return fi, nil
+	}
+	if !errors.Is(err, ErrFabricNotFound) {
 		return FabricInfo{}, err
 	}
-	if err := naming.Validate("fabric", fabric); err != nil {
+	if err := n.shareNamespace(tenant, fabric); err != nil {
 		return FabricInfo{}, err
 	}
 	n.mu.Lock()

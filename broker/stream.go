@@ -124,11 +124,37 @@ func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) 
 	return s, nil
 }
 
-// CreateStream creates a stream. It fails with ErrStreamExists if present.
+// CreateStream creates a stream. It fails with ErrStreamExists if present,
+// and with ErrTenantNotFound or ErrFabricNotFound (creating nothing) when
+// its tenant or fabric does not exist (namespace.go). A reserved stream
+// (naming.Reserved: a collection's op log and change feed) is created by
+// the node's own services, which check the fabric themselves, also for a
+// collection arriving from another region of the fabric before its
+// fabric did: its fabric is recorded with it.
 func (n *Node) CreateStream(name naming.Stream, info StreamInfo) (*Stream, error) {
 	if err := name.Validate(); err != nil {
 		return nil, err
 	}
+	if !naming.Reserved(name.Name) {
+		if err := n.CheckNamespace(name.Tenant, name.Fabric); err != nil {
+			return nil, err
+		}
+	}
+	return n.createStream(name, info)
+}
+
+// CreateArrivedStream creates a stream that exists in another region of
+// the fabric (a Kafka topic created there, whose event arrived): its
+// tenant and fabric exist there, so they are recorded here if missing.
+// It fails with ErrStreamExists if present.
+func (n *Node) CreateArrivedStream(name naming.Stream, info StreamInfo) (*Stream, error) {
+	if err := name.Validate(); err != nil {
+		return nil, err
+	}
+	return n.createStream(name, info)
+}
+
+func (n *Node) createStream(name naming.Stream, info StreamInfo) (*Stream, error) {
 	n.mu.Lock()
 	if _, ok := n.streams[name]; ok {
 		n.mu.Unlock()
@@ -153,6 +179,9 @@ func (n *Node) fillInfo(info StreamInfo) StreamInfo {
 	return info
 }
 
+// createStreamLocked creates a stream of this node alone, recording its
+// tenant and fabric if missing: the public paths checked them first
+// (CheckNamespace); a replicated stream's exist in its origin region.
 func (n *Node) createStreamLocked(name naming.Stream, info StreamInfo) (*Stream, error) {
 	if _, err := n.ensureFabricLocked(name.Tenant, name.Fabric); err != nil {
 		return nil, err
@@ -197,12 +226,17 @@ func (n *Node) Stream(name naming.Stream) (*Stream, error) {
 
 // StreamForUse returns a stream for a producer or consumer, creating it when
 // auto-creation is on. global applies only when the stream is created.
+// Only the stream is created by use: an unknown tenant or fabric is
+// ErrTenantNotFound or ErrFabricNotFound, and nothing is created.
 func (n *Node) StreamForUse(name naming.Stream, global *bool) (*Stream, error) {
 	if err := name.Validate(); err != nil {
 		return nil, err
 	}
 	if s, err := n.Stream(name); err == nil {
 		return s, nil
+	}
+	if err := n.CheckNamespace(name.Tenant, name.Fabric); err != nil {
+		return nil, err
 	}
 	if !*n.cfg.AutoCreateStreams {
 		return nil, fmt.Errorf("%w: %s (auto-creation is off)", ErrStreamNotFound, name)

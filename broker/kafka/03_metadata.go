@@ -25,6 +25,10 @@ const clusterID = "causeway"
 // metadata may arrive from the region that created it). A topic created
 // meanwhile, here or elsewhere, is answered as it is.
 func (c *conn) autoCreate(name string) (int, error) {
+	if err := c.s.topics.checkNamespace(); err != nil {
+		c.log.Debug("topic not auto-created", zap.String("topic", name), zap.Error(err))
+		return 0, err
+	}
 	if c.s.topics.meta.replicated() && !c.s.autoCreate.ready(name, time.Now()) {
 		return -int(kerr.LeaderNotAvailable.Code), nil
 	}

@@ -26,7 +26,8 @@ func errorCode(err error) int16 {
 			return notLeaderCode(no.Leader)
 		}
 		return kerr.NotLeaderForPartition.Code
-	case errors.Is(err, ErrUnknownTopic), errors.Is(err, broker.ErrStreamNotFound):
+	case errors.Is(err, ErrUnknownTopic), errors.Is(err, broker.ErrStreamNotFound),
+		errors.Is(err, broker.ErrFabricNotFound), errors.Is(err, broker.ErrTenantNotFound):
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, naming.ErrInvalidName):
 		return kerr.InvalidTopicException.Code

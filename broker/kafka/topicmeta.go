@@ -293,14 +293,16 @@ func (m *TopicMeta) streamName(tenant, fabric, name string) naming.Stream {
 
 // ensureStream returns a partition's stream, creating it (global in a
 // fabric of several regions) whatever the auto-creation setting: the topic
-// exists. replicas is the topic's replication factor (0: the region's
+// exists (created here, after topics.create checked its fabric, or in
+// another region of the fabric, whose fabric is then recorded here with
+// it: broker.Node.CreateArrivedStream). replicas is the topic's replication factor (0: the region's
 // default), fitted to this region (regionReplicas).
 func (m *TopicMeta) ensureStream(name naming.Stream, replicas int) (*broker.Stream, error) {
 	if s, err := m.node.Stream(name); err == nil {
 		return s, nil
 	}
 	info := broker.StreamInfo{Global: m.node.Config().Replicated(), Replicas: regionReplicas(replicas, regionSize(m.node))}
-	s, err := m.node.CreateStream(name, info)
+	s, err := m.node.CreateArrivedStream(name, info)
 	if errors.Is(err, broker.ErrStreamExists) {
 		return m.node.Stream(name)
 	}

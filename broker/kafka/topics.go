@@ -37,6 +37,17 @@ func (t topics) view(topic string) (topicView, error) {
 	return t.meta.resolve(t.tenant, t.fabric, topic)
 }
 
+// checkNamespace refuses creating a topic while the listener's tenant or
+// fabric does not exist (broker.Node.CheckNamespace: only streams are
+// created by use; a mistyped fabric creates nothing). Clients see
+// UNKNOWN_TOPIC_OR_PARTITION.
+func (t topics) checkNamespace() error {
+	if err := t.node.CheckNamespace(t.tenant, t.fabric); err != nil {
+		return fmt.Errorf("kafka: the listener's topics: %w", err)
+	}
+	return nil
+}
+
 // partitions returns topic's partition count, 0 if the topic does not exist.
 func (t topics) partitions(topic string) (int, error) {
 	v, err := t.view(topic)
@@ -73,6 +84,9 @@ func (t topics) create(ctx context.Context, topic string, n, replicas int, confi
 		return fmt.Errorf("%w: %d partitions, want 1..%d", broker.ErrBadRequest, n, maxPartitions)
 	}
 	if err := validPartitionNames(topic, n); err != nil {
+		return err
+	}
+	if err := t.checkNamespace(); err != nil {
 		return err
 	}
 	if have, err := t.partitions(topic); err != nil {

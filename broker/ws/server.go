@@ -75,6 +75,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	what := map[wsproto.Kind]string{wsproto.Producer: "Failed to create producer", wsproto.Consumer: "Failed to subscribe",
 		wsproto.Reader: "Failed to create reader"}[ep.Kind]
+	// Only streams are created by use: a stream of an unknown tenant or
+	// fabric (a typo) is refused before anything is created, for every
+	// stream of a consumer of several.
+	for _, name := range ep.Streams {
+		if err := s.node.CheckNamespace(name.Tenant, name.Fabric); err != nil {
+			refuse(w, what, err)
+			return
+		}
+	}
 	if s.proxyToLeader(w, r, ep, what) {
 		return
 	}
