@@ -17,8 +17,12 @@ import (
 // credentials, so every node must accept the same ones. Its token secret
 // is the region's from the start (useAuth); its keys follow once the
 // region's group runs (start), written to and read from the group's
-// key-value map. Nil (every method a no-op) for a region of one node, a
-// metadata-only node and a geo-replicated node, whose keys stay as before.
+// key-value map. In a geo-replicated region of several nodes the keys
+// created over the API are the fabric's too: their events go through the
+// region's replication (authrepl.Attach gives the service the standby)
+// and are kept in the same map (broker/auth regionfabric.go). Nil (every
+// method a no-op) for a region of one node and a metadata-only node,
+// whose keys stay as before.
 type regionAuth struct {
 	sec *auth.Service
 

@@ -129,9 +129,10 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		colOpts.MaxBatchBytes = node.Config().Limits.MaxQueryResultBytes
 	}
 	// Geo-replication in a region of several nodes carries streams, Kafka
-	// topic events and collections (keys stay the region's): a
-	// collection's streams are in the region's geo group, so the node
-	// running the region's replication serves it (regiongeo.go).
+	// topic events, collections and key events (kept in the region's map
+	// too: authrepl.Attach, regionauth.go): a collection's streams are in
+	// the region's geo group, so the node running the region's
+	// replication serves it (regiongeo.go).
 	geoCluster := streams != nil && cfg.Replicated()
 	if colRegion != nil {
 		colOpts.Cluster = colRegion

@@ -14,9 +14,10 @@
 // logger (audit.go), the registry of live connections (sessions.go): the
 // WebSocket and Kafka front ends register each authenticated connection,
 // and revoking its key, or the expiry of its token or key, closes it; the
-// replication of keys between regions (replication.go); and the keys of a
+// replication of keys between regions (replication.go); the keys of a
 // region of several nodes (regionkeys.go, storeregion.go, over the pure
-// regionview.go).
+// regionview.go); and both at once (regionfabric.go, over the pure
+// regionfabricview.go).
 //
 // # Answers
 //
@@ -52,4 +53,18 @@
 // secret is derived from the region secret (UseRegion). A node's own keys
 // (its configured or generated admin key) are handed to the region once
 // its group runs; until then they are the only keys it accepts.
+//
+// # Both: a geo-replicated region of several nodes
+//
+// When the replication attached is a RegionReplication (it runs on one
+// node of the region at a time, the runner) and the region's map is
+// attached too, keys created over the API are fabric-wide and
+// region-wide (regionfabric.go): any node writes its key event to the
+// map's outbox; the runner journals it through the replication, which
+// applies it in every region; in this region ApplyReplicated writes each
+// event applied as its own map entry, and every node reads the keys from
+// the map. A key event journaled but not applied when the runner stops
+// is applied by the next runner from its journal tail, and an outbox
+// entry not yet journaled is journaled by it: applying twice changes
+// nothing.
 package auth

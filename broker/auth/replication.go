@@ -56,7 +56,10 @@ func (s *Service) replication() Replication {
 // the replication may apply an event again after a restart. An event that
 // does not decode, that does not fit the event format, that names
 // another region than its origin, or that Merge refuses is refused with an
-// error and changes nothing.
+// error and changes nothing. In a geo-replicated region of several nodes
+// (a RegionReplication attached) the event is written to the region's map
+// instead (regionfabric.go): ErrUnavailable when the map does not take it
+// now (the replication applies it again later).
 func (s *Service) ApplyReplicated(origin string, seq uint64, payload []byte) error {
 	ev, err := DecodeEvent(payload)
 	if err == nil && ev.Stamp.Region != origin {
