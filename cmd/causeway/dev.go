@@ -152,17 +152,18 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	} else if peerAddrs, err = devAddrs(*host, *replPort, len(names)); err != nil {
 		return fail(err)
 	}
-	// Regions of several nodes that replicate to each other run no SPOT
-	// group: SPOT is not served there yet (planDev refuses its flags).
-	spotCfgs := make([]*spot.Config, len(names))
-	if !plan.geoRegionOfNodes() {
+	var spotCfgs []*spot.Config
+	if plan.geoRegionOfNodes() { // each region's group over its nodes
+		spotCfgs, err = devSpotConfigs(spotFlags, *host, names, plan.nodes)
+	} else {
 		spotNodes := 1 // nodes a region's SPOT group is spread over
 		if plan.allServe {
 			spotNodes = plan.nodes
 		}
-		if spotCfgs, err = spotFlags.configs(*host, names, spotNodes); err != nil {
-			return fail(err)
-		}
+		spotCfgs, err = spotFlags.configs(*host, names, spotNodes)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	var peerTLS *tlsutil.DevFabric
 	if *replTLS && plan.geo {
@@ -178,8 +179,9 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 		return net.JoinHostPort(*host, strconv.Itoa(base+i))
 	}
-	var servers []*server.Server // every node
-	var firsts []*server.Server  // node 1 of each region
+	var servers []*server.Server    // every node
+	var firsts []*server.Server     // node 1 of each region
+	var byRegion [][]*server.Server // each region's nodes
 	stopAll := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -244,6 +246,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("start %s: %w", name, err))
 		}
 		firsts = append(firsts, srv)
+		byRegion = append(byRegion, regionNodes)
 		fr := fabricRegion{Name: name, HTTP: srv.URL(), WS: "ws://" + srv.Addr(), Kafka: srv.KafkaAddr(), Data: cfg.DataDir}
 		switch {
 		case srv.Repl != nil:
@@ -256,7 +259,11 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		}
 		ff.Regions = append(ff.Regions, fr)
 	}
-	connectSpot(firsts, names)
+	if plan.geoRegionOfNodes() {
+		connectSpotNodes(byRegion, names) // forwarded requests try a region's nodes in turn
+	} else {
+		connectSpot(firsts, names)
+	}
 	path := filepath.Join(*data, fabricFileName)
 	if err := writeFabricFile(path, ff); err != nil {
 		stopAll()
@@ -271,9 +278,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		printDevRegion(stdout, ff, *data)
 	}
 	printDevAuth(stdout, adminKey)
-	if !plan.geoRegionOfNodes() {
-		printSpotHowTo(stdout, ff)
-	}
+	printSpotHowTo(stdout, ff)
 	code := 0
 	select {
 	case sig := <-sigs:

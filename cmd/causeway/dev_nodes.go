@@ -31,8 +31,7 @@ import (
 // replication listener and the region's replication runs on the node
 // leading the region's journals (server/regiongeo.go); the other regions
 // list all of the region's replication addresses and dial them in turn.
-// SPOT is not served yet in such a region (no SPOT group runs; its
-// requests are answered 501).
+// Each region's SPOT group is spread over its first nodes (spot_dev.go).
 type devCluster struct {
 	plan   devPlan
 	secret string
@@ -222,9 +221,11 @@ runs on one of its nodes at a time, the one leading the region's journals, decid
 GET /_api/replication answers 503 on the nodes not running it. Peers list every node's
 replication address; the one running the region's replication answers.
 Collections are the region's too (served by the node running its replication, proxied from the
-others). SPOT is not served yet in a geo-replicated region of several nodes (501): for it run one
-node per region (causeway dev --regions %[2]s).
-`, region.DefaultFactor(n), regionNames(ff))
+others). Each region's SPOT group has one replica on each of its first nodes (--spot-replicas in
+the first region, --spot-replicas-other in the others; Raft ports from --spot-port); any node of
+any region takes SPOT requests (other regions forward them to the home region's nodes in turn),
+and the SPOT change feeds are published by the node running the region's replication.
+`, region.DefaultFactor(n))
 	if ff.ReplCA != "" {
 		fmt.Fprintf(w, "\nLinks between regions: mutual TLS (every region's certificate, shared by its nodes, is signed by %s)\n", ff.ReplCA)
 	} else {
@@ -254,15 +255,6 @@ Try it, in another terminal:
 Stop with Ctrl-C.
 `, filepath.Join(data, fabricFileName), ff.Regions[0].Name, len(b), ff.Regions[1].Name, b[len(b)-1].HTTP, a[1].HTTP,
 		strings.Join(urls, ","), dataFlag)
-}
-
-// regionNames are the fabric's regions, comma-joined.
-func regionNames(ff fabricFile) string {
-	names := make([]string, len(ff.Regions))
-	for i, r := range ff.Regions {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ",")
 }
 
 // printDevRegion tells what a fabric of one region of several nodes runs

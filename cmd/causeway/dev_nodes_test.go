@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 	start := time.Now()
 	dev := startDev(t, bin, dir, "--regions", "us-east,eu-west", "--nodes", "3", "--data", dir, "--fsync", "never",
 		"--http-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--kafka-port", "-1", "--repl-port", strconv.Itoa(testnet.FreeRange(t, 6)),
-		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 12)))
+		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 12)), "--spot-port", "0")
 	ff := dev.fabric
 	if len(ff.Regions) != 2 || ff.ReplCA == "" {
 		t.Fatalf("fabric.json: %+v", ff)
@@ -118,9 +119,9 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 	}
 	us, eu := ff.Regions[0], ff.Regions[1]
 	out := dev.waitOutput("2 regions of 3 nodes each, every node serving its region",
-		"SPOT is not served yet in a geo-replicated region of several nodes (501)",
+		"Each region's SPOT group has one replica on each of its first nodes", "SPOT collections (",
 		eu.Nodes[2].Repl, "causeway produce --url "+us.Nodes[1].HTTP, "consume --url "+eu.Nodes[2].HTTP)
-	for _, no := range []string{"metadata group only", "SPOT collections (", "_api/transaction"} {
+	for _, no := range []string{"metadata group only"} {
 		if strings.Contains(out, no) {
 			t.Fatalf("the how-to holds %q:\n%s", no, out)
 		}
@@ -154,7 +155,7 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // polling a process with a deadline
 		}
 	}
-	// Every node serves streams and collections; SPOT answers 501.
+	// Every node serves streams and collections.
 	for _, r := range ff.Regions {
 		for _, n := range r.Nodes {
 			for path, want := range map[string]int{"/_fabric/_system/_api/streams": http.StatusOK, "/_fabric/_system/_api/collection": http.StatusOK} {
@@ -177,6 +178,42 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	// SPOT: a collection homed in us-east created through eu-west node 3,
+	// written through us-east node 2, read through eu-west node 1
+	// (forwarded to us-east's nodes in turn).
+	spotCall := func(id, method, base, path, body string, want int) string {
+		t.Helper()
+		deadline := time.Now().Add(geoTimeout)
+		for {
+			req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id != "" {
+				req.Header.Set("X-Causeway-Request-Id", id) // a retry applies once
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == want || (want == http.StatusOK && method == http.MethodPost && resp.StatusCode == http.StatusConflict) {
+				return string(b)
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				t.Fatalf("%s %s through %s: %s %s, want %d", method, path, base, resp.Status, b, want)
+			}
+			time.Sleep(100 * time.Millisecond) // a client's backoff before retrying a 503
+		}
+	}
+	spotCall("create", http.MethodPost, eu.Nodes[2].HTTP, "/_fabric/_system/_api/collection", `{"name":"accounts","isSpot":true,"homeRegion":"us-east"}`, http.StatusOK)
+	spotCall("insert-a", http.MethodPost, us.Nodes[1].HTTP, "/_fabric/_system/_api/transaction",
+		`{"operations":[{"op":"insert","collection":"accounts","key":"a","doc":{"balance":100}}]}`, http.StatusOK)
+	if got := spotCall("", http.MethodGet, eu.Nodes[0].HTTP, "/_fabric/_system/_api/document/accounts/a?consistency=strong", "", http.StatusOK); !strings.Contains(got, `"balance":100`) {
+		t.Fatalf("SPOT document read through eu-west node 1: %s", got)
 	}
 
 	const n = 20

@@ -24,19 +24,13 @@ type devPlan struct {
 	allServe bool
 }
 
-// geoRegionOfNodes: regions of several nodes that replicate to each other.
-// SPOT is not served there yet (the server refuses SPOT options; its
-// requests are answered 501), so no SPOT group is started.
+// geoRegionOfNodes: regions of several nodes that replicate to each other
+// (each region's SPOT group spread over its nodes).
 func (p devPlan) geoRegionOfNodes() bool { return p.geo && p.allServe }
 
 // geoOnlyDevFlags mean something only between regions; a fabric of one
 // region refuses them rather than ignore them.
 var geoOnlyDevFlags = []string{"fabric-secret", "repl-port", "repl-tls", "wan-jitter", "wan-latency", "wan-loss"}
-
-// spotDevFlagNames configure the regions' SPOT groups, which a fabric of
-// several regions of several nodes does not run: it refuses them rather
-// than ignore them.
-var spotDevFlagNames = []string{"spot-port", "spot-replicas", "spot-replicas-other"}
 
 // maxDevNodes bounds --nodes (each node is a process's worth of
 // listeners and a Raft replica on this machine).
@@ -50,11 +44,7 @@ func planDev(regions string, nodes int, set map[string]bool) (devPlan, error) {
 		return devPlan{}, fmt.Errorf("--nodes %d: want 1 to %d", nodes, maxDevNodes)
 	}
 	if len(names) >= 2 {
-		plan := devPlan{regions: names, nodes: nodes, geo: true, allServe: nodes >= 2}
-		if given := givenFlags(set, spotDevFlagNames); plan.geoRegionOfNodes() && given != "" {
-			return devPlan{}, fmt.Errorf("%s: SPOT is not served yet in a geo-replicated region of several nodes, so no SPOT group runs; leave them out, or run one node per region (--nodes 1)", given)
-		}
-		return plan, nil
+		return devPlan{regions: names, nodes: nodes, geo: true, allServe: nodes >= 2}, nil
 	}
 	if names[0] == "" {
 		return devPlan{}, errors.New("--regions: give at least one region name")

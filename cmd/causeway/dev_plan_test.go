@@ -11,8 +11,7 @@ import (
 
 // TestPlanDev: which fabrics `causeway dev` runs and which flags it
 // refuses. Two regions or more are geo-replicated, every node of a region
-// of several nodes serving it (no SPOT group there: its flags are
-// refused); one region needs two nodes or more, every one serving, and
+// of several nodes serving it (its SPOT group spread over its nodes); one region needs two nodes or more, every one serving, and
 // refuses the flags of the links between regions.
 func TestPlanDev(t *testing.T) {
 	for _, tc := range []struct {
@@ -32,7 +31,7 @@ func TestPlanDev(t *testing.T) {
 		{name: "fabric of regions of one node keeps SPOT flags", regions: "a,b", nodes: 1, set: []string{"spot-port", "spot-replicas"},
 			want: devPlan{regions: []string{"a", "b"}, nodes: 1, geo: true}},
 		{name: "SPOT flags in geo regions of several nodes", regions: "a,b", nodes: 3, set: []string{"spot-replicas-other", "spot-port", "http-port"},
-			wantErr: "--spot-port, --spot-replicas-other: SPOT is not served yet in a geo-replicated region of several nodes"},
+			want: devPlan{regions: []string{"a", "b"}, nodes: 3, geo: true, allServe: true}},
 		{name: "one region of three nodes", regions: "us-east", nodes: 3, set: []string{"http-port", "kafka-port", "cluster-port", "spot-port"},
 			want: devPlan{regions: []string{"us-east"}, nodes: 3, allServe: true}},
 		{name: "one region of two nodes", regions: "us-east", nodes: 2,
@@ -189,7 +188,6 @@ func TestDevRefusesBeforeStarting(t *testing.T) {
 		{"--regions", "us-east", "--nodes", "3", "--wan-latency", "40ms"},
 		{"--regions", "us-east", "--nodes", "3", "--repl-tls=false"},
 		{"--regions", "a,b", "--nodes", "9"},
-		{"--regions", "a,b", "--nodes", "3", "--spot-replicas", "1"},
 	} {
 		dir := filepath.Join(t.TempDir(), "dev")
 		var out, errOut bytes.Buffer
