@@ -44,7 +44,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return runServe(args[1:], stderr)
+		return runServe(args[1:], stdout, stderr)
 	case "produce":
 		return runProduce(args[1:], stdin, stdout, stderr)
 	case "consume":
@@ -56,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "status":
 		return runStatus(args[1:], stdout, stderr)
 	case "keygen":
-		return runKeygen(stdout)
+		return runKeygen(args[1:], stdout, stderr)
 	case "node":
 		return runNode(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

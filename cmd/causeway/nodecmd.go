@@ -23,6 +23,10 @@ admin token comes from --token or $CAUSEWAY_TOKEN.
 // runNode drains or removes a node of a region of several nodes through
 // the region's admin API (regionapi.NodePath).
 func runNode(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, nodeUsage)
+		return 0
+	}
 	if len(args) == 0 || (args[0] != "drain" && args[0] != "remove") {
 		fmt.Fprint(stderr, nodeUsage)
 		return 2

@@ -78,10 +78,15 @@ Use it as a bearer token:  export %[2]s=%[1]s
 }
 
 // runKeygen prints a fresh API key, for the adminKey setting.
-func runKeygen(stdout io.Writer) int {
+func runKeygen(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "usage: causeway keygen   (prints a new API key, for --admin-key)") }
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
+	}
 	_, key, err := auth.NewKey(rand.Reader)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "causeway keygen:", err)
+		fmt.Fprintln(stderr, "causeway keygen:", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, key)

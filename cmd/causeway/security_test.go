@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -105,7 +106,7 @@ func TestAdminClientSendsToken(t *testing.T) {
 		t.Fatalf("token from the environment: %q %v", got, err)
 	}
 	var out bytes.Buffer
-	if code := runKeygen(&out); code != 0 || !auth.IsKey(strings.TrimSpace(out.String())) {
+	if code := runKeygen(nil, &out, io.Discard); code != 0 || !auth.IsKey(strings.TrimSpace(out.String())) {
 		t.Fatalf("keygen: %d %q", code, out.String())
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/causeway/causeway/server"
 )
 
-func runServe(args []string, stderr io.Writer) int {
+func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var nf nodeFlags
@@ -26,8 +26,8 @@ func runServe(args []string, stderr io.Writer) int {
 	var bootstrapFrom listFlag
 	fs.Var(&bootstrapFrom, "bootstrap-from", "base URL of another region's node (http://host:port) to load the collections snapshot from when this node's data dir is new or wiped; repeat for fallbacks")
 	bootstrapToken := fs.String("bootstrap-token", "", "superuser API key or token for --bootstrap-from when auth is on (or $"+bootstrapTokenEnv+")")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	// Signals are caught before anything is opened or listened on: a
 	// SIGTERM during start-up waits for the start to finish and then shuts

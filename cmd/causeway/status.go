@@ -36,8 +36,8 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "causeway-dev", "data directory of a running causeway dev (holds fabric.json)")
 	var urls urlList
 	fs.Var(&urls, "url", "a region's HTTP base URL, or its nodes' separated by commas (repeatable, one per region; instead of --data)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	var token string
 	var nodeGroups [][]string // per region, its nodes' URLs to ask in turn

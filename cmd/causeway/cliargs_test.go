@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every command refuses what it does not take (exit 2, the reason and the
+// usage on stderr, nothing started or created) and answers -h/--help with
+// its usage on stdout, exit 0.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "never-created")
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string // a fragment of what stderr says
+	}{
+		{[]string{"serve", "--data", dir, "stray"}, 2, `unexpected argument "stray"`},
+		{[]string{"serve", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"status", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"keygen", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"node", "frob", "1"}, 2, "causeway node drain"},
+		{[]string{"frob"}, 2, `unknown command "frob"`},
+		{[]string{"serve", "--help"}, 0, ""},
+		{[]string{"status", "-h"}, 0, ""},
+		{[]string{"keygen", "--help"}, 0, ""},
+		{[]string{"node", "--help"}, 0, ""},
+		{[]string{"help"}, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(c.args, strings.NewReader(""), &stdout, &stderr)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, c.code, stderr.String())
+			}
+			if c.code == 0 && (stdout.Len() == 0 || stderr.Len() != 0) {
+				t.Fatalf("help: %d bytes of usage on stdout, stderr %q", stdout.Len(), stderr.String())
+			}
+			if c.code != 0 && !strings.Contains(stderr.String(), c.stderr) {
+				t.Fatalf("stderr %q does not say %q", stderr.String(), c.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("a refused serve created its data directory: %v", err)
+	}
+}
