@@ -132,6 +132,51 @@ func (s *Service) applyToRegion(rk *regionKeys, origin string, seq uint64, ev Ev
 	return nil
 }
 
+// handFabricLocked hands what this node's own store knows of fabric-wide
+// keys (a node that ran as a region of its own, or as its region's only
+// runner before keys were the region's) to the region's map, as the
+// events that made it, unless the region's view v absorbs them already;
+// it returns how many entries it wrote. Outside a geo-replicated region
+// it does nothing.
+func (rk *regionKeys) handFabricLocked(ctx context.Context, v *regionView) (int, error) {
+	if rk.s.regionalReplication() == nil {
+		return 0, nil
+	}
+	var evs []Event
+	for _, k := range rk.s.store.ownKeys() {
+		if ev, ok := eventOfRecord(k); ok {
+			evs = append(evs, ev)
+		}
+	}
+	for id, t := range rk.s.store.ownTombs() {
+		if ev, ok := eventOfTomb(id, t); ok {
+			evs = append(evs, ev)
+		}
+	}
+	written := 0
+	for _, ev := range evs {
+		if ok, err := absorbs(v.fabState(ev.Key), ev); ok || err != nil {
+			if err != nil {
+				rk.log.Error("the region holds another key under the id of a fabric-wide key of this node: the region's stands",
+					zap.String("key", ev.Key), zap.Error(err))
+			}
+			continue
+		}
+		payload, err := AppendEvent(nil, ev)
+		if err == nil {
+			err = rk.m.Put(ctx, fabricEntryKey(ev), string(payload))
+		}
+		if err != nil {
+			return written, fmt.Errorf("auth: hand the %s of fabric-wide key %s to the region: %w", ev.Type, ev.Key, err)
+		}
+		written++
+	}
+	if written > 0 {
+		rk.log.Info("handed fabric-wide keys of this node to the region", zap.Int("events", written))
+	}
+	return written, nil
+}
+
 // publishEvent writes ev to the outbox (step 1) and returns once this
 // node's view absorbs it (step 4), or with ErrUnavailable when that takes
 // longer than regionApplyWait (the event may still be applied).

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,11 +76,15 @@ func (n geoNode) PublishKeyEvent(payload []byte, done func(error)) {
 	done(g.nodes[n.i].svc.ApplyReplicated(op.origin, op.seq, op.payload))
 }
 
-func newFakeGeo(t *testing.T, admin string, nodes int) *fakeGeo {
+func newFakeGeo(t *testing.T, admin string, nodes int, kvs ...*memKV) *fakeGeo {
 	g := &fakeGeo{t: t, m: newMemRegionMap(), runner: 0}
 	cfg := Config{Enabled: on(), AdminKey: admin}
 	for i := range nodes {
-		hs := newHarnessOver(t, cfg, newMemKV())
+		kv := newMemKV()
+		if i < len(kvs) {
+			kv = kvs[i]
+		}
+		hs := newHarnessOver(t, cfg, kv)
 		hs.clock.Advance(time.Duration(i) * time.Millisecond) // nodes' clocks differ
 		if err := hs.svc.UseRegion("us-east", testRegionSecret); err != nil {
 			t.Fatal(err)
@@ -296,5 +301,85 @@ func TestGeoRegionKeysWithoutQuorum(t *testing.T) {
 	}
 	if err := g.nodes[0].svc.ApplyReplicated("eu-west", 10, []byte("junk")); !errors.Is(err, ErrBadEvent) {
 		t.Fatalf("junk: %v", err)
+	}
+}
+
+// TestGeoRegionTakesANodesFabricKeys: a node that ran as a region of its
+// own in a fabric holds fabric-wide keys and tombstones in its own store;
+// once it is a node of a geo-replicated region of several nodes they are
+// the region's map entries: every node accepts the key and refuses the
+// revoked one.
+func TestGeoRegionTakesANodesFabricKeys(t *testing.T) {
+	admin := sharedAdminKey(t)
+	kv := newMemKV()
+	solo := &regionNode{harness: newHarnessOver(t, Config{Enabled: on(), AdminKey: admin}, kv)}
+	var keys []string
+	var ids []string
+	for i := range 2 {
+		id, plain, err := NewKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := KeyRecord{ID: id, Tenant: "acme", Hash: HashKey(plain), Permissions: []string{"read:*"}, CreatedAt: 1, Origin: "eu-west"}
+		evs := []Event{{Type: EventCreate, Key: id, Tenant: "acme", Stamp: Stamp{Wall: int64(100 + i), Region: "eu-west"}, Record: &rec}}
+		if i == 1 {
+			evs = append(evs, Event{Type: EventRevoke, Key: id, Tenant: "acme", Stamp: Stamp{Wall: 200, Region: "eu-west"}, At: 2})
+		}
+		for j, ev := range evs {
+			b, err := AppendEvent(nil, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := solo.svc.ApplyReplicated("eu-west", uint64(10*i+j), b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys, ids = append(keys, plain), append(ids, id)
+	}
+	if !solo.accepts(keys[0]) || solo.accepts(keys[1]) {
+		t.Fatal("the node of its own: the keys' states")
+	}
+
+	g := newFakeGeo(t, admin, 3, kv)
+	awaitAccepts(t, "the node's fabric-wide key on every node", keys[0], true, g.nodes...)
+	awaitAccepts(t, "the node's revoked key refused on every node", keys[1], false, g.nodes...)
+	for _, id := range ids {
+		if es, _ := g.m.Scan(context.Background(), fabricPrefixOf(id)); len(es) != 1 {
+			t.Fatalf("key %s: %d map entries, want 1", id, len(es))
+		}
+	}
+	if g.nodes[0].svc.store.ownHas(ids[0]) {
+		t.Fatal("the node still holds its own record of the key handed over")
+	}
+	if k, _ := g.nodes[2].svc.store.get(ids[0]); k.Stamp == nil || k.Stamp.Wall != 100 {
+		t.Fatalf("the key's stamp on another node: %+v", k.Stamp)
+	}
+}
+
+// TestEventsOfOwnState: the events a node hands over rebuild exactly
+// what its store knew; a record that is not the fabric's has none.
+func TestEventsOfOwnState(t *testing.T) {
+	st, _ := Merge(KeyState{}, mG1)
+	ev, ok := eventOfRecord(*st.Record)
+	if !ok {
+		t.Fatal("no event of a fabric-wide record")
+	}
+	if got, _ := Merge(KeyState{}, ev); !got.Equal(st) {
+		t.Fatalf("the record's event makes %+v, want %+v", got, st)
+	}
+	tomb, _ := Merge(KeyState{}, mR2)
+	ev, ok = eventOfTomb(mkID, *tomb.Tomb)
+	if got, _ := Merge(KeyState{}, ev); !ok || !got.Equal(tomb) {
+		t.Fatalf("the tombstone's event makes %+v, want %+v", got, tomb)
+	}
+	local := *st.Record
+	local.Origin = ""
+	if _, ok := eventOfRecord(local); ok {
+		t.Fatal("an event of a record without an origin")
+	}
+	local = *st.Record
+	local.Stamp = nil
+	if _, ok := eventOfRecord(local); ok {
+		t.Fatal("an event of a record without a stamp")
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -161,6 +162,27 @@ func (v *regionView) fabState(id string) KeyState {
 		return KeyState{}
 	}
 	return v.fab[id]
+}
+
+// eventOfRecord is the event that makes a node's own record of a
+// fabric-wide key (one with an origin and a stamp: applied from the
+// replication) what it is, so that a node that ran as a region of its
+// own hands it to the region's map as an entry; false for a record that
+// is not the fabric's, or that no event could carry.
+func eventOfRecord(k KeyRecord) (Event, bool) {
+	if k.Origin == "" || k.Stamp == nil {
+		return Event{}, false
+	}
+	rec := k
+	rec.Stamp, rec.Permissions = nil, slices.Clone(k.Permissions)
+	ev := Event{Type: EventGrants, Key: k.ID, Tenant: k.Tenant, Stamp: *k.Stamp, Record: &rec}
+	return ev, ev.Validate() == nil
+}
+
+// eventOfTomb is the revocation that leaves tombstone t of key id.
+func eventOfTomb(id string, t Tombstone) (Event, bool) {
+	ev := Event{Type: EventRevoke, Key: id, Tenant: t.Tenant, Stamp: t.Stamp, At: t.At}
+	return ev, ev.Validate() == nil
 }
 
 // sortErrors sorts errs by text.

@@ -261,8 +261,16 @@ func (rk *regionKeys) refreshLocked(ctx context.Context) error {
 func (rk *regionKeys) migrateLocked(ctx context.Context) error {
 	v := rk.s.store.region.Load()
 	var handed []string
-	written := 0
+	written, err := rk.handFabricLocked(ctx, v)
+	if err != nil {
+		return err
+	}
+	geo := rk.s.regionalReplication() != nil
 	for _, k := range rk.s.store.ownKeys() {
+		if _, fabric := eventOfRecord(k); geo && fabric {
+			handed = append(handed, k.ID) // handed by handFabricLocked
+			continue
+		}
 		switch rec, held := v.get(k.ID); {
 		case v.isRevoked(k.ID):
 			rk.log.Error("a key of this node was revoked in the region: it is dropped (configure another adminKey if it is the configured one)",

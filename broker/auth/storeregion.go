@@ -63,3 +63,15 @@ func (s *store) ownHas(id string) bool {
 	_, ok := s.byID[id]
 	return ok
 }
+
+// ownTombs returns the tombstones of keys revoked fabric-wide this node
+// holds, by id.
+func (s *store) ownTombs() map[string]Tombstone {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]Tombstone, len(s.tombs))
+	for id, t := range s.tombs {
+		out[id] = t
+	}
+	return out
+}
