@@ -51,10 +51,22 @@ func newFabric(t *testing.T, regions ...string) *fabric {
 func (f *fabric) start(region string) {
 	f.T.Helper()
 	srv := f.Start(region)
-	if k := srv.Auth.BootstrapKey(); k != "" {
+	k := srv.Auth.BootstrapKey()
+	if k != "" {
 		f.mu.Lock()
 		f.root[region] = k
 		f.mu.Unlock()
+	} else {
+		f.mu.Lock()
+		k = f.root[region]
+		f.mu.Unlock()
+	}
+	// The tenant and fabric the tests' streams are in: streams are created
+	// by use, tenants and fabrics are not.
+	for _, path := range []string{"/_api/tenant/acme", "/_tenant/acme/_fabric/shop/_api/fabric"} {
+		if code, res := f.do(region, "POST", path, k, nil); code != http.StatusOK && code != http.StatusCreated && code != http.StatusConflict {
+			f.T.Fatalf("%s: POST %s: %d %s", region, path, code, res)
+		}
 	}
 }
 
