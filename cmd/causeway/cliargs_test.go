@@ -49,3 +49,18 @@ func TestCommandsRefuseStrayArguments(t *testing.T) {
 		t.Fatalf("a refused serve created its data directory: %v", err)
 	}
 }
+
+func TestLogFormats(t *testing.T) {
+	for _, f := range []string{"auto", "console", "json"} {
+		if _, err := newLoggerAs("info", f); err != nil {
+			t.Errorf("--log-format=%s: %v", f, err)
+		}
+	}
+	if _, err := newLoggerAs("info", "xml"); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Errorf("--log-format=xml: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"serve", "--data", t.TempDir(), "--log-format", "xml"}, strings.NewReader(""), &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "--log-format") {
+		t.Errorf("serve --log-format=xml: exit %d, %s", code, stderr.String())
+	}
+}

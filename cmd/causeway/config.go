@@ -17,7 +17,7 @@ import (
 // nodeFlags are the flags shared by serve and dev; flags override the YAML
 // file, which overrides the defaults.
 type nodeFlags struct {
-	config, data, http, kafka, region, fsync, logLevel string
+	config, data, http, kafka, region, fsync, logLevel, logFormat string
 	maxMessageBytes                                    int
 	autoCreate                                         string
 	geo                                                geoFlags
@@ -42,6 +42,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 0, "largest message payload (default 5 MiB)")
 	fs.StringVar(&f.autoCreate, "auto-create-streams", "", "create streams on first use: true (default) or false")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn, error")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "console (readable lines, local time), json, or auto: console when stderr is a terminal, json otherwise")
 	f.geo.register(fs)
 	f.sec.register(fs)
 	f.cluster.register(fs)
@@ -114,7 +115,12 @@ func (f *nodeFlags) apply(cfg broker.Config) (broker.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func newLogger(level string) (*zap.Logger, error) {
+func newLogger(level string) (*zap.Logger, error) { return newLoggerAs(level, "auto") }
+
+// newLoggerAs is the node's logger at level, written to stderr as format:
+// console, json, or auto (console on a terminal, where a person reads it;
+// json elsewhere, where a program does).
+func newLoggerAs(level, format string) (*zap.Logger, error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level=%q: %w", level, err)
@@ -122,5 +128,26 @@ func newLogger(level string) (*zap.Logger, error) {
 	cfg := zap.NewProductionConfig()
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.Sampling = nil
+	switch format {
+	case "auto":
+		if !stderrIsTerminal() {
+			break
+		}
+		fallthrough
+	case "console":
+		cfg.Encoding = "console"
+		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("2006-01-02 15:04:05.000 MST")
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+	case "json":
+	default:
+		return nil, fmt.Errorf("--log-format=%q: want auto, console or json", format)
+	}
 	return cfg.Build()
+}
+
+// stderrIsTerminal reports whether the process writes its logs to a
+// terminal (a character device).
+func stderrIsTerminal() bool {
+	st, err := os.Stderr.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

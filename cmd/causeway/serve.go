@@ -41,7 +41,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "causeway serve:", err)
 		return 2
 	}
-	log, err := newLogger(nf.logLevel)
+	log, err := newLoggerAs(nf.logLevel, nf.logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "causeway serve:", err)
 		return 2
