@@ -18,11 +18,11 @@ import (
 // file, which overrides the defaults.
 type nodeFlags struct {
 	config, data, http, kafka, region, fsync, logLevel, logFormat string
-	maxMessageBytes                                    int
-	autoCreate                                         string
-	geo                                                geoFlags
-	sec                                                securityFlags
-	cluster                                            clusterFlags
+	maxMessageBytes                                               int
+	autoCreate                                                    string
+	geo                                                           geoFlags
+	sec                                                           securityFlags
+	cluster                                                       clusterFlags
 }
 
 // fileConfig is the YAML file: the node's settings, and its place in a
