@@ -2,10 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/auth"
+	"github.com/causeway/causeway/server"
 )
 
 // Every command refuses what it does not take (exit 2, the reason and the
@@ -62,5 +70,49 @@ func TestLogFormats(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"serve", "--data", t.TempDir(), "--log-format", "xml"}, strings.NewReader(""), &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "--log-format") {
 		t.Errorf("serve --log-format=xml: exit %d, %s", code, stderr.String())
+	}
+}
+
+// A node that cannot start says why in one line (no stack trace) and
+// exits non-zero: the HTTP port in use, a bad address, a data directory
+// another node holds.
+func TestServeStartFailuresAreOneLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := t.TempDir()
+	off := false
+	holder, err := server.Start(broker.Config{DataDir: held, HTTPAddr: "127.0.0.1:0", Auth: auth.Config{Enabled: &off}}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Shutdown(context.Background()) })
+	cases := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"port in use", []string{"--http", ln.Addr().String()}, "address already in use"},
+		{"bad address", []string{"--http", "nonsense:::"}, "too many colons"},
+		{"data directory held", []string{"--data", held, "--http", "127.0.0.1:0"}, held},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"serve", "--data", t.TempDir(), "--log-format", "json", "--log-level", "warn", "--kafka", ""}, c.args...)
+			code := run(args, strings.NewReader(""), &stdout, &stderr)
+			if code == 0 {
+				t.Fatal("started")
+			}
+			last := strings.TrimSpace(stderr.String())
+			if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+				last = last[i+1:]
+			}
+			if !strings.HasPrefix(last, "causeway serve: cannot start:") || !strings.Contains(last, c.says) || strings.Contains(stderr.String(), "stacktrace") {
+				t.Fatalf("stderr: %s", stderr.String())
+			}
+		})
 	}
 }

@@ -136,6 +136,7 @@ func newLoggerAs(level, format string) (*zap.Logger, error) {
 		fallthrough
 	case "console":
 		cfg.Encoding = "console"
+		cfg.DisableStacktrace = true // a person reads it: the message says what failed
 		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("2006-01-02 15:04:05.000 MST")
 		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
 	case "json":

@@ -63,7 +63,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg, Collections: cols, Region: reg})
 	if err != nil {
-		log.Error("start failed", zap.Error(err))
+		// One line a person reads (no stack trace): the port in use, the
+		// bad address, the data directory another node holds.
+		fmt.Fprintln(stderr, "causeway serve: cannot start:", err)
 		return 1
 	}
 	if k := srv.Auth.BootstrapKey(); k != "" {
