@@ -19,7 +19,8 @@
 // collections homed elsewhere to the home region over HTTP; http.go serves
 // the HTTP API and hook.go plugs it into the collections API
 // (collections/httpapi.Spot); changes.go publishes change events to the
-// collections' change-feed streams, and mirror.go answers reads in other
+// collections' change-feed streams, keeping in feedbacklog.go (pure) what
+// this node could not publish yet, and mirror.go answers reads in other
 // regions from the replicated copy of those streams when a read allows it
 // (marked possibly stale). README.md beside this file describes the API.
 //
