@@ -53,9 +53,14 @@ func (b *feedBacklog) add(ref Ref, msgs []broker.Message) int {
 	b.batches = append(b.batches, feedBatch{ref: ref, msgs: msgs, bytes: size})
 	b.messages += len(msgs)
 	b.bytes += size
-	// The newest batch stays, whatever its size.
+	if b.messages <= maxBacklogMessages && b.bytes <= maxBacklogBytes {
+		return 0
+	}
+	// Past a bound the oldest go down to nine tenths of it, so that a
+	// node adding to a full backlog does not move it at every entry; the
+	// newest batch stays, whatever its size.
 	drop, dropped := 0, 0
-	for drop < len(b.batches)-1 && (b.messages > maxBacklogMessages || b.bytes > maxBacklogBytes) {
+	for drop < len(b.batches)-1 && (b.messages > maxBacklogMessages*9/10 || b.bytes > maxBacklogBytes*9/10) {
 		old := b.batches[drop]
 		b.messages -= len(old.msgs)
 		b.bytes -= old.bytes

@@ -70,17 +70,18 @@ func TestFeedBacklog(t *testing.T) {
 		t.Fatalf("publish calls of %v events", sizes)
 	}
 
-	// Past the bound the oldest go, the newest stays.
+	// Past the bound the oldest go, down to nine tenths of it.
 	var bounded feedBacklog
 	dropped := 0
 	for i := range maxBacklogMessages + 10 {
 		dropped += bounded.add(a, backlogMsgs(int64(i)))
 	}
-	if dropped != 10 || bounded.dropped != 10 || bounded.messages != maxBacklogMessages {
-		t.Fatalf("dropped %d (%d), %d wait", dropped, bounded.dropped, bounded.messages)
+	keep := maxBacklogMessages * 9 / 10
+	if want := maxBacklogMessages + 1 - keep; dropped != want || bounded.dropped != want || bounded.messages != keep+9 {
+		t.Fatalf("dropped %d (%d), %d wait; want %d dropped, %d waiting", dropped, bounded.dropped, bounded.messages, want, keep+9)
 	}
-	if first := bounded.batches[0].msgs[0].SequenceID; first != 10 {
-		t.Fatalf("oldest kept %d, want 10", first)
+	if first, want := bounded.batches[0].msgs[0].SequenceID, int64(maxBacklogMessages+1-keep); first != want {
+		t.Fatalf("oldest kept %d, want %d", first, want)
 	}
 	big := feedBacklog{}
 	huge := broker.Message{Payload: make([]byte, maxBacklogBytes+1)}
