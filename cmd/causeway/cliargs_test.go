@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"net"
 	"os"
 	"path/filepath"
@@ -114,5 +115,35 @@ func TestServeStartFailuresAreOneLine(t *testing.T) {
 				t.Fatalf("stderr: %s", stderr.String())
 			}
 		})
+	}
+}
+
+// A client command refused for its credentials says where they come
+// from; `status --url` takes --token (or $CAUSEWAY_TOKEN).
+func TestRefusedCredentialsSayWhereTheyComeFrom(t *testing.T) {
+	on := true
+	_, key, err := auth.NewKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Start(broker.Config{DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", Auth: auth.Config{Enabled: &on, AdminKey: key}}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	t.Setenv(tokenEnv, "")
+	for _, args := range [][]string{
+		{"status", "--url", srv.URL()},
+		{"produce", "--url", srv.URL(), "--stream", "s"},
+		{"consume", "--url", srv.URL(), "--stream", "s", "--subscription", "x", "--count", "1"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, strings.NewReader("hello\n"), &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "--token or $"+tokenEnv) {
+			t.Errorf("%v without a token: exit %d, stderr %s", args, code, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"status", "--url", srv.URL(), "--token", key}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Errorf("status --token: exit %d, %s", code, stderr.String())
 	}
 }

@@ -141,7 +141,7 @@ func runConsume(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		InitialPosition: pos, ConsumerName: *name, ReceiverQueueSize: queue})
 	cancel()
 	if err != nil {
-		fmt.Fprintln(stderr, "causeway consume:", err)
+		printFailure(stderr, "consume", err)
 		return 1
 	}
 	defer cons.Close()

@@ -93,7 +93,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		default:
 			fmt.Fprintf(stderr, "causeway node %s %d: %s answered %d: %s\n", action, id, u, resp.StatusCode, body.ErrorMessage)
 			if resp.StatusCode == http.StatusUnauthorized {
-				fmt.Fprintln(stderr, "(give an admin key with --token or $CAUSEWAY_TOKEN)")
+				fmt.Fprintln(stderr, credentialsHint)
 			}
 			return 1
 		}

@@ -142,7 +142,7 @@ func runProduce(args []string, stdin io.Reader, _, stderr io.Writer) int {
 	p, err := c.CreateProducer(cctx, clients.ProducerOptions{Stream: *stream, Name: *name})
 	cancel()
 	if err != nil {
-		fmt.Fprintln(stderr, "causeway produce:", err)
+		printFailure(stderr, "produce", err)
 		return 1
 	}
 	defer p.Close()

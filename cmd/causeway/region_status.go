@@ -32,7 +32,7 @@ func fetchRegionView(client *http.Client, base string) (v regionapi.View, many b
 		return v, false, fmt.Errorf("%s: %w", resp.Status, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return v, false, fmt.Errorf("%s: %s", resp.Status, out.ErrorMessage)
+		return v, false, statusError(resp.StatusCode, resp.Status, out.ErrorMessage)
 	}
 	return out.Result, true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -36,6 +37,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "causeway-dev", "data directory of a running causeway dev (holds fabric.json)")
 	var urls urlList
 	fs.Var(&urls, "url", "a region's HTTP base URL, or its nodes' separated by commas (repeatable, one per region; instead of --data)")
+	tokenFlag := fs.String("token", "", "with --url: an admin API key or token (default $"+tokenEnv+"; with --data the key in fabric.json)")
 	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
 		return code
 	}
@@ -58,6 +60,10 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		}
 		token = ff.AdminKey
 	} else {
+		token = *tokenFlag
+		if token == "" {
+			token = os.Getenv(tokenEnv)
+		}
 		for _, u := range urls {
 			group, err := clients.ServiceURLs(u)
 			if err != nil {
@@ -71,6 +77,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	var all []shell.Status
 	var single []string // nodes without geo-replication
 	code := 0
+	refused := false
 	for _, group := range nodeGroups {
 		var failed []string
 		for _, u := range group {
@@ -90,6 +97,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "causeway status: %s\n", strings.Join(failed, "; "))
 			code = 1
 		}
+		refused = refused || len(failed) > 0 && strings.Contains(strings.Join(failed, ";"), errRefusedCredentials.Error())
 	}
 	printStatus(stdout, all)
 	for _, u := range single {
@@ -98,7 +106,11 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	views, errs := regionViews(client, nodeGroups)
 	for _, err := range errs {
 		fmt.Fprintln(stderr, "causeway status:", err)
+		refused = refused || refusedCredentials(err)
 		code = 1
+	}
+	if refused {
+		fmt.Fprintln(stderr, credentialsHint)
 	}
 	printRegions(stdout, views)
 	return code
@@ -124,7 +136,7 @@ func fetchStatus(client *http.Client, base string) (shell.Status, error) {
 		return out.Result, fmt.Errorf("%s: %w", resp.Status, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return out.Result, fmt.Errorf("%s: %s", resp.Status, out.ErrorMessage)
+		return out.Result, statusError(resp.StatusCode, resp.Status, out.ErrorMessage)
 	}
 	return out.Result, nil
 }
