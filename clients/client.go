@@ -2,6 +2,7 @@ package clients
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,6 +24,11 @@ const (
 	defaultMaxFrameBytes = 64 << 20
 	defaultWriteTimeout  = 10 * time.Second
 	defaultHandshake     = 10 * time.Second
+	// defaultConnectTimeout bounds the TCP connect of the default dialer:
+	// a node cut off the network (no refusal, no answer) costs this much
+	// before the next node of the service URL is tried, not the whole
+	// handshake timeout.
+	defaultConnectTimeout = 3 * time.Second
 	// defaultBufferBytes sizes the default dialer's read and write buffers:
 	// a frame goes out in fragments of the write buffer, one syscall each.
 	defaultBufferBytes = 64 << 10
@@ -76,6 +82,7 @@ func New(serviceURL string, opts ...Option) (*Client, error) {
 		tenant: naming.DefaultTenant,
 		fabric: naming.SystemFabric,
 		dialer: &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: defaultHandshake,
+			NetDialContext: (&net.Dialer{Timeout: defaultConnectTimeout}).DialContext,
 			ReadBufferSize: defaultBufferBytes, WriteBufferSize: defaultBufferBytes},
 		httpc:         &http.Client{Timeout: 30 * time.Second},
 		backoffMin:    defaultBackoffMin,
