@@ -186,10 +186,10 @@ func (g *Group) Propose(ctx context.Context, c region.Command) error {
 			return fmt.Errorf("%w: %s", ErrRefused, res.Data)
 		case errors.Is(err, dragonboat.ErrShardNotReady), errors.Is(err, dragonboat.ErrSystemBusy):
 			if !g.backoff(ctx) {
-				return fmt.Errorf("%w: %v", ErrUnavailable, err)
+				return unavailableError(err)
 			}
 		case unavailable(err):
-			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return unavailableError(err)
 		default:
 			return fmt.Errorf("meta: propose %s: %w", c.Kind, err)
 		}
@@ -220,10 +220,10 @@ func (g *Group) read(ctx context.Context, query any) (any, error) {
 			if g.backoff(ctx) {
 				continue
 			}
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, unavailableError(err)
 		}
 		if unavailable(err) {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return nil, unavailableError(err)
 		}
 		return nil, fmt.Errorf("meta: read: %w", err)
 	}
@@ -268,6 +268,19 @@ func unavailable(err error) bool {
 		}
 	}
 	return false
+}
+
+// unavailableError is ErrUnavailable with the reason in words: a request
+// whose time ran out says so (dragonboat's "timeout value is too small",
+// which it answers when little of the request's time is left, reads as a
+// configuration mistake).
+func unavailableError(err error) error {
+	for _, e := range []error{dragonboat.ErrTimeout, dragonboat.ErrTimeoutTooSmall, dragonboat.ErrInvalidDeadline, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return fmt.Errorf("%w: no majority of the region's nodes answered within the request's time (this node may be cut off from them)", ErrUnavailable)
+		}
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }
 
 func (g *Group) backoff(ctx context.Context) bool {
