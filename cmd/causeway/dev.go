@@ -98,8 +98,8 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	clusterPort := fs.Int("cluster-port", 7600, "with --nodes > 1: Raft port of the first region's first node, the next nodes take the next ports, then their data addresses (0: ephemeral)")
 	spotFlags := registerSpotDevFlags(fs)
 	devSec := registerDevSecurity(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "causeway dev:", err)

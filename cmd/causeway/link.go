@@ -18,14 +18,22 @@ import (
 // its side in both directions).
 func runDevLink(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dev link", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	data := fs.String("data", "causeway-dev", "data directory of the running causeway dev (holds fabric.json)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: causeway dev link down|up REGION REGION [--data DIR]")
+		fmt.Fprintln(fs.Output(), "usage: causeway dev link down|up REGION REGION [--data DIR]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	fs.SetOutput(stderr)
 	if err != nil {
+		fmt.Fprintln(stderr, "causeway dev link:", err)
+		fs.Usage()
 		return 2
 	}
 	if len(pos) != 3 || (pos[0] != "down" && pos[0] != "up") || pos[1] == pos[2] {
