@@ -56,7 +56,7 @@ func (h *Handler) health(w http.ResponseWriter, _ *http.Request) {
 		checks = append(checks, fn()...)
 	}
 	status, code := "ok", http.StatusOK
-	var failed []HealthCheck
+	failed := []HealthCheck{}
 	for _, c := range checks {
 		if !c.OK {
 			failed = append(failed, c)

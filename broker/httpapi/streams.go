@@ -38,13 +38,52 @@ type subscriptionView struct {
 	Type      string         `json:"type"`
 	Backlog   uint64         `json:"backlog"`
 	Consumers []consumerView `json:"consumers"`
-	Stats     any            `json:"stats"`
+	Stats     statsView      `json:"stats"`
 }
 
 type consumerView struct {
 	Name    string `json:"name"`
 	Unacked int    `json:"unacked"`
 	Permits int    `json:"permits"`
+}
+
+// statsView is a subscription's cursor and dispatch figures as the API
+// shows them (subscription.Stats, camelCase): the answer of GET
+// .../subscriptions (each one's "stats") and of reset and skip.
+type statsView struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// MarkDelete is the first offset not known to be acknowledged,
+	// ReadPosition the next never dispatched, End one past the last.
+	MarkDelete   uint64 `json:"markDelete"`
+	ReadPosition uint64 `json:"readPosition"`
+	End          uint64 `json:"end"`
+	Backlog      uint64 `json:"backlog"`
+	// AckedRanges counts individually acknowledged ranges above
+	// markDelete; RedeliveryQueue the messages waiting for redelivery.
+	AckedRanges     int                 `json:"ackedRanges"`
+	RedeliveryQueue int                 `json:"redeliveryQueue"`
+	Consumers       []consumerStatsView `json:"consumers"`
+}
+
+type consumerStatsView struct {
+	ID       uint64 `json:"id"`
+	Name     string `json:"name"`
+	Priority int    `json:"priority"`
+	Active   bool   `json:"active"`
+	Permits  int    `json:"permits"`
+	Unacked  int    `json:"unacked"`
+}
+
+func viewStats(st subscription.Stats) statsView {
+	v := statsView{Name: st.Name, Type: st.Type.String(), MarkDelete: st.MarkDelete, ReadPosition: st.ReadPosition,
+		End: st.End, Backlog: st.Backlog, AckedRanges: st.AckedRanges, RedeliveryQueue: st.RedeliveryQueue,
+		Consumers: make([]consumerStatsView, 0, len(st.Consumers))}
+	for _, c := range st.Consumers {
+		v.Consumers = append(v.Consumers, consumerStatsView{ID: uint64(c.ID), Name: c.Name, Priority: c.Priority,
+			Active: c.Active, Permits: c.Permits, Unacked: c.Unacked})
+	}
+	return v
 }
 
 func view(s *broker.Stream, withSubs bool) streamView {
@@ -61,7 +100,7 @@ func view(s *broker.Stream, withSubs bool) streamView {
 	if withSubs {
 		v.Subscriptions = map[string]subscriptionView{}
 		for subName, st := range s.SubscriptionStats() {
-			sv := subscriptionView{Type: st.Type.String(), Backlog: st.Backlog, Stats: st, Consumers: []consumerView{}}
+			sv := subscriptionView{Type: st.Type.String(), Backlog: st.Backlog, Stats: viewStats(st), Consumers: []consumerView{}}
 			for _, c := range st.Consumers {
 				sv.Consumers = append(sv.Consumers, consumerView{Name: c.Name, Unacked: c.Unacked, Permits: c.Permits})
 			}
@@ -262,7 +301,7 @@ func (h *Handler) resetSubscription(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	ok(w, http.StatusOK, sub.Stats())
+	ok(w, http.StatusOK, viewStats(sub.Stats()))
 }
 
 func (h *Handler) skipSubscription(w http.ResponseWriter, r *http.Request) {
@@ -279,5 +318,5 @@ func (h *Handler) skipSubscription(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	ok(w, http.StatusOK, sub.Stats())
+	ok(w, http.StatusOK, viewStats(sub.Stats()))
 }
