@@ -13,15 +13,16 @@ const usage = `causeway: a geo-distributed pub/sub streaming broker
 Usage:
   causeway dev     [--regions us-east,eu-west,ap-south] [--data DIR] [--wan-latency 40ms --wan-jitter 5ms --wan-loss 0.01]
                    [--repl-tls=false]   (a whole local fabric, one node per region, emulated WAN links, mutual TLS)
-                   [--nodes 3]          (nodes per region, every one serving it; collections and SPOT need --nodes 1)
+                   [--nodes 3]          (nodes per region, every one serving it: streams, Kafka, collections, SPOT)
   causeway dev     --regions us-east --nodes 3 [--data DIR]   (one region of 3 nodes, every node serving it,
                                                                its streams replicated between them; no geo-replication)
   causeway dev link down|up REGION REGION [--data DIR]   (cut or heal a link of the local fabric)
-  causeway status  [--data DIR | --url URL ...]          (replication lag per region pair)
+  causeway status  [--data DIR | --url URL ... --token T] (replication lag per region pair, a region's nodes and units)
   causeway serve   [--config FILE] [--data DIR] [--http ADDR] [--region NAME] [--fsync always|interval|never]
                    [--peer NAME=HOST:PORT ... --repl ADDR --fabric-secret S]   (one node of a fabric)
                    [--bootstrap-from URL --join-timeout 5s]   (a new or wiped region: snapshot peer, join wait)
                    [--auth=false] [--admin-key KEY] [--tls-dev | --tls-cert FILE --tls-key FILE]
+                   [--log-level info] [--log-format auto|console|json]
                    [--cluster-node ID --cluster-raft ADDR --cluster-data ADDR --cluster-voters ID=ADDR,...
                     --cluster-peers URL,... --cluster-secret S]   (one of several nodes of its region)
   causeway node    drain|remove ID --url URL[,URL...]    (grow and shrink a region: drain a node, then remove it)
