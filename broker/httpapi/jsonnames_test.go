@@ -114,6 +114,7 @@ func TestJSONAnswersAreCamelCase(t *testing.T) {
 	}
 	const f = "/_fabric/_system/_api/"
 	must("POST", "/_api/tenant/acme", nil)
+	must("POST", "/_api/tenant/globex", nil)
 	must("POST", "/_tenant/acme/_fabric/eu/_api/fabric", nil)
 	must("POST", f+"streams/empty", nil)
 	must("POST", f+"collection", map[string]any{"name": "users"})
@@ -123,6 +124,10 @@ func TestJSONAnswersAreCamelCase(t *testing.T) {
 	must("PUT", f+"kv/cache/value", []map[string]any{{"_key": "k", "value": 1}})
 	must("POST", f+"restql", map[string]any{"query": map[string]any{"name": "adults", "value": "SELECT * FROM users WHERE age >= @min", "parameter": map[string]any{"min": 18}}})
 	must("POST", "/_tenant/acme"+auth.KeysPath, auth.KeyRequest{Permissions: []string{"read:*"}})
+	// Empty ones: their lists must be [] too.
+	must("POST", f+"collection", map[string]any{"name": "nobody"})
+	must("POST", f+"kv/nothing", nil)
+	const e = "/_tenant/acme/_fabric/eu/_api/"
 
 	// A stream with messages, a subscription and a connected consumer.
 	hdr := http.Header{"Authorization": []string{"Bearer " + root}}
@@ -150,7 +155,7 @@ func TestJSONAnswersAreCamelCase(t *testing.T) {
 
 	// Under these paths the answer holds user data (documents, values).
 	userData := func(p string) bool {
-		for _, prefix := range []string{"$.result[0].value", "$.result[0].parameter"} {
+		for _, prefix := range []string{"$.result[0].value", "$.result[0].parameter", "$.value"} {
 			if strings.HasPrefix(p, prefix) {
 				return true
 			}
@@ -173,9 +178,28 @@ func TestJSONAnswersAreCamelCase(t *testing.T) {
 		f + "collection/users/count",
 		f + "kv",
 		f + "kv/cache/count",
+		f + "kv/cache/value/k",
+		f + "kv/cache/keys",
+		f + "kv/cache/values",
+		f + "collection/users/figures",
+		f + "database/current",
+		f + "database/user",
+		f + "version",
 		f + "index?collection=users",
 		f + "restql",
 		"/_tenant/acme" + auth.KeysPath,
+		"/_tenant/globex" + auth.KeysPath,
+		f + "collection/nobody",
+		f + "collection/nobody/count",
+		f + "collection/nobody/figures",
+		f + "index?collection=nobody",
+		f + "kv/nothing/keys",
+		f + "kv/nothing/values",
+		e + "streams",
+		e + "collection",
+		e + "kv",
+		e + "restql",
+		e + "database/current",
 		auth.KeysPath,
 		"/health",
 	} {
