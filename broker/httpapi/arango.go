@@ -194,7 +194,7 @@ func (h *Handler) createDatabase(w http.ResponseWriter, r *http.Request) {
 		arangoFail(w, http.StatusBadRequest, errNumIllegalDatabaseName, err.Error())
 		return
 	}
-	if _, found := h.node.Fabric(tenantOf(r), req.Name); found {
+	if h.node.CheckNamespace(tenantOf(r), req.Name) == nil { // here or on another node of the region
 		arangoFail(w, http.StatusConflict, errNumDuplicateName, "duplicate database name "+req.Name)
 		return
 	}

@@ -126,12 +126,8 @@ func streamName(r *http.Request) (naming.Stream, error) {
 
 func (h *Handler) listStreams(w http.ResponseWriter, r *http.Request) {
 	fabric := r.PathValue("fabric")
-	if err := naming.Validate("fabric", fabric); err != nil {
+	if err := h.node.CheckNamespace(tenantOf(r), fabric); err != nil {
 		fail(w, err)
-		return
-	}
-	if _, ok := h.node.Fabric(tenantOf(r), fabric); !ok {
-		fail(w, fmt.Errorf("%w: %s", broker.ErrFabricNotFound, fabric))
 		return
 	}
 	// ?global=true|false lists only global (or local) streams.

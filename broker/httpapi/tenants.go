@@ -26,6 +26,12 @@ func (h *Handler) createTenant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getFabric(w http.ResponseWriter, r *http.Request) {
+	// CheckNamespace finds a fabric created through another node of the
+	// region too.
+	if err := h.node.CheckNamespace(tenantOf(r), r.PathValue("fabric")); err != nil {
+		fail(w, err)
+		return
+	}
 	fi, found := h.node.Fabric(tenantOf(r), r.PathValue("fabric"))
 	if !found {
 		fail(w, fmt.Errorf("%w: %s", broker.ErrFabricNotFound, r.PathValue("fabric")))
