@@ -153,3 +153,19 @@ func TestRefusedCredentialsSayWhereTheyComeFrom(t *testing.T) {
 		t.Errorf("status --token: exit %d, %s", code, stderr.String())
 	}
 }
+
+func TestWithCLI(t *testing.T) {
+	banner := "Try:\n  causeway consume --url X &\n  echo hi | causeway produce --url Y\nprose: causeway status asks\n"
+	want := "Try:\n  causeway-dev/bin/causeway consume --url X &\n  echo hi | causeway-dev/bin/causeway produce --url Y\nprose: causeway status asks\n"
+	if got := withCLI(banner, "causeway-dev/bin/causeway"); got != want {
+		t.Fatalf("got %q", got)
+	}
+	dst := filepath.Join(t.TempDir(), "bin", "causeway")
+	self, _ := os.Executable()
+	if err := copyExecutable(self, dst); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(dst); err != nil || st.Mode()&0o100 == 0 {
+		t.Fatalf("copied binary: %v, %v", st, err)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -269,16 +270,18 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		stopAll()
 		return fail(err)
 	}
+	var banner bytes.Buffer
 	switch {
 	case plan.geoRegionOfNodes():
-		printDevNodes(stdout, ff, *data)
+		printDevNodes(&banner, ff, *data)
 	case plan.geo:
-		printDevHowTo(stdout, ff, *data)
+		printDevHowTo(&banner, ff, *data)
 	default:
-		printDevRegion(stdout, ff, *data)
+		printDevRegion(&banner, ff, *data)
 	}
-	printDevAuth(stdout, adminKey)
-	printSpotHowTo(stdout, ff)
+	printDevAuth(&banner, adminKey)
+	printSpotHowTo(&banner, ff)
+	fmt.Fprint(stdout, withCLI(banner.String(), devCLI(*data, log)))
 	code := 0
 	select {
 	case sig := <-sigs:
