@@ -29,8 +29,12 @@ func checkNamespace(tenants map[string]bool, fabrics map[fabricKey]FabricInfo, t
 			ErrTenantNotFound, tenant, tenant)
 	}
 	if _, ok := fabrics[fabricKey{tenant, fabric}]; !ok {
-		return fmt.Errorf("%w: %q in tenant %q (fabrics are not created by use: create it with POST /_tenant/%s/_fabric/%s/_api/fabric)",
-			ErrFabricNotFound, fabric, tenant, tenant, fabric)
+		path := "/_fabric/" + fabric + "/_api/fabric"
+		if tenant != naming.DefaultTenant {
+			path = "/_tenant/" + tenant + path
+		}
+		return fmt.Errorf("%w: %q in tenant %q (fabrics are not created by use: create it with POST %s)",
+			ErrFabricNotFound, fabric, tenant, path)
 	}
 	return nil
 }

@@ -23,7 +23,8 @@ func TestCheckNamespaceRule(t *testing.T) {
 		{"_mm", "_system", nil, ""},
 		{"acme", "eu", nil, ""},
 		{"mm", "_system", ErrTenantNotFound, `"mm"`},
-		{"_mm", "_sytsem", ErrFabricNotFound, `"_sytsem"`},
+		{"_mm", "_sytsem", ErrFabricNotFound, `"_sytsem" in tenant "_mm" (fabrics are not created by use: create it with POST /_fabric/_sytsem/_api/fabric)`},
+		{"acme", "eux", ErrFabricNotFound, `POST /_tenant/acme/_fabric/eux/_api/fabric`},
 		{"_mm", "eu", ErrFabricNotFound, `"eu" in tenant "_mm"`}, // another tenant's fabric
 		{"globex", "eu", ErrTenantNotFound, `"globex"`},
 	} {
