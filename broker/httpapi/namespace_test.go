@@ -30,6 +30,7 @@ func TestHTTPUnknownTenantOrFabric(t *testing.T) {
 		{"POST", "/_tenant/mm/_fabric/_system/_api/streams/orders", "", `tenant not found: "mm"`},
 		{"POST", "/_fabric/_sytsem/_api/streams/orders", "", `fabric not found: "_sytsem"`},
 		{"POST", "/_fabric/_sytsem/_api/streams/orders?persistent=false", "", `fabric not found: "_sytsem"`},
+		{"POST", "/_fabric/_sytsem/_api/streams/_col.users", "", `fabric not found: "_sytsem"`},
 		{"GET", "/_fabric/_sytsem/_api/streams", "", `fabric not found`},
 		{"POST", "/_tenant/mm/_fabric/orders/_api/fabric", "", `tenant not found: "mm"`},
 		{"POST", "/_tenant/mm/_api/database", `{"name":"orders"}`, `tenant not found: "mm"`},

@@ -173,6 +173,12 @@ func (h *Handler) createStream(w http.ResponseWriter, r *http.Request) {
 		fail(w, fmt.Errorf("%w: this route reads no body: give global and replicas as query parameters (partitioned streams are created by producers and Kafka topics)", broker.ErrBadRequest))
 		return
 	}
+	// CreateStream lets the node's services create reserved streams in
+	// a fabric arriving with them; a client's never brings its fabric.
+	if err := h.node.CheckNamespace(name.Tenant, name.Fabric); err != nil {
+		fail(w, err)
+		return
+	}
 	s, err := h.node.CreateStream(name, info)
 	if err != nil {
 		fail(w, err)

@@ -70,6 +70,7 @@ func TestUnknownTenantOrFabricRefused(t *testing.T) {
 		{"/ws/v2/consumer/persistent/mm/_system/orders/sub", `tenant not found: "mm"`},
 		{"/ws/v2/consumer/persistent/_mm/_sytsem/orders/sub?" + binaryQuery, `fabric not found: "_sytsem"`},
 		{"/ws/v2/reader/persistent/_mm/_sytsem/orders", `fabric not found: "_sytsem"`},
+		{"/ws/v2/consumer/persistent/_mm/_sytsem/_changes.users/feed", `fabric not found: "_sytsem"`},
 		// The first stream exists in a known fabric; the second's typo
 		// refuses the whole consumer, creating neither.
 		{"/ws/v3/consumer/sub?topics=persistent://_mm/_system/fresh,persistent://_mm/_sytsem/orders", `fabric not found: "_sytsem"`},
