@@ -155,6 +155,7 @@ func printStatus(w io.Writer, all []shell.Status) {
 			if !p.LagKnown {
 				ms = "?"
 			}
+			lag := p.LagOps
 			link := "up"
 			switch {
 			case p.Link.Down:
@@ -162,7 +163,20 @@ func printStatus(w io.Writer, all []shell.Status) {
 			case !p.Link.Connected:
 				link = "disconnected"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", st.Region, p.Peer, p.LagOps, ms, link)
+			if link != "up" {
+				// Its acks cannot reach this region: a region relaying
+				// this region's ops to the peer knows how far it got.
+				if r := routeOf(all, st.Region, p.Peer); r.via != "" {
+					link += ", relayed via " + r.via
+					lag = r.lagOps
+					if lag == 0 {
+						ms = "0"
+					} else {
+						ms = "?"
+					}
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", st.Region, p.Peer, lag, ms, link)
 		}
 	}
 	_ = tw.Flush()
