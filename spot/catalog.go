@@ -249,6 +249,10 @@ func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (Collect
 			}
 		}
 		if unreachable != nil {
+			if s.opts.Regular != nil && s.opts.Regular(ref) {
+				// Most likely a mistake, not an outage: say what it is.
+				return CollectionInfo{}, fmt.Errorf("%w: %s is a regular collection here (transactions take SPOT collections only; a region that might hold a SPOT collection of that name did not answer: %v)", ErrNotSpot, ref.Collection, unreachable)
+			}
 			return CollectionInfo{}, fmt.Errorf("%w: %s is not a SPOT collection of this region, and a region that might hold it did not answer: %w", ErrUnavailable, ref.Collection, unreachable)
 		}
 	}

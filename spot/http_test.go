@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHTTPBadInput: bad transactions get a clear 4xx and change nothing.
@@ -175,5 +176,23 @@ func mustStatus(t *testing.T, ctx context.Context, c *httpClient, method, path, 
 		var a errorAnswer
 		_, _ = c.do(ctx, method, path, body, &a)
 		t.Fatalf("%s %s: %d %v (%s), want %d", method, path, status, err, a.ErrorMessage, want)
+	}
+}
+
+// TestTransactionOnARegularCollectionWithARegionDown: a transaction naming
+// a regular collection says so (400 not_spot), also while a region that
+// might hold a SPOT collection of that name does not answer - not
+// "unavailable".
+func TestTransactionOnARegularCollectionWithARegionDown(t *testing.T) {
+	cfg := testConfig(t, "us", 1)
+	cfg.Regions = map[string][]string{"eu": {"http://127.0.0.1:1"}}
+	cfg.RetryTimeout = 300 * time.Millisecond
+	n := startNode(t, cfg, Options{Regular: func(r Ref) bool { return r.Collection == "plain" }})
+	status, a, err := newHTTPClient(n.url()).txn(ctxT(t), `{"operations":[{"op":"put","collection":"plain","key":"b","doc":{}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusBadRequest || a.ErrorCode != "not_spot" || !strings.Contains(a.ErrorMessage, "regular collection") {
+		t.Fatalf("got %d %s %q, want 400 not_spot naming a regular collection", status, a.ErrorCode, a.ErrorMessage)
 	}
 }
