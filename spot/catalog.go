@@ -229,7 +229,9 @@ func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (Collect
 	if s.group != nil && (localOnly || s.servesLocally()) {
 		v, err := s.group.read(ctx, collectionsQuery{tenant: ref.Tenant, fabric: ref.Fabric, name: ref.Collection})
 		if err != nil {
-			return CollectionInfo{}, err
+			// Also the first step of a write: say that nothing was written
+			// (the group's error speaks of a read).
+			return CollectionInfo{}, fmt.Errorf("looking up collection %s (nothing was written; safe to retry): %w", ref.Collection, err)
 		}
 		if infos := v.([]CollectionInfo); len(infos) == 1 {
 			s.remember(infos[0])
