@@ -224,26 +224,7 @@ func TestRegionCutOffNode(t *testing.T) {
 	// Stop publishing and wait for every outstanding message's answer.
 	stopPublishing()
 	wgPub.Wait()
-	for _, kp := range ps {
-		fctx, fcancel := context.WithTimeout(ctx, geoTimeout)
-		if err := kp.p.Flush(fctx); err != nil {
-			t.Fatalf("%s: flush: %v", kp.name, err)
-		}
-		fcancel()
-	}
-	var acked, failed, sent int
-	for _, kp := range ps {
-		kp.mu.Lock()
-		acked += len(kp.acked)
-		failed += len(kp.failed)
-		sent += int(kp.sent)
-		if int64(len(kp.acked)+len(kp.failed)) != kp.sent {
-			t.Errorf("%s: %d sent, %d acknowledged, %d failed: some never completed", kp.name, kp.sent, len(kp.acked), len(kp.failed))
-		}
-		for seq, err := range kp.failed {
-			t.Logf("%s: %d sends failed, sequence id %d: %v", kp.name, len(kp.failed), seq, err)
-			break
-		}
+	acked, failed, sent := settleKillProducers(t, ctx, ps, func(kp *killProducer) {
 		if len(kp.warned) > 0 {
 			when := "in the whole run"
 			if kp == cutLocal {
@@ -251,8 +232,7 @@ func TestRegionCutOffNode(t *testing.T) {
 			}
 			t.Logf("%s: its client's warnings %s:\n%s", kp.name, when, warnedText(kp.warned))
 		}
-		kp.mu.Unlock()
-	}
+	})
 
 	// Read the whole stream through every node, the healed one included.
 	var first map[string][]int64

@@ -597,28 +597,7 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 	// Stop publishing and wait for every outstanding message's answer.
 	stopPublishing()
 	wgPub.Wait()
-	for _, kp := range ps {
-		fctx, fcancel := context.WithTimeout(ctx, geoTimeout)
-		if err := kp.p.Flush(fctx); err != nil {
-			t.Fatalf("%s: flush: %v", kp.name, err)
-		}
-		fcancel()
-	}
-	var acked, failed, sent int
-	for _, kp := range ps {
-		kp.mu.Lock()
-		acked += len(kp.acked)
-		failed += len(kp.failed)
-		sent += int(kp.sent)
-		if int64(len(kp.acked)+len(kp.failed)) != kp.sent {
-			t.Errorf("%s: %d sent, %d acknowledged, %d failed: some never completed", kp.name, kp.sent, len(kp.acked), len(kp.failed))
-		}
-		for seq, err := range kp.failed {
-			t.Logf("%s: sequence id %d failed: %v", kp.name, seq, err)
-			break
-		}
-		kp.mu.Unlock()
-	}
+	acked, failed, sent := settleKillProducers(t, ctx, ps, nil)
 
 	// Read the whole stream from the earliest message.
 	stored := readKillStream(t, ctx, r.key, rotated(r.urls, 1, false), ps, acked) // producer name -> sequence ids in stream order
@@ -726,4 +705,37 @@ func TestRegionSurvivesTwentyKills(t *testing.T) {
 		t.Logf("%s: %d reconnections, %d warnings", kp.name, len(kp.reconnects), kp.warnings)
 		kp.mu.Unlock()
 	}
+}
+
+// settleKillProducers flushes every producer (each outstanding send gets
+// its answer), checks that every send was acknowledged or failed, logs the
+// first failure of each and, when note is set, what it adds for a
+// producer; it returns the totals.
+func settleKillProducers(t *testing.T, ctx context.Context, ps []*killProducer, note func(*killProducer)) (acked, failed, sent int) {
+	t.Helper()
+	for _, kp := range ps {
+		fctx, fcancel := context.WithTimeout(ctx, geoTimeout)
+		if err := kp.p.Flush(fctx); err != nil {
+			t.Fatalf("%s: flush: %v", kp.name, err)
+		}
+		fcancel()
+	}
+	for _, kp := range ps {
+		kp.mu.Lock()
+		acked += len(kp.acked)
+		failed += len(kp.failed)
+		sent += int(kp.sent)
+		if int64(len(kp.acked)+len(kp.failed)) != kp.sent {
+			t.Errorf("%s: %d sent, %d acknowledged, %d failed: some never completed", kp.name, kp.sent, len(kp.acked), len(kp.failed))
+		}
+		for seq, err := range kp.failed {
+			t.Logf("%s: %d sends failed, sequence id %d: %v", kp.name, len(kp.failed), seq, err)
+			break
+		}
+		if note != nil {
+			note(kp)
+		}
+		kp.mu.Unlock()
+	}
+	return acked, failed, sent
 }
