@@ -105,16 +105,18 @@ func printSpotHowTo(w io.Writer, ff fabricFile) {
 	home, away := ff.Regions[0], ff.Regions[1]
 	fmt.Fprintf(w, `
 SPOT collections (strictly serializable, homed in one region):
-  curl -XPOST %[2]s/_fabric/_system/_api/collection -d '{"name":"accounts","isSpot":true,"homeRegion":"%[1]s"}'
-  curl -XPOST %[3]s/_fabric/_system/_api/transaction -d '{"operations":[
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[2]s/_fabric/_system/_api/collection -d '{"name":"accounts","isSpot":true,"homeRegion":"%[1]s"}'
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[3]s/_fabric/_system/_api/transaction -d '{"operations":[
     {"op":"insert","collection":"accounts","key":"a","doc":{"balance":100}},
     {"op":"insert","collection":"accounts","key":"b","doc":{"balance":0}}]}'
   # from %[4]s, forwarded to %[1]s: a transfer guarded by a value precondition
-  curl -XPOST %[3]s/_fabric/_system/_api/transaction -d '{"preconditions":[{"collection":"accounts","key":"a","path":["balance"],"equals":100}],
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[3]s/_fabric/_system/_api/transaction -d '{"preconditions":[{"collection":"accounts","key":"a","path":["balance"],"equals":100}],
     "operations":[{"op":"update","collection":"accounts","key":"a","doc":{"balance":{"$inc":-30}}},
                   {"op":"update","collection":"accounts","key":"b","doc":{"balance":{"$inc":30}}}]}'
-  # the group's replicas; stop one (writes go on), stop two (503), start them again
-  curl %[2]s/_api/spot/replicas
-  curl -XPOST %[2]s/_api/spot/replicas/1/stop
+  # the group's replicas; stop one: writes go on (stop two: 503); start it again
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" %[2]s/_api/spot/replicas
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[2]s/_api/spot/replicas/1/stop
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPATCH %[3]s/_fabric/_system/_api/document/accounts/b -d '{"balance":{"$inc":1}}'
+  curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[2]s/_api/spot/replicas/1/start
 `, home.Name, home.HTTP, away.HTTP, away.Name)
 }
