@@ -64,6 +64,12 @@ func TestREADMECommandsRun(t *testing.T) {
 			onServe = append(onServe, b)
 		}
 	}
+	for _, args := range devBannersChecked {
+		if _, ok := onDev[args]; !ok {
+			devArgs = append(devArgs, args)
+			onDev[args] = nil
+		}
+	}
 	t.Run("serve", func(t *testing.T) {
 		p := startReadmeProcess(t, work, "./causeway", "serve", "--data", "./causeway-data", "--http", "127.0.0.1:8080", "--kafka", "127.0.0.1:9092")
 		export := p.waitFor(t, exportLine, 90*time.Second)
@@ -100,6 +106,12 @@ func TestREADMECommandsRun(t *testing.T) {
 	}
 }
 
+// devBannersChecked are the `causeway dev` arguments whose banners the
+// test runs besides those of the READMEs' marks: every kind of banner
+// (several regions, one region of several nodes, several regions of
+// several nodes) is run.
+var devBannersChecked = []string{"", "--regions us-east --nodes 3", "--regions us-east,eu-west --nodes 3"}
+
 const (
 	readmeInNetnsEnv = "CAUSEWAY_README_TEST_NETNS" // set: this process runs in its own namespaces
 	readmeBinEnv     = "CAUSEWAY_README_TEST_BIN"   // the causeway binary built by the outer process
@@ -129,8 +141,8 @@ func devRegions(args string) int {
 // runInOwnNetns builds the binary and runs this test again in new user
 // and network namespaces with the loopback interface up.
 func runInOwnNetns(t *testing.T) {
-	if out, err := exec.Command("unshare", "-rn", "true").CombinedOutput(); err != nil {
-		t.Skipf("needs unshare -rn (user and network namespaces) to use the READMEs' ports without meeting other nodes of this machine: %v %s", err, out)
+	if out, err := exec.Command("unshare", "-rn", "sh", "-c", "ip link set lo up").CombinedOutput(); err != nil {
+		t.Skipf("needs unshare -rn (user and network namespaces) and ip to use the READMEs' ports without meeting other nodes of this machine: %v %s", err, out)
 	}
 	bin := causewayBinary(t)
 	timeout := 9 * time.Minute

@@ -113,7 +113,7 @@ SPOT collections (strictly serializable, homed in one region):
   curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[3]s/_fabric/_system/_api/transaction -d '{"preconditions":[{"collection":"accounts","key":"a","path":["balance"],"equals":100}],
     "operations":[{"op":"update","collection":"accounts","key":"a","doc":{"balance":{"$inc":-30}}},
                   {"op":"update","collection":"accounts","key":"b","doc":{"balance":{"$inc":30}}}]}'
-  # the group's replicas; stop one: writes go on (stop two: 503); start it again
+  # the group's replicas; stop one: writes go on; start it again
   curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" %[2]s/_api/spot/replicas
   curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPOST %[2]s/_api/spot/replicas/1/stop
   curl -H "Authorization: Bearer $CAUSEWAY_TOKEN" -XPATCH %[3]s/_fabric/_system/_api/document/accounts/b -d '{"balance":{"$inc":1}}'
