@@ -80,6 +80,10 @@ func parseShBlocks(file, text string) ([]shBlock, error) {
 				prev = ""
 				continue
 			}
+			switch lang {
+			case "bash", "shell", "console", "shell-session", "zsh":
+				return nil, fmt.Errorf("%s:%d: a ```%s block: tag shell commands sh, so that TestREADMECommandsRun runs them", file, n, lang)
+			}
 			// Another language's block: skip to its end.
 			for n++; sc.Scan(); n++ {
 				if strings.TrimSpace(sc.Text()) == "```" {
@@ -145,7 +149,8 @@ func TestParseShBlocks(t *testing.T) {
 	for _, bad := range []string{
 		"<!-- not run -->\n```sh\necho\n```\n",               // no reason
 		"<!-- run against: causeway serve -->\n```sh\n```\n", // not dev
-		"```sh\necho\n", // never closed
+		"```sh\necho\n",        // never closed
+		"```bash\necho\n```\n", // not tagged sh
 	} {
 		if _, err := parseShBlocks("bad.md", bad); err == nil {
 			t.Errorf("%q: no error", bad)

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -90,6 +92,7 @@ func TestREADMECommandsRun(t *testing.T) {
 				p.waitFor(t, spotTourEnd, time.Minute)
 			}
 			banner := p.output()
+			waitDevReady(t, work, export)
 			for _, b := range onDev[args] {
 				runReadmeBlock(t, work, b.String(), export, b.text)
 			}
@@ -152,6 +155,7 @@ func runInOwnNetns(t *testing.T) {
 	cmd := exec.Command("unshare", "-rn", "sh", "-c", `ip link set lo up && exec "$@"`, "sh",
 		os.Args[0], "-test.run=^TestREADMECommandsRun$", "-test.count=1", "-test.v", "-test.timeout="+timeout.String())
 	cmd.Env = append(os.Environ(), readmeInNetnsEnv+"=1", readmeBinEnv+"="+bin)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -189,7 +193,7 @@ func startReadmeProcess(t *testing.T, dir, name string, args ...string) *readmeP
 	p.cmd.Dir = dir
 	p.cmd.Env = readmeEnv(dir)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +221,30 @@ func (p *readmeProcess) waitFor(t *testing.T, re *regexp.Regexp, timeout time.Du
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not print %q within %s:\n%s", p.cmd, re, timeout, p.output())
 		}
+	}
+}
+
+// waitDevReady waits until `causeway status` answers for every region of
+// the causeway dev in dir. The banner comes once every node listens, but
+// in a region of several nodes the node that runs the region's
+// replication is chosen after that: until then status fails (503 "this
+// node does not lead the region's replication journals now").
+func waitDevReady(t *testing.T, dir, export string) {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(time.Minute)
+	for {
+		cmd := exec.Command("bash", "-c", export+"./causeway status")
+		cmd.Dir, cmd.Env = dir, readmeEnv(dir)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Logf("causeway status answered %s after the banner", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("causeway status still fails a minute after the banner: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -285,7 +313,7 @@ func runReadmeBlock(t *testing.T, dir, name, export, commands string) {
 	// A file, not a pipe: Wait must not wait for a background command
 	// holding the output open.
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	start := time.Now()
 	err = cmd.Run()
