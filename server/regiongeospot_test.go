@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -154,19 +153,9 @@ func (c *regionCluster) geoSpotKill(t *testing.T, euURL string, victim *regionNo
 	}
 	// eu-west forwards: a forwarded try that timed out may have been applied.
 	writers = append(writers, &regionSpotWriter{node: 10*round + 9, base: euURL, forwarded: true})
-	stop := make(chan struct{})
-	var killMu sync.Mutex
-	killing := false
-	isKilling := func() bool { killMu.Lock(); defer killMu.Unlock(); return killing }
-	var wg sync.WaitGroup
-	for _, w := range writers {
-		wg.Add(1)
-		go func() { defer wg.Done(); w.run(t, c, stop, isKilling) }()
-	}
+	writing := startSpotWriters(t, c, writers)
 	time.Sleep(300 * time.Millisecond) // writes before the kill
-	killMu.Lock()
-	killing = true
-	killMu.Unlock()
+	writing.markKilling()
 	killedAt := time.Now()
 	victim.stop()
 	t.Logf("round %d: node %d stopped in %v", round, victim.opts.Region.Meta.Node, time.Since(killedAt))
@@ -186,8 +175,7 @@ func (c *regionCluster) geoSpotKill(t *testing.T, euURL string, victim *regionNo
 		}
 		time.Sleep(20 * time.Millisecond) // polling the writers with a deadline
 	}
-	close(stop)
-	wg.Wait()
+	writing.halt()
 	for _, w := range writers {
 		if w.err != nil {
 			t.Fatal(w.err)

@@ -299,19 +299,9 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 			writers = append(writers, &regionSpotWriter{node: i + 1, base: n.url})
 		}
 	}
-	stop := make(chan struct{})
-	var killMu sync.Mutex
-	killing := false
-	isKilling := func() bool { killMu.Lock(); defer killMu.Unlock(); return killing }
-	var wg sync.WaitGroup
-	for _, w := range writers {
-		wg.Add(1)
-		go func() { defer wg.Done(); w.run(t, c, stop, isKilling) }()
-	}
+	writing := startSpotWriters(t, c, writers)
 	time.Sleep(300 * time.Millisecond) // writes before the kill
-	killMu.Lock()
-	killing = true
-	killMu.Unlock()
+	writing.markKilling()
 	killedAt := time.Now()
 	killed.stop()
 	t.Logf("node %d, the SPOT leader, stopped in %v", leader, time.Since(killedAt))
@@ -327,8 +317,7 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling the writers with a deadline
 	}
-	close(stop)
-	wg.Wait()
+	writing.halt()
 
 	total := 0
 	var ambiguous []string
@@ -380,3 +369,29 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 	t.Logf("%d writes acknowledged, %d of them after a 503 saying they may have been applied (e.g. %s); counter %d; leader was node %d",
 		total, len(ambiguous), ambiguous[0], counter.N, leader)
 }
+
+// spotWriting is writers running until halt; markKilling tells them that
+// a node's stop has begun (answers from then on may be ambiguous).
+type spotWriting struct {
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	killing bool
+}
+
+// startSpotWriters starts every writer on its goroutine.
+func startSpotWriters(t *testing.T, c *regionCluster, writers []*regionSpotWriter) *spotWriting {
+	s := &spotWriting{stop: make(chan struct{})}
+	for _, w := range writers {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); w.run(t, c, s.stop, s.isKilling) }()
+	}
+	return s
+}
+
+func (s *spotWriting) markKilling() { s.mu.Lock(); s.killing = true; s.mu.Unlock() }
+
+func (s *spotWriting) isKilling() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.killing }
+
+// halt stops the writers and waits for them.
+func (s *spotWriting) halt() { close(s.stop); s.wg.Wait() }
