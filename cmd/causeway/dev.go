@@ -265,6 +265,11 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	} else {
 		connectSpot(firsts, names)
 	}
+	if plan.geoRegionOfNodes() {
+		// The how-to's commands (status, link) talk to each region's
+		// replication: print it once every region runs it.
+		awaitGeoRunners(byRegion, 30*time.Second, log)
+	}
 	path := filepath.Join(*data, fabricFileName)
 	if err := writeFabricFile(path, ff); err != nil {
 		stopAll()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -306,4 +307,31 @@ Try it, in another terminal:
   causeway status%[6]s
 Stop with Ctrl-C.
 `, filepath.Join(data, fabricFileName), nodes[1].HTTP, last, strings.Join(urls, ","), len(nodes), dataFlag)
+}
+
+// awaitGeoRunners waits until a node of every region runs the region's
+// replication (its runner is decided at runtime, a moment after the nodes
+// start), or until patience runs out (logged: the fabric still starts).
+func awaitGeoRunners(byRegion [][]*server.Server, patience time.Duration, log *zap.Logger) {
+	deadline := time.Now().Add(patience)
+	for {
+		waiting := 0
+		for _, nodes := range byRegion {
+			running := false
+			for _, n := range nodes {
+				running = running || (n.Standby != nil && n.Standby.Active() != nil)
+			}
+			if !running {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			log.Warn("some regions do not run their replication yet", zap.Int("regions", waiting), zap.Duration("waited", patience))
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // polling the nodes' state with a deadline
+	}
 }
