@@ -213,10 +213,19 @@ func (s *Service) checkFabric(tenant, fabric string) error {
 	if err := naming.Validate("fabric", fabric); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	if _, ok := s.node.Fabric(tenant, fabric); !ok {
+	// The node's check (in a region of several nodes it also finds a
+	// fabric created through another node, in the region's map).
+	err := s.node.CheckNamespace(tenant, fabric)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, broker.ErrFabricNotFound), errors.Is(err, broker.ErrTenantNotFound):
 		return fmt.Errorf("%w: %s", ErrFabricNotFound, fabric)
+	case errors.Is(err, naming.ErrInvalidName):
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	default: // the region's map did not answer
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return nil
 }
 
 // collection returns a running collection: in a region of several nodes
