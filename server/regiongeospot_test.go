@@ -15,6 +15,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
+	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/server/regionapi"
@@ -105,8 +106,9 @@ func (c *regionCluster) staleRead(t *testing.T, base, collection, key string) (i
 
 // awaitStale waits until eu-west answers a possibly-stale read of key from
 // its copy of the change feed with exactly the document strong reads give.
-func (c *regionCluster) awaitStale(t *testing.T, base, collection, key, want string) {
+func (c *regionCluster) awaitStale(t *testing.T, eu *server.Server, collection, key, want string) {
 	t.Helper()
+	base := eu.URL()
 	deadline := time.Now().Add(regionWait)
 	for {
 		code, b, consistency := c.staleRead(t, base, collection, key)
@@ -114,9 +116,69 @@ func (c *regionCluster) awaitStale(t *testing.T, base, collection, key, want str
 			return
 		}
 		if time.Now().After(deadline) {
+			c.logFeeds(t, eu, collection, key)
 			t.Fatalf("possibly-stale read of %s/%s through %s: %d %s (%s), want %s from the change feed", collection, key, base, code, b, consistency, want)
 		}
 		time.Sleep(50 * time.Millisecond) // the change feed crosses the regions' replication
+	}
+}
+
+// logFeeds logs, for a failed convergence check, what each live node's
+// copy of collection's change feed holds: how many SPOT events, where key
+// is, and every place where the sequence ids (Raft index*4096+n) do not
+// rise by the order of the log - the events published out of order whose
+// earlier ones the broker then drops as duplicates.
+func (c *regionCluster) logFeeds(t *testing.T, eu *server.Server, collection, key string) {
+	t.Helper()
+	nodes := map[string]*broker.Node{}
+	for _, n := range c.nodes {
+		if n.srv != nil {
+			nodes[fmt.Sprintf("us-east node %d", n.opts.Region.Meta.Node)] = n.srv.Node
+		}
+	}
+	nodes["eu-west"] = eu.Node
+	sn := naming.Stream{Persistent: true, Tenant: "_mm", Fabric: "_system", Name: "_changes." + collection}
+	for name, node := range nodes {
+		st, err := node.Stream(sn)
+		if err != nil {
+			t.Logf("feed dump: %s: %v", name, err)
+			continue
+		}
+		src := st.Source()
+		start, end := src.StartOffset(), src.EndOffset()
+		var (
+			events, foundAt int
+			prev            int64 = -1
+			inversions      []string
+			around          []string
+		)
+		foundAt = -1
+		for from := start; from < end; {
+			recs, err := src.Read(from, 1000, 16<<20)
+			if err != nil || len(recs) == 0 {
+				t.Logf("feed dump: %s: read from %d: %v", name, from, err)
+				break
+			}
+			for _, r := range recs {
+				from = r.Offset + 1
+				if r.Producer != "_spot" {
+					continue
+				}
+				events++
+				if r.SequenceID <= prev {
+					inversions = append(inversions, fmt.Sprintf("offset %d: seq %d/%d after %d/%d",
+						r.Offset, r.SequenceID/4096, r.SequenceID%4096, prev/4096, prev%4096))
+				}
+				prev = max(prev, r.SequenceID)
+				if r.Key == key {
+					foundAt = int(r.Offset)
+				}
+				around = append(around, fmt.Sprintf("%d:%d.%d:%s@%s", r.Offset, r.SequenceID/4096, r.SequenceID%4096, r.Key, r.Origin))
+			}
+		}
+		t.Logf("feed dump: %s: offsets [%d, %d), %d SPOT events, %s at offset %d (-1: absent), %d out of order: %v",
+			name, start, end, events, key, foundAt, len(inversions), inversions)
+		t.Logf("feed dump: %s: offset:index.n:key@origin %v", name, around)
 	}
 }
 
@@ -281,7 +343,7 @@ func TestRegionGeoSpot(t *testing.T) {
 	// eu-west's possibly-stale reads come from its copy of the change
 	// feed, published in us-east by the node running the replication.
 	for key, want := range strong {
-		c.awaitStale(t, eu, "accounts", key, want)
+		c.awaitStale(t, euSrv, "accounts", key, want)
 	}
 
 	// Round 1: the node holding the SPOT group's leader stops.
@@ -352,7 +414,7 @@ func TestRegionGeoSpot(t *testing.T) {
 	start := time.Now()
 	for key := range docs {
 		want := c.callOK(t, http.StatusOK, http.MethodGet, live.url, "/_fabric/_system/_api/document/accounts/"+key, nil)
-		c.awaitStale(t, eu, "accounts", key, string(want))
+		c.awaitStale(t, euSrv, "accounts", key, string(want))
 	}
 	t.Logf("%d documents (%d acknowledged writes, counter %d): eu-west's possibly-stale reads showed them all within %v",
 		len(docs), total, counter.N, time.Since(start))
