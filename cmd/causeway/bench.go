@@ -285,12 +285,8 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
 		fs.StringVar(&t.kafkaName, "target-name", "causeway", "what the brokers are, for the report (e.g. kafka for a real Kafka cluster)")
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "causeway bench %s: unexpected arguments %q\n", scenario, fs.Args())
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	names := strings.Split(t.targets, ",")
 	for i, n := range names {
@@ -575,8 +571,8 @@ func benchGeo(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "region to publish in (default the first)")
 	home := fs.Bool("include-home", false, "consume in the publishing region too")
 	wan := fs.String("wan", "", "emulated WAN settings to record when the fabric file has none")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	if rf.fabricFile == "" && rf.regions == "" {
 		fmt.Fprintln(stderr, "causeway bench geo: give --fabric FILE or --regions name=URL,...")
@@ -688,8 +684,8 @@ func benchCollections(args []string, stdout, stderr io.Writer) int {
 	docBytes := fs.Int("doc-size", 256, "bytes of padding in each document")
 	convergence := fs.Duration("convergence-timeout", time.Minute, "how long to wait for the regions to agree after the run")
 	keep := fs.Bool("keep-collection", false, "do not drop the run's collection afterwards")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	fab, err := rf.load()
 	if err != nil {
@@ -730,8 +726,8 @@ func benchSpot(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "comma-separated regions issuing transfers (default every region)")
 	accounts := fs.Int("accounts", 1000, "accounts in the collection")
 	keep := fs.Bool("keep-collection", false, "do not drop the run's collection afterwards")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
+		return code
 	}
 	fab, err := rf.load()
 	if err != nil {

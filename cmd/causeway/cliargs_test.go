@@ -36,6 +36,10 @@ func TestCommandsRefuseStrayArguments(t *testing.T) {
 		{[]string{"keygen", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"node", "frob", "1"}, 2, "causeway node drain"},
 		{[]string{"frob"}, 2, `unknown command "frob"`},
+		{[]string{"bench", "pubsub", "stray"}, 2, `unexpected argument "stray"`},
+		{[]string{"bench", "collections", "stray"}, 2, `unexpected argument "stray"`},
+		{[]string{"bench", "spot", "stray"}, 2, `unexpected argument "stray"`},
+		{[]string{"bench", "geo", "stray"}, 2, `unexpected argument "stray"`},
 		{[]string{"serve", "--help"}, 0, ""},
 		{[]string{"dev", "--help"}, 0, ""},
 		{[]string{"dev", "link", "-h"}, 0, ""},
@@ -44,6 +48,8 @@ func TestCommandsRefuseStrayArguments(t *testing.T) {
 		{[]string{"keygen", "--help"}, 0, ""},
 		{[]string{"node", "--help"}, 0, ""},
 		{[]string{"help"}, 0, ""},
+		{[]string{"bench", "pubsub", "--help"}, 0, ""},
+		{[]string{"bench", "kafka", "-h"}, 0, ""},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
