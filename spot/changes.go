@@ -46,7 +46,10 @@ const (
 // applies every entry but only the node leading the feed's stream (in a
 // geo-replicated region: the node running the region's replication) can
 // publish; the others keep their recent events, so the next leader
-// publishes what the previous one had not when it failed.
+// publishes what the previous one had not when it failed. The replica
+// hands its last entries' events over again when it restarts or restores
+// a snapshot (feedoutbox.go), so a node that leads the stream again after
+// a restart publishes what it had applied but not published first.
 type BrokerFeed struct {
 	node  *broker.Node
 	log   *zap.Logger

@@ -20,7 +20,9 @@
 // the HTTP API and hook.go plugs it into the collections API
 // (collections/httpapi.Spot); changes.go publishes change events to the
 // collections' change-feed streams, keeping in feedbacklog.go (pure) what
-// this node could not publish yet, and mirror.go answers reads in other
+// this node could not publish yet (and feedoutbox.go keeps the last
+// entries' events in the replica's state, handed over again after a
+// restart or a snapshot), and mirror.go answers reads in other
 // regions from the replicated copy of those streams when a read allows it
 // (marked possibly stale). README.md beside this file describes the API.
 //

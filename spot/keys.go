@@ -10,12 +10,14 @@ import "encoding/binary"
 //	0x03 id(8) key                document state (collections binary form)
 //	0x04 tenant 0 fabric 0 id     index(8) + fingerprint(8) + outcome (de-duplication)
 //	0x05 index(8) tenant 0 fabric 0 id   empty (de-duplication expiry queue)
+//	0x06 index(8)                 the entry's change events (feed outbox, JSON)
 const (
 	prefixApplied    = 0x01
 	prefixCollection = 0x02
 	prefixDoc        = 0x03
 	prefixDedup      = 0x04
 	prefixDedupQueue = 0x05
+	prefixFeedOutbox = 0x06
 )
 
 var keyApplied = []byte{prefixApplied}

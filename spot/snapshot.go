@@ -135,6 +135,11 @@ func (m *stateMachine) RecoverFromSnapshot(r io.Reader, stop <-chan struct{}) er
 	}
 	applied, _ := readApplied(db)
 	m.log.Info("state restored from snapshot", zap.Uint64("applied", applied), zap.Int("records", n))
+	// The snapshot's last entries were never applied here: their events
+	// come from its outbox (feedoutbox.go).
+	if err := m.replayOutbox(db); err != nil {
+		m.log.Warn("change events of the snapshot's last entries not handed to the feed", zap.Error(err))
+	}
 	return nil
 }
 

@@ -98,6 +98,11 @@ func (m *stateMachine) Open(<-chan struct{}) (uint64, error) {
 	m.mu.Lock()
 	m.db, m.gen = db, gen
 	m.mu.Unlock()
+	// The events this replica applied before it stopped may not be in
+	// their streams (feedoutbox.go).
+	if err := m.replayOutbox(db); err != nil {
+		m.log.Warn("change events of the last entries not handed to the feed again", zap.Error(err))
+	}
 	return applied, nil
 }
 
@@ -164,6 +169,9 @@ func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
 		e.Result = sm.Result{Data: encodeOutcome(out)}
 		if out.Err == nil {
 			e.Result.Value = 1
+		}
+		if err := keepOutbox(b, e.Index, ch); err != nil {
+			return nil, err
 		}
 		changes = append(changes, ch...)
 	}
