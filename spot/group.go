@@ -241,9 +241,12 @@ func (g *group) hosts() []*dragonboat.NodeHost {
 }
 
 // retryable reports errors that a later try (or another replica) may not
-// have: leader changes, no quorum yet, a stopped replica.
+// have: leader changes, no quorum yet, a stopped replica, an attempt left
+// less time than one Raft tick near the deadline (refused unsent: the
+// request then ends unavailable, 503, not as an internal error).
 func retryable(err error) bool {
 	return errors.Is(err, dragonboat.ErrTimeout) || errors.Is(err, dragonboat.ErrShardNotReady) ||
+		errors.Is(err, dragonboat.ErrTimeoutTooSmall) ||
 		errors.Is(err, dragonboat.ErrSystemBusy) || errors.Is(err, dragonboat.ErrShardClosed) ||
 		errors.Is(err, dragonboat.ErrShardNotFound) || errors.Is(err, dragonboat.ErrClosed) ||
 		errors.Is(err, dragonboat.ErrAborted) || errors.Is(err, dragonboat.ErrShardNotInitialized) ||

@@ -26,6 +26,7 @@ func TestUnservedOutcome(t *testing.T) {
 		{"write's attempt deadline passed", true, []error{fmt.Errorf("propose: %w", context.DeadlineExceeded)}, "the write may or may not have been applied"},
 		{"write canceled by the host", true, []error{dragonboat.ErrCanceled}, "the write may or may not have been applied"},
 		{"no replica running", true, nil, "the write was not applied"},
+		{"write's last attempt shorter than a tick", true, []error{dragonboat.ErrShardNotReady, dragonboat.ErrTimeoutTooSmall}, "the write was not applied"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +38,11 @@ func TestUnservedOutcome(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+	// An attempt refused for a deadline nearer than one tick was never
+	// sent: another may be, and the request ends 503, not 500.
+	if !retryable(fmt.Errorf("propose: %w", dragonboat.ErrTimeoutTooSmall)) {
+		t.Fatal("an attempt refused for a too small timeout is not retried")
 	}
 	if ambiguous(errors.New("closed")) {
 		t.Fatal("an unrelated error counted as ambiguous")
