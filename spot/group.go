@@ -381,3 +381,19 @@ func (g *group) leader() uint64 {
 	}
 	return 0
 }
+
+// transferLeader asks the group's leader, through a local replica, to hand
+// the lead to member id (dragonboat's leader transfer: it happens once id's
+// log has caught up, or not at all; watch leader to know).
+func (g *group) transferLeader(id uint64) error {
+	if _, ok := g.cfg.Members[id]; !ok {
+		return fmt.Errorf("%w: replica %d is not a member of the group", ErrBadRequest, id)
+	}
+	var last error = fmt.Errorf("%w: no local replica is running", ErrUnavailable)
+	for _, nh := range g.hosts() {
+		if last = nh.RequestLeaderTransfer(shardID, id); last == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("spot: transfer the lead to replica %d: %w", id, last)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/lni/dragonboat/v4"
 )
@@ -47,4 +48,23 @@ func TestUnservedOutcome(t *testing.T) {
 	if ambiguous(errors.New("closed")) {
 		t.Fatal("an unrelated error counted as ambiguous")
 	}
+}
+
+// TestTransferLeader: the lead moves to the member asked for; an id that
+// is not a member is refused as a bad request.
+func TestTransferLeader(t *testing.T) {
+	n := startNode(t, testConfig(t, "us", 3), Options{})
+	first := waitLeader(t, n.svc)
+	target := first%3 + 1
+	if err := n.svc.TransferLeader(9); !errors.Is(err, ErrBadRequest) {
+		t.Fatalf("transfer to a non-member: %v, want ErrBadRequest", err)
+	}
+	waitFor(t, "the lead on replica "+itoa(int(target)), 20*time.Second, func() bool {
+		if n.svc.Leader() == target {
+			return true
+		}
+		_ = n.svc.TransferLeader(target) // a transfer may be dropped while the target catches up
+		time.Sleep(50 * time.Millisecond)
+		return false
+	})
 }

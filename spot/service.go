@@ -315,6 +315,18 @@ func (s *Service) servesLocally() bool {
 	return s.opts.RegionNodes == nil || s.group.running()
 }
 
+// TransferLeader asks the group to move its leader to member id, before a
+// planned stop of the leader's node or to put it beside the node running
+// the region's replication. It returns once the request is made, not when
+// the lead moved (Leader says); ErrBadRequest for an id that is not a
+// member, ErrUnavailable on a node without a running replica.
+func (s *Service) TransferLeader(id uint64) error {
+	if s.group == nil {
+		return fmt.Errorf("%w: this node runs no replica of its region's group", ErrUnavailable)
+	}
+	return s.group.transferLeader(id)
+}
+
 // Leader returns the group's leader replica as the local replicas see it
 // (0: unknown, or no local replica).
 func (s *Service) Leader() uint64 {
