@@ -58,7 +58,9 @@ type Replica struct {
 	// decided and wait for their callbacks to run outside r.mu.
 	acks    []*ack
 	settled []*ack
-	failed  error // a truncation or epoch write failed: the replica stops
+	// settling: a goroutine runs settled callbacks (runSettled).
+	settling bool
+	failed   error // a truncation or epoch write failed: the replica stops
 	// failedAt is when; the Manager reopens it from disk after a pause.
 	failedAt time.Duration
 	closed   bool
@@ -340,19 +342,36 @@ func (r *Replica) settleAcks() {
 	r.acks = r.acks[:0]
 }
 
-// runSettled calls the settled appends' callbacks, outside r.mu.
+// runSettled calls the settled appends' callbacks, outside r.mu, one at
+// a time and in offset order: several goroutines settle appends (each
+// follower's fetch moves the high watermark), and the callers of
+// AppendAsync rely on their callbacks coming in order from one goroutine
+// at a time (a producer is not safe for concurrent use: the collections'
+// change-feed publish raced). A call while another goroutine runs them
+// leaves the new ones to it (it loops until none is left), which also
+// makes a call from inside a callback return at once.
 func (r *Replica) runSettled() {
 	r.mu.Lock()
-	settled := r.settled
-	r.settled = nil
-	r.mu.Unlock()
-	for _, a := range settled {
-		if a.err != nil {
-			a.done(0, a.err)
-		} else {
-			a.done(a.first, nil)
-		}
+	if r.settling {
+		r.mu.Unlock()
+		return
 	}
+	r.settling = true
+	for len(r.settled) > 0 {
+		settled := r.settled
+		r.settled = nil
+		r.mu.Unlock()
+		for _, a := range settled {
+			if a.err != nil {
+				a.done(0, a.err)
+			} else {
+				a.done(a.first, nil)
+			}
+		}
+		r.mu.Lock()
+	}
+	r.settling = false
+	r.mu.Unlock()
 }
 
 // expireAcks settles the appends waiting past their deadline.
