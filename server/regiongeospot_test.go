@@ -412,21 +412,8 @@ func TestRegionGeoSpot(t *testing.T) {
 	total := 0
 	for _, w := range writers {
 		total += len(w.acked)
-		for _, key := range w.acked {
-			if _, ok := docs[key]; !ok {
-				t.Fatalf("acknowledged write %s is missing", key)
-			}
-		}
 	}
-	var counter struct {
-		N int `json:"n"`
-	}
-	if err := json.Unmarshal([]byte(docs["counter"]), &counter); err != nil {
-		t.Fatal(err)
-	}
-	if counter.N != total {
-		t.Fatalf("counter %d after %d acknowledged writes (each applied once): %d written twice or lost", counter.N, total, counter.N-total)
-	}
+	counter := checkSpotWrites(t, writers, docs, total)
 	for _, key := range []string{"after-1", "after-2"} {
 		if _, ok := docs[key]; !ok {
 			t.Fatalf("%s is missing", key)

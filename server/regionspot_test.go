@@ -350,22 +350,7 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 			t.Fatalf("documents through %s differ from those through %s", n.url, live[0].url)
 		}
 	}
-	for _, w := range writers {
-		for _, key := range w.acked {
-			if _, ok := first[key]; !ok {
-				t.Fatalf("acknowledged write %s is missing", key)
-			}
-		}
-	}
-	var counter struct {
-		N int `json:"n"`
-	}
-	if err := json.Unmarshal([]byte(first["counter"]), &counter); err != nil {
-		t.Fatal(err)
-	}
-	if counter.N != total+1 { // and the drill's
-		t.Fatalf("counter %d after %d acknowledged writes (each applied once): %d written twice or lost", counter.N, total+1, counter.N-total-1)
-	}
+	counter := checkSpotWrites(t, writers, first, total+1) // and the drill's
 	t.Logf("%d writes acknowledged, %d of them after a 503 saying they may have been applied (e.g. %s); counter %d; leader was node %d",
 		total, len(ambiguous), ambiguous[0], counter.N, leader)
 }
@@ -395,3 +380,26 @@ func (s *spotWriting) isKilling() bool { s.mu.Lock(); defer s.mu.Unlock(); retur
 
 // halt stops the writers and waits for them.
 func (s *spotWriting) halt() { close(s.stop); s.wg.Wait() }
+
+// checkSpotWrites fails unless every write a writer had acknowledged is in
+// docs and the counter document counts want increments (each applied
+// once); it returns the counter.
+func checkSpotWrites(t *testing.T, writers []*regionSpotWriter, docs map[string]string, want int) (counter struct {
+	N int `json:"n"`
+}) {
+	t.Helper()
+	for _, w := range writers {
+		for _, key := range w.acked {
+			if _, ok := docs[key]; !ok {
+				t.Fatalf("acknowledged write %s is missing", key)
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(docs["counter"]), &counter); err != nil {
+		t.Fatal(err)
+	}
+	if counter.N != want {
+		t.Fatalf("counter %d after %d acknowledged writes (each applied once): %d written twice or lost", counter.N, want, counter.N-want)
+	}
+	return counter
+}
