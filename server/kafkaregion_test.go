@@ -433,9 +433,20 @@ func TestRegionKafkaConsumerGroupThroughFailover(t *testing.T) {
 
 	// Committed offsets survived the stop: the new coordinator has them
 	// (at least as far as before).
-	committedAfter, err := kadm.NewClient(admin).FetchOffsets(ctx, group)
-	if err != nil {
-		t.Fatal(err)
+	// The admin client may still name the stopped coordinator: a refused
+	// dial is retried after a metadata refresh, as a client does.
+	var committedAfter kadm.OffsetResponses
+	for attempt := 1; ; attempt++ {
+		committedAfter, err = kadm.NewClient(admin).FetchOffsets(ctx, group)
+		if err == nil {
+			break
+		}
+		if attempt == 20 {
+			t.Fatal(err)
+		}
+		t.Logf("fetch offsets, attempt %d: %v", attempt, err)
+		admin.ForceMetadataRefresh()
+		time.Sleep(100 * time.Millisecond) // the client learns the new coordinator
 	}
 	committedBefore.Each(func(o kadm.OffsetResponse) {
 		after, ok := committedAfter.Lookup(o.Topic, o.Partition)
