@@ -80,12 +80,14 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	refused := false
 	for _, group := range nodeGroups {
 		var failed []string
+		groupRefused := false
 		for _, u := range group {
 			st, err := fetchStatus(client, strings.TrimSuffix(u, "/"))
 			if errors.Is(err, errNoReplication) {
 				single = append(single, u)
 			} else if err != nil {
 				failed = append(failed, fmt.Sprintf("%s: %v", u, err))
+				groupRefused = groupRefused || refusedCredentials(err)
 				continue
 			} else {
 				all = append(all, st)
@@ -97,7 +99,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "causeway status: %s\n", strings.Join(failed, "; "))
 			code = 1
 		}
-		refused = refused || len(failed) > 0 && strings.Contains(strings.Join(failed, ";"), errRefusedCredentials.Error())
+		refused = refused || len(failed) > 0 && groupRefused
 	}
 	printStatus(stdout, all)
 	for _, u := range single {
