@@ -1,0 +1,112 @@
+package fabric
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// SystemFabric spans every region, always; it carries the region lists.
+const SystemFabric = "_system"
+
+// Membership is one version of a fabric's region list.
+type Membership struct {
+	Fabric  string
+	Version uint64
+	// Regions is sorted, without duplicates, never empty.
+	Regions []string
+}
+
+// Has reports whether region is in the list.
+func (m Membership) Has(region string) bool {
+	_, ok := slices.BinarySearch(m.Regions, region)
+	return ok
+}
+
+// Home is the region that makes the fabric's next version: the first of
+// its list.
+func (m Membership) Home() string { return m.Regions[0] }
+
+// Domain is the key of the causal domain the version's ops travel in.
+func (m Membership) Domain() string { return DomainKey(m.Regions) }
+
+// DomainKey names the causal domain of a region set: the sorted names
+// joined by commas (region names never hold a comma).
+func DomainKey(regions []string) string {
+	s := slices.Clone(regions)
+	slices.Sort(s)
+	return strings.Join(slices.Compact(s), ",")
+}
+
+// DomainRegions is the region set a DomainKey names.
+func DomainRegions(key string) []string { return strings.Split(key, ",") }
+
+// Errors of a requested change; each leaves the fabric as it was.
+var (
+	ErrEmptyList     = errors.New("a fabric needs at least one region")
+	ErrUnknownRegion = errors.New("unknown region")
+	ErrNoOverlap     = errors.New("the new list keeps none of the fabric's regions (they send the new ones its data): change it in two steps")
+	ErrSpotHome      = errors.New("the region is the home of a SPOT collection of the fabric")
+	ErrUnchanged     = errors.New("the list is the fabric's list already")
+	ErrSystemFabric  = errors.New("the _system fabric spans every region")
+)
+
+// Create validates a new fabric's region list (version 1). An empty list
+// is the caller's "every region".
+func Create(fabric string, regions, deployment []string) (Membership, error) {
+	list, err := normalize(regions, deployment)
+	if err != nil {
+		return Membership{}, fmt.Errorf("fabric %q: %w", fabric, err)
+	}
+	return Membership{Fabric: fabric, Version: 1, Regions: list}, nil
+}
+
+// Change validates a change of cur's list to regions: every region known
+// to the deployment, at least one, one at least of cur's kept, every SPOT
+// home kept. It returns the next version.
+func Change(cur Membership, regions, deployment, spotHomes []string) (Membership, error) {
+	bad := func(err error) (Membership, error) {
+		return Membership{}, fmt.Errorf("fabric %q: %w", cur.Fabric, err)
+	}
+	if cur.Fabric == SystemFabric {
+		return bad(ErrSystemFabric)
+	}
+	list, err := normalize(regions, deployment)
+	if err != nil {
+		return bad(err)
+	}
+	if slices.Equal(list, cur.Regions) {
+		return bad(ErrUnchanged)
+	}
+	kept := false
+	for _, r := range list {
+		kept = kept || cur.Has(r)
+	}
+	if !kept {
+		return bad(ErrNoOverlap)
+	}
+	next := Membership{Fabric: cur.Fabric, Version: cur.Version + 1, Regions: list}
+	for _, h := range spotHomes {
+		if !next.Has(h) {
+			return bad(fmt.Errorf("removing %s: %w", h, ErrSpotHome))
+		}
+	}
+	return next, nil
+}
+
+// normalize sorts and checks a region list against the deployment's.
+func normalize(regions, deployment []string) ([]string, error) {
+	list := slices.Clone(regions)
+	slices.Sort(list)
+	list = slices.Compact(list)
+	if len(list) == 0 || (len(list) == 1 && list[0] == "") {
+		return nil, ErrEmptyList
+	}
+	for _, r := range list {
+		if !slices.Contains(deployment, r) {
+			return nil, fmt.Errorf("%w %q (regions: %s)", ErrUnknownRegion, r, strings.Join(deployment, ", "))
+		}
+	}
+	return list, nil
+}
