@@ -201,7 +201,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	s := &Server{
 		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
 		spot: sp, Spot: sp.svc, region: rt,
-		hs: &http.Server{Handler: rt.front(h), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		hs: &http.Server{Handler: withConsole(opts.Console, rt.front(h)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
 	}

@@ -28,6 +28,8 @@ type Options struct {
 	// Region makes the node one of several nodes of its region (region.go);
 	// nil: a region of one node.
 	Region *RegionOptions
+	// Console serves the web console (package console) at /console.
+	Console bool
 }
 
 // spotRuntime is a node's SPOT service, its change feed, and the HTTP
