@@ -20,10 +20,10 @@ var (
 
 // Bounds of a definition.
 const (
-	maxNameBytes  = 48        // leaves room for "-errors" and the producer name
-	maxQueryBytes = 64 << 10  // one query's text
-	maxRegions    = 64        // a pin list
-	maxPinBytes   = 64        // one region name
+	maxNameBytes  = 48       // leaves room for "-errors" and the producer name
+	maxQueryBytes = 64 << 10 // one query's text
+	maxRegions    = 64       // a pin list
+	maxPinBytes   = 64       // one region name
 	maxStartBytes = len("earliest")
 )
 
