@@ -20,6 +20,7 @@ type nodeFlags struct {
 	config, data, http, kafka, region, fsync, logLevel, logFormat string
 	maxMessageBytes                                               int
 	autoCreate                                                    string
+	console                                                       consoleFlag // console_flags.go
 	geo                                                           geoFlags
 	sec                                                           securityFlags
 	cluster                                                       clusterFlags
@@ -30,6 +31,7 @@ type nodeFlags struct {
 type fileConfig struct {
 	broker.Config `yaml:",inline"`
 	Cluster       clusterFile `yaml:"cluster"`
+	Console       bool        `yaml:"console"` // serve the web console at /console
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet) {
@@ -41,6 +43,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.fsync, "fsync", "", "fsync policy: always (default), interval, never")
 	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", 0, "largest message payload (default 5 MiB)")
 	fs.StringVar(&f.autoCreate, "auto-create-streams", "", "create streams on first use: true (default) or false")
+	f.console.register(fs)
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "auto", "console (readable lines, local time), json, or auto: console when stderr is a terminal, json otherwise")
 	f.geo.register(fs)
@@ -69,6 +72,7 @@ func (f *nodeFlags) loadAll() (broker.Config, *server.RegionOptions, error) {
 			return file.Config, nil, fmt.Errorf("parse config %s: %w", f.config, err)
 		}
 	}
+	f.console.file = file.Console
 	cfg, err := f.apply(file.Config)
 	if err != nil {
 		return cfg, nil, err

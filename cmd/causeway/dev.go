@@ -97,6 +97,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "warn", "debug, info, warn, error")
 	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group, every node serving the region (its streams replicated between them); with several regions each node has a replication listener and the region's replication runs on one of them, decided at runtime")
 	clusterPort := fs.Int("cluster-port", 7600, "with --nodes > 1: Raft port of the first region's first node, the next nodes take the next ports, then their data addresses (0: ephemeral)")
+	consoleOn := fs.Bool("console", true, "serve the web console at /console on every node")
 	spotFlags := registerSpotDevFlags(fs)
 	devSec := registerDevSecurity(fs)
 	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
@@ -227,7 +228,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 			return 0
 		default:
 		}
-		opts := server.Options{Spot: spotCfgs[i]}
+		opts := server.Options{Spot: spotCfgs[i], Console: *consoleOn}
 		var srv *server.Server
 		var regionNodes []*server.Server
 		if cluster == nil {
@@ -283,6 +284,9 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		printDevHowTo(&banner, ff, *data)
 	default:
 		printDevRegion(&banner, ff, *data)
+	}
+	if *consoleOn {
+		printDevConsole(&banner, ff)
 	}
 	printDevAuth(&banner, adminKey)
 	printSpotHowTo(&banner, ff)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/collections/service"
+	"github.com/causeway/causeway/console"
 	"github.com/causeway/causeway/server"
 )
 
@@ -61,12 +62,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		log.Info("one of several nodes of the region", zap.Uint64("node", uint64(reg.Meta.Node)), zap.String("raft", reg.Meta.Addrs.Raft),
 			zap.Int("voters", len(reg.Meta.Bootstrap)), zap.Strings("peers", reg.Meta.Peers))
 	}
-	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg, Collections: cols, Region: reg})
+	srv, err := server.StartWith(cfg, log, server.Options{Spot: spotCfg, Collections: cols, Region: reg, Console: nf.console.enabled()})
 	if err != nil {
 		// One line a person reads (no stack trace): the port in use, the
 		// bad address, the data directory another node holds.
 		fmt.Fprintln(stderr, "causeway serve: cannot start:", err)
 		return 1
+	}
+	if nf.console.enabled() {
+		log.Info("web console", zap.String("url", srv.URL()+console.Prefix+"/"))
 	}
 	if k := srv.Auth.BootstrapKey(); k != "" {
 		printAdminKey(stderr, k)
