@@ -14,8 +14,9 @@
 // a region outside it. Fabrics with the same set share a domain. The
 // region lists themselves (Membership) are fabric-wide metadata: they
 // travel in the domain of every region (the _system fabric's), ordered
-// because only a fabric's home region (the first of its latest list)
-// makes a new version, after it learnt the previous one.
+// because only a fabric's home region makes a new version, once it
+// applies the previous one. The home stays in every version's list, so a
+// region joining a fabric always has a source holding all of its data.
 //
 // # Moving a fabric
 //
@@ -29,7 +30,10 @@
 //     is applied before any under v+1 — per-origin order and causality
 //     carry across the change), or, if it was not a member of v, once a
 //     member of both versions that closed v sent it F's state (backfill;
-//     the shell de-duplicates the overlap by producer sequence ids);
+//     the shell de-duplicates the overlap by producer sequence ids, and
+//     applies the state only once its own engines delivered what the
+//     source's had when it took it, so that the ops it publishes next
+//     depend on everything the state holds);
 //     until then it holds them (Deliver answers Hold, Release hands them
 //     back in order);
 //   - a member of v that is not in v+1 stops serving F and deletes its
@@ -38,9 +42,7 @@
 //     any more; the domain's journals then only hold F's ops below the
 //     cuts, trimmed with the rest once stable).
 //
-// A change must keep at least one region of the previous list (the
-// backfill's source); moving a fabric to disjoint regions takes two
-// changes. A member of v that never comes back keeps v open (its cut never
+// A member of v that never comes back keeps v open (its cut never
 // arrives) until an operator evicts it: the same rule as the engine's
 // stability.
 package fabric

@@ -16,6 +16,10 @@ type Membership struct {
 	Version uint64
 	// Regions is sorted, without duplicates, never empty.
 	Regions []string
+	// Home is the region that makes the fabric's versions, one of
+	// Regions in every version: it applies every op of the fabric, so a
+	// region joining the list always has a source for its backfill.
+	Home string
 }
 
 // Has reports whether region is in the list.
@@ -23,10 +27,6 @@ func (m Membership) Has(region string) bool {
 	_, ok := slices.BinarySearch(m.Regions, region)
 	return ok
 }
-
-// Home is the region that makes the fabric's next version: the first of
-// its list.
-func (m Membership) Home() string { return m.Regions[0] }
 
 // Domain is the key of the causal domain the version's ops travel in.
 func (m Membership) Domain() string { return DomainKey(m.Regions) }
@@ -46,25 +46,34 @@ func DomainRegions(key string) []string { return strings.Split(key, ",") }
 var (
 	ErrEmptyList     = errors.New("a fabric needs at least one region")
 	ErrUnknownRegion = errors.New("unknown region")
-	ErrNoOverlap     = errors.New("the new list keeps none of the fabric's regions (they send the new ones its data): change it in two steps")
 	ErrSpotHome      = errors.New("the region is the home of a SPOT collection of the fabric")
 	ErrUnchanged     = errors.New("the list is the fabric's list already")
 	ErrSystemFabric  = errors.New("the _system fabric spans every region")
+	ErrHomeRemoved   = errors.New("the fabric's home region stays in its list (it orders the list's changes and holds all of its data)")
 )
 
-// Create validates a new fabric's region list (version 1). An empty list
-// is the caller's "every region".
-func Create(fabric string, regions, deployment []string) (Membership, error) {
+// Create validates a new fabric's region list (version 1) with its home
+// (which must be in it; empty: the first region listed). An empty list is
+// the caller's "every region".
+func Create(fabric, home string, regions, deployment []string) (Membership, error) {
 	list, err := normalize(regions, deployment)
 	if err != nil {
 		return Membership{}, fmt.Errorf("fabric %q: %w", fabric, err)
 	}
-	return Membership{Fabric: fabric, Version: 1, Regions: list}, nil
+	if home == "" {
+		home = regions[0]
+	}
+	m := Membership{Fabric: fabric, Version: 1, Regions: list, Home: home}
+	if !m.Has(home) {
+		return Membership{}, fmt.Errorf("fabric %q: home %q is not in its list %v: %w", fabric, home, list, ErrUnknownRegion)
+	}
+	return m, nil
 }
 
 // Change validates a change of cur's list to regions: every region known
-// to the deployment, at least one, one at least of cur's kept, every SPOT
-// home kept. It returns the next version.
+// to the deployment, at least one, the fabric's home and every SPOT home
+// kept. It returns the next version. The home makes the change, once it
+// applies cur (Router.Status: Applying == Latest).
 func Change(cur Membership, regions, deployment, spotHomes []string) (Membership, error) {
 	bad := func(err error) (Membership, error) {
 		return Membership{}, fmt.Errorf("fabric %q: %w", cur.Fabric, err)
@@ -79,14 +88,10 @@ func Change(cur Membership, regions, deployment, spotHomes []string) (Membership
 	if slices.Equal(list, cur.Regions) {
 		return bad(ErrUnchanged)
 	}
-	kept := false
-	for _, r := range list {
-		kept = kept || cur.Has(r)
+	next := Membership{Fabric: cur.Fabric, Version: cur.Version + 1, Regions: list, Home: cur.Home}
+	if !next.Has(cur.Home) {
+		return bad(fmt.Errorf("removing %s: %w", cur.Home, ErrHomeRemoved))
 	}
-	if !kept {
-		return bad(ErrNoOverlap)
-	}
-	next := Membership{Fabric: cur.Fabric, Version: cur.Version + 1, Regions: list}
 	for _, h := range spotHomes {
 		if !next.Has(h) {
 			return bad(fmt.Errorf("removing %s: %w", h, ErrSpotHome))
