@@ -32,7 +32,9 @@ type app struct {
 	vecs map[string]replicator.Vector
 }
 
-func newApp() *app { return &app{last: make(map[string]int64), vecs: make(map[string]replicator.Vector)} }
+func newApp() *app {
+	return &app{last: make(map[string]int64), vecs: make(map[string]replicator.Vector)}
+}
 
 // held is an op the router holds.
 type held struct {

@@ -47,9 +47,9 @@ type Result struct {
 	// Deletions deletions completed, Refused publishes refused at a
 	// non-member.
 	Adds, Removes, Backfills, Deletions, Refused int
-	Crashes, Partitions, Messages              int
-	Domains                                    int
-	HealTime                                   time.Duration
+	Crashes, Partitions, Messages                int
+	Domains                                      int
+	HealTime                                     time.Duration
 }
 
 // errCheck marks checker failures.
