@@ -34,6 +34,35 @@ func (c *compiler) errAt(snippet string, format string, args ...any) error {
 	return &CompileError{Pos: pos, Msg: fmt.Sprintf(format, args...)}
 }
 
+// snippet is text of a node to find in the query for an error position:
+// its first column or function name.
+func snippet(n ast.Node) string {
+	f := &snippetFinder{}
+	n.Accept(f)
+	return f.s
+}
+
+type snippetFinder struct{ s string }
+
+func (f *snippetFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if f.s != "" {
+		return n, true
+	}
+	switch x := n.(type) {
+	case *ast.ColumnNameExpr:
+		f.s = x.Name.Name.O
+		if x.Name.Table.O != "" {
+			f.s = x.Name.Table.O + "." + f.s
+		}
+	case *ast.FuncCallExpr:
+		f.s = x.FnName.O
+	case *ast.AggregateFuncExpr:
+		f.s = x.F
+	}
+	return n, f.s != ""
+}
+func (f *snippetFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
 func (c *compiler) errf(format string, args ...any) error {
 	return &CompileError{Pos: -1, Msg: fmt.Sprintf(format, args...)}
 }
@@ -240,7 +269,7 @@ func (c *compiler) selectStmt(sel *ast.SelectStmt) error {
 	case sel.Distinct:
 		return c.errf("DISTINCT is not supported (use GROUP BY)")
 	case len(sel.WindowSpecs) > 0:
-		return c.errf("OVER windows are not supported: use GROUP BY TUMBLE/HOP/SESSION")
+		return c.errf("OVER windows are not supported: use GROUP BY TUMBLE/HOP/SESSION_WINDOW")
 	case sel.With != nil:
 		return c.errf("WITH is not supported")
 	case sel.SelectIntoOpt != nil:

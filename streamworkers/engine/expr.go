@@ -214,7 +214,7 @@ func (c *compiler) expr(n ast.ExprNode) (expr, error) {
 	case *ast.FuncCallExpr:
 		return c.call(x)
 	}
-	return nil, c.errAt(restore(n), "unsupported expression %s", restore(n))
+	return nil, c.errAt(snippet(n), "unsupported expression %s", restore(n))
 }
 
 func (c *compiler) literal(x *test_driver.ValueExpr) (value, error) {
@@ -332,7 +332,7 @@ func (c *compiler) binary(x *ast.BinaryOperationExpr) (expr, error) {
 			return arith(op, fa, fb), nil
 		}, nil
 	}
-	return nil, c.errAt(restore(x), "unsupported operator %s", op.String())
+	return nil, c.errAt(snippet(x), "unsupported operator %s", op.String())
 }
 
 func cmpHolds(op opcode.Op, cmp int) bool {
@@ -456,7 +456,7 @@ func (c *compiler) unary(x *ast.UnaryOperationExpr) (expr, error) {
 	case opcode.Plus:
 		return e, nil
 	}
-	return nil, c.errAt(restore(x), "unsupported operator %s", x.Op.String())
+	return nil, c.errAt(snippet(x), "unsupported operator %s", x.Op.String())
 }
 
 func (c *compiler) betweenExpr(x *ast.BetweenExpr) (expr, error) {

@@ -183,7 +183,7 @@ func (c *compiler) joinOn(on ast.ExprNode) error {
 		}
 		b, ok := x.(*ast.BinaryOperationExpr)
 		if !ok || b.Op != opcode.EQ {
-			return c.errAt(restore(x), "a stream join's ON holds equalities of the two sides and one BETWEEN time bound (put other conditions in WHERE): %s", restore(x))
+			return c.errAt(snippet(x), "a stream join's ON holds equalities of the two sides and one BETWEEN time bound (put other conditions in WHERE): %s", restore(x))
 		}
 		if err := c.keyPair(b, &c.q.joinKeys); err != nil {
 			return err
@@ -207,7 +207,7 @@ func (c *compiler) keyPair(b *ast.BinaryOperationExpr, keys *[2][]expr) error {
 		l, r, ls, rs = r, l, rs, ls
 	}
 	if ls != 1 || rs != 2 {
-		return c.errAt(restore(b), "join keys compare an expression of %s with one of %s: %s", c.q.sourceLabel(0), c.q.sourceLabel(1), restore(b))
+		return c.errAt(snippet(b), "join keys compare an expression of %s with one of %s: %s", c.q.sourceLabel(0), c.q.sourceLabel(1), restore(b))
 	}
 	le, err := c.expr(l)
 	if err != nil {

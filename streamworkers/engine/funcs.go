@@ -363,7 +363,7 @@ func fnDateFormat(_ *env, a []value) (value, error) {
 func (c *compiler) call(x *ast.FuncCallExpr) (expr, error) {
 	name := x.FnName.L
 	switch name {
-	case "tumble", "hop", "session", "tumble_count", "slide_count":
+	case "tumble", "hop", "session_window", "tumble_count", "slide_count":
 		return nil, c.errAt(x.FnName.O, "%s is a window: use it in GROUP BY", strings.ToUpper(name))
 	case "followed_by", "not_followed_by":
 		return nil, c.errAt(x.FnName.O, "%s belongs in the ON of a stream join", strings.ToUpper(name))
@@ -371,7 +371,7 @@ func (c *compiler) call(x *ast.FuncCallExpr) (expr, error) {
 		return nil, c.errAt(x.FnName.O, "PROCTIME() is only a window's time argument")
 	case "window_start", "window_end":
 		if !c.aggMode || c.q.win.kind == winNone || !c.q.timeKnown() {
-			return nil, c.errAt(x.FnName.O, "%s() needs a TUMBLE, HOP or SESSION window", strings.ToUpper(name))
+			return nil, c.errAt(x.FnName.O, "%s() needs a TUMBLE, HOP or SESSION_WINDOW window", strings.ToUpper(name))
 		}
 		if len(x.Args) != 0 {
 			return nil, c.errAt(x.FnName.O, "%s() takes no arguments", strings.ToUpper(name))
@@ -475,7 +475,7 @@ func (c *compiler) cast(x *ast.FuncCastExpr) (expr, error) {
 			return str(v.text()), nil
 		}, nil
 	}
-	return nil, c.errAt(restore(x), "CAST to %s is not supported (use SIGNED, UNSIGNED, DOUBLE, DECIMAL or CHAR)", x.Tp.String())
+	return nil, c.errAt("cast", "CAST to %s is not supported (use SIGNED, UNSIGNED, DOUBLE, DECIMAL or CHAR)", strings.Fields(x.Tp.String()+" ?")[0])
 }
 
 func castNumber(e expr, integer bool) expr {

@@ -20,7 +20,7 @@ func (c *compiler) groupBy(g *ast.GroupByClause) error {
 	for _, it := range g.Items {
 		if f, ok := unparen(it.Expr).(*ast.FuncCallExpr); ok {
 			switch f.FnName.L {
-			case "tumble", "hop", "session", "tumble_count", "slide_count":
+			case "tumble", "hop", "session_window", "tumble_count", "slide_count":
 				if c.q.win.kind != winNone {
 					return c.errAt(f.FnName.O, "GROUP BY takes one window")
 				}
@@ -40,7 +40,7 @@ func (c *compiler) groupBy(g *ast.GroupByClause) error {
 	return nil
 }
 
-// window reads TUMBLE(t, 'size'), HOP(t, 'slide', 'size'), SESSION(t,
+// window reads TUMBLE(t, 'size'), HOP(t, 'slide', 'size'), SESSION_WINDOW(t,
 // 'gap'), TUMBLE_COUNT(n) or SLIDE_COUNT(n). t is a field (event time), _time
 // (publish time) or PROCTIME() (processing time).
 func (c *compiler) window(f *ast.FuncCallExpr) error {
@@ -67,9 +67,9 @@ func (c *compiler) window(f *ast.FuncCallExpr) error {
 		}
 		return nil
 	}
-	want := map[string]int{"tumble": 2, "hop": 3, "session": 2}[f.FnName.L]
+	want := map[string]int{"tumble": 2, "hop": 3, "session_window": 2}[f.FnName.L]
 	if len(f.Args) != want {
-		usage := map[string]string{"tumble": "TUMBLE(time, 'size')", "hop": "HOP(time, 'slide', 'size')", "session": "SESSION(time, 'gap')"}[f.FnName.L]
+		usage := map[string]string{"tumble": "TUMBLE(time, 'size')", "hop": "HOP(time, 'slide', 'size')", "session_window": "SESSION_WINDOW(time, 'gap')"}[f.FnName.L]
 		return c.errAt(f.FnName.O, "%s takes %s", name, usage)
 	}
 	if pf, ok := unparen(f.Args[0]).(*ast.FuncCallExpr); ok && pf.FnName.L == "proctime" && len(pf.Args) == 0 {
@@ -107,7 +107,7 @@ func (c *compiler) window(f *ast.FuncCallExpr) error {
 		if w.size < w.step || w.size%w.step != 0 || w.size/w.step > maxHopWindows {
 			return c.errAt(f.FnName.O, "HOP's size must be a multiple of its slide, at most %d slides", maxHopWindows)
 		}
-	case "session":
+	case "session_window":
 		w.kind = winSession
 		w.gap, err = c.duration(f.Args[1], name+" gap")
 	}

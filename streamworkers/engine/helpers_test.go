@@ -15,8 +15,8 @@ func (c cat) StreamExists(n string) bool     { return contains(c.streams, n) }
 func (c cat) CollectionExists(n string) bool { return contains(c.colls, n) }
 
 var testCat = cat{
-	streams: []string{"orders", "clicks", "payments", "shipments", "logins", "sink", "both"},
-	colls:   []string{"users", "totals", "both"},
+	streams: []string{"orders", "clicks", "payments", "shipments", "logins", "sink", "shared"},
+	colls:   []string{"users", "totals", "shared"},
 }
 
 // docs is a Lookup over a map.

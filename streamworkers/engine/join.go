@@ -74,17 +74,22 @@ func (w *Worker) streamJoin(ev Event, sides int) error {
 			add += bufferedBytes(buffered{Ev: ev})
 		}
 	}
+	maxT := int64(math.MinInt64)
+	for side := 0; side < 2; side++ {
+		if sides&(1<<side) != 0 {
+			maxT = max(maxT, times[side])
+		}
+	}
+	w.observe(maxT) // drops what the event could not match anyway
 	if err := w.limit(add, 0); err != nil {
 		return err
 	}
 	var firstErr error
-	maxT := int64(math.MinInt64)
 	for side := 0; side < 2; side++ {
 		if sides&(1<<side) == 0 {
 			continue
 		}
 		t := times[side]
-		maxT = max(maxT, t)
 		if !has[side] {
 			continue
 		}
@@ -116,7 +121,6 @@ func (w *Worker) streamJoin(ev Event, sides int) error {
 		w.st.bytes += bufferedBytes(b)
 		w.st.nextEvict = min(w.st.nextEvict, w.evictAt(side, t))
 	}
-	w.observe(maxT)
 	return firstErr
 }
 
@@ -177,6 +181,13 @@ func (w *Worker) pattern(ev Event, sides int) error {
 		}
 		times[side] = t
 	}
+	maxT := int64(math.MinInt64)
+	for side := 0; side < 2; side++ {
+		if sides&(1<<side) != 0 {
+			maxT = max(maxT, times[side])
+		}
+	}
+	w.observe(maxT) // expires the starts the event comes too late for
 	// Which roles the event plays, and under which key.
 	var role [2]bool
 	var keys [2]string
@@ -276,13 +287,6 @@ func (w *Worker) pattern(ev Event, sides int) error {
 		w.st.bytes += bufferedBytes(a)
 		w.st.nextEvict = min(w.st.nextEvict, a.T+q.within)
 	}
-	maxT := int64(math.MinInt64)
-	for side := 0; side < 2; side++ {
-		if sides&(1<<side) != 0 {
-			maxT = max(maxT, times[side])
-		}
-	}
-	w.observe(maxT)
 	return firstErr
 }
 

@@ -224,32 +224,35 @@ func (w *Worker) single(ev Event, doc *fastjson.Value) error {
 	en := env{}
 	en.ev[0], en.doc[0] = &ev, doc
 	en.now = ev.Time.UnixMilli()
-	if w.q.usesEventTime() {
+	if w.q.usesEventTime() || w.q.timeOf[0] != nil {
 		t, err := w.eventTime(0, &en)
 		if err != nil {
 			return err
 		}
 		en.now = t
 	}
-	if err := w.emit(&en); err != nil {
-		return err
-	}
+	// The watermark moves before the row is windowed: the row's own
+	// windows end after it, and a row refused for a limit or a type error
+	// still moves time on (windows fire and free their state).
 	if w.q.usesEventTime() {
 		w.observe(en.now)
 	}
-	return nil
+	return w.emit(&en)
 }
 
 func (w *Worker) lookup(ev Event, doc *fastjson.Value) error {
 	en := env{}
 	en.ev[0], en.doc[0] = &ev, doc
 	en.now = ev.Time.UnixMilli()
-	if w.q.usesEventTime() {
+	if w.q.usesEventTime() || w.q.timeOf[0] != nil {
 		t, err := w.eventTime(0, &en)
 		if err != nil {
 			return err
 		}
 		en.now = t
+	}
+	if w.q.usesEventTime() {
+		w.observe(en.now)
 	}
 	kv, err := w.q.lookupKey(&en)
 	if err != nil {
@@ -275,13 +278,7 @@ func (w *Worker) lookup(ev Event, doc *fastjson.Value) error {
 	if en.doc[1] == nil && !w.q.leftJoin {
 		return nil
 	}
-	if err := w.emit(&en); err != nil {
-		return err
-	}
-	if w.q.usesEventTime() {
-		w.observe(en.now)
-	}
-	return nil
+	return w.emit(&en)
 }
 
 // emit runs WHERE and then projects (or aggregates) one row.

@@ -1,0 +1,86 @@
+package engine
+
+import "testing"
+
+// scenario is a query, its inputs and the rows and errors it must give.
+type scenario struct {
+	name  string
+	query string
+	lk    Lookup
+	lim   Limits
+	steps []step
+	want  []string
+}
+
+func runScenarios(t *testing.T, cases []scenario) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustCompile(t, tc.query)
+			w, err := p.NewWorker(nil, tc.lk, tc.lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, tc.name, run(t, w, tc.steps), tc.want)
+		})
+	}
+}
+
+func TestProject(t *testing.T) {
+	runScenarios(t, []scenario{{
+		name:  "filter and project",
+		query: "INSERT INTO sink SELECT upper(name) AS n, lower(name) AS l, price * 2 AS p, payload.addr.city AS city, _key AS k FROM orders WHERE price > 1",
+		steps: []step{
+			ev("orders", "k1", `{"name":"Ab","price":3,"addr":{"city":"Oslo"}}`, 0),
+			ev("orders", "k2", `{"name":"x","price":1}`, 1),
+			ev("orders", "k3", `{"name":"y","price":1.5}`, 2),
+		},
+		want: []string{
+			`k1 {"n":"AB","l":"ab","p":6,"city":"Oslo","k":"k1"}`,
+			`k3 {"n":"Y","l":"y","p":3,"city":null,"k":"k3"}`,
+		},
+	}, {
+		name:  "bad input is an error, never a stop",
+		query: "SELECT price + 1 AS p FROM orders WHERE price > 1",
+		steps: []step{
+			ev("orders", "k1", `not json`, 0),
+			ev("orders", "k2", `[1,2]`, 0),
+			ev("orders", "k3", `{"price":"cheap"}`, 0),
+			ev("orders", "k4", `{"price":5}`, 0),
+			ev("orders", "k5", `{}`, 0),
+		},
+		want: []string{
+			`ERR orders@1: streamworkers: payload is not a JSON object: cannot parse JSON: unexpected value found: "not json"; unparsed tail: "not json"`,
+			`ERR orders@2: streamworkers: payload is not a JSON object (a JSON array)`,
+			`ERR orders@3: WHERE: >: streamworkers: type error: cannot compare a string with a number`,
+			`k4 {"p":6}`,
+		},
+	}, {
+		name: "functions",
+		query: `SELECT concat(a, '-', b) AS c, substring(a, 2, 3) AS sub, substring(a, -2) AS tail, length(a) AS len,
+			replace(a, 'l', 'L') AS rep, trim(sp) AS tr, abs(n) AS ab, round(f, 1) AS r, floor(f) AS fl, ceil(f) AS ce,
+			mod(7, 3) AS m, power(2, 10) AS pw, n DIV 4 AS d, 7 / 0 AS z, json_extract(doc, '$.x[1].y') AS j,
+			CASE WHEN n < 0 THEN 'neg' WHEN n = 0 THEN 'zero' ELSE 'pos' END AS sign, CASE a WHEN 'hello' THEN 1 ELSE 2 END AS cs,
+			CAST(s AS SIGNED) AS si, CAST(n AS CHAR) AS sc, CAST('2.5' AS DECIMAL) AS dc, a LIKE 'he%o' AS lk,
+			n IN (1, -9) AS isin, b IS NULL AS bn, missing IS NULL AS mn, coalesce(missing, 'dflt') AS co, doc AS raw, t.u AS dotted
+			FROM orders`,
+		steps: []step{ev("orders", "k", `{"a":"hello","b":"w","sp":"  x ","n":-9,"f":2.46,"s":"42.9","doc":{"x":[0,{"y":true}]},"t":{"u":[1]}}`, 0)},
+		want: []string{`k {"c":"hello-w","sub":"ell","tail":"lo","len":5,"rep":"heLLo","tr":"x","ab":9,"r":2.5,"fl":2,"ce":3,"m":1,"pw":1024,"d":-2,"z":null,"j":true,"sign":"neg","cs":1,"si":42,"sc":"-9","dc":2.5,"lk":true,"isin":true,"bn":false,"mn":true,"co":"dflt","raw":{"x":[0,{"y":true}]},"dotted":[1]}`},
+	}, {
+		name: "time functions: now() is the event time",
+		query: `SET @event_time = 'ts'; SELECT now() AS n, unix_timestamp() AS u, unix_timestamp('2026-01-01T00:00:10Z') AS u2,
+			date_format(ts, '%Y-%m-%d %H:%i:%s') AS f, ts + INTERVAL 1 MINUTE AS later, _time AS pub FROM orders`,
+		steps: []step{ev("orders", "k", `{"ts":"2026-01-01T00:00:05.5Z"}`, 7000)},
+		want:  []string{`k {"n":1767225605500,"u":1767225605,"u2":1767225610,"f":"2026-01-01 00:00:05","later":1767225665500,"pub":1767225607000}`},
+	}, {
+		name:  "SELECT * passes the payload; properties and stream",
+		query: "SELECT * FROM orders",
+		steps: []step{ev("orders", "k", `{"a": 1, "b": [true]}`, 0)},
+		want:  []string{`k {"a":1,"b":[true]}`},
+	}, {
+		name:  "_key names the row key",
+		query: "SELECT concat(user, '/', id) AS _key, id FROM orders",
+		steps: []step{ev("orders", "k", `{"user":"u","id":7}`, 0), ev("orders", "k", `{"id":8}`, 0)},
+		want:  []string{`u/7 {"id":7}`, `ERR orders@2: streamworkers: type error: _key is NULL`},
+	}})
+}
