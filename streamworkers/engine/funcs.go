@@ -475,7 +475,7 @@ func (c *compiler) cast(x *ast.FuncCastExpr) (expr, error) {
 			return str(v.text()), nil
 		}, nil
 	}
-	return nil, c.errAt("cast", "CAST to %s is not supported (use SIGNED, UNSIGNED, DOUBLE, DECIMAL or CHAR)", strings.Fields(x.Tp.String()+" ?")[0])
+	return nil, c.errAt("cast", "CAST to %s is not supported (use SIGNED, UNSIGNED, DOUBLE, DECIMAL or CHAR)", strings.Fields(x.Tp.String() + " ?")[0])
 }
 
 func castNumber(e expr, integer bool) expr {

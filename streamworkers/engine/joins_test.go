@@ -22,9 +22,9 @@ func TestJoins(t *testing.T) {
 			ev("payments", "3", `{"order_id":1,"amount":30,"ts":7000}`, 0), // after o1's bound
 			ev("orders", "3", `{"id":1,"ts":6500}`, 0),
 			ev("payments", "4", `{"order_id":1,"amount":40,"ts":4000}`, 0), // late
-			ev("orders", "4", `{"id":"1","ts":6600}`, 0),                    // a string key is another key
-			ev("orders", "5", `{"ts":6600}`, 0),                             // no key: joins nothing
-			ev("orders", "6", `{"id":1}`, 0),                                // no time
+			ev("orders", "4", `{"id":"1","ts":6600}`, 0),                   // a string key is another key
+			ev("orders", "5", `{"ts":6600}`, 0),                            // no key: joins nothing
+			ev("orders", "6", `{"id":1}`, 0),                               // no time
 		},
 		want: []string{
 			`1 {"oid":1,"amount":10,"gap_ms":2000}`,

@@ -11,13 +11,13 @@ func TestWindows(t *testing.T) {
 		steps: []step{
 			ev("orders", "1", `{"user":"a","ts":1000,"amount":1}`, 0),
 			ev("orders", "2", `{"user":"b","ts":4000,"amount":2}`, 0),
-			ev("orders", "3", `{"user":"a","ts":11000,"amount":3}`, 0),  // watermark 9000
-			ev("orders", "4", `{"user":"a","ts":9500,"amount":4}`, 0),   // out of order, on time
-			ev("orders", "5", `{"user":"b","ts":12500,"amount":5}`, 0),  // watermark 10500: [0,10s) fires
-			ev("orders", "6", `{"user":"a","ts":8000,"amount":10}`, 0),  // late, within 3s: [0,10s) again
-			ev("orders", "7", `{"user":"c","ts":16000}`, 0),             // watermark 14000: [0,10s) closes
-			ev("orders", "8", `{"user":"a","ts":6000,"amount":1}`, 0),   // beyond the lateness
-			ev("orders", "9", `{"user":"x","ts":30000,"amount":0}`, 0),  // watermark 28000: [10s,20s) fires
+			ev("orders", "3", `{"user":"a","ts":11000,"amount":3}`, 0),   // watermark 9000
+			ev("orders", "4", `{"user":"a","ts":9500,"amount":4}`, 0),    // out of order, on time
+			ev("orders", "5", `{"user":"b","ts":12500,"amount":5}`, 0),   // watermark 10500: [0,10s) fires
+			ev("orders", "6", `{"user":"a","ts":8000,"amount":10}`, 0),   // late, within 3s: [0,10s) again
+			ev("orders", "7", `{"user":"c","ts":16000}`, 0),              // watermark 14000: [0,10s) closes
+			ev("orders", "8", `{"user":"a","ts":6000,"amount":1}`, 0),    // beyond the lateness
+			ev("orders", "9", `{"user":"x","ts":30000,"amount":0}`, 0),   // watermark 28000: [10s,20s) fires
 			ev("orders", "10", `{"user":"a","ts":"soon","amount":0}`, 0), // not a time
 			ev("orders", "11", `{"user":"a","amount":0}`, 0),             // no time
 		},
