@@ -30,6 +30,16 @@ async function login(credential, tenant) {
     if (credential.split('.').length === 3) principal = new Principal(claims(credential));
     else throw e;
   }
+  // Tokens do not say whether their key is a superuser's: the node's own
+  // tenant list (superusers only) does.
+  if (!principal.superuser) {
+    try {
+      await api.get('/_api/tenant');
+      principal.superuser = true;
+    } catch (e) {
+      if (e.status === 0) throw e;
+    }
+  }
   return { api, principal };
 }
 
@@ -39,6 +49,7 @@ function showLogin(msg) {
   $('shell').classList.add('hidden');
   $('login').classList.remove('hidden');
   $('login-error').textContent = msg || '';
+  $('login-cred').value = '';
   $('login-cred').focus();
 }
 

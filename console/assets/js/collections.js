@@ -173,7 +173,7 @@ export async function render({ api, principal, signal, el }) {
 
 // openDoc shows one document in a JSON editor. Saving sends the changed
 // top-level attributes as a PATCH (removed ones as null with
-// keepNull=false) with If-Match: the _rev it loaded, so a document that
+// keepNull=false) with If-Match: the _rev in the editor, so a document that
 // changed meanwhile is refused (412) instead of overwritten; what comes
 // back is the document as the node now holds it, merged with concurrent
 // writes from other regions, and its conflicts.
@@ -214,7 +214,9 @@ async function openDoc(api, principal, col, key, box, reload) {
       return;
     }
     const path = api.fab('/document/' + enc + '/' + encodeURIComponent(key));
-    const ifMatch = { 'If-Match': '"' + loaded._rev + '"' };
+    // The precondition is the _rev the editor shows (the one loaded
+    // unless the user changed it).
+    const ifMatch = { 'If-Match': '"' + (typeof edited._rev === 'string' && edited._rev ? edited._rev : loaded._rev) + '"' };
     const strip = ({ _id, _key, _rev, ...rest }) => rest;
     if (replace.checked) {
       await api.call('PUT', path, strip(edited), ifMatch);
