@@ -33,6 +33,7 @@ import (
 	"github.com/causeway/causeway/server/cluster"
 	"github.com/causeway/causeway/server/kafkarepl"
 	"github.com/causeway/causeway/spot"
+	"github.com/causeway/causeway/streamworkers"
 )
 
 // Server is a running node with its listeners.
@@ -61,6 +62,8 @@ type Server struct {
 	// Spot is the SPOT service (package spot), nil unless configured.
 	Spot *spot.Service
 	spot *spotRuntime
+	// workers runs the region's stream workers (streamworkers.go).
+	workers *streamworkers.Runner
 
 	region *regionRuntime // nil: a region of one node (region.go)
 }
@@ -196,11 +199,19 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		return nil, err
 	}
 	h.SetExtra(sp.handler)
+	workers, err := startStreamWorkers(node, cols.Service, h, logger)
+	if err != nil {
+		_ = sp.close()
+		_ = cols.Close()
+		_ = ln.Close()
+		_ = node.Close()
+		return nil, err
+	}
 	rt.mount(h)
 	addHealthChecks(h, cols, replication, sp.svc)
 	s := &Server{
 		Node: node, HTTP: h, ws: wsrv, cols: cols, ln: ln, log: logger, Auth: sec, tls: tlsCfg, limits: lm,
-		spot: sp, Spot: sp.svc, region: rt,
+		spot: sp, Spot: sp.svc, region: rt, workers: workers,
 		hs: &http.Server{Handler: withConsole(opts.Console, rt.front(h)), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
@@ -216,6 +227,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	if addr := node.Config().KafkaAddr; addr != "" {
 		if s.Kafka, err = startKafka(node, addr, logger, s.Auth, s.limits, s.tls, topics); err != nil {
 			_ = s.hs.Close()
+			_ = workers.Close()
 			_ = sp.close()
 			_ = cols.Close()
 			_ = node.Close()
@@ -267,6 +279,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// The node leaves its region's metadata group before its storage
 	// closes (its heartbeats stop; the group's other nodes fence it).
 	s.region.close()
+	// Stream workers stop before the collections and streams they write.
+	if err := s.workers.Close(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.spot.close(); err != nil {
 		errs = append(errs, err)
 	}

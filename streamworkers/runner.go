@@ -66,6 +66,9 @@ func (r *Runner) Start() {
 // Close stops every worker (each finishes its step: what it committed is
 // sent now or after the restart) and closes the checkpoint store.
 func (r *Runner) Close() error {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -135,6 +138,10 @@ func (r *Runner) reconcile() {
 	for _, tenant := range r.node.Tenants() {
 		for _, fi := range r.node.Fabrics(tenant) {
 			ref := defsRef(tenant, fi.Name)
+			oplog := naming.Stream{Persistent: true, Tenant: tenant, Fabric: fi.Name, Name: service.OpLogStream(SystemCollection)}
+			if _, err := r.node.Stream(oplog); err != nil {
+				continue // no definitions in this fabric (cheap: no catalog read)
+			}
 			if r.cols.Locate(ref) != nil {
 				continue // another node of the region serves the definitions
 			}
