@@ -88,4 +88,3 @@ func FuzzProcess(f *testing.F) {
 		}
 	})
 }
-
