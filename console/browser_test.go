@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,11 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
@@ -342,6 +345,8 @@ func TestConsoleInChromium(t *testing.T) {
 	a.run("bad query", chromedp.SetValue(chromedp.CSS(`#query-text`), "SELEKT nonsense"), chromedp.Click(chromedp.CSS(`#query-run`)))
 	a.wait("query error", `document.querySelector('[data-error="query"]').textContent.startsWith('400')`)
 
+	floodTail(t, a, key, us)
+
 	// The remaining pages render (SPOT answers that this node has no SPOT).
 	for _, p := range []string{"spot", "keys", "metrics"} {
 		a.page("#/" + p)
@@ -376,4 +381,90 @@ func TestConsoleInChromium(t *testing.T) {
 	b.wait("reconnected", `document.getElementById('conn').classList.contains('hidden')`)
 	b.wait("tail live again", `document.getElementById('tail-status').textContent.startsWith('live')`)
 	t.Logf("screenshots in %s", dir)
+}
+
+// floodTail publishes floodRate messages a second for floodFor to a
+// local stream that the page tails, and checks the page keeps drawing
+// frames (it samples and says so) and stays responsive.
+func floodTail(t *testing.T, a *tab, key, url string) {
+	const floodRate, floodFor, batch = 10000, 3 * time.Second, 100
+	apiCall(t, key, "POST", url+"/_fabric/_system/_api/streams/console-flood?global=false", "")
+	a.page("#/streams/console-flood")
+	a.wait("flood tail live", `document.getElementById('tail-status').textContent.startsWith('live')`)
+	a.eval(`(() => { window.maxGap = 0; let last = performance.now();
+		const f = (t) => { window.maxGap = Math.max(window.maxGap, t - last); last = t; if (!window.stopGaps) requestAnimationFrame(f); };
+		requestAnimationFrame(f); })()`)
+	ws := "ws" + strings.TrimPrefix(url, "http") + "/ws/v2/producer/persistent/_mm/_system/console-flood"
+	conn, _, err := websocket.DefaultDialer.Dial(ws, http.Header{"Authorization": {"Bearer " + key}})
+	if err != nil {
+		t.Fatalf("flood producer: %v", err)
+	}
+	defer conn.Close()
+	acked := make(chan int, 1)
+	go func() { // read the acks: one array per frame
+		n := 0
+		for {
+			var acks []map[string]any
+			if err := conn.ReadJSON(&acks); err != nil {
+				acked <- n
+				return
+			}
+			n += len(acks)
+		}
+	}()
+	payload := base64.StdEncoding.EncodeToString([]byte(`{"n":1,"text":"flood"}`))
+	frame := make([]map[string]any, batch)
+	for i := range frame {
+		frame[i] = map[string]any{"payload": payload}
+	}
+	// The page answers while it tails: a probe every 250 ms.
+	var rtts []time.Duration
+	probeDone := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			t0 := time.Now()
+			if _, err := chromedp.Run(a.ctx, chromedp.Evaluate[bool](`true`)); err == nil {
+				rtts = append(rtts, time.Since(t0))
+			}
+		}
+	}()
+	start := time.Now()
+	sent := 0
+	for time.Since(start) < floodFor { // paced: catch up with floodRate
+		for want := int(time.Since(start).Seconds() * floodRate); sent < want; sent += batch {
+			if err := conn.WriteJSON(frame); err != nil {
+				t.Fatalf("flood: %v", err)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	<-probeDone
+	took := time.Since(start)
+	a.wait("the tail says it samples", `document.getElementById('tail-status').textContent.includes('sampling')`)
+	a.shot("streams-flood")
+	a.wait("the tail got the flood", fmt.Sprintf(`+(document.getElementById('tail-status').textContent.match(/(\d+) received/)||[0,0])[1] >= %d`, sent*9/10))
+	maxGap := value[float64](a, "frame gaps", `(() => { window.stopGaps = true; return window.maxGap; })()`)
+	status := value[string](a, "tail status", `document.getElementById('tail-status').textContent`)
+	slowest := time.Duration(0)
+	if len(rtts) > 0 {
+		slowest = slices.Max(rtts)
+	}
+	t.Logf("tail flood: %d msgs sent in %s (%.0f msgs/s); longest gap between frames %.0f ms; page answered in at most %s; tail: %s",
+		sent, took.Round(time.Millisecond), float64(sent)/took.Seconds(), maxGap, slowest.Round(time.Millisecond), status)
+	if maxGap > 1000 || slowest > 2*time.Second {
+		t.Errorf("the page froze under the flood: longest frame gap %.0f ms, slowest answer %s", maxGap, slowest)
+	}
+	_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	select {
+	case <-acked:
+	case <-time.After(5 * time.Second):
+	}
 }

@@ -5,6 +5,7 @@
 
 export const maxRowsPerFrame = 40;
 export const maxRows = 500;
+const permitBatch = 1000;
 
 export class Tail {
   constructor(openReader, el, status) {
@@ -31,18 +32,29 @@ export class Tail {
 
   connect() {
     if (this.closed) return;
+    // Pull mode: the reader sends what permit frames grant, so flow
+    // control costs one frame per permitBatch messages instead of an ack
+    // per message.
     const ws = this.openReader(this.lastId);
     this.ws = ws;
+    let granted = 0;
+    const grant = () => {
+      try { ws.send(JSON.stringify({ type: 'permit', permitMessages: permitBatch })); } catch { return; }
+      granted += permitBatch;
+    };
     this.setStatus('connecting…');
-    ws.onopen = () => this.setStatus('live');
+    ws.onopen = () => {
+      this.setStatus('live');
+      grant();
+      grant();
+    };
     ws.onmessage = (ev) => {
       let m;
       try { m = JSON.parse(ev.data); } catch { return; }
       if (!m.messageId) return;
       this.lastId = m.messageId;
       this.received++;
-      // The reader's queue needs an ack to go on (Pulsar's reader API).
-      try { ws.send(JSON.stringify({ messageId: m.messageId })); } catch { /* closing */ }
+      if (--granted <= permitBatch) grant();
       if (this.paused) return;
       this.pending.push(m);
       if (this.pending.length > maxRowsPerFrame * 4) this.pending.splice(0, this.pending.length - maxRowsPerFrame);
