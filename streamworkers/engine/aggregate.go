@@ -16,19 +16,19 @@ type group struct {
 
 // win is one window of a group.
 type win struct {
-	Start int64      `json:"start"`
-	End   int64      `json:"end"`
-	Aggs  []aggState `json:"aggs"`
-	Fired bool       `json:"fired,omitempty"`
-	N     int        `json:"n,omitempty"`    // events, TUMBLE_COUNT
-	Ring  [][]value  `json:"ring,omitempty"` // last n arguments, SLIDE_COUNT
+	Start int64
+	End   int64
+	Aggs  []aggState
+	Fired bool
+	N     int       // events, TUMBLE_COUNT
+	Ring  [][]value // last n arguments, SLIDE_COUNT
 }
 
 // aggState is one aggregate's running state.
 type aggState struct {
-	N   int64   `json:"n,omitempty"` // values counted (non-NULL; rows for COUNT(*))
-	Sum float64 `json:"sum,omitempty"`
-	V   value   `json:"v"` // MIN / MAX
+	N   int64 // values counted (non-NULL; rows for COUNT(*))
+	Sum float64
+	V   value // MIN / MAX
 }
 
 const (

@@ -57,3 +57,24 @@ func BenchmarkTumble10s10kKeys(b *testing.B) {
 	// cycle by shifting ts is not possible in place, so use publish time.
 	benchWorker(b, "INSERT INTO sink SELECT user, COUNT(*) AS n, SUM(amount) AS total, MAX(amount) AS mx FROM orders GROUP BY user, TUMBLE(_time, '10s')", pl)
 }
+
+// BenchmarkSnapshot10kGroups: Snapshot of a worker holding a 10-second
+// tumbling window for each of 10,000 keys (what a checkpoint costs).
+func BenchmarkSnapshot10kGroups(b *testing.B) {
+	p := mustCompile(b, "SELECT user, COUNT(*) AS n, SUM(amount) AS total, MAX(amount) AS mx FROM orders GROUP BY user, TUMBLE(_time, '10s')")
+	w, _ := p.NewWorker(nil, nil, Limits{})
+	for i, pl := range payloads1KiB(10_000, 10_000) {
+		w.Process(Event{Stream: "orders", Position: uint64(i + 1), Payload: pl, Time: at(0)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var n int
+	for i := 0; i < b.N; i++ {
+		s, err := w.Snapshot()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(s)
+	}
+	b.ReportMetric(float64(n), "bytes")
+}

@@ -1,42 +1,22 @@
 package engine
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"sort"
+	"time"
 )
 
-// snapshotVersion is the format of Snapshot's bytes.
-const snapshotVersion = 1
-
-// snapshot is the encoded state: JSON with groups and buffers in key order,
-// so equal states encode to equal bytes.
-type snapshot struct {
-	Version int    `json:"v"`
-	Query   uint64 `json:"query"` // FNV-1a of the query text
-	MaxTime int64  `json:"max_time"`
-	HasTime bool   `json:"has_time,omitempty"`
-	WM      int64  `json:"wm"`
-	HasWM   bool   `json:"has_wm,omitempty"`
-	Proc    int64  `json:"proc"`
-	Seq     uint64 `json:"seq"`
-
-	Groups  []snapGroup   `json:"groups,omitempty"`
-	Join    [2][]snapList `json:"join"`
-	Pending []snapList    `json:"pending,omitempty"`
-}
-
-type snapGroup struct {
-	Vals []value `json:"vals"`
-	Wins []*win  `json:"wins"`
-}
-
-type snapList struct {
-	Key    string     `json:"key"`
-	Events []buffered `json:"events"`
-}
+// The snapshot format: "SWE" + version byte, the query's FNV-1a hash, the
+// clocks, then groups, join buffers and pattern starts in key order (so
+// equal states encode to equal bytes). Integers are varints, floats 8
+// bytes little-endian, strings length-prefixed.
+const (
+	snapshotMagic   = "SWE"
+	snapshotVersion = 2
+)
 
 func queryHash(text string) uint64 {
 	h := fnv.New64a()
@@ -48,92 +28,328 @@ func queryHash(text string) uint64 {
 // is: NewWorker(snapshot) then the same calls give the same rows.
 func (w *Worker) Snapshot() ([]byte, error) {
 	st := w.st
-	s := snapshot{
-		Version: snapshotVersion, Query: queryHash(w.q.text),
-		MaxTime: st.maxTime, HasTime: st.hasTime, WM: st.wm, HasWM: st.hasWM, Proc: st.proc, Seq: st.seq,
-		Join: [2][]snapList{{}, {}},
-	}
+	e := encoder{b: make([]byte, 0, 64+st.bytes/2)}
+	e.b = append(e.b, snapshotMagic...)
+	e.b = append(e.b, snapshotVersion)
+	e.b = binary.LittleEndian.AppendUint64(e.b, queryHash(w.q.text))
+	e.int(st.maxTime)
+	e.bool(st.hasTime)
+	e.int(st.wm)
+	e.bool(st.hasWM)
+	e.int(st.proc)
+	e.uint(st.seq)
+
 	keys := make([]string, 0, len(st.groups))
 	for k := range st.groups {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	e.uint(uint64(len(keys)))
 	for _, k := range keys {
 		g := st.groups[k]
-		s.Groups = append(s.Groups, snapGroup{Vals: g.vals, Wins: g.wins})
+		e.values(g.vals)
+		e.uint(uint64(len(g.wins)))
+		for _, wn := range g.wins {
+			e.int(wn.Start)
+			e.int(wn.End)
+			e.bool(wn.Fired)
+			e.uint(uint64(wn.N))
+			e.uint(uint64(len(wn.Aggs)))
+			for _, a := range wn.Aggs {
+				e.int(a.N)
+				e.float(a.Sum)
+				e.value(a.V)
+			}
+			e.uint(uint64(len(wn.Ring)))
+			for _, r := range wn.Ring {
+				e.values(r)
+			}
+		}
 	}
-	for side := 0; side < 2; side++ {
-		s.Join[side] = lists(st.join[side])
-	}
-	s.Pending = lists(st.pending)
-	b, err := json.Marshal(&s)
-	if err != nil {
-		return nil, fmt.Errorf("streamworkers: snapshot: %w", err)
-	}
-	return b, nil
+	e.lists(st.join[0])
+	e.lists(st.join[1])
+	e.lists(st.pending)
+	return e.b, nil
 }
 
-func lists(m map[string][]buffered) []snapList {
-	out := make([]snapList, 0, len(m))
-	for k, l := range m {
-		out = append(out, snapList{Key: k, Events: l})
+type encoder struct{ b []byte }
+
+func (e *encoder) uint(u uint64) { e.b = binary.AppendUvarint(e.b, u) }
+func (e *encoder) int(i int64)   { e.b = binary.AppendVarint(e.b, i) }
+func (e *encoder) float(f float64) {
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f))
+}
+func (e *encoder) str(s string) { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *encoder) bool(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
 }
 
-// decodeState reads a snapshot of this plan's query, checking its shape.
+func (e *encoder) value(v value) {
+	e.b = append(e.b, byte(v.K))
+	switch v.K {
+	case kBool:
+		e.bool(v.B)
+	case kNum:
+		e.float(v.N)
+	case kStr, kRaw:
+		e.str(v.S)
+	}
+}
+
+func (e *encoder) values(vs []value) {
+	e.uint(uint64(len(vs)))
+	for _, v := range vs {
+		e.value(v)
+	}
+}
+
+func (e *encoder) lists(m map[string][]buffered) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	e.uint(uint64(len(keys)))
+	for _, k := range keys {
+		e.str(k)
+		e.uint(uint64(len(m[k])))
+		for _, b := range m[k] {
+			e.str(b.Ev.Stream)
+			e.uint(b.Ev.Position)
+			e.str(b.Ev.Key)
+			e.str(string(b.Ev.Payload))
+			props := make([]string, 0, len(b.Ev.Properties))
+			for p := range b.Ev.Properties {
+				props = append(props, p)
+			}
+			sort.Strings(props)
+			e.uint(uint64(len(props)))
+			for _, p := range props {
+				e.str(p)
+				e.str(b.Ev.Properties[p])
+			}
+			e.int(b.Ev.Time.UnixNano())
+			e.int(b.T)
+			e.uint(b.Seq)
+		}
+	}
+}
+
+// decoder reads a snapshot; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: snapshot truncated or corrupt (%s)", ErrState, what)
+	}
+}
+
+func (d *decoder) uint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	u, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return u
+}
+
+func (d *decoder) int() int64 {
+	if d.err != nil {
+		return 0
+	}
+	i, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return i
+}
+
+// count reads a count of items of at least one byte each.
+func (d *decoder) count() int {
+	u := d.uint()
+	if u > uint64(len(d.b)) {
+		d.fail("count")
+		return 0
+	}
+	return int(u)
+}
+
+func (d *decoder) float() float64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.fail("float")
+		return 0
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		d.fail("float")
+		return 0
+	}
+	return f
+}
+
+func (d *decoder) str() string {
+	u := d.uint()
+	if d.err != nil || u > uint64(len(d.b)) {
+		d.fail("string")
+		return ""
+	}
+	s := string(d.b[:u])
+	d.b = d.b[u:]
+	return s
+}
+
+func (d *decoder) bool() bool {
+	if d.err != nil || len(d.b) < 1 || d.b[0] > 1 {
+		d.fail("bool")
+		return false
+	}
+	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) value() value {
+	if d.err != nil || len(d.b) < 1 {
+		d.fail("value")
+		return null
+	}
+	k := kind(d.b[0])
+	d.b = d.b[1:]
+	switch k {
+	case kNull:
+		return null
+	case kBool:
+		return boolean(d.bool())
+	case kNum:
+		return value{K: kNum, N: d.float()}
+	case kStr, kRaw:
+		return value{K: k, S: d.str()}
+	}
+	d.fail("value kind")
+	return null
+}
+
+func (d *decoder) values(want int) []value {
+	n := d.count()
+	if n != want {
+		d.fail("value count")
+		return nil
+	}
+	vs := make([]value, n)
+	for i := range vs {
+		vs[i] = d.value()
+	}
+	return vs
+}
+
+func (d *decoder) lists(perKey int) map[string][]buffered {
+	m := map[string][]buffered{}
+	n := d.count()
+	prev := ""
+	for i := 0; i < n && d.err == nil; i++ {
+		k := d.str()
+		if i > 0 && k <= prev {
+			d.fail("key order")
+		}
+		prev = k
+		ne := d.count()
+		if ne == 0 || ne > perKey {
+			d.fail("list length")
+		}
+		list := make([]buffered, 0, ne)
+		for j := 0; j < ne && d.err == nil; j++ {
+			var b buffered
+			b.Ev.Stream = d.str()
+			b.Ev.Position = d.uint()
+			b.Ev.Key = d.str()
+			b.Ev.Payload = []byte(d.str())
+			if np := d.count(); np > 0 {
+				b.Ev.Properties = make(map[string]string, np)
+				for p := 0; p < np; p++ {
+					pk := d.str()
+					b.Ev.Properties[pk] = d.str()
+				}
+			}
+			b.Ev.Time = time.Unix(0, d.int()).UTC()
+			b.T = d.int()
+			b.Seq = d.uint()
+			list = append(list, b)
+		}
+		m[k] = list
+	}
+	return m
+}
+
+// decodeState reads a snapshot of this plan's query, checking its shape,
+// and recomputes what is derived (sizes, counts, next deadlines).
 func decodeState(q *query, b []byte) (*state, error) {
-	var s snapshot
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrState, err)
+	if len(b) < len(snapshotMagic)+1+8 || string(b[:len(snapshotMagic)]) != snapshotMagic {
+		return nil, fmt.Errorf("%w: not a stream worker snapshot", ErrState)
 	}
-	if s.Version != snapshotVersion {
-		return nil, fmt.Errorf("%w: snapshot version %d, want %d", ErrState, s.Version, snapshotVersion)
+	if v := b[len(snapshotMagic)]; v != snapshotVersion {
+		return nil, fmt.Errorf("%w: snapshot version %d, want %d", ErrState, v, snapshotVersion)
 	}
-	if s.Query != queryHash(q.text) {
+	b = b[len(snapshotMagic)+1:]
+	if binary.LittleEndian.Uint64(b) != queryHash(q.text) {
 		return nil, fmt.Errorf("%w: the snapshot is of another query", ErrState)
 	}
+	d := &decoder{b: b[8:]}
 	st := newState()
-	st.maxTime, st.hasTime, st.wm, st.hasWM, st.proc, st.seq = s.MaxTime, s.HasTime, s.WM, s.HasWM, s.Proc, s.Seq
+	st.maxTime = d.int()
+	st.hasTime = d.bool()
+	st.wm = d.int()
+	st.hasWM = d.bool()
+	st.proc = d.int()
+	st.seq = d.uint()
+
 	next := int64(math.MaxInt64)
-	for _, sg := range s.Groups {
-		if len(sg.Vals) != len(q.groupExprs) || len(sg.Wins) == 0 {
-			return nil, fmt.Errorf("%w: a group of %d values and %d windows", ErrState, len(sg.Vals), len(sg.Wins))
+	ng := d.count()
+	prev := ""
+	for i := 0; i < ng && d.err == nil; i++ {
+		vals := d.values(len(q.groupExprs))
+		g := &group{key: groupKey(vals), vals: vals}
+		if i > 0 && g.key <= prev {
+			d.fail("group order")
 		}
-		for _, v := range sg.Vals {
-			if err := checkValue(v); err != nil {
-				return nil, err
-			}
+		prev = g.key
+		nw := d.count()
+		if nw == 0 {
+			d.fail("a group without windows")
 		}
-		g := &group{key: groupKey(sg.Vals), vals: sg.Vals, wins: sg.Wins}
-		if _, dup := st.groups[g.key]; dup {
-			return nil, fmt.Errorf("%w: group %q twice", ErrState, g.key)
-		}
-		st.groups[g.key] = g
-		st.bytes += groupBytes(g)
-		for i, wn := range g.wins {
-			if wn == nil || len(wn.Aggs) != len(q.aggs) || (i > 0 && g.wins[i-1].Start >= wn.Start) {
-				return nil, fmt.Errorf("%w: a window of the wrong shape", ErrState)
+		for j := 0; j < nw && d.err == nil; j++ {
+			wn := &win{Start: d.int(), End: d.int(), Fired: d.bool(), N: int(d.uint())}
+			if na := d.count(); na != len(q.aggs) {
+				d.fail("aggregate count")
 			}
-			for _, a := range wn.Aggs {
-				if err := checkValue(a.V); err != nil {
-					return nil, err
-				}
+			wn.Aggs = make([]aggState, len(q.aggs))
+			for a := range wn.Aggs {
+				wn.Aggs[a] = aggState{N: d.int(), Sum: d.float(), V: d.value()}
 			}
-			for _, r := range wn.Ring {
-				if len(r) != len(q.aggs) {
-					return nil, fmt.Errorf("%w: a window of the wrong shape", ErrState)
-				}
-				for _, v := range r {
-					if err := checkValue(v); err != nil {
-						return nil, err
-					}
-				}
+			nr := d.count()
+			if nr > q.win.count {
+				d.fail("ring length")
 			}
-			if len(wn.Ring) > q.win.count {
-				return nil, fmt.Errorf("%w: a window of the wrong shape", ErrState)
+			for r := 0; r < nr && d.err == nil; r++ {
+				wn.Ring = append(wn.Ring, d.values(len(q.aggs)))
 			}
+			if j > 0 && g.wins[j-1].Start >= wn.Start {
+				d.fail("window order")
+			}
+			g.wins = append(g.wins, wn)
 			st.windows++
 			st.bytes += winBytes(wn)
 			if wn.Fired {
@@ -142,15 +358,22 @@ func decodeState(q *query, b []byte) (*state, error) {
 				next = min(next, wn.End)
 			}
 		}
+		st.groups[g.key] = g
+		st.bytes += groupBytes(g)
 	}
 	st.nextFire = next
+	st.join[0] = d.lists(math.MaxInt)
+	st.join[1] = d.lists(math.MaxInt)
+	st.pending = d.lists(maxPendingPerKey)
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
 	for side := 0; side < 2; side++ {
-		for _, l := range s.Join[side] {
-			if len(l.Events) == 0 {
-				continue
-			}
-			st.join[side][l.Key] = l.Events
-			for _, b := range l.Events {
+		for _, l := range st.join[side] {
+			for _, b := range l {
 				st.bytes += bufferedBytes(b)
 				e := b.T + q.upper + q.lateness
 				if side == 1 {
@@ -160,22 +383,11 @@ func decodeState(q *query, b []byte) (*state, error) {
 			}
 		}
 	}
-	for _, l := range s.Pending {
-		if len(l.Events) == 0 {
-			continue
-		}
-		st.pending[l.Key] = l.Events
-		for _, b := range l.Events {
+	for _, l := range st.pending {
+		for _, b := range l {
 			st.bytes += bufferedBytes(b)
 			st.nextEvict = min(st.nextEvict, b.T+q.within)
 		}
 	}
 	return st, nil
-}
-
-func checkValue(v value) error {
-	if v.K > kRaw {
-		return fmt.Errorf("%w: a value of kind %d", ErrState, v.K)
-	}
-	return nil
 }

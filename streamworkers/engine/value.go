@@ -38,10 +38,10 @@ func (k kind) String() string {
 // value is one SQL value. Numbers are float64, as in JSON; times are Unix
 // milliseconds.
 type value struct {
-	K kind    `json:"k"`
-	N float64 `json:"n,omitempty"`
-	S string  `json:"s,omitempty"` // kStr text, kRaw JSON text
-	B bool    `json:"b,omitempty"`
+	K kind
+	N float64
+	S string // kStr text, kRaw JSON text
+	B bool
 }
 
 var null = value{}

@@ -54,9 +54,9 @@ type state struct {
 
 // buffered is an event kept by a join or a pattern.
 type buffered struct {
-	Ev  Event  `json:"ev"`
-	T   int64  `json:"t"`   // event time
-	Seq uint64 `json:"seq"` // arrival order
+	Ev  Event
+	T   int64  // event time
+	Seq uint64 // arrival order
 }
 
 func newState() *state {
