@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -62,32 +63,42 @@ func tupleBytes(t []value) int64 {
 }
 
 // groupKey encodes group values without ambiguity.
-func groupKey(vals []value) string {
-	var sb strings.Builder
+func groupKey(vals []value) string { return string(appendGroupKey(nil, vals)) }
+
+func appendGroupKey(b []byte, vals []value) []byte {
 	for _, v := range vals {
-		sb.WriteByte(byte('0' + v.K))
-		s := v.text()
-		sb.WriteString(ms2s(int64(len(s))))
-		sb.WriteByte(':')
-		sb.WriteString(s)
+		b = append(b, byte('0'+v.K))
+		switch v.K {
+		case kStr, kRaw:
+			b = strconv.AppendInt(b, int64(len(v.S)), 10)
+			b = append(b, ':')
+			b = append(b, v.S...)
+		default:
+			s := v.text()
+			b = strconv.AppendInt(b, int64(len(s)), 10)
+			b = append(b, ':')
+			b = append(b, s...)
+		}
 	}
-	return sb.String()
+	return b
 }
 
 // aggregate adds a row to its group's windows.
 func (w *Worker) aggregate(en *env) error {
 	q := w.q
-	vals := make([]value, len(q.groupExprs))
-	for i, g := range q.groupExprs {
+	vals := w.vals[:0]
+	for _, g := range q.groupExprs {
 		v, err := g(en)
 		if err != nil {
 			return fmt.Errorf("GROUP BY: %w", err)
 		}
-		vals[i] = v
+		vals = append(vals, v)
 	}
-	args := make([]value, len(q.aggs))
-	for i, a := range q.aggs {
+	w.vals = vals
+	args := w.args[:0]
+	for _, a := range q.aggs {
 		if a.arg == nil {
+			args = append(args, null)
 			continue
 		}
 		v, err := a.arg(en)
@@ -101,13 +112,14 @@ func (w *Worker) aggregate(en *env) error {
 		case (a.fn == aggMin || a.fn == aggMax) && v.K == kRaw:
 			return fmt.Errorf("%w: MIN and MAX want numbers, strings or booleans, got an %s", ErrType, v.K)
 		}
-		args[i] = v
+		args = append(args, v)
 	}
-	key := groupKey(vals)
-	g := w.st.groups[key]
+	w.args = args
+	w.keyBuf = appendGroupKey(w.keyBuf[:0], vals)
+	g := w.st.groups[string(w.keyBuf)]
 	newGroup := g == nil
 	if newGroup {
-		g = &group{key: key, vals: vals}
+		g = &group{key: string(w.keyBuf), vals: append([]value(nil), vals...)}
 	}
 	switch q.win.kind {
 	case winNone, winTumbleCount, winSlideCount:
@@ -274,7 +286,7 @@ func (w *Worker) countWindow(g *group, newGroup bool, args []value) error {
 		if len(wn.Ring) == w.q.win.count {
 			wn.Ring = wn.Ring[1:]
 		}
-		wn.Ring = append(wn.Ring, args)
+		wn.Ring = append(wn.Ring, append([]value(nil), args...))
 		wn.Aggs = make([]aggState, len(w.q.aggs))
 		for _, r := range wn.Ring {
 			w.apply(wn.Aggs, r)
@@ -345,7 +357,8 @@ func (w *Worker) fixedWindows(g *group, newGroup bool, args []value, en *env) er
 		start int64
 		wn    *win
 	}
-	var slots []slot
+	var buf [8]slot
+	slots := buf[:0]
 	for s := last; s > t-size; s -= step {
 		if w.closedAt(s + size) {
 			break

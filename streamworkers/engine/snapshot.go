@@ -327,11 +327,16 @@ func decodeState(q *query, b []byte) (*state, error) {
 		}
 		prev = g.key
 		nw := d.count()
-		if nw == 0 {
-			d.fail("a group without windows")
+		if nw == 0 || (nw != 1 && !q.timeKnown()) || (nw != 1 && q.win.kind == winNone) {
+			d.fail("window count")
 		}
 		for j := 0; j < nw && d.err == nil; j++ {
-			wn := &win{Start: d.int(), End: d.int(), Fired: d.bool(), N: int(d.uint())}
+			wn := &win{Start: d.int(), End: d.int(), Fired: d.bool()}
+			if n := d.uint(); n > math.MaxInt32 || (q.win.kind == winTumbleCount && n >= uint64(q.win.count)) {
+				d.fail("event count")
+			} else {
+				wn.N = int(n)
+			}
 			if na := d.count(); na != len(q.aggs) {
 				d.fail("aggregate count")
 			}

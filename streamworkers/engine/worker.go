@@ -29,6 +29,9 @@ type Worker struct {
 	advErrs []EventError
 	pub     int64 // the current event's publish time (Unix ms)
 	lastDoc *fastjson.Value
+	// scratch for aggregate: group values, aggregate arguments, group key.
+	vals, args []value
+	keyBuf     []byte
 }
 
 // state is everything a snapshot holds.
