@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"math/rand"
 	"testing"
 	"time"
 )
@@ -85,6 +86,58 @@ func FuzzProcess(f *testing.F) {
 		}
 		if _, err := p.NewWorker(s, propertyDocs, pq.lim); err != nil {
 			t.Fatalf("restore: %v", err)
+		}
+	})
+}
+
+// FuzzRestore: snapshot bytes (seeded with real snapshots of every query,
+// then mutated) restore or give ErrState, never a panic; a restored
+// worker runs and snapshots again.
+func FuzzRestore(f *testing.F) {
+	plans := make([]*Plan, len(propertyQueries))
+	for i, pq := range propertyQueries {
+		plans[i] = mustCompile(f, pq.q)
+		w, _ := plans[i].NewWorker(nil, propertyDocs, pq.lim)
+		r := rand.New(rand.NewSource(int64(i)))
+		for _, s := range randomSteps(r, 60) {
+			if s.adv {
+				w.Advance(at(s.pub))
+				continue
+			}
+			w.Process(Event{Stream: s.stream, Key: s.key, Payload: []byte(s.payload), Time: at(s.pub)})
+		}
+		snap, err := w.Snapshot()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(i, snap)
+	}
+	f.Fuzz(func(t *testing.T, qi int, snap []byte) {
+		if qi < 0 {
+			qi = -qi
+		}
+		qi %= len(plans)
+		w, err := plans[qi].NewWorker(snap, propertyDocs, propertyQueries[qi].lim)
+		if err != nil {
+			if !errors.Is(err, ErrState) {
+				t.Fatalf("NewWorker: %v, want ErrState", err)
+			}
+			return
+		}
+		r := rand.New(rand.NewSource(1))
+		for _, s := range randomSteps(r, 30) {
+			if s.adv {
+				w.Advance(at(s.pub))
+				continue
+			}
+			w.Process(Event{Stream: s.stream, Key: s.key, Payload: []byte(s.payload), Time: at(s.pub)})
+		}
+		again, err := w.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plans[qi].NewWorker(again, propertyDocs, propertyQueries[qi].lim); err != nil {
+			t.Fatalf("restoring a restored worker's snapshot: %v", err)
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // scenario is a query, its inputs and the rows and errors it must give.
 type scenario struct {
@@ -83,4 +86,31 @@ func TestProject(t *testing.T) {
 		steps: []step{ev("orders", "k", `{"user":"u","id":7}`, 0), ev("orders", "k", `{"id":8}`, 0)},
 		want:  []string{`u/7 {"id":7}`, `ERR orders@2: streamworkers: type error: _key is NULL`},
 	}})
+}
+
+// TestDryRunShape: a dry run is Compile, NewWorker(nil state, nil Lookup)
+// and Process; a Lookup is required only by a collection join.
+func TestDryRunShape(t *testing.T) {
+	p := mustCompile(t, "SELECT user, COUNT(*) AS n FROM orders GROUP BY user")
+	w, err := p.NewWorker(nil, nil, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "dry run", run(t, w, []step{ev("orders", "1", `{"user":"a"}`, 0), ev("clicks", "2", `{}`, 0)}), []string{
+		`a {"user":"a","n":1}`,
+		`ERR clicks@1: streamworkers: stream clicks is not an input of this worker`,
+	})
+	p = mustCompile(t, "SELECT u.name FROM orders o JOIN users u ON u._key = o.user")
+	if _, err := p.NewWorker(nil, nil, Limits{}); err == nil || err.Error() != "streamworkers: the query joins collection users: a Lookup is required" {
+		t.Errorf("lookup join without a Lookup: %v", err)
+	}
+	if _, err := p.NewWorker([]byte("SWE\x02garbage!"), userDocs, Limits{}); !errors.Is(err, ErrState) {
+		t.Errorf("garbage snapshot: %v", err)
+	}
+	other := mustCompile(t, "SELECT u.tier FROM orders o JOIN users u ON u._key = o.user")
+	w, _ = other.NewWorker(nil, userDocs, Limits{})
+	snap, _ := w.Snapshot()
+	if _, err := p.NewWorker(snap, userDocs, Limits{}); err == nil || err.Error() != "streamworkers: bad state: the snapshot is of another query" {
+		t.Errorf("snapshot of another query: %v", err)
+	}
 }
