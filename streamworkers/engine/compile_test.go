@@ -114,3 +114,19 @@ func TestCompileLimits(t *testing.T) {
 		t.Error("nil catalog compiled")
 	}
 }
+
+func TestCompileGroupColumns(t *testing.T) {
+	for _, q := range []string{
+		"SELECT orders.user, COUNT(*) FROM orders GROUP BY user",
+		"SELECT o.user, COUNT(*) FROM orders o GROUP BY payload.user",
+		"SET @event_time = 'ts'; SELECT COUNT(*) FROM orders GROUP BY TUMBLE(ts, '1s')",
+	} {
+		if _, err := Compile(q, testCat); err != nil {
+			t.Errorf("Compile(%q): %v", q, err)
+		}
+	}
+	_, err := Compile("SET @event_time = 'ts'; SELECT COUNT(*) FROM orders GROUP BY TUMBLE(t2, '1s')", testCat)
+	if want := "streamworkers: at offset 61: TUMBLE's time t2 is not the event time (@event_time = 'ts')"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

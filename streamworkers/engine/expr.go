@@ -134,7 +134,7 @@ func (c *compiler) expr(n ast.ExprNode) (expr, error) {
 		return nil, c.errf("query too complex (more than %d expression nodes)", maxExprNodes)
 	}
 	if c.aggMode {
-		txt := restore(n)
+		txt := c.groupText(n)
 		for i, g := range c.groupTexts {
 			if g == txt {
 				return func(en *env) (value, error) { return en.groups[i], nil }, nil

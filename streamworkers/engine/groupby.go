@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -35,9 +36,20 @@ func (c *compiler) groupBy(g *ast.GroupByClause) error {
 			return err
 		}
 		c.q.groupExprs = append(c.q.groupExprs, e)
-		c.groupTexts = append(c.groupTexts, restore(it.Expr))
+		c.groupTexts = append(c.groupTexts, c.groupText(it.Expr))
 	}
 	return nil
+}
+
+// groupText identifies a GROUP BY expression: a column by its resolved
+// source and path (so o.user and user match on one stream), anything else
+// by its text.
+func (c *compiler) groupText(e ast.ExprNode) string {
+	if cn, ok := unparen(e).(*ast.ColumnNameExpr); ok {
+		src, path := c.resolve(cn.Name)
+		return fmt.Sprintf("column %d %s", src, strings.Join(path, "."))
+	}
+	return restore(e)
 }
 
 // window reads TUMBLE(t, 'size'), HOP(t, 'slide', 'size'), SESSION_WINDOW(t,
@@ -82,6 +94,9 @@ func (c *compiler) window(f *ast.FuncCallExpr) error {
 		e, err := c.expr(cn)
 		if err != nil {
 			return err
+		}
+		if _, path := c.resolve(cn.Name); c.eventTime != "" && c.q.mode != modeJoin && strings.Join(path, ".") != c.eventTime {
+			return c.errAt(f.FnName.O, "%s's time %s is not the event time (@event_time = '%s')", name, strings.Join(path, "."), c.eventTime)
 		}
 		w.time = e
 		// On one stream, the window's field is the event time unless
