@@ -24,6 +24,7 @@ import (
 	"github.com/causeway/causeway/internal/testfabric"
 	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/server"
+	"github.com/causeway/causeway/spot"
 )
 
 // chromium finds Debian's chromium (installed by .ci/run). Without one the
@@ -73,9 +74,13 @@ func browserFabric(t *testing.T) (*testfabric.Fabric, string) {
 			}
 		}
 	})
-	for _, r := range regions {
-		f.Options[r] = server.Options{Console: true}
-	}
+	// SPOT: one replica in us-east; eu-west forwards to it.
+	raft := testnet.FreeAddrs(t, 1)[0]
+	f.Options["us-east"] = server.Options{Console: true, Spot: &spot.Config{
+		Replicas: []spot.ReplicaConfig{{ID: 1, RaftAddress: raft}}, Members: map[uint64]string{1: raft},
+		Regions: map[string][]string{"eu-west": {"http://" + httpAddrs[1]}}, RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2}}
+	f.Options["eu-west"] = server.Options{Console: true, Spot: &spot.Config{
+		Regions: map[string][]string{"us-east": {"http://" + httpAddrs[0]}}, RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2}}
 	f.StartAll()
 	return f, key
 }
@@ -347,8 +352,23 @@ func TestConsoleInChromium(t *testing.T) {
 
 	floodTail(t, a, key, us)
 
-	// The remaining pages render (SPOT answers that this node has no SPOT).
-	for _, p := range []string{"spot", "keys", "metrics"} {
+	// SPOT: create a collection homed here, run a transaction, see the leader.
+	a.page("#/spot")
+	a.wait("spot leader", `document.getElementById('page').textContent.includes('leader: replica 1')`)
+	a.run("create spot collection", chromedp.SendKeys(chromedp.CSS(`#spot-name`), "ledger"), chromedp.Click(chromedp.CSS(`#spot-create`)))
+	a.wait("spot collection listed", `!!document.querySelector('a[href="#/collections/ledger"]')`)
+	a.run("transaction", chromedp.SetValue(chromedp.CSS(`#spot-tx`), `{"operations":[{"op":"insert","collection":"ledger","key":"x","doc":{"n":1}},
+		{"op":"update","collection":"ledger","key":"x","doc":{"n":{"$inc":1}}}]}`), chromedp.Click(chromedp.CSS(`#spot-tx-run`)))
+	a.wait("transaction applied", `document.getElementById('spot-tx-result').textContent.includes('applied at Raft index') &&
+		document.getElementById('spot-tx-result').textContent.includes('"n": 2')`)
+	// A failed precondition: the whole transaction is refused, with its error.
+	a.run("refused transaction", chromedp.SetValue(chromedp.CSS(`#spot-tx`), `{"preconditions":[{"collection":"ledger","key":"x","path":["n"],"equals":7}],
+		"operations":[{"op":"delete","collection":"ledger","key":"x"}]}`), chromedp.Click(chromedp.CSS(`#spot-tx-run`)))
+	a.wait("precondition error", `document.querySelector('[data-error="spot-tx"]').textContent.startsWith('412')`)
+	a.shot("spot")
+
+	// The remaining pages render.
+	for _, p := range []string{"keys", "metrics"} {
 		a.page("#/" + p)
 		if p == "metrics" {
 			a.wait("a chart drawn", `document.getElementById('chart-rate').width > 0`)

@@ -156,7 +156,7 @@ func (c *devCluster) startRegion(i int, first broker.Config, opts server.Options
 			cfg.DataDir = nodeDataDir(dataDir, first.Region, j)
 		}
 		cfg.HTTPAddr, cfg.KafkaAddr, cfg.ReplAddr = c.http[i][j], c.kafka[i][j], c.repl[i][j]
-		o := server.Options{Region: c.options(i, j), Spot: opts.Spot}
+		o := server.Options{Region: c.options(i, j), Spot: opts.Spot, Console: opts.Console}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -88,18 +88,26 @@ export async function render({ api, principal, signal, el }) {
       draw(await fetchStatus());
       err.textContent = '';
     } catch (e) {
-      err.textContent = e.message;
+      if (e.status === 404) {
+        status.replaceChildren(h('p', { class: 'muted' }, 'This node has no geo-replication: its region is the whole fabric.'));
+        err.textContent = '';
+      } else {
+        err.textContent = e.message; // e.g. 503: this node does not run the region's replication now
+      }
     }
   });
   every(3000, signal, async () => {
     try {
       const st = await api.get('/_api/region/state');
       const r = st.result || st;
+      const units = r.units || [];
       nodes.replaceChildren(table([
-        { title: 'node', key: 'id' }, { title: 'status', key: 'status' },
-        { title: 'http', render: (n) => (n.addrs && n.addrs.http) || n.http || '' },
+        { title: 'node', render: (n) => n.id + (n.id === r.node ? ' (this one)' : '') }, { title: 'status', key: 'status' },
+        { title: 'http', render: (n) => (n.addrs && n.addrs.http) || '' },
         { title: 'incarnation', key: 'incarnation' },
-      ], r.nodes || []), h('p', { class: 'muted' }, 'metadata group leader: ' + (r.leader ?? '')));
+        { title: 'units led', render: (n) => units.filter((u) => u.leader === n.id).length },
+        { title: 'replicas held', render: (n) => units.filter((u) => (u.replicas || []).includes(n.id)).length },
+      ], r.nodes || []), h('p', { class: 'muted' }, `metadata group leader: node ${r.metaLeader || 'none'} · ${units.length} units`));
     } catch (e) {
       nodes.replaceChildren(h('p', { class: 'muted' },
         e.status === 404 || e.status === 403 ? 'This region is one node.' : e.message));

@@ -17,7 +17,7 @@ export async function render({ api, principal, el }) {
   const gerr = errorBox('spot-group');
   const group = h('div');
   el.append(card('SPOT collections of fabric ' + fabric + ' homed in this region', cerr, cols, createForm()),
-    card('This region\'s SPOT group', gerr, group), txCard());
+    card('This region\'s SPOT group, as this node sees it', gerr, group), txCard());
 
   act(cerr, async () => {
     const res = await api.get(api.fab('/spot/collection'));
@@ -32,7 +32,8 @@ export async function render({ api, principal, el }) {
       group.replaceChildren(h('p', {}, `region ${r.region} · ${r.members} members · leader: replica ${r.leader || 'none (no quorum)'}`),
         table([{ title: 'replica', key: 'id' }, { title: 'Raft address', key: 'raftAddress' },
           { title: 'running', render: (x) => (x.running ? 'yes' : 'stopped') }, { title: 'applied index', key: 'applied' },
-          { title: 'role', render: (x) => (x.id === r.leader ? 'leader' : 'follower') }], r.replicas || []));
+          { title: 'role', render: (x) => (x.id === r.leader ? 'leader' : 'follower') }], r.replicas || [],
+          { empty: 'this node runs no replica of the group' }));
     });
   } else {
     group.append(h('p', { class: 'muted' }, 'The group\'s replicas (GET /_api/spot/replicas) are for superusers.'));
