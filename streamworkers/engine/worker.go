@@ -32,6 +32,10 @@ type Worker struct {
 	// scratch for aggregate: group values, aggregate arguments, group key.
 	vals, args []value
 	keyBuf     []byte
+	// the env of a one-source row (kept here so it is not allocated per
+	// event; nothing holds it after the call).
+	evScratch Event
+	enScratch env
 }
 
 // state is everything a snapshot holds.
@@ -224,11 +228,12 @@ func (w *Worker) late(t int64) bool {
 }
 
 func (w *Worker) single(ev Event, doc *fastjson.Value) error {
-	en := env{}
-	en.ev[0], en.doc[0] = &ev, doc
+	w.evScratch, w.enScratch = ev, env{}
+	en := &w.enScratch
+	en.ev[0], en.doc[0] = &w.evScratch, doc
 	en.now = ev.Time.UnixMilli()
 	if w.q.usesEventTime() || w.q.timeOf[0] != nil {
-		t, err := w.eventTime(0, &en)
+		t, err := w.eventTime(0, en)
 		if err != nil {
 			return err
 		}
@@ -240,15 +245,16 @@ func (w *Worker) single(ev Event, doc *fastjson.Value) error {
 	if w.q.usesEventTime() {
 		w.observe(en.now)
 	}
-	return w.emit(&en)
+	return w.emit(en)
 }
 
 func (w *Worker) lookup(ev Event, doc *fastjson.Value) error {
-	en := env{}
-	en.ev[0], en.doc[0] = &ev, doc
+	w.evScratch, w.enScratch = ev, env{}
+	en := &w.enScratch
+	en.ev[0], en.doc[0] = &w.evScratch, doc
 	en.now = ev.Time.UnixMilli()
 	if w.q.usesEventTime() || w.q.timeOf[0] != nil {
-		t, err := w.eventTime(0, &en)
+		t, err := w.eventTime(0, en)
 		if err != nil {
 			return err
 		}
@@ -257,7 +263,7 @@ func (w *Worker) lookup(ev Event, doc *fastjson.Value) error {
 	if w.q.usesEventTime() {
 		w.observe(en.now)
 	}
-	kv, err := w.q.lookupKey(&en)
+	kv, err := w.q.lookupKey(en)
 	if err != nil {
 		return fmt.Errorf("lookup key: %w", err)
 	}
@@ -281,7 +287,7 @@ func (w *Worker) lookup(ev Event, doc *fastjson.Value) error {
 	if en.doc[1] == nil && !w.q.leftJoin {
 		return nil
 	}
-	return w.emit(&en)
+	return w.emit(en)
 }
 
 // emit runs WHERE and then projects (or aggregates) one row.
