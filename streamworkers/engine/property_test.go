@@ -174,3 +174,29 @@ func TestPropertyOutputsSomething(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanShared: workers of one plan run on several goroutines at once
+// (a plan is immutable; run with -race).
+func TestPlanShared(t *testing.T) {
+	for qi, pq := range propertyQueries {
+		p := mustCompile(t, pq.q)
+		steps := randomSteps(rand.New(rand.NewSource(int64(qi))), 100)
+		outs := make([][]string, 3)
+		done := make(chan int)
+		for g := range outs {
+			go func() {
+				w, _ := p.NewWorker(nil, propertyDocs, pq.lim)
+				outs[g] = run(t, w, steps)
+				done <- g
+			}()
+		}
+		for range outs {
+			<-done
+		}
+		for g := 1; g < len(outs); g++ {
+			if strings.Join(outs[g], "\n") != strings.Join(outs[0], "\n") {
+				t.Fatalf("query %d: workers of one plan differ", qi)
+			}
+		}
+	}
+}

@@ -45,6 +45,20 @@ func TestWindows(t *testing.T) {
 		},
 		want: []string{`a {"n":2}`},
 	}, {
+		name:  "an error computing a fired window's row goes with the event (or the Advance) that fired it",
+		query: "SET @idle_timeout = '1s'; SELECT user AS _key, MAX(name) AS m FROM orders GROUP BY user, TUMBLE(_time, '10s') HAVING MAX(name) > 5",
+		steps: []step{
+			ev("orders", "1", `{"user":"a","name":"x"}`, 1000),
+			ev("orders", "2", `{"user":"b","name":9}`, 2000),
+			ev("orders", "3", `{"user":"a","name":"y"}`, 12000), // fires [0,10s)
+			advance(30000), // fires [10s,20s)
+		},
+		want: []string{
+			`b {"m":9}`,
+			`ERR orders@3: group a:1767225600000 window [1767225600000, 1767225610000): HAVING: >: streamworkers: type error: cannot compare a string with a number`,
+			`ERR group a:1767225610000 window [1767225610000, 1767225620000): HAVING: >: streamworkers: type error: cannot compare a string with a number`,
+		},
+	}, {
 		name:  "hopping",
 		query: "SELECT COUNT(*) AS n, WINDOW_START() AS ws FROM orders GROUP BY HOP(ts, '5s', '10s')",
 		steps: []step{
