@@ -51,7 +51,7 @@ func TestCompileBad(t *testing.T) {
 		{"SELECT * FROM shared", "streamworkers: at offset 14: shared is both a stream and a collection: write streams.shared or collections.shared"},
 		{"SELECT * FROM collections.nope", "streamworkers: at offset 26: unknown collection nope"},
 		{"SELECT nosuch(a) FROM orders", "streamworkers: at offset 7: unknown function NOSUCH"},
-		{"SELECT upper(a, b) FROM orders", "streamworkers: at offset 7: UPPER takes 1 arguments"},
+		{"SELECT upper(a, b) FROM orders", "streamworkers: at offset 7: UPPER takes 1 argument"},
 		{"INSERT INTO users SELECT a FROM orders", "streamworkers: at offset 12: users is a collection: upsert into it with REPLACE INTO"},
 		{"REPLACE INTO sink SELECT a FROM orders", "streamworkers: at offset 13: sink is a stream: write it with INSERT INTO"},
 		{"INSERT INTO orders SELECT a FROM orders", "streamworkers: at offset 12: the worker would read its own output stream orders"},

@@ -419,6 +419,8 @@ func argCount(min, max int) string {
 	switch {
 	case max < 0:
 		return fmt.Sprintf("at least %d arguments", min)
+	case min == max && min == 1:
+		return "1 argument"
 	case min == max:
 		return fmt.Sprintf("%d arguments", min)
 	}
