@@ -26,7 +26,7 @@ import (
 // checkpoint store is on a crashable in-memory filesystem, and its HTTP API
 // on a test server.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	node *broker.Node
 	cols *service.Service
 	fs   *vfs.MemFS
@@ -38,7 +38,7 @@ type env struct {
 
 const testFabric = naming.SystemFabric
 
-func newEnv(t *testing.T, opts Options) *env {
+func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
 	node, err := broker.Open(broker.Config{Region: "us", DataDir: t.TempDir()}, zaptest.NewLogger(t))
 	if err != nil {

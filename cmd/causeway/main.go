@@ -29,7 +29,7 @@ Usage:
   causeway keygen                                        (prints a new API key, for --admin-key)
   causeway produce --url URL --stream NAME            (publishes stdin lines)
   causeway consume --url URL --stream NAME --subscription S   (prints messages)
-  causeway streamapp create|update|list|get|delete|activate|deactivate|dry-run --url URL [flags]   (stream workers)
+  causeway streamapp create|update|list|get|delete|activate|deactivate|dry-run [--url URL] [flags]   (stream workers)
   causeway bench   pubsub|kafka|geo|collections|spot|compare|plot [flags]   (load tests)
 
 Run "causeway COMMAND -h" for a command's flags.

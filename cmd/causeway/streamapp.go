@@ -25,8 +25,8 @@ const streamAppUsage = `Usage:
   causeway streamapp deactivate --name N
   causeway streamapp dry-run    (--query SQL | --file F) [--stream S] [--last 100]
 
-Every command takes --url URL (a node of the region; several, comma-separated, are
-asked in turn), --fabric F (default _system), --tenant T (default: the key's) and
+Every command takes --url URL (a node of the region, default http://127.0.0.1:8080;
+several, comma-separated, are asked in turn), --fabric F (default _system), --tenant T (default: the key's) and
 --token T (default $CAUSEWAY_TOKEN). Stream workers are continuous queries in
 streaming SQL (streamworkers/engine/LANGUAGE.md); README "Stream workers".
 `
@@ -49,7 +49,7 @@ func runStreamApp(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	action := args[0]
 	fs := flag.NewFlagSet("streamapp "+action, flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), streamAppUsage) }
-	urlFlag := fs.String("url", "", "a node's HTTP base URL (several, comma-separated, are asked in turn; required)")
+	urlFlag := fs.String("url", "http://127.0.0.1:8080", "a node's HTTP base URL (several, comma-separated, are asked in turn)")
 	token := fs.String("token", "", "API key or token (default $"+tokenEnv+")")
 	fabric := fs.String("fabric", "_system", "the fabric")
 	tenant := fs.String("tenant", "", "the tenant (default: the key's)")
@@ -67,9 +67,6 @@ func runStreamApp(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "causeway streamapp %s: "+format+"\n", append([]any{action}, a...)...)
 		return 2
-	}
-	if *urlFlag == "" {
-		return fail("--url is required")
 	}
 	urls, err := clients.ServiceURLs(*urlFlag)
 	if err != nil {
