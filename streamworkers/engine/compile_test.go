@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -128,5 +129,23 @@ func TestCompileGroupColumns(t *testing.T) {
 	_, err := Compile("SET @event_time = 'ts'; SELECT COUNT(*) FROM orders GROUP BY TUMBLE(t2, '1s')", testCat)
 	if want := "streamworkers: at offset 61: TUMBLE's time t2 is not the event time (@event_time = 'ts')"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestLanguageExamples: every sql block of LANGUAGE.md compiles.
+func TestLanguageExamples(t *testing.T) {
+	b, err := os.ReadFile("LANGUAGE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(b), "```sql\n")[1:]
+	if len(blocks) < 4 {
+		t.Fatalf("%d sql blocks in LANGUAGE.md", len(blocks))
+	}
+	for _, blk := range blocks {
+		q := blk[:strings.Index(blk, "```")]
+		if _, err := Compile(q, testCat); err != nil {
+			t.Errorf("LANGUAGE.md example:\n%s\n%v", q, err)
+		}
 	}
 }
