@@ -433,9 +433,13 @@ func floodTail(t *testing.T, a *tab, key, url string) {
 		}
 	}()
 	payload := base64.StdEncoding.EncodeToString([]byte(`{"n":1,"text":"flood"}`))
-	frame := make([]map[string]any, batch)
-	for i := range frame {
-		frame[i] = map[string]any{"payload": payload}
+	msgs := make([]map[string]any, batch)
+	for i := range msgs {
+		msgs[i] = map[string]any{"payload": payload}
+	}
+	frame, err := json.Marshal(msgs) // encoded once: the test keeps up with the rate
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The page answers while it tails: a probe every 250 ms.
 	var rtts []time.Duration
@@ -459,7 +463,7 @@ func floodTail(t *testing.T, a *tab, key, url string) {
 	sent := 0
 	for time.Since(start) < floodFor { // paced: catch up with floodRate
 		for want := int(time.Since(start).Seconds() * floodRate); sent < want; sent += batch {
-			if err := conn.WriteJSON(frame); err != nil {
+			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
 				t.Fatalf("flood: %v", err)
 			}
 		}
@@ -479,7 +483,9 @@ func floodTail(t *testing.T, a *tab, key, url string) {
 	}
 	t.Logf("tail flood: %d msgs sent in %s (%.0f msgs/s); longest gap between frames %.0f ms; page answered in at most %s; tail: %s",
 		sent, took.Round(time.Millisecond), float64(sent)/took.Seconds(), maxGap, slowest.Round(time.Millisecond), status)
-	if maxGap > 1000 || slowest > 2*time.Second {
+	// A frozen page draws no frame and answers nothing for seconds; the
+	// bounds leave room for a loaded 2-core machine running -race.
+	if maxGap > 1500 || slowest > 5*time.Second {
 		t.Errorf("the page froze under the flood: longest frame gap %.0f ms, slowest answer %s", maxGap, slowest)
 	}
 	_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
