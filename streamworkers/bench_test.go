@@ -17,11 +17,12 @@ import (
 // worker's start to its last row stored in the output stream: read,
 // engine, synced checkpoint, publish), then the latency from publish to
 // the row stored in the output stream, for messages published one batch
-// of 10 at a time. Report, not assert:
+// of 10 at a time. Streams and checkpoints are on disk, fsynced (the
+// node's defaults). Report, not assert:
 //
 //	go test -run '^$' -bench FilterProject -benchtime 200000x ./streamworkers/
 func BenchmarkFilterProject(b *testing.B) {
-	e := newEnv(b, Options{})
+	e := newEnv(b, Options{Dir: "disk"}) // checkpoints on disk, synced at every step
 	pad := strings.Repeat("x", 940)
 	msg := func(id int, v int) string {
 		return fmt.Sprintf(`{"id":%d,"v":%d,"ts":%d,"pad":"%s"}`, id, v, time.Now().UnixNano(), pad)

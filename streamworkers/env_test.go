@@ -29,7 +29,8 @@ type env struct {
 	t    testing.TB
 	node *broker.Node
 	cols *service.Service
-	fs   *vfs.MemFS
+	fs   *vfs.MemFS // nil: the checkpoint store is on disk (benchmarks)
+	dir  string
 	opts Options
 	cur  atomic.Pointer[Runner] // the runner of now, for the HTTP server's goroutines
 	r    *Runner
@@ -48,7 +49,10 @@ func newEnv(t testing.TB, opts Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, node: node, cols: cols, fs: vfs.NewCrashableMem()}
+	e := &env{t: t, node: node, cols: cols, fs: vfs.NewCrashableMem(), dir: t.TempDir()}
+	if opts.Dir == "disk" {
+		e.fs = nil
+	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 50 * time.Millisecond
 	}
@@ -96,7 +100,11 @@ func (m checkedMux) HandleParams(pattern string, params qp.Set, h http.Handler) 
 func (e *env) open() {
 	e.t.Helper()
 	o := e.opts
-	o.Pebble = &pebble.Options{FS: e.fs}
+	if e.fs != nil {
+		o.Pebble = &pebble.Options{FS: e.fs}
+	} else {
+		o.Dir = e.dir
+	}
 	o.ReserveBytes = -1
 	r, err := Open(e.node, e.cols, zaptest.NewLogger(e.t), o)
 	if err != nil {

@@ -87,6 +87,30 @@ func (s *sink) publish(to, target string, rows []pendingRow) error {
 	return nil
 }
 
+// publishAsync hands rows to their stream's producer; done gets the
+// outcome once they are stored (on the storage's goroutine).
+func (s *sink) publishAsync(to, target string, rows []pendingRow, done func(error)) {
+	p, err := s.producerFor(to, target)
+	if err != nil {
+		done(err)
+		return
+	}
+	msgs := make([]broker.Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = broker.Message{Key: r.Key, Payload: r.Value, SequenceID: r.Seq}
+	}
+	id := s.id
+	p.PublishAsync(msgs, func(res []broker.PublishResult) {
+		for i, r := range res {
+			if r.Err != nil {
+				done(fmt.Errorf("streamworkers: %s: publishing row %d to %s: %w", id, rows[i].Seq, target, r.Err))
+				return
+			}
+		}
+		done(nil)
+	})
+}
+
 func (s *sink) producerFor(to, target string) (*broker.Producer, error) {
 	if p, ok := s.producers[target]; ok {
 		return p, nil

@@ -28,7 +28,11 @@ type worker struct {
 	eng     *engine.Worker
 	cp      checkpoint
 	pending []pendingRow
-	sink    *sink
+	// handed is how many of the pending rows (from the first) are handed
+	// out; out follows them until they are stored.
+	handed int
+	out    *outbox
+	sink   *sink
 	// lastAdvance is when the engine was last told the time.
 	lastAdvance time.Time
 
@@ -42,7 +46,7 @@ var errCrashed = errors.New("streamworkers: crashed (test)")
 func (r *Runner) newWorker(id workerID, def Definition) *worker {
 	w := &worker{
 		r: r, id: id, def: def, log: r.log.With(zap.Stringer("worker", id)), stats: &workerStats{status: "starting"},
-		stop: make(chan struct{}), done: make(chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}), out: newOutbox(),
 	}
 	w.stats.version.Store(def.Version)
 	w.sink = &sink{node: r.node, cols: r.cols, id: id, producer: producerName(r.region, def), log: w.log, producers: map[string]*broker.Producer{}}
@@ -66,6 +70,11 @@ func (w *worker) run() {
 			}
 			w.fail("retrying", err)
 		}
+	}
+	// Stopping: let the rows in flight land and forget them (else they
+	// are sent again after the restart, and dropped as duplicates).
+	if w.out.waitAll(nil, haltWait) {
+		_ = w.collect()
 	}
 }
 
@@ -94,6 +103,13 @@ func (w *worker) fail(status string, err error) {
 // one): the engine state when it belongs to this version, the positions
 // and the rows not sent yet in any case.
 func (w *worker) open() error {
+	// Rows in flight from before (a failed commit) land first: the
+	// pending rows are read again from the checkpoint.
+	if !w.out.waitAll(w.stop, time.Hour) {
+		return errors.New("streamworkers: stopping")
+	}
+	w.out.reset()
+	w.handed = 0
 	plan, err := engine.Compile(w.def.Query, w.r.catalog(w.id.Tenant, w.id.Fabric))
 	if err != nil {
 		return fmt.Errorf("streamworkers: %s: compiling version %d: %w", w.id, w.def.Version, err)
@@ -177,10 +193,12 @@ func (w *worker) inputName(in string) naming.Stream {
 
 // step sends what is pending, then consumes one batch (or waits for one).
 func (w *worker) step() error {
-	if len(w.pending) > 0 {
-		if err := w.flush(); err != nil {
-			return err
-		}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if len(w.pending) >= maxPendingRows {
+		w.out.waitHead(w.stop, time.Second) // the broker is behind: wait for it
+		return nil
 	}
 	evs, wake, lag, err := w.read()
 	if err != nil {
@@ -264,31 +282,76 @@ func (w *worker) errorRow(seq int64, ev engine.Event, err error) pendingRow {
 	return pendingRow{Seq: seq, To: toErrors, Target: ErrorStream(w.def.Name), Key: ev.Key, Value: errorValue(w.def.Name, w.r.region, ev, err)}
 }
 
-// flush sends the pending rows and forgets the ones sent.
+// flush forgets the rows seen sent and hands the others out: publishes
+// go to the broker and complete later (the next steps overlap their
+// fsync), upserts are written now.
 func (w *worker) flush() error {
-	rows := w.pending
-	if w.r.opts.crash("mid-send") {
+	if err := w.collect(); err != nil {
+		return err
+	}
+	if w.handed < len(w.pending) && w.r.opts.crash("mid-send") {
+		rows := w.pending[w.handed:]
 		_, _, _ = w.sink.send(rows[:len(rows)/2])
 		return errCrashed
 	}
-	n, bad, err := w.sink.send(rows)
-	if n > 0 {
-		if w.r.opts.crash("after-send") {
-			return errCrashed
+	for w.handed < len(w.pending) && w.out.inflight() < maxInflightBatches {
+		rows := w.pending[w.handed:]
+		j := 1
+		for j < len(rows) && j < maxRowsPerWrite && rows[j].To == rows[0].To && rows[j].Target == rows[0].Target {
+			j++
 		}
-		if ferr := w.r.cps.sent(w.id, rows[n-1].Seq); ferr != nil && err == nil {
-			err = ferr
+		b := &sendBatch{rows: j, last: rows[j-1].Seq}
+		w.out.push(b)
+		w.handed += j
+		if rows[0].To == toCollection {
+			bad, err := w.sink.upsert(rows[0].Target, rows[:j])
+			w.out.complete(b, bad, err)
+		} else {
+			w.sink.publishAsync(rows[0].To, rows[0].Target, rows[:j], func(err error) { w.out.complete(b, 0, err) })
 		}
-		w.pending = rows[n:]
-		w.stats.pending.Store(int64(len(w.pending)))
+	}
+	return nil
+}
+
+// collect forgets the rows of the batches that completed. After a failed
+// one it waits for the others in flight and starts over from the first
+// row not seen sent (a row sent twice is dropped or rewritten the same).
+func (w *worker) collect() error {
+	var sentThrough int64 = -1
+	var bad int
+	var failed error
+	for _, b := range w.out.popDone() {
+		if b.err != nil {
+			failed = b.err
+			break
+		}
+		w.pending = w.pending[b.rows:]
+		w.handed -= b.rows
+		sentThrough, bad = b.last, bad+b.bad
 	}
 	if bad > 0 {
 		w.stats.errs.Add(uint64(bad))
 	}
-	if err != nil {
-		w.stats.setStatus("waiting to send", err)
+	w.stats.pending.Store(int64(len(w.pending)))
+	if sentThrough >= 0 {
+		if w.r.opts.crash("after-send") {
+			return errCrashed
+		}
+		if err := w.r.cps.sent(w.id, sentThrough); err != nil {
+			w.log.Warn("stream worker: forgetting sent rows (they are sent again after a restart)", zap.Error(err))
+		}
 	}
-	return err
+	if failed != nil {
+		if !w.out.waitAll(w.stop, time.Hour) {
+			return failed // stopping
+		}
+		w.out.reset()
+		w.handed = 0
+		w.sink.close()
+		w.stats.setStatus("waiting to send", failed)
+		return failed
+	}
+	return nil
 }
 
 // read returns the next events of the inputs (at most a batch, merged in
@@ -343,6 +406,7 @@ func (w *worker) wait(wake []<-chan struct{}) {
 	cases := []reflect.SelectCase{
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.stop)},
 		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.C)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.out.kick)},
 	}
 	for _, c := range wake {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
