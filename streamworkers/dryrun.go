@@ -123,7 +123,11 @@ func (r *Runner) DryRun(tenant, fabric string, in DryRunInput) (DryRunResult, er
 		}
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
-	res := DryRunResult{Output: plan.Output.Kind.String() + " " + plan.Output.Name, Messages: len(evs), Rows: []DryRunRow{}, Errors: []DryRunError{}}
+	output := "none"
+	if plan.Output.Name != "" {
+		output = plan.Output.Kind.String() + " " + plan.Output.Name
+	}
+	res := DryRunResult{Output: output, Messages: len(evs), Rows: []DryRunRow{}, Errors: []DryRunError{}}
 	add := func(rows []engine.Row, errs []engine.EventError) {
 		for _, row := range rows {
 			v := json.RawMessage(row.Value)
@@ -139,6 +143,7 @@ func (r *Runner) DryRun(tenant, fabric string, in DryRunInput) (DryRunResult, er
 	for _, ev := range evs {
 		add(eng.Process(ev))
 	}
-	add(eng.Advance(r.opts.Now()), nil)
+	out := eng.Advance(r.opts.Now())
+	add(out, eng.AdvanceErrors())
 	return res, nil
 }

@@ -216,7 +216,8 @@ func (w *worker) step() error {
 	}
 	if now.Sub(w.lastAdvance) >= w.r.opts.AdvanceInterval {
 		w.lastAdvance = now
-		rows, seq, nOut, nErr = w.rows(rows, seq, w.eng.Advance(now), nil, nOut, nErr)
+		out := w.eng.Advance(now)
+		rows, seq, nOut, nErr = w.rows(rows, seq, out, w.eng.AdvanceErrors(), nOut, nErr)
 	}
 	w.stats.lag.Store(lag)
 	if len(evs) == 0 && len(rows) == 0 {
