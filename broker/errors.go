@@ -18,6 +18,7 @@ var (
 	ErrStreamExists     = errors.New("broker: stream already exists")
 	ErrStreamInUse      = errors.New("broker: stream has connected producers or consumers (use force=true)")
 	ErrFabricNotFound   = errors.New("broker: fabric not found")
+	ErrFabricExists     = errors.New("broker: fabric already exists")
 	ErrTenantNotFound   = errors.New("broker: tenant not found")
 	ErrProducerBusy     = errors.New("broker: a producer with this name is already connected")
 	ErrTooManyProducers = errors.New("broker: too many producers on this stream")
@@ -30,6 +31,12 @@ var (
 	// ErrJoining: the region is joining the fabric (it started with an
 	// empty disk) and cannot take the request yet; retry.
 	ErrJoining = errors.New("broker: the region is joining the fabric")
+	// ErrFabricElsewhere: the fabric is pinned to regions this one is not
+	// among (FabricElsewhereError names them).
+	ErrFabricElsewhere = errors.New("broker: the fabric is not served in this region")
+	// ErrNotSupported: the request is valid but this deployment cannot
+	// serve it (the error says why).
+	ErrNotSupported = errors.New("broker: not supported here")
 )
 
 // HTTPStatus maps any error the broker (or a package below it) returns to
@@ -48,9 +55,13 @@ func HTTPStatus(err error) int {
 	case errors.Is(err, ErrStreamNotFound), errors.Is(err, ErrFabricNotFound), errors.Is(err, ErrTenantNotFound),
 		errors.Is(err, ErrSubNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrStreamExists), errors.Is(err, ErrStreamInUse), errors.Is(err, ErrProducerBusy),
+	case errors.Is(err, ErrStreamExists), errors.Is(err, ErrFabricExists), errors.Is(err, ErrStreamInUse), errors.Is(err, ErrProducerBusy),
 		errors.Is(err, ErrSubInUse), errors.Is(err, subscription.ErrExclusiveBusy), errors.Is(err, subscription.ErrTypeMismatch):
 		return http.StatusConflict
+	case errors.Is(err, ErrFabricElsewhere):
+		return http.StatusMisdirectedRequest
+	case errors.Is(err, ErrNotSupported):
+		return http.StatusNotImplemented
 	case errors.Is(err, ErrMessageTooLarge), errors.Is(err, segment.ErrRecordTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrTooManyProducers), errors.Is(err, ErrTooManyConsumers), errors.Is(err, ErrTooManySubs):

@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -23,18 +24,22 @@ import (
 // checkNamespace is the rule over a node's registry: nil when tenant and
 // fabric exist, otherwise the error naming the missing one and how to
 // create it. It is pure.
-func checkNamespace(tenants map[string]bool, fabrics map[fabricKey]FabricInfo, tenant, fabric string) error {
+func checkNamespace(tenants map[string]bool, fabrics map[fabricKey]FabricInfo, self, tenant, fabric string) error {
 	if !tenants[tenant] {
 		return fmt.Errorf("%w: %q (tenants are not created by use: a superuser creates one with POST /_api/tenant/%s)",
 			ErrTenantNotFound, tenant, tenant)
 	}
-	if _, ok := fabrics[fabricKey{tenant, fabric}]; !ok {
+	fi, ok := fabrics[fabricKey{tenant, fabric}]
+	if !ok {
 		path := "/_fabric/" + fabric + "/_api/fabric"
 		if tenant != naming.DefaultTenant {
 			path = "/_tenant/" + tenant + path
 		}
 		return fmt.Errorf("%w: %q in tenant %q (fabrics are not created by use: create it with POST %s)",
 			ErrFabricNotFound, fabric, tenant, path)
+	}
+	if fi.Pinned && !slices.Contains(fi.Regions, self) {
+		return &FabricElsewhereError{Tenant: tenant, Fabric: fabric, Region: self, Regions: slices.Clone(fi.Regions)}
 	}
 	return nil
 }
@@ -54,9 +59,9 @@ func (n *Node) CheckNamespace(tenant, fabric string) error {
 		return err
 	}
 	n.mu.RLock()
-	err := checkNamespace(n.tenants, n.fabrics, tenant, fabric)
+	err := checkNamespace(n.tenants, n.fabrics, n.cfg.Region, tenant, fabric)
 	n.mu.RUnlock()
-	if err == nil || n.sharedKV() == nil {
+	if err == nil || n.sharedKV() == nil || errors.Is(err, ErrFabricElsewhere) {
 		return err
 	}
 	tenantFound, fabricFound, lerr := n.regionNamespace(tenant, fabric)
@@ -71,7 +76,7 @@ func (n *Node) CheckNamespace(tenant, fabric string) error {
 			if terr != nil {
 				return terr
 			}
-			return checkNamespace(map[string]bool{tenant: true}, nil, tenant, fabric)
+			return checkNamespace(map[string]bool{tenant: true}, nil, n.cfg.Region, tenant, fabric)
 		}
 		return err
 	}

@@ -28,7 +28,7 @@ func TestCheckNamespaceRule(t *testing.T) {
 		{"_mm", "eu", ErrFabricNotFound, `"eu" in tenant "_mm"`}, // another tenant's fabric
 		{"globex", "eu", ErrTenantNotFound, `"globex"`},
 	} {
-		err := checkNamespace(tenants, fabrics, tc.tenant, tc.fabric)
+		err := checkNamespace(tenants, fabrics, "here", tc.tenant, tc.fabric)
 		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%s/%s: %v, want %v", tc.tenant, tc.fabric, err, tc.want)
 			continue

@@ -30,6 +30,8 @@ type Node struct {
 	mu      sync.RWMutex
 	tenants map[string]bool
 	fabrics map[fabricKey]FabricInfo
+	// placer carries pinned fabrics to every region (fabricregions.go).
+	placer  FabricPlacer
 	streams map[naming.Stream]*Stream
 	closed  bool
 	repl    replSlot // geo-replication (replication.go)
@@ -163,9 +165,14 @@ func (n *Node) Tenants() []string {
 
 // FabricInfo describes a fabric.
 type FabricInfo struct {
-	Tenant  string   `json:"tenant"`
-	Name    string   `json:"name"`
+	Tenant string `json:"tenant"`
+	Name   string `json:"name"`
+	// Regions are the regions that serve the fabric: every region of the
+	// deployment, or, when Pinned, the fabric's list (fabricregions.go).
 	Regions []string `json:"regions"`
+	Pinned  bool     `json:"pinned,omitempty"`
+	// Home is the region that orders a pinned fabric's list changes.
+	Home string `json:"home,omitempty"`
 }
 
 // EnsureFabric creates a fabric if missing (in a region of several nodes,

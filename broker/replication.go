@@ -117,8 +117,10 @@ func (n *Node) SetReplicator(r Replicator) {
 	regions := n.cfg.Regions()
 	n.mu.Lock()
 	for k, fi := range n.fabrics {
-		fi.Regions = regions
-		n.fabrics[k] = fi
+		if !fi.Pinned {
+			fi.Regions = regions
+			n.fabrics[k] = fi
+		}
 	}
 	n.mu.Unlock()
 }

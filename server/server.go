@@ -49,10 +49,13 @@ type Server struct {
 	// nodes (it runs on the node leading the region's journals), nil
 	// otherwise.
 	Standby *shell.Standby
-	hs      *http.Server
-	ln      net.Listener
-	log     *zap.Logger
-	done    chan error
+	// geoFabrics runs pinned fabrics' domains (nil without peers or in a
+	// region of several nodes).
+	geoFabrics *geoFabrics
+	hs         *http.Server
+	ln         net.Listener
+	log        *zap.Logger
+	done       chan error
 
 	// Auth authenticates and authorizes every request (broker/auth).
 	Auth   *auth.Service
@@ -158,14 +161,27 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	// several nodes the node leading the journals does (regiongeo.go).
 	var repl *shell.Shell
 	var standby *shell.Standby
+	var geoFab *geoFabrics
 	if geoCluster {
 		if standby, err = shell.NewStandby(node, logger, replOpts); err == nil {
 			err = standby.Mount(h)
 		}
-	} else if repl, err = shell.Start(node, logger, replOpts); err == nil {
-		err = repl.Mount(h)
+	} else {
+		// Geo-fabrics: pinned fabrics replicate in their lists' domains
+		// (geofabrics.go).
+		if cfg.Replicated() {
+			geoFab = newGeoFabrics(node, logger, replOpts)
+			replOpts.Mux, replOpts.Kinds = geoFab.mux, shell.WithKind(replOpts.Kinds, shell.KindFabricMeta, geoFab.apply)
+		}
+		if repl, err = shell.Start(node, logger, replOpts); err == nil {
+			err = repl.Mount(h)
+		}
+		if err == nil && repl != nil && geoFab != nil {
+			err = geoFab.start(repl)
+		}
 	}
 	if err != nil {
+		_ = geoFab.close()
 		_ = repl.Close()
 		_ = cols.Close()
 		_ = ln.Close()
@@ -216,7 +232,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 			IdleTimeout: 2 * time.Minute},
 		done: make(chan error, 1),
 	}
-	s.Repl, s.Standby = repl, standby
+	s.Repl, s.Standby, s.geoFabrics = repl, standby, geoFab
 	go func() {
 		err := s.hs.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -287,7 +303,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	// The shell closes first: it applies what it journaled, collection
-	// ops included, while the collections are still open.
+	// ops included, while the collections are still open; the domains of
+	// pinned fabrics before it (it owns the transport).
+	if err := s.geoFabrics.close(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.Repl.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -142,8 +142,9 @@ func (h *Handler) listDatabases(w http.ResponseWriter, r *http.Request) {
 }
 
 // databaseRequest is POST /_api/database's body. options are ArangoDB's
-// cluster settings of a database; they are accepted and moot (a fabric
-// spans the regions of the node's fabric, each holding every document).
+// cluster settings of a database; they are accepted and moot (every region
+// of a fabric holds every document), except Macrometa's dcList: the
+// regions the fabric is pinned to (fabricregions.go).
 // users are ArangoDB's database users: access is given with API keys
 // here, so a non-empty list is refused.
 type databaseRequest struct {
@@ -156,6 +157,7 @@ type databaseOpts struct {
 	Sharding          json.RawMessage `json:"sharding"`
 	ReplicationFactor json.RawMessage `json:"replicationFactor"`
 	WriteConcern      json.RawMessage `json:"writeConcern"`
+	DCList            json.RawMessage `json:"dcList"`
 }
 
 // decodeDatabaseRequest reads a database creation; an unknown field is
@@ -198,7 +200,14 @@ func (h *Handler) createDatabase(w http.ResponseWriter, r *http.Request) {
 		arangoFail(w, http.StatusConflict, errNumDuplicateName, "duplicate database name "+req.Name)
 		return
 	}
-	if _, err := h.node.EnsureFabric(tenantOf(r), req.Name); err != nil {
+	var regions []string
+	if req.Options != nil {
+		if regions, err = parseRegionList(req.Options.DCList); err != nil {
+			arangoFail(w, http.StatusBadRequest, errNumBadParameter, "options.dcList: "+err.Error())
+			return
+		}
+	}
+	if _, err := h.node.CreateFabricIn(tenantOf(r), req.Name, regions); err != nil {
 		fail(w, err)
 		return
 	}

@@ -41,7 +41,12 @@ func (h *Handler) getFabric(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) createFabric(w http.ResponseWriter, r *http.Request) {
-	fi, err := h.node.EnsureFabric(tenantOf(r), r.PathValue("fabric"))
+	regions, err := fabricRegionsOf(w, r) // fabricregions.go
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	fi, err := h.node.CreateFabricIn(tenantOf(r), r.PathValue("fabric"), regions)
 	if err != nil {
 		fail(w, err)
 		return

@@ -27,7 +27,8 @@ func errorCode(err error) int16 {
 		}
 		return kerr.NotLeaderForPartition.Code
 	case errors.Is(err, ErrUnknownTopic), errors.Is(err, broker.ErrStreamNotFound),
-		errors.Is(err, broker.ErrFabricNotFound), errors.Is(err, broker.ErrTenantNotFound):
+		errors.Is(err, broker.ErrFabricNotFound), errors.Is(err, broker.ErrTenantNotFound),
+		errors.Is(err, broker.ErrFabricElsewhere):
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, naming.ErrInvalidName):
 		return kerr.InvalidTopicException.Code

@@ -48,6 +48,7 @@ var errorCodes = []struct {
 	{errCorruptJSON, http.StatusBadRequest, errNumCorruptedJSON},
 	{queryparam.ErrBadParam, http.StatusBadRequest, errNumBadParameter},
 	{service.ErrFabricNotFound, http.StatusNotFound, errNumDatabaseNotFound},
+	{service.ErrFabricElsewhere, http.StatusMisdirectedRequest, http.StatusMisdirectedRequest},
 	{service.ErrCollectionNotFound, http.StatusNotFound, errNumCollectionUnknown},
 	{service.ErrCollectionExists, http.StatusConflict, errNumDuplicateName},
 	{service.ErrDocumentNotFound, http.StatusNotFound, errNumDocumentNotFound},

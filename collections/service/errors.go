@@ -5,7 +5,10 @@ import "errors"
 // Sentinel errors of the service. Each is wrapped with context where it is
 // returned; httpapi maps them to HTTP statuses and ArangoDB error numbers.
 var (
-	ErrFabricNotFound     = errors.New("collections: fabric not found")
+	ErrFabricNotFound = errors.New("collections: fabric not found")
+	// ErrFabricElsewhere: the fabric is pinned to regions this one is not
+	// among (the error names them).
+	ErrFabricElsewhere    = errors.New("collections: the fabric is not served in this region")
 	ErrCollectionNotFound = errors.New("collections: collection not found")
 	ErrCollectionExists   = errors.New("collections: duplicate collection name")
 	ErrDocumentNotFound   = errors.New("collections: document not found")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,7 +219,15 @@ func (s *Service) checkFabric(tenant, fabric string) error {
 	err := s.node.CheckNamespace(tenant, fabric)
 	switch {
 	case err == nil:
+		if fi, _ := s.node.Fabric(tenant, fabric); fi.Pinned {
+			// Geo-fabrics carry streams only for now: a collection's ops
+			// would travel in every region's domain.
+			return fmt.Errorf("%w: fabric %q is pinned to regions (%s): its collections are not built yet, only its streams",
+				ErrNotImplemented, fabric, strings.Join(fi.Regions, ", "))
+		}
 		return nil
+	case errors.Is(err, broker.ErrFabricElsewhere):
+		return fmt.Errorf("%w: %w", ErrFabricElsewhere, err)
 	case errors.Is(err, broker.ErrFabricNotFound), errors.Is(err, broker.ErrTenantNotFound):
 		return fmt.Errorf("%w: %s", ErrFabricNotFound, fabric)
 	case errors.Is(err, naming.ErrInvalidName):

@@ -175,6 +175,9 @@ func (r *Router[T]) Learn(m Membership) error {
 	}
 	switch {
 	case wasIn && !in:
+		// A backfill asked for in the same Actions is moot: the shell
+		// must not apply it after the deletion.
+		r.actions.Backfills = slices.DeleteFunc(r.actions.Backfills, func(b Backfill) bool { return b.Fabric == m.Fabric })
 		r.actions.Deletes = append(r.actions.Deletes, m.Fabric)
 		st.current, st.backfill, st.held = 0, 0, nil
 		st.dropBelow, st.deleting = m.Version, m.Version
@@ -221,7 +224,9 @@ func (r *Router[T]) DeliverCut(tag Tag, region string) {
 }
 
 // Backfilled says the shell applied a backfill for tag (from a region
-// applying that version or a later one).
+// applying that version or a later one). The shell applies a backfill
+// only while Status(fabric).Backfill is its version: one that comes after
+// the region left the fabric is dropped.
 func (r *Router[T]) Backfilled(tag Tag) {
 	st := r.state(tag.Fabric)
 	if st.backfill != tag.Version {

@@ -174,3 +174,19 @@ func TestChainedChangesCloseInOrder(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+func TestBackfillAskedThenRemovedInOneGoIsDropped(t *testing.T) {
+	r := NewRouter[string]("c")
+	for _, m := range []Membership{mem(1, "a", "b"), mem(2, "a", "b", "c"), mem(3, "a", "b")} {
+		if err := r.Learn(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := r.Actions()
+	if len(a.Backfills) != 0 || !slices.Equal(a.Deletes, []string{"f"}) || len(a.Cuts) != 1 || a.Cuts[0].Domain != "a,b,c" {
+		t.Fatalf("actions %+v: the backfill of version 2 must be gone, the cut into version 2's domain kept", a)
+	}
+	if st := r.Status("f"); st.Backfill != 0 || st.Deleting != 3 {
+		t.Fatalf("status %+v", st)
+	}
+}

@@ -23,6 +23,9 @@ const (
 	// KindTopicMeta is reserved for Kafka topic metadata events
 	// (broker/kafka: topic creations, partition increases, deletions).
 	KindTopicMeta Kind = 4
+	// KindFabricMeta is reserved for pinned fabrics' region lists
+	// (geo-fabrics: server's geofabrics.go).
+	KindFabricMeta Kind = 5
 )
 
 // bodyVersion is the first byte of every op body.

@@ -39,4 +39,6 @@ var (
 	ErrNotLeading = fmt.Errorf("%w: shell: this node does not lead the region's replication journals now", broker.ErrNotOwner)
 	// ErrJournal: the journals are inconsistent with the configuration.
 	ErrJournal = errors.New("shell: journal inconsistent")
+	// ErrInvalidOptions refuses a shell's options that cannot work.
+	ErrInvalidOptions = errors.New("shell: invalid options")
 )

@@ -67,7 +67,7 @@ func (s *Shell) heal(now time.Time) {
 		s.logRate.Warn(s.log, "heal restore", "rebuilding replication from the journals failed; retrying", zap.Error(err))
 		return
 	}
-	for p := range s.cfg.Peers {
+	for p := range s.peers {
 		if err := s.engine.PeerDown(p); err != nil {
 			s.log.Warn("peer down after heal", zap.String("peer", p), zap.Error(err))
 		}

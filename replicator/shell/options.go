@@ -41,6 +41,20 @@ type Options struct {
 	// State keeps the applied watermark, the evictions and the join mark
 	// (nil: files under {DataDir}/repl).
 	State StateStore
+	// Mux, on the shell of every region, lets domain shells share its
+	// transport (see mux.go).
+	Mux *Mux
+	// Domain makes the shell run one causal domain of geo-fabrics: only
+	// Domain.Regions (this one included), journals and records under
+	// {DataDir}/repl/domain-..., over Domain.Mux's transport.
+	Domain *Domain
+}
+
+// Domain is the causal domain a shell runs (Options.Domain).
+type Domain struct {
+	// Regions is the domain's set (fabric.DomainKey names it).
+	Regions []string
+	Mux     *Mux
 }
 
 // Defaults and bounds.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,13 +33,18 @@ type Shell struct {
 	opts    Options
 	self    string
 	regions []string
+	// peers are the regions this shell replicates with; domain its causal
+	// domain's name ("" for every region's); secret its codec's secret.
+	peers   map[string]string
+	domain  string
+	secret  []byte
 	log     *zap.Logger
 	fs      vfs.FS
 	dir     string
 	records records // the applied watermark, evictions, join mark
 
 	journals  *journals
-	transport *transport.Transport
+	transport wire
 	senders   map[string]*sender
 	kinds     kindTable
 	codecs    sync.Pool // *replicator.Codec with the membership set
@@ -142,6 +149,16 @@ func Start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 	return s, err
 }
 
+// StartDomain starts the shell of one causal domain of geo-fabrics
+// (opts.Domain): it does not route the node's publishes (the caller's
+// router does).
+func StartDomain(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) {
+	if opts.Domain == nil {
+		return nil, fmt.Errorf("shell: StartDomain without a domain: %w", ErrInvalidOptions)
+	}
+	return start(node, logger, opts)
+}
+
 // start is Start without routing the node's publishes to the shell
 // (a Standby routes them).
 func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) {
@@ -159,6 +176,8 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		opts:          opts,
 		self:          cfg.Region,
 		regions:       cfg.Regions(),
+		peers:         cfg.Peers,
+		secret:        []byte(cfg.FabricSecret),
 		log:           logger.Named("replication").With(zap.String("region", cfg.Region)),
 		fs:            node.FS(),
 		dir:           filepath.Join(cfg.DataDir, "repl"),
@@ -176,7 +195,28 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		completerDone: make(chan struct{}),
 		logRate:       lograte.New(0),
 	}
-	if _, err := replicator.NewCodec([]byte(cfg.FabricSecret)); err != nil {
+	if d := opts.Domain; d != nil {
+		if d.Mux == nil || !slices.Contains(d.Regions, s.self) {
+			return nil, fmt.Errorf("shell: domain %v without a mux or without this region %s: %w", d.Regions, s.self, ErrInvalidOptions)
+		}
+		s.regions = slices.Sorted(slices.Values(d.Regions))
+		s.domain = strings.Join(s.regions, ",")
+		s.peers = make(map[string]string)
+		for _, r := range s.regions {
+			if r == s.self {
+				continue
+			}
+			addr, ok := cfg.Peers[r]
+			if !ok {
+				return nil, fmt.Errorf("shell: domain %s: region %s is not a peer of this node: %w", s.domain, r, ErrInvalidOptions)
+			}
+			s.peers[r] = addr
+		}
+		s.dir = filepath.Join(s.dir, DomainDir(s.domain))
+		s.secret = DomainSecret(s.secret, s.domain)
+		s.log = s.log.With(zap.String("domain", s.domain))
+	}
+	if _, err := replicator.NewCodec(s.secret); err != nil {
 		return nil, fmt.Errorf("shell: %w", err)
 	}
 	for k, apply := range opts.Kinds {
@@ -212,7 +252,7 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	for p := range cfg.Peers {
+	for p := range s.peers {
 		s.peerWant[p] = &peerWant{}
 		if err := s.engine.PeerDown(p); err != nil {
 			_ = s.journals.close()
@@ -235,17 +275,25 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		WAN:  link.Config{Latency: cfg.WAN.Latency, Jitter: cfg.WAN.Jitter, LossRate: cfg.WAN.Loss},
 		Seed: seed, Logger: s.log,
 	}
-	if cfg.ReplTLS.Enabled() {
+	if cfg.ReplTLS.Enabled() && opts.Domain == nil {
 		if tcfg.ServerTLS, tcfg.ClientTLS, err = peerTLS(cfg); err != nil {
 			_ = s.journals.close()
 			return nil, err
 		}
 	}
-	if s.transport, err = transport.Listen(tcfg, s); err != nil {
+	switch {
+	case opts.Domain != nil:
+		s.transport, err = opts.Domain.Mux.attach(s.domain, s.regions, s)
+	case opts.Mux != nil:
+		s.transport, err = opts.Mux.listen(tcfg, s)
+	default:
+		s.transport, err = transport.Listen(tcfg, s)
+	}
+	if err != nil {
 		_ = s.journals.close()
 		return nil, err
 	}
-	for p := range cfg.Peers {
+	for p := range s.peers {
 		x := newSender(s, p)
 		s.senders[p] = x
 		s.wg.Add(1)
@@ -264,8 +312,8 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 
 // newCodec returns a codec for the fabric secret and membership.
 func (s *Shell) newCodec() *replicator.Codec {
-	c, _ := replicator.NewCodec([]byte(s.cfg.FabricSecret)) // checked in Start
-	_ = c.SetMembership(s.regions)                          // validated names
+	c, _ := replicator.NewCodec(s.secret) // checked in Start
+	_ = c.SetMembership(s.regions)        // validated names
 	return c
 }
 

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -128,6 +129,17 @@ func (t *Transport) Send(peer string, msg []byte) bool {
 		return false
 	}
 	return p.send(AppendFrame(make([]byte, 0, frameHeaderBytes+len(msg)), msg))
+}
+
+// SendPrefixed is Send of prefix followed by msg, in one frame (a
+// domain's frames: replicator/shell's Mux).
+func (t *Transport) SendPrefixed(peer string, prefix, msg []byte) bool {
+	p := t.peers[peer]
+	if p == nil {
+		return false
+	}
+	frame := binary.BigEndian.AppendUint32(make([]byte, 0, frameHeaderBytes+len(prefix)+len(msg)), uint32(len(prefix)+len(msg)))
+	return p.send(append(append(frame, prefix...), msg...))
 }
 
 // SetLinkDown cuts (true) or restores (false) the link to peer in both

@@ -407,7 +407,7 @@ func (r *region) takeBackfill(env *envelope) error {
 func (r *region) applyBackfill(f string) error {
 	env := r.received[f]
 	b, ok := r.backfills[f]
-	if env == nil || !ok || b.Version != env.tag.Version {
+	if env == nil || !ok || b.Version != env.tag.Version || r.router.Status(f).Backfill != b.Version {
 		delete(r.received, f)
 		return nil
 	}

@@ -64,6 +64,25 @@ func TestSimulation(t *testing.T) {
 		total.Deletions, total.Refused, total.Crashes, total.Partitions, total.Messages, total.Domains)
 }
 
+// regressionSeeds failed once; each names what it caught.
+var regressionSeeds = []struct {
+	seed uint64
+	what string
+}{
+	{32, "a backfilled state was not a causal dependency of the ops published after it"},
+	{60, "a home removed the only region holding the fabric's data while it waited for its own backfill"},
+	{29, "a backfill waited for a domain its receiver is not in"},
+	{6661, "a region that learnt it was added and removed in one go applied the backfill after deleting"},
+}
+
+func TestSimulationRegressions(t *testing.T) {
+	for _, tc := range regressionSeeds {
+		if _, err := Run(Options{Seed: tc.seed}); err != nil {
+			t.Errorf("seed %d (%s): %v", tc.seed, tc.what, err)
+		}
+	}
+}
+
 func TestCalmRunsConverge(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		if _, err := Run(Options{Seed: seed, Calm: true}); err != nil {

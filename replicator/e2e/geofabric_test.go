@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+)
+
+// httpDo sends a request with a JSON body to a region's node and returns
+// the status and body.
+func (f *fabric) httpDo(region, method, path, body string) (int, string) {
+	f.T.Helper()
+	req, err := http.NewRequest(method, f.Server(region).URL()+path, strings.NewReader(body))
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// dirHolds reports the files under dir that contain marker.
+func dirHolds(t *testing.T, dir string, marker []byte) []string {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if bytes.Contains(b, marker) {
+			found = append(found, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// TestPinnedFabricStaysInItsRegions: a fabric created with regions a and b
+// of a, b, c is known everywhere (c answers 421 naming a and b); its
+// streams replicate between a and b in both directions, while nothing of
+// them reaches c (its whole data directory is searched for the payloads'
+// markers); the _system fabric still spans the three.
+func TestPinnedFabricStaysInItsRegions(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+
+	for _, tc := range []struct{ body, want string }{
+		{`{"regions":["a","mars"]}`, "unknown region"},
+		{`{"regions":[]}`, "empty"},
+		{`{"regions":"a,b","options":{"dcList":"a"}}`, "both given"},
+		{`{"region":["a"]}`, "unknown field"},
+	} {
+		if code, body := f.httpDo("a", "POST", "/_fabric/bad/_api/fabric", tc.body); code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Fatalf("create with %s: %d %s, want 400 with %q", tc.body, code, body, tc.want)
+		}
+	}
+	code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"options":{"dcList":"b,a"}}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	var created struct{ Result broker.FabricInfo }
+	err := json.Unmarshal([]byte(body), &created)
+	if fi := created.Result; err != nil || !fi.Pinned || strings.Join(fi.Regions, ",") != "a,b" || fi.Home != "a" {
+		t.Fatalf("created %s (%v)", body, err)
+	}
+
+	// Every region learns the list; c refuses the fabric.
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		code, body := f.httpDo("c", "GET", "/_fabric/eu/_api/fabric", "")
+		if code == http.StatusMisdirectedRequest {
+			if !strings.Contains(body, "a, b") {
+				t.Fatalf("c's refusal does not name the regions: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("c still answers %d %s for the pinned fabric", code, body)
+		}
+		time.Sleep(pollInterval)
+	}
+	eu := func(name string) naming.Stream {
+		return naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: name}
+	}
+	if _, err := f.node("c").StreamForUse(eu("orders"), nil); !errors.Is(err, broker.ErrFabricElsewhere) {
+		t.Fatalf("c opened a stream of eu: %v", err)
+	}
+
+	markers := map[string][]byte{}
+	publish := func(region, producer string, n int) {
+		t.Helper()
+		var s *broker.Stream
+		var err error
+		for deadline := time.Now().Add(waitTimeout); ; time.Sleep(pollInterval) {
+			if s, err = f.node(region).StreamForUse(eu("orders"), nil); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s: open eu/orders: %v", region, err)
+		}
+		p, err := s.AttachProducer(producer, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		marker := []byte(fmt.Sprintf("EU-ONLY-%s-%d-%x", producer, time.Now().UnixNano(), time.Now().UnixNano()*7919))
+		markers[producer] = marker
+		var msgs []broker.Message
+		for i := range n {
+			msgs = append(msgs, broker.Message{Payload: append(bytes.Clone(marker), fmt.Sprintf(":%d", i)...), SequenceID: int64(i + 1)})
+		}
+		for i, r := range p.Publish(msgs) {
+			if r.Err != nil || r.Duplicate {
+				t.Fatalf("%s publish %d: %+v", region, i, r)
+			}
+		}
+	}
+	publish("a", "from-a", 200)
+	publish("b", "from-b", 150)
+	for _, r := range []string{"a", "b"} {
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			s, err := f.node(r).Stream(eu("orders"))
+			if err == nil && s.Backlog() == 350 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: eu/orders did not reach 350 records (%v)\n%s", r, err, f.statusDump())
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+	// The _system fabric still spans every region.
+	f.publish("c", "everywhere", "sys", 1, 20)
+	f.waitCount("everywhere", 20)
+
+	for producer, marker := range markers {
+		for _, r := range []string{"a", "b"} {
+			if len(dirHolds(t, f.Configs[r].DataDir, marker)) == 0 {
+				t.Fatalf("%s's data directory does not hold %s's marker: the search cannot see stream data", r, producer)
+			}
+		}
+		if found := dirHolds(t, f.Configs["c"].DataDir, marker); len(found) > 0 {
+			t.Fatalf("c, outside eu's regions, holds %s's payloads in %v", producer, found)
+		}
+	}
+	// An administrator anywhere may create a pinned fabric (c could have
+	// created eu): the same list again is the same fabric.
+	if code, body := f.httpDo("c", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu again at c with its list: %d %s, want 201", code, body)
+	}
+	if code, body := f.httpDo("b", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusConflict {
+		t.Fatalf("create eu at b with another list: %d %s, want 409", code, body)
+	}
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/collection", `{"name":"docs"}`); code != http.StatusNotImplemented {
+		t.Fatalf("collection in eu: %d %s, want 501 (not built yet)", code, body)
+	}
+}

@@ -1,0 +1,250 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/replicator"
+	"github.com/causeway/causeway/replicator/fabric"
+	"github.com/causeway/causeway/replicator/shell"
+)
+
+// geoFabrics runs a single-node region's geo-fabrics (README Architecture,
+// "Geo-fabrics"): a pinned fabric's region list travels as an op of
+// shell.KindFabricMeta in the domain of every region (the node's shell),
+// so every region knows where the fabric is served; the fabric's streams
+// replicate in the causal domain of its list, one shell per domain over
+// the node's transport (shell.Mux), so nothing of them reaches a region
+// outside the list. It routes the node's replicated publishes (it is the
+// node's broker.Replicator) and places new pinned fabrics
+// (broker.FabricPlacer).
+type geoFabrics struct {
+	node *broker.Node
+	log  *zap.Logger
+	mux  *shell.Mux
+	// opts are the domain shells' options (the node shell's, without its
+	// kinds of fabric-wide metadata).
+	opts shell.Options
+	self string
+
+	mu     sync.Mutex
+	base   *shell.Shell
+	shells map[string]*shell.Shell
+	closed bool
+}
+
+func newGeoFabrics(node *broker.Node, logger *zap.Logger, opts shell.Options) *geoFabrics {
+	g := &geoFabrics{node: node, log: logger.Named("geofabrics"), mux: shell.NewMux(), self: node.Config().Region,
+		shells: make(map[string]*shell.Shell)}
+	g.opts = opts
+	g.opts.Kinds = nil
+	return g
+}
+
+// fabricEvent is a pinned fabric's list, as it travels.
+type fabricEvent struct {
+	Tenant  string   `json:"tenant"`
+	Fabric  string   `json:"fabric"`
+	Regions []string `json:"regions"`
+	Home    string   `json:"home"`
+}
+
+// maxFabricEventBytes bounds an event's payload.
+const maxFabricEventBytes = 64 << 10
+
+// errBadFabricEvent refuses a malformed event.
+var errBadFabricEvent = errors.New("geofabrics: malformed fabric event")
+
+// apply is shell.KindFabricMeta's apply function: it records the fabric
+// (idempotent) and starts its domain here once the transport runs.
+func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
+	if len(payload) > maxFabricEventBytes {
+		return fmt.Errorf("%w: %d bytes", errBadFabricEvent, len(payload))
+	}
+	var ev fabricEvent
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return fmt.Errorf("%w: %v", errBadFabricEvent, err)
+	}
+	if _, err := fabric.Create(ev.Fabric, ev.Home, ev.Regions, g.node.Config().Regions()); err != nil {
+		return fmt.Errorf("%w: %v", errBadFabricEvent, err)
+	}
+	fi := broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: ev.Regions, Pinned: true, Home: ev.Home}
+	if err := g.node.RecordFabric(fi); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	running := g.base != nil
+	g.mu.Unlock()
+	if running && slices.Contains(ev.Regions, g.self) {
+		if _, err := g.domainShell(fabric.DomainKey(ev.Regions)); err != nil {
+			g.log.Warn("start the fabric's domain", zap.String("fabric", ev.Fabric), zap.Error(err))
+		}
+	}
+	return nil
+}
+
+// start takes the node's shell (running) and starts the domain of every
+// pinned fabric this region serves.
+func (g *geoFabrics) start(base *shell.Shell) error {
+	g.mu.Lock()
+	g.base = base
+	g.mu.Unlock()
+	for _, fi := range g.node.PinnedFabrics() {
+		if !slices.Contains(fi.Regions, g.self) {
+			continue
+		}
+		if _, err := g.domainShell(fabric.DomainKey(fi.Regions)); err != nil {
+			return err
+		}
+	}
+	g.node.SetReplicator(g)
+	g.node.SetFabricPlacer(g)
+	return nil
+}
+
+// domainShell returns the shell of domain key, starting it if needed.
+func (g *geoFabrics) domainShell(key string) (*shell.Shell, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil, shell.ErrClosed
+	}
+	if sh := g.shells[key]; sh != nil {
+		return sh, nil
+	}
+	opts := g.opts
+	opts.Domain = &shell.Domain{Regions: fabric.DomainRegions(key), Mux: g.mux}
+	sh, err := shell.StartDomain(g.node, g.log, opts)
+	if err != nil {
+		return nil, fmt.Errorf("geofabrics: start domain %s: %w", key, err)
+	}
+	g.shells[key] = sh
+	g.log.Info("domain started", zap.String("domain", key))
+	return sh, nil
+}
+
+// shellFor is the shell a fabric's streams replicate through.
+func (g *geoFabrics) shellFor(tenant, name string) (*shell.Shell, error) {
+	fi, ok := g.node.Fabric(tenant, name)
+	if !ok || !fi.Pinned {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.base, nil
+	}
+	if !slices.Contains(fi.Regions, g.self) {
+		return nil, &broker.FabricElsewhereError{Tenant: tenant, Fabric: name, Region: g.self, Regions: fi.Regions}
+	}
+	return g.domainShell(fabric.DomainKey(fi.Regions))
+}
+
+// PublishStream implements broker.Replicator: the stream's fabric's
+// domain carries it.
+func (g *geoFabrics) PublishStream(st *broker.Stream, recs []segment.Record, done func(first uint64, err error)) {
+	sh, err := g.shellFor(st.Name().Tenant, st.Name().Fabric)
+	if err != nil {
+		done(0, err)
+		return
+	}
+	sh.PublishStream(st, recs, done)
+}
+
+// all is the node's shell and every domain's.
+func (g *geoFabrics) all() []*shell.Shell {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := []*shell.Shell{g.base}
+	for _, k := range slices.Sorted(maps.Keys(g.shells)) {
+		out = append(out, g.shells[k])
+	}
+	return out
+}
+
+// Joined implements broker.Replicator: every domain joined.
+func (g *geoFabrics) Joined() bool {
+	for _, sh := range g.all() {
+		if !sh.Joined() {
+			return false
+		}
+	}
+	return true
+}
+
+// AwaitJoined implements broker.Replicator.
+func (g *geoFabrics) AwaitJoined(ready func(error)) {
+	shells := g.all()
+	var next func(i int)
+	next = func(i int) {
+		if i == len(shells) {
+			ready(nil)
+			return
+		}
+		shells[i].AwaitJoined(func(err error) {
+			if err != nil {
+				ready(err)
+				return
+			}
+			next(i + 1)
+		})
+	}
+	next(0)
+}
+
+// placeTimeout bounds the wait for a new pinned fabric's event to apply
+// here.
+const placeTimeout = 10 * time.Second
+
+// PlaceFabric implements broker.FabricPlacer: the fabric's list goes to
+// every region; it returns once recorded here.
+func (g *geoFabrics) PlaceFabric(fi broker.FabricInfo) error {
+	payload, err := json.Marshal(fabricEvent{Tenant: fi.Tenant, Fabric: fi.Name, Regions: fi.Regions, Home: fi.Home})
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	base := g.base
+	g.mu.Unlock()
+	done := make(chan error, 1)
+	base.PublishOp(shell.KindFabricMeta, payload, func(_ replicator.Dot, err error) { done <- err })
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("geofabrics: place fabric %s: %w", fi.Name, err)
+		}
+	case <-time.After(placeTimeout):
+		return fmt.Errorf("%w: placing fabric %s: replication did not answer within %s", broker.ErrClosed, fi.Name, placeTimeout)
+	}
+	if fi.Home == g.self || slices.Contains(fi.Regions, g.self) {
+		_, err = g.domainShell(fabric.DomainKey(fi.Regions))
+	}
+	return err
+}
+
+// close stops the domains' shells (the node's shell is closed by the
+// server, after them: it owns the transport).
+func (g *geoFabrics) close() error {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	g.closed = true
+	shells := g.shells
+	g.shells = map[string]*shell.Shell{}
+	g.mu.Unlock()
+	var errs []error
+	for _, sh := range shells {
+		errs = append(errs, sh.Close())
+	}
+	return errors.Join(errs...)
+}
