@@ -571,12 +571,18 @@ func (c *compiler) like(x *ast.PatternLikeOrIlikeExpr) (expr, error) {
 			return null, fmt.Errorf("%w: LIKE wants strings, got a %s and a %s", ErrType, v.K, pv.K)
 		}
 		s, pat := v.S, pv.S
+		if int64(len(s))*int64(len(pat)) > maxLikeWork {
+			return null, fmt.Errorf("%w: LIKE of %d bytes against a pattern of %d is too costly", ErrLimit, len(s), len(pat))
+		}
 		if fold {
 			s, pat = strings.ToLower(s), strings.ToLower(pat)
 		}
 		return boolean(likeMatch(s, pat, esc) != not), nil
 	}, nil
 }
+
+// maxLikeWork bounds LIKE's worst case (string length times pattern length).
+const maxLikeWork = 1 << 26
 
 // likeMatch matches SQL LIKE (% any run, _ one character), iteratively.
 func likeMatch(s, p string, esc byte) bool {

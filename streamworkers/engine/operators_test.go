@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -112,5 +113,20 @@ func TestDryRunShape(t *testing.T) {
 	snap, _ := w.Snapshot()
 	if _, err := p.NewWorker(snap, userDocs, Limits{}); err == nil || err.Error() != "streamworkers: bad state: the snapshot is of another query" {
 		t.Errorf("snapshot of another query: %v", err)
+	}
+}
+
+func TestLikeIsBounded(t *testing.T) {
+	p := mustCompile(t, "SELECT a LIKE pat AS m FROM orders")
+	w, _ := p.NewWorker(nil, nil, Limits{})
+	big := strings.Repeat("a", 1<<20)
+	pat := strings.Repeat("%a", 100) + "b"
+	rows, errs := w.Process(Event{Stream: "orders", Payload: []byte(`{"a":"` + big + `","pat":"` + pat + `"}`)})
+	if len(rows) != 0 || len(errs) != 1 || !errors.Is(errs[0].Err, ErrLimit) {
+		t.Fatalf("rows %d errs %v", len(rows), errs)
+	}
+	rows, _ = w.Process(Event{Stream: "orders", Payload: []byte(`{"a":"xaab","pat":"%a_b"}`)})
+	if len(rows) != 1 || string(rows[0].Value) != `{"m":true}` {
+		t.Fatalf("rows %v", rows)
 	}
 }
