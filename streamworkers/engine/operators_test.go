@@ -130,3 +130,19 @@ func TestLikeIsBounded(t *testing.T) {
 		t.Fatalf("rows %v", rows)
 	}
 }
+
+func TestLikeMatch(t *testing.T) {
+	for _, tc := range []struct {
+		s, p string
+		want bool
+	}{
+		{"", "", true}, {"", "%", true}, {"a", "", false}, {"abc", "a%", true}, {"abc", "%c", true},
+		{"abc", "a_c", true}, {"ac", "a_c", false}, {"a%c", `a\%c`, true}, {"abc", `a\%c`, false},
+		{"a_c", `a\_c`, true}, {"abc", `a\_c`, false}, {"héllo", "h_llo", true}, {"aaab", "%a%ab", true},
+		{"mississippi", "%ss%ss%", true}, {"mississippi", "%ss%ss%ss%", false}, {`a\`, `a\`, true},
+	} {
+		if got := likeMatch(tc.s, tc.p, '\\'); got != tc.want {
+			t.Errorf("%q LIKE %q = %v, want %v", tc.s, tc.p, got, tc.want)
+		}
+	}
+}
