@@ -53,6 +53,27 @@ export async function render({ api, principal, signal, el }) {
   const enc = encodeURIComponent(selected);
   if (col.keyValue) detail.append(kvCard(api, principal, col));
   else detail.append(docsCard(api, principal, col), indexCard(api, principal, col));
+  if (principal.can('admin', 'collection', fabric, col.name)) detail.append(adminCard(col));
+
+  function adminCard(col) {
+    const err = errorBox('drop-collection');
+    const path = col.keyValue ? api.fab('/kv/' + enc) : api.fab('/collection/' + enc);
+    const truncate = col.keyValue ? null : h('button', { class: 'danger', id: 'collection-truncate' }, 'Delete every document');
+    if (truncate) {
+      truncate.addEventListener('click', () => act(err, async () => {
+        if (!confirm('Delete every document of ' + col.name + '?')) return;
+        await api.call('PUT', api.fab('/collection/' + enc + '/truncate'));
+        location.hash = '#/collections/' + enc + '/' + Date.now();
+      }, truncate));
+    }
+    const drop = h('button', { class: 'danger', id: 'collection-drop' }, 'Drop collection');
+    drop.addEventListener('click', () => act(err, async () => {
+      if (!confirm('Drop ' + col.name + ' with its data and its streams?')) return;
+      await api.call('DELETE', path);
+      location.hash = '#/collections';
+    }, drop));
+    return card('Administer ' + col.name, h('div', { class: 'inline' }, truncate, drop), err);
+  }
 
   function docsCard(api, principal, col) {
     const err = errorBox('documents');
@@ -194,9 +215,9 @@ async function openDoc(api, principal, col, key, box, reload) {
     let conflicts = [];
     try { conflicts = (await api.get(api.fab('/document/' + enc + '/' + encodeURIComponent(k) + '/conflicts'))).result || []; } catch { /* SPOT: none */ }
     view.replaceChildren(h('p', { class: 'muted' }, 'As stored now (_rev ' + doc._rev + '):'), json(doc),
-      conflicts.length ? [h('p', {}, 'Conflicts (values that lost to concurrent writes):'), table([
-        { title: 'path', render: (c) => (c.path || []).join('.') }, { title: 'value', render: (c) => JSON.stringify(c.value) },
-        { title: 'from', render: (c) => c.region + ':' + c.seq }], conflicts)] : h('p', { class: 'muted' }, 'No conflicts.'));
+      ...(conflicts.length ? [h('p', {}, 'Conflicts (values that lost to concurrent writes):'), table([
+        { title: 'path', render: (c) => (Array.isArray(c.path) ? c.path.join('.') : String(c.path ?? '')) }, { title: 'value', render: (c) => JSON.stringify(c.value) },
+        { title: 'from', render: (c) => c.region + ':' + c.seq }], conflicts)] : [h('p', { class: 'muted' }, 'No conflicts.')]));
   };
   box.replaceChildren(card(key ? 'Document ' + key : 'New document in ' + col.name, err,
     h('div', { class: 'row' }, h('div', {}, area,

@@ -84,7 +84,7 @@ export async function render(ctx) {
     if (location.hash !== '#/streams/' + encodeURIComponent(n)) history.replaceState(null, '', '#/streams/' + encodeURIComponent(n));
     if (tail) tail.close();
     if (producer) { producer.close(); producer = null; }
-    detail.replaceChildren(tailCard(n), publishCard(n), subsCard(n));
+    detail.replaceChildren(tailCard(n), publishCard(n), subsCard(n), adminCard(n));
   };
   const wsPath = (kind, n) => `/ws/v2/${kind}/persistent/${encodeURIComponent(tenant)}/${encodeURIComponent(fabric)}/${encodeURIComponent(n)}`;
 
@@ -117,6 +117,20 @@ export async function render(ctx) {
     queueMicrotask(restart);
     return card('Live tail of ' + n, h('div', { class: 'inline' }, h('label', {}, 'read', from), pause,
       h('label', {}, pretty, ' pretty-print JSON'), h('label', {}, decode, ' decode base64')), st, box);
+  }
+
+  function adminCard(n) {
+    if (!principal.can('admin', 'stream', fabric, n)) return '';
+    const err = errorBox('delete-stream');
+    const force = h('input', { type: 'checkbox' });
+    const b = h('button', { class: 'danger', id: 'stream-delete' }, 'Delete stream');
+    b.addEventListener('click', () => act(err, async () => {
+      if (!confirm('Delete stream ' + n + (force.checked ? ', with its producers and consumers' : '') + '?')) return;
+      await api.call('DELETE', api.fab('/streams/' + encodeURIComponent(n)) + (force.checked ? '?force=true' : ''));
+      location.hash = '#/streams';
+    }, b));
+    return card('Delete ' + n, h('div', { class: 'inline' }, b, h('label', {}, force, ' even while in use (force)')), err,
+      h('p', { class: 'muted' }, 'Deleting a global stream is local to this region.'));
   }
 
   function publishCard(n) {
