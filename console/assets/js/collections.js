@@ -109,7 +109,7 @@ export async function render({ api, principal, signal, el }) {
     const key = h('input', { id: 'doc-key', placeholder: '_key' });
     const find = h('button', { id: 'doc-find' }, 'Open');
     find.addEventListener('click', () => open(key.value.trim()));
-    const open = (k) => openDoc(api, principal, col, k, editor, load);
+    const open = (k) => { load(); return openDoc(api, principal, col, k, editor, load); };
     const newBtn = principal.can('write', 'collection', fabric, col.name)
       ? h('button', { class: 'secondary', id: 'doc-new' }, 'New document') : null;
     if (newBtn) newBtn.addEventListener('click', () => openDoc(api, principal, col, null, editor, load));
