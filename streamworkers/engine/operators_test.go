@@ -146,3 +146,29 @@ func TestLikeMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestFlush: a dry run ends with Flush, which closes what time would.
+func TestFlush(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"SELECT user, COUNT(*) AS n FROM orders GROUP BY user, TUMBLE(ts, '10s')", []string{`b:10000 {"user":"b","n":1}`}}, // [0,10s) fired at ts 11000
+		{"SELECT COUNT(*) AS n FROM orders GROUP BY TUMBLE(PROCTIME(), '10s')", []string{`1767225600000 {"n":3}`}},
+		{"SELECT user, COUNT(*) AS n FROM orders GROUP BY user, TUMBLE_COUNT(5)", nil},
+		{"SET @event_time = 'ts'; SELECT a.user AS u FROM orders a JOIN payments b ON NOT_FOLLOWED_BY(a, b, '1s')", []string{`3 {"u":"b"}`}}, // a's starts timed out at ts 11000
+	} {
+		p := mustCompile(t, tc.q)
+		w, _ := p.NewWorker(nil, nil, Limits{})
+		run(t, w, []step{
+			ev("orders", "1", `{"user":"a","ts":1000}`, 0),
+			ev("orders", "2", `{"user":"a","ts":2000}`, 0),
+			ev("orders", "3", `{"user":"b","ts":11000}`, 0),
+		})
+		var got []string
+		for _, r := range w.Flush() {
+			got = append(got, r.Key+" "+string(r.Value))
+		}
+		check(t, tc.q, got, tc.want)
+	}
+}

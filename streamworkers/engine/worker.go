@@ -390,7 +390,31 @@ func (w *Worker) Advance(now time.Time) []Row {
 	return append([]Row(nil), w.out...)
 }
 
-// AdvanceErrors returns the errors of the last Advance: rows of windows
+// Flush ends time, for a dry run over a finite input: every open time
+// window fires (processing-time ones too) and waiting pattern starts time
+// out, as if the watermark had reached the end of time. Count windows'
+// partial groups are not emitted. Afterwards every event with an event time
+// is late. Errors of the rows are returned by AdvanceErrors.
+func (w *Worker) Flush() []Row {
+	w.out, w.errs, w.advErrs = w.out[:0], w.errs[:0], nil
+	const end = math.MaxInt64 / 4
+	if w.q.win.proc {
+		w.st.proc = end
+		w.fire()
+	}
+	if w.q.usesEventTime() {
+		w.raiseWatermark(end)
+	}
+	for _, e := range w.errs {
+		w.advErrs = append(w.advErrs, EventError{Err: e})
+	}
+	if len(w.out) == 0 {
+		return nil
+	}
+	return append([]Row(nil), w.out...)
+}
+
+// AdvanceErrors returns the errors of the last Advance (or Flush): rows of windows
 // that fired or patterns that expired whose HAVING or SELECT list failed to
 // evaluate (their Event holds only the time given to Advance).
 func (w *Worker) AdvanceErrors() []EventError { return w.advErrs }
