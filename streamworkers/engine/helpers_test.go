@@ -45,6 +45,7 @@ type step struct {
 	payload string
 	pub     int64 // publish time, ms after t0
 	adv     bool
+	props   map[string]string
 }
 
 func ev(stream, key, payload string, pub int64) step {
@@ -79,7 +80,7 @@ func run(t testing.TB, w *Worker, steps []step) []string {
 			continue
 		}
 		pos[s.stream]++
-		rows, errs := w.Process(Event{Stream: s.stream, Position: pos[s.stream], Key: s.key, Payload: []byte(s.payload), Time: at(s.pub)})
+		rows, errs := w.Process(Event{Stream: s.stream, Position: pos[s.stream], Key: s.key, Payload: []byte(s.payload), Properties: s.props, Time: at(s.pub)})
 		for _, r := range rows {
 			out = append(out, r.Key+" "+string(r.Value))
 		}

@@ -24,6 +24,7 @@ var propertyQueries = []struct {
 	{q: "SELECT user, COUNT(*) AS n FROM orders GROUP BY user, TUMBLE(ts, '1s')", lim: Limits{MaxWindows: 4}},
 	{q: "SELECT user, COUNT(*) AS n FROM orders GROUP BY user, SLIDE_COUNT(50)", lim: Limits{MaxStateBytes: 2000}},
 	{q: "SET @allowed_lateness = '1s'; SELECT o.user AS u, o.amount AS a, p.amount AS b FROM orders o JOIN payments p ON o.user = p.user AND p.ts BETWEEN o.ts - INTERVAL 500 MICROSECOND AND o.ts + INTERVAL 1 SECOND"},
+	{q: "SELECT o.user AS u, o._properties.region AS r, p._properties.region AS pr, p._time AS pt FROM orders o JOIN payments p ON o.user = p.user AND p.ts BETWEEN o.ts - INTERVAL 1 SECOND AND o.ts"},
 	{q: "SELECT o.user AS u, p.amount AS b FROM orders o JOIN payments p ON o.user = p.user AND p.ts BETWEEN o.ts AND o.ts + INTERVAL 2 SECOND", lim: Limits{MaxStateBytes: 3000}},
 	{q: "SET @event_time = 'ts'; SELECT a.user AS u, b.amount AS b FROM orders a JOIN payments b ON FOLLOWED_BY(a, b, '2s') AND a.user = b.user AND b.amount > 3"},
 	{q: "SET @event_time = 'ts', @idle_timeout = '1s'; SELECT a.user AS u, a.ts AS t FROM orders a JOIN payments b ON NOT_FOLLOWED_BY(a, b, '1s') AND a.user = b.user"},
@@ -60,7 +61,11 @@ func randomSteps(r *rand.Rand, n int) []step {
 		default:
 			payload = fmt.Sprintf(`{"user":"u%d","amount":%d,"ts":%d}`, r.Intn(5), r.Intn(10), ms(ts))
 		}
-		steps = append(steps, ev(stream, fmt.Sprintf("k%d", i), payload, pub))
+		st := ev(stream, fmt.Sprintf("k%d", i), payload, pub)
+		if r.Intn(3) == 0 {
+			st.props = map[string]string{"region": fmt.Sprintf("r%d", r.Intn(3)), "z": "1"}
+		}
+		steps = append(steps, st)
 	}
 	return steps
 }
@@ -144,7 +149,7 @@ func runFrom(t *testing.T, w *Worker, steps []step, i, n int) []string {
 			continue
 		}
 		pos[s.stream]++
-		rows, errs := w.Process(Event{Stream: s.stream, Position: pos[s.stream], Key: s.key, Payload: []byte(s.payload), Time: at(s.pub)})
+		rows, errs := w.Process(Event{Stream: s.stream, Position: pos[s.stream], Key: s.key, Payload: []byte(s.payload), Properties: s.props, Time: at(s.pub)})
 		for _, r := range rows {
 			out = append(out, r.Key+" "+string(r.Value))
 		}
