@@ -337,6 +337,12 @@ func (w *Worker) closedAt(end int64) bool {
 	return w.st.hasWM && end+w.q.lateness <= w.st.wm
 }
 
+// passed says whether the event-time watermark has reached end (a window
+// ending there fires).
+func (w *Worker) passed(end int64) bool {
+	return !w.q.win.proc && w.st.hasWM && end <= w.st.wm
+}
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
@@ -400,6 +406,9 @@ func (w *Worker) fixedWindows(g *group, newGroup bool, args []value, en *env) er
 		w.apply(wn.Aggs, args)
 		if wn.Fired {
 			w.row(g, wn, nil) // a late row within the allowed lateness: the window's result again
+		} else if w.passed(wn.End) {
+			wn.Fired = true // a late row opening a window the watermark has passed
+			w.row(g, wn, nil)
 		}
 	}
 	return nil
@@ -457,11 +466,9 @@ func (w *Worker) session(g *group, newGroup bool, args []value, en *env) error {
 		w.addGroup(g)
 	}
 	merged := &win{Start: start, End: end, Aggs: make([]aggState, len(w.q.aggs))}
-	fired := false
 	for _, wn := range overlap {
 		merged.Start, merged.End = min(merged.Start, wn.Start), max(merged.End, wn.End)
 		w.mergeAggs(merged.Aggs, wn.Aggs)
-		fired = fired || wn.Fired
 		g.remove(wn)
 		w.st.windows--
 		w.st.bytes -= winBytes(wn)
@@ -470,8 +477,8 @@ func (w *Worker) session(g *group, newGroup bool, args []value, en *env) error {
 	g.insert(merged)
 	w.st.windows++
 	w.st.bytes += winBytes(merged)
-	if fired && w.st.hasWM && merged.End <= w.st.wm {
-		merged.Fired = true
+	if w.passed(merged.End) {
+		merged.Fired = true // late rows within the allowed lateness: the session's result (again)
 		w.row(g, merged, nil)
 	}
 	w.st.nextFire = min(w.st.nextFire, merged.End)

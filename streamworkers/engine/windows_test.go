@@ -33,6 +33,16 @@ func TestWindows(t *testing.T) {
 			`ERR orders@11: streamworkers: type error: the event has no event time field`,
 		},
 	}, {
+		name:  "a late row within the lateness opening a window the watermark passed fires it at once",
+		query: "SET @allowed_lateness = '20s'; SELECT COUNT(*) AS n FROM orders GROUP BY TUMBLE(ts, '10s')",
+		steps: []step{
+			ev("orders", "1", `{"ts":25000}`, 0),
+			ev("orders", "2", `{"ts":5000}`, 0),  // [0,10s) never had a row
+			ev("orders", "3", `{"ts":6000}`, 0),  // and again
+			ev("orders", "4", `{"ts":31000}`, 0), // [0,10s) closes, [20s,30s) fires
+		},
+		want: []string{`0 {"n":1}`, `0 {"n":2}`, `20000 {"n":1}`},
+	}, {
 		name:  "HAVING",
 		query: "SELECT user AS _key, COUNT(*) AS n FROM orders GROUP BY user, TUMBLE(ts, '10s') HAVING COUNT(*) >= 2 AND MAX(amount) > 1",
 		steps: []step{
