@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -96,8 +97,10 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 }
 
 // start takes the node's shell (running) and starts the domain of every
-// pinned fabric this region serves.
-func (g *geoFabrics) start(base *shell.Shell) error {
+// pinned fabric this region serves; GET /_api/replication/domains reports
+// each domain's status.
+func (g *geoFabrics) start(base *shell.Shell, m shell.Mounter) error {
+	m.Handle("GET "+shell.AdminPath+"/domains", http.HandlerFunc(g.serveDomains))
 	g.mu.Lock()
 	g.base = base
 	g.mu.Unlock()
@@ -229,6 +232,36 @@ func (g *geoFabrics) PlaceFabric(fi broker.FabricInfo) error {
 		_, err = g.domainShell(fabric.DomainKey(fi.Regions))
 	}
 	return err
+}
+
+// domainsStatus is GET /_api/replication/domains's answer.
+type domainsStatus struct {
+	// Domains are the pinned fabrics' domains this region runs, each with
+	// its shell's status.
+	Domains []shell.Status `json:"domains"`
+	// Fabrics are the pinned fabrics known here, served here or not.
+	Fabrics []broker.FabricInfo `json:"fabrics"`
+	// RefusedFrames counts peer frames of a domain not running here.
+	RefusedFrames uint64 `json:"refusedFrames"`
+}
+
+func (g *geoFabrics) serveDomains(w http.ResponseWriter, _ *http.Request) {
+	out := domainsStatus{Domains: []shell.Status{}, Fabrics: g.node.PinnedFabrics(), RefusedFrames: g.mux.Refused()}
+	if out.Fabrics == nil {
+		out.Fabrics = []broker.FabricInfo{}
+	}
+	for _, sh := range g.all()[1:] {
+		st, err := sh.Status()
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = json.NewEncoder(w).Encode(map[string]any{"error": true, "errorMessage": err.Error()})
+			return
+		}
+		out.Domains = append(out.Domains, st)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // close stops the domains' shells (the node's shell is closed by the

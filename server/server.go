@@ -177,7 +177,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 			err = repl.Mount(h)
 		}
 		if err == nil && repl != nil && geoFab != nil {
-			err = geoFab.start(repl)
+			err = geoFab.start(repl, h)
 		}
 	}
 	if err != nil {

@@ -156,6 +156,47 @@ func TestPinnedFabricStaysInItsRegions(t *testing.T) {
 			time.Sleep(pollInterval)
 		}
 	}
+	// b restarts and catches up with what a published meanwhile: the
+	// domain's shell restarts from its own journals.
+	f.Stop("b")
+	publish("a", "from-a-2", 100)
+	f.Start("b")
+	for _, r := range []string{"a", "b"} {
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			s, err := f.node(r).Stream(eu("orders"))
+			if err == nil && s.Backlog() == 450 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: eu/orders did not reach 450 records after b's restart (%v)\n%s", r, err, f.statusDump())
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+	var domains struct {
+		Domains []struct {
+			Domain  string
+			Regions []string
+		}
+		Fabrics       []broker.FabricInfo
+		RefusedFrames uint64
+	}
+	for _, r := range []string{"a", "c"} {
+		code, body := f.httpDo(r, "GET", "/_api/replication/domains", "")
+		if err := json.Unmarshal([]byte(body), &domains); code != http.StatusOK || err != nil {
+			t.Fatalf("%s: domains: %d %s (%v)", r, code, body, err)
+		}
+		want := 1
+		if r == "c" {
+			want = 0
+		}
+		if len(domains.Domains) != want || len(domains.Fabrics) != 1 || domains.RefusedFrames != 0 ||
+			(want == 1 && domains.Domains[0].Domain != "a,b") {
+			t.Fatalf("%s: domains %s", r, body)
+		}
+	}
+
 	// The _system fabric still spans every region.
 	f.publish("c", "everywhere", "sys", 1, 20)
 	f.waitCount("everywhere", 20)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -70,7 +71,7 @@ func openJournals(fsys vfs.FS, dir string, regions []string, opts segment.Option
 	}
 	for _, n := range names {
 		st, err := fsys.Stat(filepath.Join(dir, n))
-		if err != nil || !st.IsDir() || slices.Contains(regions, n) {
+		if err != nil || !st.IsDir() || slices.Contains(regions, n) || strings.HasPrefix(n, domainDirPrefix) {
 			continue
 		}
 		return nil, fmt.Errorf("shell: %s holds the journal of region %q, which is not in the fabric %v (add it to the peers or use another data directory): %w",

@@ -39,10 +39,14 @@ func DomainSecret(fabricSecret []byte, domain string) []byte {
 	return m.Sum(nil)
 }
 
+// domainDirPrefix starts a domain's directory name: '@' is not allowed in
+// region names, so no region's journal directory can take it.
+const domainDirPrefix = "@domain-"
+
 // DomainDir is the directory of a domain's journals and records under the
 // node's replication directory.
 func DomainDir(domain string) string {
-	return "domain-" + strings.ReplaceAll(domain, ",", "+")
+	return domainDirPrefix + strings.ReplaceAll(domain, ",", "+")
 }
 
 // wire is what a shell sends through: the transport itself, or a domain's

@@ -12,6 +12,9 @@ import (
 type Status struct {
 	Region  string   `json:"region"`
 	Regions []string `json:"regions"`
+	// Domain names the causal domain of a pinned fabrics' shell (empty:
+	// every region's).
+	Domain string `json:"domain,omitempty"`
 	// Delivered is how many ops of each origin this region delivered;
 	// Stable how many are known delivered everywhere.
 	Delivered replicator.Vector `json:"delivered"`
@@ -78,7 +81,7 @@ func (c *counters) snapshot() ShellMetrics {
 
 // Status returns the replication state (ErrClosed after Close).
 func (s *Shell) Status() (Status, error) {
-	st := Status{Region: s.self, Regions: s.Regions()}
+	st := Status{Region: s.self, Regions: s.Regions(), Domain: s.domain}
 	links := make(map[string]transport.LinkStatus)
 	for _, l := range s.transport.Links() {
 		links[l.Peer] = l
