@@ -52,7 +52,13 @@ func (r *Runner) Mount(m Mounter) {
 // another node's requests are proxied there, once.
 func (r *Runner) located(fn func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		err := r.cols.Locate(defsRef(req.Header.Get(tenantHeader), req.PathValue("fabric")))
+		tenant, fabric := req.Header.Get(tenantHeader), req.PathValue("fabric")
+		err := r.cols.Locate(defsRef(tenant, fabric))
+		if err == nil && !r.hasDefinitions(tenant, fabric) {
+			// No _streamapps yet: the first create makes it, on the node
+			// that changes the region's catalog.
+			err = r.cols.LocateReplication()
+		}
 		var elsewhere *service.ElsewhereError
 		switch {
 		case err == nil:

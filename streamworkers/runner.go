@@ -138,9 +138,8 @@ func (r *Runner) reconcile() {
 	for _, tenant := range r.node.Tenants() {
 		for _, fi := range r.node.Fabrics(tenant) {
 			ref := defsRef(tenant, fi.Name)
-			oplog := naming.Stream{Persistent: true, Tenant: tenant, Fabric: fi.Name, Name: service.OpLogStream(SystemCollection)}
-			if _, err := r.node.Stream(oplog); err != nil {
-				continue // no definitions in this fabric (cheap: no catalog read)
+			if !r.hasDefinitions(tenant, fi.Name) {
+				continue // cheap: no catalog read
 			}
 			if r.cols.Locate(ref) != nil {
 				continue // another node of the region serves the definitions
@@ -197,6 +196,14 @@ func (r *Runner) reconcile() {
 	for _, w := range r.workers {
 		w.stats.sample(now)
 	}
+}
+
+// hasDefinitions reports whether the fabric has a _streamapps collection
+// (its op log exists on this node).
+func (r *Runner) hasDefinitions(tenant, fabric string) bool {
+	oplog := naming.Stream{Persistent: true, Tenant: tenant, Fabric: fabric, Name: service.OpLogStream(SystemCollection)}
+	_, err := r.node.Stream(oplog)
+	return err == nil
 }
 
 // dropStale deletes the checkpoints of a fabric's workers that no longer
