@@ -604,5 +604,16 @@ func (w *Worker) rowKey(g *group, wn *win) string {
 }
 
 func (w *Worker) fireErr(g *group, wn *win, err error) {
-	w.errs = append(w.errs, fmt.Errorf("group %s window [%s, %s): %w", w.rowKey(g, wn), ms2s(wn.Start), ms2s(wn.End), err))
+	parts := make([]string, len(g.vals))
+	for i, v := range g.vals {
+		if parts[i] = v.text(); v.isNull() {
+			parts[i] = "NULL"
+		}
+	}
+	label := "group (" + strings.Join(parts, ", ") + ")"
+	switch w.q.win.kind {
+	case winTumble, winHop, winSession:
+		label += " window [" + ms2s(wn.Start) + ", " + ms2s(wn.End) + ")"
+	}
+	w.errs = append(w.errs, fmt.Errorf("%s: %w", label, err))
 }

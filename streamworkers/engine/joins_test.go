@@ -34,6 +34,31 @@ func TestJoins(t *testing.T) {
 			`ERR orders@6: streamworkers: type error: the event has no event time field`,
 		},
 	}, {
+		name: "stream join feeding a tumbling window",
+		query: `SELECT o.region AS region, COUNT(*) AS paid, SUM(p.amount) AS total FROM orders o JOIN payments p
+			ON o.id = p.order_id AND p.ts BETWEEN o.ts AND o.ts + INTERVAL 5 SECOND GROUP BY o.region, TUMBLE(o.ts, '10s')`,
+		steps: []step{
+			ev("orders", "1", `{"id":1,"region":"eu","ts":1000}`, 0),
+			ev("orders", "2", `{"id":2,"region":"eu","ts":2000}`, 0),
+			ev("orders", "3", `{"id":3,"region":"us","ts":3000}`, 0),
+			ev("payments", "1", `{"order_id":1,"amount":5,"ts":4000}`, 0),
+			ev("payments", "2", `{"order_id":3,"amount":7,"ts":4500}`, 0),
+			ev("payments", "3", `{"order_id":2,"amount":1,"ts":9000}`, 0), // after order 2's bound
+			ev("orders", "4", `{"id":4,"region":"eu","ts":12000}`, 0),     // the watermark passes 10 s
+		},
+		want: []string{`eu:0 {"region":"eu","paid":1,"total":5}`, `us:0 {"region":"us","paid":1,"total":7}`},
+	}, {
+		name:  "lookup join feeding a continuous aggregate",
+		query: "REPLACE INTO totals SELECT u.tier AS _key, COUNT(*) AS orders FROM orders o LEFT JOIN users u ON u._key = o.user GROUP BY u.tier",
+		lk:    userDocs,
+		steps: []step{
+			ev("orders", "1", `{"user":"u1"}`, 0),
+			ev("orders", "2", `{"user":"u3"}`, 0),
+			ev("orders", "3", `{"user":"u1"}`, 0),
+			ev("orders", "4", `{"user":"nobody"}`, 0),
+		},
+		want: []string{`gold {"orders":1}`, `tin {"orders":1}`, `gold {"orders":2}`, `ERR orders@4: group (NULL): streamworkers: type error: _key is NULL`},
+	}, {
 		name:  "stream self-join",
 		query: "SELECT a.n AS x, b.n AS y FROM clicks a JOIN clicks b ON a.user = b.user AND b.ts BETWEEN a.ts AND a.ts + INTERVAL 1 SECOND WHERE a.n <> b.n",
 		steps: []step{

@@ -65,8 +65,8 @@ func TestWindows(t *testing.T) {
 		},
 		want: []string{
 			`b {"m":9}`,
-			`ERR orders@3: group a:1767225600000 window [1767225600000, 1767225610000): HAVING: >: streamworkers: type error: cannot compare a string with a number`,
-			`ERR group a:1767225610000 window [1767225610000, 1767225620000): HAVING: >: streamworkers: type error: cannot compare a string with a number`,
+			`ERR orders@3: group (a) window [1767225600000, 1767225610000): HAVING: >: streamworkers: type error: cannot compare a string with a number`,
+			`ERR group (a) window [1767225610000, 1767225620000): HAVING: >: streamworkers: type error: cannot compare a string with a number`,
 		},
 	}, {
 		name:  "hopping",
