@@ -135,6 +135,7 @@ func (r *Runner) poke() {
 func (r *Runner) reconcile() {
 	want := map[workerID]Definition{}
 	listed := map[[2]string]bool{}
+	exists := map[workerID]bool{} // in a listed fabric, active or not
 	for _, tenant := range r.node.Tenants() {
 		for _, fi := range r.node.Fabrics(tenant) {
 			ref := defsRef(tenant, fi.Name)
@@ -157,6 +158,7 @@ func (r *Runner) reconcile() {
 			names := map[string]bool{}
 			for _, d := range defs {
 				names[d.Name] = true
+				exists[workerID{Tenant: tenant, Fabric: fi.Name, Name: d.Name}] = true
 				if d.RunsIn(r.region) {
 					want[workerID{Tenant: tenant, Fabric: fi.Name, Name: d.Name}] = d
 				}
@@ -179,7 +181,14 @@ func (r *Runner) reconcile() {
 		}
 		w.halt()
 		delete(r.workers, id)
-		if !ok {
+		switch {
+		case listed[[2]string{id.Tenant, id.Fabric}] && !exists[id]:
+			// Deleted (through another region or node): its checkpoint goes.
+			if err := r.cps.drop(id); err != nil {
+				r.log.Warn("stream workers: dropping a deleted worker's checkpoint", zap.Stringer("worker", id), zap.Error(err))
+			}
+			r.log.Info("stream worker deleted", zap.Stringer("worker", id))
+		case !ok:
 			r.log.Info("stream worker stopped here", zap.Stringer("worker", id))
 		}
 	}

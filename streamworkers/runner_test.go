@@ -315,3 +315,22 @@ func gather(t *testing.T, r *Runner) map[string]float64 {
 	}
 	return out
 }
+
+// A worker deleted behind the API's back (its document removed, as a
+// deletion replicated from another region arrives) stops and its
+// checkpoint goes.
+func TestWorkerDeletedElsewhereLeavesNothing(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.publish("orders", orders(0, 30)...)
+	e.create("fp", "INSERT INTO sink SELECT id, v * 2 AS d FROM orders WHERE v > 10")
+	id := workerID{naming.DefaultTenant, testFabric, "fp"}
+	e.waitFor("the rows", 10*time.Second, func() bool { return len(e.records("sink")) == len(wantIDs(30)) })
+	if err := e.r.defs.remove(naming.DefaultTenant, testFabric, "fp"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the worker gone", 10*time.Second, func() bool {
+		_, running := e.r.stats(id)
+		_, _, _, found, _ := e.r.cps.load(id)
+		return !running && !found
+	})
+}
