@@ -98,6 +98,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	nodes := fs.Int("nodes", 1, "nodes per region, forming the region's metadata group, every node serving the region (its streams replicated between them); with several regions each node has a replication listener and the region's replication runs on one of them, decided at runtime")
 	clusterPort := fs.Int("cluster-port", 7600, "with --nodes > 1: Raft port of the first region's first node, the next nodes take the next ports, then their data addresses (0: ephemeral)")
 	consoleOn := fs.Bool("console", true, "serve the web console at /console on every node")
+	pinned := registerDevFabrics(fs) // dev_fabrics.go
 	spotFlags := registerSpotDevFlags(fs)
 	devSec := registerDevSecurity(fs)
 	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
@@ -110,6 +111,9 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	plan, err := planDev(*regions, *nodes, set)
+	if err == nil {
+		err = pinned.check(plan)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -271,6 +275,10 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 		// replication: print it once every region runs it.
 		awaitGeoRunners(byRegion, 30*time.Second, log)
 	}
+	if err := pinned.create(firsts[0], servers); err != nil {
+		stopAll()
+		return fail(err)
+	}
 	path := filepath.Join(*data, fabricFileName)
 	if err := writeFabricFile(path, ff); err != nil {
 		stopAll()
@@ -285,6 +293,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	default:
 		printDevRegion(&banner, ff, *data)
 	}
+	pinned.print(&banner, firsts[0])
 	if *consoleOn {
 		printDevConsole(&banner, ff)
 	}
