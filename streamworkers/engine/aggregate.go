@@ -13,6 +13,10 @@ type group struct {
 	key  string
 	vals []value
 	wins []*win // by start
+	// enc caches the group's snapshot encoding while clean is set (any
+	// change clears clean), so a snapshot re-encodes only changed groups.
+	enc   []byte
+	clean bool
 }
 
 // win is one window of a group.
@@ -121,6 +125,7 @@ func (w *Worker) aggregate(en *env) error {
 	if newGroup {
 		g = &group{key: string(w.keyBuf), vals: append([]value(nil), vals...)}
 	}
+	g.clean = false
 	switch q.win.kind {
 	case winNone, winTumbleCount, winSlideCount:
 		return w.countWindow(g, newGroup, args)
@@ -133,6 +138,7 @@ func (w *Worker) aggregate(en *env) error {
 // addGroup stores a new group once it has a window.
 func (w *Worker) addGroup(g *group) {
 	w.st.groups[g.key] = g
+	w.st.sorted = nil
 	w.st.bytes += groupBytes(g)
 }
 
@@ -521,9 +527,11 @@ func (w *Worker) fire() {
 		for _, wn := range g.wins {
 			if !wn.Fired && wn.End <= now {
 				wn.Fired = true
+				g.clean = false
 				out = append(out, fired{g, wn})
 			}
 			if wn.Fired && w.closedAt(wn.End) {
+				g.clean = false
 				st.windows--
 				st.bytes -= winBytes(wn)
 				continue
@@ -539,6 +547,7 @@ func (w *Worker) fire() {
 		if len(g.wins) == 0 {
 			st.bytes -= groupBytes(g)
 			delete(st.groups, key)
+			st.sorted = nil
 		}
 	}
 	st.nextFire = next

@@ -39,32 +39,21 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	e.int(st.proc)
 	e.uint(st.seq)
 
-	keys := make([]string, 0, len(st.groups))
-	for k := range st.groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		g := st.groups[k]
-		e.values(g.vals)
-		e.uint(uint64(len(g.wins)))
-		for _, wn := range g.wins {
-			e.int(wn.Start)
-			e.int(wn.End)
-			e.bool(wn.Fired)
-			e.uint(uint64(wn.N))
-			e.uint(uint64(len(wn.Aggs)))
-			for _, a := range wn.Aggs {
-				e.int(a.N)
-				e.float(a.Sum)
-				e.value(a.V)
-			}
-			e.uint(uint64(len(wn.Ring)))
-			for _, r := range wn.Ring {
-				e.values(r)
-			}
+	if st.sorted == nil {
+		st.sorted = make([]*group, 0, len(st.groups))
+		for _, g := range st.groups {
+			st.sorted = append(st.sorted, g)
 		}
+		sort.Slice(st.sorted, func(i, j int) bool { return st.sorted[i].key < st.sorted[j].key })
+	}
+	e.uint(uint64(len(st.sorted)))
+	for _, g := range st.sorted {
+		if !g.clean {
+			ge := encoder{b: g.enc[:0]}
+			ge.group(g)
+			g.enc, g.clean = ge.b, true
+		}
+		e.b = append(e.b, g.enc...)
 	}
 	e.lists(st.join[0])
 	e.lists(st.join[1])
@@ -73,6 +62,27 @@ func (w *Worker) Snapshot() ([]byte, error) {
 }
 
 type encoder struct{ b []byte }
+
+func (e *encoder) group(g *group) {
+	e.values(g.vals)
+	e.uint(uint64(len(g.wins)))
+	for _, wn := range g.wins {
+		e.int(wn.Start)
+		e.int(wn.End)
+		e.bool(wn.Fired)
+		e.uint(uint64(wn.N))
+		e.uint(uint64(len(wn.Aggs)))
+		for _, a := range wn.Aggs {
+			e.int(a.N)
+			e.float(a.Sum)
+			e.value(a.V)
+		}
+		e.uint(uint64(len(wn.Ring)))
+		for _, r := range wn.Ring {
+			e.values(r)
+		}
+	}
+}
 
 func (e *encoder) uint(u uint64) { e.b = binary.AppendUvarint(e.b, u) }
 func (e *encoder) int(i int64)   { e.b = binary.AppendVarint(e.b, i) }

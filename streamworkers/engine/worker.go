@@ -47,9 +47,10 @@ type state struct {
 	proc    int64 // processing time: the latest Advance
 
 	groups   map[string]*group
-	windows  int   // open (group, window) pairs
-	bytes    int64 // estimated size
-	nextFire int64 // lowest end of an unfired window, or of a fired one's expiry
+	sorted   []*group // the groups in key order; nil when groups come or go
+	windows  int      // open (group, window) pairs
+	bytes    int64    // estimated size
+	nextFire int64    // lowest end of an unfired window, or of a fired one's expiry
 
 	join    [2]map[string][]buffered // stream join: buffered events per key
 	pending map[string][]buffered    // pattern: starts waiting per key
