@@ -279,6 +279,21 @@ func TestConsoleInChromium(t *testing.T) {
 	a.wait("publish acknowledged", `document.getElementById('publish-result').textContent.startsWith('stored as')`)
 	a.wait("own tail shows it", `document.getElementById('tail').textContent.includes('from the console')`)
 	a.shot("streams")
+
+	// A durable subscription, made by a consumer that then leaves: skip
+	// and reset from the console move its cursor.
+	sub, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(us, "http")+
+		"/ws/v2/consumer/persistent/_mm/_system/console-e2e/audit?subscriptionInitialPosition=Earliest&receiverQueueSize=1",
+		http.Header{"Authorization": {"Bearer " + key}})
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	_ = sub.Close()
+	a.wait("subscription backlog 1", `(document.querySelector('[data-sub-backlog="audit"]')||{}).textContent === '1'`)
+	a.run("skip", chromedp.Click(chromedp.CSS(`[data-sub-skip="audit"]`)))
+	a.wait("backlog 0 after the skip", `(document.querySelector('[data-sub-backlog="audit"]')||{}).textContent === '0'`)
+	a.run("reset", chromedp.SendKeys(chromedp.CSS(`[data-sub-to="audit"]`), "earliest"), chromedp.Click(chromedp.CSS(`[data-sub-reset="audit"]`)))
+	a.wait("backlog 1 after the reset", `(document.querySelector('[data-sub-backlog="audit"]')||{}).textContent === '1'`)
 	b.wait("eu-west tail shows it", `document.getElementById('tail').textContent.includes('"hello": "from the console"') &&
 		document.getElementById('tail').textContent.includes('key=k1') && document.getElementById('tail').textContent.includes('"source":"console"')`)
 	b.shot("streams-tail")
@@ -346,6 +361,21 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	}
 	a.shot("collections")
+
+	// An index; a key/value collection with a default TTL and an entry
+	// that expires.
+	a.run("index", chromedp.SendKeys(chromedp.CSS(`#index-path`), "a"), chromedp.SendKeys(chromedp.CSS(`#index-name`), "by_a"),
+		chromedp.Click(chromedp.CSS(`#index-create`)))
+	a.wait("index listed", `document.getElementById('indexes').textContent.includes('by_a')`)
+	a.page("#/collections")
+	a.run("create kv", chromedp.SendKeys(chromedp.CSS(`#collection-name`), "sessions"), chromedp.SetValue(chromedp.CSS(`#collection-kind`), "kv"),
+		chromedp.SetValue(chromedp.CSS(`#collection-ttl`), "60"), chromedp.Click(chromedp.CSS(`#collection-create`)))
+	a.wait("kv page", `!!document.getElementById('kv-set') && document.getElementById('page').textContent.includes('default TTL 60 s')`)
+	a.run("kv set", chromedp.SendKeys(chromedp.CSS(`#kv-key`), "s1"), chromedp.SendKeys(chromedp.CSS(`#kv-value`), `{"user":"ann"}`),
+		chromedp.SendKeys(chromedp.CSS(`#kv-ttl`), "30"), chromedp.Click(chromedp.CSS(`#kv-set`)))
+	a.wait("kv entry with its expiry", `(() => { const t = document.getElementById('kv-entries').textContent;
+		return t.includes('s1') && t.includes('"user":"ann"') && /20\d\d-\d\d-\d\d/.test(t); })()`)
+	a.shot("collections-kv")
 
 	// Queries: SQL, then C8QL with a bind parameter, and a plan.
 	a.page("#/query")

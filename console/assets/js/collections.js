@@ -120,7 +120,7 @@ export async function render({ api, principal, signal, el }) {
 
   function indexCard(api, principal, col) {
     const err = errorBox('indexes');
-    const body = h('div');
+    const body = h('div', { id: 'indexes' });
     const canAdmin = principal.can('admin', 'collection', fabric, col.name);
     const load = () => act(err, async () => {
       const res = await api.get(api.fab('/index') + '?collection=' + enc);
@@ -137,9 +137,9 @@ export async function render({ api, principal, signal, el }) {
         })() },
       ], res.indexes || []));
     });
-    const fields = h('input', { placeholder: 'address.city' });
-    const iname = h('input', { placeholder: 'by_city' });
-    const ibtn = h('button', {}, 'Create persistent index');
+    const fields = h('input', { id: 'index-path', placeholder: 'address.city' });
+    const iname = h('input', { id: 'index-name', placeholder: 'by_city' });
+    const ibtn = h('button', { id: 'index-create' }, 'Create persistent index');
     ibtn.addEventListener('click', () => act(err, async () => {
       await api.post(api.fab('/index') + '?collection=' + enc, { type: 'persistent', fields: [fields.value.trim()], name: iname.value.trim() || undefined });
       await load();
@@ -152,7 +152,7 @@ export async function render({ api, principal, signal, el }) {
 
   function kvCard(api, principal, col) {
     const err = errorBox('kv');
-    const body = h('div');
+    const body = h('div', { id: 'kv-entries' });
     let offset = 0;
     const canWrite = principal.can('write', 'collection', fabric, col.name);
     const load = () => act(err, async () => {
@@ -170,10 +170,10 @@ export async function render({ api, principal, signal, el }) {
         })() },
       ], res.result || [], { empty: 'no entries' }));
     });
-    const k = h('input', { placeholder: 'key' });
-    const v = h('input', { placeholder: '{"any":"JSON"}' });
-    const t = h('input', { type: 'number', min: 0, placeholder: 'collection default', style: 'width:10em' });
-    const sbtn = h('button', {}, 'Set');
+    const k = h('input', { id: 'kv-key', placeholder: 'key' });
+    const v = h('input', { id: 'kv-value', placeholder: '{"any":"JSON"}' });
+    const t = h('input', { id: 'kv-ttl', type: 'number', min: 0, placeholder: 'collection default', style: 'width:10em' });
+    const sbtn = h('button', { id: 'kv-set' }, 'Set');
     sbtn.addEventListener('click', () => act(err, async () => {
       const entry = { _key: k.value.trim(), value: parseJSON(v.value, 'Value') ?? null };
       if (t.value !== '') entry.ttl = Number(t.value);

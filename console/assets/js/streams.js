@@ -191,7 +191,7 @@ export async function render(ctx) {
         const subs = Object.entries(res.result || {}).map(([name, s]) => ({ name, ...s }));
         body.replaceChildren(table([
           { title: 'subscription', key: 'name' }, { title: 'type', key: 'type' },
-          { title: 'backlog', key: 'backlog' },
+          { title: 'backlog', render: (s) => h('span', { 'data-sub-backlog': s.name }, String(s.backlog)) },
           { title: 'consumers', render: (s) => (s.stats.consumers || []).map((c) => c.name || c.id).join(', ') || '0' },
           { title: 'unacked', render: (s) => (s.stats.consumers || []).reduce((a, c) => a + (c.unacked || 0), 0) },
           { title: 'redeliveries queued', render: (s) => s.stats.redeliveryQueue },
@@ -206,13 +206,13 @@ export async function render(ctx) {
     const subActions = (sub) => {
       const aerr = errorBox('sub-' + sub);
       const count = h('input', { type: 'number', min: 1, value: 1, style: 'width:5em' });
-      const skip = h('button', { class: 'secondary' }, 'Skip');
+      const skip = h('button', { class: 'secondary', 'data-sub-skip': sub }, 'Skip');
       skip.addEventListener('click', () => act(aerr, async () => {
         await api.post(base + encodeURIComponent(sub) + '/skip?count=' + encodeURIComponent(count.value));
         await load();
       }, skip));
-      const to = h('input', { placeholder: 'earliest | latest | message id | time (ms)', style: 'width:16em' });
-      const reset = h('button', { class: 'secondary' }, 'Reset / seek');
+      const to = h('input', { placeholder: 'earliest | latest | message id | time (ms)', style: 'width:16em', 'data-sub-to': sub });
+      const reset = h('button', { class: 'secondary', 'data-sub-reset': sub }, 'Reset / seek');
       reset.addEventListener('click', () => act(aerr, async () => {
         const v = to.value.trim() || 'earliest';
         const q = /^\d+$/.test(v) ? 'timestamp=' + v : 'messageId=' + encodeURIComponent(v);
