@@ -40,6 +40,17 @@ type worker struct {
 	done chan struct{}
 }
 
+// Bounds of one step (a commit).
+const (
+	// stateToInput: a step consumes at least 1/stateToInput of the
+	// engine's state size in payload bytes before it commits (when there
+	// is that much to read), so a large state is not written for a few
+	// messages.
+	stateToInput   = 4
+	maxStepTime    = 250 * time.Millisecond
+	maxRowsPerStep = 100_000
+)
+
 // errCrashed ends a worker stopped dead by a test's crash point.
 var errCrashed = errors.New("streamworkers: crashed (test)")
 
@@ -200,27 +211,45 @@ func (w *worker) step() error {
 		w.out.waitHead(w.stop, time.Second) // the broker is behind: wait for it
 		return nil
 	}
-	evs, wake, lag, err := w.read()
-	if err != nil {
-		return err
-	}
-	now := w.r.opts.Now()
+	// A step reads batches until what it consumed is large next to the
+	// engine's state (the snapshot is written whole with every commit),
+	// the inputs are drained, or maxStepTime passed.
+	began := w.r.opts.Now()
 	var rows []pendingRow
 	var nIn, nOut, nErr uint64
+	var wake []<-chan struct{}
+	var lag uint64
+	var consumed int64
 	seq := w.cp.NextSeq
-	for _, ev := range evs {
-		out, errs := w.eng.Process(ev)
-		w.cp.Positions[ev.Stream] = ev.Position + 1
-		nIn++
-		rows, seq, nOut, nErr = w.rows(rows, seq, out, errs, nOut, nErr)
+	for {
+		batch, ch, l, err := w.read()
+		if err != nil {
+			if nIn == 0 {
+				return err
+			}
+			break // commit what was processed; the next step meets it again
+		}
+		wake, lag = ch, l
+		for _, ev := range batch {
+			out, errs := w.eng.Process(ev)
+			w.cp.Positions[ev.Stream] = ev.Position + 1
+			nIn++
+			consumed += int64(len(ev.Payload))
+			rows, seq, nOut, nErr = w.rows(rows, seq, out, errs, nOut, nErr)
+		}
+		if len(batch) == 0 || lag == 0 || len(rows) >= maxRowsPerStep || consumed*stateToInput >= w.eng.StateBytes() ||
+			w.r.opts.Now().Sub(began) >= maxStepTime {
+			break
+		}
 	}
+	now := w.r.opts.Now()
 	if now.Sub(w.lastAdvance) >= w.r.opts.AdvanceInterval {
 		w.lastAdvance = now
 		out := w.eng.Advance(now)
 		rows, seq, nOut, nErr = w.rows(rows, seq, out, w.eng.AdvanceErrors(), nOut, nErr)
 	}
 	w.stats.lag.Store(lag)
-	if len(evs) == 0 && len(rows) == 0 {
+	if nIn == 0 && len(rows) == 0 {
 		w.stats.setStatus("idle", nil)
 		w.wait(wake)
 		return nil
