@@ -85,6 +85,25 @@ const jsTables = `(async () => {
   eq('p99 in the last bucket', Math.round(prom.quantile(0.99, b, []) * 1e4), 910);
   eq('no observations', prom.quantile(0.99, b, b), undefined);
 
+  // The binary framing the tail reads (broker/wsbin/doc.go).
+  const wsbin = await import('/console/js/wsbin.js');
+  const frame = [0x03, 2,
+    0, 0, 5, 0xd0, 0x0f, 2, 0x68, 0x69,
+    1 | 2 | 8, 0, 6, 0xd0, 0x0f, 3, 1, 0x6b, 1, 1, 0x61, 1, 0x62, 0];
+  const f = wsbin.messages(new Uint8Array(frame).buffer, 1);
+  eq('frame count and last offset', [f.count, f.offset, f.last.length], [2, 6, 1]);
+  const m = f.last[0];
+  eq('last message', [m.offset, m.publishTime, m.redeliveryCount, m.key, m.properties, m.payload.length], [6, 1000, 3, 'k', { a: 'b' }, 0]);
+  eq('all decoded', wsbin.messages(new Uint8Array(frame), 5).last.map((x) => [x.offset, new TextDecoder().decode(x.payload)]), [[5, 'hi'], [6, '']]);
+  for (const [what, bad] of [['truncated', frame.slice(0, -3)], ['trailing', [...frame, 0]], ['long varint', [0x03, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]]]) {
+    try { wsbin.messages(new Uint8Array(bad), 1); fails.push('wsbin accepted a ' + what + ' frame'); } catch (e) { eq(what + ' named', e.message.startsWith('wsbin:'), true); }
+  }
+  eq('not a messages frame', wsbin.messages(new Uint8Array([0x06, 0, 1, 0x78]), 1), null);
+  eq('error frame', wsbin.error(new Uint8Array([0x06, 1, 0, 9, 2, 0x6e, 0x6f])), 'no');
+  eq('permit', [...wsbin.permit(1000)], [5, 0xe8, 0x07]);
+  eq('message id', wsbin.messageId(3), 'CAAQAxj///////////8B');
+  eq('signed varint', [new wsbin.Reader(new Uint8Array([1])).varint(), new wsbin.Reader(new Uint8Array([4])).varint()], [-1, 2]);
+
   // Input a user typed.
   try { ui.parseJSON('{', 'Bind parameters'); fails.push('bad JSON accepted'); } catch (e) { eq('json error names the field', e.message.startsWith('Bind parameters is not valid JSON'), true); }
   eq('empty JSON', ui.parseJSON('  ', 'x'), undefined);

@@ -102,7 +102,7 @@ export async function render(ctx) {
         st.textContent = 'This key cannot read stream ' + n + '.';
         return;
       }
-      tail = new Tail((id) => api.ws(wsPath('reader', n), { messageId: id, pullMode: 'true' }), box, st);
+      tail = new Tail((id, protocol) => api.ws(wsPath('reader', n), { messageId: id, pullMode: 'true', protocol }), box, st);
       tail.pretty = pretty.checked;
       tail.decode = decode.checked;
       tail.start(from.value);

@@ -1,7 +1,10 @@
-// A live tail of a stream: a WebSocket reader whose messages are drawn at
-// most maxRowsPerFrame per animation frame. When more arrive than that,
-// the rows drawn are a sample (the newest of each frame) and the tail says
-// so; the counters still count every message.
+// A live tail of a stream: a WebSocket reader in pull mode speaking the
+// node's binary framing (many messages per frame, one permit frame per
+// permitBatch messages), drawn at most maxRowsPerFrame rows per animation
+// frame. When more arrive than that, the rows drawn are a sample (the
+// newest of each frame) and the tail says so; the counters still count
+// every message, and messages never drawn are skipped over undecoded.
+import * as wsbin from './wsbin.js';
 
 export const maxRowsPerFrame = 40;
 export const maxRows = 200;
@@ -9,7 +12,7 @@ const permitBatch = 1000;
 
 export class Tail {
   constructor(openReader, el, status) {
-    this.openReader = openReader; // (messageId) => WebSocket
+    this.openReader = openReader; // (messageId, binaryProtocol) => WebSocket
     this.el = el;
     this.status = status;
     this.pending = [];
@@ -17,39 +20,26 @@ export class Tail {
     this.pretty = true;
     this.decode = true;
     this.received = 0;
-    this.drawn = 0;
     this.sampled = false;
-    this.lastId = 'latest';
+    this.position = 'latest'; // where a reconnection resumes: after the last message received
     this.closed = false;
     this.rateWindow = [];
     this.frame = requestAnimationFrame(() => this.draw());
   }
 
-  // position is where a reconnection resumes: after the last message
-  // received.
-  position() {
-    if (this.lastRaw) {
-      try { this.lastId = JSON.parse(this.lastRaw).messageId || this.lastId; } catch { /* keep the previous */ }
-      this.lastRaw = null;
-    }
-    return this.lastId;
-  }
-
   start(position) {
-    this.lastId = position;
+    this.position = position;
     this.connect();
   }
 
   connect() {
     if (this.closed) return;
-    // Pull mode: the reader sends what permit frames grant, so flow
-    // control costs one frame per permitBatch messages instead of an ack
-    // per message.
-    const ws = this.openReader(this.position());
+    const ws = this.openReader(this.position, wsbin.protocol);
+    ws.binaryType = 'arraybuffer';
     this.ws = ws;
     let granted = 0;
     const grant = () => {
-      try { ws.send(JSON.stringify({ type: 'permit', permitMessages: permitBatch })); } catch { return; }
+      try { ws.send(wsbin.permit(permitBatch)); } catch { return; }
       granted += permitBatch;
     };
     this.setStatus('connecting…');
@@ -58,14 +48,26 @@ export class Tail {
       grant();
       grant();
     };
-    // Messages stay unparsed until drawn: at 10,000 a second only the few
-    // drawn (and the last, for its id) are decoded.
     ws.onmessage = (ev) => {
-      this.received++;
-      this.lastRaw = ev.data;
-      if (--granted <= permitBatch) grant();
+      if (typeof ev.data === 'string') return; // JSON answers: none asked for
+      let f;
+      try {
+        f = wsbin.messages(ev.data, this.paused ? 0 : maxRowsPerFrame);
+        if (!f) {
+          const e = wsbin.error(ev.data);
+          if (e) this.setStatus('live; the node reported: ' + e, true);
+          return;
+        }
+      } catch (e) {
+        this.setStatus('undecodable frame: ' + e.message, true);
+        return;
+      }
+      this.received += f.count;
+      if (f.count) this.position = wsbin.messageId(f.offset);
+      granted -= f.count;
+      while (granted <= permitBatch) grant();
       if (this.paused) return;
-      this.pending.push(ev.data);
+      for (const m of f.last) this.pending.push(m);
       if (this.pending.length > maxRowsPerFrame * 4) this.pending.splice(0, this.pending.length - maxRowsPerFrame);
     };
     ws.onclose = (ev) => {
@@ -93,13 +95,8 @@ export class Tail {
     }
     if (take.length) {
       const frag = document.createDocumentFragment();
-      for (const raw of take) {
-        let m;
-        try { m = JSON.parse(raw); } catch { continue; }
-        if (m.messageId) frag.append(this.row(m));
-      }
+      for (const m of take) frag.append(this.row(m));
       this.el.append(frag);
-      this.drawn += take.length;
       while (this.el.childElementCount > maxRows) this.el.firstElementChild.remove();
       this.el.scrollTop = this.el.scrollHeight;
     }
@@ -116,19 +113,21 @@ export class Tail {
   }
 
   row(m) {
-    let payload = m.payload || '';
-    if (this.decode) {
-      try {
-        const bin = atob(payload);
-        const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-        payload = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-        if (this.pretty) {
-          try { payload = JSON.stringify(JSON.parse(payload), null, 2); } catch { /* not JSON */ }
-        }
-      } catch { payload = m.payload + ' (binary, base64)'; }
+    let payload;
+    try {
+      if (!this.decode) throw new Error('raw');
+      payload = new TextDecoder('utf-8', { fatal: true }).decode(m.payload);
+      if (this.pretty) {
+        try { payload = JSON.stringify(JSON.parse(payload), null, 2); } catch { /* not JSON */ }
+      }
+    } catch {
+      let bin = '';
+      for (const b of m.payload) bin += String.fromCharCode(b);
+      payload = btoa(bin) + (this.decode ? ' (binary, base64)' : '');
     }
-    const meta = `${m.publishTime || ''}${m.key ? ' key=' + m.key : ''}` +
-      (m.properties && Object.keys(m.properties).length ? ' ' + JSON.stringify(m.properties) : '');
+    const meta = `#${m.offset} ${new Date(m.publishTime).toISOString()}${m.key ? ' key=' + m.key : ''}` +
+      (m.properties && Object.keys(m.properties).length ? ' ' + JSON.stringify(m.properties) : '') +
+      (m.redeliveryCount ? ' redelivered ' + m.redeliveryCount : '');
     const d = document.createElement('div');
     const s = document.createElement('span');
     s.className = 'meta';
