@@ -334,3 +334,38 @@ func TestWorkerDeletedElsewhereLeavesNothing(t *testing.T) {
 		return !running && !found
 	})
 }
+
+// Joins through the runner: a lookup join reads the fabric's collection
+// (the shell's Lookup), and a join of two streams reads both inputs.
+func TestWorkerJoins(t *testing.T) {
+	e := newEnv(t, Options{})
+	if _, err := e.cols.CreateCollection(naming.DefaultTenant, testFabric, service.CollectionSpec{Name: "users"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cols.Write(service.Ref{Tenant: naming.DefaultTenant, Fabric: testFabric, Collection: "users"},
+		[]service.Write{{Kind: service.Insert, Key: "u1", Doc: map[string]any{"name": "Ann"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.publish("orders", `{"id":1,"user":"u1"}`, `{"id":2,"user":"u2"}`, `{"id":3,"user":"u1"}`)
+	e.stream("payments")
+	e.create("enrich", "INSERT INTO enriched SELECT o.id, u.name FROM orders o LEFT JOIN users u ON u._key = o.user")
+	e.create("paid", "INSERT INTO paid SELECT o.id, p.amount FROM orders o JOIN payments p "+
+		"ON o.id = p.order_id AND p._time BETWEEN o._time - INTERVAL 60 SECOND AND o._time + INTERVAL 60 SECOND")
+	e.publish("payments", `{"order_id":3,"amount":30}`, `{"order_id":1,"amount":10}`, `{"order_id":9,"amount":90}`)
+	e.waitFor("the enriched rows", 10*time.Second, func() bool { return len(e.records("enriched")) == 3 })
+	e.waitFor("the joined rows", 10*time.Second, func() bool { return len(e.records("paid")) == 2 })
+	var got []string
+	for _, r := range e.records("enriched") {
+		got = append(got, string(r.Payload))
+	}
+	if want := `[{"id":1,"name":"Ann"} {"id":2,"name":null} {"id":3,"name":"Ann"}]`; fmt.Sprint(got) != want {
+		t.Fatalf("enriched %v, want %s", got, want)
+	}
+	got = nil
+	for _, r := range e.records("paid") {
+		got = append(got, string(r.Payload))
+	}
+	if want := `[{"id":3,"amount":30} {"id":1,"amount":10}]`; fmt.Sprint(got) != want {
+		t.Fatalf("paid %v, want %s", got, want)
+	}
+}
