@@ -90,3 +90,27 @@ func parseRegionList(raw json.RawMessage) ([]string, error) {
 	}
 	return list, nil
 }
+
+// fabricServedHere refuses, before any route, a request under
+// /_fabric/{fabric}/ for a fabric pinned to regions this one is not among
+// (421 naming them): every API of the fabric (streams, collections, SPOT,
+// queries, stream workers) is refused the same way. An unknown fabric
+// passes: the route answers it.
+func (h *Handler) fabricServedHere(tenant, path string) error {
+	rest, ok := strings.CutPrefix(path, "/_fabric/")
+	if !ok {
+		return nil
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	fi, found := h.node.Fabric(tenant, name)
+	if !found || !fi.Pinned {
+		return nil
+	}
+	self := h.node.Config().Region
+	for _, r := range fi.Regions {
+		if r == self {
+			return nil
+		}
+	}
+	return &broker.FabricElsewhereError{Tenant: tenant, Fabric: name, Region: self, Regions: fi.Regions}
+}

@@ -131,6 +131,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	r.Header.Set(tenantHeader, tenant)
+	if err := h.fabricServedHere(tenant, r.URL.Path); err != nil { // fabricregions.go
+		fail(w, err)
+		return
+	}
 	if h.ws != nil && (strings.HasPrefix(r.URL.Path, "/ws/") || strings.HasPrefix(r.URL.Path, "/_ws/")) {
 		h.ws.ServeHTTP(w, r)
 		return

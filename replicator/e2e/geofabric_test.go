@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 )
@@ -103,6 +105,13 @@ func TestPinnedFabricStaysInItsRegions(t *testing.T) {
 			t.Fatalf("c still answers %d %s for the pinned fabric", code, body)
 		}
 		time.Sleep(pollInterval)
+	}
+	wsURL := "ws://" + f.Server("c").Addr() + "/ws/v2/producer/persistent/" + naming.DefaultTenant + "/eu/orders"
+	if conn, resp, err := websocket.DefaultDialer.Dial(wsURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusMisdirectedRequest {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Fatalf("WebSocket producer of eu at c: %v %+v, want a 421 handshake", err, resp)
 	}
 	eu := func(name string) naming.Stream {
 		return naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: name}
@@ -212,9 +221,13 @@ func TestPinnedFabricStaysInItsRegions(t *testing.T) {
 		}
 	}
 	// An administrator anywhere may create a pinned fabric (c could have
-	// created eu): the same list again is the same fabric.
-	if code, body := f.httpDo("c", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
-		t.Fatalf("create eu again at c with its list: %d %s, want 201", code, body)
+	// created eu); once it exists, c answers 421 to anything of it.
+	for _, path := range []string{"/_fabric/eu/_api/fabric", "/_fabric/eu/_api/collection", "/_fabric/eu/_api/spot/collection",
+		"/_fabric/eu/_api/streams/orders", "/_db/eu/_api/document/docs"} {
+		if code, body := f.httpDo("c", "POST", path, `{"regions":["a","b"],"name":"x"}`); code != http.StatusMisdirectedRequest ||
+			!strings.Contains(body, "a, b") {
+			t.Fatalf("POST %s at c: %d %s, want 421 naming a and b", path, code, body)
+		}
 	}
 	if code, body := f.httpDo("b", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusConflict {
 		t.Fatalf("create eu at b with another list: %d %s, want 409", code, body)
