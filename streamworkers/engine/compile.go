@@ -117,6 +117,7 @@ func Compile(text string, cat Catalog) (*Plan, error) {
 			p.Inputs = append(p.Inputs, s.name)
 		}
 	}
+	c.q.inputs = p.Inputs
 	if p.Output.Name != "" && contains(p.Inputs, p.Output.Name) && p.Output.Kind == OutputStream {
 		return nil, c.errAt(p.Output.Name, "the worker would read its own output stream %s", p.Output.Name)
 	}

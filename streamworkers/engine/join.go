@@ -79,7 +79,7 @@ func (w *Worker) streamJoin(ev Event, sides int) error {
 			maxT = max(maxT, times[side])
 		}
 	}
-	w.observe(maxT) // drops what the event could not match anyway
+	w.observe(ev.Stream, maxT) // drops what the event could not match anyway
 	if err := w.limit(add, 0); err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func (w *Worker) pattern(ev Event, sides int) error {
 			maxT = max(maxT, times[side])
 		}
 	}
-	w.observe(maxT) // expires the starts the event comes too late for
+	w.observe(ev.Stream, maxT) // expires the starts the event comes too late for
 	// Which roles the event plays, and under which key.
 	var role [2]bool
 	var keys [2]string

@@ -96,6 +96,7 @@ type aggSpec struct {
 // query is the compiled form of a statement.
 type query struct {
 	text    string
+	inputs  []string // Plan.Inputs
 	mode    mode
 	sources []source
 	where   expr

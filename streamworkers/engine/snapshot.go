@@ -15,7 +15,7 @@ import (
 // bytes little-endian, strings length-prefixed.
 const (
 	snapshotMagic   = "SWE"
-	snapshotVersion = 2
+	snapshotVersion = 3
 )
 
 func queryHash(text string) uint64 {
@@ -32,8 +32,10 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	e.b = append(e.b, snapshotMagic...)
 	e.b = append(e.b, snapshotVersion)
 	e.b = binary.LittleEndian.AppendUint64(e.b, queryHash(w.q.text))
-	e.int(st.maxTime)
-	e.bool(st.hasTime)
+	for i := range st.maxTime {
+		e.int(st.maxTime[i])
+		e.bool(st.hasTime[i])
+	}
 	e.int(st.wm)
 	e.bool(st.hasWM)
 	e.int(st.proc)
@@ -318,9 +320,11 @@ func decodeState(q *query, b []byte) (*state, error) {
 		return nil, fmt.Errorf("%w: the snapshot is of another query", ErrState)
 	}
 	d := &decoder{b: b[8:]}
-	st := newState()
-	st.maxTime = d.int()
-	st.hasTime = d.bool()
+	st := newState(q)
+	for i := range st.maxTime {
+		st.maxTime[i] = d.int()
+		st.hasTime[i] = d.bool()
+	}
 	st.wm = d.int()
 	st.hasWM = d.bool()
 	st.proc = d.int()

@@ -40,8 +40,8 @@ type Worker struct {
 
 // state is everything a snapshot holds.
 type state struct {
-	maxTime int64 // highest event time seen
-	hasTime bool
+	maxTime []int64 // per input (Plan.Inputs order): the highest event time seen
+	hasTime []bool
 	wm      int64 // watermark: no event older than wm - lateness is accepted
 	hasWM   bool
 	proc    int64 // processing time: the latest Advance
@@ -67,8 +67,10 @@ type buffered struct {
 	Seq uint64 // arrival order
 }
 
-func newState() *state {
+func newState(q *query) *state {
 	return &state{
+		maxTime:   make([]int64, len(q.inputs)),
+		hasTime:   make([]bool, len(q.inputs)),
 		groups:    map[string]*group{},
 		nextFire:  math.MaxInt64,
 		nextEvict: math.MaxInt64,
@@ -86,7 +88,7 @@ func (p *Plan) NewWorker(snapshot []byte, lk Lookup, lim Limits) (*Worker, error
 	if p.q.mode == modeLookup && lk == nil {
 		return nil, fmt.Errorf("streamworkers: the query joins collection %s: a Lookup is required", p.q.sources[1].name)
 	}
-	w := &Worker{p: p, q: p.q, lk: lk, lim: lim.withDefaults(), st: newState()}
+	w := &Worker{p: p, q: p.q, lk: lk, lim: lim.withDefaults(), st: newState(p.q)}
 	if snapshot != nil {
 		st, err := decodeState(p.q, snapshot)
 		if err != nil {
@@ -206,12 +208,26 @@ func (q *query) usesEventTime() bool {
 }
 
 // observe moves the watermark with an accepted event's time.
-func (w *Worker) observe(t int64) {
+// observe moves the watermark with an accepted event's time: it is the
+// lowest over the inputs of the highest event time seen on each, less the
+// watermark delay - so an input read behind another (a backlog) does not
+// find its events late. It does not move until every input has sent an
+// event (with @idle_timeout, Advance moves it on an idle input).
+func (w *Worker) observe(stream string, t int64) {
 	st := w.st
-	if !st.hasTime || t > st.maxTime {
-		st.maxTime, st.hasTime = t, true
+	low, all := int64(math.MaxInt64), true
+	for i, in := range w.q.inputs {
+		if in == stream && (!st.hasTime[i] || t > st.maxTime[i]) {
+			st.maxTime[i], st.hasTime[i] = t, true
+		}
+		if !st.hasTime[i] {
+			all = false
+		}
+		low = min(low, st.maxTime[i])
 	}
-	w.raiseWatermark(st.maxTime - w.q.delay)
+	if all {
+		w.raiseWatermark(low - w.q.delay)
+	}
 }
 
 func (w *Worker) raiseWatermark(wm int64) {
@@ -244,7 +260,7 @@ func (w *Worker) single(ev Event, doc *fastjson.Value) error {
 	// windows end after it, and a row refused for a limit or a type error
 	// still moves time on (windows fire and free their state).
 	if w.q.usesEventTime() {
-		w.observe(en.now)
+		w.observe(ev.Stream, en.now)
 	}
 	return w.emit(en)
 }
@@ -262,7 +278,7 @@ func (w *Worker) lookup(ev Event, doc *fastjson.Value) error {
 		en.now = t
 	}
 	if w.q.usesEventTime() {
-		w.observe(en.now)
+		w.observe(ev.Stream, en.now)
 	}
 	kv, err := w.q.lookupKey(en)
 	if err != nil {
