@@ -44,7 +44,9 @@ func (r *Runner) Mount(m Mounter) {
 	m.HandleParams("DELETE "+BasePath+"/{name}", noParams, h(r.serveDelete))
 	m.HandleParams("PATCH "+BasePath+"/{name}/active", activeParams, h(r.serveActive))
 	m.HandleParams("POST "+BasePath+"/{name}/active", activeParams, h(r.serveActive))
-	m.HandleParams("POST "+BasePath+"/query/dry-run", noParams, http.HandlerFunc(r.serveDryRun))
+	// A dry run reads the inputs where the fabric's workers run (in a geo
+	// region of several nodes, the node leading its global streams).
+	m.HandleParams("POST "+BasePath+"/query/dry-run", noParams, h(r.serveDryRun))
 }
 
 // located serves a request on the node that serves the fabric's

@@ -166,9 +166,17 @@ func (r *Runner) reconcile() {
 			r.dropStale(key, names)
 		}
 	}
+	// Stopping a worker waits for its step and its rows in flight: not
+	// while holding the lock the API's figures need. A worker is stopped
+	// before its checkpoint is dropped or its next version starts.
+	type stopping struct {
+		w       *worker
+		deleted bool
+	}
+	var stops []stopping
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return
 	}
 	for id, w := range r.workers {
@@ -179,18 +187,25 @@ func (r *Runner) reconcile() {
 		if !ok && !listed[[2]string{id.Tenant, id.Fabric}] && r.cols.Locate(defsRef(id.Tenant, id.Fabric)) == nil {
 			continue // the definitions did not answer: keep it running
 		}
-		w.halt()
 		delete(r.workers, id)
-		switch {
-		case listed[[2]string{id.Tenant, id.Fabric}] && !exists[id]:
-			// Deleted (through another region or node): its checkpoint goes.
-			if err := r.cps.drop(id); err != nil {
-				r.log.Warn("stream workers: dropping a deleted worker's checkpoint", zap.Stringer("worker", id), zap.Error(err))
+		stops = append(stops, stopping{w, listed[[2]string{id.Tenant, id.Fabric}] && !exists[id]})
+	}
+	r.mu.Unlock()
+	for _, s := range stops {
+		s.w.halt()
+		if s.deleted { // through another region or node
+			if err := r.cps.drop(s.w.id); err != nil {
+				r.log.Warn("stream workers: dropping a deleted worker's checkpoint", zap.Stringer("worker", s.w.id), zap.Error(err))
 			}
-			r.log.Info("stream worker deleted", zap.Stringer("worker", id))
-		case !ok:
-			r.log.Info("stream worker stopped here", zap.Stringer("worker", id))
+			r.log.Info("stream worker deleted", zap.Stringer("worker", s.w.id))
+		} else {
+			r.log.Info("stream worker stopped here (deactivated, pinned elsewhere, updated or served by another node)", zap.Stringer("worker", s.w.id))
 		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
 	}
 	for id, d := range want {
 		if _, running := r.workers[id]; running {
