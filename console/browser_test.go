@@ -163,6 +163,8 @@ func value[T any](b *tab, what, js string) T {
 // wait polls a JavaScript condition in the page.
 func (b *tab) wait(what, js string) {
 	b.t.Helper()
+	// A page being drawn again may not hold the elements yet: not yet.
+	js = "(() => { try { return !!(" + js + "); } catch (e) { return false; } })()"
 	_, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(15*time.Second),
 		chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil {
