@@ -129,13 +129,29 @@ func TestJoins(t *testing.T) {
 			ev("logins", "3", `{"user":"u1","ts":20000}`, 0),
 			ev("logins", "4", `{"user":"u1","ts":21000}`, 0),
 			ev("payments", "6", `{"user":"u1","amount":"lots","ts":22000}`, 0),
-			ev("payments", "7", `{"user":"u1","amount":101,"ts":23000}`, 0), // completes both
+			ev("payments", "7", `{"user":"u1","amount":101,"ts":23000}`, 0), // completes both (once logins pass it)
+			ev("logins", "5", `{"user":"u9","ts":30000}`, 0),                // the watermark reaches 23 s
 		},
 		want: []string{
 			`1 {"user":"u1","login":1000,"amount":200}`,
-			`ERR payments@6: pattern condition: >: streamworkers: type error: cannot compare a string with a number`,
 			`3 {"user":"u1","login":20000,"amount":101}`,
 			`4 {"user":"u1","login":21000,"amount":101}`,
+			`ERR payments@6: pattern condition: >: streamworkers: type error: cannot compare a string with a number`,
+		},
+	}, {
+		name: "pattern over two streams read out of order: matched in event-time order",
+		query: `SET @event_time = 'ts';
+			SELECT a.user AS user, b.amount AS amount FROM logins a JOIN payments b ON FOLLOWED_BY(a, b, '10s') AND a.user = b.user`,
+		steps: []step{
+			ev("payments", "1", `{"user":"u1","amount":1,"ts":5000}`, 0), // read before the login it follows
+			ev("payments", "2", `{"user":"u1","amount":2,"ts":9000}`, 0),
+			ev("logins", "1", `{"user":"u1","ts":4000}`, 0),
+			ev("logins", "2", `{"user":"u1","ts":8000}`, 0),
+			ev("logins", "3", `{"user":"u1","ts":9500}`, 0), // the watermark reaches 9 s
+		},
+		want: []string{
+			`1 {"user":"u1","amount":1}`,
+			`2 {"user":"u1","amount":2}`,
 		},
 	}, {
 		name: "pattern timeout: A not followed by B within T (idle input closes it)",

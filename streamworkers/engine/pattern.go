@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/valyala/fastjson"
 )
 
-// pattern: an event of the second side completes the waiting starts of its
-// key within the time; an event of the first side starts one.
+// pattern runs a pattern over events in event-time order: an event the
+// watermark has reached is matched now; a later one is held until the
+// watermark reaches it (so an event of one stream read ahead of the other
+// waits for it).
 func (w *Worker) pattern(ev Event, sides int) error {
 	doc := w.lastDoc
-	q := w.q
-	var times [2]int64
+	maxT := int64(math.MinInt64)
 	for side := 0; side < 2; side++ {
 		if sides&(1<<side) == 0 {
 			continue
@@ -24,15 +27,63 @@ func (w *Worker) pattern(ev Event, sides int) error {
 		if w.late(t) {
 			return fmt.Errorf("%w: event time %s is behind the watermark %s by more than the allowed lateness", ErrLate, ms2s(t), ms2s(w.st.wm))
 		}
-		times[side] = t
+		maxT = max(maxT, t)
 	}
-	maxT := int64(math.MinInt64)
-	for side := 0; side < 2; side++ {
-		if sides&(1<<side) != 0 {
-			maxT = max(maxT, times[side])
+	w.observe(ev.Stream, maxT) // releases held events, expires starts
+	if w.st.hasWM && maxT <= w.st.wm {
+		return w.match(ev, doc, sides, maxT)
+	}
+	b := keep(ev, maxT, w.st.seq+1)
+	if err := w.limit(bufferedBytes(b), 0); err != nil {
+		return err
+	}
+	w.st.seq++
+	i := sort.Search(len(w.st.held), func(i int) bool { return heldBefore(b, w.st.held[i]) })
+	w.st.held = append(w.st.held, buffered{})
+	copy(w.st.held[i+1:], w.st.held[i:])
+	w.st.held[i] = b
+	w.st.bytes += bufferedBytes(b)
+	return nil
+}
+
+// heldBefore orders held events by event time, then arrival.
+func heldBefore(a, b buffered) bool {
+	if a.T != b.T {
+		return a.T < b.T
+	}
+	return a.Seq < b.Seq
+}
+
+// release matches the held events the watermark wm reaches, in order; their
+// errors go out with them.
+func (w *Worker) release(wm int64) {
+	st := w.st
+	n := 0
+	for n < len(st.held) && st.held[n].T <= wm {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	out := st.held[:n]
+	st.held = append([]buffered(nil), st.held[n:]...)
+	for _, b := range out {
+		st.bytes -= bufferedBytes(b)
+		doc, err := w.parse(3, b.Ev.Payload)
+		if err == nil {
+			err = w.match(b.Ev, doc, w.sidesOf(b.Ev.Stream), b.T)
+		}
+		if err != nil {
+			w.relErrs = append(w.relErrs, EventError{Event: b.Ev, Err: err})
 		}
 	}
-	w.observe(ev.Stream, maxT) // expires the starts the event comes too late for
+}
+
+// match: an event of the second side completes the waiting starts of its
+// key within the time; an event of the first side starts one.
+func (w *Worker) match(ev Event, doc *fastjson.Value, sides int, t int64) error {
+	q := w.q
+	times := [2]int64{t, t}
 	// Which roles the event plays, and under which key.
 	var role [2]bool
 	var keys [2]string

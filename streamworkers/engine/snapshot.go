@@ -15,7 +15,7 @@ import (
 // bytes little-endian, strings length-prefixed.
 const (
 	snapshotMagic   = "SWE"
-	snapshotVersion = 3
+	snapshotVersion = 4
 )
 
 func queryHash(text string) uint64 {
@@ -60,6 +60,10 @@ func (w *Worker) Snapshot() ([]byte, error) {
 	e.lists(st.join[0])
 	e.lists(st.join[1])
 	e.lists(st.pending)
+	e.uint(uint64(len(st.held)))
+	for _, b := range st.held {
+		e.buffered(b)
+	}
 	return e.b, nil
 }
 
@@ -130,25 +134,29 @@ func (e *encoder) lists(m map[string][]buffered) {
 		e.str(k)
 		e.uint(uint64(len(m[k])))
 		for _, b := range m[k] {
-			e.str(b.Ev.Stream)
-			e.uint(b.Ev.Position)
-			e.str(b.Ev.Key)
-			e.str(string(b.Ev.Payload))
-			props := make([]string, 0, len(b.Ev.Properties))
-			for p := range b.Ev.Properties {
-				props = append(props, p)
-			}
-			sort.Strings(props)
-			e.uint(uint64(len(props)))
-			for _, p := range props {
-				e.str(p)
-				e.str(b.Ev.Properties[p])
-			}
-			e.int(b.Ev.Time.UnixNano())
-			e.int(b.T)
-			e.uint(b.Seq)
+			e.buffered(b)
 		}
 	}
+}
+
+func (e *encoder) buffered(b buffered) {
+	e.str(b.Ev.Stream)
+	e.uint(b.Ev.Position)
+	e.str(b.Ev.Key)
+	e.str(string(b.Ev.Payload))
+	props := make([]string, 0, len(b.Ev.Properties))
+	for p := range b.Ev.Properties {
+		props = append(props, p)
+	}
+	sort.Strings(props)
+	e.uint(uint64(len(props)))
+	for _, p := range props {
+		e.str(p)
+		e.str(b.Ev.Properties[p])
+	}
+	e.int(b.Ev.Time.UnixNano())
+	e.int(b.T)
+	e.uint(b.Seq)
 }
 
 // decoder reads a snapshot; the first error sticks.
@@ -284,26 +292,30 @@ func (d *decoder) lists(perKey int) map[string][]buffered {
 		}
 		list := make([]buffered, 0, ne)
 		for j := 0; j < ne && d.err == nil; j++ {
-			var b buffered
-			b.Ev.Stream = d.str()
-			b.Ev.Position = d.uint()
-			b.Ev.Key = d.str()
-			b.Ev.Payload = []byte(d.str())
-			if np := d.count(); np > 0 {
-				b.Ev.Properties = make(map[string]string, np)
-				for p := 0; p < np; p++ {
-					pk := d.str()
-					b.Ev.Properties[pk] = d.str()
-				}
-			}
-			b.Ev.Time = time.Unix(0, d.int()).UTC()
-			b.T = d.int()
-			b.Seq = d.uint()
-			list = append(list, b)
+			list = append(list, d.buffered())
 		}
 		m[k] = list
 	}
 	return m
+}
+
+func (d *decoder) buffered() buffered {
+	var b buffered
+	b.Ev.Stream = d.str()
+	b.Ev.Position = d.uint()
+	b.Ev.Key = d.str()
+	b.Ev.Payload = []byte(d.str())
+	if np := d.count(); np > 0 {
+		b.Ev.Properties = make(map[string]string, np)
+		for p := 0; p < np && d.err == nil; p++ {
+			pk := d.str()
+			b.Ev.Properties[pk] = d.str()
+		}
+	}
+	b.Ev.Time = time.Unix(0, d.int()).UTC()
+	b.T = d.int()
+	b.Seq = d.uint()
+	return b
 }
 
 // decodeState reads a snapshot of this plan's query, checking its shape,
@@ -384,6 +396,14 @@ func decodeState(q *query, b []byte) (*state, error) {
 	st.join[0] = d.lists(math.MaxInt)
 	st.join[1] = d.lists(math.MaxInt)
 	st.pending = d.lists(maxPendingPerKey)
+	nh := d.count()
+	for i := 0; i < nh && d.err == nil; i++ {
+		b := d.buffered()
+		if i > 0 && !heldBefore(st.held[i-1], b) {
+			d.fail("held order")
+		}
+		st.held = append(st.held, b)
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")
 	}
@@ -407,6 +427,9 @@ func decodeState(q *query, b []byte) (*state, error) {
 			st.bytes += bufferedBytes(b)
 			st.nextEvict = min(st.nextEvict, b.T+q.within)
 		}
+	}
+	for _, b := range st.held {
+		st.bytes += bufferedBytes(b)
 	}
 	return st, nil
 }

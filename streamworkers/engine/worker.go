@@ -19,7 +19,7 @@ type Worker struct {
 	lim Limits
 	st  *state
 	// parsers: one per source, one for buffered events of a join or pattern.
-	ps [3]fastjson.Parser
+	ps [4]fastjson.Parser
 	// out collects the rows of one call.
 	out []Row
 	buf []byte
@@ -27,6 +27,8 @@ type Worker struct {
 	// expire in one call; advErrs keeps those of the last Advance.
 	errs    []error
 	advErrs []EventError
+	// relErrs: errors of held pattern events released in this call.
+	relErrs []EventError
 	pub     int64 // the current event's publish time (Unix ms)
 	lastDoc *fastjson.Value
 	// scratch for aggregate: group values, aggregate arguments, group key.
@@ -54,6 +56,7 @@ type state struct {
 
 	join    [2]map[string][]buffered // stream join: buffered events per key
 	pending map[string][]buffered    // pattern: starts waiting per key
+	held    []buffered               // pattern: events the watermark has not reached, by (time, arrival)
 	seq     uint64                   // insertion order of buffered events
 	// nextEvict: the lowest watermark at which a buffered event or a
 	// pattern start expires.
@@ -114,7 +117,7 @@ func (w *Worker) Watermark() (t time.Time, ok bool) {
 // Process feeds one event and returns the rows it produces and the errors
 // (at most one, for this event).
 func (w *Worker) Process(ev Event) ([]Row, []EventError) {
-	w.out, w.errs = w.out[:0], w.errs[:0]
+	w.out, w.errs, w.relErrs = w.out[:0], w.errs[:0], nil
 	w.pub = ev.Time.UnixMilli()
 	err := w.process(ev)
 	var rows []Row
@@ -125,6 +128,7 @@ func (w *Worker) Process(ev Event) ([]Row, []EventError) {
 	if err != nil {
 		errs = append(errs, EventError{Event: ev, Err: err})
 	}
+	errs = append(errs, w.relErrs...)
 	for _, e := range w.errs {
 		errs = append(errs, EventError{Event: ev, Err: e})
 	}
@@ -233,6 +237,9 @@ func (w *Worker) observe(stream string, t int64) {
 func (w *Worker) raiseWatermark(wm int64) {
 	st := w.st
 	if !st.hasWM || wm > st.wm {
+		if w.q.mode == modePattern {
+			w.release(wm) // under the old watermark, in event-time order
+		}
 		st.wm, st.hasWM = wm, true
 		w.onWatermark()
 	}
@@ -386,7 +393,7 @@ func (w *Worker) object(en *env) ([]byte, string, error) {
 // timeout, closing event-time windows and expiring patterns on an idle
 // input.
 func (w *Worker) Advance(now time.Time) []Row {
-	w.out, w.errs, w.advErrs = w.out[:0], w.errs[:0], nil
+	w.out, w.errs, w.advErrs, w.relErrs = w.out[:0], w.errs[:0], nil, nil
 	ms := now.UnixMilli()
 	st := w.st
 	if ms > st.proc {
@@ -398,6 +405,7 @@ func (w *Worker) Advance(now time.Time) []Row {
 	if w.q.idle > 0 && w.q.usesEventTime() {
 		w.raiseWatermark(ms - w.q.idle)
 	}
+	w.advErrs = append(w.advErrs, w.relErrs...)
 	for _, e := range w.errs {
 		w.advErrs = append(w.advErrs, EventError{Event: Event{Time: now}, Err: e})
 	}
@@ -413,7 +421,7 @@ func (w *Worker) Advance(now time.Time) []Row {
 // partial groups are not emitted. Afterwards every event with an event time
 // is late. Errors of the rows are returned by AdvanceErrors.
 func (w *Worker) Flush() []Row {
-	w.out, w.errs, w.advErrs = w.out[:0], w.errs[:0], nil
+	w.out, w.errs, w.advErrs, w.relErrs = w.out[:0], w.errs[:0], nil, nil
 	const end = math.MaxInt64 / 4
 	if w.q.win.proc {
 		w.st.proc = end
@@ -422,6 +430,7 @@ func (w *Worker) Flush() []Row {
 	if w.q.usesEventTime() {
 		w.raiseWatermark(end)
 	}
+	w.advErrs = append(w.advErrs, w.relErrs...)
 	for _, e := range w.errs {
 		w.advErrs = append(w.advErrs, EventError{Err: e})
 	}
