@@ -298,17 +298,17 @@ func (w *Worker) countWindow(g *group, newGroup bool, args []value) error {
 			w.apply(wn.Aggs, r)
 		}
 		w.st.bytes += winBytes(wn)
-		w.row(g, wn, nil)
+		w.row(g, wn)
 		return nil
 	}
 	w.apply(wn.Aggs, args)
 	wn.N++
 	switch w.q.win.kind {
 	case winNone:
-		w.row(g, wn, nil)
+		w.row(g, wn)
 	case winTumbleCount:
 		if wn.N == w.q.win.count {
-			w.row(g, wn, nil)
+			w.row(g, wn)
 			wn.N = 0
 			wn.Aggs = make([]aggState, len(w.q.aggs))
 		}
@@ -411,10 +411,10 @@ func (w *Worker) fixedWindows(g *group, newGroup bool, args []value, en *env) er
 		}
 		w.apply(wn.Aggs, args)
 		if wn.Fired {
-			w.row(g, wn, nil) // a late row within the allowed lateness: the window's result again
+			w.row(g, wn) // a late row within the allowed lateness: the window's result again
 		} else if w.passed(wn.End) {
 			wn.Fired = true // a late row opening a window the watermark has passed
-			w.row(g, wn, nil)
+			w.row(g, wn)
 		}
 	}
 	return nil
@@ -485,7 +485,7 @@ func (w *Worker) session(g *group, newGroup bool, args []value, en *env) error {
 	w.st.bytes += winBytes(merged)
 	if w.passed(merged.End) {
 		merged.Fired = true // late rows within the allowed lateness: the session's result (again)
-		w.row(g, merged, nil)
+		w.row(g, merged)
 	}
 	w.st.nextFire = min(w.st.nextFire, merged.End)
 	return nil
@@ -562,13 +562,13 @@ func (w *Worker) fire() {
 		return a.g.key < b.g.key
 	})
 	for _, f := range out {
-		w.row(f.g, f.wn, nil)
+		w.row(f.g, f.wn)
 	}
 }
 
 // row evaluates HAVING and the SELECT list for a group's window and adds
 // the row; an evaluation error is kept for the caller.
-func (w *Worker) row(g *group, wn *win, _ *env) {
+func (w *Worker) row(g *group, wn *win) {
 	en := env{groups: g.vals, aggs: w.finish(wn.Aggs), start: wn.Start, end: wn.End, now: wn.End}
 	if w.q.having != nil {
 		v, err := w.q.having(&en)

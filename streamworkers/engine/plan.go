@@ -142,7 +142,7 @@ type query struct {
 
 func (q *query) timeKnown() bool { return q.win.kind != winTumbleCount && q.win.kind != winSlideCount }
 
-// describe is for error messages: the name of source i.
+// sourceLabel names source i (its alias, else its name), for columns and messages.
 func (q *query) sourceLabel(i int) string {
 	s := q.sources[i]
 	if s.alias != "" {
