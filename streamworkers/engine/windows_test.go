@@ -104,6 +104,21 @@ func TestWindows(t *testing.T) {
 			`a:16000 {"user":"a","n":2,"ws":16000,"we":25000}`,
 		},
 	}, {
+		name:  "session: a late event within the lateness extends a fired session, which fires again",
+		query: "SET @allowed_lateness = '10s'; SELECT user, COUNT(*) AS n, WINDOW_END() AS we FROM orders GROUP BY user, SESSION_WINDOW(ts, '5s')",
+		steps: []step{
+			ev("orders", "1", `{"user":"a","ts":1000}`, 0),
+			ev("orders", "2", `{"user":"z","ts":7000}`, 0),  // fires a [1s,6s)
+			ev("orders", "3", `{"user":"a","ts":3000}`, 0),  // a: [1s,8s), open again
+			ev("orders", "4", `{"user":"a","ts":2000}`, 0),  // within it
+			ev("orders", "5", `{"user":"z","ts":20000}`, 0), // fires a [1s,8s) then z [7s,12s)
+		},
+		want: []string{
+			`a:1000 {"user":"a","n":1,"we":6000}`,
+			`a:1000 {"user":"a","n":3,"we":8000}`,
+			`z:7000 {"user":"z","n":1,"we":12000}`,
+		},
+	}, {
 		name:  "tumbling count window",
 		query: "SELECT user, COUNT(*) AS n, SUM(x) AS s FROM orders GROUP BY user, TUMBLE_COUNT(2)",
 		steps: []step{
