@@ -83,6 +83,7 @@ export async function render({ api, principal, signal, el }) {
       h('p', { class: 'muted' }, 'Delivered ops by origin: ' + JSON.stringify(st.delivered || {})));
   };
   const fetchStatus = async () => (await api.get('/_api/replication')).result;
+  let regionNodes = []; // the other nodes' URLs, from the region state
   every(1000, signal, async () => {
     try {
       draw(await fetchStatus());
@@ -91,8 +92,14 @@ export async function render({ api, principal, signal, el }) {
       if (e.status === 404) {
         status.replaceChildren(h('p', { class: 'muted' }, 'This node has no geo-replication: its region is the whole fabric.'));
         err.textContent = '';
+      } else if (e.status === 503 && regionNodes.length) {
+        // A region of several nodes: one of them runs its replication.
+        err.textContent = '';
+        status.replaceChildren(h('p', { class: 'muted' }, e.message),
+          h('p', {}, 'Another node of this region runs its replication now; its console shows the links: ',
+            ...regionNodes.map((u) => [h('a', { href: u + '/console/#/fabric' }, u), ' '])));
       } else {
-        err.textContent = e.message; // e.g. 503: this node does not run the region's replication now
+        err.textContent = e.message;
       }
     }
   });
@@ -101,6 +108,7 @@ export async function render({ api, principal, signal, el }) {
       const st = await api.get('/_api/region/state');
       const r = st.result || st;
       const units = r.units || [];
+      regionNodes = (r.nodes || []).filter((n) => n.id !== r.node && n.addrs && n.addrs.http).map((n) => n.addrs.http.replace(/\/$/, ''));
       nodes.replaceChildren(table([
         { title: 'node', render: (n) => n.id + (n.id === r.node ? ' (this one)' : '') }, { title: 'status', key: 'status' },
         { title: 'http', render: (n) => (n.addrs && n.addrs.http) || '' },
