@@ -8,13 +8,16 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/fabric"
 	"github.com/causeway/causeway/replicator/shell"
@@ -202,6 +205,62 @@ func (g *geoFabrics) AwaitJoined(ready func(error)) {
 		})
 	}
 	next(0)
+}
+
+// PublishOp implements collections' service.Replication: a collection's
+// ops and metadata events travel in its fabric's domain, other kinds in
+// every region's.
+func (g *geoFabrics) PublishOp(kind shell.Kind, payload []byte, done func(replicator.Dot, error)) {
+	g.mu.Lock()
+	sh := g.base
+	g.mu.Unlock()
+	if kind == service.ReplicationKind {
+		tenant, name, err := service.PayloadFabric(payload)
+		if err == nil {
+			sh, err = g.shellFor(tenant, name)
+		}
+		if err != nil {
+			done(replicator.Dot{}, err)
+			return
+		}
+	}
+	sh.PublishOp(kind, payload, done)
+}
+
+// Status implements collections' service.Replication: every region's
+// domain (its members less the evicted are the collections' members; a
+// pinned fabric's collections narrow them to its regions).
+func (g *geoFabrics) Status() (shell.Status, error) {
+	g.mu.Lock()
+	base := g.base
+	g.mu.Unlock()
+	return base.Status()
+}
+
+// guardSpot refuses SPOT collections in a pinned fabric (501): a SPOT
+// collection lives in one home region, which the fabric's list would have
+// to keep, and its change feed and forwarded requests would have to stay
+// in the list; not built yet. A nil g (no geo-fabrics) guards nothing.
+func (g *geoFabrics) guardSpot(next http.Handler) http.Handler {
+	if g == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/_fabric/")
+		name, path, _ := strings.Cut(rest, "/")
+		if ok && r.Method == http.MethodPost && path == "_api/spot/collection" {
+			if fi, found := g.node.Fabric(httpapi.TenantOf(r), name); found && fi.Pinned {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusNotImplemented)
+				_ = json.NewEncoder(w).Encode(map[string]any{"error": true, "code": http.StatusNotImplemented,
+					"errorNum": http.StatusNotImplemented,
+					"errorMessage": fmt.Sprintf("fabric %q is pinned to regions (%s): SPOT collections in it are not built yet",
+						name, strings.Join(fi.Regions, ", "))})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // placeTimeout bounds the wait for a new pinned fabric's event to apply

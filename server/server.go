@@ -200,8 +200,12 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 	case repl != nil:
 		replication = repl
 	}
-	if replication != nil {
+	if geoFab != nil {
+		cols.AttachReplication(geoFab) // a pinned fabric's collections replicate in its domain
+	} else if replication != nil {
 		cols.AttachReplication(replication)
+	}
+	if replication != nil {
 		authrepl.Attach(sec, replication)
 		kafkarepl.Attach(topics, replication)
 	}
@@ -214,7 +218,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	h.SetExtra(sp.handler)
+	h.SetExtra(geoFab.guardSpot(sp.handler)) // geofabrics.go
 	workers, err := startStreamWorkers(node, cols.Service, h, logger)
 	if err != nil {
 		_ = sp.close()

@@ -43,6 +43,9 @@ type GeoSequencer struct {
 	mu      sync.Mutex
 	members []string // non-evicted regions, self included
 	cols    map[Ref]*geoCol
+	// fabricRegions, when set, narrows the members for a collection of a
+	// fabric pinned to some regions (ok false: every member).
+	fabricRegions func(tenant, fabric string) (regions []string, ok bool)
 }
 
 // geoCol is what the members are known to have applied to one collection.
@@ -90,6 +93,33 @@ func (g *GeoSequencer) SetMembers(regions []string) {
 	g.mu.Unlock()
 }
 
+// SetFabricRegions narrows the members counted for a collection to its
+// fabric's regions when f says the fabric is pinned (geo-fabrics): the
+// other regions never see its ops, so they must not pin its stability.
+func (g *GeoSequencer) SetFabricRegions(f func(tenant, fabric string) (regions []string, ok bool)) {
+	g.mu.Lock()
+	g.fabricRegions = f
+	g.mu.Unlock()
+}
+
+// membersOf are the members whose knowledge counts for ref.
+func (g *GeoSequencer) membersOf(ref Ref) []string {
+	if g.fabricRegions == nil {
+		return g.members
+	}
+	regions, ok := g.fabricRegions(ref.Tenant, ref.Fabric)
+	if !ok {
+		return g.members
+	}
+	var out []string
+	for _, r := range g.members {
+		if r == g.self || slices.Contains(regions, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Learn raises what region is known to have applied to ref: every op it
 // makes on ref from now on covers v.
 func (g *GeoSequencer) Learn(ref Ref, region string, v collections.Vector) {
@@ -127,16 +157,17 @@ func (g *GeoSequencer) Stable(ref Ref) collections.Vector {
 	own := g.local.Stable(ref) // everything applied or reserved here
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	members := g.membersOf(ref)
 	c := g.cols[ref]
 	if c == nil {
-		if len(g.members) > 1 {
+		if len(members) > 1 {
 			return nil
 		}
 		c = &geoCol{know: map[string]collections.Vector{}}
 		g.cols[ref] = c
 	}
 	meet := own
-	for _, r := range g.members {
+	for _, r := range members {
 		if r != g.self {
 			meet = meet.Meet(c.know[r])
 		}

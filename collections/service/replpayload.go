@@ -143,6 +143,20 @@ type replPayload struct {
 	Meta           *MetaEvent
 }
 
+// PayloadFabric returns the tenant and fabric of a replicated payload (a
+// document op or a metadata event): the node routes it to its fabric's
+// replication domain (geo-fabrics).
+func PayloadFabric(payload []byte) (tenant, fabric string, err error) {
+	p, err := decodeReplPayload(payload)
+	if err != nil {
+		return "", "", err
+	}
+	if p.Meta != nil {
+		return p.Meta.Tenant, p.Meta.Fabric, nil
+	}
+	return p.Tenant, p.Fabric, nil
+}
+
 // appendOpPayload appends the payload of a document op whose binary form
 // is opBinary.
 func appendOpPayload(dst []byte, tenant, fabric string, opBinary []byte) []byte {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +90,12 @@ func Open(node *broker.Node, opts Options) (*Service, error) {
 	if opts.Sequencer == nil {
 		if cfg.Replicated() {
 			geo = NewGeoSequencer(cfg.Region, cfg.Regions(), opts.Now)
+			// A collection of a pinned fabric is stable once its fabric's
+			// regions have it (geo-fabrics).
+			geo.SetFabricRegions(func(tenant, fabric string) ([]string, bool) {
+				fi, ok := node.Fabric(tenant, fabric)
+				return fi.Regions, ok && fi.Pinned
+			})
 			opts.Sequencer = geo
 		} else {
 			opts.Sequencer = NewLocalSequencer(cfg.Region, opts.Now)
@@ -219,12 +224,6 @@ func (s *Service) checkFabric(tenant, fabric string) error {
 	err := s.node.CheckNamespace(tenant, fabric)
 	switch {
 	case err == nil:
-		if fi, _ := s.node.Fabric(tenant, fabric); fi.Pinned {
-			// Geo-fabrics carry streams only for now: a collection's ops
-			// would travel in every region's domain.
-			return fmt.Errorf("%w: fabric %q is pinned to regions (%s): its collections are not built yet, only its streams",
-				ErrNotImplemented, fabric, strings.Join(fi.Regions, ", "))
-		}
 		return nil
 	case errors.Is(err, broker.ErrFabricElsewhere):
 		return fmt.Errorf("%w: %w", ErrFabricElsewhere, err)

@@ -232,7 +232,79 @@ func TestPinnedFabricStaysInItsRegions(t *testing.T) {
 	if code, body := f.httpDo("b", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusConflict {
 		t.Fatalf("create eu at b with another list: %d %s, want 409", code, body)
 	}
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/collection", `{"name":"docs"}`); code != http.StatusNotImplemented {
-		t.Fatalf("collection in eu: %d %s, want 501 (not built yet)", code, body)
+}
+
+// TestPinnedFabricCollections: a collection of a fabric pinned to a and b
+// takes writes in both, converges in both, and nothing of it reaches c.
+func TestPinnedFabricCollections(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("b", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	// retry sends until the answer is want (or 201/202 for a write that
+	// wants either).
+	retry := func(region, method, path, body string, want int) string {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			code, out := f.httpDo(region, method, path, body)
+			if code == want || (want == http.StatusAccepted && code == http.StatusCreated) {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s at %s: %d %s, want %d", method, path, region, code, out, want)
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+	retry("a", "POST", "/_fabric/eu/_api/collection", `{"name":"docs"}`, http.StatusOK)
+	marker := fmt.Sprintf("EU-DOC-%x", time.Now().UnixNano()*104729)
+	const perRegion = 40
+	for _, r := range []string{"a", "b"} {
+		for i := range perRegion {
+			doc := fmt.Sprintf(`{"_key":"%s-%d","v":"%s-%s-%d"}`, r, i, marker, r, i)
+			retry(r, "POST", "/_fabric/eu/_api/document/docs", doc, http.StatusAccepted)
+		}
+	}
+	// Both regions converge on every document.
+	for _, r := range []string{"a", "b"} {
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			_, body := f.httpDo(r, "GET", "/_fabric/eu/_api/collection/docs/count", "")
+			var c struct{ Count int }
+			if json.Unmarshal([]byte(body), &c) == nil && c.Count == 2*perRegion {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: docs count %s, want %d", r, body, 2*perRegion)
+			}
+			time.Sleep(pollInterval)
+		}
+		if code, body := f.httpDo(r, "GET", "/_fabric/eu/_api/document/docs/a-7", ""); code != http.StatusOK || !strings.Contains(body, marker+"-a-7") {
+			t.Fatalf("%s: document a-7: %d %s", r, code, body)
+		}
+	}
+	// A document changed in b is seen changed in a (the merged result).
+	retry("b", "PATCH", "/_fabric/eu/_api/document/docs/a-3", `{"w":"patched-in-b"}`, http.StatusAccepted)
+	out := retry("a", "GET", "/_fabric/eu/_api/document/docs/a-3", "", http.StatusOK)
+	for deadline := time.Now().Add(waitTimeout); !strings.Contains(out, "patched-in-b"); time.Sleep(pollInterval) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a: a-3 is %s, want b's patch merged", out)
+		}
+		_, out = f.httpDo("a", "GET", "/_fabric/eu/_api/document/docs/a-3", "")
+	}
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/spot/collection", `{"name":"ledger"}`); code != http.StatusNotImplemented {
+		t.Fatalf("SPOT collection in eu: %d %s, want 501 (not built yet)", code, body)
+	}
+	if code, body := f.httpDo("c", "GET", "/_fabric/eu/_api/collection/docs/count", ""); code != http.StatusMisdirectedRequest {
+		t.Fatalf("c: %d %s, want 421", code, body)
+	}
+	for _, r := range []string{"a", "b"} {
+		if len(dirHolds(t, f.Configs[r].DataDir, []byte(marker))) == 0 {
+			t.Fatalf("%s's data directory does not hold the documents' marker: the search cannot see them", r)
+		}
+	}
+	if found := dirHolds(t, f.Configs["c"].DataDir, []byte(marker)); len(found) > 0 {
+		t.Fatalf("c, outside eu's regions, holds its documents in %v", found)
 	}
 }
