@@ -172,3 +172,68 @@ func TestJoinAgainstOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternAgainstOracle: with nothing late, FOLLOWED_BY over two streams
+// arriving in any order matches as a plain walk over the events in
+// event-time order does: each first event is completed by the first later
+// second event of its key within the time.
+func TestPatternAgainstOracle(t *testing.T) {
+	type evt struct {
+		stream   string
+		id, user int
+		ts       int64
+	}
+	p := mustCompile(t, `SET @event_time = 'ts', @watermark_delay = '1m';
+		SELECT a.n AS a, b.n AS b FROM logins a JOIN payments b ON FOLLOWED_BY(a, b, '5s') AND a.u = b.u`)
+	for seed := int64(1); seed <= 30; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		var evs []evt
+		for i := 0; i < 150; i++ {
+			s := "logins"
+			if r.Intn(2) == 0 {
+				s = "payments"
+			}
+			evs = append(evs, evt{stream: s, id: i, user: r.Intn(4), ts: int64(r.Intn(30_000))})
+		}
+		r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		// The oracle walks the events in (event time, arrival) order.
+		order := make([]int, len(evs))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool { return evs[order[i]].ts < evs[order[j]].ts })
+		var want []string
+		pending := map[int][]evt{}
+		for _, i := range order {
+			e := evs[i]
+			if e.stream == "payments" {
+				var kept []evt
+				for _, a := range pending[e.user] {
+					if a.ts <= e.ts && e.ts <= a.ts+5000 {
+						want = append(want, fmt.Sprintf(`{"a":%d,"b":%d}`, a.id, e.id))
+						continue
+					}
+					kept = append(kept, a)
+				}
+				pending[e.user] = kept
+				continue
+			}
+			pending[e.user] = append(pending[e.user], e)
+		}
+		w, _ := p.NewWorker(nil, nil, Limits{})
+		var steps []step
+		for _, e := range evs {
+			steps = append(steps, ev(e.stream, "k", fmt.Sprintf(`{"n":%d,"u":%d,"ts":%d}`, e.id, e.user, e.ts), 0))
+		}
+		var got []string
+		for _, line := range run(t, w, steps) {
+			got = append(got, strings.TrimPrefix(line, "k "))
+		}
+		for _, r := range w.Flush() {
+			got = append(got, string(r.Value))
+		}
+		if len(want) < 10 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("seed %d:\n got  %v\n want %v", seed, got, want)
+		}
+	}
+}
