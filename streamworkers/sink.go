@@ -135,11 +135,22 @@ func (s *sink) producerFor(to, target string) (*broker.Producer, error) {
 }
 
 // upsert writes rows into a collection by key (replacing the document).
-// Writing a row again writes the same document: idempotent.
+// Writing a row again writes the same document: idempotent. The rows of
+// one batch are in order, so the last one of a key is its newest.
 func (s *sink) upsert(collection string, rows []pendingRow) (bad int, err error) {
 	ref := service.Ref{Tenant: s.id.Tenant, Fabric: s.id.Fabric, Collection: collection}
-	ws := make([]service.Write, 0, len(rows))
-	for _, r := range rows {
+	// A key upserted several times in the batch is written once, with its
+	// last row: the document ends the same (an aggregate without a window
+	// makes a row per message).
+	last := make(map[string]int, len(rows))
+	for i, r := range rows {
+		last[r.Key] = i
+	}
+	ws := make([]service.Write, 0, len(last))
+	for i, r := range rows {
+		if last[r.Key] != i {
+			continue
+		}
 		doc, err := rowDoc(r.Value)
 		if err != nil { // checked before the commit (checkRow): not expected
 			s.log.Warn("stream worker row is not a document", zap.Stringer("worker", s.id), zap.Int64("seq", r.Seq), zap.Error(err))
