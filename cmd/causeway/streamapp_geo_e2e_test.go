@@ -60,7 +60,10 @@ func TestStreamWorkerGeoSurvivesKill9(t *testing.T) {
 		t.Fatalf("create totals: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	wait("totals in west", func() bool { code, _ := getJSON(west.addr, "/_fabric/_system/_api/collection/totals"); return code == 200 })
+	wait("totals in west", func() bool {
+		code, _ := getJSON(west.addr, "/_fabric/_system/_api/collection/totals")
+		return code == 200
+	})
 
 	want := map[string][2]int{}
 	produce := func(n *geoNode, from, count int) {
