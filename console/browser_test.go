@@ -434,7 +434,11 @@ func TestConsoleInChromium(t *testing.T) {
 	a.page("#/streams/console-e2e")
 	a.wait("no create form, no publish", `!document.getElementById('stream-create') && !document.getElementById('publish-send') &&
 		document.getElementById('page').textContent.includes('cannot write')`)
+	a.wait("the reader tails its stream, told why it lists none", `document.getElementById('tail-status').textContent.startsWith('live') &&
+		document.getElementById('page').textContent.includes("Listing the fabric's streams needs read") && !!document.getElementById('streams-open')`)
 	a.shot("streams-reader")
+	a.page("#/query")
+	a.wait("no query offered", `document.getElementById('page').textContent.includes('Queries need read') && !document.getElementById('query-run')`)
 
 	// A lost connection shows, and goes once the node is back.
 	b.page("#/streams/console-e2e")

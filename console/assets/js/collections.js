@@ -1,7 +1,7 @@
 // Collections: documents (paging, search by key, edit as JSON with a
 // _rev precondition, conflicts), indexes, and key/value collections with
 // their TTL.
-import { h, card, table, errorBox, act, json, parseJSON, fmtTime } from './ui.js';
+import { h, card, table, errorBox, act, json, parseJSON, fmtTime, openByName } from './ui.js';
 
 const pageSize = 20;
 
@@ -34,7 +34,9 @@ export async function render({ api, principal, signal, el }) {
       : h('p', { class: 'muted' }, 'Creating collections needs admin on the fabric.')), detail);
 
   let cols = [];
-  try {
+  if (!principal.can('read', 'fabric', fabric)) {
+    list.append(h('p', { class: 'muted' }, 'Listing the fabric\'s collections needs read on fabric/' + fabric + '.'), openByName('collections', 'collection'));
+  } else try {
     cols = (await api.get(api.fab('/collection'))).result || [];
     await Promise.all(cols.map(async (c) => {
       try { c.count = (await api.get(api.fab('/collection/' + encodeURIComponent(c.name) + '/count'))).count; } catch { /* unreadable */ }

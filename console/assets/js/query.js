@@ -13,7 +13,12 @@ export function language(text) {
   return aqlWords.includes(w) ? 'C8QL' : 'SQL';
 }
 
-export async function render({ api, signal, el }) {
+export async function render({ api, principal, signal, el }) {
+  if (!principal.can('read', 'fabric', api.fabric)) {
+    el.append(card('Query', h('p', { class: 'muted' }, 'Queries need read on fabric/' + api.fabric + ' (their collections are named in the text); this key has no such grant.')));
+    return;
+  }
+  const canSave = principal.can('write', 'fabric', api.fabric);
   const err = errorBox('query');
   const text = h('textarea', { id: 'query-text', rows: 6, spellcheck: 'false' });
   text.value = sessionStorage.getItem('causeway.query') || 'SELECT * FROM users LIMIT 20';
@@ -102,11 +107,13 @@ export async function render({ api, signal, el }) {
             const started = performance.now();
             answer(await api.post(api.fab('/restql/execute/' + encodeURIComponent(q.name)), { bindVars: bindVars() || {} }), started);
           }, exec));
-          const del = h('button', { class: 'danger' }, 'Delete');
-          del.addEventListener('click', () => act(serr, async () => {
-            await api.call('DELETE', api.fab('/restql/' + encodeURIComponent(q.name)));
-            await load();
-          }, del));
+          const del = canSave ? h('button', { class: 'danger' }, 'Delete') : null;
+          if (del) {
+            del.addEventListener('click', () => act(serr, async () => {
+              await api.call('DELETE', api.fab('/restql/' + encodeURIComponent(q.name)));
+              await load();
+            }, del));
+          }
           return h('div', { class: 'inline' }, open, exec, del);
         } },
       ], res.result || [], { empty: 'no saved queries' }));
@@ -121,6 +128,7 @@ export async function render({ api, signal, el }) {
       await load();
     }, save));
     load();
-    return card('Saved queries', serr, body, h('div', { class: 'inline' }, h('label', {}, 'name', name), save));
+    return card('Saved queries', serr, body, canSave ? h('div', { class: 'inline' }, h('label', {}, 'name', name), save)
+      : h('p', { class: 'muted' }, 'Saving queries needs write on fabric/' + api.fabric + '.'));
   }
 }

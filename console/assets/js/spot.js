@@ -55,6 +55,9 @@ export async function render({ api, principal, el }) {
   }
 
   function txCard() {
+    if (!principal.can('write', 'fabric', fabric)) {
+      return card('Transaction', h('p', { class: 'muted' }, 'Transactions need write on fabric/' + fabric + '.'));
+    }
     const err = errorBox('spot-tx');
     const area = h('textarea', { id: 'spot-tx', rows: 12, spellcheck: 'false' });
     area.value = JSON.stringify(example, null, 2);

@@ -1,7 +1,7 @@
 // Streams: the fabric's streams with rates, backlog and storage; one
 // stream's live tail, publishing, and its subscriptions (skip, reset,
 // seek, delete).
-import { h, card, table, errorBox, act, every, fmtBytes, parseJSON } from './ui.js';
+import { h, card, table, errorBox, act, every, fmtBytes, parseJSON, openByName } from './ui.js';
 import { Tail } from './tail.js';
 
 export async function render(ctx) {
@@ -31,11 +31,14 @@ export async function render(ctx) {
     }, createBtn);
   });
 
+  const canList = principal.can('read', 'fabric', fabric);
+  if (!canList) list.append(h('p', { class: 'muted' }, 'Listing the fabric\'s streams needs read on fabric/' + fabric + '.'), openByName('streams', 'stream'));
   el.append(card('Streams of fabric ' + fabric, listErr, list,
     principal.canSome('admin', 'stream', fabric) ? [create, createErr]
       : h('p', { class: 'muted' }, 'Creating streams needs an admin grant in this fabric.')), detail);
 
   const refresh = async () => {
+    if (!canList) return;
     try {
       const res = await api.get(api.fab('/streams'));
       const streams = res.result || [];

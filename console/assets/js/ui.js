@@ -84,3 +84,14 @@ export function every(ms, signal, fn) {
   signal.addEventListener('abort', () => clearTimeout(t));
   run();
 }
+
+// openByName is a form that opens #/{page}/{name}: for keys that may use
+// some streams or collections but not list the fabric's.
+export function openByName(page, what) {
+  const input = h('input', { id: page + '-open-name', placeholder: what + ' name' });
+  const b = h('button', { class: 'secondary', id: page + '-open' }, 'Open');
+  const go = (ev) => { ev.preventDefault(); if (input.value.trim()) location.hash = '#/' + page + '/' + encodeURIComponent(input.value.trim()); };
+  const f = h('form', { class: 'inline' }, h('label', {}, 'open a ' + what + ' by name', input), b);
+  f.addEventListener('submit', go);
+  return f;
+}
