@@ -16,6 +16,7 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/httpapi"
+	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/replicator"
@@ -72,31 +73,51 @@ var errBadFabricEvent = errors.New("geofabrics: malformed fabric event")
 // apply is shell.KindFabricMeta's apply function: it records the fabric
 // (idempotent) and starts its domain here once the transport runs.
 func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
-	if len(payload) > maxFabricEventBytes {
-		return fmt.Errorf("%w: %d bytes", errBadFabricEvent, len(payload))
+	fi, err := decodeFabricEvent(payload, g.node.Config().Regions())
+	if err != nil {
+		return err
 	}
-	var ev fabricEvent
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		return fmt.Errorf("%w: %v", errBadFabricEvent, err)
-	}
-	if _, err := fabric.Create(ev.Fabric, ev.Home, ev.Regions, g.node.Config().Regions()); err != nil {
-		return fmt.Errorf("%w: %v", errBadFabricEvent, err)
-	}
-	fi := broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: ev.Regions, Pinned: true, Home: ev.Home}
 	if err := g.node.RecordFabric(fi); err != nil {
 		return err
 	}
 	g.mu.Lock()
 	running := g.base != nil
 	g.mu.Unlock()
-	if running && slices.Contains(ev.Regions, g.self) {
-		if _, err := g.domainShell(fabric.DomainKey(ev.Regions)); err != nil {
-			g.log.Warn("start the fabric's domain", zap.String("fabric", ev.Fabric), zap.Error(err))
+	if running && slices.Contains(fi.Regions, g.self) {
+		if _, err := g.domainShell(fabric.DomainKey(fi.Regions)); err != nil {
+			g.log.Warn("start the fabric's domain", zap.String("fabric", fi.Name), zap.Error(err))
 		}
 	}
 	return nil
+}
+
+// decodeFabricEvent reads a fabric event, checked against the
+// deployment's regions: a fabric and tenant name, a valid list, its home
+// in it.
+func decodeFabricEvent(payload []byte, deployment []string) (broker.FabricInfo, error) {
+	if len(payload) > maxFabricEventBytes {
+		return broker.FabricInfo{}, fmt.Errorf("%w: %d bytes", errBadFabricEvent, len(payload))
+	}
+	var ev fabricEvent
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return broker.FabricInfo{}, fmt.Errorf("%w: %v", errBadFabricEvent, err)
+	}
+	if dec.More() {
+		return broker.FabricInfo{}, fmt.Errorf("%w: more than one JSON value", errBadFabricEvent)
+	}
+	if err := naming.Validate("tenant", ev.Tenant); err != nil {
+		return broker.FabricInfo{}, fmt.Errorf("%w: %v", errBadFabricEvent, err)
+	}
+	if err := naming.Validate("fabric", ev.Fabric); err != nil {
+		return broker.FabricInfo{}, fmt.Errorf("%w: %v", errBadFabricEvent, err)
+	}
+	m, err := fabric.Create(ev.Fabric, ev.Home, ev.Regions, deployment)
+	if err != nil || ev.Home == "" {
+		return broker.FabricInfo{}, fmt.Errorf("%w: %v (home %q)", errBadFabricEvent, err, ev.Home)
+	}
+	return broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: m.Regions, Pinned: true, Home: m.Home}, nil
 }
 
 // start takes the node's shell (running) and starts the domain of every
