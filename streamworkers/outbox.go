@@ -11,8 +11,11 @@ const (
 	maxInflightBatches = 16
 	maxPendingRows     = 200_000
 	// haltWait bounds how long a stopping worker waits for its rows in
-	// flight (they are sent again after the restart otherwise).
-	haltWait = 5 * time.Second
+	// flight. They are sent again by its successor: one that lands after
+	// its successor attached the producer name would be stored twice (the
+	// broker's de-duplication sees only stored rows), so the wait is long;
+	// the storage answers every append (an error at worst) well before.
+	haltWait = time.Minute
 )
 
 // outbox follows the batches of pending rows a worker handed to the

@@ -77,6 +77,10 @@ func (w *worker) run() {
 		}
 		if err := w.step(); err != nil {
 			if errors.Is(err, errCrashed) {
+				// As a process that died: what it handed to the broker
+				// lands (or not) before anything starts again, and
+				// nothing of it is recorded.
+				w.out.waitAll(nil, haltWait)
 				return
 			}
 			w.fail("retrying", err)
