@@ -388,6 +388,8 @@ func TestConsoleInChromium(t *testing.T) {
 	a.run("aql", chromedp.SetValue(chromedp.CSS(`#query-text`), "FOR p IN people FILTER p.b == @b RETURN {k: p._key, a: p.a}"),
 		chromedp.SetValue(chromedp.CSS(`#query-binds`), `{"b": 2}`), chromedp.Click(chromedp.CSS(`#query-run`)))
 	a.wait("aql rows", `document.getElementById('query-result').textContent.includes('ann') && document.getElementById('query-stats').textContent.startsWith('1 rows')`)
+	a.run("save query", chromedp.SendKeys(chromedp.CSS(`#saved-name`), "by-b"), chromedp.Click(chromedp.CSS(`#saved-save`)))
+	a.wait("saved query listed", `document.getElementById('page').textContent.includes('by-b') && !document.querySelector('[data-error="saved"]').textContent`)
 	a.shot("query")
 	a.run("bad query", chromedp.SetValue(chromedp.CSS(`#query-text`), "SELEKT nonsense"), chromedp.Click(chromedp.CSS(`#query-run`)))
 	a.wait("query error", `document.querySelector('[data-error="query"]').textContent.startsWith('400')`)
