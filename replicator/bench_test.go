@@ -82,6 +82,10 @@ func BenchmarkMesh(b *testing.B) {
 		{3, 3, 64},
 		{100, 100, 8}, // every region publishes: the worst case for metadata
 		{100, 5, 64},  // traffic concentrated in a few regions
+		// A 3-region fabric's traffic in one 100-region domain, as before
+		// geo-fabrics; pinned to its 3 regions it runs in a domain of 3,
+		// the regions=3 line (replicator/fabric).
+		{100, 3, 64},
 	} {
 		b.Run(fmt.Sprintf("regions=%d/active=%d", tc.regions, tc.active), func(b *testing.B) {
 			names := make([]string, tc.regions)
