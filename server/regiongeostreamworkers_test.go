@@ -13,8 +13,9 @@ import (
 )
 
 // publishOn publishes payloads to a stream through the node leading it
-// (retrying while the lead moves).
-func (c *regionCluster) publishOn(t *testing.T, name naming.Stream, producer string, payloads []string) {
+// (retrying while the lead moves), with the sequence ids firstSeq, ...:
+// a retry of messages stored before is dropped as a duplicate.
+func (c *regionCluster) publishOn(t *testing.T, name naming.Stream, producer string, firstSeq int64, payloads []string) {
 	t.Helper()
 	deadline := time.Now().Add(regionWait)
 	for {
@@ -25,7 +26,7 @@ func (c *regionCluster) publishOn(t *testing.T, name naming.Stream, producer str
 				if p, err = st.AttachProducer(producer, -1); err == nil {
 					msgs := make([]broker.Message, len(payloads))
 					for i, pl := range payloads {
-						msgs[i] = broker.Message{Payload: []byte(pl), SequenceID: -1}
+						msgs[i] = broker.Message{Payload: []byte(pl), SequenceID: firstSeq + int64(i)}
 					}
 					for _, r := range p.Publish(msgs) {
 						if r.Err != nil && err == nil {
@@ -121,7 +122,7 @@ func TestRegionGeoStreamWorker(t *testing.T) {
 		}
 		return ids
 	}
-	c.publishOn(t, readings, "us-test", payloads(0, 2000))
+	c.publishOn(t, readings, "us-test", 1, payloads(0, 2000))
 	c.callOK(t, http.StatusCreated, http.MethodPost, other.url, p+"streamapps", map[string]any{"name": "hot", "isActive": true,
 		"definition": "INSERT INTO hot SELECT id, v * 2 AS d FROM readings WHERE v > 10"})
 	await := func(what string, cond func() bool) {
@@ -159,7 +160,7 @@ func TestRegionGeoStreamWorker(t *testing.T) {
 	start := time.Now()
 	await("another runner", func() bool { return c.geoRunner() != nil })
 	t.Logf("another node runs the replication %v after the stop", time.Since(start))
-	c.publishOn(t, readings, "us-test", payloads(2000, 1000))
+	c.publishOn(t, readings, "us-test", 2001, payloads(2000, 1000))
 	await("every us-east row", func() bool { return len(c.workerRows(t, hot, us)) >= len(want(3000)) })
 	t.Logf("every row %v after the stop", time.Since(start))
 	time.Sleep(time.Second) // a duplicate would have landed by now
