@@ -13,6 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/causeway/causeway/broker"
@@ -41,7 +42,11 @@ const testFabric = naming.SystemFabric
 
 func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
-	node, err := broker.Open(broker.Config{Region: "us", DataDir: t.TempDir()}, zaptest.NewLogger(t))
+	log := zaptest.NewLogger(t)
+	if _, fuzz := t.(*testing.F); fuzz {
+		log = zap.NewNop() // a fuzz target must not log through the F
+	}
+	node, err := broker.Open(broker.Config{Region: "us", DataDir: t.TempDir()}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +111,11 @@ func (e *env) open() {
 		o.Dir = e.dir
 	}
 	o.ReserveBytes = -1
-	r, err := Open(e.node, e.cols, zaptest.NewLogger(e.t), o)
+	log := zaptest.NewLogger(e.t)
+	if _, fuzz := e.t.(*testing.F); fuzz {
+		log = zap.NewNop()
+	}
+	r, err := Open(e.node, e.cols, log, o)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -192,6 +201,12 @@ func (e *env) records(stream string) []segment.Record {
 // do sends a request to the API and decodes the answer into out (if set).
 func (e *env) do(method, path string, body any, out any) int {
 	e.t.Helper()
+	return e.doT(e.t, method, path, body, out)
+}
+
+// doT is do failing t (a fuzz target's).
+func (e *env) doT(t testing.TB, method, path string, body any, out any) int {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -200,23 +215,23 @@ func (e *env) do(method, path string, body any, out any) int {
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, e.srv.URL+"/_fabric/"+testFabric+"/_api/streamapps"+path, rd)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			e.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
 		}
 	}
 	return resp.StatusCode

@@ -35,6 +35,8 @@ type worker struct {
 	sink   *sink
 	// lastAdvance is when the engine was last told the time.
 	lastAdvance time.Time
+	// lastLogged is the last failure logged.
+	lastLogged string
 
 	stop chan struct{}
 	done chan struct{}
@@ -102,10 +104,14 @@ func (w *worker) stopped() bool {
 	}
 }
 
-// fail records err and pauses before the next attempt.
+// fail records err and pauses before the next attempt. The same error
+// again is not logged again (a bad definition retries every second).
 func (w *worker) fail(status string, err error) {
 	w.stats.setStatus(status, err)
-	w.log.Warn("stream worker: "+status, zap.Error(err))
+	if msg := status + ": " + err.Error(); msg != w.lastLogged {
+		w.lastLogged = msg
+		w.log.Warn("stream worker: "+status, zap.Error(err))
+	}
 	t := time.NewTimer(w.r.opts.RetryInterval)
 	defer t.Stop()
 	select {
