@@ -369,3 +369,18 @@ func TestWorkerJoins(t *testing.T) {
 		t.Fatalf("paid %v, want %s", got, want)
 	}
 }
+
+// A row the output stream cannot take (over the broker's message limit)
+// goes to the error stream; the worker goes on.
+func TestWorkerRowTooLargeGoesToTheErrorStream(t *testing.T) {
+	e := newEnv(t, Options{})
+	big := strings.Repeat("x", e.node.Config().MaxMessageBytes-100)
+	e.publish("orders", `{"id":1,"s":"a"}`, `{"id":2,"s":"`+big+`"}`, `{"id":3,"s":"c"}`)
+	e.create("dbl", "INSERT INTO sink SELECT id, CONCAT(s, s) AS ss FROM orders")
+	e.waitFor("two rows and an error", 10*time.Second, func() bool {
+		return len(e.records("sink")) == 2 && len(e.records("dbl-errors")) == 1
+	})
+	if r := e.records("dbl-errors")[0]; !strings.Contains(string(r.Payload), "the stream's limit") {
+		t.Fatalf("error record %.300s", r.Payload)
+	}
+}

@@ -199,11 +199,15 @@ func rowDoc(v []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// checkRow is what a row must be before it is committed: for a
-// collection, a valid document key and a JSON object. A row that is not
-// goes to the error stream instead (nil: it is fine).
-func checkRow(out engine.Output, r engine.Row) error {
+// checkRow is what a row must be before it is committed: for a stream,
+// at most maxBytes (the broker's message limit); for a collection, a valid
+// document key and a JSON object. A row that is not goes to the error
+// stream instead (nil: it is fine), never stopping the worker.
+func checkRow(out engine.Output, r engine.Row, maxBytes int) error {
 	if out.Kind != engine.OutputCollection {
+		if len(r.Value) > maxBytes {
+			return fmt.Errorf("a row of %d bytes, the stream's limit is %d", len(r.Value), maxBytes)
+		}
 		return nil
 	}
 	if r.Key == "" {

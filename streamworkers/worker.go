@@ -301,7 +301,7 @@ func (w *worker) rows(acc []pendingRow, seq int64, out []engine.Row, errs []engi
 		to = toCollection
 	}
 	for _, r := range out {
-		if err := checkRow(o, r); err != nil {
+		if err := checkRow(o, r, w.r.node.Config().MaxMessageBytes); err != nil {
 			acc = append(acc, w.errorRow(seq, engine.Event{Stream: "", Key: r.Key, Payload: r.Value}, fmt.Errorf("row for %s %s: %w", o.Kind, o.Name, err)))
 			nErr++
 		} else {
