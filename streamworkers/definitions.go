@@ -30,12 +30,18 @@ func defsRef(tenant, fabric string) service.Ref {
 
 // ensure creates the fabric's _streamapps collection when it is missing.
 func (d definitions) ensure(tenant, fabric string) error {
-	if _, err := d.cols.Collection(defsRef(tenant, fabric)); err == nil {
+	return d.ensureCollection(tenant, fabric, SystemCollection)
+}
+
+// ensureCollection creates a collection of the fabric when it is missing.
+func (d definitions) ensureCollection(tenant, fabric, name string) error {
+	ref := service.Ref{Tenant: tenant, Fabric: fabric, Collection: name}
+	if _, err := d.cols.Collection(ref); err == nil {
 		return nil
 	}
-	_, err := d.cols.CreateCollection(tenant, fabric, service.CollectionSpec{Name: SystemCollection})
+	_, err := d.cols.CreateCollection(tenant, fabric, service.CollectionSpec{Name: name})
 	if err != nil && !errors.Is(err, service.ErrCollectionExists) {
-		return fmt.Errorf("streamworkers: creating %s in %s/%s: %w", SystemCollection, tenant, fabric, mapColErr(err))
+		return fmt.Errorf("streamworkers: creating %s in %s/%s: %w", name, tenant, fabric, mapColErr(err))
 	}
 	return nil
 }

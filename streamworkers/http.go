@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/collections"
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/internal/leaderproxy"
 	qp "github.com/causeway/causeway/internal/queryparam"
@@ -212,8 +214,12 @@ func (r *Runner) apply(tenant, fabric string, d Definition, in Input) (Definitio
 	if len(q) > maxQueryBytes {
 		return d, fmt.Errorf("%w: a query of %d bytes, the limit is %d", ErrBadRequest, len(q), maxQueryBytes)
 	}
-	if _, err := engine.Compile(q, r.catalog(tenant, fabric)); err != nil {
+	plan, err := engine.Compile(q, r.catalog(tenant, fabric))
+	if err != nil {
 		return d, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if err := checkOutput(plan.Output); err != nil {
+		return d, err
 	}
 	fi, _ := r.node.Fabric(tenant, fabric)
 	if d.Regions, err = checkRegions(in.Regions, fi.Regions); err != nil {
@@ -279,6 +285,27 @@ func (r *Runner) serveActive(w http.ResponseWriter, req *http.Request) {
 		r.poke()
 	}
 	writeJSON(w, http.StatusOK, appsAnswer{Code: http.StatusOK, Apps: []App{r.app(tenant, fabric, cur)}})
+}
+
+// checkOutput refuses an output a client could not write: a stream name
+// the broker refuses or reserves (a collection's op log or change feed),
+// a collection name the collections refuse.
+func checkOutput(o engine.Output) error {
+	var err error
+	switch {
+	case o.Name == "":
+		return nil // no output: a query for dry runs
+	case o.Kind == engine.OutputStream:
+		if err = naming.Validate("stream", o.Name); err == nil {
+			err = naming.CheckClientWrite(o.Name)
+		}
+	default:
+		err = collections.ValidateCollectionName(o.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: output %s %s: %w", ErrBadRequest, o.Kind, o.Name, err)
+	}
+	return nil
 }
 
 // fabric returns the request's tenant and fabric, answering 404 when the

@@ -384,3 +384,19 @@ func TestWorkerRowTooLargeGoesToTheErrorStream(t *testing.T) {
 		t.Fatalf("error record %.300s", r.Payload)
 	}
 }
+
+// A worker upserting into a collection that does not exist yet makes it;
+// one writing a reserved stream is refused when it is created.
+func TestWorkerOutputs(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.publish("orders", orders(0, 14)...)
+	e.create("agg", "REPLACE INTO fresh SELECT user AS _key, COUNT(*) AS n FROM orders GROUP BY user")
+	e.waitFor("the new collection's documents", 10*time.Second, func() bool {
+		d := e.doc("fresh", "u0")
+		return d != nil && fmt.Sprint(d["n"]) == "2"
+	})
+	var ans errorAnswer
+	if code := e.do("POST", "", `{"name":"bad","query":"INSERT INTO `+"`_col.fresh`"+` SELECT id FROM orders"}`, &ans); code != 400 || !strings.Contains(ans.ErrorMessage, "op log") {
+		t.Fatalf("a worker writing a collection's op log: %d %+v", code, ans)
+	}
+}

@@ -135,6 +135,12 @@ func (w *worker) open() error {
 	if err != nil {
 		return fmt.Errorf("streamworkers: %s: compiling version %d: %w", w.id, w.def.Version, err)
 	}
+	if plan.Output.Kind == engine.OutputCollection && plan.Output.Name != "" {
+		// The output collection is made on first use, as a stream is.
+		if err := w.r.defs.ensureCollection(w.id.Tenant, w.id.Fabric, plan.Output.Name); err != nil {
+			return err
+		}
+	}
 	cp, state, rows, found, err := w.r.cps.load(w.id)
 	if err != nil {
 		return err
