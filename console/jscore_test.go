@@ -72,6 +72,49 @@ const jsTables = `(async () => {
   eq('link relayed', fabric.linkState(lost, [lost, up]), 'relayed');
   eq('link connecting', fabric.linkState(lost, [lost, cut]), 'connecting');
 
+  // Every pair of regions from one replication answer, seen from a: b
+  // advertised to a that it has 9 of its own ops (a delivered 5), 6 of
+  // a's, 7 of c's; c (link cut) advertised 8 of its own, 2 of b's.
+  const st3 = { region: 'a', regions: ['a', 'b', 'c'], delivered: { a: 10, b: 5, c: 7 }, peers: [
+    { peer: 'b', lagOps: 4, lagMillis: 120.4, lagKnown: true, advertised: { a: 6, b: 9, c: 7 }, link: { up: true, connected: true } },
+    { peer: 'c', lagOps: 10, lagMillis: 0, lagKnown: false, advertised: { b: 2, c: 8 }, link: { down: true } }] };
+  const m3 = fabric.fabricPairs(st3);
+  const lag = (m) => Object.fromEntries(m.pairs.map((x) => [x.from + '>' + x.to, [x.lagOps, x.lagMillis, x.state, x.own]]));
+  eq('regions', m3.regions, ['a', 'b', 'c']);
+  eq('pairs of three', lag(m3), {
+    'a>b': [4, 120.4, 'up', true], 'a>c': [10, null, 'cut', true],
+    'b>a': [4, null, 'up', true], 'b>c': [7, null, 'unknown', false],
+    'c>a': [1, null, 'cut', true], 'c>b': [1, null, 'unknown', false] });
+  eq('seen from', m3.pairs.every((x) => x.seenFrom === 'a'), true);
+  // The engine's own lag and the matrix agree on this region's ops.
+  eq('own lag is the engine\'s', m3.pairs.filter((x) => x.from === 'a').map((x) => x.lagOps), st3.peers.map((x) => x.lagOps));
+  // Caught up: 0 ops and 0 ms; c relayed through b; a region listed but
+  // with no status (joining) and one that never advertised: unknown, not
+  // zero; an evicted region is left out.
+  const st4 = { region: 'a', regions: ['a', 'b', 'c', 'd', 'e'], evicted: ['e'], delivered: { a: 3, b: 2, d: 4 }, peers: [
+    { peer: 'b', lagOps: 0, lagMillis: 0, lagKnown: true, advertised: { a: 3, b: 2, d: 1 }, link: { up: true, connected: true } },
+    { peer: 'c', lagOps: 3, lagMillis: 0, lagKnown: false, advertised: null, link: { up: false } },
+    { peer: 'e', lagOps: 9, advertised: {}, link: {} }] };
+  const m4 = fabric.fabricPairs(st4);
+  const l4 = lag(m4);
+  eq('evicted left out', m4.regions, ['a', 'b', 'c', 'd']);
+  eq('caught up', l4['a>b'], [0, 0, 'up', true]);
+  eq('relayed, never advertised', [l4['a>c'], l4['b>c'], l4['c>a']], [[null, null, 'relayed', true], [null, null, 'unknown', false], [0, null, 'relayed', true]]);
+  eq('no status: state unknown', [l4['a>d'], l4['d>a']], [[null, null, 'unknown', true], [0, null, 'unknown', true]]);
+  eq('known only from here', l4['d>b'], [3, null, 'unknown', false]);
+  eq('a lone region', fabric.fabricPairs({ region: 'solo', delivered: { solo: 5 } }), { regions: ['solo'], pairs: [] });
+
+  // The graph drawn from it: an edge per pair, labelled both ways.
+  const graph = await import('/console/js/graph.js');
+  const svg = graph.fabricGraph(m3, 'a');
+  const edge = (k) => svg.querySelector('[data-edge="' + k + '"]');
+  eq('edges', [...svg.querySelectorAll('[data-edge]')].map((g) => [g.dataset.edge, g.dataset.state]), [['a|b', 'up'], ['a|c', 'cut'], ['b|c', 'unknown']]);
+  eq('own edge label', [...edge('a|b').querySelectorAll('tspan')].map((t) => t.textContent), ['up', 'a→b: 4 ops · 120 ms', 'b→a: 4 ops']);
+  eq('other edge label', [...edge('b|c').querySelectorAll('tspan')].map((t) => t.textContent), ['b→c: 7 ops', 'c→b: 1 ops']);
+  eq('other edge title', edge('b|c').querySelector('title').textContent, 'as seen from a; link state unknown here');
+  eq('nodes', [...svg.querySelectorAll('[data-region]')].map((g) => g.dataset.region), ['a', 'b', 'c']);
+  eq('unknown lag', graph.lagText({ from: 'a', to: 'c', lagOps: null, lagMillis: null }), 'a→c: unknown');
+
   // Metrics: the text format, sums, histogram quantiles over an interval.
   const text = '# HELP x\n# TYPE h histogram\nm_total{a="1"} 3\nm_total{a="2",b="x\\"y"} 4\nbad line\n' +
     'h_bucket{le="0.001"} 10\nh_bucket{le="0.01"} 90\nh_bucket{le="0.1"} 100\nh_bucket{le="+Inf"} 100\n';

@@ -1,15 +1,9 @@
-// Fabric: this region and its links to every other region (state, lag in
-// ops and ms, live), the nodes of the region when it has several, and
+// Fabric: the fabric's regions as a graph, every pair with its lag in ops
+// as seen from this region, this region's links with their state and lag
+// in ms (live); the nodes of the region when it has several, and
 // cutting or healing a link (superusers).
 import { h, card, table, errorBox, act, every } from './ui.js';
-
-const svgNS = 'http://www.w3.org/2000/svg';
-const s = (tag, attrs, ...kids) => {
-  const el = document.createElementNS(svgNS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const k of kids) el.append(k);
-  return el;
-};
+import { fabricGraph } from './graph.js';
 
 // linkState names a peer link as the fabric page shows it.
 export function linkState(p, peers) {
@@ -20,25 +14,65 @@ export function linkState(p, peers) {
   return others ? 'relayed' : 'connecting';
 }
 
-function graph(st) {
-  const w = 520, hgt = 300, cx = w / 2, cy = hgt / 2, r = 110;
-  const svg = s('svg', { class: 'graph', width: w, height: hgt, viewBox: `0 0 ${w} ${hgt}`, role: 'img' });
+// fabricPairs computes every ordered pair of the fabric's regions from one
+// GET /_api/replication answer (st): for the pair {from: Q, to: P}, lagOps
+// is how many of Q's ops P lacks as seen from this region (st.region),
+// max(0, own(Q) - advertisedBy(P)[Q]), where own(Q) is the highest count
+// of Q's origin known here (Q's own advertisement or this region's
+// delivered vector) and advertisedBy(P) is P's delivered vector as P last
+// advertised it here (this region's own for itself); null when P never
+// advertised here. This region's links (own: true) carry the link's state
+// and, for its own ops, lagMillis (null when not known); the other pairs
+// carry state 'unknown': nothing here says how those two regions are
+// linked. Regions evicted are left out.
+export function fabricPairs(st) {
+  const self = st.region;
   const peers = st.peers || [];
-  peers.forEach((p, i) => {
-    const a = (2 * Math.PI * i) / Math.max(peers.length, 1) - Math.PI / 2;
-    const x = cx + r * 1.6 * Math.cos(a), y = cy + r * Math.sin(a);
-    const state = linkState(p, peers);
-    const color = { up: '#15803d', cut: '#b91c1c', relayed: '#b45309', connecting: '#6b7483' }[state];
-    svg.append(s('line', { x1: cx, y1: cy, x2: x, y2: y, stroke: color, 'stroke-width': 3,
-      'stroke-dasharray': state === 'up' ? '' : '6 4' }));
-    const mx = (cx + x) / 2, my = (cy + y) / 2;
-    svg.append(s('text', { x: mx + 4, y: my - 4, fill: color }, `${state} · ${p.lagOps} ops · ${Math.round(p.lagMillis)} ms`));
-    svg.append(s('circle', { cx: x, cy: y, r: 28, fill: '#e0e7ff', stroke: '#6366f1' }));
-    svg.append(s('text', { x, y: y + 4, 'text-anchor': 'middle' }, p.peer));
-  });
-  svg.append(s('circle', { cx, cy, r: 34, fill: '#dbeafe', stroke: '#2563eb', 'stroke-width': 2 }));
-  svg.append(s('text', { x: cx, y: cy + 4, 'text-anchor': 'middle', 'font-weight': 700 }, st.region));
-  return svg;
+  const byPeer = new Map(peers.map((p) => [p.peer, p]));
+  const evicted = new Set(st.evicted || []);
+  const regions = [...new Set([self, ...(st.regions || []), ...peers.map((p) => p.peer)])]
+    .filter((r) => r && !evicted.has(r));
+  const delivered = st.delivered || {};
+  const vectorOf = (r) => (r === self ? delivered : (byPeer.get(r) || {}).advertised);
+  const own = (q) => Math.max(delivered[q] || 0, q === self ? 0 : ((vectorOf(q) || {})[q] || 0));
+  const pairs = [];
+  for (const from of regions) {
+    for (const to of regions) {
+      if (from === to) continue;
+      const adv = vectorOf(to);
+      const lagOps = adv ? Math.max(0, own(from) - (adv[from] || 0)) : null;
+      const peer = from === self ? byPeer.get(to) : to === self ? byPeer.get(from) : undefined;
+      const pair = { from, to, lagOps, lagMillis: null, own: from === self || to === self, state: 'unknown', seenFrom: self };
+      if (peer) {
+        pair.state = linkState(peer, peers);
+        if (from === self && peer.lagKnown) pair.lagMillis = lagOps ? peer.lagMillis : 0;
+      }
+      pairs.push(pair);
+    }
+  }
+  return { regions, pairs };
+}
+
+// legend says what the graph's edges are and what is not known.
+function legend(self, regions) {
+  return h('p', { class: 'muted', 'data-legend': '' },
+    `Edges from ${self} have its links' states (up, cut, relayed, connecting) and, for ${self}'s own ops, the lag in ms. `,
+    regions.length > 2 ? `Edges between other regions are as seen from ${self}: how many ops each lacks by what it last ` +
+      `advertised to ${self} (stale while its link to ${self} is down); their link state is unknown here (grey, dotted) ` +
+      'and lag in ms is not measured.' : '');
+}
+
+// lagMatrix is the pairs as a table: a row per origin, a column per
+// region lacking its ops.
+function lagMatrix({ regions, pairs }) {
+  const at = new Map(pairs.map((p) => [p.from + '\n' + p.to, p]));
+  return h('table', { class: 'matrix' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'ops of ↓ lacked by →'), regions.map((r) => h('th', {}, r)))),
+    h('tbody', {}, regions.map((from) => h('tr', {}, h('th', {}, from), regions.map((to) => {
+      const p = at.get(from + '\n' + to);
+      if (!p) return h('td', { class: 'muted' }, '—');
+      return h('td', { 'data-lag': from + '|' + to }, p.lagOps === null ? 'unknown' : String(p.lagOps));
+    })))));
 }
 
 export async function render({ api, principal, signal, el }) {
@@ -56,6 +90,7 @@ export async function render({ api, principal, signal, el }) {
   const draw = (st) => {
     const peers = st.peers || [];
     const rows = peers.map((p) => ({ ...p, state: linkState(p, peers) }));
+    const matrix = fabricPairs(st);
     const cols = [
       { title: 'peer', key: 'peer' },
       { title: 'link', render: (p) => h('span', { class: 'state-' + p.state, 'data-link': p.peer }, p.state) },
@@ -77,7 +112,7 @@ export async function render({ api, principal, signal, el }) {
     status.replaceChildren(
       h('p', {}, 'Region ', h('b', {}, st.region), ' · fabric regions: ', (st.regions || []).join(', '),
         st.joined === false ? ' · joining' : '', st.failed ? h('span', { class: 'error' }, ' · replication failed: ' + st.failed) : ''),
-      graph(st), table(cols, rows, { empty: 'no peers: this node runs a region of its own' }), linkErr,
+      fabricGraph(matrix, st.region), legend(st.region, matrix.regions), lagMatrix(matrix), table(cols, rows, { empty: 'no peers: this node runs a region of its own' }), linkErr,
       h('p', { class: 'muted' }, 'Cut and heal act on this region\'s side of a link, both directions ' +
         '(POST /_api/replication/links/{peer}/down|up); `causeway dev link` does both regions.'),
       h('p', { class: 'muted' }, 'Delivered ops by origin: ' + JSON.stringify(st.delivered || {})));
