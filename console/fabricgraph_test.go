@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // (eu-west and ap-south, seen from us-east): caught up, it reads 0 ops
 // both ways; with ap-south cut off from both, ops written in eu-west (and
 // replicated to us-east) show as ap-south's lag on that edge and in the
-// matrix, while us-east's own edge to ap-south shows cut; healed, the
+// matrix, marked stale (as ap-south last advertised it), while us-east's own edge to ap-south shows cut; healed, the
 // edge goes back to 0 without reloading the page.
 func TestFabricGraphInChromium(t *testing.T) {
 	exe := chromium(t)
@@ -81,10 +82,10 @@ func TestFabricGraphInChromium(t *testing.T) {
 		return res.StatusCode == 200
 	})
 	a.wait("ap-south's lag of eu-west's ops", fmt.Sprintf(`(() => {
-		const m = %s.textContent.match(/eu-west→ap-south: (\d+) ops/);
-		return m && +m[1] >= %d && document.querySelector('[data-lag="eu-west|ap-south"]').textContent === m[1] &&
+		const m = %s.textContent.match(/eu-west→ap-south: (\d+) ops \(stale\)/);
+		return m && +m[1] >= %d && document.querySelector('[data-lag="eu-west|ap-south"]').textContent === m[1] + '*' &&
 			document.querySelector('[data-edge="ap-south|us-east"]').dataset.state === 'cut'; })()`, edge, n))
-	shown := value[string](a, "read the lag", `document.querySelector('[data-lag="eu-west|ap-south"]').textContent`)
+	shown := strings.TrimSuffix(value[string](a, "read the lag", `document.querySelector('[data-lag="eu-west|ap-south"]').textContent`), "*")
 	if v, err := strconv.Atoi(shown); err != nil || v < n {
 		t.Fatalf("eu-west→ap-south shows %q ops, want at least %d", shown, n)
 	}

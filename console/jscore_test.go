@@ -86,6 +86,7 @@ const jsTables = `(async () => {
     'b>a': [4, null, 'up', true], 'b>c': [7, null, 'unknown', false],
     'c>a': [1, null, 'cut', true], 'c>b': [1, null, 'unknown', false] });
   eq('seen from', m3.pairs.every((x) => x.seenFrom === 'a'), true);
+  eq('stale: c is cut from a', m3.pairs.filter((x) => !x.own).map((x) => x.stale), [true, true]);
   // The engine's own lag and the matrix agree on this region's ops.
   eq('own lag is the engine\'s', m3.pairs.filter((x) => x.from === 'a').map((x) => x.lagOps), st3.peers.map((x) => x.lagOps));
   // Caught up: 0 ops and 0 ms; c relayed through b; a region listed but
@@ -102,6 +103,9 @@ const jsTables = `(async () => {
   eq('relayed, never advertised', [l4['a>c'], l4['b>c'], l4['c>a']], [[null, null, 'relayed', true], [null, null, 'unknown', false], [0, null, 'relayed', true]]);
   eq('no status: state unknown', [l4['a>d'], l4['d>a']], [[null, null, 'unknown', true], [0, null, 'unknown', true]]);
   eq('known only from here', l4['d>b'], [3, null, 'unknown', false]);
+  eq('stale without a status', m4.pairs.filter((x) => x.from === 'd' && x.to === 'b').map((x) => x.stale), [true]);
+  const fresh3 = fabric.fabricPairs({ ...st3, peers: [st3.peers[0], { ...st3.peers[1], link: { up: true, connected: true } }] });
+  eq('not stale with both links up', fresh3.pairs.filter((x) => !x.own).map((x) => [x.from, x.to, x.stale]), [['b', 'c', false], ['c', 'b', false]]);
   eq('a lone region', fabric.fabricPairs({ region: 'solo', delivered: { solo: 5 } }), { regions: ['solo'], pairs: [] });
 
   // The graph drawn from it: an edge per pair, labelled both ways.
@@ -110,7 +114,7 @@ const jsTables = `(async () => {
   const edge = (k) => svg.querySelector('[data-edge="' + k + '"]');
   eq('edges', [...svg.querySelectorAll('[data-edge]')].map((g) => [g.dataset.edge, g.dataset.state]), [['a|b', 'up'], ['a|c', 'cut'], ['b|c', 'unknown']]);
   eq('own edge label', [...edge('a|b').querySelectorAll('tspan')].map((t) => t.textContent), ['up', 'a→b: 4 ops · 120 ms', 'b→a: 4 ops']);
-  eq('other edge label', [...edge('b|c').querySelectorAll('tspan')].map((t) => t.textContent), ['b→c: 7 ops', 'c→b: 1 ops']);
+  eq('other edge label', [...edge('b|c').querySelectorAll('tspan')].map((t) => t.textContent), ['b→c: 7 ops (stale)', 'c→b: 1 ops (stale)']);
   eq('other edge title', edge('b|c').querySelector('title').textContent, 'as seen from a; link state unknown here');
   eq('nodes', [...svg.querySelectorAll('[data-region]')].map((g) => g.dataset.region), ['a', 'b', 'c']);
   eq('unknown lag', graph.lagText({ from: 'a', to: 'c', lagOps: null, lagMillis: null }), 'a→c: unknown');

@@ -24,7 +24,9 @@ export function linkState(p, peers) {
 // advertised here. This region's links (own: true) carry the link's state
 // and, for its own ops, lagMillis (null when not known); the other pairs
 // carry state 'unknown': nothing here says how those two regions are
-// linked. Regions evicted are left out.
+// linked; they are stale when this region's link to either is not up
+// (their figures are then as last advertised). Regions evicted are left
+// out.
 export function fabricPairs(st) {
   const self = st.region;
   const peers = st.peers || [];
@@ -35,6 +37,7 @@ export function fabricPairs(st) {
   const delivered = st.delivered || {};
   const vectorOf = (r) => (r === self ? delivered : (byPeer.get(r) || {}).advertised);
   const own = (q) => Math.max(delivered[q] || 0, q === self ? 0 : ((vectorOf(q) || {})[q] || 0));
+  const fresh = (r) => byPeer.has(r) && linkState(byPeer.get(r), peers) === 'up';
   const pairs = [];
   for (const from of regions) {
     for (const to of regions) {
@@ -43,6 +46,7 @@ export function fabricPairs(st) {
       const lagOps = adv ? Math.max(0, own(from) - (adv[from] || 0)) : null;
       const peer = from === self ? byPeer.get(to) : to === self ? byPeer.get(from) : undefined;
       const pair = { from, to, lagOps, lagMillis: null, own: from === self || to === self, state: 'unknown', seenFrom: self };
+      if (!pair.own) pair.stale = !fresh(from) || !fresh(to);
       if (peer) {
         pair.state = linkState(peer, peers);
         if (from === self && peer.lagKnown) pair.lagMillis = lagOps ? peer.lagMillis : 0;
@@ -58,8 +62,9 @@ function legend(self, regions) {
   return h('p', { class: 'muted', 'data-legend': '' },
     `Edges from ${self} have its links' states (up, cut, relayed, connecting) and, for ${self}'s own ops, the lag in ms. `,
     regions.length > 2 ? `Edges between other regions are as seen from ${self}: how many ops each lacks by what it last ` +
-      `advertised to ${self} (stale while its link to ${self} is down); their link state is unknown here (grey, dotted) ` +
-      'and lag in ms is not measured.' : '');
+      `advertised to ${self}; their link state is unknown here (grey, dotted) ` +
+      'and lag in ms is not measured; "stale" (* in the table) marks figures from a region whose link to ' +
+      `${self} is not up.` : '');
 }
 
 // lagMatrix is the pairs as a table: a row per origin, a column per
@@ -71,7 +76,8 @@ function lagMatrix({ regions, pairs }) {
     h('tbody', {}, regions.map((from) => h('tr', {}, h('th', {}, from), regions.map((to) => {
       const p = at.get(from + '\n' + to);
       if (!p) return h('td', { class: 'muted' }, '—');
-      return h('td', { 'data-lag': from + '|' + to }, p.lagOps === null ? 'unknown' : String(p.lagOps));
+      return h('td', { 'data-lag': from + '|' + to, title: p.stale ? 'stale: as last advertised' : null },
+        p.lagOps === null ? 'unknown' : String(p.lagOps) + (p.stale ? '*' : ''));
     })))));
 }
 

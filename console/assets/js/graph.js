@@ -14,11 +14,12 @@ const s = (tag, attrs, ...kids) => {
 
 export const stateColors = { up: '#15803d', cut: '#b91c1c', relayed: '#b45309', connecting: '#6b7483', unknown: '#94a3b8' };
 
-// lagText is one direction of a pair: "a→b: 3 ops · 12 ms".
+// lagText is one direction of a pair: "a→b: 3 ops · 12 ms", or
+// "b→c: 7 ops (stale)" when it is as last advertised.
 export function lagText(p) {
   const ops = p.lagOps === null ? 'unknown' : `${p.lagOps} ops`;
   const ms = p.lagMillis === null || p.lagOps === null ? '' : ` · ${Math.round(p.lagMillis)} ms`;
-  return `${p.from}→${p.to}: ${ops}${ms}`;
+  return `${p.from}→${p.to}: ${ops}${ms}${p.stale ? ' (stale)' : ''}`;
 }
 
 // edgeKey names the edge between two regions, whichever way.
