@@ -308,3 +308,51 @@ func TestPinnedFabricCollections(t *testing.T) {
 		t.Fatalf("c, outside eu's regions, holds its documents in %v", found)
 	}
 }
+
+// TestPinnedFabricCreatedWhileAMemberIsDown: eu is created on a and b
+// while b is down; a takes writes (its new domain joins without b once
+// the join timeout passes), and b, started later, learns the fabric and
+// gets every message.
+func TestPinnedFabricCreatedWhileAMemberIsDown(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, func(c *broker.Config) { c.JoinTimeout = time.Second }, "b")
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu with b down: %d %s", code, body)
+	}
+	name := naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"}
+	s, err := f.node("a").StreamForUse(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.AttachProducer("early", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []broker.Message
+	for i := range 50 {
+		msgs = append(msgs, broker.Message{Payload: []byte(fmt.Sprintf("early:%d", i)), SequenceID: int64(i + 1)})
+	}
+	for i, r := range p.Publish(msgs) {
+		if r.Err != nil || r.Duplicate {
+			t.Fatalf("publish %d with b down: %+v", i, r)
+		}
+	}
+	p.Close()
+	f.Start("b")
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		got, err := f.node("b").Stream(name)
+		if err == nil && got.Backlog() == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b: eu/orders did not reach 50 records after its start (%v)\n%s", err, f.statusDump())
+		}
+		time.Sleep(pollInterval)
+	}
+	if fi, ok := f.node("b").Fabric(naming.DefaultTenant, "eu"); !ok || !fi.Pinned || strings.Join(fi.Regions, ",") != "a,b" {
+		t.Fatalf("b recorded eu as %+v (%v)", fi, ok)
+	}
+	if code, _ := f.httpDo("c", "GET", "/_fabric/eu/_api/fabric", ""); code != http.StatusMisdirectedRequest {
+		t.Fatalf("c: %d, want 421", code)
+	}
+}
