@@ -8,12 +8,14 @@
 #      `causeway bench pubsub --target causeway-binary,causeway,nats,redis`
 #      (Causeway's Go client with the binary protocol, then with Pulsar's
 #      JSON frames, against the same node; each target at the maximum rate,
-#      then each at half of the first target's maximum rate), stop them
-#      (stop.sh).
+#      then each at half of the first target's maximum rate, then every
+#      target at the same fixed rates RATES - latency at equal load), stop
+#      them (stop.sh).
 # Usage: run.sh [OUTDIR]
 # Settings (environment): SIZE=1024 PRODUCERS=4 CONSUMERS=4 SUBSCRIPTION=shared DURATION=20s
 # WARMUP=3s HALF_DURATION=20s MAX_IN_FLIGHT=1000 MODES="always interval"
 # TARGETS=causeway-binary,causeway,nats,redis (the first is the base of the ratios)
+# RATES=10k,40k,half-slowest (fixed rates every target runs at; "" for none)
 # CAUSEWAY=path uses a causeway binary built beforehand.
 set -euo pipefail
 
@@ -30,6 +32,7 @@ HALF_DURATION="${HALF_DURATION:-20s}"
 MAX_IN_FLIGHT="${MAX_IN_FLIGHT:-1000}"
 MODES="${MODES:-always interval}"
 TARGETS="${TARGETS:-causeway-binary,causeway,nats,redis}"
+RATES="${RATES-10k,40k,half-slowest}"
 
 "$here/install.sh" >/dev/null
 mkdir -p "$out"
@@ -56,7 +59,7 @@ for mode in $MODES; do
 	cmd=("$out/causeway" bench pubsub --target "$TARGETS"
 		--url http://127.0.0.1:18080 --nats-url nats://127.0.0.1:14222 --redis-addr 127.0.0.1:16379
 		--size "$SIZE" --producers "$PRODUCERS" --consumers "$CONSUMERS" --subscription-type "$SUBSCRIPTION" --duration "$DURATION"
-		--warmup "$WARMUP" --half-duration "$HALF_DURATION" --max-in-flight "$MAX_IN_FLIGHT"
+		--warmup "$WARMUP" --half-duration "$HALF_DURATION" --max-in-flight "$MAX_IN_FLIGHT" --rates "$RATES"
 		--fsync "$mode" --quiet --out "$current/peers.json")
 	echo "# durability $mode: ${cmd[*]#"$out/"}" | tee "$current/table.txt"
 	"${cmd[@]}" | tee -a "$current/table.txt" || echo "(the run reported errors or losses, see above)" | tee -a "$current/table.txt"

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -241,8 +242,11 @@ type targetFlags struct {
 	targets, url, tenant, fabric, natsURL, redisAddr, brokers string
 	half                                                      bool
 	halfDuration, settle                                      time.Duration
-	kafkaName, token                                          string
-	binary, spreadURLs                                        bool
+	// rates are fixed rates every target runs at after its maximum
+	// (--rates; -1: half of the slowest target's maximum).
+	rates              string
+	kafkaName, token   string
+	binary, spreadURLs bool
 }
 
 // settle waits between runs so that what a run left behind (a flush, an
@@ -280,6 +284,7 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		fs.BoolVar(&t.half, "half", false, "then run every target again at half of the first target's maximum rate (latency comparison); implied by several targets")
 		fs.DurationVar(&t.halfDuration, "half-duration", 0, "duration of the half-rate runs (default: the same --duration or --count)")
 		fs.DurationVar(&t.settle, "settle", 5*time.Second, "pause between runs against several targets")
+		fs.StringVar(&t.rates, "rates", "", "then run every target at each of these fixed rates, msgs/s (e.g. 10k,40k,"+report.HalfSlowest+": half of the slowest target's maximum), and print latency at equal load (durations as --half-duration)")
 	} else {
 		t.targets = "kafka"
 		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
@@ -325,6 +330,15 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 	half := t.half || len(names) > 1
 	if half && cfg.Rate > 0 {
 		fmt.Fprintf(stderr, "causeway bench %s: --half (implied by several targets) needs --rate max\n", scenario)
+		return 2
+	}
+	fixedRates, err := report.ParseRates(t.rates)
+	if err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: --rates: %v\n", scenario, err)
+		return 2
+	}
+	if len(fixedRates) > 0 && cfg.Rate > 0 {
+		fmt.Fprintf(stderr, "causeway bench %s: --rates needs --rate max (each target's maximum is measured first)\n", scenario)
 		return 2
 	}
 	// Each target runs at the maximum rate, then (with --half) at half of
@@ -375,6 +389,15 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 			runs[i].Max = &reps[i]
 		}
 	}
+	// Every target at the same fixed rates: latency at equal load.
+	fixed, err := runFixedRates(ctx, scenario, names, &t, cfg, runs, fixedRates, command, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "causeway bench %s: %v\n", scenario, err)
+		return 1
+	}
+	for _, f := range fixed {
+		reps = append(reps, *f.Report)
+	}
 	var series []string
 	if len(reps) > 1 {
 		series = []string{pubsub.LatencyPublishDeliver}
@@ -394,7 +417,49 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if len(fixed) > 0 {
+		fmt.Fprintln(stdout, "at equal load: every target at the same fixed rates (publish-to-deliver latency)")
+		if err := report.WriteFixedRates(stdout, fixed); err != nil {
+			return 1
+		}
+	}
 	return exitCode(reps)
+}
+
+// runFixedRates runs every target at each fixed rate (-1: half of the
+// slowest target's maximum, from runs), rate by rate.
+func runFixedRates(ctx context.Context, scenario string, names []string, t *targetFlags, cfg pubsub.Config, runs []report.PeerRun,
+	rates []float64, command string, stdout io.Writer) ([]report.FixedRun, error) {
+	if len(rates) == 0 {
+		return nil, nil
+	}
+	slowest := math.Inf(1)
+	for _, r := range runs {
+		slowest = math.Min(slowest, report.MaxRate(r.Max))
+	}
+	var out []report.FixedRun
+	for _, rate := range rates {
+		if rate < 0 {
+			if rate = float64(int64(slowest / 2)); rate <= 0 || math.IsInf(slowest, 0) {
+				return nil, fmt.Errorf("--rates %s: a target delivered nothing at its maximum", report.HalfSlowest)
+			}
+		}
+		for _, name := range names {
+			settle(ctx, t.settle, true)
+			fcfg := cfg
+			fcfg.Rate = rate
+			if t.halfDuration > 0 {
+				fcfg.Count, fcfg.Duration = 0, t.halfDuration
+			}
+			rep, err := runTarget(ctx, scenario, name, t, fcfg, "rate-"+strconv.FormatInt(int64(rate), 10), command)
+			if err != nil {
+				return nil, err
+			}
+			printTable(stdout, rep)
+			out = append(out, report.FixedRun{Target: rep.Target, Rate: rate, Report: &rep})
+		}
+	}
+	return out, nil
 }
 
 // runTarget runs the pubsub workload against one target.
