@@ -284,6 +284,18 @@ func (g *geoFabrics) guardSpot(next http.Handler) http.Handler {
 	})
 }
 
+// JoinedC is closed once every domain joined (the collections' writes
+// wait on it while the region joins: collections/service joinWaiter).
+func (g *geoFabrics) JoinedC() <-chan struct{} {
+	c := make(chan struct{})
+	g.AwaitJoined(func(err error) {
+		if err == nil {
+			close(c)
+		}
+	})
+	return c
+}
+
 // placeTimeout bounds the wait for a new pinned fabric's event to apply
 // here.
 const placeTimeout = 10 * time.Second
