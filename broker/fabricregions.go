@@ -35,6 +35,23 @@ func (e *FabricElsewhereError) Error() string {
 
 func (e *FabricElsewhereError) Unwrap() error { return ErrFabricElsewhere }
 
+// ServedIn reports whether region serves the fabric: every region does,
+// unless the fabric is pinned to a list without it.
+func (fi FabricInfo) ServedIn(region string) bool {
+	return !fi.Pinned || slices.Contains(fi.Regions, region)
+}
+
+// FabricServedHere returns FabricElsewhereError when fabric exists here
+// pinned to regions without this one, nil otherwise (an unknown fabric
+// included: the caller's own check answers it).
+func (n *Node) FabricServedHere(tenant, fabric string) error {
+	fi, found := n.Fabric(tenant, fabric)
+	if !found || fi.ServedIn(n.cfg.Region) {
+		return nil
+	}
+	return &FabricElsewhereError{Tenant: tenant, Fabric: fabric, Region: n.cfg.Region, Regions: slices.Clone(fi.Regions)}
+}
+
 // FabricPlacer makes a pinned fabric known to every region and returns
 // once this node recorded it (RecordFabric).
 type FabricPlacer interface {
@@ -85,7 +102,7 @@ func (n *Node) CreateFabricIn(tenant, name string, regions []string) (FabricInfo
 		return n.EnsureFabric(tenant, name)
 	}
 	want := FabricInfo{Tenant: tenant, Name: name, Regions: m.Regions, Pinned: true, Home: m.Home}
-	if err := n.CheckNamespace(tenant, naming.SystemFabric); err != nil && errors.Is(err, ErrTenantNotFound) {
+	if err := n.CheckNamespace(tenant, naming.SystemFabric); errors.Is(err, ErrTenantNotFound) {
 		return FabricInfo{}, err
 	}
 	n.mu.RLock()

@@ -38,7 +38,7 @@ func checkNamespace(tenants map[string]bool, fabrics map[fabricKey]FabricInfo, s
 		return fmt.Errorf("%w: %q in tenant %q (fabrics are not created by use: create it with POST %s)",
 			ErrFabricNotFound, fabric, tenant, path)
 	}
-	if fi.Pinned && !slices.Contains(fi.Regions, self) {
+	if !fi.ServedIn(self) {
 		return &FabricElsewhereError{Tenant: tenant, Fabric: fabric, Region: self, Regions: slices.Clone(fi.Regions)}
 	}
 	return nil

@@ -80,10 +80,7 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 	if err := g.node.RecordFabric(fi); err != nil {
 		return err
 	}
-	g.mu.Lock()
-	running := g.base != nil
-	g.mu.Unlock()
-	if running && slices.Contains(fi.Regions, g.self) {
+	if g.baseShell() != nil && fi.ServedIn(g.self) {
 		if _, err := g.domainShell(fabric.DomainKey(fi.Regions)); err != nil {
 			g.log.Warn("start the fabric's domain", zap.String("fabric", fi.Name), zap.Error(err))
 		}
@@ -129,7 +126,7 @@ func (g *geoFabrics) start(base *shell.Shell, m shell.Mounter) error {
 	g.base = base
 	g.mu.Unlock()
 	for _, fi := range g.node.PinnedFabrics() {
-		if !slices.Contains(fi.Regions, g.self) {
+		if !fi.ServedIn(g.self) {
 			continue
 		}
 		if _, err := g.domainShell(fabric.DomainKey(fi.Regions)); err != nil {
@@ -162,16 +159,21 @@ func (g *geoFabrics) domainShell(key string) (*shell.Shell, error) {
 	return sh, nil
 }
 
+// baseShell is the node's shell (every region's domain).
+func (g *geoFabrics) baseShell() *shell.Shell {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.base
+}
+
 // shellFor is the shell a fabric's streams replicate through.
 func (g *geoFabrics) shellFor(tenant, name string) (*shell.Shell, error) {
 	fi, ok := g.node.Fabric(tenant, name)
 	if !ok || !fi.Pinned {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return g.base, nil
+		return g.baseShell(), nil
 	}
-	if !slices.Contains(fi.Regions, g.self) {
-		return nil, &broker.FabricElsewhereError{Tenant: tenant, Fabric: name, Region: g.self, Regions: fi.Regions}
+	if err := g.node.FabricServedHere(tenant, name); err != nil {
+		return nil, err
 	}
 	return g.domainShell(fabric.DomainKey(fi.Regions))
 }
@@ -232,9 +234,7 @@ func (g *geoFabrics) AwaitJoined(ready func(error)) {
 // ops and metadata events travel in its fabric's domain, other kinds in
 // every region's.
 func (g *geoFabrics) PublishOp(kind shell.Kind, payload []byte, done func(replicator.Dot, error)) {
-	g.mu.Lock()
-	sh := g.base
-	g.mu.Unlock()
+	sh := g.baseShell()
 	if kind == service.ReplicationKind {
 		tenant, name, err := service.PayloadFabric(payload)
 		if err == nil {
@@ -252,10 +252,7 @@ func (g *geoFabrics) PublishOp(kind shell.Kind, payload []byte, done func(replic
 // domain (its members less the evicted are the collections' members; a
 // pinned fabric's collections narrow them to its regions).
 func (g *geoFabrics) Status() (shell.Status, error) {
-	g.mu.Lock()
-	base := g.base
-	g.mu.Unlock()
-	return base.Status()
+	return g.baseShell().Status()
 }
 
 // guardSpot refuses SPOT collections in a pinned fabric (501): a SPOT
@@ -307,23 +304,19 @@ func (g *geoFabrics) PlaceFabric(fi broker.FabricInfo) error {
 	if err != nil {
 		return err
 	}
-	g.mu.Lock()
-	base := g.base
-	g.mu.Unlock()
 	done := make(chan error, 1)
-	base.PublishOp(shell.KindFabricMeta, payload, func(_ replicator.Dot, err error) { done <- err })
+	// The event's local apply (apply) records the fabric and starts its
+	// domain here; done runs after it.
+	g.baseShell().PublishOp(shell.KindFabricMeta, payload, func(_ replicator.Dot, err error) { done <- err })
 	select {
 	case err := <-done:
 		if err != nil {
 			return fmt.Errorf("geofabrics: place fabric %s: %w", fi.Name, err)
 		}
+		return nil
 	case <-time.After(placeTimeout):
 		return fmt.Errorf("%w: placing fabric %s: replication did not answer within %s", broker.ErrClosed, fi.Name, placeTimeout)
 	}
-	if fi.Home == g.self || slices.Contains(fi.Regions, g.self) {
-		_, err = g.domainShell(fabric.DomainKey(fi.Regions))
-	}
-	return err
 }
 
 // domainsStatus is GET /_api/replication/domains's answer.

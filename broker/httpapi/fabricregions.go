@@ -102,15 +102,5 @@ func (h *Handler) fabricServedHere(tenant, path string) error {
 		return nil
 	}
 	name, _, _ := strings.Cut(rest, "/")
-	fi, found := h.node.Fabric(tenant, name)
-	if !found || !fi.Pinned {
-		return nil
-	}
-	self := h.node.Config().Region
-	for _, r := range fi.Regions {
-		if r == self {
-			return nil
-		}
-	}
-	return &broker.FabricElsewhereError{Tenant: tenant, Fabric: name, Region: self, Regions: fi.Regions}
+	return h.node.FabricServedHere(tenant, name)
 }

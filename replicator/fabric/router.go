@@ -320,15 +320,6 @@ func (r *Router[T]) Latest(fabric string) (Membership, bool) {
 	return st.hist[len(st.hist)-1], true
 }
 
-// Version returns version v of fabric's list, if learnt.
-func (r *Router[T]) Version(fabric string, v uint64) (Membership, bool) {
-	st := r.fabrics[fabric]
-	if st == nil || v == 0 || v > uint64(len(st.hist)) {
-		return Membership{}, false
-	}
-	return st.hist[v-1], true
-}
-
 // Status is a fabric's state at this region.
 type Status struct {
 	// Latest is the latest version learnt, Applying the version whose ops
@@ -350,16 +341,4 @@ func (r *Router[T]) Status(fabric string) Status {
 	}
 	return Status{Latest: uint64(len(st.hist)), Applying: st.current, Held: len(st.held),
 		Backfill: st.backfill, Deleting: st.deleting}
-}
-
-// Fabrics lists the fabrics learnt, sorted.
-func (r *Router[T]) Fabrics() []string {
-	out := make([]string, 0, len(r.fabrics))
-	for f, st := range r.fabrics {
-		if len(st.hist) > 0 {
-			out = append(out, f)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
