@@ -55,10 +55,11 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 			errs[i] = err
 			continue
 		}
-		if it.Seq <= s.replApplied[it.Origin] {
+		key := replKey(it)
+		if it.Seq <= s.replApplied[key] {
 			continue // in the view already
 		}
-		s.replApplied[it.Origin] = it.Seq
+		s.replApplied[key] = it.Seq
 		advanced = true
 		b.add(i, it.Origin, it.Seq, p)
 	}
@@ -66,8 +67,8 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 	if b.later != nil {
 		// Not applied: the shell delivers them again.
 		for i, it := range items {
-			if errors.Is(errs[i], shell.ErrApplyLater) && it.Seq <= s.replApplied[it.Origin] {
-				s.replApplied[it.Origin] = it.Seq - 1
+			if key := replKey(it); errors.Is(errs[i], shell.ErrApplyLater) && it.Seq <= s.replApplied[key] {
+				s.replApplied[key] = it.Seq - 1
 			}
 		}
 	}
@@ -77,6 +78,16 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 		}
 	}
 	return errs
+}
+
+// replKey is an item's entry in the replicated vector: its origin in the
+// node's domain, origin@domain in a pinned fabric's (each domain numbers
+// an origin's ops from 1).
+func replKey(it shell.KindItem) string {
+	if it.Domain == "" {
+		return it.Origin
+	}
+	return it.Origin + "@" + it.Domain
 }
 
 // replBatch is a batch being applied: the run of document ops and acks

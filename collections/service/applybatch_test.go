@@ -315,3 +315,28 @@ func TestApplyReplicatedBatchAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyReplicatedBatchAcrossDomains: the node's domain and a pinned
+// fabric's number an origin's ops separately, each from 1; a history
+// delivered through two domains, interleaved, ends in the view it ends in
+// through one (no op taken as applied because the other domain's
+// sequence for its origin is higher).
+func TestApplyReplicatedBatchAcrossDomains(t *testing.T) {
+	items := batchHistory(t, 1)
+	one, two := newLoneRegion(t, "p", batchNames), newLoneRegion(t, "p", batchNames)
+	applyBatches(one, items)
+	split := make([]shell.KindItem, len(items))
+	next := map[string]uint64{}
+	for i, it := range items {
+		if i%3 == 1 {
+			it.Domain = "p,x,y"
+		}
+		next[it.Origin+"@"+it.Domain]++
+		it.Seq = next[it.Origin+"@"+it.Domain]
+		split[i] = it
+	}
+	applyBatches(two, split, 5)
+	if got, want := viewState(t, two), viewState(t, one); got != want {
+		t.Errorf("through two domains:\n%s\nthrough one:\n%s", got, want)
+	}
+}

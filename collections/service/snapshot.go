@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/collections"
@@ -167,7 +168,7 @@ func loadSnapshot(st *store.Store, r io.Reader) (snapshotHeader, snapshotEnd, er
 	if err := strictJSON(body, &head); err != nil || head.Version != snapshotVersion {
 		return head, snapshotEnd{}, fail("header: version %d: %v", head.Version, err)
 	}
-	if err := checkVectorMap(head.ReplApplied); err != nil {
+	if err := checkReplVector(head.ReplApplied); err != nil {
 		return head, snapshotEnd{}, fail("header: %v", err)
 	}
 	var got snapshotEnd
@@ -316,6 +317,26 @@ func checkVectorMap(m map[string]uint64) error {
 		return fmt.Errorf("vector with a zero entry")
 	}
 	return v.Validate()
+}
+
+// maxReplKeyBytes bounds a replicated vector's key (origin@domain, the
+// domain a list of regions).
+const maxReplKeyBytes = 4096
+
+// checkReplVector validates a replicated vector (replKey's keys).
+func checkReplVector(m map[string]uint64) error {
+	if len(m) > maxAckRegions {
+		return fmt.Errorf("replicated vector of %d entries", len(m))
+	}
+	for k, seq := range m {
+		if k == "" || len(k) > maxReplKeyBytes || !utf8.ValidString(k) {
+			return fmt.Errorf("replicated vector key %q: want 1 to %d bytes of UTF-8", k, maxReplKeyBytes)
+		}
+		if seq == 0 {
+			return fmt.Errorf("replicated vector entry %q is zero", k)
+		}
+	}
+	return nil
 }
 
 // checkSnapshotInfo validates a collection description from a snapshot.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -355,4 +356,58 @@ func TestPinnedFabricCreatedWhileAMemberIsDown(t *testing.T) {
 	if code, _ := f.httpDo("c", "GET", "/_fabric/eu/_api/fabric", ""); code != http.StatusMisdirectedRequest {
 		t.Fatalf("c: %d, want 421", code)
 	}
+}
+
+// TestPinnedFabricCollectionsBesideSystemOnes: collection ops of the node's
+// domain (every region's) and of a pinned fabric's domain number their
+// origins separately; a region that applied more of a peer's ops in one
+// must not take the other's as already applied.
+func TestPinnedFabricCollectionsBesideSystemOnes(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	waitCode := func(region, method, path, body string, want ...int) {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			code, out := f.httpDo(region, method, path, body)
+			if slices.Contains(want, code) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s at %s: %d %s, want %v", method, path, region, code, out, want)
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+	waitCount := func(region, fabricName, coll string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			_, body := f.httpDo(region, "GET", "/_fabric/"+fabricName+"/_api/collection/"+coll+"/count", "")
+			var c struct{ Count int }
+			if json.Unmarshal([]byte(body), &c) == nil && c.Count == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s/%s count %s, want %d", region, fabricName, coll, body, want)
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+	waitCode("a", "POST", "/_fabric/_system/_api/collection", `{"name":"every"}`, http.StatusOK)
+	const inSystem, inEU = 60, 20
+	// One shipped payload per write: the node's domain numbers a's ops
+	// far past the fabric's.
+	for i := range inSystem {
+		waitCode("a", "POST", "/_fabric/_system/_api/document/every", fmt.Sprintf(`{"_key":"s%d"}`, i), http.StatusAccepted, http.StatusCreated)
+		waitCount("b", "_system", "every", i+1)
+	}
+	waitCode("a", "POST", "/_fabric/eu/_api/collection", `{"name":"docs"}`, http.StatusOK)
+	for i := range inEU {
+		waitCode("a", "POST", "/_fabric/eu/_api/document/docs", fmt.Sprintf(`{"_key":"e%d"}`, i), http.StatusAccepted, http.StatusCreated)
+	}
+	waitCount("a", "eu", "docs", inEU)
+	waitCount("b", "eu", "docs", inEU)
 }

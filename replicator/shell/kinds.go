@@ -13,11 +13,17 @@ import (
 // prove (it must be idempotent on (origin, seq)).
 type ApplyFunc func(origin string, seq uint64, payload []byte) error
 
-// KindItem is one op handed to a BatchApplyFunc: its dot and its payload
-// (the body without the version and kind bytes).
+// KindItem is one op handed to a BatchApplyFunc: its dot, the causal
+// domain that numbered it and its payload (the body without the version
+// and kind bytes). Each domain numbers an origin's ops from 1: a function
+// fed by several domains (the node's and pinned fabrics') tells their
+// sequences apart by Domain.
 type KindItem struct {
-	Origin  string
-	Seq     uint64
+	Origin string
+	Seq    uint64
+	// Domain is the shell's domain (Status.Domain; empty for the node's
+	// shell, every region's domain).
+	Domain  string
 	Payload []byte
 }
 

@@ -206,7 +206,7 @@ func (a *applier) add(dl *delivery) {
 		n := min(max(a.left, 1), maxApplyBatchOps)
 		a.items, a.itemReq = make([]KindItem, 0, n), make([]*pubReq, 0, n)
 	}
-	a.items = append(a.items, KindItem{Origin: d.Origin, Seq: d.Seq, Payload: payload})
+	a.items = append(a.items, KindItem{Origin: d.Origin, Seq: d.Seq, Domain: s.domain, Payload: payload})
 	a.itemReq = append(a.itemReq, dl.req)
 	a.opBytes += len(payload)
 }
