@@ -89,7 +89,7 @@ func New(svc *service.Service, logger *zap.Logger) *Handler {
 		{"POST " + p + "restql/execute/{name}", noParams, h.runSavedQuery},
 		{"PUT " + p + "restql/fetch/{id}", noParams, h.nextBatch},
 
-		{"GET " + service.SnapshotPath, noParams, h.snapshot},
+		{"GET " + service.SnapshotPath, paramsSnapshot, h.snapshot},
 	}
 	h.routes = append(h.routes, h.arangoRoutes(p)...)
 	// Where a request is served in a region of several nodes (cluster.go):

@@ -40,6 +40,9 @@ var (
 
 	noParams = qp.New()
 
+	// paramsSnapshot names the region a snapshot is for (snapshot.go).
+	paramsSnapshot = qp.New(qp.Text("region"))
+
 	// paramsRead is the batch read PUT /document/{collection}?onlyget=true.
 	paramsRead = qp.New(qp.Bool("onlyget"), pIgnoreRevs)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func bootstrapIfNew(st *store.Store, cfg broker.Config, opts Options, log *zap.L
 				return err
 			}
 			started := time.Now()
-			head, end, err := fetchSnapshot(ctx, st, base, opts.BootstrapToken)
+			head, end, err := fetchSnapshot(ctx, st, base, cfg.Region, opts.BootstrapToken)
 			if err == nil {
 				log.Info("collections bootstrapped from a snapshot", zap.String("from", base), zap.String("region", head.Region),
 					zap.Int("collections", end.Collections), zap.Int("documents", end.Documents),
@@ -85,9 +86,10 @@ func bootstrapIfNew(st *store.Store, cfg broker.Config, opts Options, log *zap.L
 	}
 }
 
-// fetchSnapshot loads base's snapshot into st.
-func fetchSnapshot(ctx context.Context, st *store.Store, base, token string) (snapshotHeader, snapshotEnd, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+SnapshotPath, nil)
+// fetchSnapshot loads base's snapshot for region self into st.
+func fetchSnapshot(ctx context.Context, st *store.Store, base, self, token string) (snapshotHeader, snapshotEnd, error) {
+	u := strings.TrimRight(base, "/") + SnapshotPath + "?region=" + url.QueryEscape(self)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return snapshotHeader{}, snapshotEnd{}, err
 	}

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/causeway/causeway/broker/naming"
@@ -63,8 +66,13 @@ type snapshotEnd struct {
 	Documents   int `json:"documents"`
 }
 
-// WriteSnapshot writes a consistent snapshot of the view to w.
-func (s *Service) WriteSnapshot(w io.Writer) error {
+// WriteSnapshot writes a consistent snapshot of the view to w for region
+// forRegion to bootstrap from: collections and saved queries of a fabric
+// pinned to regions without it are left out, and so are the replicated
+// vector's entries of pinned domains without it (nothing of a pinned
+// fabric leaves its regions; README "Geo-fabrics"). An empty forRegion
+// leaves out every pinned fabric.
+func (s *Service) WriteSnapshot(w io.Writer, forRegion string) error {
 	if s.clustered() {
 		// A node's view holds only the collections it served, each as of
 		// when it last did: not a region's state.
@@ -74,6 +82,11 @@ func (s *Service) WriteSnapshot(w io.Writer) error {
 	sn := s.store.Snapshot()
 	head := snapshotHeader{Version: snapshotVersion, Region: s.region, ReplApplied: s.replAppliedCopy()}
 	s.replMu.Unlock()
+	maps.DeleteFunc(head.ReplApplied, func(key string, _ uint64) bool { return !replKeyServes(key, forRegion) })
+	served := func(tenant, fabric string) bool {
+		fi, found := s.node.Fabric(tenant, fabric)
+		return !found || (forRegion != "" && fi.ServedIn(forRegion))
+	}
 	defer sn.Close()
 	bw := bufio.NewWriterSize(w, 256<<10)
 	fw := frameWriter{w: bw}
@@ -82,8 +95,12 @@ func (s *Service) WriteSnapshot(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	end := snapshotEnd{Collections: len(infos)}
+	var end snapshotEnd
 	for _, info := range infos {
+		if !served(info.Tenant, info.Fabric) {
+			continue
+		}
+		end.Collections++
 		applied, hlc, err := sn.Applied(info.ID)
 		if err != nil {
 			return err
@@ -105,6 +122,9 @@ func (s *Service) WriteSnapshot(w io.Writer) error {
 		}
 	}
 	err = sn.SavedQueriesAll(func(tenant, fabric string, q store.SavedQuery) error {
+		if !served(tenant, fabric) {
+			return nil
+		}
 		fw.json('Q', snapshotQuery{Tenant: tenant, Fabric: fabric, Query: q})
 		return fw.err
 	})
@@ -322,6 +342,14 @@ func checkVectorMap(m map[string]uint64) error {
 // maxReplKeyBytes bounds a replicated vector's key (origin@domain, the
 // domain a list of regions).
 const maxReplKeyBytes = 4096
+
+// replKeyServes reports whether a replicated vector's key (replKey) is
+// of a domain region serves: the node's domain always, a pinned
+// fabric's (origin@r1,r2,...) when region is among its regions.
+func replKeyServes(key, region string) bool {
+	_, domain, pinned := strings.Cut(key, "@")
+	return !pinned || slices.Contains(strings.Split(domain, ","), region)
+}
 
 // checkReplVector validates a replicated vector (replKey's keys).
 func checkReplVector(m map[string]uint64) error {

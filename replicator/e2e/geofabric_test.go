@@ -308,6 +308,20 @@ func TestPinnedFabricCollections(t *testing.T) {
 	if found := dirHolds(t, f.Configs["c"].DataDir, []byte(marker)); len(found) > 0 {
 		t.Fatalf("c, outside eu's regions, holds its documents in %v", found)
 	}
+	// A region bootstrapping from a's snapshot gets eu's collections only
+	// when it is among eu's regions.
+	for _, tc := range []struct {
+		query string
+		holds bool
+	}{{"?region=b", true}, {"?region=c", false}, {"", false}} {
+		code, body := f.httpDo("a", "GET", "/_api/collections/snapshot"+tc.query, "")
+		if code != http.StatusOK || strings.Contains(body, marker) != tc.holds {
+			t.Errorf("a's snapshot%s: %d, holds eu's documents %v, want %v", tc.query, code, strings.Contains(body, marker), tc.holds)
+		}
+	}
+	if code, body := f.httpDo("a", "GET", "/_api/collections/snapshot?region=no%20such", ""); code != http.StatusBadRequest {
+		t.Errorf("a's snapshot for a bad region name: %d %s, want 400", code, body)
+	}
 }
 
 // TestPinnedFabricCreatedWhileAMemberIsDown: eu is created on a and b
