@@ -23,6 +23,7 @@ import (
 	"github.com/causeway/causeway/bench/report"
 	spotbench "github.com/causeway/causeway/bench/spot"
 	"github.com/causeway/causeway/bench/target/causewayws"
+	"github.com/causeway/causeway/bench/target/franzgo"
 	"github.com/causeway/causeway/bench/target/kafkago"
 	"github.com/causeway/causeway/bench/target/natsjs"
 	"github.com/causeway/causeway/bench/target/redisstreams"
@@ -32,7 +33,7 @@ const benchUsage = `causeway bench: load-test a node or a fabric and report what
 
 Usage:
   causeway bench pubsub      [flags]   publish and consume over WebSocket (--binary: causeway-binary-v1; --target causeway-binary,causeway,nats,redis for peers)
-  causeway bench kafka       [flags]   the same through the Kafka listener (segmentio/kafka-go)
+  causeway bench kafka       [flags]   the same through the Kafka listener (franz-go, or --client kafka-go)
   causeway bench geo         [flags]   publish in one region, consume in every other (replication lag)
   causeway bench collections [flags]   document writes, point reads and queries over HTTP; convergence
   causeway bench spot        [flags]   SPOT transactions from the home region and a far region
@@ -246,6 +247,7 @@ type targetFlags struct {
 	// (--rates; -1: half of the slowest target's maximum).
 	rates              string
 	kafkaName, token   string
+	kafkaClient        string
 	binary, spreadURLs bool
 }
 
@@ -289,9 +291,14 @@ func benchPubsub(scenario string, args []string, stdout, stderr io.Writer) int {
 		t.targets = "kafka"
 		fs.StringVar(&t.brokers, "brokers", "127.0.0.1:9092", "Kafka listener address (causeway serve --kafka)")
 		fs.StringVar(&t.kafkaName, "target-name", "causeway", "what the brokers are, for the report (e.g. kafka for a real Kafka cluster)")
+		fs.StringVar(&t.kafkaClient, "client", "franz-go", "Kafka client library: franz-go (idempotent producers) or kafka-go (segmentio)")
 	}
 	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
 		return code
+	}
+	if scenario == "kafka" && t.kafkaClient != "franz-go" && t.kafkaClient != "kafka-go" {
+		fmt.Fprintf(stderr, "causeway bench kafka: --client %q: want franz-go or kafka-go\n", t.kafkaClient)
+		return 2
 	}
 	names := strings.Split(t.targets, ",")
 	for i, n := range names {
@@ -477,7 +484,14 @@ func runTarget(ctx context.Context, scenario, name string, t *targetFlags, cfg p
 	case "redis":
 		tg, err = redisstreams.New(t.redisAddr)
 	case "kafka":
-		tg, err = kafkago.New(t.brokers)
+		switch t.kafkaClient {
+		case "franz-go":
+			tg, err = franzgo.New(t.brokers)
+		case "kafka-go":
+			tg, err = kafkago.New(t.brokers)
+		default:
+			err = fmt.Errorf("--client %q: want franz-go or kafka-go", t.kafkaClient)
+		}
 	default:
 		return report.Report{}, fmt.Errorf("unknown target %q: want causeway, causeway-binary, nats or redis", name)
 	}
