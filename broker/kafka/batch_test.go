@@ -186,3 +186,46 @@ func TestAppendBatchRoundTrip(t *testing.T) {
 		t.Fatalf("headers not sorted: %v", h)
 	}
 }
+
+// appendBatch sizes the batch exactly before writing it (one growth of
+// dst), whichever records have headers, keys or empty payloads, and the
+// bytes it appends after dst's are the batch.
+func TestAppendBatchSizedOnce(t *testing.T) {
+	d := testDecoders(t)
+	recs := []segment.Record{
+		{Offset: 7, PublishTime: 100, Payload: make([]byte, 300)},
+		{Offset: 8, PublishTime: 100, Key: "k", Payload: nil, Properties: map[string]string{"h": "v"}},
+		{Offset: 9, PublishTime: 99, Payload: []byte("last"), Properties: map[string]string{"z": ""}},
+	}
+	got := appendBatch(nil, recs)
+	exact := make([]byte, 0, len(got))
+	if out := appendBatch(exact, recs); len(out) != len(got) || &out[0] != &exact[:1][0] {
+		t.Fatal("a destination of exactly the batch's size was grown: the sizing pass is off")
+	}
+	small := make([]byte, 0, len(got)-1)
+	if out := appendBatch(small, recs); string(out) != string(got) {
+		t.Fatal("a batch appended to a smaller destination differs")
+	}
+	plain := []segment.Record{recs[0], {Offset: 8, PublishTime: 100, Payload: make([]byte, 1024)}}
+	if n := testing.AllocsPerRun(20, func() { appendBatch(nil, plain) }); n != 1 && !raceEnabled {
+		t.Fatalf("%v allocations for a batch without keys or headers, want 1", n)
+	}
+	prefix := []byte("prefix")
+	withPrefix := appendBatch(prefix, recs)
+	if string(withPrefix[:len(prefix)]) != "prefix" || string(withPrefix[len(prefix):]) != string(got) {
+		t.Fatal("appending after existing bytes changed the batch")
+	}
+	bs, err := d.readBatches(got, 1<<20)
+	if err != nil || len(bs) != 1 || len(bs[0].records) != 3 {
+		t.Fatalf("%v, %d batches", err, len(bs))
+	}
+	if h := bs[0].records[1].Headers; len(h) != 1 || h[0].Key != "h" || string(h[0].Value) != "v" {
+		t.Fatalf("record 1 headers %v", h)
+	}
+	if h := bs[0].records[2].Headers; len(h) != 1 || h[0].Key != "z" {
+		t.Fatalf("record 2 headers %v", h)
+	}
+	if len(bs[0].records[0].Value) != 300 || bs[0].records[0].Headers != nil && len(bs[0].records[0].Headers) != 0 {
+		t.Fatalf("record 0 %+v", bs[0].records[0])
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/golang/snappy"
 	"github.com/klauspost/compress/gzip"
@@ -129,9 +130,12 @@ func snappyBlock(dst, block []byte, maxBytes int) ([]byte, error) {
 	if n > maxBytes {
 		return nil, fmt.Errorf("%w: snappy batch decompresses past the limit", ErrBatchTooLarge)
 	}
-	out, err := snappy.Decode(nil, block)
-	if err != nil {
+	// Decode into dst's tail: one buffer, no copy (Decode uses the slice
+	// it is given when it is long enough).
+	at := len(dst)
+	dst = slices.Grow(dst, n)[:at+n]
+	if _, err := snappy.Decode(dst[at:], block); err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrCompression, err)
 	}
-	return append(dst, out...), nil
+	return dst, nil
 }
