@@ -37,6 +37,10 @@ var (
 	// ErrNotSupported: the request is valid but this deployment cannot
 	// serve it (the error says why).
 	ErrNotSupported = errors.New("broker: not supported here")
+	// ErrFabricChanging: a change of the fabric's region list is still
+	// under way (one change at a time, each once its predecessor applies
+	// at the fabric's home).
+	ErrFabricChanging = errors.New("broker: the fabric's region list is changing")
 )
 
 // HTTPStatus maps any error the broker (or a package below it) returns to
@@ -55,7 +59,7 @@ func HTTPStatus(err error) int {
 	case errors.Is(err, ErrStreamNotFound), errors.Is(err, ErrFabricNotFound), errors.Is(err, ErrTenantNotFound),
 		errors.Is(err, ErrSubNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrStreamExists), errors.Is(err, ErrFabricExists), errors.Is(err, ErrStreamInUse), errors.Is(err, ErrProducerBusy),
+	case errors.Is(err, ErrStreamExists), errors.Is(err, ErrFabricExists), errors.Is(err, ErrFabricChanging), errors.Is(err, ErrStreamInUse), errors.Is(err, ErrProducerBusy),
 		errors.Is(err, ErrSubInUse), errors.Is(err, subscription.ErrExclusiveBusy), errors.Is(err, subscription.ErrTypeMismatch):
 		return http.StatusConflict
 	case errors.Is(err, ErrFabricElsewhere):

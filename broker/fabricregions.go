@@ -26,9 +26,16 @@ import (
 type FabricElsewhereError struct {
 	Tenant, Fabric, Region string
 	Regions                []string
+	// Change: the request changes the fabric's list, which only its home
+	// (Regions[0]) does.
+	Change bool
 }
 
 func (e *FabricElsewhereError) Error() string {
+	if e.Change {
+		return fmt.Sprintf("fabric %q's region list changes at its home region %s only, not in this region (%s): send the request to a node of %s",
+			e.Fabric, e.Regions[0], e.Region, e.Regions[0])
+	}
 	return fmt.Sprintf("fabric %q is served in %s only, not in this region (%s): send the request to a node of one of them",
 		e.Fabric, strings.Join(e.Regions, ", "), e.Region)
 }
@@ -53,9 +60,38 @@ func (n *Node) FabricServedHere(tenant, fabric string) error {
 }
 
 // FabricPlacer makes a pinned fabric known to every region and returns
-// once this node recorded it (RecordFabric).
+// once this node recorded it (RecordFabric); ChangeFabric does the same
+// with the next version of its list (at its home).
 type FabricPlacer interface {
 	PlaceFabric(fi FabricInfo) error
+	ChangeFabric(fi FabricInfo, regions []string) (FabricInfo, error)
+}
+
+// ChangeFabricRegions changes a pinned fabric's region list (at its home
+// region; FabricElsewhereError names the home elsewhere). Added regions
+// are backfilled, removed ones delete the fabric's data (README
+// "Geo-fabrics"). A fabric spanning every region keeps doing so.
+func (n *Node) ChangeFabricRegions(tenant, name string, regions []string) (FabricInfo, error) {
+	if err := naming.Validate("fabric", name); err != nil {
+		return FabricInfo{}, err
+	}
+	fi, found := n.Fabric(tenant, name)
+	switch {
+	case !found:
+		return FabricInfo{}, fmt.Errorf("%w: %s", ErrFabricNotFound, name)
+	case !fi.Pinned:
+		return FabricInfo{}, fmt.Errorf("%w: fabric %q spans every region; its list cannot change (create a fabric with a list to pin one)", ErrBadRequest, name)
+	case fi.Home != n.cfg.Region:
+		return FabricInfo{}, &FabricElsewhereError{Tenant: tenant, Fabric: name, Region: n.cfg.Region, Regions: []string{fi.Home},
+			Change: true}
+	}
+	n.mu.RLock()
+	p := n.placer
+	n.mu.RUnlock()
+	if p == nil {
+		return FabricInfo{}, fmt.Errorf("%w: this node cannot change a fabric's regions", ErrNotSupported)
+	}
+	return p.ChangeFabric(fi, regions)
 }
 
 // SetFabricPlacer sets what carries pinned fabrics to every region (nil:
@@ -95,8 +131,8 @@ func (n *Node) CreateFabricIn(tenant, name string, regions []string) (FabricInfo
 		if fi.Pinned == !everywhere && slices.Equal(fi.Regions, m.Regions) {
 			return fi, nil
 		}
-		return FabricInfo{}, fmt.Errorf("%w: fabric %q exists, served in %s (a fabric's regions do not change after its creation yet)",
-			ErrFabricExists, name, strings.Join(fi.Regions, ", "))
+		return FabricInfo{}, fmt.Errorf("%w: fabric %q exists, served in %s (change its regions with PUT /_fabric/%s/_api/fabric at its home region)",
+			ErrFabricExists, name, strings.Join(fi.Regions, ", "), name)
 	}
 	if everywhere {
 		return n.EnsureFabric(tenant, name)
@@ -137,7 +173,8 @@ func (n *Node) RecordFabric(fi FabricInfo) error {
 		return ErrClosed
 	}
 	k := fabricKey{fi.Tenant, fi.Name}
-	if old, ok := n.fabrics[k]; ok && old.Pinned && slices.Equal(old.Regions, fi.Regions) {
+	fi.Version = max(fi.Version, 1)
+	if old, ok := n.fabrics[k]; ok && old.Pinned && max(old.Version, 1) >= fi.Version {
 		return nil
 	}
 	if err := n.ensureTenantLocked(fi.Tenant); err != nil {
@@ -167,4 +204,26 @@ func (n *Node) PinnedFabrics() []FabricInfo {
 		return strings.Compare(a.Tenant+"/"+a.Name, b.Tenant+"/"+b.Name)
 	})
 	return out
+}
+
+// ForgetFabricStreams deletes, in this region only, every stream of a
+// fabric, its subscriptions and stored messages with it: the fabric's
+// region list left this region (README "Geo-fabrics"). Replicated records
+// of the fabric are no longer applied here (ApplyReplicated), so nothing
+// brings the streams back. It returns how many it deleted.
+func (n *Node) ForgetFabricStreams(tenant, fabric string) (int, error) {
+	if n.cfg.Cluster != nil {
+		return 0, fmt.Errorf("%w: geo-fabric list changes in a region of several nodes", ErrNotSupported)
+	}
+	var errs []error
+	streams := n.Streams(tenant, fabric)
+	for _, s := range streams {
+		if err := n.deleteStream(s.Name(), true); err != nil && !errors.Is(err, ErrStreamNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return len(streams), fmt.Errorf("broker: forget the streams of fabric %s/%s: %w", tenant, fabric, err)
+	}
+	return len(streams), nil
 }

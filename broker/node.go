@@ -173,6 +173,9 @@ type FabricInfo struct {
 	Pinned  bool     `json:"pinned,omitempty"`
 	// Home is the region that orders a pinned fabric's list changes.
 	Home string `json:"home,omitempty"`
+	// Version numbers a pinned fabric's lists from 1 (ChangeFabricRegions
+	// makes the next).
+	Version uint64 `json:"version,omitempty"`
 }
 
 // EnsureFabric creates a fabric if missing (in a region of several nodes,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,6 +168,16 @@ type streamRepl struct {
 // appended records are durable; it runs on the storage's writer goroutine.
 // Calls from one goroutine are appended in call order.
 func (n *Node) ApplyReplicated(name naming.Stream, recs []segment.Record, done func(offsets []uint64, err error)) {
+	if n.FabricServedHere(name.Tenant, name.Fabric) != nil {
+		// The fabric's list left this region: its streams are deleted
+		// here and receive nothing again (README "Geo-fabrics").
+		offsets := make([]uint64, len(recs))
+		for i := range offsets {
+			offsets[i] = NotApplied
+		}
+		done(offsets, nil)
+		return
+	}
 	s, err := n.streamForReplica(name)
 	if err != nil {
 		done(nil, err)
@@ -270,7 +281,7 @@ func (s *Stream) filterReplicated(recs []segment.Record, plog *segment.Log) ([]s
 			continue
 		}
 		s.repl.applied[r.Origin] = r.OriginSeq
-		if r.Origin != self && r.Producer != "" {
+		if OriginRegion(r.Origin) != self && r.Producer != "" {
 			if d := s.dedup[r.Producer]; d != nil && r.SequenceID <= d.highest {
 				s.node.metrics.Duplicates.Add(1)
 				continue
@@ -280,6 +291,16 @@ func (s *Stream) filterReplicated(recs []segment.Record, plog *segment.Log) ([]s
 		idx = append(idx, i)
 	}
 	return kept, idx
+}
+
+// OriginRegion is the region of a replicated record's Origin: the origin
+// itself, or what precedes '@' in one tagged by its replication domain
+// ("eu-west@v2": a geo-fabric's list version numbers its ops anew, and
+// the tag keeps them apart from the earlier versions' in the highest
+// applied OriginSeq per origin).
+func OriginRegion(origin string) string {
+	region, _, _ := strings.Cut(origin, "@")
+	return region
 }
 
 // scanApplied reads the log's tail for the highest OriginSeq per origin.

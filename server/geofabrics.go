@@ -1,22 +1,20 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/httpapi"
-	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/replicator"
@@ -25,138 +23,162 @@ import (
 )
 
 // geoFabrics runs a single-node region's geo-fabrics (README Architecture,
-// "Geo-fabrics"): a pinned fabric's region list travels as an op of
+// "Geo-fabrics"). A pinned fabric's region lists travel as ops of
 // shell.KindFabricMeta in the domain of every region (the node's shell),
-// so every region knows where the fabric is served; the fabric's streams
-// replicate in the causal domain of its list, one shell per domain over
-// the node's transport (shell.Mux), so nothing of them reaches a region
-// outside the list. It routes the node's replicated publishes (it is the
-// node's broker.Replicator) and places new pinned fabrics
+// so every region knows where the fabric is served; each version of a
+// fabric's list has its own causal domain (one shell per domain over the
+// node's transport, shell.Mux), so nothing of the fabric reaches a region
+// outside the list. A list change (at the fabric's home) is carried out
+// by the router of replicator/fabric: every member of the old list
+// publishes its cut in the old domain; a member applies the new domain
+// (its shell is paused until then) once every old member's cut applied
+// here; an added region first imports the home's copy of the fabric
+// (backfill, sent in a domain of the home and the added regions), and a
+// removed one deletes the fabric's data and says when nothing of it can
+// arrive any more. geoFabrics routes the node's replicated publishes (it
+// is the node's broker.Replicator) and places and changes pinned fabrics
 // (broker.FabricPlacer).
 type geoFabrics struct {
 	node *broker.Node
+	cols *service.Service
 	log  *zap.Logger
 	mux  *shell.Mux
-	// opts are the domain shells' options (the node shell's, without its
-	// kinds of fabric-wide metadata).
-	opts shell.Options
-	self string
+	// opts are the domain shells' options (the node shell's, with the
+	// kinds of the domains: cuts and backfills).
+	opts    shell.Options
+	self    string
+	records fabricRecords
+
+	// routeMu orders a fabric's publishes before this region's cut: a
+	// publish holds it for reading from choosing its domain to queuing its
+	// op, and a cut is queued under the write lock once the list changed,
+	// so it follows every op routed to the old domain.
+	routeMu sync.RWMutex
 
 	mu     sync.Mutex
 	base   *shell.Shell
-	shells map[string]*shell.Shell
-	closed bool
+	shells map[string]*shell.Shell // by domain name
+	router *fabric.Router[struct{}]
+	recs   map[string]*fabricRecord // by fabricKey
+	// running: background work under way (backfill sends, deletions),
+	// by fabricKey and version.
+	running map[string]bool
+	closed  bool
+
+	kick chan struct{} // wakes the reconciler (geofabricchange.go)
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
-func newGeoFabrics(node *broker.Node, logger *zap.Logger, opts shell.Options) *geoFabrics {
-	g := &geoFabrics{node: node, log: logger.Named("geofabrics"), mux: shell.NewMux(), self: node.Config().Region,
-		shells: make(map[string]*shell.Shell)}
+func newGeoFabrics(node *broker.Node, cols *service.Service, logger *zap.Logger, opts shell.Options) *geoFabrics {
+	g := &geoFabrics{node: node, cols: cols, log: logger.Named("geofabrics"), mux: shell.NewMux(), self: node.Config().Region,
+		records: fabricRecords{dir: filepath.Join(node.Config().DataDir, "geofabrics")},
+		shells:  make(map[string]*shell.Shell), router: fabric.NewRouter[struct{}](node.Config().Region),
+		recs: make(map[string]*fabricRecord), running: make(map[string]bool),
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	g.opts = opts
-	g.opts.Kinds = nil
+	g.opts.Kinds = map[shell.Kind]shell.ApplyFunc{shell.KindFabricCut: g.applyCut, shell.KindFabricBackfill: g.applyBackfill}
 	return g
 }
 
-// fabricEvent is a pinned fabric's list, as it travels.
-type fabricEvent struct {
-	Tenant  string   `json:"tenant"`
-	Fabric  string   `json:"fabric"`
-	Regions []string `json:"regions"`
-	Home    string   `json:"home"`
+// dataDomain names the causal domain of version v of a fabric's list.
+func dataDomain(tenant, name string, v uint64, regions []string) string {
+	return fmt.Sprintf("%s~%s~v%d~%s", tenant, name, v, fabric.DomainKey(regions))
 }
 
-// maxFabricEventBytes bounds an event's payload.
-const maxFabricEventBytes = 64 << 10
+// backfillDomain names the domain a version's backfill travels in: the
+// home and the regions the version added.
+func backfillDomain(tenant, name string, v uint64, regions []string) string {
+	return fmt.Sprintf("%s~%s~b%d~%s", tenant, name, v, fabric.DomainKey(regions))
+}
 
-// errBadFabricEvent refuses a malformed event.
-var errBadFabricEvent = errors.New("geofabrics: malformed fabric event")
-
-// apply is shell.KindFabricMeta's apply function: it records the fabric
-// (idempotent) and starts its domain here once the transport runs.
-func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
-	fi, err := decodeFabricEvent(payload, g.node.Config().Regions())
+// start takes the node's shell (running), rebuilds the router from the
+// records, and starts what each fabric needs here (the reconciler).
+func (g *geoFabrics) start(base *shell.Shell, m shell.Mounter) error {
+	m.Handle("GET "+shell.AdminPath+"/domains", http.HandlerFunc(g.serveDomains))
+	recs, err := g.records.load()
 	if err != nil {
 		return err
 	}
-	if err := g.node.RecordFabric(fi); err != nil {
-		return err
-	}
-	if g.baseShell() != nil && fi.ServedIn(g.self) {
-		if _, err := g.domainShell(fabric.DomainKey(fi.Regions)); err != nil {
-			g.log.Warn("start the fabric's domain", zap.String("fabric", fi.Name), zap.Error(err))
-		}
-	}
-	return nil
-}
-
-// decodeFabricEvent reads a fabric event, checked against the
-// deployment's regions: a fabric and tenant name, a valid list, its home
-// in it.
-func decodeFabricEvent(payload []byte, deployment []string) (broker.FabricInfo, error) {
-	if len(payload) > maxFabricEventBytes {
-		return broker.FabricInfo{}, fmt.Errorf("%w: %d bytes", errBadFabricEvent, len(payload))
-	}
-	var ev fabricEvent
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		return broker.FabricInfo{}, fmt.Errorf("%w: %v", errBadFabricEvent, err)
-	}
-	if dec.More() {
-		return broker.FabricInfo{}, fmt.Errorf("%w: more than one JSON value", errBadFabricEvent)
-	}
-	if err := naming.Validate("tenant", ev.Tenant); err != nil {
-		return broker.FabricInfo{}, fmt.Errorf("%w: %v", errBadFabricEvent, err)
-	}
-	if err := naming.Validate("fabric", ev.Fabric); err != nil {
-		return broker.FabricInfo{}, fmt.Errorf("%w: %v", errBadFabricEvent, err)
-	}
-	m, err := fabric.Create(ev.Fabric, ev.Home, ev.Regions, deployment)
-	if err != nil || ev.Home == "" {
-		return broker.FabricInfo{}, fmt.Errorf("%w: %v (home %q)", errBadFabricEvent, err, ev.Home)
-	}
-	return broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: m.Regions, Pinned: true, Home: m.Home}, nil
-}
-
-// start takes the node's shell (running) and starts the domain of every
-// pinned fabric this region serves; GET /_api/replication/domains reports
-// each domain's status.
-func (g *geoFabrics) start(base *shell.Shell, m shell.Mounter) error {
-	m.Handle("GET "+shell.AdminPath+"/domains", http.HandlerFunc(g.serveDomains))
 	g.mu.Lock()
 	g.base = base
-	g.mu.Unlock()
+	for _, r := range recs {
+		g.recs[r.key()] = r
+	}
+	// Fabrics recorded by the node without a record here (created before
+	// lists changed): version 1.
 	for _, fi := range g.node.PinnedFabrics() {
-		if !fi.ServedIn(g.self) {
-			continue
-		}
-		if _, err := g.domainShell(fabric.DomainKey(fi.Regions)); err != nil {
-			return err
+		if g.recs[fabricKey(fi.Tenant, fi.Name)] == nil {
+			r := &fabricRecord{Tenant: fi.Tenant, Fabric: fi.Name, Home: fi.Home, Versions: [][]string{slices.Clone(fi.Regions)}}
+			if err := g.records.save(r); err != nil {
+				g.mu.Unlock()
+				return err
+			}
+			g.recs[r.key()] = r
 		}
 	}
+	for _, r := range g.recs {
+		g.rebuildLocked(r)
+	}
+	g.mu.Unlock()
+	g.reconcileAll()
+	g.wg.Add(1)
+	go g.reconciler()
 	g.node.SetReplicator(g)
 	g.node.SetFabricPlacer(g)
 	return nil
 }
 
-// domainShell returns the shell of domain key, starting it if needed.
-func (g *geoFabrics) domainShell(key string) (*shell.Shell, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+// rebuildLocked feeds a record to the router (at start).
+func (g *geoFabrics) rebuildLocked(r *fabricRecord) {
+	for v := uint64(1); v <= r.latest(); v++ {
+		if err := g.router.Learn(r.membership(v)); err != nil {
+			g.log.Error("record does not rebuild", zap.String("fabric", r.key()), zap.Error(err))
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(r.Cuts)) {
+		for _, region := range r.Cuts[v] {
+			g.router.DeliverCut(fabric.Tag{Fabric: r.key(), Version: v}, region)
+		}
+	}
+	for _, v := range r.Backfilled {
+		g.router.Backfilled(fabric.Tag{Fabric: r.key(), Version: v})
+	}
+	g.router.Actions()
+	g.router.Ready()
+}
+
+// domainShellLocked returns the shell of a domain, starting it if needed
+// (paused as asked; a running shell is never paused again).
+func (g *geoFabrics) domainShellLocked(name string, regions []string, originTag string, paused bool) (*shell.Shell, error) {
 	if g.closed {
 		return nil, shell.ErrClosed
 	}
-	if sh := g.shells[key]; sh != nil {
+	if sh := g.shells[name]; sh != nil {
 		return sh, nil
 	}
 	opts := g.opts
-	opts.Domain = &shell.Domain{Regions: fabric.DomainRegions(key), Mux: g.mux}
+	opts.Domain = &shell.Domain{Name: name, Regions: regions, Mux: g.mux, OriginTag: originTag, Paused: paused}
 	sh, err := shell.StartDomain(g.node, g.log, opts)
 	if err != nil {
-		return nil, fmt.Errorf("geofabrics: start domain %s: %w", key, err)
+		return nil, fmt.Errorf("geofabrics: start domain %s: %w", name, err)
 	}
-	g.shells[key] = sh
-	g.log.Info("domain started", zap.String("domain", key))
+	g.shells[name] = sh
+	g.log.Info("domain started", zap.String("domain", name), zap.Bool("paused", paused))
 	return sh, nil
+}
+
+// dataShellLocked returns the shell of version v of a fabric here,
+// starting it if needed: paused while this region, a member of the latest
+// list, does not apply v yet.
+func (g *geoFabrics) dataShellLocked(r *fabricRecord, v uint64) (*shell.Shell, error) {
+	tag := ""
+	if v > 1 {
+		tag = fmt.Sprintf("v%d", v)
+	}
+	st := g.router.Status(r.key())
+	paused := r.member(r.latest(), g.self) && v > st.Applying
+	return g.domainShellLocked(dataDomain(r.Tenant, r.Fabric, v, r.regions(v)), r.regions(v), tag, paused)
 }
 
 // baseShell is the node's shell (every region's domain).
@@ -166,8 +188,11 @@ func (g *geoFabrics) baseShell() *shell.Shell {
 	return g.base
 }
 
-// shellFor is the shell a fabric's streams replicate through.
-func (g *geoFabrics) shellFor(tenant, name string) (*shell.Shell, error) {
+// route is the shell a fabric's publishes go to: the node's for a fabric
+// spanning every region, the latest version's domain for a pinned one
+// served here. The caller holds routeMu for reading until it queued its
+// op.
+func (g *geoFabrics) route(tenant, name string) (*shell.Shell, error) {
 	fi, ok := g.node.Fabric(tenant, name)
 	if !ok || !fi.Pinned {
 		return g.baseShell(), nil
@@ -175,13 +200,24 @@ func (g *geoFabrics) shellFor(tenant, name string) (*shell.Shell, error) {
 	if err := g.node.FabricServedHere(tenant, name); err != nil {
 		return nil, err
 	}
-	return g.domainShell(fabric.DomainKey(fi.Regions))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.recs[fabricKey(tenant, name)]
+	if r == nil {
+		return nil, fmt.Errorf("%w: fabric %s is not set up here yet", broker.ErrClosed, name)
+	}
+	if !r.member(r.latest(), g.self) {
+		return nil, &broker.FabricElsewhereError{Tenant: tenant, Fabric: name, Region: g.self, Regions: slices.Clone(r.regions(r.latest()))}
+	}
+	return g.dataShellLocked(r, r.latest())
 }
 
 // PublishStream implements broker.Replicator: the stream's fabric's
 // domain carries it.
 func (g *geoFabrics) PublishStream(st *broker.Stream, recs []segment.Record, done func(first uint64, err error)) {
-	sh, err := g.shellFor(st.Name().Tenant, st.Name().Fabric)
+	g.routeMu.RLock()
+	defer g.routeMu.RUnlock()
+	sh, err := g.route(st.Name().Tenant, st.Name().Fabric)
 	if err != nil {
 		done(0, err)
 		return
@@ -189,20 +225,46 @@ func (g *geoFabrics) PublishStream(st *broker.Stream, recs []segment.Record, don
 	sh.PublishStream(st, recs, done)
 }
 
-// all is the node's shell and every domain's.
-func (g *geoFabrics) all() []*shell.Shell {
+// PublishOp implements collections' service.Replication: a collection's
+// ops and metadata events travel in its fabric's domain, other kinds in
+// every region's.
+func (g *geoFabrics) PublishOp(kind shell.Kind, payload []byte, done func(replicator.Dot, error)) {
+	if kind != service.ReplicationKind {
+		g.baseShell().PublishOp(kind, payload, done)
+		return
+	}
+	tenant, name, err := service.PayloadFabric(payload)
+	if err != nil {
+		done(replicator.Dot{}, err)
+		return
+	}
+	g.routeMu.RLock()
+	defer g.routeMu.RUnlock()
+	sh, err := g.route(tenant, name)
+	if err != nil {
+		done(replicator.Dot{}, err)
+		return
+	}
+	sh.PublishOp(kind, payload, done)
+}
+
+// active is the node's shell and every running domain's.
+func (g *geoFabrics) active() []*shell.Shell {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := []*shell.Shell{g.base}
 	for _, k := range slices.Sorted(maps.Keys(g.shells)) {
-		out = append(out, g.shells[k])
+		if sh := g.shells[k]; !sh.Paused() {
+			out = append(out, sh)
+		}
 	}
 	return out
 }
 
-// Joined implements broker.Replicator: every domain joined.
+// Joined implements broker.Replicator: every running domain joined (a
+// paused one waits for a list change; its fabric's writes wait in it).
 func (g *geoFabrics) Joined() bool {
-	for _, sh := range g.all() {
+	for _, sh := range g.active() {
 		if !sh.Joined() {
 			return false
 		}
@@ -212,7 +274,7 @@ func (g *geoFabrics) Joined() bool {
 
 // AwaitJoined implements broker.Replicator.
 func (g *geoFabrics) AwaitJoined(ready func(error)) {
-	shells := g.all()
+	shells := g.active()
 	var next func(i int)
 	next = func(i int) {
 		if i == len(shells) {
@@ -230,22 +292,17 @@ func (g *geoFabrics) AwaitJoined(ready func(error)) {
 	next(0)
 }
 
-// PublishOp implements collections' service.Replication: a collection's
-// ops and metadata events travel in its fabric's domain, other kinds in
-// every region's.
-func (g *geoFabrics) PublishOp(kind shell.Kind, payload []byte, done func(replicator.Dot, error)) {
-	sh := g.baseShell()
-	if kind == service.ReplicationKind {
-		tenant, name, err := service.PayloadFabric(payload)
+// JoinedC is closed once every running domain joined (the collections'
+// writes wait on it while the region joins: collections/service
+// joinWaiter).
+func (g *geoFabrics) JoinedC() <-chan struct{} {
+	c := make(chan struct{})
+	g.AwaitJoined(func(err error) {
 		if err == nil {
-			sh, err = g.shellFor(tenant, name)
+			close(c)
 		}
-		if err != nil {
-			done(replicator.Dot{}, err)
-			return
-		}
-	}
-	sh.PublishOp(kind, payload, done)
+	})
+	return c
 }
 
 // Status implements collections' service.Replication: every region's
@@ -281,82 +338,23 @@ func (g *geoFabrics) guardSpot(next http.Handler) http.Handler {
 	})
 }
 
-// JoinedC is closed once every domain joined (the collections' writes
-// wait on it while the region joins: collections/service joinWaiter).
-func (g *geoFabrics) JoinedC() <-chan struct{} {
-	c := make(chan struct{})
-	g.AwaitJoined(func(err error) {
-		if err == nil {
-			close(c)
-		}
-	})
-	return c
-}
-
-// placeTimeout bounds the wait for a new pinned fabric's event to apply
-// here.
-const placeTimeout = 10 * time.Second
-
-// PlaceFabric implements broker.FabricPlacer: the fabric's list goes to
-// every region; it returns once recorded here.
-func (g *geoFabrics) PlaceFabric(fi broker.FabricInfo) error {
-	payload, err := json.Marshal(fabricEvent{Tenant: fi.Tenant, Fabric: fi.Name, Regions: fi.Regions, Home: fi.Home})
-	if err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	// The event's local apply (apply) records the fabric and starts its
-	// domain here; done runs after it.
-	g.baseShell().PublishOp(shell.KindFabricMeta, payload, func(_ replicator.Dot, err error) { done <- err })
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("geofabrics: place fabric %s: %w", fi.Name, err)
-		}
-		return nil
-	case <-time.After(placeTimeout):
-		return fmt.Errorf("%w: placing fabric %s: replication did not answer within %s", broker.ErrClosed, fi.Name, placeTimeout)
-	}
-}
-
-// domainsStatus is GET /_api/replication/domains's answer.
-type domainsStatus struct {
-	// Domains are the pinned fabrics' domains this region runs, each with
-	// its shell's status.
-	Domains []shell.Status `json:"domains"`
-	// Fabrics are the pinned fabrics known here, served here or not.
-	Fabrics []broker.FabricInfo `json:"fabrics"`
-	// RefusedFrames counts peer frames of a domain not running here.
-	RefusedFrames uint64 `json:"refusedFrames"`
-}
-
-func (g *geoFabrics) serveDomains(w http.ResponseWriter, _ *http.Request) {
-	out := domainsStatus{Domains: []shell.Status{}, Fabrics: g.node.PinnedFabrics(), RefusedFrames: g.mux.Refused()}
-	if out.Fabrics == nil {
-		out.Fabrics = []broker.FabricInfo{}
-	}
-	for _, sh := range g.all()[1:] {
-		st, err := sh.Status()
-		if err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_ = json.NewEncoder(w).Encode(map[string]any{"error": true, "errorMessage": err.Error()})
-			return
-		}
-		out.Domains = append(out.Domains, st)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
-}
-
-// close stops the domains' shells (the node's shell is closed by the
-// server, after them: it owns the transport).
+// close stops the reconciler, the background work and the domains'
+// shells (the node's shell is closed by the server, after them: it owns
+// the transport).
 func (g *geoFabrics) close() error {
 	if g == nil {
 		return nil
 	}
 	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
 	g.closed = true
+	close(g.stop)
+	g.mu.Unlock()
+	g.wg.Wait()
+	g.mu.Lock()
 	shells := g.shells
 	g.shells = map[string]*shell.Shell{}
 	g.mu.Unlock()

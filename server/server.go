@@ -170,7 +170,7 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		// Geo-fabrics: pinned fabrics replicate in their lists' domains
 		// (geofabrics.go).
 		if cfg.Replicated() {
-			geoFab = newGeoFabrics(node, logger, replOpts)
+			geoFab = newGeoFabrics(node, cols.Service, logger, replOpts)
 			replOpts.Mux, replOpts.Kinds = geoFab.mux, shell.WithKind(replOpts.Kinds, shell.KindFabricMeta, geoFab.apply)
 		}
 		if repl, err = shell.Start(node, logger, replOpts); err == nil {

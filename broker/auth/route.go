@@ -163,6 +163,7 @@ func NewRouter() *Router {
 	const p = "/_fabric/{fabric}/_api/"
 	add("GET "+p+"fabric", fabric(Read, ""))
 	add("POST "+p+"fabric", fabric(Admin, "fabric.create"))
+	add("PUT "+p+"fabric", tenantAdmin("fabric.regions"))
 	add("GET "+p+"streams", fabric(Read, ""))
 	add("POST "+p+"streams/{stream}", stream(Admin, "stream.create"))
 	add("GET "+p+"streams/{stream}", stream(Read, ""))

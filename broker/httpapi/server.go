@@ -54,6 +54,7 @@ func New(node *broker.Node, ws http.Handler) *Handler {
 		{"POST /_api/tenant/{tenant}", noParams, http.HandlerFunc(h.createTenant)},
 		{"GET /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.getFabric)},
 		{"POST /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.createFabric)},
+		{"PUT /_fabric/{fabric}/_api/fabric", noParams, http.HandlerFunc(h.changeFabric)},
 		// ArangoDB's connect calls (arango.go).
 		{"GET /_fabric/{fabric}/_api/version", paramsVersion, http.HandlerFunc(h.version)},
 		{"GET /_fabric/{fabric}/_api/database/current", noParams, http.HandlerFunc(h.currentDatabase)},

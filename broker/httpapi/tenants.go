@@ -40,6 +40,25 @@ func (h *Handler) getFabric(w http.ResponseWriter, r *http.Request) {
 	ok(w, http.StatusOK, fi)
 }
 
+// changeFabric is PUT /_fabric/{fabric}/_api/fabric {"regions": [...]}
+// (or options.dcList): the pinned fabric's next region list, at its home.
+func (h *Handler) changeFabric(w http.ResponseWriter, r *http.Request) {
+	regions, err := fabricRegionsOf(w, r) // fabricregions.go
+	if err == nil && len(regions) == 0 {
+		err = fmt.Errorf("%w: the body names no region list (a fabric needs at least one region)", broker.ErrBadRequest)
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	fi, err := h.node.ChangeFabricRegions(tenantOf(r), r.PathValue("fabric"), regions)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ok(w, http.StatusOK, fi)
+}
+
 func (h *Handler) createFabric(w http.ResponseWriter, r *http.Request) {
 	regions, err := fabricRegionsOf(w, r) // fabricregions.go
 	if err != nil {

@@ -55,6 +55,12 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 			errs[i] = err
 			continue
 		}
+		if !s.servesPayload(p) {
+			// A fabric whose list left this region: its data is deleted
+			// here and nothing of it is applied again (README
+			// "Geo-fabrics").
+			continue
+		}
 		key := replKey(it)
 		if it.Seq <= s.replApplied[key] {
 			continue // in the view already
@@ -78,6 +84,16 @@ func (s *Service) ApplyReplicatedBatch(items []shell.KindItem) []error {
 		}
 	}
 	return errs
+}
+
+// servesPayload reports whether this region serves the payload's fabric
+// (every region does, unless the fabric is pinned to a list without it).
+func (s *Service) servesPayload(p replPayload) bool {
+	tenant, fabric := p.Tenant, p.Fabric
+	if p.Meta != nil {
+		tenant, fabric = p.Meta.Tenant, p.Meta.Fabric
+	}
+	return s.node.FabricServedHere(tenant, fabric) == nil
 }
 
 // replKey is an item's entry in the replicated vector: its origin in the

@@ -201,3 +201,12 @@ func (s *Store) SetPosition(id, pos uint64) error {
 	}
 	return nil
 }
+
+// CompactAll compacts the whole view: the keys of dropped collections
+// leave its files (a fabric's data deleted from a region).
+func (s *Store) CompactAll() error {
+	if err := s.db.Compact([]byte{0}, []byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}); err != nil {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	return nil
+}

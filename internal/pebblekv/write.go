@@ -1,6 +1,7 @@
 package pebblekv
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -96,6 +97,18 @@ func (d *DB) LogData(data []byte, o *pebble.WriteOptions) error {
 // Flush flushes the memtable (refused like a write).
 func (d *DB) Flush() error {
 	return d.write(nil, func(db *pebble.DB) error { return db.Flush() })
+}
+
+// Compact flushes the memtable and compacts [start, end) (refused like a
+// write): deleted keys of the range leave the files (a fabric's data
+// deleted from a region).
+func (d *DB) Compact(start, end []byte) error {
+	return d.write(nil, func(db *pebble.DB) error {
+		if err := db.Flush(); err != nil {
+			return err
+		}
+		return db.Compact(context.Background(), start, end, true)
+	})
 }
 
 // NewBatch returns a write-only batch holding a reference on the database

@@ -202,7 +202,7 @@ func TestPinnedFabricStaysInItsRegions(t *testing.T) {
 			want = 0
 		}
 		if len(domains.Domains) != want || len(domains.Fabrics) != 1 || domains.RefusedFrames != 0 ||
-			(want == 1 && domains.Domains[0].Domain != "a,b") {
+			(want == 1 && domains.Domains[0].Domain != "_mm~eu~v1~a,b") {
 			t.Fatalf("%s: domains %s", r, body)
 		}
 	}

@@ -26,6 +26,12 @@ const (
 	// KindFabricMeta is reserved for pinned fabrics' region lists
 	// (geo-fabrics: server's geofabrics.go).
 	KindFabricMeta Kind = 5
+	// KindFabricCut is reserved for a region's cut of a pinned fabric's
+	// list version (the end of its ops under the previous version).
+	KindFabricCut Kind = 6
+	// KindFabricBackfill is reserved for the parts of a pinned fabric's
+	// copy sent by its home to regions added to its list.
+	KindFabricBackfill Kind = 7
 )
 
 // bodyVersion is the first byte of every op body.

@@ -39,6 +39,9 @@ var (
 	ErrNotLeading = fmt.Errorf("%w: shell: this node does not lead the region's replication journals now", broker.ErrNotOwner)
 	// ErrJournal: the journals are inconsistent with the configuration.
 	ErrJournal = errors.New("shell: journal inconsistent")
+	// ErrPaused: too many publishes already wait for a paused shell to
+	// resume (pause.go).
+	ErrPaused = fmt.Errorf("%w: shell: applying is paused while a region list changes", broker.ErrNotOwner)
 	// ErrInvalidOptions refuses a shell's options that cannot work.
 	ErrInvalidOptions = errors.New("shell: invalid options")
 )

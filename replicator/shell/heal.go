@@ -63,9 +63,22 @@ func (s *Shell) heal(now time.Time) {
 		r.req.fail(s.failure())
 	}
 	s.own = nil
-	if err := s.restore(); err != nil {
+	if err := s.rebuild(now); err != nil {
 		s.logRate.Warn(s.log, "heal restore", "rebuilding replication from the journals failed; retrying", zap.Error(err))
 		return
+	}
+	s.failed.Store(nil)
+	s.m.recoveries.Add(1)
+	s.log.Info("replication recovered: the journals are writable again, publishes resume",
+		zap.Any("delivered", s.engine.Delivered()))
+}
+
+// rebuild re-applies the journal tails past the applied watermark and
+// rebuilds the engine from the journals, as a restart does (loop
+// goroutine, no step in flight, no apply running).
+func (s *Shell) rebuild(now time.Time) error {
+	if err := s.restore(); err != nil {
+		return err
 	}
 	for p := range s.peers {
 		if err := s.engine.PeerDown(p); err != nil {
@@ -82,10 +95,7 @@ func (s *Shell) heal(now time.Time) {
 	s.evictMu.Unlock()
 	s.journals.cache.drop(s.self)
 	s.syncPeers(now)
-	s.failed.Store(nil)
-	s.m.recoveries.Add(1)
-	s.log.Info("replication recovered: the journals are writable again, publishes resume",
-		zap.Any("delivered", s.engine.Delivered()))
+	return nil
 }
 
 // probe writes, syncs and removes a file in the journal directory.

@@ -55,6 +55,7 @@ func (s *Shell) loop() {
 		s.releaseHeld()
 		s.flush()
 		s.heal(now)
+		s.tryResume()
 		s.checkJoinApplied()
 	}
 }
@@ -83,9 +84,13 @@ func (s *Shell) handlePub(r *pubReq) {
 		r.fail(err)
 		return
 	}
-	if s.engine.Joining() {
+	if s.engine.Joining() || s.paused.Load() {
 		if len(s.held) >= maxHeldPubs {
-			r.fail(fmt.Errorf("shell: %d publishes already wait for the region to join: %w", len(s.held), replicator.ErrJoining))
+			why := error(replicator.ErrJoining)
+			if !s.engine.Joining() {
+				why = ErrPaused
+			}
+			r.fail(fmt.Errorf("shell: %d publishes already wait: %w", len(s.held), why))
 			return
 		}
 		s.held = append(s.held, r)
@@ -223,19 +228,24 @@ func (s *Shell) flush() {
 // releaseHeld creates the ops of the publishes held while joining, in
 // arrival order, once the region has joined.
 func (s *Shell) releaseHeld() {
-	if !s.joining || s.engine.Joining() {
+	if s.joining {
+		if s.engine.Joining() {
+			return
+		}
+		s.joining = false
+		if err := s.records.setJoinMark(false); err != nil {
+			s.fail(err)
+			return
+		}
+		s.joinTarget = s.engine.Delivered()
+		s.log.Info("joined the fabric", zap.Int("heldPublishes", len(s.held)),
+			zap.Uint64("recoveredOwnOps", s.engine.Metrics().RecoveredOwnOps))
+	}
+	if len(s.held) == 0 || s.paused.Load() || s.engine.Joining() {
 		return
 	}
-	s.joining = false
-	if err := s.records.setJoinMark(false); err != nil {
-		s.fail(err)
-		return
-	}
-	s.joinTarget = s.engine.Delivered()
 	held := s.held
 	s.held = nil
-	s.log.Info("joined the fabric", zap.Int("heldPublishes", len(held)),
-		zap.Uint64("recoveredOwnOps", s.engine.Metrics().RecoveredOwnOps))
 	for _, r := range held {
 		s.handlePub(r)
 	}

@@ -52,9 +52,21 @@ type Options struct {
 
 // Domain is the causal domain a shell runs (Options.Domain).
 type Domain struct {
-	// Regions is the domain's set (fabric.DomainKey names it).
+	// Name names the domain on the wire and on disk (empty: its regions,
+	// comma-separated); every member must give it the same name.
+	Name string
+	// Regions is the domain's set.
 	Regions []string
 	Mux     *Mux
+	// OriginTag, when set, tags the Origin of the stream records this
+	// domain applies (origin@OriginTag): a stream that moves to another
+	// domain (a new version of its fabric's list) keeps the highest
+	// OriginSeq applied per origin of each apart.
+	OriginTag string
+	// Paused starts the shell with applying paused (see Shell.Resume):
+	// it journals and acknowledges what it delivers, applies nothing and
+	// holds local publishes until Resume.
+	Paused bool
 }
 
 // Defaults and bounds.

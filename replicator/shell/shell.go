@@ -35,13 +35,15 @@ type Shell struct {
 	regions []string
 	// peers are the regions this shell replicates with; domain its causal
 	// domain's name ("" for every region's); secret its codec's secret.
-	peers   map[string]string
-	domain  string
-	secret  []byte
-	log     *zap.Logger
-	fs      vfs.FS
-	dir     string
-	records records // the applied watermark, evictions, join mark
+	peers  map[string]string
+	domain string
+	// originSuffix tags stream records' Origin (Domain.OriginTag).
+	originSuffix string
+	secret       []byte
+	log          *zap.Logger
+	fs           vfs.FS
+	dir          string
+	records      records // the applied watermark, evictions, join mark
 
 	journals  *journals
 	transport wire
@@ -78,7 +80,11 @@ type Shell struct {
 	evictMu  sync.Mutex
 	evicted  []string
 	failed   atomic.Pointer[error]
-	m        counters
+	// paused: applying is paused (pause.go); resumeWanted asks the loop to
+	// resume.
+	paused       atomic.Bool
+	resumeWanted atomic.Bool
+	m            counters
 	// stepsInFlight counts the steps handed to the completer and not yet
 	// through it; lastHeal is the loop's last recovery attempt (heal.go).
 	stepsInFlight atomic.Int64
@@ -201,6 +207,13 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 		}
 		s.regions = slices.Sorted(slices.Values(d.Regions))
 		s.domain = strings.Join(s.regions, ",")
+		if d.Name != "" {
+			s.domain = d.Name
+		}
+		s.paused.Store(d.Paused)
+		if d.OriginTag != "" {
+			s.originSuffix = "@" + d.OriginTag
+		}
 		s.peers = make(map[string]string)
 		for _, r := range s.regions {
 			if r == s.self {

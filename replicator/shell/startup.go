@@ -28,7 +28,7 @@ func (s *Shell) restore() error {
 	}
 	cursors := make(map[string]restoreCursor)
 	for o, end := range ends {
-		if end > applied[o] {
+		if end > applied[o] && !s.paused.Load() {
 			c, err := newJournalCursor(s.journals, o, applied[o]+1, end)
 			if err != nil {
 				return err

@@ -101,6 +101,14 @@ func (s *Shell) completeStep(st *step) {
 		}
 		return
 	}
+	if s.paused.Load() {
+		// Journaled and acknowledged; applied from the journal on Resume
+		// (the step leaves the watermark where it is).
+		if !s.stopping() {
+			s.dispatch(st)
+		}
+		return
+	}
 	s.progress.push(st)
 	st.add()
 	a := applier{s: s, t: st}
@@ -164,7 +172,7 @@ func (a *applier) add(dl *delivery) {
 	s, d := a.s, dl.d
 	if r := dl.req; r != nil && r.stream != nil {
 		rec := r.recs[dl.idx]
-		rec.Origin, rec.OriginSeq = d.Origin, d.Seq
+		rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
 		a.flushOps()
 		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
 		return
@@ -174,7 +182,7 @@ func (a *applier) add(dl *delivery) {
 		var name naming.Stream
 		var rec segment.Record
 		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
-			rec.Origin, rec.OriginSeq = d.Origin, d.Seq
+			rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
 			a.flushOps()
 			a.addRecord(name, rec, true, nil)
 			return
