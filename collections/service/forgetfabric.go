@@ -45,4 +45,3 @@ func (s *Service) ForgetFabric(tenant, fabric string) (int, error) {
 	}
 	return len(refs), nil
 }
-
