@@ -34,9 +34,10 @@ func (c *conn) fetch(req *kmsg.FetchRequest, sl *slot) {
 		// Take the change channels before reading so no append is missed.
 		resp, bytes, changed, fatal := c.fetchOnce(req)
 		if fatal || bytes >= int(req.MinBytes) || bytes > 0 && req.MinBytes <= 0 || !time.Now().Before(deadline) || len(changed) == 0 {
-			sl.finish(resp)
+			c.finishFetch(sl, resp)
 			return
 		}
+		c.recycleFetch(resp) // less than MinBytes: read again
 		cases := make([]reflect.SelectCase, 0, len(changed)+3)
 		cases = append(cases,
 			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
@@ -48,8 +49,30 @@ func (c *conn) fetch(req *kmsg.FetchRequest, sl *slot) {
 		chosen, _, _ := reflect.Select(cases)
 		if chosen < 3 {
 			resp, _, _, _ = c.fetchOnce(req)
-			sl.finish(resp)
+			c.finishFetch(sl, resp)
 			return
+		}
+	}
+}
+
+// finishFetch answers sl with resp, whose record batches go back to the
+// fetch buffers once the writer has encoded it.
+func (c *conn) finishFetch(sl *slot, resp *kmsg.FetchResponse) {
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			if b := resp.Topics[i].Partitions[j].RecordBatches; cap(b) > 0 {
+				sl.recycle = append(sl.recycle, b)
+			}
+		}
+	}
+	sl.finish(resp)
+}
+
+// recycleFetch gives back the record batches of a response not sent.
+func (c *conn) recycleFetch(resp *kmsg.FetchResponse) {
+	for i := range resp.Topics {
+		for j := range resp.Topics[i].Partitions {
+			c.s.fetchBufs.put(resp.Topics[i].Partitions[j].RecordBatches)
 		}
 	}
 }
@@ -145,6 +168,6 @@ func (c *conn) fetchPartition(stream *broker.Stream, rp kmsg.FetchRequestTopicPa
 	if len(recs) == 0 {
 		return ch, 0
 	}
-	p.RecordBatches = appendBatch(nil, recs)
+	p.RecordBatches = appendBatch(c.s.fetchBufs.get(), recs)
 	return nil, len(p.RecordBatches)
 }

@@ -55,6 +55,9 @@ type slot struct {
 	// throttle is the answer's throttle time (throttle.go); set before
 	// the slot is queued.
 	throttle time.Duration
+	// recycle are buffers of resp that go back to the server's fetch
+	// buffers once resp is encoded (fetchbufs.go).
+	recycle [][]byte
 }
 
 func newSlot(corr int32) *slot { return &slot{corr: corr, done: make(chan struct{})} }
@@ -172,6 +175,10 @@ func (c *conn) writeLoop() {
 		}
 		setThrottle(sl.resp, sl.throttle)
 		buf = encodeResponse(buf[:0], sl.corr, sl.resp)
+		for _, b := range sl.recycle {
+			c.s.fetchBufs.put(b)
+		}
+		sl.recycle, sl.resp = nil, nil
 		_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		_, err := bw.Write(buf)
 		if err == nil && len(c.out) == 0 {

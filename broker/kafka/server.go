@@ -22,7 +22,9 @@ type Server struct {
 	topics topics
 	dec    *decoders
 	pids   *producerIDs
-	groups *coordinator
+	// fetchBufs are fetched record batches' buffers, reused (fetchbufs.go).
+	fetchBufs fetchBufs
+	groups    *coordinator
 	// cluster is the node's region of several nodes, nil for a region of
 	// one node (cluster.go).
 	cluster *clusterRegion
