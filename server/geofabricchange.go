@@ -563,6 +563,9 @@ func (g *geoFabrics) serveDomains(w http.ResponseWriter, _ *http.Request) {
 	g.mu.Unlock()
 	for _, sh := range shells {
 		st, err := sh.Status()
+		if errors.Is(err, shell.ErrClosed) {
+			continue // a domain removed meanwhile
+		}
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -332,6 +332,12 @@ func (s *Service) dropCollection(ref Ref) error {
 	if err != nil {
 		return err
 	}
+	return s.dropOpen(ref, c)
+}
+
+// dropOpen drops an open collection (dropCollection without the fabric's
+// checks: ForgetFabric drops those of a fabric no longer served here).
+func (s *Service) dropOpen(ref Ref, c *collection) error {
 	s.mu.Lock()
 	if s.cols[ref] != c {
 		s.mu.Unlock()

@@ -19,16 +19,18 @@ func (s *Service) ForgetFabric(tenant, fabric string) (int, error) {
 	}
 	s.mu.RLock()
 	var refs []Ref
-	for ref := range s.cols {
+	open := map[Ref]*collection{}
+	for ref, c := range s.cols {
 		if ref.Tenant == tenant && ref.Fabric == fabric {
 			refs = append(refs, ref)
+			open[ref] = c
 		}
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(refs, func(a, b Ref) int { return strings.Compare(a.Collection, b.Collection) })
 	var errs []error
 	for _, ref := range refs {
-		if err := s.dropCollection(ref); err != nil && !errors.Is(err, ErrCollectionNotFound) {
+		if err := s.dropOpen(ref, open[ref]); err != nil && !errors.Is(err, ErrCollectionNotFound) {
 			errs = append(errs, err)
 		}
 	}

@@ -267,6 +267,9 @@ func (s *Shell) checkJoinApplied() {
 		s.log.Warn("joined with the applied watermark frozen by an apply error")
 	}
 	s.joinTarget = nil
+	if s.joined.Load() {
+		return // joined before a heal or a resume rebuilt the engine
+	}
 	s.joined.Store(true)
 	close(s.joinedC)
 	s.log.Info("joined: everything recovered is applied", zap.Any("applied", applied))

@@ -94,12 +94,16 @@ func (s *Shell) restore() error {
 			return err
 		}
 	}
-	if s.joinedC == nil || !s.joined.Load() { // not on heal of a joined region
-		s.joined.Store(!s.joining)
+	// On a heal or a resume the channel stays (callers wait on it); a
+	// region not joined before is joined once its engine is not joining:
+	// everything delivered is applied (the restore re-applied it).
+	if s.joinedC == nil {
 		s.joinedC = make(chan struct{})
-		if !s.joining {
-			close(s.joinedC)
-		}
+	}
+	if !s.joined.Load() && !s.joining {
+		s.joined.Store(true)
+		s.joinTarget = nil
+		close(s.joinedC)
 	}
 	if s.joining {
 		s.log.Info("joining the fabric: waiting to hear from every peer before publishing",

@@ -1,0 +1,330 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/segment"
+)
+
+// fabricLoad publishes to eu/orders in one region until stopped or
+// refused as outside the fabric, under its own producer with sequence ids
+// 1, 2, ... (a batch refused for another reason is sent again, the same
+// ids: the broker's de-duplication keeps each message once), and counts
+// what was acknowledged.
+type fabricLoad struct {
+	producer string
+	acked    atomic.Int64
+	err      error
+	done     chan struct{}
+}
+
+func startFabricLoad(t *testing.T, f *fabric, region, producer, marker string, stop <-chan struct{}) *fabricLoad {
+	l := &fabricLoad{producer: producer, done: make(chan struct{})}
+	name := naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"}
+	go func() {
+		defer close(l.done)
+		s, err := f.node(region).StreamForUse(name, nil)
+		if err != nil {
+			l.err = err
+			return
+		}
+		p, err := s.AttachProducer(producer, -1)
+		if err != nil {
+			l.err = err
+			return
+		}
+		defer p.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var msgs []broker.Message
+			for i := range 20 {
+				seq := l.acked.Load() + 1 + int64(i)
+				msgs = append(msgs, broker.Message{Payload: fmt.Appendf(nil, "%s-%s-%d", marker, producer, seq), SequenceID: seq})
+			}
+			res := p.Publish(msgs)
+			failed := slices.IndexFunc(res, func(r broker.PublishResult) bool { return r.Err != nil })
+			if failed < 0 {
+				l.acked.Add(int64(len(msgs)))
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if errors.Is(res[failed].Err, broker.ErrFabricElsewhere) {
+				return
+			}
+			l.acked.Add(int64(failed))
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return l
+}
+
+// euRecords reads eu/orders in region.
+func euRecords(t *testing.T, f *fabric, region string) []segment.Record {
+	t.Helper()
+	s, err := f.node(region).Stream(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"})
+	if err != nil {
+		return nil
+	}
+	src := s.Source()
+	var out []segment.Record
+	for from := src.StartOffset(); from < src.EndOffset(); {
+		recs, err := src.Read(from, 4096, 16<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		out = append(out, recs...)
+		from = recs[len(recs)-1].Offset + 1
+	}
+	return out
+}
+
+// checkEUExactlyOnce fails unless region's eu/orders holds, per load, the
+// sequence ids 1..acked (at least) exactly once and in order, and nothing
+// else.
+func checkEUExactlyOnce(t *testing.T, f *fabric, region string, loads ...*fabricLoad) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		want := map[string]int64{}
+		for _, l := range loads {
+			want[l.producer] = l.acked.Load()
+		}
+		recs := euRecords(t, f, region)
+		next := map[string]int64{}
+		var bad string
+		for _, r := range recs {
+			if r.SequenceID != next[r.Producer]+1 {
+				bad = fmt.Sprintf("%s's sequence %d after %d (offset %d, origin %s)", r.Producer, r.SequenceID, next[r.Producer], r.Offset, r.Origin)
+				break
+			}
+			next[r.Producer] = r.SequenceID
+		}
+		missing := ""
+		for _, l := range loads {
+			if next[l.producer] < want[l.producer] {
+				missing = fmt.Sprintf("%s: %d of %d acknowledged", l.producer, next[l.producer], want[l.producer])
+			}
+		}
+		if bad != "" {
+			t.Fatalf("%s: eu/orders out of order or duplicated: %s", region, bad)
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: eu/orders lacks messages: %s\n%s", region, missing, f.statusDump())
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// fabricState is the eu fabric's state in GET /_api/replication/domains.
+type fabricState struct {
+	Version  uint64
+	Regions  []string
+	Applying uint64
+	Backfill uint64
+	Deleting uint64
+	Deleted  []uint64
+}
+
+func euState(t *testing.T, f *fabric, region string) fabricState {
+	t.Helper()
+	code, body := f.httpDo(region, "GET", "/_api/replication/domains", "")
+	var out struct {
+		Fabrics []struct {
+			Name string
+			fabricState
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &out); code != http.StatusOK || err != nil {
+		t.Fatalf("%s: domains: %d %s (%v)", region, code, body, err)
+	}
+	for _, fs := range out.Fabrics {
+		if fs.Name == "eu" {
+			return fs.fabricState
+		}
+	}
+	return fabricState{}
+}
+
+func waitEUState(t *testing.T, f *fabric, region, what string, cond func(fabricState) bool) fabricState {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		st := euState(t, f, region)
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: eu never %s: %+v\n%s", region, what, st, f.statusDump())
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// TestPinnedFabricListChanges: a fabric on a and b under publishes and
+// collection writes in both; c is added (its backfill holds every message
+// exactly once and in order, and every document), then b is removed while
+// a and c keep writing (b deletes the fabric's data and says when
+// nothing of it can arrive; a and c lose nothing). Bad changes are
+// refused and change nothing.
+func TestPinnedFabricListChanges(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	retry := func(region, method, path, body string, want ...int) string {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			code, out := f.httpDo(region, method, path, body)
+			if slices.Contains(want, code) {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s at %s: %d %s, want %v", method, path, region, code, out, want)
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+	retry("a", "POST", "/_fabric/eu/_api/collection", `{"name":"docs"}`, http.StatusOK)
+	retry("b", "GET", "/_fabric/eu/_api/collection/docs", "", http.StatusOK)
+	marker := fmt.Sprintf("EU-CHG-%x", time.Now().UnixNano()*104729)
+	docs := 0
+	writeDocs := func(region string, n int) {
+		t.Helper()
+		for range n {
+			docs++
+			retry(region, "POST", "/_fabric/eu/_api/document/docs", fmt.Sprintf(`{"_key":"d%d","v":"%s-%d"}`, docs, marker, docs),
+				http.StatusAccepted, http.StatusCreated)
+		}
+	}
+	waitDocs := func(region string) {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			_, body := f.httpDo(region, "GET", "/_fabric/eu/_api/collection/docs/count", "")
+			var c struct{ Count int }
+			if json.Unmarshal([]byte(body), &c) == nil && c.Count == docs {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: docs count %s, want %d", region, body, docs)
+			}
+			time.Sleep(pollInterval)
+		}
+	}
+
+	stopAB := make(chan struct{})
+	loadA := startFabricLoad(t, f, "a", "pa", marker, stopAB)
+	loadB := startFabricLoad(t, f, "b", "pb", marker, stopAB)
+	writeDocs("a", 30)
+	writeDocs("b", 30)
+	for deadline := time.Now().Add(waitTimeout); loadA.acked.Load() < 500 || loadB.acked.Load() < 500; time.Sleep(pollInterval) {
+		if time.Now().After(deadline) {
+			t.Fatalf("load: a %d, b %d acknowledged", loadA.acked.Load(), loadB.acked.Load())
+		}
+	}
+
+	// Bad changes: refused, nothing changes.
+	for _, tc := range []struct {
+		region, body string
+		code         int
+		want         string
+	}{
+		{"a", `{"regions":["a","mars"]}`, http.StatusBadRequest, "unknown region"},
+		{"a", `{"regions":[]}`, http.StatusBadRequest, "empty"},
+		{"a", `{"regions":["b","c"]}`, http.StatusBadRequest, "home region stays"},
+		{"a", `{"regions":["b","a"]}`, http.StatusBadRequest, "list already"},
+		{"b", `{"regions":["a","b","c"]}`, http.StatusMisdirectedRequest, "home region a"},
+		{"c", `{"regions":["a","b","c"]}`, http.StatusMisdirectedRequest, "a, b"},
+	} {
+		if code, body := f.httpDo(tc.region, "PUT", "/_fabric/eu/_api/fabric", tc.body); code != tc.code || !strings.Contains(body, tc.want) {
+			t.Fatalf("PUT %s at %s: %d %s, want %d with %q", tc.body, tc.region, code, body, tc.code, tc.want)
+		}
+	}
+	if st := euState(t, f, "a"); st.Version != 1 || st.Applying != 1 {
+		t.Fatalf("after refused changes: %+v", st)
+	}
+
+	// Add c, under load.
+	started := time.Now()
+	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusOK || !strings.Contains(body, `"version":2`) {
+		t.Fatalf("add c: %d %s", code, body)
+	}
+	waitEUState(t, f, "c", "applies version 2", func(st fabricState) bool { return st.Applying == 2 })
+	t.Logf("c added and applying in %s (a %d, b %d acknowledged)", time.Since(started), loadA.acked.Load(), loadB.acked.Load())
+	loadC := startFabricLoad(t, f, "c", "pc", marker, stopAB)
+	writeDocs("c", 10)
+	writeDocs("a", 10)
+	for _, r := range []string{"a", "b", "c"} {
+		checkEUExactlyOnce(t, f, r, loadA, loadB)
+		waitDocs(r)
+	}
+
+	// Remove b, under load in a and c (b's load stops at the 421).
+	acked := loadA.acked.Load()
+	for deadline := time.Now().Add(waitTimeout); loadA.acked.Load() < acked+300; time.Sleep(pollInterval) {
+		if time.Now().After(deadline) {
+			t.Fatal("a's load stalled")
+		}
+	}
+	started = time.Now()
+	retryChange := func(body string) {
+		t.Helper()
+		retry("a", "PUT", "/_fabric/eu/_api/fabric", body, http.StatusOK)
+	}
+	retryChange(`{"regions":["a","c"]}`)
+	st := waitEUState(t, f, "b", "deleted", func(st fabricState) bool { return slices.Contains(st.Deleted, 3) })
+	t.Logf("b removed, its deletion complete in %s: %+v", time.Since(started), st)
+	<-loadB.done
+	if code, body := f.httpDo("b", "GET", "/_fabric/eu/_api/collection/docs/count", ""); code != http.StatusMisdirectedRequest {
+		t.Fatalf("b after its removal: %d %s, want 421", code, body)
+	}
+	writeDocs("c", 10)
+	close(stopAB)
+	<-loadA.done
+	<-loadC.done
+	for _, l := range []*fabricLoad{loadA, loadB, loadC} {
+		if l.err != nil {
+			t.Fatalf("load %s: %v", l.producer, l.err)
+		}
+	}
+	for _, r := range []string{"a", "c"} {
+		checkEUExactlyOnce(t, f, r, loadA, loadB, loadC)
+		waitDocs(r)
+	}
+	if recs := euRecords(t, f, "b"); len(recs) != 0 {
+		t.Fatalf("b still holds %d records of eu", len(recs))
+	}
+	// Streams, journals and the view's tables hold nothing of eu any more.
+	// The view's write-ahead log files are excepted: Pebble keeps written
+	// log files for reuse, and their old bytes until it overwrites them
+	// (README "Geo-fabrics" says so).
+	found := slices.DeleteFunc(dirHolds(t, f.Configs["b"].DataDir, []byte(marker)), func(path string) bool {
+		return filepath.Base(filepath.Dir(path)) == "collections" && strings.HasSuffix(path, ".log")
+	})
+	if len(found) > 0 {
+		t.Errorf("b, removed from eu, still holds its data in %v", found)
+	}
+	t.Logf("acknowledged: a %d, b %d, c %d messages; %d documents", loadA.acked.Load(), loadB.acked.Load(), loadC.acked.Load(), docs)
+}
