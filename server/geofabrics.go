@@ -83,7 +83,7 @@ func newGeoFabrics(node *broker.Node, cols *service.Service, logger *zap.Logger,
 
 // dataDomain names the causal domain of version v of a fabric's list.
 func dataDomain(tenant, name string, v uint64, regions []string) string {
-	return fmt.Sprintf("%s~%s~v%d~%s", tenant, name, v, fabric.DomainKey(regions))
+	return fabric.VersionDomain(tenant+"~"+name, v, regions)
 }
 
 // backfillDomain names the domain a version's backfill travels in: the

@@ -28,8 +28,18 @@ func (m Membership) Has(region string) bool {
 	return ok
 }
 
-// Domain is the key of the causal domain the version's ops travel in.
-func (m Membership) Domain() string { return DomainKey(m.Regions) }
+// Domain is the key of the causal domain the version's ops travel in:
+// each version of each fabric has its own (VersionDomain), so a region's
+// shell of a version can be paused while it waits for the previous
+// version's cuts (or for a backfill) without holding any other fabric's
+// ops, and a region that leaves a fabric can remove all of its domains.
+func (m Membership) Domain() string { return VersionDomain(m.Fabric, m.Version, m.Regions) }
+
+// VersionDomain names the causal domain of version v of a fabric's list:
+// fabric~vN~regions (DomainRegions reads the regions back).
+func VersionDomain(fabric string, v uint64, regions []string) string {
+	return fmt.Sprintf("%s~v%d~%s", fabric, v, DomainKey(regions))
+}
 
 // DomainKey names the causal domain of a region set: the sorted names
 // joined by commas (region names never hold a comma).
@@ -39,8 +49,14 @@ func DomainKey(regions []string) string {
 	return strings.Join(slices.Compact(s), ",")
 }
 
-// DomainRegions is the region set a DomainKey names.
-func DomainRegions(key string) []string { return strings.Split(key, ",") }
+// DomainRegions is the region set a DomainKey (or VersionDomain) names:
+// what follows its last '~'.
+func DomainRegions(key string) []string {
+	if i := strings.LastIndexByte(key, '~'); i >= 0 {
+		key = key[i+1:]
+	}
+	return strings.Split(key, ",")
+}
 
 // Errors of a requested change; each leaves the fabric as it was.
 var (

@@ -30,7 +30,7 @@ func TestMemberAppliesAcrossAnAddedRegion(t *testing.T) {
 	if got := r.Ready(); !slices.Equal(got, []string{"early"}) {
 		t.Fatalf("ready %v", got)
 	}
-	if a := r.Actions(); !slices.Equal(a.StartDomains, []string{"a,b"}) {
+	if a := r.Actions(); !slices.Equal(a.StartDomains, []string{"f~v1~a,b"}) {
 		t.Fatalf("actions %+v", a)
 	}
 	mustDeliver(t, r, 1, "x1", Apply)
@@ -38,11 +38,11 @@ func TestMemberAppliesAcrossAnAddedRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := r.Actions()
-	if !slices.Equal(a.StartDomains, []string{"a,b,c"}) || len(a.Cuts) != 1 || a.Cuts[0] != (Cut{Tag: tag(2), Domain: "a,b"}) ||
+	if !slices.Equal(a.StartDomains, []string{"f~v2~a,b,c"}) || len(a.Cuts) != 1 || a.Cuts[0] != (Cut{Tag: tag(2), Domain: "f~v1~a,b"}) ||
 		len(a.Backfills)+len(a.Deletes) != 0 {
 		t.Fatalf("actions %+v", a)
 	}
-	if tg, dom, err := r.PublishTag("f"); err != nil || tg != tag(2) || dom != "a,b,c" {
+	if tg, dom, err := r.PublishTag("f"); err != nil || tg != tag(2) || dom != "f~v2~a,b,c" {
 		t.Fatalf("publish tag %v %q %v", tg, dom, err)
 	}
 	// Version 2's ops wait for every member of version 1 to cut.
@@ -113,7 +113,7 @@ func TestRemovedRegionDeletesAndReportsCompletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := r.Actions()
-	if !slices.Equal(a.Deletes, []string{"f"}) || len(a.Cuts) != 1 || a.Cuts[0].Domain != "a,b,c" || len(a.StartDomains) != 0 || len(a.Deleted) != 0 {
+	if !slices.Equal(a.Deletes, []string{"f"}) || len(a.Cuts) != 1 || a.Cuts[0].Domain != "f~v1~a,b,c" || len(a.StartDomains) != 0 || len(a.Deleted) != 0 {
 		t.Fatalf("actions %+v", a)
 	}
 	// Ops of version 1 still arriving are dropped: the data is gone here.
@@ -183,7 +183,7 @@ func TestBackfillAskedThenRemovedInOneGoIsDropped(t *testing.T) {
 		}
 	}
 	a := r.Actions()
-	if len(a.Backfills) != 0 || !slices.Equal(a.Deletes, []string{"f"}) || len(a.Cuts) != 1 || a.Cuts[0].Domain != "a,b,c" {
+	if len(a.Backfills) != 0 || !slices.Equal(a.Deletes, []string{"f"}) || len(a.Cuts) != 1 || a.Cuts[0].Domain != "f~v2~a,b,c" {
 		t.Fatalf("actions %+v: the backfill of version 2 must be gone, the cut into version 2's domain kept", a)
 	}
 	if st := r.Status("f"); st.Backfill != 0 || st.Deleting != 3 {
