@@ -8,6 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/subscription"
 )
 
 // Bounds of a fetch.
@@ -160,14 +162,39 @@ func (c *conn) fetchPartition(stream *broker.Stream, rp kmsg.FetchRequestTopicPa
 	if limit <= 0 && !first {
 		return nil, 0
 	}
-	recs, err := src.Read(from, maxFetchRecords, max(limit, 1))
-	if err != nil {
-		p.ErrorCode = errorCode(err)
-		return nil, 0
-	}
-	if len(recs) == 0 {
+	buf, n, err := readFetchBatches(src, from, max(limit, 1), c.s.fetchBufs.get())
+	if err != nil || n == 0 {
+		c.s.fetchBufs.put(buf)
+		if err != nil {
+			p.ErrorCode = errorCode(err)
+			return nil, 0
+		}
 		return ch, 0
 	}
-	p.RecordBatches = appendBatch(c.s.fetchBufs.get(), recs)
+	p.RecordBatches = buf
 	return nil, len(p.RecordBatches)
+}
+
+// visitSource is a source that can hand its records over without copying
+// them (segment.Log.ReadFunc).
+type visitSource interface {
+	ReadFunc(from uint64, maxRecords, maxBytes int, fn func([]segment.Record)) (int, error)
+}
+
+// readFetchBatches appends to dst the records of src from offset from, within
+// maxBytes, as record batches, and returns how many records it read. From
+// a visitSource the records are encoded straight from the log's read
+// buffers, one batch per stored batch (as Kafka returns the batches its
+// producers wrote); other sources' records are copied out first and make
+// one batch.
+func readFetchBatches(src subscription.Source, from uint64, maxBytes int, dst []byte) ([]byte, int, error) {
+	if vs, ok := src.(visitSource); ok {
+		n, err := vs.ReadFunc(from, maxFetchRecords, maxBytes, func(recs []segment.Record) { dst = appendBatch(dst, recs) })
+		return dst, n, err
+	}
+	recs, err := src.Read(from, maxFetchRecords, maxBytes)
+	if err != nil {
+		return dst, 0, err
+	}
+	return appendBatch(dst, recs), len(recs), nil
 }

@@ -363,7 +363,9 @@ func TestReadDuringRetention(t *testing.T) {
 	if n, err := l.EnforceRetention(0); err != nil || n == 0 {
 		t.Fatalf("EnforceRetention = %d, %v", n, err)
 	}
-	got, _, _, err := l.readSegment(v, 0, 100, 1<<20, nil, 0)
+	var st readState
+	_, err = l.readSegment(v, 0, 100, 1<<20, &st)
+	got := st.out
 	v.seg.release()
 	if err != nil {
 		t.Fatalf("read of a deleted segment in flight: %v", err)

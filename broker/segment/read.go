@@ -21,24 +21,58 @@ const (
 // returns ErrOffsetOutOfRange. The returned records share no memory with the
 // log or with other calls.
 func (l *Log) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
-	if maxRecords < 1 {
-		return nil, fmt.Errorf("segment: read of %d records: %w", maxRecords, ErrInvalidArgument)
+	st := readState{}
+	err := l.read(from, maxRecords, maxBytes, &st)
+	return st.out, err
+}
+
+// ReadFunc reads what Read would return without copying it: fn gets the
+// records in order, in one call per stored batch they come from, and they
+// share memory with the log's read buffers, so they are valid only until fn
+// returns. It returns how many records fn got. After an error fn may have
+// had some records already.
+func (l *Log) ReadFunc(from uint64, maxRecords, maxBytes int, fn func([]Record)) (int, error) {
+	st := readState{visit: fn}
+	err := l.read(from, maxRecords, maxBytes, &st)
+	return st.count, err
+}
+
+// readState is what a read has selected so far: records collected (and
+// detached) for Read, or handed to visit for ReadFunc.
+type readState struct {
+	out              []Record
+	visit            func([]Record)
+	count, usedBytes int
+}
+
+// take selects recs, which alias a read buffer.
+func (st *readState) take(recs []Record) {
+	if st.visit != nil {
+		st.visit(recs)
+		return
 	}
-	var out []Record
-	usedBytes := 0
+	start := len(st.out)
+	st.out = append(st.out, recs...)
+	detach(st.out[start:])
+}
+
+func (l *Log) read(from uint64, maxRecords, maxBytes int, st *readState) error {
+	if maxRecords < 1 {
+		return fmt.Errorf("segment: read of %d records: %w", maxRecords, ErrInvalidArgument)
+	}
 	for {
 		v, err := l.view(from)
 		if err != nil || v == nil {
-			return out, err
+			return err
 		}
-		var full bool
-		out, usedBytes, full, err = l.readSegment(v, from, maxRecords, maxBytes, out, usedBytes)
+		full, err := l.readSegment(v, from, maxRecords, maxBytes, st)
 		v.seg.release()
 		if err != nil {
-			return nil, err
+			st.out = nil // Read returns nothing after a failed segment read
+			return err
 		}
 		if full {
-			return out, nil
+			return nil
 		}
 		from = v.next
 	}
@@ -68,9 +102,9 @@ func (l *Log) view(from uint64) (*segView, error) {
 	return &segView{seg: s, next: s.next, size: s.size, entries: s.entries}, nil
 }
 
-// readSegment appends to out the records of v from offset `from` on, within
-// the limits; full reports that a limit stopped it before v's end.
-func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, out []Record, usedBytes int) (_ []Record, _ int, full bool, err error) {
+// readSegment selects into st the records of v from offset `from` on,
+// within the limits; full reports that a limit stopped it before v's end.
+func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, st *readState) (full bool, err error) {
 	s := v.seg
 	pos, expect := int64(0), s.base
 	if i := searchOffset(v.entries, from-s.base); i >= 0 {
@@ -84,7 +118,7 @@ func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, out
 		var h batchHeader
 		h, err = l.header(r, pos, expect)
 		if err != nil {
-			return out, usedBytes, false, err
+			return false, err
 		}
 		if h.nextOffset() > from {
 			var b []byte
@@ -92,30 +126,36 @@ func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, out
 				batch, _, err = decodeBatch(b, batch[:0])
 			}
 			if err != nil {
-				return out, usedBytes, false, fmt.Errorf("segment: read %s at position %d: %w", s.logPath, pos, err)
+				return false, fmt.Errorf("segment: read %s at position %d: %w", s.logPath, pos, err)
 			}
-			start := len(out)
-			for _, rec := range batch {
-				if rec.Offset < from {
+			first, n := -1, 0 // the records selected: batch[first:first+n]
+			for i := range batch {
+				if batch[i].Offset < from {
 					continue
 				}
-				n := rec.Size()
-				if len(out) >= maxRecords || (len(out) > 0 && usedBytes+n > maxBytes) {
+				size := batch[i].Size()
+				if st.count >= maxRecords || (st.count > 0 && st.usedBytes+size > maxBytes) {
 					full = true
 					break
 				}
-				out = append(out, rec)
-				usedBytes += n
+				if first < 0 {
+					first = i
+				}
+				n++
+				st.count++
+				st.usedBytes += size
 			}
-			detach(out[start:])
+			if n > 0 {
+				st.take(batch[first : first+n])
+			}
 		}
 		pos += h.size()
 		expect = h.nextOffset()
 	}
-	if !full && len(out) > 0 && (len(out) >= maxRecords || usedBytes >= maxBytes) {
+	if !full && st.count > 0 && (st.count >= maxRecords || st.usedBytes >= maxBytes) {
 		full = true
 	}
-	return out, usedBytes, full, nil
+	return full, nil
 }
 
 // readAheadBytes sizes the first read of a Read: the bytes from the index
