@@ -382,6 +382,11 @@ func (g *geoFabrics) applyBackfill(origin string, _ uint64, payload []byte) erro
 	if !waiting {
 		return nil
 	}
+	if err := g.node.FabricServedHere(p.Tenant, p.Fabric); err != nil {
+		// The node records the list before the router asks for a
+		// backfill: never here. Applied again from the journal.
+		return fmt.Errorf("%w: backfill of a fabric not served here: %w", shell.ErrApplyLater, err)
+	}
 	switch p.Kind {
 	case backfillStreams:
 		return g.applyBackfillRecords(p)
@@ -393,7 +398,7 @@ func (g *geoFabrics) applyBackfill(origin string, _ uint64, payload []byte) erro
 	next := *r
 	next.Backfilled = append(next.Backfilled[:len(next.Backfilled):len(next.Backfilled)], p.Version)
 	if err := g.records.save(&next); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
 	}
 	*r = next
 	g.router.Backfilled(fabric.Tag{Fabric: key, Version: p.Version})

@@ -99,11 +99,20 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 		g.mu.Unlock()
 		return fmt.Errorf("%w: fabric %s version %d from home %s, its home is %s", errBadFabricEvent, key, ev.Version, ev.Home, r.Home)
 	}
+	// The node answers for the fabric by its latest list first (a
+	// region added serves it before its backfill can arrive; a publish
+	// routed after this goes to the new domain), then the record and the
+	// router follow.
+	fi := broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: ev.Regions, Pinned: true, Home: ev.Home, Version: ev.Version}
+	if err := g.node.RecordFabric(fi); err != nil {
+		g.mu.Unlock()
+		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
+	}
 	next := *r
 	next.Versions = append(slices.Clone(r.Versions), ev.Regions)
 	if err := g.records.save(&next); err != nil {
 		g.mu.Unlock()
-		return err
+		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
 	}
 	*r = next
 	g.recs[key] = r
@@ -112,12 +121,6 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 	}
 	g.router.Actions()
 	g.mu.Unlock()
-	// The node answers for the fabric by its latest list from now on: a
-	// publish routed after this goes to the new domain.
-	fi := broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: ev.Regions, Pinned: true, Home: ev.Home, Version: ev.Version}
-	if err := g.node.RecordFabric(fi); err != nil {
-		return err
-	}
 	g.log.Info("fabric list version learnt", zap.String("fabric", key), zap.Uint64("version", ev.Version),
 		zap.Strings("regions", ev.Regions), zap.Bool("member", slices.Contains(ev.Regions, g.self)))
 	g.wake()
@@ -225,7 +228,7 @@ func (g *geoFabrics) applyCut(origin string, _ uint64, payload []byte) error {
 		return nil
 	}
 	if err := g.records.save(&next); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
 	}
 	*r = next
 	g.router.DeliverCut(fabric.Tag{Fabric: key, Version: ev.Version}, ev.Region)
