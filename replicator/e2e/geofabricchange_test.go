@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -426,4 +428,89 @@ func TestPinnedFabricListChangesAcrossRestarts(t *testing.T) {
 	if recs := euRecords(t, f, "b"); len(recs) != 0 {
 		t.Fatalf("b still holds %d records of eu", len(recs))
 	}
+}
+
+// TestBackfillTiming (issue #13's report; run with CAUSEWAY_BACKFILL_BENCH=1,
+// sizes with CAUSEWAY_BACKFILL_MESSAGES and CAUSEWAY_BACKFILL_DOCS): a
+// fabric on a and b holding N stream messages of 1 KiB and M documents;
+// c is added and the test reports how long until c applies the new list
+// with everything.
+func TestBackfillTiming(t *testing.T) {
+	if os.Getenv("CAUSEWAY_BACKFILL_BENCH") == "" {
+		t.Skip("a benchmark: CAUSEWAY_BACKFILL_BENCH=1 runs it")
+	}
+	messages, docs := envInt("CAUSEWAY_BACKFILL_MESSAGES", 1_000_000), envInt("CAUSEWAY_BACKFILL_DOCS", 100_000)
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	started := time.Now()
+	s, err := f.node("a").StreamForUse(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.AttachProducer("load", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 1024)
+	for i := 0; i < messages; i += 1000 {
+		msgs := make([]broker.Message, 0, 1000)
+		for j := i; j < min(i+1000, messages); j++ {
+			msgs = append(msgs, broker.Message{Payload: payload, SequenceID: int64(j + 1)})
+		}
+		for _, r := range p.Publish(msgs) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	p.Close()
+	t.Logf("%d messages published in %s", messages, time.Since(started))
+	started = time.Now()
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/collection", `{"name":"docs"}`); code != http.StatusOK {
+		t.Fatalf("create docs: %d %s", code, body)
+	}
+	for i := 0; i < docs; i += 1000 {
+		var b strings.Builder
+		b.WriteByte('[')
+		for j := i; j < min(i+1000, docs); j++ {
+			if j > i {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"_key":"d%d","n":%d,"s":"%s"}`, j, j, strings.Repeat("x", 100))
+		}
+		b.WriteByte(']')
+		if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/document/docs", b.String()); code != http.StatusAccepted && code != http.StatusCreated {
+			t.Fatalf("insert docs: %d %.300s", code, body)
+		}
+	}
+	t.Logf("%d documents written in %s", docs, time.Since(started))
+	started = time.Now()
+	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusOK {
+		t.Fatalf("add c: %d %s", code, body)
+	}
+	deadline := time.Now().Add(30 * time.Minute)
+	for euState(t, f, "c").Applying != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("c never applied version 2")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(started)
+	got := len(euRecords(t, f, "c"))
+	_, body := f.httpDo("c", "GET", "/_fabric/eu/_api/collection/docs/count", "")
+	t.Logf("backfill of %d messages of 1 KiB and %d documents: c applies the new list after %s; c holds %d messages, docs count %s",
+		messages, docs, took, got, body)
+	if got != messages || !strings.Contains(body, fmt.Sprintf(`"count":%d`, docs)) {
+		t.Fatalf("c holds %d messages (want %d), docs %s (want %d)", got, messages, body, docs)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
