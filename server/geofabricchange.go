@@ -299,6 +299,11 @@ func (g *geoFabrics) reconcile(key string) error {
 	g.routeMu.Lock()
 	defer g.routeMu.Unlock()
 	p, err := g.plan(key)
+	for _, e := range p.evict {
+		if eerr := e.sh.Evict(e.region); eerr != nil {
+			err = errors.Join(err, eerr)
+		}
+	}
 	for _, sh := range p.resume {
 		sh.Resume()
 	}
@@ -313,6 +318,8 @@ func (g *geoFabrics) reconcile(key string) error {
 
 // reconcilePlan is what reconcile does after deciding.
 type reconcilePlan struct {
+	// evict: regions the operator evicted, in the fabric's domains.
+	evict  []plannedEvict
 	resume []*shell.Shell
 	cuts   []plannedCut
 	// deleteW: version w's removal completes: close closeShells, remove
@@ -320,6 +327,11 @@ type reconcilePlan struct {
 	deleteW     uint64
 	closeShells []*shell.Shell
 	removeDirs  []string
+}
+
+type plannedEvict struct {
+	sh     *shell.Shell
+	region string
 }
 
 type plannedCut struct {
@@ -336,9 +348,18 @@ func (g *geoFabrics) plan(key string) (reconcilePlan, error) {
 	if r == nil || g.closed {
 		return p, nil
 	}
+	var errs []error
+	// A region the operator evicted (POST
+	// /_api/replication/regions/{region}/evict, every other region) no
+	// longer holds a change: its missing cuts count as delivered (its ops
+	// not delivered here yet are given up, as eviction does), and it is
+	// evicted in the fabric's domains too.
+	evicted := g.base.Evicted()
+	if err := g.cutEvictedLocked(r, evicted); err != nil {
+		errs = append(errs, err)
+	}
 	st := g.router.Status(key)
 	latestMember := r.member(r.latest(), g.self)
-	var errs []error
 	for v := r.lastDeleted() + 1; v <= r.latest(); v++ {
 		if !r.member(v, g.self) {
 			continue
@@ -355,6 +376,11 @@ func (g *geoFabrics) plan(key string) (reconcilePlan, error) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		for _, x := range evicted {
+			if r.member(v, x) && !slices.Contains(sh.Evicted(), x) {
+				p.evict = append(p.evict, plannedEvict{sh: sh, region: x})
+			}
 		}
 		if sh.Paused() && (v <= st.Applying || !latestMember) {
 			p.resume = append(p.resume, sh)
@@ -412,6 +438,40 @@ func (g *geoFabrics) plan(key string) (reconcilePlan, error) {
 		}
 	}
 	return p, errors.Join(errs...)
+}
+
+// cutEvictedLocked records the missing cuts of evicted regions.
+func (g *geoFabrics) cutEvictedLocked(r *fabricRecord, evicted []string) error {
+	if len(evicted) == 0 {
+		return nil
+	}
+	next := *r
+	next.Cuts = make(map[uint64][]string, len(r.Cuts))
+	for v, rs := range r.Cuts {
+		next.Cuts[v] = slices.Clone(rs)
+	}
+	var added [][2]any
+	for v := uint64(2); v <= r.latest(); v++ {
+		for _, x := range evicted {
+			if x != g.self && r.member(v-1, x) && next.addCut(v, x) {
+				added = append(added, [2]any{v, x})
+			}
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	if err := g.records.save(&next); err != nil {
+		return err
+	}
+	*r = next
+	for _, a := range added {
+		v, x := a[0].(uint64), a[1].(string)
+		g.router.DeliverCut(fabric.Tag{Fabric: r.key(), Version: v}, x)
+		g.log.Warn("cut of an evicted region taken as delivered", zap.String("fabric", r.key()), zap.Uint64("version", v), zap.String("region", x))
+	}
+	g.router.Actions()
+	return nil
 }
 
 // publishCut queues this region's cut for version v in sh (v-1's domain)

@@ -514,3 +514,36 @@ func envInt(name string, def int) int {
 	}
 	return def
 }
+
+// TestPinnedFabricChangeReleasedByEviction: a member of the old list that
+// is gone for good holds a change until the operator evicts it on the
+// other regions; then the change completes and the fabric's writes go on.
+func TestPinnedFabricChangeReleasedByEviction(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c", "d"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	waitEUState(t, f, "c", "known", func(st fabricState) bool { return st.Applying == 1 })
+	publishEU(t, f, "a", "pa", 1, 100)
+	checkEUExactlyOnce(t, f, "b", fixedLoad("pa", 100))
+	f.Stop("c")
+	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusOK {
+		t.Fatalf("remove c: %d %s", code, body)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if st := euState(t, f, "b"); st.Applying != 1 {
+		t.Fatalf("b applies version 2 without c's cut: %+v", st)
+	}
+	for _, r := range []string{"a", "b", "d"} {
+		if code, body := f.httpDo(r, "POST", "/_api/replication/regions/c/evict", ""); code != http.StatusOK {
+			t.Fatalf("evict c at %s: %d %s", r, code, body)
+		}
+	}
+	for _, r := range []string{"a", "b"} {
+		waitEUState(t, f, r, "applies version 2", func(st fabricState) bool { return st.Applying == 2 })
+	}
+	publishEU(t, f, "b", "pb", 1, 100)
+	for _, r := range []string{"a", "b"} {
+		checkEUExactlyOnce(t, f, r, fixedLoad("pa", 100), fixedLoad("pb", 100))
+	}
+}
