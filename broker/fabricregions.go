@@ -59,6 +59,40 @@ func (n *Node) FabricServedHere(tenant, fabric string) error {
 	return &FabricElsewhereError{Tenant: tenant, Fabric: fabric, Region: n.cfg.Region, Regions: slices.Clone(fi.Regions)}
 }
 
+// SetFabricCopying marks a pinned fabric this region was just added to as
+// being copied here from its home (the backfill), or done: until then
+// FabricReady answers ErrJoining.
+func (n *Node) SetFabricCopying(tenant, fabric string, copying bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := fabricKey{tenant, fabric}
+	if !copying {
+		delete(n.copying, k)
+		return
+	}
+	if n.copying == nil {
+		n.copying = make(map[fabricKey]bool)
+	}
+	n.copying[k] = true
+}
+
+// FabricReady is what front ends check before serving a request of a
+// fabric: FabricServedHere, then ErrJoining while the fabric is being
+// copied to this region (a client retries; it would see part of the
+// fabric's data).
+func (n *Node) FabricReady(tenant, fabric string) error {
+	if err := n.FabricServedHere(tenant, fabric); err != nil {
+		return err
+	}
+	n.mu.RLock()
+	copying := n.copying[fabricKey{tenant, fabric}]
+	n.mu.RUnlock()
+	if copying {
+		return fmt.Errorf("%w: fabric %q was just added to this region's list and is being copied here from its home region; retry", ErrJoining, fabric)
+	}
+	return nil
+}
+
 // FabricPlacer makes a pinned fabric known to every region and returns
 // once this node recorded it (RecordFabric); ChangeFabric does the same
 // with the next version of its list (at its home).

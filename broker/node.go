@@ -32,6 +32,9 @@ type Node struct {
 	fabrics map[fabricKey]FabricInfo
 	// placer carries pinned fabrics to every region (fabricregions.go).
 	placer  FabricPlacer
+	// copying: pinned fabrics this region was added to and is still
+	// copying from the fabric's home (fabricregions.go).
+	copying map[fabricKey]bool
 	streams map[naming.Stream]*Stream
 	closed  bool
 	repl    replSlot // geo-replication (replication.go)

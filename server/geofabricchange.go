@@ -104,6 +104,10 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 	// routed after this goes to the new domain), then the record and the
 	// router follow.
 	fi := broker.FabricInfo{Tenant: ev.Tenant, Name: ev.Fabric, Regions: ev.Regions, Pinned: true, Home: ev.Home, Version: ev.Version}
+	if ev.Version > 1 && slices.Contains(ev.Regions, g.self) && !r.member(ev.Version-1, g.self) {
+		// Added: requests wait for the copy (reconcile clears it).
+		g.node.SetFabricCopying(ev.Tenant, ev.Fabric, true)
+	}
 	if err := g.node.RecordFabric(fi); err != nil {
 		g.mu.Unlock()
 		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
@@ -360,6 +364,7 @@ func (g *geoFabrics) plan(key string) (reconcilePlan, error) {
 	}
 	st := g.router.Status(key)
 	latestMember := r.member(r.latest(), g.self)
+	g.node.SetFabricCopying(r.Tenant, r.Fabric, latestMember && st.Backfill != 0)
 	for v := r.lastDeleted() + 1; v <= r.latest(); v++ {
 		if !r.member(v, g.self) {
 			continue

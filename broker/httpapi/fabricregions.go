@@ -102,5 +102,5 @@ func (h *Handler) fabricServedHere(tenant, path string) error {
 		return nil
 	}
 	name, _, _ := strings.Cut(rest, "/")
-	return h.node.FabricServedHere(tenant, name)
+	return h.node.FabricReady(tenant, name)
 }

@@ -79,7 +79,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// fabric (a typo) is refused before anything is created, for every
 	// stream of a consumer of several.
 	for _, name := range ep.Streams {
-		if err := s.node.CheckNamespace(name.Tenant, name.Fabric); err != nil {
+		err := s.node.CheckNamespace(name.Tenant, name.Fabric)
+		if err == nil {
+			err = s.node.FabricReady(name.Tenant, name.Fabric)
+		}
+		if err != nil {
 			refuse(w, what, err)
 			return
 		}

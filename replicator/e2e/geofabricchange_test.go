@@ -547,3 +547,31 @@ func TestPinnedFabricChangeReleasedByEviction(t *testing.T) {
 		checkEUExactlyOnce(t, f, r, fixedLoad("pa", 100), fixedLoad("pb", 100))
 	}
 }
+
+// TestAddedRegionServesOnceCopied: a region added to a fabric answers its
+// requests 503 (retry) until the home's copy is applied there, then serves
+// everything.
+func TestAddedRegionServesOnceCopied(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	publishEU(t, f, "a", "pa", 1, 50)
+	checkEUExactlyOnce(t, f, "b", fixedLoad("pa", 50))
+	// With b down, the home cannot close version 1, so c's copy waits.
+	f.Stop("b")
+	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusOK {
+		t.Fatalf("add c: %d %s", code, body)
+	}
+	waitEUState(t, f, "c", "waits for its copy", func(st fabricState) bool { return st.Backfill == 2 })
+	if code, body := f.httpDo("c", "GET", "/_fabric/eu/_api/fabric", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "being copied") {
+		t.Fatalf("c before its copy: %d %s, want 503", code, body)
+	}
+	f.Start("b")
+	waitEUState(t, f, "c", "applies version 2", func(st fabricState) bool { return st.Applying == 2 })
+	if code, body := f.httpDo("c", "GET", "/_fabric/eu/_api/fabric", ""); code != http.StatusOK {
+		t.Fatalf("c after its copy: %d %s", code, body)
+	}
+	checkEUExactlyOnce(t, f, "c", fixedLoad("pa", 50))
+}
