@@ -31,7 +31,7 @@ type Node struct {
 	tenants map[string]bool
 	fabrics map[fabricKey]FabricInfo
 	// placer carries pinned fabrics to every region (fabricregions.go).
-	placer  FabricPlacer
+	placer FabricPlacer
 	// copying: pinned fabrics this region was added to and is still
 	// copying from the fabric's home (fabricregions.go).
 	copying map[fabricKey]bool
