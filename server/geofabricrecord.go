@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/causeway/causeway/broker/naming"
+	"github.com/causeway/causeway/broker/vfs"
 	"github.com/causeway/causeway/replicator/fabric"
 )
 
@@ -122,63 +124,35 @@ func addVersion(set *[]uint64, v uint64) bool {
 	return true
 }
 
-// fabricRecords keeps the records as one JSON file per fabric under dir.
-type fabricRecords struct{ dir string }
+// fabricRecords keeps the records as one JSON file per fabric under dir,
+// on the node's file system.
+type fabricRecords struct {
+	fs  vfs.FS
+	dir string
+}
 
 func (fr fabricRecords) path(tenant, name string) string {
 	return filepath.Join(fr.dir, tenant+"~"+name+".json")
 }
 
-// save writes a record durably (a temporary file, synced, renamed over
-// the old one, the directory synced).
+// save writes a record durably (vfs.WriteFileAtomic).
 func (fr fabricRecords) save(r *fabricRecord) error {
-	if err := os.MkdirAll(fr.dir, 0o755); err != nil {
+	if err := fr.fs.MkdirAll(fr.dir, 0o755); err != nil {
 		return fmt.Errorf("geofabrics: record directory: %w", err)
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	final := fr.path(r.Tenant, r.Fabric)
-	tmp := final + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("geofabrics: save record of %s: %w", r.key(), err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err == nil {
-		err = syncDir(fr.dir)
-	}
-	if err != nil {
+	if err := vfs.WriteFileAtomic(fr.fs, fr.path(r.Tenant, r.Fabric), b, 0o644); err != nil {
 		return fmt.Errorf("geofabrics: save record of %s: %w", r.key(), err)
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // load reads every record.
 func (fr fabricRecords) load() ([]*fabricRecord, error) {
-	entries, err := os.ReadDir(fr.dir)
+	names, err := fr.fs.ReadDir(fr.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -186,22 +160,36 @@ func (fr fabricRecords) load() ([]*fabricRecord, error) {
 		return nil, fmt.Errorf("geofabrics: read records: %w", err)
 	}
 	var out []*fabricRecord
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+	for _, name := range names {
+		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(fr.dir, e.Name()))
+		b, err := readAll(fr.fs, filepath.Join(fr.dir, name))
 		if err != nil {
-			return nil, fmt.Errorf("geofabrics: read record %s: %w", e.Name(), err)
+			return nil, fmt.Errorf("geofabrics: read record %s: %w", name, err)
 		}
 		var r fabricRecord
 		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("geofabrics: record %s: %w", e.Name(), err)
+			return nil, fmt.Errorf("geofabrics: record %s: %w", name, err)
 		}
 		if naming.Validate("tenant", r.Tenant) != nil || naming.Validate("fabric", r.Fabric) != nil || len(r.Versions) == 0 {
-			return nil, fmt.Errorf("geofabrics: record %s names %q/%q with %d versions", e.Name(), r.Tenant, r.Fabric, len(r.Versions))
+			return nil, fmt.Errorf("geofabrics: record %s names %q/%q with %d versions", name, r.Tenant, r.Fabric, len(r.Versions))
 		}
 		out = append(out, &r)
 	}
 	return out, nil
+}
+
+// readAll reads a whole file of fsys.
+func readAll(fsys vfs.FS, path string) ([]byte, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.NewSectionReader(f, 0, st.Size()))
 }

@@ -72,7 +72,7 @@ type geoFabrics struct {
 
 func newGeoFabrics(node *broker.Node, cols *service.Service, logger *zap.Logger, opts shell.Options) *geoFabrics {
 	g := &geoFabrics{node: node, cols: cols, log: logger.Named("geofabrics"), mux: shell.NewMux(), self: node.Config().Region,
-		records: fabricRecords{dir: filepath.Join(node.Config().DataDir, "geofabrics")},
+		records: fabricRecords{fs: node.FS(), dir: filepath.Join(node.Config().DataDir, "geofabrics")},
 		shells:  make(map[string]*shell.Shell), router: fabric.NewRouter[struct{}](node.Config().Region),
 		recs: make(map[string]*fabricRecord), running: make(map[string]bool),
 		kick: make(chan struct{}, 1), stop: make(chan struct{})}
