@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -164,7 +162,7 @@ func (fr fabricRecords) load() ([]*fabricRecord, error) {
 		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
-		b, err := readAll(fr.fs, filepath.Join(fr.dir, name))
+		b, err := vfs.ReadFile(fr.fs, filepath.Join(fr.dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("geofabrics: read record %s: %w", name, err)
 		}
@@ -178,18 +176,4 @@ func (fr fabricRecords) load() ([]*fabricRecord, error) {
 		out = append(out, &r)
 	}
 	return out, nil
-}
-
-// readAll reads a whole file of fsys.
-func readAll(fsys vfs.FS, path string) ([]byte, error) {
-	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(io.NewSectionReader(f, 0, st.Size()))
 }

@@ -2,9 +2,24 @@ package vfs
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
+
+// ReadFile reads a whole file of fsys.
+func ReadFile(fsys FS, path string) ([]byte, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.NewSectionReader(f, 0, st.Size()))
+}
 
 // WriteFileAtomic replaces path with data durably: it writes a temporary
 // file beside it, fsyncs it, renames it over path and fsyncs the directory,

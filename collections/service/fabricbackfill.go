@@ -193,17 +193,9 @@ func parseFabricChunk(tenant, fabric string, chunk []byte) ([]importPart, []snap
 				return nil, nil, fail("document before any collection")
 			}
 			cur := &parts[len(parts)-1]
-			n, k := binary.Uvarint(body)
-			if k <= 0 || n > uint64(len(body)-k) {
-				return nil, nil, fail("document key length")
-			}
-			key := string(body[k : k+int(n)])
-			doc, err := collections.DecodeDoc(body[k+int(n):])
+			key, doc, err := parseDocFrame(body, cur.head.Info.Name)
 			if err != nil {
-				return nil, nil, fail("document %q: %v", key, err)
-			}
-			if doc.Collection() != cur.head.Info.Name || doc.Key() != key {
-				return nil, nil, fail("document %s under %s/%s", doc.ID(), cur.head.Info.Name, key)
+				return nil, nil, fail("%v", err)
 			}
 			cur.docs = append(cur.docs, importDoc{key: key, doc: doc})
 		case 'Q':

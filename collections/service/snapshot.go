@@ -242,17 +242,9 @@ func loadSnapshot(st *store.Store, r io.Reader) (snapshotHeader, snapshotEnd, er
 			if cur == nil {
 				return head, got, fail("document before any collection")
 			}
-			n, k := binary.Uvarint(body)
-			if k <= 0 || n > uint64(len(body)-k) {
-				return head, got, fail("document key length")
-			}
-			key := string(body[k : k+int(n)])
-			doc, err := collections.DecodeDoc(body[k+int(n):])
+			key, doc, err := parseDocFrame(body, cur.Name)
 			if err != nil {
-				return head, got, fail("document %q: %v", key, err)
-			}
-			if doc.Collection() != cur.Name || doc.Key() != key {
-				return head, got, fail("document %s under %s/%s", doc.ID(), cur.Name, key)
+				return head, got, fail("%v", err)
 			}
 			if b == nil {
 				b = st.NewBatch()
@@ -300,6 +292,24 @@ func loadSnapshot(st *store.Store, r io.Reader) (snapshotHeader, snapshotEnd, er
 			return head, got, fail("frame type %q", typ)
 		}
 	}
+}
+
+// parseDocFrame reads a 'D' frame's body (key length, key, state) of a
+// document of collection.
+func parseDocFrame(body []byte, collection string) (string, *collections.Doc, error) {
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)-k) {
+		return "", nil, errors.New("document key length")
+	}
+	key := string(body[k : k+int(n)])
+	doc, err := collections.DecodeDoc(body[k+int(n):])
+	if err != nil {
+		return "", nil, fmt.Errorf("document %q: %v", key, err)
+	}
+	if doc.Collection() != collection || doc.Key() != key {
+		return "", nil, fmt.Errorf("document %s under %s/%s", doc.ID(), collection, key)
+	}
+	return key, doc, nil
 }
 
 // readFrame reads one frame; io.EOF only at a frame boundary.

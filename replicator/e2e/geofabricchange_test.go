@@ -78,24 +78,7 @@ func startFabricLoad(t *testing.T, f *fabric, region, producer, marker string, s
 // euRecords reads eu/orders in region.
 func euRecords(t *testing.T, f *fabric, region string) []segment.Record {
 	t.Helper()
-	s, err := f.node(region).Stream(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"})
-	if err != nil {
-		return nil
-	}
-	src := s.Source()
-	var out []segment.Record
-	for from := src.StartOffset(); from < src.EndOffset(); {
-		recs, err := src.Read(from, 4096, 16<<20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		out = append(out, recs...)
-		from = recs[len(recs)-1].Offset + 1
-	}
-	return out
+	return f.recordsOf(region, naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"})
 }
 
 // checkEUExactlyOnce fails unless region's eu/orders holds, per load, the

@@ -73,7 +73,13 @@ func (f *fabric) publish(region, stream, producer string, start, n int) {
 // records reads every record of a stream in region (none when missing).
 func (f *fabric) records(region, stream string) []segment.Record {
 	f.T.Helper()
-	s, err := f.node(region).Stream(streamName(stream))
+	return f.recordsOf(region, streamName(stream))
+}
+
+// recordsOf reads every record of a stream of any fabric in region.
+func (f *fabric) recordsOf(region string, name naming.Stream) []segment.Record {
+	f.T.Helper()
+	s, err := f.node(region).Stream(name)
 	if err != nil {
 		return nil
 	}
