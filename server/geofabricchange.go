@@ -349,7 +349,7 @@ func (g *geoFabrics) plan(key string) (reconcilePlan, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r := g.recs[key]
-	if r == nil || g.closed {
+	if r == nil || g.closed || g.base == nil {
 		return p, nil
 	}
 	var errs []error

@@ -70,7 +70,10 @@ type geoFabrics struct {
 	wg   sync.WaitGroup
 }
 
-func newGeoFabrics(node *broker.Node, cols *service.Service, logger *zap.Logger, opts shell.Options) *geoFabrics {
+// newGeoFabrics loads the fabrics' records and rebuilds the router from
+// them: before the node's shell starts, whose first deliveries may be
+// fabric events (apply).
+func newGeoFabrics(node *broker.Node, cols *service.Service, logger *zap.Logger, opts shell.Options) (*geoFabrics, error) {
 	g := &geoFabrics{node: node, cols: cols, log: logger.Named("geofabrics"), mux: shell.NewMux(), self: node.Config().Region,
 		records: fabricRecords{fs: node.FS(), dir: filepath.Join(node.Config().DataDir, "geofabrics")},
 		shells:  make(map[string]*shell.Shell), router: fabric.NewRouter[struct{}](node.Config().Region),
@@ -78,7 +81,37 @@ func newGeoFabrics(node *broker.Node, cols *service.Service, logger *zap.Logger,
 		kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	g.opts = opts
 	g.opts.Kinds = map[shell.Kind]shell.ApplyFunc{shell.KindFabricCut: g.applyCut, shell.KindFabricBackfill: g.applyBackfill}
-	return g
+	if err := g.load(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// load reads the records (a fabric the node recorded without one, made
+// before lists changed, is version 1) and rebuilds the router.
+func (g *geoFabrics) load() error {
+	recs, err := g.records.load()
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range recs {
+		g.recs[r.key()] = r
+	}
+	for _, fi := range g.node.PinnedFabrics() {
+		if g.recs[fabricKey(fi.Tenant, fi.Name)] == nil {
+			r := &fabricRecord{Tenant: fi.Tenant, Fabric: fi.Name, Home: fi.Home, Versions: [][]string{slices.Clone(fi.Regions)}}
+			if err := g.records.save(r); err != nil {
+				return err
+			}
+			g.recs[r.key()] = r
+		}
+	}
+	for _, r := range g.recs {
+		g.rebuildLocked(r)
+	}
+	return nil
 }
 
 // dataDomain names the causal domain of version v of a fabric's list.
@@ -92,34 +125,12 @@ func backfillDomain(tenant, name string, v uint64, regions []string) string {
 	return fmt.Sprintf("%s~%s~b%d~%s", tenant, name, v, fabric.DomainKey(regions))
 }
 
-// start takes the node's shell (running), rebuilds the router from the
-// records, and starts what each fabric needs here (the reconciler).
+// start takes the node's shell (running) and starts what each fabric
+// needs here (the reconciler).
 func (g *geoFabrics) start(base *shell.Shell, m shell.Mounter) error {
 	m.Handle("GET "+shell.AdminPath+"/domains", http.HandlerFunc(g.serveDomains))
-	recs, err := g.records.load()
-	if err != nil {
-		return err
-	}
 	g.mu.Lock()
 	g.base = base
-	for _, r := range recs {
-		g.recs[r.key()] = r
-	}
-	// Fabrics recorded by the node without a record here (created before
-	// lists changed): version 1.
-	for _, fi := range g.node.PinnedFabrics() {
-		if g.recs[fabricKey(fi.Tenant, fi.Name)] == nil {
-			r := &fabricRecord{Tenant: fi.Tenant, Fabric: fi.Name, Home: fi.Home, Versions: [][]string{slices.Clone(fi.Regions)}}
-			if err := g.records.save(r); err != nil {
-				g.mu.Unlock()
-				return err
-			}
-			g.recs[r.key()] = r
-		}
-	}
-	for _, r := range g.recs {
-		g.rebuildLocked(r)
-	}
 	g.mu.Unlock()
 	g.reconcileAll()
 	g.wg.Add(1)

@@ -170,11 +170,14 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		// Geo-fabrics: pinned fabrics replicate in their lists' domains
 		// (geofabrics.go).
 		if cfg.Replicated() {
-			geoFab = newGeoFabrics(node, cols.Service, logger, replOpts)
-			replOpts.Mux, replOpts.Kinds = geoFab.mux, shell.WithKind(replOpts.Kinds, shell.KindFabricMeta, geoFab.apply)
+			if geoFab, err = newGeoFabrics(node, cols.Service, logger, replOpts); err == nil {
+				replOpts.Mux, replOpts.Kinds = geoFab.mux, shell.WithKind(replOpts.Kinds, shell.KindFabricMeta, geoFab.apply)
+			}
 		}
-		if repl, err = shell.Start(node, logger, replOpts); err == nil {
-			err = repl.Mount(h)
+		if err == nil {
+			if repl, err = shell.Start(node, logger, replOpts); err == nil {
+				err = repl.Mount(h)
+			}
 		}
 		if err == nil && repl != nil && geoFab != nil {
 			err = geoFab.start(repl, h)
