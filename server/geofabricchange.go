@@ -181,7 +181,17 @@ func (g *geoFabrics) ChangeFabric(fi broker.FabricInfo, regions []string) (broke
 			broker.ErrFabricChanging, cur.Version, cur.Regions, st.Applying)
 	}
 	cur.Fabric = fi.Name
-	next, err := fabric.Change(cur, regions, g.node.Config().Regions(), nil)
+	var removed []string
+	for _, r := range cur.Regions {
+		if !slices.Contains(regions, r) {
+			removed = append(removed, r)
+		}
+	}
+	spotHomes, err := g.spotHomes(fi.Tenant, fi.Name, removed)
+	if err != nil {
+		return broker.FabricInfo{}, err
+	}
+	next, err := fabric.Change(cur, regions, g.node.Config().Regions(), spotHomes)
 	if err != nil {
 		return broker.FabricInfo{}, fmt.Errorf("%w: %w", broker.ErrBadRequest, err)
 	}

@@ -1,25 +1,24 @@
 package server
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
-	"github.com/causeway/causeway/broker/httpapi"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/collections/service"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/fabric"
 	"github.com/causeway/causeway/replicator/shell"
+	"github.com/causeway/causeway/spot"
 )
 
 // geoFabrics runs a single-node region's geo-fabrics (README Architecture,
@@ -64,6 +63,8 @@ type geoFabrics struct {
 	// by fabricKey and version.
 	running map[string]bool
 	closed  bool
+	// spot is the SPOT service (setSpot; nil: none).
+	spot *spot.Service
 
 	kick chan struct{} // wakes the reconciler (geofabricchange.go)
 	stop chan struct{}
@@ -323,30 +324,41 @@ func (g *geoFabrics) Status() (shell.Status, error) {
 	return g.baseShell().Status()
 }
 
-// guardSpot refuses SPOT collections in a pinned fabric (501): a SPOT
-// collection lives in one home region, which the fabric's list would have
-// to keep, and its change feed and forwarded requests would have to stay
-// in the list; not built yet. A nil g (no geo-fabrics) guards nothing.
-func (g *geoFabrics) guardSpot(next http.Handler) http.Handler {
-	if g == nil {
-		return next
+// setSpot gives the SPOT service (nil: none) whose collections' homes a
+// list change keeps. A nil g does nothing.
+func (g *geoFabrics) setSpot(sp *spot.Service) {
+	if g == nil || sp == nil {
+		return
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, ok := strings.CutPrefix(r.URL.Path, "/_fabric/")
-		name, path, _ := strings.Cut(rest, "/")
-		if ok && r.Method == http.MethodPost && path == "_api/spot/collection" {
-			if fi, found := g.node.Fabric(httpapi.TenantOf(r), name); found && fi.Pinned {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusNotImplemented)
-				_ = json.NewEncoder(w).Encode(map[string]any{"error": true, "code": http.StatusNotImplemented,
-					"errorNum": http.StatusNotImplemented,
-					"errorMessage": fmt.Sprintf("fabric %q is pinned to regions (%s): SPOT collections in it are not built yet",
-						name, strings.Join(fi.Regions, ", "))})
-				return
-			}
+	g.mu.Lock()
+	g.spot = sp
+	g.mu.Unlock()
+}
+
+// spotHomes returns the regions among candidates that home a SPOT
+// collection of the fabric (asking each region's group); a region that
+// does not answer makes the change wait (an error).
+func (g *geoFabrics) spotHomes(tenant, name string, candidates []string) ([]string, error) {
+	g.mu.Lock()
+	sp := g.spot
+	g.mu.Unlock()
+	if sp == nil {
+		return nil, nil
+	}
+	var homes []string
+	for _, r := range candidates {
+		ctx, cancel := context.WithTimeout(context.Background(), placeTimeout)
+		infos, err := sp.Collections(ctx, tenant, name, r)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w: cannot tell whether region %s homes SPOT collections of fabric %s (%v); retry when it answers",
+				broker.ErrFabricChanging, r, name, err)
 		}
-		next.ServeHTTP(w, r)
-	})
+		if len(infos) > 0 {
+			homes = append(homes, r)
+		}
+	}
+	return homes, nil
 }
 
 // close stops the reconciler, the background work and the domains'

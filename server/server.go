@@ -221,7 +221,8 @@ func StartWith(cfg broker.Config, logger *zap.Logger, opts Options) (*Server, er
 		_ = node.Close()
 		return nil, err
 	}
-	h.SetExtra(geoFab.guardSpot(sp.handler)) // geofabrics.go
+	h.SetExtra(sp.handler)
+	geoFab.setSpot(sp.svc) // a list change keeps the homes of the fabric's SPOT collections
 	workers, err := startStreamWorkers(node, cols.Service, h, logger)
 	if err != nil {
 		_ = sp.close()

@@ -80,7 +80,16 @@ func startSpot(node *broker.Node, cfg *spot.Config, cols *colhttp.Mounted, rt *r
 		_, err := cols.Service.Collection(service.Ref{Tenant: r.Tenant, Fabric: r.Fabric, Collection: r.Collection})
 		return err == nil
 	}
-	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Mirror: feed, Regular: regular, RegionNodes: regionNodes})
+	// A pinned fabric's SPOT collections are homed and looked up in its
+	// regions only (geo-fabrics).
+	fabricRegions := func(tenant, fabric string) []string {
+		if fi, ok := node.Fabric(tenant, fabric); ok && fi.Pinned {
+			return fi.Regions
+		}
+		return nil
+	}
+	svc, err := spot.Open(c, log, spot.Options{Feed: feed, Mirror: feed, Regular: regular, RegionNodes: regionNodes,
+		FabricRegions: fabricRegions})
 	if err != nil {
 		feed.Close()
 		return nil, err

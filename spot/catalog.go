@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/causeway/causeway/collections"
@@ -37,6 +39,9 @@ func (s *Service) createCollection(ctx context.Context, tenant, fabric string, s
 	}
 	if err := validateRegion(spec.Home); err != nil {
 		return CollectionInfo{}, err
+	}
+	if regions := s.fabricRegions(tenant, fabric); regions != nil && !slices.Contains(regions, spec.Home) {
+		return CollectionInfo{}, fmt.Errorf("%w: homeRegion %s: fabric %s is served in %s only", ErrBadRequest, spec.Home, fabric, strings.Join(regions, ", "))
 	}
 	if s.opts.Regular != nil && s.opts.Regular(ref) {
 		return CollectionInfo{}, fmt.Errorf("%w: %s (a regular collection has that name)", ErrCollectionExists, spec.Name)
@@ -172,6 +177,14 @@ func (s *Service) IsSpot(ctx context.Context, ref Ref) bool {
 // missTTL is how long IsSpot remembers that no region knows a name.
 const missTTL = 2 * time.Second
 
+// fabricRegions is Options.FabricRegions (nil: every region).
+func (s *Service) fabricRegions(tenant, fabric string) []string {
+	if s.opts.FabricRegions == nil {
+		return nil
+	}
+	return s.opts.FabricRegions(tenant, fabric)
+}
+
 func (s *Service) hasOtherRegions() bool { return len(s.remoteRegions()) > 0 }
 
 // remoteRegions are the regions resolve asks: the others, and first this
@@ -240,7 +253,11 @@ func (s *Service) resolve(ctx context.Context, ref Ref, localOnly bool) (Collect
 	}
 	if !localOnly {
 		var unreachable error
+		regions := s.fabricRegions(ref.Tenant, ref.Fabric)
 		for _, r := range s.remoteRegions() {
+			if regions != nil && !slices.Contains(regions, r) {
+				continue // the fabric is not served there
+			}
 			info, err := s.fwd.collection(ctx, r, ref)
 			if err == nil {
 				s.remember(info)

@@ -43,6 +43,11 @@ type Options struct {
 	// read before calling it unknown (another node may just have created
 	// it). nil: a region of one node.
 	RegionNodes func() []string
+	// FabricRegions returns the regions a fabric is served in (nil: every
+	// region): a SPOT collection of a geo-fabric pinned to some regions is
+	// homed in one of them, and lookups ask only them (nothing of the
+	// fabric, not even a name, goes to another region).
+	FabricRegions func(tenant, fabric string) []string
 }
 
 // maxCachedCollections bounds the catalog cache; past it, it starts over.

@@ -294,9 +294,6 @@ func TestPinnedFabricCollections(t *testing.T) {
 		}
 		_, out = f.httpDo("a", "GET", "/_fabric/eu/_api/document/docs/a-3", "")
 	}
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/spot/collection", `{"name":"ledger"}`); code != http.StatusNotImplemented {
-		t.Fatalf("SPOT collection in eu: %d %s, want 501 (not built yet)", code, body)
-	}
 	if code, body := f.httpDo("c", "GET", "/_fabric/eu/_api/collection/docs/count", ""); code != http.StatusMisdirectedRequest {
 		t.Fatalf("c: %d %s, want 421", code, body)
 	}
