@@ -558,3 +558,36 @@ func TestAddedRegionServesOnceCopied(t *testing.T) {
 	}
 	checkEUExactlyOnce(t, f, "c", fixedLoad("pa", 50))
 }
+
+// TestBackfillSurvivesHomeRestart: the home stops while it sends an added
+// region's copy; started again, it sends the copy again, and the added
+// region ends with every message once and in order.
+func TestBackfillSurvivesHomeRestart(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	const n = 60_000
+	for from := int64(1); from <= n; from += 5000 {
+		publishEU(t, f, "a", "pa", from, 5000)
+	}
+	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusOK {
+		t.Fatalf("add c: %d %s", code, body)
+	}
+	// Stop the home once part of the copy reached c.
+	deadline := time.Now().Add(waitTimeout)
+	for len(euRecords(t, f, "c")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no part of the copy reached c")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	got := len(euRecords(t, f, "c"))
+	f.Stop("a")
+	t.Logf("home stopped with %d of %d messages copied to c", got, n)
+	f.Start("a")
+	waitEUState(t, f, "c", "applies version 2", func(st fabricState) bool { return st.Applying == 2 })
+	publishEU(t, f, "a", "pa", n+1, 100)
+	checkEUExactlyOnce(t, f, "c", fixedLoad("pa", n+100))
+}
