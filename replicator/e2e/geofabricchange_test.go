@@ -591,3 +591,35 @@ func TestBackfillSurvivesHomeRestart(t *testing.T) {
 	publishEU(t, f, "a", "pa", n+1, 100)
 	checkEUExactlyOnce(t, f, "c", fixedLoad("pa", n+100))
 }
+
+// TestPinnedFabricMemberWiped: a member of a fabric whose list changed
+// loses its whole data directory; started again, it learns the fabric's
+// versions and gets every message back, once and in order.
+func TestPinnedFabricMemberWiped(t *testing.T) {
+	f := newFabric(t, []string{"a", "b", "c"}, nil)
+	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, body)
+	}
+	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	publishEU(t, f, "a", "pa", 1, 300)
+	publishEU(t, f, "b", "pb", 1, 200)
+	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusOK {
+		t.Fatalf("add c: %d %s", code, body)
+	}
+	waitEUState(t, f, "c", "applies version 2", func(st fabricState) bool { return st.Applying == 2 })
+	publishEU(t, f, "a", "pa", 301, 100)
+	publishEU(t, f, "b", "pb", 201, 100)
+	publishEU(t, f, "c", "pc", 1, 100)
+	checkEUExactlyOnce(t, f, "b", fixedLoad("pa", 400), fixedLoad("pb", 300), fixedLoad("pc", 100))
+	f.Stop("b")
+	if err := os.RemoveAll(f.Configs["b"].DataDir); err != nil {
+		t.Fatal(err)
+	}
+	f.Start("b")
+	waitEUState(t, f, "b", "applies version 2", func(st fabricState) bool { return st.Applying == 2 })
+	checkEUExactlyOnce(t, f, "b", fixedLoad("pa", 400), fixedLoad("pb", 300), fixedLoad("pc", 100))
+	publishEU(t, f, "b", "pb", 301, 50)
+	for _, r := range []string{"a", "b", "c"} {
+		checkEUExactlyOnce(t, f, r, fixedLoad("pa", 400), fixedLoad("pb", 350), fixedLoad("pc", 100))
+	}
+}
