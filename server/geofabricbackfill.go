@@ -354,7 +354,16 @@ func (g *geoFabrics) sendBackfill(sh *shell.Shell, tenant, name string, v uint64
 	if err := send(backfillPart{Kind: backfillEnd, Totals: totals}); err != nil {
 		return err
 	}
-	wg.Wait()
+	sent := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(sent)
+	}()
+	select {
+	case <-sent:
+	case <-g.stop:
+		return shell.ErrClosed
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if first != nil {
