@@ -412,6 +412,9 @@ func (g *geoFabrics) applyBackfill(origin string, _ uint64, payload []byte) erro
 	*r = next
 	g.router.Backfilled(fabric.Tag{Fabric: key, Version: p.Version})
 	g.router.Actions()
+	if g.router.Status(key).Backfill == 0 {
+		g.node.SetFabricCopying(p.Tenant, p.Fabric, false) // served from now on
+	}
 	g.log.Info("backfill applied", zap.String("fabric", key), zap.Uint64("version", p.Version), zap.Uint64("streams", p.Totals[0]),
 		zap.Uint64("records", p.Totals[1]), zap.Uint64("collections", p.Totals[2]), zap.Uint64("documents", p.Totals[3]))
 	g.wake()
