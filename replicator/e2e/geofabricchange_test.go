@@ -115,7 +115,14 @@ func checkEUExactlyOnce(t *testing.T, f *fabric, region string, loads ...*fabric
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: eu/orders lacks messages: %s\n%s", region, missing, f.statusDump())
+			var domains []string
+			for _, r := range f.Regions {
+				if f.Running()[r] != nil {
+					_, body := f.httpDo(r, "GET", "/_api/replication/domains", "")
+					domains = append(domains, r+": "+body)
+				}
+			}
+			t.Fatalf("%s: eu/orders lacks messages: %s\n%s\ndomains:\n%s", region, missing, f.statusDump(), strings.Join(domains, "\n"))
 		}
 		time.Sleep(pollInterval)
 	}
