@@ -123,6 +123,11 @@ func (s *Service) Collections(ctx context.Context, tenant, fabric, home string) 
 	if home == "" {
 		home = s.cfg.Region
 	}
+	if home == s.cfg.Region && s.group == nil && s.opts.RegionNodes == nil {
+		// A region of one node without replicas runs no group: it homes
+		// no SPOT collection.
+		return []CollectionInfo{}, nil
+	}
 	if home != s.cfg.Region || !s.servesLocally() {
 		return s.fwd.collections(ctx, home, tenant, fabric)
 	}

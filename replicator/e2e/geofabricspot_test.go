@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +98,10 @@ func TestPinnedFabricSpot(t *testing.T) {
 	if out := retry("b", "GET", api+"document/ledger/fromc", "", http.StatusOK); !strings.Contains(out, marker+"-c") {
 		t.Fatalf("b reads ledger/fromc: %s", out)
 	}
+	// c runs no SPOT group, so it homes nothing: removing it is a change
+	// like any other.
+	if code, body := f.httpDo("a", "PUT", api+"fabric", `{"regions":["a","b"]}`); code != http.StatusOK {
+		t.Fatalf("remove c: %d %s", code, body)
+	}
+	waitEUState(t, f, "c", "deleted", func(st fabricState) bool { return slices.Contains(st.Deleted, 3) })
 }
