@@ -128,6 +128,21 @@ func checkEUExactlyOnce(t *testing.T, f *fabric, region string, loads ...*fabric
 	}
 }
 
+// startEU starts one node per region and creates the fabric eu at the
+// first region of list (its home) pinned to list, known to every member.
+func startEU(t *testing.T, regions []string, list ...string) *fabric {
+	t.Helper()
+	f := newFabric(t, regions, nil)
+	body, _ := json.Marshal(map[string][]string{"regions": list})
+	if code, out := f.httpDo(list[0], "POST", "/_fabric/eu/_api/fabric", string(body)); code != http.StatusCreated {
+		t.Fatalf("create eu: %d %s", code, out)
+	}
+	for _, r := range list {
+		waitEUState(t, f, r, "known", func(st fabricState) bool { return st.Applying == 1 })
+	}
+	return f
+}
+
 // fabricState is the eu fabric's state in GET /_api/replication/domains.
 type fabricState struct {
 	Version  uint64
@@ -358,11 +373,7 @@ func fixedLoad(producer string, n int64) *fabricLoad {
 // complete once it is back) and completes then; the home restarts after
 // the changes and every region still holds every message once, in order.
 func TestPinnedFabricListChangesAcrossRestarts(t *testing.T) {
-	f := newFabric(t, []string{"a", "b", "c"}, nil)
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
-		t.Fatalf("create eu: %d %s", code, body)
-	}
-	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	f := startEU(t, []string{"a", "b", "c"}, "a", "b")
 	publishEU(t, f, "a", "pa", 1, 300)
 	publishEU(t, f, "b", "pb", 1, 200)
 
@@ -430,11 +441,7 @@ func TestBackfillTiming(t *testing.T) {
 		t.Skip("a benchmark: CAUSEWAY_BACKFILL_BENCH=1 runs it")
 	}
 	messages, docs := envInt("CAUSEWAY_BACKFILL_MESSAGES", 1_000_000), envInt("CAUSEWAY_BACKFILL_DOCS", 100_000)
-	f := newFabric(t, []string{"a", "b", "c"}, nil)
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
-		t.Fatalf("create eu: %d %s", code, body)
-	}
-	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	f := startEU(t, []string{"a", "b", "c"}, "a", "b")
 	started := time.Now()
 	s, err := f.node("a").StreamForUse(naming.Stream{Persistent: true, Tenant: naming.DefaultTenant, Fabric: "eu", Name: "orders"}, nil)
 	if err != nil {
@@ -542,11 +549,7 @@ func TestPinnedFabricChangeReleasedByEviction(t *testing.T) {
 // requests 503 (retry) until the home's copy is applied there, then serves
 // everything.
 func TestAddedRegionServesOnceCopied(t *testing.T) {
-	f := newFabric(t, []string{"a", "b", "c"}, nil)
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
-		t.Fatalf("create eu: %d %s", code, body)
-	}
-	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	f := startEU(t, []string{"a", "b", "c"}, "a", "b")
 	publishEU(t, f, "a", "pa", 1, 50)
 	checkEUExactlyOnce(t, f, "b", fixedLoad("pa", 50))
 	// With b down, the home cannot close version 1, so c's copy waits.
@@ -570,11 +573,7 @@ func TestAddedRegionServesOnceCopied(t *testing.T) {
 // region's copy; started again, it sends the copy again, and the added
 // region ends with every message once and in order.
 func TestBackfillSurvivesHomeRestart(t *testing.T) {
-	f := newFabric(t, []string{"a", "b", "c"}, nil)
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
-		t.Fatalf("create eu: %d %s", code, body)
-	}
-	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	f := startEU(t, []string{"a", "b", "c"}, "a", "b")
 	const n = 60_000
 	for from := int64(1); from <= n; from += 5000 {
 		publishEU(t, f, "a", "pa", from, 5000)
@@ -603,11 +602,7 @@ func TestBackfillSurvivesHomeRestart(t *testing.T) {
 // loses its whole data directory; started again, it learns the fabric's
 // versions and gets every message back, once and in order.
 func TestPinnedFabricMemberWiped(t *testing.T) {
-	f := newFabric(t, []string{"a", "b", "c"}, nil)
-	if code, body := f.httpDo("a", "POST", "/_fabric/eu/_api/fabric", `{"regions":["a","b"]}`); code != http.StatusCreated {
-		t.Fatalf("create eu: %d %s", code, body)
-	}
-	waitEUState(t, f, "b", "known", func(st fabricState) bool { return st.Applying == 1 })
+	f := startEU(t, []string{"a", "b", "c"}, "a", "b")
 	publishEU(t, f, "a", "pa", 1, 300)
 	publishEU(t, f, "b", "pb", 1, 200)
 	if code, body := f.httpDo("a", "PUT", "/_fabric/eu/_api/fabric", `{"regions":["a","b","c"]}`); code != http.StatusOK {
