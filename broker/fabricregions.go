@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -98,14 +99,31 @@ func (n *Node) FabricReady(tenant, fabric string) error {
 // with the next version of its list (at its home).
 type FabricPlacer interface {
 	PlaceFabric(fi FabricInfo) error
-	ChangeFabric(fi FabricInfo, regions []string) (FabricInfo, error)
+	ChangeFabric(ctx context.Context, fi FabricInfo, regions []string) (FabricInfo, error)
+}
+
+// credentialKey carries a caller's Authorization header in a context.
+type credentialKey struct{}
+
+// WithCredential returns ctx carrying the caller's Authorization header:
+// a fabric change asks other regions on the caller's behalf (whether they
+// home SPOT collections of the fabric).
+func WithCredential(ctx context.Context, authorization string) context.Context {
+	return context.WithValue(ctx, credentialKey{}, authorization)
+}
+
+// CredentialFrom is the Authorization header WithCredential put in ctx
+// ("" when none).
+func CredentialFrom(ctx context.Context) string {
+	s, _ := ctx.Value(credentialKey{}).(string)
+	return s
 }
 
 // ChangeFabricRegions changes a pinned fabric's region list (at its home
 // region; FabricElsewhereError names the home elsewhere). Added regions
 // are backfilled, removed ones delete the fabric's data (README
 // "Geo-fabrics"). A fabric spanning every region keeps doing so.
-func (n *Node) ChangeFabricRegions(tenant, name string, regions []string) (FabricInfo, error) {
+func (n *Node) ChangeFabricRegions(ctx context.Context, tenant, name string, regions []string) (FabricInfo, error) {
 	if err := naming.Validate("fabric", name); err != nil {
 		return FabricInfo{}, err
 	}
@@ -125,7 +143,7 @@ func (n *Node) ChangeFabricRegions(tenant, name string, regions []string) (Fabri
 	if p == nil {
 		return FabricInfo{}, fmt.Errorf("%w: this node cannot change a fabric's regions", ErrNotSupported)
 	}
-	return p.ChangeFabric(fi, regions)
+	return p.ChangeFabric(ctx, fi, regions)
 }
 
 // SetFabricPlacer sets what carries pinned fabrics to every region (nil:

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -164,7 +165,7 @@ func (g *geoFabrics) PlaceFabric(fi broker.FabricInfo) error {
 // next version of the list goes to every region, once the previous change
 // completed here; it returns once recorded here (the change then proceeds
 // by itself: GET /_api/replication/domains shows where it is).
-func (g *geoFabrics) ChangeFabric(fi broker.FabricInfo, regions []string) (broker.FabricInfo, error) {
+func (g *geoFabrics) ChangeFabric(ctx context.Context, fi broker.FabricInfo, regions []string) (broker.FabricInfo, error) {
 	key := fabricKey(fi.Tenant, fi.Name)
 	g.mu.Lock()
 	r := g.recs[key]
@@ -187,7 +188,7 @@ func (g *geoFabrics) ChangeFabric(fi broker.FabricInfo, regions []string) (broke
 			removed = append(removed, r)
 		}
 	}
-	spotHomes, err := g.spotHomes(fi.Tenant, fi.Name, removed)
+	spotHomes, err := g.spotHomes(ctx, fi.Tenant, fi.Name, removed)
 	if err != nil {
 		return broker.FabricInfo{}, err
 	}

@@ -336,9 +336,10 @@ func (g *geoFabrics) setSpot(sp *spot.Service) {
 }
 
 // spotHomes returns the regions among candidates that home a SPOT
-// collection of the fabric (asking each region's group); a region that
-// does not answer makes the change wait (an error).
-func (g *geoFabrics) spotHomes(tenant, name string, candidates []string) ([]string, error) {
+// collection of the fabric (asking each region's group, with the caller's
+// credential from ctx); a region that does not answer makes the change
+// wait (an error).
+func (g *geoFabrics) spotHomes(ctx context.Context, tenant, name string, candidates []string) ([]string, error) {
 	g.mu.Lock()
 	sp := g.spot
 	g.mu.Unlock()
@@ -347,8 +348,8 @@ func (g *geoFabrics) spotHomes(tenant, name string, candidates []string) ([]stri
 	}
 	var homes []string
 	for _, r := range candidates {
-		ctx, cancel := context.WithTimeout(context.Background(), placeTimeout)
-		infos, err := sp.Collections(ctx, tenant, name, r)
+		rctx, cancel := context.WithTimeout(spot.WithCredential(ctx, broker.CredentialFrom(ctx)), placeTimeout)
+		infos, err := sp.Collections(rctx, tenant, name, r)
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("%w: cannot tell whether region %s homes SPOT collections of fabric %s (%v); retry when it answers",

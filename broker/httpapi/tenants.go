@@ -51,7 +51,8 @@ func (h *Handler) changeFabric(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	fi, err := h.node.ChangeFabricRegions(tenantOf(r), r.PathValue("fabric"), regions)
+	ctx := broker.WithCredential(r.Context(), r.Header.Get("Authorization"))
+	fi, err := h.node.ChangeFabricRegions(ctx, tenantOf(r), r.PathValue("fabric"), regions)
 	if err != nil {
 		fail(w, err)
 		return
