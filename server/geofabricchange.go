@@ -125,6 +125,14 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 		g.log.Error("router refuses a recorded version", zap.String("fabric", key), zap.Error(err))
 	}
 	g.router.Actions()
+	if r.member(r.latest(), g.self) && g.base != nil {
+		// The new version's domain runs here at once (the reconciler would
+		// start it a moment later): the region that makes a version starts
+		// it before any other, so no peer's frame of it is refused there.
+		if _, err := g.dataShellLocked(r, r.latest()); err != nil {
+			g.log.Warn("start the fabric's domain", zap.String("fabric", key), zap.Error(err))
+		}
+	}
 	g.mu.Unlock()
 	g.log.Info("fabric list version learnt", zap.String("fabric", key), zap.Uint64("version", ev.Version),
 		zap.Strings("regions", ev.Regions), zap.Bool("member", slices.Contains(ev.Regions, g.self)))
