@@ -251,8 +251,8 @@ func (g *geoFabrics) startBackfillLocked(r *fabricRecord, v uint64) error {
 		if r == nil {
 			return
 		}
-		next := *r
-		next.BackfillsSent = append(next.BackfillsSent[:len(next.BackfillsSent):len(next.BackfillsSent)], v)
+		next := r.clone()
+		addVersion(&next.BackfillsSent, v)
 		if err := g.records.save(&next); err != nil {
 			g.log.Warn("record backfill sent", zap.String("fabric", key), zap.Error(err))
 			return
@@ -404,8 +404,8 @@ func (g *geoFabrics) applyBackfill(origin string, _ uint64, payload []byte) erro
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	next := *r
-	next.Backfilled = append(next.Backfilled[:len(next.Backfilled):len(next.Backfilled)], p.Version)
+	next := r.clone()
+	addVersion(&next.Backfilled, p.Version)
 	if err := g.records.save(&next); err != nil {
 		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,8 +114,8 @@ func (g *geoFabrics) apply(_ string, _ uint64, payload []byte) error {
 		g.mu.Unlock()
 		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
 	}
-	next := *r
-	next.Versions = append(slices.Clone(r.Versions), ev.Regions)
+	next := r.clone()
+	next.Versions = append(next.Versions, ev.Regions)
 	if err := g.records.save(&next); err != nil {
 		g.mu.Unlock()
 		return fmt.Errorf("%w: %w", shell.ErrApplyLater, err)
@@ -242,11 +243,7 @@ func (g *geoFabrics) applyCut(origin string, _ uint64, payload []byte) error {
 		// only once it recorded the fabric.
 		return fmt.Errorf("%w: cut of unknown fabric %s", errBadFabricEvent, key)
 	}
-	next := *r
-	next.Cuts = make(map[uint64][]string, len(r.Cuts)+1)
-	for v, rs := range r.Cuts {
-		next.Cuts[v] = slices.Clone(rs)
-	}
+	next := r.clone()
 	if !next.addCut(ev.Version, ev.Region) {
 		return nil
 	}
@@ -294,13 +291,7 @@ func (g *geoFabrics) reconciler() {
 // reconcileAll reconciles every fabric.
 func (g *geoFabrics) reconcileAll() {
 	g.mu.Lock()
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range g.recs {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(g.recs))
 	g.mu.Unlock()
 	for _, k := range keys {
 		if err := g.reconcile(k); err != nil {
@@ -469,16 +460,16 @@ func (g *geoFabrics) cutEvictedLocked(r *fabricRecord, evicted []string) error {
 	if len(evicted) == 0 {
 		return nil
 	}
-	next := *r
-	next.Cuts = make(map[uint64][]string, len(r.Cuts))
-	for v, rs := range r.Cuts {
-		next.Cuts[v] = slices.Clone(rs)
+	next := r.clone()
+	type cut struct {
+		version uint64
+		region  string
 	}
-	var added [][2]any
+	var added []cut
 	for v := uint64(2); v <= r.latest(); v++ {
 		for _, x := range evicted {
 			if x != g.self && r.member(v-1, x) && next.addCut(v, x) {
-				added = append(added, [2]any{v, x})
+				added = append(added, cut{v, x})
 			}
 		}
 	}
@@ -489,10 +480,9 @@ func (g *geoFabrics) cutEvictedLocked(r *fabricRecord, evicted []string) error {
 		return err
 	}
 	*r = next
-	for _, a := range added {
-		v, x := a[0].(uint64), a[1].(string)
-		g.router.DeliverCut(fabric.Tag{Fabric: r.key(), Version: v}, x)
-		g.log.Warn("cut of an evicted region taken as delivered", zap.String("fabric", r.key()), zap.Uint64("version", v), zap.String("region", x))
+	for _, c := range added {
+		g.router.DeliverCut(fabric.Tag{Fabric: r.key(), Version: c.version}, c.region)
+		g.log.Warn("cut of an evicted region taken as delivered", zap.String("fabric", r.key()), zap.Uint64("version", c.version), zap.String("region", c.region))
 	}
 	g.router.Actions()
 	return nil
@@ -511,8 +501,7 @@ func (g *geoFabrics) publishCut(sh *shell.Shell, key string, v uint64, payload [
 			g.log.Warn("publish cut", zap.String("fabric", key), zap.Uint64("version", v), zap.Error(err))
 			return
 		}
-		next := *r
-		next.CutsSent = slices.Clone(r.CutsSent)
+		next := r.clone()
 		if addVersion(&next.CutsSent, v) {
 			if err := g.records.save(&next); err != nil {
 				g.log.Warn("record cut sent", zap.String("fabric", key), zap.Error(err))
@@ -550,8 +539,7 @@ func (g *geoFabrics) startForgetLocked(r *fabricRecord, w uint64) {
 		if r == nil {
 			return
 		}
-		next := *r
-		next.Forgotten = slices.Clone(r.Forgotten)
+		next := r.clone()
 		addVersion(&next.Forgotten, w)
 		if err := g.records.save(&next); err != nil {
 			g.log.Warn("record the fabric's data deleted", zap.String("fabric", key), zap.Error(err))
@@ -583,8 +571,7 @@ func (g *geoFabrics) deleteDomains(key string, w uint64, shells []*shell.Shell, 
 	if r == nil {
 		return nil
 	}
-	next := *r
-	next.Deleted = slices.Clone(r.Deleted)
+	next := r.clone()
 	addVersion(&next.Deleted, w)
 	if err := g.records.save(&next); err != nil {
 		return err
@@ -638,13 +625,7 @@ func (g *geoFabrics) serveDomains(w http.ResponseWriter, _ *http.Request) {
 	}
 	g.mu.Lock()
 	shells := make([]*shell.Shell, 0, len(g.shells))
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range g.shells {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(g.shells)) {
 		shells = append(shells, g.shells[name])
 	}
 	g.mu.Unlock()

@@ -99,6 +99,19 @@ func (r *fabricRecord) lastDeleted() uint64 {
 	return slices.Max(r.Deleted)
 }
 
+// clone is a deep copy: a change is made on it, saved, then swapped in.
+func (r *fabricRecord) clone() fabricRecord {
+	c := *r
+	c.Versions = slices.Clone(r.Versions)
+	c.Cuts = make(map[uint64][]string, len(r.Cuts)+1)
+	for v, rs := range r.Cuts {
+		c.Cuts[v] = slices.Clone(rs)
+	}
+	c.CutsSent, c.Backfilled, c.BackfillsSent = slices.Clone(r.CutsSent), slices.Clone(r.Backfilled), slices.Clone(r.BackfillsSent)
+	c.Forgotten, c.Deleted = slices.Clone(r.Forgotten), slices.Clone(r.Deleted)
+	return c
+}
+
 // addCut records region's cut for version v; it reports whether it is new.
 func (r *fabricRecord) addCut(v uint64, region string) bool {
 	if slices.Contains(r.Cuts[v], region) {

@@ -148,7 +148,3 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func tenantOf(r *http.Request) string { return r.Header.Get(tenantHeader) }
-
-// TenantOf is the tenant of a request the Handler passed on (to its extra
-// handler).
-func TenantOf(r *http.Request) string { return tenantOf(r) }
