@@ -3,7 +3,7 @@
 # three nodes (replication factor 3) on this machine, side by side, and
 # prints throughput, latency and the servers' CPU per message.
 #
-#   bench/region/run.sh [OUTDIR]          (COUNT=300000 RATE=5000 by default)
+#   bench/region/run.sh [OUTDIR]          (COUNT=300000 RATE=5000 RATE_DURATION=12s by default)
 #
 # Every node runs on loopback; all of them share this machine's cores and
 # disk, so the three-node figures include two extra copies of every write
@@ -12,6 +12,7 @@ set -euo pipefail
 out=${1:-/tmp/causeway-region-bench}
 count=${COUNT:-300000}
 rate=${RATE:-5000}
+rate_duration=${RATE_DURATION:-12s}
 mkdir -p "$out"
 bin="$out/causeway"
 go build -o "$bin" ./cmd/causeway
@@ -56,7 +57,7 @@ for n in 1 3; do
 		--out "$out/max-n$n.json" --plot none --quiet | grep -E "counts|publish |deliver |publish-ack|publish-deliver|load average"
 	c1=$(cpu "$out/n$n/pids"); t1=$(date +%s.%N)
 	echo "servers' CPU: $(echo "$c1 - $c0" | bc) s over $(echo "$t1 - $t0" | bc | cut -c1-5) s for $count messages"
-	"$bin" bench pubsub --url http://127.0.0.1:18081 --rate "$rate" --duration 12s --warmup 2s --producers 4 --binary \
+	"$bin" bench pubsub --url http://127.0.0.1:18081 --rate "$rate" --duration "$rate_duration" --warmup 2s --producers 4 --binary \
 		--out "$out/rate-n$n.json" --plot none --quiet | grep -E "publish-ack|publish-deliver"
 	stop "$n"
 	if [ "$n" = 3 ]; then

@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Re-measures every performance figure of README.md, README-collections.md,
+# spot/README.md and bench/peers/README.md in one run (issue #15 item 6),
+# one step after another, and prints one markdown table: figure -> measured
+# value(s) -> README section.
+#
+#   bench/rerun/run.sh OUTDIR                        # every step (about 45 min on 2 cores)
+#   QUICK=1 bench/rerun/run.sh OUTDIR                # 2-3 s per measurement: checks every step works
+#   STEPS="peers kafka region" bench/rerun/run.sh OUTDIR
+#
+# Steps (in this order; see README.md in this directory for what each runs):
+#   peers ws kafka region spread failover regionrepl ship cursorstore geo
+#   mesh backfill hostile streamworkers engine console collections
+#   collectionse2e arango spot
+#
+# Everything is built once at the start (the causeway binary, profnode and
+# one test binary per package), so every step measures the same tree; the
+# commit, the number of modified tracked files, the date and `uptime` are
+# recorded before and after each step in OUTDIR/<step>/meta.txt. Raw outputs
+# stay in OUTDIR/<step>/. Each step runs in its own session (setsid): when
+# it ends, fails or times out (STEP_TIMEOUT seconds), whatever it left
+# running is killed by its process group, and an interrupted run kills the
+# current step's group too. A failed step is FAILED in the summary and the
+# run goes on. Exit status: 0 when every step passed, 1 otherwise.
+#
+# Lengths (environment; defaults in brackets, QUICK=1 values after the slash):
+#   PEERS_DURATION [10s/2s] PEERS_WARMUP [3s/1s] PEERS_RATES [10k,40k,half-slowest/10k] PEERS_MODES [always interval]
+#   WS_BENCHTIME [100000x/20000x] WS_COUNT [3/1]
+#   KAFKA_DURATION [8s/3s] KAFKA_WARMUP [2s/1s] KAFKA_RUNS [3/1] (each: with consumers, then produce only)
+#   REGION_COUNT [300000/30000] REGION_RATE_DURATION [12s/3s]
+#   SPREAD_DURATION [20s/3s] SPREAD_RATE [10000]
+#   REPL_BENCHTIME [20000x/2000x] SHIP_BENCHTIME [100000x/10000x] CURSOR_BENCHTIME [2000x/200x]
+#   GEO_BENCHTIME [200000x/20000x] GEO_LATENCY_N [3000x/400x] GEO_CATCHUP_MSGS [1000000/50000]
+#   MESH_BENCHTIME [20x/2x] BACKFILL_MESSAGES [1000000/20000] BACKFILL_DOCS [100000/2000]
+#   SW_BENCHTIME [200000x/20000x] ENGINE_BENCHTIME [1s/200ms]
+#   COLL_BENCHTIME [5s/1s] COLL_QUERY_DOCS [10000/10000] COLL_QUERY_BENCHTIME [3x/1x] COLL_AQL_DOCS [100000/10000]
+#   COLL_DRIVER_BENCHTIME [3s/1s] COLLE2E_POINT [10000x/1000x] COLLE2E_CONV [200x/20x] COLLE2E_CATCHUP_OPS [20000/2000]
+#   ARANGO_N [2000/200] ARANGO_CURL_N [200/20]
+#   SPOT_BENCHTIME [3s/1s] SPOT_FORWARDED [200x/20x]
+#   STEP_TIMEOUT [1500/600] seconds per step
+# The failover (TestRegionSurvivesTwentyKills), hostile, console and
+# backfill steps are tests with fixed lengths of their own (QUICK shortens
+# only the backfill).
+set -uo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+self="$here/$(basename "$0")"
+Q="${QUICK:-0}"
+pick() { if [ "$Q" = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick FULL QUICK
+
+ALL_STEPS="peers ws kafka region spread failover regionrepl ship cursorstore geo mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
+
+# Test binaries: step -> "name:package ..." (built with go test -c, run in the package's directory).
+step_pkgs() {
+	case "$1" in
+	ws) echo "ws:./broker/ws" ;;
+	failover) echo "causeway:./cmd/causeway" ;;
+	regionrepl) echo "region:./region" ;;
+	ship) echo "ship:./region/ship" ;;
+	cursorstore) echo "cursorstore:./region/cursorstore" ;;
+	geo) echo "replicatore2e:./replicator/e2e" ;;
+	mesh) echo "replicator:./replicator" ;;
+	backfill) echo "replicatore2e:./replicator/e2e" ;;
+	hostile) echo "server:./server" ;;
+	streamworkers) echo "streamworkers:./streamworkers" ;;
+	engine) echo "engine:./streamworkers/engine" ;;
+	console) echo "console:./console" ;;
+	collections) echo "httpapi:./collections/httpapi service:./collections/service" ;;
+	collectionse2e) echo "collectionse2e:./collections/e2e" ;;
+	spot) echo "spot:./spot" ;;
+	esac
+}
+
+section() {
+	case "$1" in
+	peers) echo "README Performance (peers table; Latency at equal load)" ;;
+	ws) echo "README Performance (Where the time goes: WSPublish, WSConsume)" ;;
+	kafka) echo "README Performance → The Kafka path" ;;
+	region) echo "README Performance → A region of three nodes" ;;
+	spread) echo "README Performance → A region of three nodes (How the work spreads with R = 1)" ;;
+	failover) echo "README Performance → A region of three nodes (Failover); Configuration → A region of several nodes" ;;
+	regionrepl) echo "README Architecture → Regions of many nodes (Data by log shipping)" ;;
+	ship) echo "README Architecture → Regions of many nodes (region/ship, Measured)" ;;
+	cursorstore) echo "README Architecture → Regions of many nodes (Cursors)" ;;
+	geo) echo "README Geo-replication (Measured on this 2-core shared machine)" ;;
+	mesh) echo "README Geo-fabrics (Metadata scales with the list)" ;;
+	backfill) echo "README Geo-fabrics (Backfill time)" ;;
+	hostile) echo "README Security (hostile clients)" ;;
+	streamworkers) echo "README Stream workers (Measured on this machine)" ;;
+	engine) echo "README Stream workers (the engine alone, streamworkers/engine)" ;;
+	console) echo "README Console (Measured on this 2-core machine)" ;;
+	collections) echo "README-collections Performance; AQL Performance; ArangoDB drivers; op-log trim" ;;
+	collectionse2e) echo "README-collections Performance (three-region fabric, convergence, catch-up)" ;;
+	arango) echo "README-collections ArangoDB drivers (arangojs and curl)" ;;
+	spot) echo "spot/README Figures" ;;
+	*) echo "?" ;;
+	esac
+}
+
+meta() { # meta LABEL >> meta.txt
+	echo "$1: $(date -u +%FT%TZ) commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+		"($(git -C "$repo" status --short --untracked-files=no 2>/dev/null | wc -l) tracked files modified)" \
+		"load:$(uptime | sed 's/.*load average://')"
+}
+
+# ---------------------------------------------------------------- extraction helpers
+
+# gobench_rows PREFIX < go test -bench output: one row per benchmark, every
+# reported metric (ns/op only when nothing else is reported), the values of
+# repeated runs (-count) side by side.
+gobench_rows() {
+	awk -v prefix="$1" -v sec="$2" '
+	/^Benchmark/ {
+		name = $1; sub(/-[0-9]+$/, "", name)
+		if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+		custom = 0
+		for (i = 3; i < NF; i += 2) if ($(i+1) != "ns/op" && $(i+1) != "B/op" && $(i+1) != "allocs/op") custom = 1
+		for (i = 3; i < NF; i += 2) {
+			u = $(i+1)
+			if (u == "B/op" || u == "allocs/op" || (u == "ns/op" && custom)) continue
+			k = name SUBSEP u
+			if (!(k in vals)) units[name] = units[name] (units[name] == "" ? "" : SUBSEP) u
+			vals[k] = vals[k] (vals[k] == "" ? "" : ", ") $i
+		}
+	}
+	END {
+		for (j = 1; j <= n; j++) {
+			name = order[j]; m = split(units[name], us, SUBSEP); s = ""
+			for (x = 1; x <= m; x++) s = s (s == "" ? "" : "; ") vals[name SUBSEP us[x]] " " us[x]
+			printf "| %s%s | %s | %s |\n", prefix, name, s, sec
+		}
+	}'
+}
+
+# report_row FIGURE SECTION JSON: the throughput and latency of a causeway bench report.
+report_row() {
+	[ -f "$3" ] || { echo "| $1 | no report ($3) | $2 |"; return; }
+	jq -r --arg fig "$1" --arg sec "$2" '
+		def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
+		def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
+		def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
+		(r("publish")) as $p | (r("deliver")) as $d | (l("publish-deliver")) as $pd | (l("publish-ack")) as $pa |
+		"| \($fig) | " +
+		([ (if $p then "publish \($p | round) msgs/s" else empty end),
+		   (if $d then "deliver \($d | round) msgs/s" else empty end),
+		   (if $pd then "publish→deliver p50 \(ms($pd.p50Us)) p99 \(ms($pd.p99Us))" else empty end),
+		   (if $pd == null and $pa then "publish-ack p50 \(ms($pa.p50Us)) p99 \(ms($pa.p99Us))" else empty end),
+		   (if ((.counts.errors // 0) + (.counts.missing // 0)) > 0 then "errors+missing \((.counts.errors // 0) + (.counts.missing // 0))" else empty end),
+		   "load \(.machine.loadAverage // "?")"
+		 ] | join("; ")) + " | \($sec) |"' "$3"
+}
+
+# logline_rows SECTION FILE PATTERN...: the t.Logf lines matching each pattern, as rows.
+logline_rows() {
+	local sec="$1" file="$2"
+	shift 2
+	for p in "$@"; do
+		grep -E "$p" "$file" 2>/dev/null | sed -E 's/^ *[a-z_0-9]+\.go:[0-9]+: //; s/\|/\\|/g' | head -5 |
+			while IFS= read -r l; do echo "| ${p//|/\\|} | $l | $sec |"; done
+	done
+}
+
+# ---------------------------------------------------------------- steps
+# Each runs in OUTDIR/<step> ($d) in its own session; stdout+stderr go to $d/out.txt.
+
+tb() { echo "$OUT/bin/$1.test"; } # the test binary of NAME
+
+gotest() { # gotest NAME PKGDIR ARGS...: run a prebuilt test binary in its package's directory
+	local name="$1" pkg="$2"
+	shift 2
+	(cd "$repo/$pkg" && "$(tb "$name")" "$@")
+}
+
+run_peers() {
+	MODES="${PEERS_MODES:-always interval}" DURATION="${PEERS_DURATION:-$(pick 10s 2s)}" \
+		HALF_DURATION="${PEERS_DURATION:-$(pick 10s 2s)}" WARMUP="${PEERS_WARMUP:-$(pick 3s 1s)}" \
+		RATES="${PEERS_RATES-$(pick 10k,40k,half-slowest 10k)}" CAUSEWAY="$OUT/bin/causeway" \
+		"$repo/bench/peers/run.sh" "$d/run"
+}
+extract_peers() {
+	local mode f t label
+	for mode in ${PEERS_MODES:-always interval}; do
+		for f in "$d/run/$mode"/peers-*.json; do
+			[ -f "$f" ] || continue
+			t=$(jq -r '.target' "$f")
+			label=$(basename "$f" .json | sed -E "s/^peers-$t//; s/^-//")
+			case "$label" in
+			"") label="at its maximum" ;;
+			half) label="at ½ of the first target's maximum" ;;
+			rate-*) label="at ${label#rate-}/s" ;;
+			esac
+			report_row "fsync $mode: $t $label" "$1" "$f"
+		done
+	done
+}
+
+run_ws() {
+	gotest ws broker/ws -test.run XXX -test.bench 'WSPublish|WSConsume' \
+		-test.benchtime "${WS_BENCHTIME:-$(pick 100000x 20000x)}" -test.count "${WS_COUNT:-$(pick 3 1)}"
+}
+extract_ws() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+ticks() { # user+system clock ticks of PID
+	local f
+	read -r -a f <"/proc/$1/stat" || { echo 0; return; }
+	echo $((f[13] + f[14]))
+}
+
+run_kafka() {
+	local pid i mode cons t0 t1 dur warm runs tck
+	tck=$(getconf CLK_TCK)
+	dur="${KAFKA_DURATION:-$(pick 8s 3s)}" warm="${KAFKA_WARMUP:-$(pick 2s 1s)}" runs="${KAFKA_RUNS:-$(pick 3 1)}"
+	"$OUT/bin/profnode" --data "$d/data" --http 127.0.0.1:19480 --kafka 127.0.0.1:19492 --fsync always \
+		--pprof 127.0.0.1:16460 >"$d/profnode.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/19492) 2>/dev/null && break; sleep 0.1; done
+	for i in $(seq "$runs"); do
+		for mode in consumers produce-only; do
+			cons=4
+			[ "$mode" = produce-only ] && cons=0
+			t0=$(ticks "$pid")
+			"$OUT/bin/causeway" bench kafka --brokers 127.0.0.1:19492 --size 1024 --producers 4 --consumers "$cons" \
+				--partitions 4 --subscription-type shared --fsync always --duration "$dur" --warmup "$warm" \
+				--quiet --plot none --out "$d/kafka-$mode-$i.json" || echo "run $i $mode: bench exited $?"
+			t1=$(ticks "$pid")
+			echo "$t0 $t1 $tck" >"$d/servercpu-$mode-$i.txt"
+		done
+	done
+	kill "$pid"
+	wait "$pid"
+}
+extract_kafka() {
+	local f base cpu
+	for f in "$d"/kafka-*.json; do
+		[ -f "$f" ] || continue
+		base=$(basename "$f" .json)
+		cpu=$(awk -v acked="$(jq '.counts.acked // 0' "$f")" '{ if (acked > 0) printf "%.2f", ($2 - $1) / $3 * 1e6 / acked; else print "-" }' \
+			"$d/servercpu-${base#kafka-}.txt" 2>/dev/null)
+		report_row "Kafka path, $base (franz-go, 4 producers, 4 partitions, fsync always)" "$1" "$f" |
+			sed "s/; load /; server CPU ${cpu:--} µs\/msg; client CPU $(jq -r 'if (.counts.acked // 0) > 0 then ((.clientCPU.userSeconds + .clientCPU.systemSeconds) * 1e6 / .counts.acked * 100 | round / 100 | tostring) else "-" end' "$f") µs\/msg; load /"
+	done
+}
+
+run_region() {
+	cd "$repo" && COUNT="${REGION_COUNT:-$(pick 300000 30000)}" RATE_DURATION="${REGION_RATE_DURATION:-$(pick 12s 3s)}" \
+		"$repo/bench/region/run.sh" "$d/run"
+}
+extract_region() {
+	local n
+	for n in 1 3; do
+		report_row "region of $n node(s), 4 binary producers at the maximum (R = $n)" "$1" "$d/run/max-n$n.json"
+		report_row "region of $n node(s), publish→deliver at ${RATE:-5000} msgs/s" "$1" "$d/run/rate-n$n.json"
+	done
+	awk -v sec="$1" '
+		/^== region of/ { n = $4 }
+		/^servers. CPU:/ { printf "| region of %s node(s): servers'"'"' CPU per message | %.1f µs (%s s of CPU for %s messages) | %s |\n", n, $3 / $9 * 1e6, $3, $9, sec }
+		/^three idle nodes/ { sub(/^three idle nodes: /, ""); printf "| three idle nodes | %s | %s |\n", $0, sec }' "$d/out.txt"
+}
+
+run_spread() {
+	cd "$repo" && RATE="${SPREAD_RATE:-10000}" DURATION="${SPREAD_DURATION:-$(pick 20s 3s)}" "$repo/bench/region/spread.sh" "$d/run"
+}
+extract_spread() {
+	awk -v sec="$1" '
+		/^ N / { on = 1; next }
+		on && /^ *[13] / { printf "| spread, R = 1, %s node(s): load / acked / deliver/s / p50 ms / p99 ms / CPU s / µs per msg per node / total | %s %s %s / %s / %s / %s / %s / %s / %s / %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, sec }' "$d/out.txt"
+}
+
+run_failover() { gotest causeway cmd/causeway -test.run '^TestRegionSurvivesTwentyKills$' -test.v -test.timeout 20m; }
+extract_failover() { logline_rows "$1" "$d/out.txt" '^ *[a-z_0-9]+\.go:[0-9]+: failover \(kill' 'kills and one wipe in' 'longest publish stall'; }
+
+run_regionrepl() { gotest region region -test.run '^$' -test.bench Replication -test.benchtime "${REPL_BENCHTIME:-$(pick 20000x 2000x)}"; }
+extract_regionrepl() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_ship() { gotest ship region/ship -test.run '^$' -test.bench Ship -test.benchtime "${SHIP_BENCHTIME:-$(pick 100000x 10000x)}"; }
+extract_ship() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_cursorstore() { gotest cursorstore region/cursorstore -test.run '^$' -test.bench Save -test.benchtime "${CURSOR_BENCHTIME:-$(pick 2000x 200x)}"; }
+extract_cursorstore() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_geo() {
+	local rc=0 bt lat
+	bt="${GEO_BENCHTIME:-$(pick 200000x 20000x)}" lat="${GEO_LATENCY_N:-$(pick 3000x 400x)}"
+	gotest replicatore2e replicator/e2e -test.run '^$' -test.bench 'PublishSingleRegion|ReplicationThroughput' -test.benchtime "$bt" -test.count 2 || rc=1
+	for r in 200 1000; do
+		gotest replicatore2e replicator/e2e -test.run '^$' -test.bench PublishToDeliverLatency -test.benchtime "$lat" -latency-rate "$r" |
+			sed "s/^BenchmarkPublishToDeliverLatency/BenchmarkPublishToDeliverLatency@${r}msgs\/s/" || rc=1
+	done
+	gotest replicatore2e replicator/e2e -test.run '^$' -test.bench 'CatchUp' -test.benchtime 1x -catchup-msgs "${GEO_CATCHUP_MSGS:-$(pick 1000000 50000)}" -test.timeout 30m || rc=1
+	return $rc
+}
+extract_geo() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_mesh() { gotest replicator replicator -test.run '^$' -test.bench 'Mesh' -test.benchtime "${MESH_BENCHTIME:-$(pick 20x 2x)}"; }
+extract_mesh() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_backfill() {
+	CAUSEWAY_BACKFILL_BENCH=1 CAUSEWAY_BACKFILL_MESSAGES="${BACKFILL_MESSAGES:-$(pick 1000000 20000)}" \
+		CAUSEWAY_BACKFILL_DOCS="${BACKFILL_DOCS:-$(pick 100000 2000)}" \
+		gotest replicatore2e replicator/e2e -test.run '^TestBackfillTiming$' -test.v -test.timeout 60m
+}
+extract_backfill() { logline_rows "$1" "$d/out.txt" 'backfill of [0-9]+ messages'; }
+
+run_hostile() { gotest server server -test.run '^TestHostileClients$' -test.v -test.timeout 10m; }
+extract_hostile() { logline_rows "$1" "$d/out.txt" 'well-behaved client, unloaded' 'well-behaved client, under attack' 'ratio under attack' 'heap in use' 'floods:'; }
+
+run_streamworkers() { gotest streamworkers streamworkers -test.run '^$' -test.bench 'FilterProject|Tumble' -test.benchtime "${SW_BENCHTIME:-$(pick 200000x 20000x)}"; }
+extract_streamworkers() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_engine() { gotest engine streamworkers/engine -test.run '^$' -test.bench . -test.benchtime "${ENGINE_BENCHTIME:-$(pick 1s 200ms)}"; }
+extract_engine() { gobench_rows "engine: " "$1" <"$d/out.txt"; }
+
+run_console() { CAUSEWAY_ARTIFACTS="$d/artifacts" gotest console console -test.run '^TestConsoleInChromium$' -test.v -test.timeout 5m; }
+extract_console() { logline_rows "$1" "$d/out.txt" 'first load on loopback' 'tail flood'; }
+
+run_collections() {
+	local rc=0 docs
+	gotest httpapi collections/httpapi -test.run XXX -test.bench 'HTTPPoint' -test.benchtime "${COLL_BENCHTIME:-$(pick 5s 1s)}" || rc=1
+	for docs in ${COLL_QUERY_DOCS:-10000}; do
+		gotest httpapi collections/httpapi -test.run XXX -test.bench '^BenchmarkQuery$' -test.benchtime "${COLL_QUERY_BENCHTIME:-$(pick 3x 1x)}" \
+			-docs "$docs" -test.timeout 60m || rc=1
+	done
+	for docs in ${COLL_AQL_DOCS:-$(pick 100000 10000)}; do
+		gotest httpapi collections/httpapi -test.run XXX -test.bench AQLvsSQL -test.timeout 60m -aqldocs "$docs" || rc=1
+	done
+	gotest httpapi collections/httpapi -test.run XXX -test.bench DriverPoint -test.benchtime "${COLL_DRIVER_BENCHTIME:-$(pick 3s 1s)}" || rc=1
+	gotest service collections/service -test.run XXX -test.bench OpLogTrim -test.benchtime 1x || rc=1
+	return $rc
+}
+extract_collections() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_collectionse2e() {
+	local rc=0 f
+	gotest collectionse2e collections/e2e -test.run XXX -test.bench '^BenchmarkPoint$' -test.benchtime "${COLLE2E_POINT:-$(pick 10000x 1000x)}" -writers 32 || rc=1
+	gotest collectionse2e collections/e2e -test.run XXX -test.bench '^BenchmarkPoint$' -test.benchtime "${COLLE2E_POINT:-$(pick 10000x 1000x)}" -writers 1 |
+		sed 's/^BenchmarkPoint/BenchmarkPoint@1client/' || rc=1
+	for w in 8 32; do
+		gotest collectionse2e collections/e2e -test.run XXX -test.bench Convergence -test.benchtime "${COLLE2E_CONV:-$(pick 200x 20x)}" -writers "$w" |
+			sed "s/^BenchmarkConvergence/BenchmarkConvergence@writers=$w/" || rc=1
+	done
+	for f in always never; do
+		gotest collectionse2e collections/e2e -test.run XXX -test.bench CatchUp -test.benchtime 1x -catchup-fsync "$f" \
+			-catchup-ops "${COLLE2E_CATCHUP_OPS:-$(pick 20000 2000)}" | sed "s/^BenchmarkCatchUp/BenchmarkCatchUp@fsync=$f/" || rc=1
+	done
+	return $rc
+}
+extract_collectionse2e() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+run_arango() { BENCH_N="${ARANGO_N:-$(pick 2000 200)}" BENCH_CURL_N="${ARANGO_CURL_N:-$(pick 200 20)}" "$repo/bench/arango/run.sh"; }
+extract_arango() {
+	awk -v sec="$1" '
+		$1 == "client" { on = 1; next }
+		on && NF >= 7 && $4 ~ /^[0-9.]+$/ { printf "| %s %s, concurrency %s | %s/s, p50 %s ms, p99 %s ms, errors %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, sec }' "$d/out.txt"
+}
+
+run_spot() {
+	local rc=0
+	gotest spot spot -test.run XXX -test.bench 'Write/home|Read/home|Transfer|StateMachineUpdate|ProposeParallel' -test.benchtime "${SPOT_BENCHTIME:-$(pick 3s 1s)}" || rc=1
+	gotest spot spot -test.run XXX -test.bench '(Write|Read)/forwarded' -test.benchtime "${SPOT_FORWARDED:-$(pick 200x 20x)}" || rc=1
+	return $rc
+}
+extract_spot() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+# ---------------------------------------------------------------- one step, in its own session
+
+if [ "${1:-}" = __step ]; then
+	step="$2" OUT="$3" d="$3/$2"
+	set -o pipefail
+	"run_$step"
+	exit $?
+fi
+
+# ---------------------------------------------------------------- the run
+
+OUT="${1:?usage: [QUICK=1] [STEPS=\"peers kafka ...\"] bench/rerun/run.sh OUTDIR}"
+STEPS="${STEPS:-$ALL_STEPS}"
+for s in $STEPS; do
+	case " $ALL_STEPS " in *" $s "*) ;; *) echo "run.sh: unknown step $s (steps: $ALL_STEPS)" >&2; exit 2 ;; esac
+done
+for tool in go jq awk git setsid; do command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 2; }; done
+mkdir -p "$OUT/bin"
+OUT="$(cd "$OUT" && pwd)"
+TIMEOUT="${STEP_TIMEOUT:-$(pick 1500 600)}"
+
+group="" watchdog=""
+killgroup() { # killgroup PGID: TERM, then KILL what is left after 10 s
+	[ -n "$1" ] || return 0
+	kill -TERM -- "-$1" 2>/dev/null || return 0
+	for _ in $(seq 100); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL -- "-$1" 2>/dev/null || true
+}
+cleanup() {
+	killgroup "$watchdog"
+	killgroup "$group"
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
+
+{
+	echo "# bench/rerun $(date -u +%FT%TZ), QUICK=$Q, steps: $STEPS"
+	echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/^Mem:/{print $2}') GiB RAM, $(uname -sr), $(go version | cut -d' ' -f3)"
+	meta "build"
+} | tee "$OUT/run.txt"
+
+# Build everything first: every step then measures the same tree.
+failed_build=""
+(cd "$repo" && go build -o "$OUT/bin/causeway" ./cmd/causeway && go build -o "$OUT/bin/profnode" ./bench/peers/profnode) >"$OUT/build.txt" 2>&1 ||
+	failed_build="causeway profnode"
+for s in $STEPS; do
+	for np in $(step_pkgs "$s"); do
+		name="${np%%:*}" pkg="${np#*:}"
+		[ -x "$OUT/bin/$name.test" ] && continue
+		echo "go test -c $pkg" >>"$OUT/build.txt"
+		(cd "$repo" && go test -c -o "$OUT/bin/$name.test" "$pkg") >>"$OUT/build.txt" 2>&1 || failed_build="$failed_build $name"
+	done
+done
+[ -z "$failed_build" ] || echo "build failed for:$failed_build (see $OUT/build.txt)" | tee -a "$OUT/run.txt"
+meta "built" | tee -a "$OUT/run.txt"
+
+summary="$OUT/summary.md"
+{
+	echo "| figure | measured | README section |"
+	echo "| --- | --- | --- |"
+} >"$summary"
+status=0
+for s in $STEPS; do
+	d="$OUT/$s"
+	rm -rf "$d"
+	mkdir -p "$d"
+	sec="$(section "$s")"
+	meta "start" >"$d/meta.txt"
+	echo "== $s: $(tail -1 "$d/meta.txt")" | tee -a "$OUT/run.txt"
+	t0=$(date +%s)
+	setsid "$self" __step "$s" "$OUT" >"$d/out.txt" 2>&1 </dev/null &
+	group=$!
+	setsid bash -c "sleep $TIMEOUT; echo 'run.sh: step $s timed out after ${TIMEOUT}s' >>'$d/out.txt'; kill -TERM -- -$group" >/dev/null 2>&1 </dev/null &
+	watchdog=$!
+	wait "$group"
+	rc=$?
+	killgroup "$watchdog"
+	watchdog=""
+	killgroup "$group" # whatever the step left running
+	group=""
+	meta "end (exit $rc, $(($(date +%s) - t0)) s)" >>"$d/meta.txt"
+	echo "   $(tail -1 "$d/meta.txt")" | tee -a "$OUT/run.txt"
+	rows="$(d="$d" "extract_$s" "$sec" 2>>"$d/extract.err")"
+	if [ "$rc" != 0 ]; then
+		status=1
+		echo "| **$s: FAILED** (exit $rc; $d/out.txt: $(grep -m1 -E 'FAIL|panic|error|Error|timed out' "$d/out.txt" | cut -c1-120 | sed 's/|/\\|/g')) | - | $sec |" >>"$summary"
+	elif [ -z "$rows" ]; then
+		status=1
+		echo "| **$s: FAILED** (exit 0 but no figure found in $d/out.txt) | - | $sec |" >>"$summary"
+	fi
+	[ -z "$rows" ] || echo "$rows" >>"$summary"
+done
+meta "done" | tee -a "$OUT/run.txt"
+echo
+cat "$summary"
+echo
+echo "raw outputs in $OUT/<step>/, this table in $summary" >&2
+exit $status
