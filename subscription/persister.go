@@ -7,8 +7,11 @@ import (
 )
 
 // persister writes the latest cursor whenever it changed, one write at a
-// time: changes arriving during a write are coalesced into the next one, so
-// acks never wait for an fsync and a burst of acks costs one or two writes.
+// time and at most one per persistInterval: changes arriving meanwhile are
+// coalesced into the next write, so acks never wait for an fsync and a
+// stream of acks costs a few synced writes per second, not one after
+// another (back-to-back synced writes kept the disk busy and doubled the
+// latency of the stream's own fsyncs).
 type persister struct {
 	store    Store
 	key      string
@@ -59,13 +62,19 @@ func (p *persister) run() {
 		}
 		err := p.flush()
 		p.report(err)
+		pause := persistInterval
 		if err != nil {
-			select {
-			case <-p.stop:
-				return
-			case <-time.After(saveRetryDelay):
-				p.kick()
-			}
+			pause = saveRetryDelay
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-p.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err != nil {
+			p.kick()
 		}
 	}
 }

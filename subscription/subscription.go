@@ -45,6 +45,11 @@ const (
 	readRetryDelay = 500 * time.Millisecond
 	// saveRetryDelay backs off after a Store.Save error.
 	saveRetryDelay = time.Second
+	// persistInterval spaces cursor writes: acks within it go out in one
+	// write. After a crash, messages acked in the last interval may be
+	// delivered again (at least once, as without it: acks never waited
+	// for the write).
+	persistInterval = 100 * time.Millisecond
 	// minDeadLetterRetry is the least delay before retrying a failed
 	// dead-letter publish.
 	minDeadLetterRetry = time.Second
