@@ -62,6 +62,9 @@ func (o *outbox) pending() int { return len(o.queued) + o.inflightN }
 
 func (o *outbox) full() bool { return o.pending() >= o.maxPending }
 
+// inflightFrames is the number of frames written and not yet answered.
+func (o *outbox) inflightFrames() int { return len(o.inflight) }
+
 // add numbers and encodes m and queues it. On error nothing changes.
 func (o *outbox) add(m ProducerMessage, done func(wsproto.MessageID, error)) error {
 	if o.full() {

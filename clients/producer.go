@@ -26,9 +26,13 @@ const lastSequenceHeader = wsproto.HeaderLastSequenceID
 
 // Producer defaults and bounds.
 const (
-	defaultBatchMaxMessages   = 1000
-	defaultBatchMaxBytes      = 1 << 20
-	defaultBatchMaxDelay      = time.Millisecond
+	defaultBatchMaxMessages = 1000
+	defaultBatchMaxBytes    = 1 << 20
+	// eagerFramesMax bounds the frames in flight while frames go out
+	// without waiting (BatchMaxDelay 0): past it, queued messages wait for
+	// an ack (or a full batch), as TCP's Nagle waits for one, so that under
+	// load frames fill with the messages queued during a round trip.
+	eagerFramesMax            = 4
 	defaultMaxPendingMessages = 10000
 	maxPendingMessagesLimit   = 1 << 20
 	maxBatchBytesLimit        = 64 << 20
@@ -56,8 +60,13 @@ type ProducerOptions struct {
 	// BatchMaxBytes bounds the encoded size of one batch frame (default
 	// 1 MiB); a single larger message is sent alone.
 	BatchMaxBytes int
-	// BatchMaxDelay is how long a queued message may wait for company
-	// (default 1ms). Send and Flush do not wait for it.
+	// BatchMaxDelay is how long a queued message may wait for company.
+	// Zero (the default) does not wait: a frame goes out as soon as the
+	// producer's writer is free and fewer than a few frames await their
+	// acks, carrying every message queued meanwhile; past that, messages
+	// wait for an ack or a full batch. Under load frames fill up by
+	// themselves, and at a low rate a message does not sit behind a timer.
+	// Send and Flush never wait for it.
 	BatchMaxDelay time.Duration
 	// MaxPendingMessages bounds messages queued or in flight (default
 	// 10000); SendAsync blocks while it is reached.
@@ -70,9 +79,6 @@ func (o *ProducerOptions) setDefaults() error {
 	}
 	if o.BatchMaxBytes == 0 {
 		o.BatchMaxBytes = defaultBatchMaxBytes
-	}
-	if o.BatchMaxDelay == 0 {
-		o.BatchMaxDelay = defaultBatchMaxDelay
 	}
 	if o.MaxPendingMessages == 0 {
 		o.MaxPendingMessages = defaultMaxPendingMessages
@@ -389,7 +395,8 @@ func (p *Producer) serve(conn *wsConn) error {
 }
 
 // writeLoop cuts and writes frames: at once when a batch is full or a flush
-// is asked for, otherwise after BatchMaxDelay.
+// is asked for, otherwise after BatchMaxDelay, or with BatchMaxDelay 0 as
+// soon as fewer than eagerFramesMax frames are in flight.
 func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone bool, err error) {
 	var (
 		timer   *time.Timer
@@ -406,7 +413,8 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 		queued := len(p.box.queued) > 0
 		var frame []byte
 		var parts [][]byte // a binary frame, written without joining its parts
-		if queued && (overdue || p.flushReq || p.box.batchReady(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)) {
+		eager := p.opts.BatchMaxDelay == 0 && p.box.inflightFrames() < eagerFramesMax
+		if queued && (overdue || eager || p.flushReq || p.box.batchReady(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)) {
 			if p.c.binary {
 				parts, _ = p.box.takeParts(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
 			} else {
@@ -433,7 +441,7 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 			}
 			continue
 		}
-		if queued && timerC == nil {
+		if queued && timerC == nil && p.opts.BatchMaxDelay > 0 {
 			timer = time.NewTimer(p.opts.BatchMaxDelay)
 			timerC = timer.C
 		}
@@ -481,5 +489,6 @@ func (p *Producer) readAcks(conn *wsConn) error {
 			return err
 		}
 		p.complete(cs)
+		p.signal() // a frame fewer in flight: the writer may send what waits
 	}
 }
