@@ -12,7 +12,10 @@ import (
 )
 
 // run is the writer goroutine: it commits queued appends in groups and, with
-// FsyncInterval, fsyncs on a ticker.
+// FsyncInterval, starts an fsync of the active segment on a ticker. That
+// fsync runs beside the writer (syncBehind), not on it: flushing a second
+// of appends takes tens of milliseconds, and every append arriving
+// meanwhile used to wait for it.
 func (l *Log) run() {
 	defer close(l.writerDone)
 	var tick <-chan time.Time
@@ -21,6 +24,7 @@ func (l *Log) run() {
 		defer t.Stop()
 		tick = t.C
 	}
+	var behind chan struct{} // closed when the interval fsync in flight ends; nil if none
 	for {
 		group, closing := l.takeGroup()
 		if len(group) > 0 {
@@ -33,30 +37,69 @@ func (l *Log) run() {
 			continue
 		}
 		if closing {
+			if behind != nil {
+				<-behind
+				behind = nil
+			}
 			l.closeErr = l.finalSync()
 			return
 		}
 		select {
 		case <-l.wake:
 		case <-tick:
+			if behind != nil && !isClosed(behind) {
+				continue // the last interval's fsync is still running
+			}
+			behind = nil
 			if l.dirty && l.failure() == nil {
-				if err := l.sync(l.active.log); err != nil {
-					l.markFailed(err)
-				}
+				behind = l.syncBehind(l.active)
 			}
 		}
 	}
 }
 
+// syncBehind fsyncs s on its own goroutine while the writer goes on
+// committing, holding a reference so that s's files stay open; the
+// returned channel closes when it is done. A failure fails the log. Only
+// the interval policy uses it: nothing waits for that fsync.
+func (l *Log) syncBehind(s *segment) chan struct{} {
+	s.refs.Add(1)
+	l.dirty = false // appends committed from now on set it again
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer s.release()
+		if err := l.syncFile(s.log); err != nil {
+			l.markFailed(err)
+		}
+	}()
+	return done
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // sync fsyncs f, counting it.
 func (l *Log) sync(f vfs.File) error {
+	err := l.syncFile(f)
+	if err == nil && f == l.active.log {
+		l.dirty = false
+	}
+	return err
+}
+
+// syncFile fsyncs f and counts it; safe beside the writer.
+func (l *Log) syncFile(f vfs.File) error {
 	start := time.Now()
 	err := f.Sync()
 	l.m.fsyncs.Add(1)
 	l.m.fsyncNanos.Add(uint64(time.Since(start)))
-	if err == nil && f == l.active.log {
-		l.dirty = false
-	}
 	return err
 }
 
