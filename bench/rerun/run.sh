@@ -9,7 +9,7 @@
 #   STEPS="peers kafka region" bench/rerun/run.sh OUTDIR
 #
 # Steps (in this order; see README.md in this directory for what each runs):
-#   peers ws kafka region spread failover regionrepl ship cursorstore geo
+#   peers ws kafka disk region spread failover regionrepl ship cursorstore geo
 #   mesh backfill hostile streamworkers engine console collections
 #   collectionse2e arango spot
 #
@@ -26,7 +26,8 @@
 # Lengths (environment; defaults in brackets, QUICK=1 values after the slash):
 #   PEERS_DURATION [10s/2s] PEERS_WARMUP [3s/1s] PEERS_RATES [10k,40k,half-slowest/10k] PEERS_MODES [always interval]
 #   WS_BENCHTIME [100000x/20000x] WS_COUNT [3/1]
-#   KAFKA_DURATION [8s/3s] KAFKA_WARMUP [2s/1s] KAFKA_RUNS [3/1] (each: with consumers, then produce only)
+#   KAFKA_DURATION [8s/3s] KAFKA_WARMUP [2s/1s] KAFKA_RUNS [3/1] (each: with consumers, then produce only;
+#     then one run with --client kafka-go)   DISK_MIB [2048/256] (dd)
 #   REGION_COUNT [300000/30000] REGION_RATE_DURATION [12s/3s]
 #   SPREAD_DURATION [20s/3s] SPREAD_RATE [10000]
 #   REPL_BENCHTIME [20000x/2000x] SHIP_BENCHTIME [100000x/10000x] CURSOR_BENCHTIME [2000x/200x]
@@ -49,7 +50,7 @@ self="$here/$(basename "$0")"
 Q="${QUICK:-0}"
 pick() { if [ "$Q" = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick FULL QUICK
 
-ALL_STEPS="peers ws kafka region spread failover regionrepl ship cursorstore geo mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
+ALL_STEPS="peers ws kafka disk region spread failover regionrepl ship cursorstore geo mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
 
 # Test binaries: step -> "name:package ..." (built with go test -c, run in the package's directory).
 step_pkgs() {
@@ -77,6 +78,7 @@ section() {
 	peers) echo "README Performance (peers table; Latency at equal load)" ;;
 	ws) echo "README Performance (Where the time goes: WSPublish, WSConsume)" ;;
 	kafka) echo "README Performance → The Kafka path" ;;
+	disk) echo "README Performance → The Kafka path (dd on this disk)" ;;
 	region) echo "README Performance → A region of three nodes" ;;
 	spread) echo "README Performance → A region of three nodes (How the work spreads with R = 1)" ;;
 	failover) echo "README Performance → A region of three nodes (Failover); Configuration → A region of several nodes" ;;
@@ -179,20 +181,36 @@ run_peers() {
 		"$repo/bench/peers/run.sh" "$d/run"
 }
 extract_peers() {
-	local mode f t label
+	local mode f t label class
 	for mode in ${PEERS_MODES:-always interval}; do
-		for f in "$d/run/$mode"/peers-*.json; do
-			[ -f "$f" ] || continue
-			t=$(jq -r '.target' "$f")
-			label=$(basename "$f" .json | sed -E "s/^peers-$t//; s/^-//")
-			case "$label" in
-			"") label="at its maximum" ;;
-			half) label="at ½ of the first target's maximum" ;;
-			rate-*) label="at ${label#rate-}/s" ;;
-			esac
-			report_row "fsync $mode: $t $label" "$1" "$f"
+		for class in max half rate; do # the maxima, then ½ of the first target's, then the fixed rates
+			for f in "$d/run/$mode"/peers-*.json; do
+				[ -f "$f" ] || continue
+				t=$(jq -r '.target' "$f")
+				label=$(basename "$f" .json | sed -E "s/^peers-$t//; s/^-//")
+				case "$label" in
+				"") [ "$class" = max ] || continue; label="at its maximum" ;;
+				half) [ "$class" = half ] || continue; label="at ½ of the first target's maximum" ;;
+				rate-*) [ "$class" = rate ] || continue; label="at ${label#rate-}/s" ;;
+				esac
+				[ "$t" = causeway ] && t="causeway (JSON)"
+				report_row "fsync $mode: $t $label" "$1" "$f"
+			done
 		done
 	done
+}
+
+run_disk() { # dd of DISK_MIB MiB in the step's directory: buffered then fdatasync, and O_DIRECT
+	local mib="${DISK_MIB:-$(pick 2048 256)}"
+	echo "buffered+fdatasync:"
+	dd if=/dev/zero of="$d/dd.bin" bs=1M count="$mib" conv=fdatasync 2>&1 | tail -1
+	rm -f "$d/dd.bin"
+	echo "direct:"
+	dd if=/dev/zero of="$d/dd.bin" bs=1M count="$mib" oflag=direct 2>&1 | tail -1
+	rm -f "$d/dd.bin"
+}
+extract_disk() {
+	awk -v sec="$1" '/^buffered|^direct/ { what = $1; next } / copied/ { printf "| dd on this disk, %s %s | %s %s | %s |\n", what, $1 " bytes", $(NF-1), $NF, sec }' "$d/out.txt"
 }
 
 run_ws() {
@@ -227,6 +245,13 @@ run_kafka() {
 			echo "$t0 $t1 $tck" >"$d/servercpu-$mode-$i.txt"
 		done
 	done
+	# --client kafka-go: segmentio/kafka-go, which measures its own client (README: 21,500-35,200 msgs/s).
+	t0=$(ticks "$pid")
+	"$OUT/bin/causeway" bench kafka --client kafka-go --brokers 127.0.0.1:19492 --size 1024 --producers 4 --consumers 4 \
+		--partitions 4 --subscription-type shared --fsync always --duration "$dur" --warmup "$warm" \
+		--quiet --plot none --out "$d/kafka-kafkago-1.json" || echo "kafka-go run: bench exited $?"
+	t1=$(ticks "$pid")
+	echo "$t0 $t1 $tck" >"$d/servercpu-kafkago-1.txt"
 	kill "$pid"
 	wait "$pid"
 }
@@ -237,7 +262,7 @@ extract_kafka() {
 		base=$(basename "$f" .json)
 		cpu=$(awk -v acked="$(jq '.counts.acked // 0' "$f")" '{ if (acked > 0) printf "%.2f", ($2 - $1) / $3 * 1e6 / acked; else print "-" }' \
 			"$d/servercpu-${base#kafka-}.txt" 2>/dev/null)
-		report_row "Kafka path, $base (franz-go, 4 producers, 4 partitions, fsync always)" "$1" "$f" |
+		report_row "Kafka path, $base (4 producers, 4 partitions, fsync always)" "$1" "$f" |
 			sed "s/; load /; server CPU ${cpu:--} µs\/msg; client CPU $(jq -r 'if (.counts.acked // 0) > 0 then ((.clientCPU.userSeconds + .clientCPU.systemSeconds) * 1e6 / .counts.acked * 100 | round / 100 | tostring) else "-" end' "$f") µs\/msg; load /"
 	done
 }
@@ -367,6 +392,12 @@ extract_spot() { gobench_rows "" "$1" <"$d/out.txt"; }
 if [ "${1:-}" = __step ]; then
 	step="$2" OUT="$3" d="$3/$2"
 	set -o pipefail
+	need=""
+	case "$step" in peers | kafka) need="$OUT/bin/causeway $OUT/bin/profnode" ;; esac
+	for np in $(step_pkgs "$step"); do need="$need $(tb "${np%%:*}")"; done
+	for b in $need; do
+		[ -x "$b" ] || { echo "not built: $b (see $OUT/build.txt)"; exit 3; }
+	done
 	"run_$step"
 	exit $?
 fi
@@ -447,7 +478,7 @@ for s in $STEPS; do
 	rows="$(d="$d" "extract_$s" "$sec" 2>>"$d/extract.err")"
 	if [ "$rc" != 0 ]; then
 		status=1
-		echo "| **$s: FAILED** (exit $rc; $d/out.txt: $(grep -m1 -E 'FAIL|panic|error|Error|timed out' "$d/out.txt" | cut -c1-120 | sed 's/|/\\|/g')) | - | $sec |" >>"$summary"
+		echo "| **$s: FAILED** (exit $rc; $d/out.txt: $({ grep -E 'not built|FAIL|panic|error|Error|timed out|exited' "$d/out.txt" || tail -1 "$d/out.txt"; } | head -1 | cut -c1-160 | sed 's/|/\\|/g')) | - | $sec |" >>"$summary"
 	elif [ -z "$rows" ]; then
 		status=1
 		echo "| **$s: FAILED** (exit 0 but no figure found in $d/out.txt) | - | $sec |" >>"$summary"
