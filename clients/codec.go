@@ -3,31 +3,53 @@ package clients
 import (
 	"encoding/base64"
 	"fmt"
-	json "github.com/goccy/go-json"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
-// encodePublish renders one publish frame. The context echoes the sequence
-// id so acks can be checked against what was sent.
+// encodePublish renders one publish frame by hand, the payload
+// base64-encoded straight into the frame; the fields are those (and in the
+// order) encoding/json gives wsproto.ProducerMessage. The context echoes
+// the sequence id so acks can be checked against what was sent.
 func encodePublish(m ProducerMessage, seq int64) ([]byte, error) {
-	f := wsproto.ProducerMessage{
-		Payload:    base64.StdEncoding.EncodeToString(m.Payload),
-		Properties: m.Properties,
-		Context:    strconv.FormatInt(seq, 10),
-		Key:        m.Key,
-		SequenceID: &seq,
+	n := base64.StdEncoding.EncodedLen(len(m.Payload)) + len(m.Key) + 96
+	for k, v := range m.Properties {
+		n += len(k) + len(v) + 6
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"payload":`...)
+	b = wsproto.AppendJSONBase64(b, m.Payload)
+	if len(m.Properties) > 0 {
+		b = append(b, `,"properties":{`...)
+		for i, k := range slices.Sorted(maps.Keys(m.Properties)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wsproto.AppendJSONString(b, k)
+			b = append(b, ':')
+			b = wsproto.AppendJSONString(b, m.Properties[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"context":"`...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, '"')
+	if m.Key != "" {
+		b = append(b, `,"key":`...)
+		b = wsproto.AppendJSONString(b, m.Key)
 	}
 	if !m.EventTime.IsZero() {
-		f.EventTime = wsproto.FormatTime(m.EventTime.UnixMilli())
+		b = append(b, `,"eventTime":"`...)
+		b = wsproto.AppendTime(b, m.EventTime.UnixMilli())
+		b = append(b, '"')
 	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return nil, fmt.Errorf("%w: encode message: %w", ErrInvalidArgument, err)
-	}
-	return b, nil
+	b = append(b, `,"sequenceId":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	return append(b, '}'), nil
 }
 
 // joinBatch renders publish frames as one frame: the frame itself when
@@ -54,76 +76,52 @@ func joinBatch(frames [][]byte) []byte {
 // decodeAcks parses an ack frame: one ProducerAck object, or a JSON array
 // of them answering a batch frame.
 func decodeAcks(data []byte) ([]wsproto.ProducerAck, error) {
-	if wsproto.IsBatch(data) {
-		var acks []wsproto.ProducerAck
-		if err := json.Unmarshal(data, &acks); err != nil {
-			return nil, fmt.Errorf("%w: ack batch: %w", ErrProtocol, err)
-		}
-		if len(acks) == 0 || len(acks) > wsproto.MaxBatchMessages {
-			return nil, fmt.Errorf("%w: ack batch of %d acks", ErrProtocol, len(acks))
-		}
-		return acks, nil
-	}
-	var a wsproto.ProducerAck
-	if err := json.Unmarshal(data, &a); err != nil {
+	acks, err := wsproto.DecodeProducerAcks(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: ack: %w", ErrProtocol, err)
 	}
-	if a.Result == "" {
+	if len(acks) == 0 {
+		return nil, fmt.Errorf("%w: ack batch of %d acks", ErrProtocol, len(acks))
+	}
+	if !wsproto.IsBatch(data) && acks[0].Result == "" {
 		return nil, fmt.Errorf("%w: ack without a result", ErrProtocol)
 	}
-	return []wsproto.ProducerAck{a}, nil
+	return acks, nil
 }
 
 // decodeMessage parses a pushed message. streams are the consumer's full
 // stream names; a message without a "topic" is attributed by the stream
 // index of its id.
 func decodeMessage(data []byte, streams []string) (*Message, error) {
-	var f wsproto.ConsumerMessage
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("%w: message: %w", ErrProtocol, err)
-	}
-	id, err := wsproto.ParseMessageID(f.MessageID)
+	f, err := wsproto.DecodeConsumerMessage(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: message: %w", ErrProtocol, err)
-	}
-	payload, err := base64.StdEncoding.DecodeString(f.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: message %s: payload: %w", ErrProtocol, id, err)
 	}
 	m := &Message{
-		ID:              id,
-		RawID:           f.MessageID,
+		ID:              f.ID,
+		RawID:           f.RawID,
 		Stream:          f.Topic,
-		Payload:         payload,
+		Payload:         f.Payload,
 		Key:             f.Key,
 		Properties:      f.Properties,
 		RedeliveryCount: f.RedeliveryCount,
 	}
 	if m.Stream == "" && len(streams) > 0 {
 		m.Stream = streams[0]
-		if id.Stream < uint64(len(streams)) {
-			m.Stream = streams[id.Stream]
+		if f.ID.Stream < uint64(len(streams)) {
+			m.Stream = streams[f.ID.Stream]
 		}
 	}
-	if f.PublishTime != "" {
-		ms, err := wsproto.ParseTime(f.PublishTime)
-		if err != nil {
-			return nil, fmt.Errorf("%w: message %s: publishTime: %w", ErrProtocol, id, err)
-		}
-		m.PublishTime = time.UnixMilli(ms)
+	if f.HasPublishTime {
+		m.PublishTime = time.UnixMilli(f.PublishTime)
 	}
-	if f.EventTime != "" {
-		ms, err := wsproto.ParseTime(f.EventTime)
-		if err != nil {
-			return nil, fmt.Errorf("%w: message %s: eventTime: %w", ErrProtocol, id, err)
-		}
-		m.EventTime = time.UnixMilli(ms)
+	if f.HasEventTime {
+		m.EventTime = time.UnixMilli(f.EventTime)
 	}
 	return m, nil
 }
 
 // encodeCommand renders a consumer or reader command frame.
 func encodeCommand(cmd wsproto.ConsumerCommand) []byte {
-	b, _ := json.Marshal(cmd) // strings and an int: cannot fail
-	return b
+	return wsproto.AppendConsumerCommand(make([]byte, 0, 32+len(cmd.MessageID)), cmd)
 }

@@ -1,8 +1,12 @@
 package clients
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,3 +163,78 @@ func FuzzDecodeMessage(f *testing.F) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// encodePublish renders what encoding/json renders for the same
+// wsproto.ProducerMessage (byte for byte where encoding/json's HTML
+// escaping does not apply).
+func TestEncodePublishLikeEncodingJSON(t *testing.T) {
+	et := time.UnixMilli(1700000000123)
+	for _, m := range []ProducerMessage{
+		{Payload: []byte("hello")},
+		{Payload: nil, Key: "k\"\\\n\x01é", Properties: map[string]string{"z": "1", "a": "\u2028", "m": ""}, EventTime: et},
+		{Payload: make([]byte, 1024), Properties: map[string]string{}},
+		{Payload: []byte("<&>"), Key: "<&>"},
+	} {
+		got, err := encodePublish(m, 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := int64(42)
+		f := wsproto.ProducerMessage{Payload: base64.StdEncoding.EncodeToString(m.Payload), Properties: m.Properties,
+			Context: "42", Key: m.Key, SequenceID: &seq}
+		if !m.EventTime.IsZero() {
+			f.EventTime = wsproto.FormatTime(m.EventTime.UnixMilli())
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(f); err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.TrimSuffix(buf.String(), "\n"); string(got) != want {
+			t.Errorf("encodePublish = %s\nencoding/json  %s", got, want)
+		}
+	}
+}
+
+func BenchmarkEncodePublish(b *testing.B) {
+	m := ProducerMessage{Payload: make([]byte, 1024)}
+	b.ReportAllocs()
+	for i := range b.N {
+		if _, err := encodePublish(m, int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeMessage(b *testing.B) {
+	id := wsproto.MessageID{Offset: 123456, Partition: -1}.Encode()
+	frame := []byte(`{"messageId":"` + id + `","payload":"` + base64.StdEncoding.EncodeToString(make([]byte, 1024)) +
+		`","properties":{},"publishTime":"2026-12-06T15:55:03.123Z","redeliveryCount":0}`)
+	streams := []string{"persistent://t/f/s"}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for range b.N {
+		if _, err := decodeMessage(frame, streams); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeAcks(b *testing.B) {
+	id := wsproto.MessageID{Offset: 123456, Partition: -1}.Encode()
+	frame := []byte("[")
+	for i := range 100 {
+		if i > 0 {
+			frame = append(frame, ',')
+		}
+		frame = fmt.Appendf(frame, `{"result":"ok","messageId":"%s","context":"%d"}`, id, i)
+	}
+	frame = append(frame, ']')
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := decodeAcks(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,10 +1,8 @@
 package wsproto
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"strconv"
 	"time"
 )
@@ -108,51 +106,6 @@ type EndOfTopicResponse struct {
 	EndOfTopic bool `json:"endOfTopic"`
 }
 
-// DecodedPublish is a validated publish frame.
-type DecodedPublish struct {
-	Frame     ProducerMessage
-	Payload   []byte
-	EventTime int64 // Unix ms, 0 if absent
-}
-
-// DecodeProducerMessage parses and validates a publish frame. maxPayloadBytes
-// bounds the decoded payload. Errors carry the Pulsar error code to answer
-// with (see PublishError).
-func DecodeProducerMessage(data []byte, maxPayloadBytes int) (DecodedPublish, error) {
-	var f ProducerMessage
-	if err := json.Unmarshal(data, &f); err != nil {
-		return DecodedPublish{}, &PublishError{Code: ErrCodeDeserialize, Msg: "invalid JSON: " + err.Error()}
-	}
-	return validatePublish(f, maxPayloadBytes)
-}
-
-// validatePublish decodes the payload and event time of a parsed frame.
-func validatePublish(f ProducerMessage, maxPayloadBytes int) (DecodedPublish, error) {
-	d := DecodedPublish{Frame: f}
-	ctx := d.Frame.Context
-	if base64.StdEncoding.DecodedLen(len(d.Frame.Payload)) > maxPayloadBytes+3 {
-		return d, &PublishError{Code: ErrCodePayloadTooLarge, Context: ctx,
-			Msg: fmt.Sprintf("payload larger than the limit of %d bytes", maxPayloadBytes)}
-	}
-	p, err := base64.StdEncoding.DecodeString(d.Frame.Payload)
-	if err != nil {
-		return d, &PublishError{Code: ErrCodePayloadEncoding, Context: ctx, Msg: "invalid base64 payload: " + err.Error()}
-	}
-	if len(p) > maxPayloadBytes {
-		return d, &PublishError{Code: ErrCodePayloadTooLarge, Context: ctx,
-			Msg: fmt.Sprintf("payload of %d bytes exceeds the limit of %d bytes", len(p), maxPayloadBytes)}
-	}
-	d.Payload = p
-	if d.Frame.EventTime != "" {
-		t, err := ParseTime(d.Frame.EventTime)
-		if err != nil {
-			return d, &PublishError{Code: ErrCodePayloadEncoding, Context: ctx, Msg: err.Error()}
-		}
-		d.EventTime = t
-	}
-	return d, nil
-}
-
 // PublishError is a failed publish, answered with SendError.
 type PublishError struct {
 	Code    int
@@ -167,38 +120,11 @@ func (e *PublishError) Error() string {
 // Ack returns the ProducerAck for this error.
 func (e *PublishError) Ack() ProducerAck { return SendError(e.Code, e.Msg, e.Context) }
 
-// DecodeConsumerCommand parses and validates a consumer/reader frame.
-func DecodeConsumerCommand(data []byte) (ConsumerCommand, MessageID, error) {
-	var c ConsumerCommand
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, MessageID{}, fmt.Errorf("%w: %v", ErrBadFrame, err)
-	}
-	if c.Type == "" {
-		c.Type = CmdAck
-	}
-	switch c.Type {
-	case CmdAck, CmdCumulativeAck, CmdNegativeAck:
-		id, err := ParseMessageID(c.MessageID)
-		if err != nil {
-			return c, MessageID{}, err
-		}
-		return c, id, nil
-	case CmdPermit:
-		if c.PermitMessages <= 0 || c.PermitMessages > maxPermitsPerFrame {
-			return c, MessageID{}, fmt.Errorf("%w: permitMessages must be in 1..%d, got %d", ErrBadFrame, maxPermitsPerFrame, c.PermitMessages)
-		}
-		return c, MessageID{}, nil
-	case CmdUnsubscribe, CmdIsEndOfTopic:
-		return c, MessageID{}, nil
-	default:
-		return c, MessageID{}, fmt.Errorf("%w: unknown command type %q", ErrBadFrame, c.Type)
-	}
-}
-
 // FormatTime renders Unix milliseconds the way pushed messages carry times
 // (ISO-8601 with milliseconds, UTC).
 func FormatTime(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	var b [32]byte
+	return string(AppendTime(b[:0], ms))
 }
 
 // ParseTime accepts Unix milliseconds as digits or an RFC 3339 time.

@@ -34,15 +34,21 @@ const (
 
 // Encode returns the base64 form used in frames.
 func (id MessageID) Encode() string {
-	var b [40]byte
-	buf := b[:0]
+	var b [64]byte
+	return string(id.AppendEncoded(b[:0]))
+}
+
+// AppendEncoded appends the base64 form used in frames.
+func (id MessageID) AppendEncoded(b []byte) []byte {
+	var raw [40]byte
+	buf := raw[:0]
 	buf = protowire.AppendTag(buf, fieldLedgerID, protowire.VarintType)
 	buf = protowire.AppendVarint(buf, id.Stream)
 	buf = protowire.AppendTag(buf, fieldEntryID, protowire.VarintType)
 	buf = protowire.AppendVarint(buf, id.Offset)
 	buf = protowire.AppendTag(buf, fieldPartition, protowire.VarintType)
 	buf = protowire.AppendVarint(buf, uint64(int64(id.Partition)))
-	return base64.StdEncoding.EncodeToString(buf)
+	return base64.StdEncoding.AppendEncode(b, buf)
 }
 
 // String is the human form "stream:offset:partition".
@@ -56,10 +62,16 @@ func ParseMessageID(s string) (MessageID, error) {
 	if len(s) == 0 || len(s) > maxMessageIDLen {
 		return MessageID{}, fmt.Errorf("%w: length %d", ErrBadMessageID, len(s))
 	}
-	raw, err := base64.StdEncoding.DecodeString(s)
+	var buf [maxMessageIDLen]byte
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(s))
 	if err != nil {
 		return MessageID{}, fmt.Errorf("%w: %v", ErrBadMessageID, err)
 	}
+	return parseMessageIDData(buf[:n])
+}
+
+// parseMessageIDData decodes a MessageIdData.
+func parseMessageIDData(raw []byte) (MessageID, error) {
 	id := MessageID{Partition: -1}
 	var haveLedger, haveEntry bool
 	for len(raw) > 0 {
