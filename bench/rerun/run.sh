@@ -7,6 +7,7 @@
 #   bench/rerun/run.sh OUTDIR                        # every step (about 45 min on 2 cores)
 #   QUICK=1 bench/rerun/run.sh OUTDIR                # 2-3 s per measurement: checks every step works
 #   STEPS="peers kafka region" bench/rerun/run.sh OUTDIR
+#   bench/rerun/run.sh --summary OUTDIR              # the table again from an earlier run's outputs
 #
 # Steps (in this order; see README.md in this directory for what each runs):
 #   peers ws kafka disk region spread failover regionrepl ship cursorstore geo
@@ -29,7 +30,7 @@
 #   KAFKA_DURATION [8s/3s] KAFKA_WARMUP [2s/1s] KAFKA_RUNS [3/1] (each: with consumers, then produce only;
 #     then one run with --client kafka-go)   DISK_MIB [2048/256] (dd)
 #   REGION_COUNT [300000/30000] REGION_RATE_DURATION [12s/3s]
-#   SPREAD_DURATION [20s/3s] SPREAD_RATE [10000]
+#   SPREAD_DURATION [20s/5s: its warm-up is 3s] SPREAD_RATE [10000]
 #   REPL_BENCHTIME [20000x/2000x] SHIP_BENCHTIME [100000x/10000x] CURSOR_BENCHTIME [2000x/200x]
 #   GEO_BENCHTIME [200000x/20000x] GEO_LATENCY_N [3000x/400x] GEO_CATCHUP_MSGS [1000000/50000]
 #   MESH_BENCHTIME [20x/2x] BACKFILL_MESSAGES [1000000/20000] BACKFILL_DOCS [100000/2000]
@@ -118,6 +119,9 @@ gobench_rows() {
 		if (!(name in seen)) { seen[name] = 1; order[++n] = name }
 		custom = 0
 		for (i = 3; i < NF; i += 2) if ($(i+1) != "ns/op" && $(i+1) != "B/op" && $(i+1) != "allocs/op") custom = 1
+		for (i = 3; i < NF; i += 2) if ($(i+1) == "ns/op" && $i > 0) {
+			k = name SUBSEP "ns/op"; nsop[k] = nsop[k] (nsop[k] == "" ? "" : ", ") sprintf("%.0f", 1e9 / $i)
+		}
 		for (i = 3; i < NF; i += 2) {
 			u = $(i+1)
 			if (u == "B/op" || u == "allocs/op" || (u == "ns/op" && custom)) continue
@@ -130,6 +134,7 @@ gobench_rows() {
 		for (j = 1; j <= n; j++) {
 			name = order[j]; m = split(units[name], us, SUBSEP); s = ""
 			for (x = 1; x <= m; x++) s = s (s == "" ? "" : "; ") vals[name SUBSEP us[x]] " " us[x]
+			if (s !~ /\/s/ && ((name SUBSEP "ns/op") in nsop)) s = s "; " nsop[name SUBSEP "ns/op"] " ops/s (1e9 ÷ ns/op)"
 			printf "| %s%s | %s | %s |\n", prefix, name, s, sec
 		}
 	}'
@@ -153,13 +158,16 @@ report_row() {
 		 ] | join("; ")) + " | \($sec) |"' "$3"
 }
 
-# logline_rows SECTION FILE PATTERN...: the t.Logf lines matching each pattern, as rows.
+# logline_rows SECTION FILE LABEL PATTERN [LABEL PATTERN]...: the t.Logf lines
+# matching each pattern (at most 300 characters of each), as rows.
 logline_rows() {
-	local sec="$1" file="$2"
+	local sec="$1" file="$2" label p
 	shift 2
-	for p in "$@"; do
-		grep -E "$p" "$file" 2>/dev/null | sed -E 's/^ *[a-z_0-9]+\.go:[0-9]+: //; s/\|/\\|/g' | head -5 |
-			while IFS= read -r l; do echo "| ${p//|/\\|} | $l | $sec |"; done
+	while [ $# -ge 2 ]; do
+		label="$1" p="$2"
+		shift 2
+		grep -E "$p" "$file" 2>/dev/null | sed -E 's/^ *[a-z_0-9]+\.go:[0-9]+: //; s/\{"code".*"count":([0-9]+).*\}/\1/; s/\|/\\|/g' | cut -c1-300 | head -5 |
+			while IFS= read -r l; do echo "| $label | $l | $sec |"; done
 	done
 }
 
@@ -284,16 +292,19 @@ extract_region() {
 }
 
 run_spread() {
-	cd "$repo" && RATE="${SPREAD_RATE:-10000}" DURATION="${SPREAD_DURATION:-$(pick 20s 3s)}" "$repo/bench/region/spread.sh" "$d/run"
+	cd "$repo" && RATE="${SPREAD_RATE:-10000}" DURATION="${SPREAD_DURATION:-$(pick 20s 5s)}" "$repo/bench/region/spread.sh" "$d/run"
 }
 extract_spread() {
 	awk -v sec="$1" '
 		/^ N / { on = 1; next }
-		on && /^ *[13] / { printf "| spread, R = 1, %s node(s): load / acked / deliver/s / p50 ms / p99 ms / CPU s / µs per msg per node / total | %s %s %s / %s / %s / %s / %s / %s / %s / %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, sec }' "$d/out.txt"
+		on && /^ *[13] / && $2 != "no" { printf "| spread, R = 1, %s node(s): load / acked / deliver/s / p50 ms / p99 ms / CPU s / µs per msg per node / total | %s %s %s / %s / %s / %s / %s / %s / %s / %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, sec }' "$d/out.txt"
 }
 
 run_failover() { gotest causeway cmd/causeway -test.run '^TestRegionSurvivesTwentyKills$' -test.v -test.timeout 20m; }
-extract_failover() { logline_rows "$1" "$d/out.txt" '^ *[a-z_0-9]+\.go:[0-9]+: failover \(kill' 'kills and one wipe in' 'longest publish stall'; }
+extract_failover() {
+	logline_rows "$1" "$d/out.txt" "failover: kill to first publish" 'go:[0-9]+: failover \(kill' \
+		"20 kills and a wipe: counts" 'kills and one wipe in' "other producers' longest stall" 'longest publish stall'
+}
 
 run_regionrepl() { gotest region region -test.run '^$' -test.bench Replication -test.benchtime "${REPL_BENCHTIME:-$(pick 20000x 2000x)}"; }
 extract_regionrepl() { gobench_rows "" "$1" <"$d/out.txt"; }
@@ -325,10 +336,13 @@ run_backfill() {
 		CAUSEWAY_BACKFILL_DOCS="${BACKFILL_DOCS:-$(pick 100000 2000)}" \
 		gotest replicatore2e replicator/e2e -test.run '^TestBackfillTiming$' -test.v -test.timeout 60m
 }
-extract_backfill() { logline_rows "$1" "$d/out.txt" 'backfill of [0-9]+ messages'; }
+extract_backfill() { logline_rows "$1" "$d/out.txt" "backfill time" 'backfill of [0-9]+ messages' "publishing" 'messages published in' "writing documents" 'documents written in'; }
 
 run_hostile() { gotest server server -test.run '^TestHostileClients$' -test.v -test.timeout 10m; }
-extract_hostile() { logline_rows "$1" "$d/out.txt" 'well-behaved client, unloaded' 'well-behaved client, under attack' 'ratio under attack' 'heap in use' 'floods:'; }
+extract_hostile() {
+	logline_rows "$1" "$d/out.txt" "unloaded" 'well-behaved client, unloaded' "under attack" 'well-behaved client, under attack' \
+		"ratio" 'ratio under attack' "heap" 'heap in use' "floods" 'floods:'
+}
 
 run_streamworkers() { gotest streamworkers streamworkers -test.run '^$' -test.bench 'FilterProject|Tumble' -test.benchtime "${SW_BENCHTIME:-$(pick 200000x 20000x)}"; }
 extract_streamworkers() { gobench_rows "" "$1" <"$d/out.txt"; }
@@ -337,7 +351,7 @@ run_engine() { gotest engine streamworkers/engine -test.run '^$' -test.bench . -
 extract_engine() { gobench_rows "engine: " "$1" <"$d/out.txt"; }
 
 run_console() { CAUSEWAY_ARTIFACTS="$d/artifacts" gotest console console -test.run '^TestConsoleInChromium$' -test.v -test.timeout 5m; }
-extract_console() { logline_rows "$1" "$d/out.txt" 'first load on loopback' 'tail flood'; }
+extract_console() { logline_rows "$1" "$d/out.txt" "first load" 'first load on loopback' "tail flood" 'tail flood'; }
 
 run_collections() {
 	local rc=0 docs
@@ -353,7 +367,12 @@ run_collections() {
 	gotest service collections/service -test.run XXX -test.bench OpLogTrim -test.benchtime 1x || rc=1
 	return $rc
 }
-extract_collections() { gobench_rows "" "$1" <"$d/out.txt"; }
+extract_collections() { # one section per benchmark family
+	grep -E '^Benchmark(HTTPPoint|Query)' "$d/out.txt" | gobench_rows "" "README-collections Performance"
+	grep -E '^BenchmarkAQLvsSQL' "$d/out.txt" | gobench_rows "" "README-collections AQL (Performance)"
+	grep -E '^BenchmarkDriverPoint' "$d/out.txt" | gobench_rows "" "README-collections ArangoDB drivers (Go driver and net/http)"
+	grep -E '^BenchmarkOpLogTrim' "$d/out.txt" | gobench_rows "" "README-collections op-log trimming"
+}
 
 run_collectionse2e() {
 	local rc=0 f
@@ -386,6 +405,38 @@ run_spot() {
 	return $rc
 }
 extract_spot() { gobench_rows "" "$1" <"$d/out.txt"; }
+
+# summarize OUT STEPS...: the table, from each step's meta.txt (its exit
+# status) and raw outputs, to stdout and OUT/summary.md; 1 if a step failed.
+summarize() {
+	local out="$1" s d rc rows st=0
+	shift
+	{
+		echo "| figure | measured | README section |"
+		echo "| --- | --- | --- |"
+		for s in "$@"; do
+			d="$out/$s"
+			[ -f "$d/meta.txt" ] || continue
+			rc=$(sed -nE 's/^end \(exit ([0-9]+).*/\1/p' "$d/meta.txt" | tail -1)
+			rows="$(d="$d" "extract_$s" "$(section "$s")" 2>>"$d/extract.err")"
+			if [ "${rc:-none}" != 0 ]; then
+				st=1
+				echo "| **$s: FAILED** (exit ${rc:-none: did not finish}; $d/out.txt: $({ grep -E 'not built|FAIL|panic|error|Error|timed out|exited' "$d/out.txt" || tail -1 "$d/out.txt"; } 2>/dev/null | head -1 | cut -c1-160 | sed 's/|/\\|/g')) | - | $(section "$s") |"
+			elif [ -z "$rows" ]; then
+				st=1
+				echo "| **$s: FAILED** (exit 0 but no figure found in $d/out.txt) | - | $(section "$s") |"
+			fi
+			[ -z "$rows" ] || echo "$rows"
+		done
+	} >"$out/summary.md"
+	cat "$out/summary.md"
+	return $st
+}
+
+if [ "${1:-}" = --summary ]; then # --summary OUTDIR: the table again from an earlier run's outputs
+	summarize "${2:?usage: run.sh --summary OUTDIR}" ${STEPS:-$ALL_STEPS}
+	exit $?
+fi
 
 # ---------------------------------------------------------------- one step, in its own session
 
@@ -449,17 +500,11 @@ done
 [ -z "$failed_build" ] || echo "build failed for:$failed_build (see $OUT/build.txt)" | tee -a "$OUT/run.txt"
 meta "built" | tee -a "$OUT/run.txt"
 
-summary="$OUT/summary.md"
-{
-	echo "| figure | measured | README section |"
-	echo "| --- | --- | --- |"
-} >"$summary"
 status=0
 for s in $STEPS; do
 	d="$OUT/$s"
 	rm -rf "$d"
 	mkdir -p "$d"
-	sec="$(section "$s")"
 	meta "start" >"$d/meta.txt"
 	echo "== $s: $(tail -1 "$d/meta.txt")" | tee -a "$OUT/run.txt"
 	t0=$(date +%s)
@@ -475,19 +520,10 @@ for s in $STEPS; do
 	group=""
 	meta "end (exit $rc, $(($(date +%s) - t0)) s)" >>"$d/meta.txt"
 	echo "   $(tail -1 "$d/meta.txt")" | tee -a "$OUT/run.txt"
-	rows="$(d="$d" "extract_$s" "$sec" 2>>"$d/extract.err")"
-	if [ "$rc" != 0 ]; then
-		status=1
-		echo "| **$s: FAILED** (exit $rc; $d/out.txt: $({ grep -E 'not built|FAIL|panic|error|Error|timed out|exited' "$d/out.txt" || tail -1 "$d/out.txt"; } | head -1 | cut -c1-160 | sed 's/|/\\|/g')) | - | $sec |" >>"$summary"
-	elif [ -z "$rows" ]; then
-		status=1
-		echo "| **$s: FAILED** (exit 0 but no figure found in $d/out.txt) | - | $sec |" >>"$summary"
-	fi
-	[ -z "$rows" ] || echo "$rows" >>"$summary"
 done
 meta "done" | tee -a "$OUT/run.txt"
 echo
-cat "$summary"
+summarize "$OUT" $STEPS || status=1
 echo
-echo "raw outputs in $OUT/<step>/, this table in $summary" >&2
+echo "raw outputs in $OUT/<step>/, this table in $OUT/summary.md" >&2
 exit $status
