@@ -210,15 +210,15 @@ extract_peers() {
 
 run_disk() { # dd of DISK_MIB MiB in the step's directory: buffered then fdatasync, and O_DIRECT
 	local mib="${DISK_MIB:-$(pick 2048 256)}"
-	echo "buffered+fdatasync:"
+	echo "buffered+fdatasync"
 	dd if=/dev/zero of="$d/dd.bin" bs=1M count="$mib" conv=fdatasync 2>&1 | tail -1
 	rm -f "$d/dd.bin"
-	echo "direct:"
+	echo "direct"
 	dd if=/dev/zero of="$d/dd.bin" bs=1M count="$mib" oflag=direct 2>&1 | tail -1
 	rm -f "$d/dd.bin"
 }
 extract_disk() {
-	awk -v sec="$1" '/^buffered|^direct/ { what = $1; next } / copied/ { printf "| dd on this disk, %s %s | %s %s | %s |\n", what, $1 " bytes", $(NF-1), $NF, sec }' "$d/out.txt"
+	awk -v sec="$1" '/^buffered|^direct/ { what = $1; next } / copied/ { printf "| dd on this disk, %s (%d MiB) | %s %s | %s |\n", what, $1 / 1048576, $(NF-1), $NF, sec }' "$d/out.txt"
 }
 
 run_ws() {
@@ -264,13 +264,19 @@ run_kafka() {
 	wait "$pid"
 }
 extract_kafka() {
-	local f base cpu
+	local f base cpu label
 	for f in "$d"/kafka-*.json; do
 		[ -f "$f" ] || continue
 		base=$(basename "$f" .json)
 		cpu=$(awk -v acked="$(jq '.counts.acked // 0' "$f")" '{ if (acked > 0) printf "%.2f", ($2 - $1) / $3 * 1e6 / acked; else print "-" }' \
 			"$d/servercpu-${base#kafka-}.txt" 2>/dev/null)
-		report_row "Kafka path, $base (4 producers, 4 partitions, fsync always)" "$1" "$f" |
+		case "$base" in
+		kafka-consumers-*) label="franz-go, 4 consumers, run ${base##*-}" ;;
+		kafka-produce-only-*) label="franz-go, produce only, run ${base##*-}" ;;
+		kafka-kafkago-*) label="kafka-go client, 4 consumers" ;;
+		*) label="$base" ;;
+		esac
+		report_row "Kafka path: $label (1 KiB, 4 producers, 4 partitions, acks=all, fsync always)" "$1" "$f" |
 			sed "s/; load /; server CPU ${cpu:--} µs\/msg; client CPU $(jq -r 'if (.counts.acked // 0) > 0 then ((.clientCPU.userSeconds + .clientCPU.systemSeconds) * 1e6 / .counts.acked * 100 | round / 100 | tostring) else "-" end' "$f") µs\/msg; load /"
 	done
 }
@@ -295,9 +301,18 @@ run_spread() {
 	cd "$repo" && RATE="${SPREAD_RATE:-10000}" DURATION="${SPREAD_DURATION:-$(pick 20s 5s)}" "$repo/bench/region/spread.sh" "$d/run"
 }
 extract_spread() {
-	awk -v sec="$1" '
-		/^ N / { on = 1; next }
-		on && /^ *[13] / && $2 != "no" { printf "| spread, R = 1, %s node(s): load / acked / deliver/s / p50 ms / p99 ms / CPU s / µs per msg per node / total | %s %s %s / %s / %s / %s / %s / %s / %s / %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, sec }' "$d/out.txt"
+	local n acked cpu
+	for n in 1 3; do
+		[ -f "$d/run/spread-n$n.json" ] || continue
+		acked=$(jq '.counts.acked // 0' "$d/run/spread-n$n.json")
+		# cpu-nN.txt: N|ticks before per node|ticks after per node|t0|t1 (spread.sh)
+		cpu=$(awk -F'|' -v acked="$acked" -v tck="$(getconf CLK_TCK)" '{
+			nb = split($2, b, " "); split($3, a, " "); tot = 0; per = ""
+			for (i = 1; i <= nb; i++) { x = (a[i] - b[i]) / tck * 1e6 / acked; tot += x; per = per (per == "" ? "" : " / ") sprintf("%.1f", x) }
+			printf "servers'"'"' CPU per message %s µs per node, %.1f µs in total", per, tot }' "$d/run/cpu-n$n.txt" 2>/dev/null)
+		report_row "spread: 6 partitions with R = 1 on $n node(s), ${SPREAD_RATE:-10000} msgs/s" "$1" "$d/run/spread-n$n.json" |
+			sed "s|; load |; ${cpu:-CPU not recorded}; load |"
+	done
 }
 
 run_failover() { gotest causeway cmd/causeway -test.run '^TestRegionSurvivesTwentyKills$' -test.v -test.timeout 20m; }
@@ -418,7 +433,7 @@ summarize() {
 			d="$out/$s"
 			[ -f "$d/meta.txt" ] || continue
 			rc=$(sed -nE 's/^end \(exit ([0-9]+).*/\1/p' "$d/meta.txt" | tail -1)
-			rows="$(d="$d" "extract_$s" "$(section "$s")" 2>>"$d/extract.err")"
+			rows="$(d="$d" "extract_$s" "$(section "$s")" 2>"$d/extract.err")"
 			if [ "${rc:-none}" != 0 ]; then
 				st=1
 				echo "| **$s: FAILED** (exit ${rc:-none: did not finish}; $d/out.txt: $({ grep -E 'not built|FAIL|panic|error|Error|timed out|exited' "$d/out.txt" || tail -1 "$d/out.txt"; } 2>/dev/null | head -1 | cut -c1-160 | sed 's/|/\\|/g')) | - | $(section "$s") |"
