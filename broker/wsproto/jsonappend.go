@@ -66,7 +66,7 @@ func AppendJSONBase64(b, src []byte) []byte {
 	b = grow(b, n+2)
 	b = append(b, '"')
 	b = b[:len(b)+n]
-	base64.StdEncoding.Encode(b[len(b)-n:], src)
+	encodeBase64(b[len(b)-n:], src)
 	return append(b, '"')
 }
 

@@ -338,3 +338,24 @@ func TestMessageIDAppend(t *testing.T) {
 		t.Fatalf("AppendEncoded = %s", got)
 	}
 }
+
+func FuzzEncodeBase64(f *testing.F) {
+	f.Add([]byte(""))
+	f.Add([]byte("hello, world"))
+	f.Add(bytes.Repeat([]byte{0xff, 0, 0x80}, 100))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		got := AppendJSONBase64([]byte("x"), src)
+		if want := `x"` + base64.StdEncoding.EncodeToString(src) + `"`; string(got) != want {
+			t.Fatalf("%x: %s, want %s", src, got, want)
+		}
+	})
+}
+
+func BenchmarkAppendJSONBase64(b *testing.B) {
+	src := bytes.Repeat([]byte{1, 2, 3, 0xfe}, 256)
+	buf := make([]byte, 0, 2048)
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		buf = AppendJSONBase64(buf[:0], src)
+	}
+}
