@@ -220,6 +220,10 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
 		r.PublishStream(s, recs, finish)
 	case rlog != nil:
 		rlog.AppendAsync(recs, finish)
+	case s.derived:
+		// Only the replicator appends to a stream its journals make
+		// durable (none is set while the node starts or stops).
+		finish(0, fmt.Errorf("broker: publish to %s: replication is not running: %w", s.name, ErrClosed))
 	case plog != nil:
 		plog.AppendAsync(recs, finish)
 	default:

@@ -364,3 +364,30 @@ func (s *Stream) AppliedOriginSeq(origin string) uint64 {
 	}
 	return s.repl.applied[origin]
 }
+
+// SyncReplicated makes every record appended so far to the node's derived
+// streams (global streams of a geo-replicated node of one, appended
+// without fsync: see Stream.derived) durable. The replicator calls it
+// before its applied watermark moves past what it applied: a crash then
+// loses only records past the watermark, which it re-applies from its
+// journals in the order it first applied them (same offsets).
+func (n *Node) SyncReplicated() error {
+	n.mu.Lock()
+	logs := make([]*segment.Log, 0, len(n.streams))
+	for _, s := range n.streams {
+		if s.derived && s.plog != nil {
+			logs = append(logs, s.plog)
+		}
+	}
+	n.mu.Unlock()
+	var errs []error
+	for _, l := range logs {
+		if err := l.Sync(); err != nil && !errors.Is(err, segment.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("broker: sync replicated streams: %w", errors.Join(errs...))
+	}
+	return nil
+}

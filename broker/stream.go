@@ -42,6 +42,11 @@ type Stream struct {
 	plog *segment.Log // nil for non-persistent streams
 	mlog *memLog      // nil for persistent streams
 	src  storage
+	// derived: plog is a materialization of the replication journals
+	// (a global stream of a geo-replicated node of one): appended without
+	// fsync, made durable by SyncReplicated before the journals' applied
+	// watermark passes its records, re-derived from them after a crash.
+	derived bool
 
 	mu        sync.Mutex
 	producers map[string]*Producer
@@ -101,6 +106,11 @@ func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) 
 	if name.Persistent {
 		opts := n.cfg.segmentOptions()
 		opts.Logger = s.log
+		if info.Global && n.cfg.Replicated() {
+			// Durable once per region: the journal is (README
+			// "Geo-replication", replication.go SyncReplicated).
+			opts.Fsync, s.derived = segment.FsyncNever, true
+		}
 		if strings.HasPrefix(name.Name, naming.OpLogPrefix) {
 			// A collection's op log holds ops its view may not have yet;
 			// the collection trims it itself once they are in the view

@@ -107,6 +107,11 @@ type JournalEntry struct {
 	Seq  uint64
 	Meta []byte
 	Body []byte
+	// Order is where the journaling region applied the op among all its
+	// ops (1, 2, ... across origins; 0 when not recorded): a region's
+	// streams re-derived from its journals after a crash keep the order,
+	// hence the offsets, they had. Local to the region, never sent.
+	Order uint64
 }
 
 // JournalReader reads a region's journal of one origin.

@@ -21,6 +21,8 @@ type Config struct {
 	WAN            string
 	Tenant, Fabric string
 	Token          string // authenticates every request
+	// Binary speaks causeway-binary-v1 instead of Pulsar's JSON frames.
+	Binary bool
 }
 
 // Run runs the workload on the fabric and reports lag per region pair.
@@ -35,7 +37,7 @@ func Run(ctx context.Context, fab Fabric, cfg Config) (report.Report, error) {
 	if !ok {
 		return report.Report{}, fmt.Errorf("geo: region %q is not in the fabric (%s)", cfg.From, strings.Join(fab.Names(), ", "))
 	}
-	opts := causewayws.Options{Tenant: cfg.Tenant, Fabric: cfg.Fabric, Global: true, Token: cfg.Token}
+	opts := causewayws.Options{Tenant: cfg.Tenant, Fabric: cfg.Fabric, Global: true, Token: cfg.Token, Binary: cfg.Binary}
 	source, err := causewayws.New(home.HTTP, opts)
 	if err != nil {
 		return report.Report{}, err

@@ -48,6 +48,9 @@ type Log struct {
 	w      batcher
 	zeros  []byte // zeroChunkBytes of zeros for preallocation
 
+	syncMu    sync.Mutex    // one Sync at a time
+	syncedEnd atomic.Uint64 // every offset below it is durable through Sync
+
 	deleteMu   sync.Mutex // one EnforceRetention or DeleteBelow at a time
 	readerPool sync.Pool  // *chunkReader with its buffers
 }

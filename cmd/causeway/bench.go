@@ -650,6 +650,7 @@ func benchGeo(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "region to publish in (default the first)")
 	home := fs.Bool("include-home", false, "consume in the publishing region too")
 	wan := fs.String("wan", "", "emulated WAN settings to record when the fabric file has none")
+	binary := fs.Bool("binary", false, "speak causeway-binary-v1 (many messages per frame, no base64) instead of Pulsar's JSON frames")
 	if code, goOn := parseArgs(fs, args, stdout, stderr); !goOn {
 		return code
 	}
@@ -676,7 +677,7 @@ func benchGeo(args []string, stdout, stderr io.Writer) int {
 	defer stopProfile()
 	ctx, cancel := signalContext()
 	defer cancel()
-	rep, err := geo.Run(ctx, fab, geo.Config{Workload: cfg, From: *from, IncludeHome: *home, WAN: *wan, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token})
+	rep, err := geo.Run(ctx, fab, geo.Config{Workload: cfg, From: *from, IncludeHome: *home, WAN: *wan, Binary: *binary, Tenant: rf.tenant, Fabric: rf.fabric, Token: rf.token})
 	return finishRun("geo", args, rep, err, &o, stdout, stderr)
 }
 

@@ -155,11 +155,40 @@ func (j *journals) ReadJournal(origin string, from, to uint64) ([]replicator.Jou
 			if r.OriginSeq != r.Offset+1 || r.Origin != origin {
 				return nil, fmt.Errorf("shell: journal of %s: record %d holds %s:%d: %w", origin, r.Offset, r.Origin, r.OriginSeq, ErrJournal)
 			}
-			out = append(out, replicator.JournalEntry{Seq: r.OriginSeq, Meta: r.Meta, Body: r.Payload})
+			out = append(out, replicator.JournalEntry{Seq: r.OriginSeq, Meta: r.Meta, Body: r.Payload, Order: recordOrder(r)})
 		}
 		off = recs[len(recs)-1].Offset + 1
 	}
 	return out, nil
+}
+
+// recordOrder is a journal record's JournalEntry.Order, kept in its
+// SequenceID (journal records have no producer).
+func recordOrder(r segment.Record) uint64 {
+	if r.SequenceID <= 0 {
+		return 0
+	}
+	return uint64(r.SequenceID)
+}
+
+// lastOrder returns the highest JournalEntry.Order journaled: the apply
+// order goes on after it.
+func (j *journals) lastOrder() (uint64, error) {
+	var last uint64
+	for o, l := range j.logs {
+		end := l.EndOffset()
+		if end == 0 {
+			continue
+		}
+		recs, err := l.Read(end-1, 1, maxJournalReadBytes)
+		if err != nil {
+			return 0, fmt.Errorf("shell: read the end of the journal of %s: %w", o, err)
+		}
+		if len(recs) > 0 {
+			last = max(last, recordOrder(recs[0]))
+		}
+	}
+	return last, nil
 }
 
 // close closes every journal.

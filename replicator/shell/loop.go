@@ -184,13 +184,18 @@ func (s *Shell) flush() {
 		}
 		switch end := s.jend[d.Origin]; {
 		case d.Seq <= end:
+			// Journaled before a restart, beyond the cut: its Order is
+			// that life's, so what precedes it in the streams is synced
+			// before it is applied (completeStep).
 			s.m.rejournaled.Add(1)
+			st.rejournaled = true
 			continue
 		case d.Seq != end+1:
 			s.fail(fmt.Errorf("shell: delivery %s after %d journaled: %w", d.Dot(), end, ErrJournal))
 			continue
 		}
 		s.jend[d.Origin] = d.Seq
+		s.order++
 		meta := replicator.AppendMeta(nil, d)
 		if groups[d.Origin] == nil {
 			groups[d.Origin] = make([]segment.Record, 0, len(out.Deliveries)-i)
@@ -201,10 +206,11 @@ func (s *Shell) flush() {
 			OriginSeq:   d.Seq,
 			Meta:        meta,
 			Payload:     d.Body,
+			SequenceID:  int64(s.order),
 		})
 		if d.Origin == s.self {
 			// Own ops are what senders read most; relayed ones come from disk.
-			s.journals.cache.put(d.Origin, replicator.JournalEntry{Seq: d.Seq, Meta: meta, Body: d.Body})
+			s.journals.cache.put(d.Origin, replicator.JournalEntry{Seq: d.Seq, Meta: meta, Body: d.Body, Order: s.order})
 		}
 	}
 	st.pending.Store(int32(len(groups)))

@@ -3,6 +3,7 @@ package shell
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,11 +28,13 @@ import (
 // consistent cut too, and the journal tails past it are re-applied in
 // causal order, idempotently on (Origin, OriginSeq).
 
-// restoreOp is one journaled op with its full dependency vector.
+// restoreOp is one journaled op with its full dependency vector and its
+// place in the order the region applied its ops (0: not recorded).
 type restoreOp struct {
-	Seq  uint64
-	Deps replicator.Vector
-	Body []byte
+	Seq   uint64
+	Deps  replicator.Vector
+	Body  []byte
+	Order uint64
 }
 
 // restoreCursor yields one origin's journaled ops in seq order.
@@ -40,6 +43,47 @@ type restoreCursor interface {
 	Peek() (*restoreOp, error)
 	// Next moves past the op Peek returned.
 	Next()
+}
+
+// mergeApplied calls apply for the ops of every cursor in the order the
+// region first applied them (restoreOp.Order), as long as that order is
+// recorded, dense and causal: a global stream is appended without fsync
+// (its journal makes it durable), so its records past the watermark that
+// a crash lost are re-derived here, and must come back at the offsets
+// consumers may have seen. It stops at the first gap: an op after one was
+// not applied before the crash (its step's journal writes were not all
+// durable), so mergeCausal may take the rest in any causal order. It
+// returns the applied vector at the end.
+func mergeApplied(applied replicator.Vector, cursors map[string]restoreCursor,
+	apply func(origin string, op *restoreOp) error) (replicator.Vector, error) {
+	applied = applied.Clone()
+	if applied == nil {
+		applied = replicator.Vector{}
+	}
+	origins := slices.Sorted(maps.Keys(cursors))
+	var last uint64
+	for {
+		var next string
+		var op *restoreOp
+		for _, o := range origins {
+			p, err := cursors[o].Peek()
+			if err != nil {
+				return nil, err
+			}
+			if p != nil && (op == nil || p.Order < op.Order) {
+				next, op = o, p
+			}
+		}
+		if op == nil || op.Order == 0 || (last != 0 && op.Order != last+1) ||
+			op.Seq != applied[next]+1 || !depsApplied(next, op.Deps, applied) {
+			return applied, nil
+		}
+		if err := apply(next, op); err != nil {
+			return nil, err
+		}
+		applied[next], last = op.Seq, op.Order
+		cursors[next].Next()
+	}
 }
 
 // mergeCausal calls apply for the ops of every cursor in a causal order,
@@ -193,7 +237,7 @@ func (c *journalCursor) Peek() (*restoreOp, error) {
 	if _, err := c.walk(e); err != nil {
 		return nil, err
 	}
-	c.cur = &restoreOp{Seq: e.Seq, Deps: c.running.Clone(), Body: e.Body}
+	c.cur = &restoreOp{Seq: e.Seq, Deps: c.running.Clone(), Body: e.Body, Order: e.Order}
 	return c.cur, nil
 }
 

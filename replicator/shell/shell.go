@@ -54,6 +54,7 @@ type Shell struct {
 	// Owned by the loop goroutine.
 	engine  *replicator.Engine
 	jend    map[string]uint64 // ops journaled or being journaled per origin
+	order   uint64            // the last op's place in the apply order (JournalEntry.Order)
 	own     []ownRef          // local ops published, not yet in a step
 	held    []*pubReq         // publishes waiting for the region to join
 	joining bool              // the engine was joining at the last look
@@ -366,7 +367,7 @@ func (s *Shell) Close() error {
 		s.wg.Wait()
 		s.applies.Wait()
 		if v, dirty := s.progress.snapshot(); dirty {
-			if err := s.records.saveApplied(v); err != nil {
+			if err := s.saveWatermark(v); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -559,6 +560,17 @@ func (s *Shell) SetLinkDown(peer string, down bool) error {
 	return s.transport.SetLinkDown(peer, down)
 }
 
+// saveWatermark saves the applied watermark v once the streams hold
+// durably everything applied at or below it: global streams are appended
+// without fsync (broker.Node.SyncReplicated), the journals make them
+// durable, and a restart re-applies only what is past the watermark.
+func (s *Shell) saveWatermark(v replicator.Vector) error {
+	if err := s.node.SyncReplicated(); err != nil {
+		return fmt.Errorf("shell: save applied watermark: %w", err)
+	}
+	return s.records.saveApplied(v)
+}
+
 // saveLoop saves the applied watermark periodically.
 func (s *Shell) saveLoop() {
 	defer s.wg.Done()
@@ -570,7 +582,7 @@ func (s *Shell) saveLoop() {
 			return
 		case <-t.C:
 			if v, dirty := s.progress.snapshot(); dirty {
-				if err := s.records.saveApplied(v); err != nil {
+				if err := s.saveWatermark(v); err != nil {
 					s.progress.markDirty()
 					s.log.Warn("save applied watermark", zap.Error(err))
 				}

@@ -36,15 +36,24 @@ func (s *Shell) restore() error {
 			cursors[o] = c
 		}
 	}
+	if s.order, err = s.journals.lastOrder(); err != nil {
+		return err
+	}
 	t := &waitTracker{}
 	a := applier{s: s, t: t}
 	n := 0
-	cut, err := mergeCausal(s.self, applied, cursors, func(origin string, op *restoreOp) error {
+	reapply := func(origin string, op *restoreOp) error {
 		n++
 		a.add(&delivery{d: replicator.Delivery{Origin: origin, Seq: op.Seq, Body: op.Body}})
 		return nil
-	})
+	}
+	// First in the order the ops were applied (the streams' lost tails
+	// come back at the same offsets), then causally what was not applied.
+	cut, err := mergeApplied(applied, cursors, reapply)
 	if err != nil {
+		return err
+	}
+	if cut, err = mergeCausal(s.self, cut, cursors, reapply); err != nil {
 		return err
 	}
 	a.flush()
@@ -58,7 +67,8 @@ func (s *Shell) restore() error {
 		s.progress.reset(cut)
 	}
 	if n > 0 {
-		if err := s.records.saveApplied(cut); err != nil {
+		// What the causal pass applied carries no order of its own.
+		if err := s.saveWatermark(cut); err != nil {
 			return err
 		}
 	}

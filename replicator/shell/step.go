@@ -34,6 +34,10 @@ type step struct {
 	errMu   sync.Mutex
 	err     error
 
+	// rejournaled: an op of the step was journaled in an earlier life
+	// (loop.go flush)
+	rejournaled bool
+
 	applying atomic.Int32 // stream appends in flight (+1 while issuing)
 	applyErr atomic.Bool
 	applied  bool // (progress.mu)
@@ -91,6 +95,14 @@ func (s *Shell) completeStep(st *step) {
 	<-st.durable
 	if err := st.journalErr(); err != nil {
 		s.fail(err)
+	}
+	if st.rejournaled && !s.paused.Load() {
+		// Its journal Order is older than what was applied since the
+		// restart: a crash must not lose those before it (re-derived by
+		// Order, they would follow it).
+		if err := s.node.SyncReplicated(); err != nil {
+			s.fail(err)
+		}
 	}
 	if err := s.failure(); err != nil {
 		s.progress.freeze(err)

@@ -6,6 +6,9 @@
 //	curl -o cpu.pprof 'http://127.0.0.1:16060/debug/pprof/profile?seconds=20'
 //	go tool pprof -top cpu.pprof
 //
+// With --region, --repl and --peer name=host:port it is one region of a
+// geo-replicated fabric (each region its own process).
+//
 // It is a profiling aid for bench/peers, not a way to run Causeway.
 package main
 
@@ -17,6 +20,7 @@ import (
 	_ "net/http/pprof" // the profiler's handlers, served on --pprof only
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,8 +36,24 @@ func main() {
 	kafka := flag.String("kafka", "", "Kafka listener address (default off)")
 	fsync := flag.String("fsync", "always", "always, interval or never")
 	pprofAddr := flag.String("pprof", "127.0.0.1:16060", "profiler address")
+	region := flag.String("region", "local", "region name")
+	repl := flag.String("repl", "", "replication address (with --peer)")
+	secret := flag.String("fabric-secret", "profnode-fabric-secret", "fabric secret (with --peer)")
+	peers := map[string]string{}
+	flag.Func("peer", "another region as name=host:port (repeat); makes a geo-replicated node", func(v string) error {
+		name, addr, ok := strings.Cut(v, "=")
+		if !ok || name == "" || addr == "" {
+			return fmt.Errorf("want name=host:port, got %q", v)
+		}
+		peers[name] = addr
+		return nil
+	})
 	flag.Parse()
-	srv, err := server.Start(broker.Config{Region: "local", DataDir: *data, HTTPAddr: *addr, KafkaAddr: *kafka, Fsync: *fsync}, zap.NewNop())
+	cfg := broker.Config{Region: *region, DataDir: *data, HTTPAddr: *addr, KafkaAddr: *kafka, Fsync: *fsync}
+	if len(peers) > 0 {
+		cfg.Peers, cfg.ReplAddr, cfg.FabricSecret = peers, *repl, *secret
+	}
+	srv, err := server.Start(cfg, zap.NewNop())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "profnode:", err)
 		os.Exit(1)
