@@ -9,7 +9,7 @@ import (
 // persister writes the latest cursor whenever it changed, one write at a
 // time and at most one per persistInterval: changes arriving meanwhile are
 // coalesced into the next write, so acks never wait for an fsync and a
-// stream of acks costs a few synced writes per second, not one after
+// stream of acks costs at most 50 synced writes a second, not one after
 // another (back-to-back synced writes kept the disk busy and doubled the
 // latency of the stream's own fsyncs).
 type persister struct {

@@ -49,7 +49,7 @@ const (
 	// write. After a crash, messages acked in the last interval may be
 	// delivered again (at least once, as without it: acks never waited
 	// for the write).
-	persistInterval = 100 * time.Millisecond
+	persistInterval = 20 * time.Millisecond
 	// minDeadLetterRetry is the least delay before retrying a failed
 	// dead-letter publish.
 	minDeadLetterRetry = time.Second
