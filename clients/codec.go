@@ -125,3 +125,24 @@ func decodeMessage(data []byte, streams []string) (*Message, error) {
 func encodeCommand(cmd wsproto.ConsumerCommand) []byte {
 	return wsproto.AppendConsumerCommand(make([]byte, 0, 32+len(cmd.MessageID)), cmd)
 }
+
+// jsonBatchParts frames publish frames as a batch frame without joining
+// them: the frame itself when there is one (plain Pulsar), else the
+// frames between '[', ',' and ']' (batch extension), to be written one
+// after the other. joinBatch joins the same bytes.
+func jsonBatchParts(frames [][]byte) [][]byte {
+	if len(frames) == 1 {
+		return frames
+	}
+	parts := make([][]byte, 0, 2*len(frames)+1)
+	for i, f := range frames {
+		sep := batchComma
+		if i == 0 {
+			sep = batchOpen
+		}
+		parts = append(parts, sep, f)
+	}
+	return append(parts, batchClose)
+}
+
+var batchOpen, batchComma, batchClose = []byte("["), []byte(","), []byte("]")

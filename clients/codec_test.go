@@ -238,3 +238,12 @@ func BenchmarkDecodeAcks(b *testing.B) {
 		}
 	}
 }
+
+func TestJSONBatchPartsJoinLikeJoinBatch(t *testing.T) {
+	a, b, c := []byte(`{"payload":"YQ=="}`), []byte(`{"payload":"Yg=="}`), []byte(`{"payload":""}`)
+	for _, frames := range [][][]byte{{a}, {a, b}, {a, b, c}} {
+		if got, want := bytes.Join(jsonBatchParts(frames), nil), joinBatch(frames); !bytes.Equal(got, want) {
+			t.Errorf("parts join to %s, want %s", got, want)
+		}
+	}
+}

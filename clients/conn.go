@@ -163,16 +163,16 @@ func (w *wsConn) write(data []byte) error { return w.writeFrame(websocket.TextMe
 // writeBinary sends one binary frame, after any queued ones.
 func (w *wsConn) writeBinary(data []byte) error { return w.writeFrame(websocket.BinaryMessage, data) }
 
-// writeBinaryParts sends one binary frame made of parts, after any queued
+// writeParts sends one frame of type typ made of parts, after any queued
 // frames, without joining them first.
-func (w *wsConn) writeBinaryParts(parts [][]byte) error {
+func (w *wsConn) writeParts(typ int, parts [][]byte) error {
 	w.flushQueued()
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
 	if err := w.ws.SetWriteDeadline(time.Now().Add(w.writeTimeout)); err != nil {
 		return err
 	}
-	mw, err := w.ws.NextWriter(websocket.BinaryMessage)
+	mw, err := w.ws.NextWriter(typ)
 	if err != nil {
 		return err
 	}

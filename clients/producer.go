@@ -411,14 +411,12 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 	for {
 		p.mu.Lock()
 		queued := len(p.box.queued) > 0
-		var frame []byte
-		var parts [][]byte // a binary frame, written without joining its parts
+		var parts [][]byte // a frame, written without joining its parts
 		eager := p.opts.BatchMaxDelay == 0 && p.box.inflightFrames() < eagerFramesMax
 		if queued && (overdue || eager || p.flushReq || p.box.batchReady(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)) {
-			if p.c.binary {
-				parts, _ = p.box.takeParts(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
-			} else {
-				frame = p.box.take(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
+			parts, _ = p.box.takeParts(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
+			if !p.c.binary {
+				parts = jsonBatchParts(parts)
 			}
 			if len(p.box.queued) == 0 {
 				p.flushReq, overdue = false, false
@@ -429,14 +427,12 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 			}
 		}
 		p.mu.Unlock()
-		if frame != nil || parts != nil {
-			var err error
-			if parts != nil {
-				err = conn.writeBinaryParts(parts)
-			} else {
-				err = conn.write(frame)
+		if parts != nil {
+			typ := websocket.TextMessage
+			if p.c.binary {
+				typ = websocket.BinaryMessage
 			}
-			if err != nil {
+			if err := conn.writeParts(typ, parts); err != nil {
 				return false, err
 			}
 			continue
