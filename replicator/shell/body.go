@@ -73,6 +73,17 @@ func AppendStreamMessage(dst []byte, name naming.Stream, r *segment.Record) []by
 	return append(dst, r.Payload...)
 }
 
+// streamMessageSize is at least the length of AppendStreamMessage's body
+// for r (varints counted at their largest).
+func streamMessageSize(name naming.Stream, r *segment.Record) int {
+	n := 2 + 5*binary.MaxVarintLen64 + len(name.Tenant) + len(name.Fabric) + len(name.Name) +
+		len(r.Key) + len(r.Producer) + len(r.Payload) + 5*binary.MaxVarintLen32
+	for k, v := range r.Properties {
+		n += len(k) + len(v) + 2*binary.MaxVarintLen32
+	}
+	return n
+}
+
 // AppendOp appends the body of an op of a registered kind to dst.
 func AppendOp(dst []byte, kind Kind, payload []byte) []byte {
 	dst = append(dst, bodyVersion, byte(kind))

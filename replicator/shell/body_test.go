@@ -83,3 +83,18 @@ func FuzzDecodeStreamMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestStreamMessageSizeBoundsTheBody: PublishStream sizes each body once.
+func TestStreamMessageSizeBoundsTheBody(t *testing.T) {
+	name := naming.Stream{Persistent: true, Tenant: "t", Fabric: "f", Name: "orders"}
+	recs := []segment.Record{
+		{},
+		{PublishTime: -1, EventTime: 1 << 62, Key: "k", Producer: "p", SequenceID: -1 << 62, Payload: make([]byte, 1024)},
+		{Properties: map[string]string{"a": "b", "": string(make([]byte, 300))}, Payload: make([]byte, 200)},
+	}
+	for i := range recs {
+		if got, bound := len(AppendStreamMessage(nil, name, &recs[i])), streamMessageSize(name, &recs[i]); got > bound {
+			t.Errorf("record %d: body of %d bytes, size bound %d", i, got, bound)
+		}
+	}
+}

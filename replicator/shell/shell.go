@@ -416,7 +416,7 @@ const maxReplicatedBodyBytes = replicator.MaxBatchBytes - 64<<10
 func (s *Shell) PublishStream(st *broker.Stream, recs []segment.Record, done func(first uint64, err error)) {
 	bodies := make([][]byte, len(recs))
 	for i := range recs {
-		bodies[i] = AppendStreamMessage(nil, st.Name(), &recs[i])
+		bodies[i] = AppendStreamMessage(make([]byte, 0, streamMessageSize(st.Name(), &recs[i])), st.Name(), &recs[i])
 		if len(bodies[i]) > maxReplicatedBodyBytes {
 			done(0, fmt.Errorf("%w: a replicated message takes at most %d bytes, this one %d",
 				broker.ErrMessageTooLarge, maxReplicatedBodyBytes, len(bodies[i])))

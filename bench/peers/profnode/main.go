@@ -39,6 +39,8 @@ func main() {
 	region := flag.String("region", "local", "region name")
 	repl := flag.String("repl", "", "replication address (with --peer)")
 	secret := flag.String("fabric-secret", "profnode-fabric-secret", "fabric secret (with --peer)")
+	wanLatency := flag.Duration("wan-latency", 0, "emulated one-way latency on every outgoing peer link (with --peer)")
+	wanJitter := flag.Duration("wan-jitter", 0, "emulated jitter on every outgoing peer link (with --peer)")
 	peers := map[string]string{}
 	flag.Func("peer", "another region as name=host:port (repeat); makes a geo-replicated node", func(v string) error {
 		name, addr, ok := strings.Cut(v, "=")
@@ -52,6 +54,7 @@ func main() {
 	cfg := broker.Config{Region: *region, DataDir: *data, HTTPAddr: *addr, KafkaAddr: *kafka, Fsync: *fsync}
 	if len(peers) > 0 {
 		cfg.Peers, cfg.ReplAddr, cfg.FabricSecret = peers, *repl, *secret
+		cfg.WAN = broker.WANConfig{Latency: *wanLatency, Jitter: *wanJitter}
 	}
 	srv, err := server.Start(cfg, zap.NewNop())
 	if err != nil {
