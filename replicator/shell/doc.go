@@ -29,7 +29,12 @@
 //     journal writes are durable, applies its deliveries to their streams
 //     in delivery (causal) order through broker.Node.ApplyReplicated, which
 //     is idempotent on (Origin, OriginSeq); a local publish is acknowledged
-//     when its records are durable in the stream;
+//     when its records are in the stream. A message is made durable once
+//     per region, by its journal: global streams of a node of one are
+//     appended without fsync (broker.Node.SyncReplicated syncs them before
+//     the applied watermark passes their records), and each journal record
+//     carries its place in the order the region applied ops (its
+//     SequenceID; replicator.JournalEntry.Order);
 //  3. only then are the step's sends and acks handed to the per-peer
 //     senders, which read send ranges back from the journals
 //     (replicator.BatchBuilder), encode them (replicator.Codec, fabric
@@ -42,9 +47,12 @@
 // # Restart
 //
 // The journals are the source of truth; streams materialize them. The
-// applied watermark (applied.json: every op at or below it is in its
-// stream) is saved periodically. On start the shell re-applies the journal
-// tails past the watermark in causal order and restores the engine at the
+// applied watermark (applied.json: every op at or below it is durable in
+// its stream) is saved periodically, after syncing the streams. On start
+// the shell re-applies the journal tails past the watermark: first in the
+// order they were applied (a power cut may have lost a stream tail that
+// consumers read: it comes back at the same offsets), then causally what
+// was never applied (mergeApplied, mergeCausal); and restores the engine at the
 // largest causally consistent cut of the journals (restore.go): journals
 // are written in parallel, so a crash can keep an op whose dependency, in
 // another journal, was lost. Ops past the cut come again from peers; their
