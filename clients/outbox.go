@@ -62,8 +62,11 @@ func (o *outbox) pending() int { return len(o.queued) + o.inflightN }
 
 func (o *outbox) full() bool { return o.pending() >= o.maxPending }
 
-// inflightFrames is the number of frames written and not yet answered.
-func (o *outbox) inflightFrames() int { return len(o.inflight) }
+// eager reports whether a producer without BatchMaxDelay sends what is
+// queued now: while fewer than eagerFramesMax frames await their acks.
+// Past that, queued messages wait for an ack (or a full batch), so that
+// under load they go out together.
+func (o *outbox) eager() bool { return len(o.inflight) < eagerFramesMax }
 
 // add numbers and encodes m and queues it. On error nothing changes.
 func (o *outbox) add(m ProducerMessage, done func(wsproto.MessageID, error)) error {

@@ -412,7 +412,7 @@ func (p *Producer) writeLoop(conn *wsConn, readErr <-chan error) (readerDone boo
 		p.mu.Lock()
 		queued := len(p.box.queued) > 0
 		var parts [][]byte // a frame, written without joining its parts
-		eager := p.opts.BatchMaxDelay == 0 && p.box.inflightFrames() < eagerFramesMax
+		eager := p.opts.BatchMaxDelay == 0 && p.box.eager()
 		if queued && (overdue || eager || p.flushReq || p.box.batchReady(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)) {
 			parts, _ = p.box.takeParts(p.opts.BatchMaxMessages, p.opts.BatchMaxBytes)
 			if !p.c.binary {
