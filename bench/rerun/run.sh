@@ -33,10 +33,10 @@
 #   SPREAD_DURATION [20s/5s: its warm-up is 3s] SPREAD_RATE [10000]
 #   REPL_BENCHTIME [20000x/2000x] SHIP_BENCHTIME [100000x/10000x] CURSOR_BENCHTIME [2000x/200x]
 #   GEO_BENCHTIME [200000x/20000x] GEO_LATENCY_N [3000x/400x] GEO_CATCHUP_MSGS [1000000/50000]
-#   MESH_BENCHTIME [20x/2x] BACKFILL_MESSAGES [1000000/20000] BACKFILL_DOCS [100000/2000]
+#   MESH_BENCHTIME [10x/2x] BACKFILL_MESSAGES [1000000/20000] BACKFILL_DOCS [100000/2000]
 #   SW_BENCHTIME [200000x/20000x] ENGINE_BENCHTIME [1s/200ms]
 #   COLL_BENCHTIME [5s/1s] COLL_QUERY_DOCS [10000/10000] COLL_QUERY_BENCHTIME [3x/1x] COLL_AQL_DOCS [100000/10000]
-#   COLL_DRIVER_BENCHTIME [3s/1s] COLLE2E_POINT [10000x/1000x] COLLE2E_CONV [200x/20x] COLLE2E_CATCHUP_OPS [20000/2000]
+#   COLL_DRIVER_BENCHTIME [3s/1s] COLLE2E_POINT [10000x/1000x] COLLE2E_CONV_SHORT [50x/5x] COLLE2E_CONV [200x/20x] COLLE2E_CATCHUP_OPS [20000/2000]
 #   ARANGO_N [2000/200] ARANGO_CURL_N [200/20]
 #   SPOT_BENCHTIME [3s/1s] SPOT_FORWARDED [200x/20x]
 #   STEP_TIMEOUT [1500/600] seconds per step
@@ -134,7 +134,7 @@ gobench_rows() {
 		for (j = 1; j <= n; j++) {
 			name = order[j]; m = split(units[name], us, SUBSEP); s = ""
 			for (x = 1; x <= m; x++) s = s (s == "" ? "" : "; ") vals[name SUBSEP us[x]] " " us[x]
-			if (s !~ /\/s/ && ((name SUBSEP "ns/op") in nsop)) s = s "; " nsop[name SUBSEP "ns/op"] " ops/s (1e9 ÷ ns/op)"
+			if (s ~ /p50/ && s !~ /\/s/ && ((name SUBSEP "ns/op") in nsop)) s = s "; " nsop[name SUBSEP "ns/op"] " ops/s (1e9 ÷ ns/op)"
 			printf "| %s%s | %s | %s |\n", prefix, name, s, sec
 		}
 	}'
@@ -343,7 +343,7 @@ run_geo() {
 }
 extract_geo() { gobench_rows "" "$1" <"$d/out.txt"; }
 
-run_mesh() { gotest replicator replicator -test.run '^$' -test.bench 'Mesh' -test.benchtime "${MESH_BENCHTIME:-$(pick 20x 2x)}"; }
+run_mesh() { gotest replicator replicator -test.run '^$' -test.bench 'Mesh' -test.benchtime "${MESH_BENCHTIME:-$(pick 10x 2x)}"; }
 extract_mesh() { gobench_rows "" "$1" <"$d/out.txt"; }
 
 run_backfill() {
@@ -394,9 +394,11 @@ run_collectionse2e() {
 	gotest collectionse2e collections/e2e -test.run XXX -test.bench '^BenchmarkPoint$' -test.benchtime "${COLLE2E_POINT:-$(pick 10000x 1000x)}" -writers 32 || rc=1
 	gotest collectionse2e collections/e2e -test.run XXX -test.bench '^BenchmarkPoint$' -test.benchtime "${COLLE2E_POINT:-$(pick 10000x 1000x)}" -writers 1 |
 		sed 's/^BenchmarkPoint/BenchmarkPoint@1client/' || rc=1
-	for w in 8 32; do
-		gotest collectionse2e collections/e2e -test.run XXX -test.bench Convergence -test.benchtime "${COLLE2E_CONV:-$(pick 200x 20x)}" -writers "$w" |
-			sed "s/^BenchmarkConvergence/BenchmarkConvergence@writers=$w/" || rc=1
+	# The README's rows: 8 writers x 50 (1,200 PATCHes), 32 x 50 (4,800), 8 x 200 (4,800).
+	for wn in "8 ${COLLE2E_CONV_SHORT:-$(pick 50x 5x)}" "32 ${COLLE2E_CONV_SHORT:-$(pick 50x 5x)}" "8 ${COLLE2E_CONV:-$(pick 200x 20x)}"; do
+		set -- $wn
+		gotest collectionse2e collections/e2e -test.run XXX -test.bench Convergence -test.benchtime "$2" -writers "$1" |
+			sed "s/^BenchmarkConvergence/BenchmarkConvergence@writers=$1,$2/" || rc=1
 	done
 	for f in always never; do
 		gotest collectionse2e collections/e2e -test.run XXX -test.bench CatchUp -test.benchtime 1x -catchup-fsync "$f" \
