@@ -423,11 +423,11 @@ run_spot() {
 }
 extract_spot() { gobench_rows "" "$1" <"$d/out.txt"; }
 
-# summarize OUT STEPS...: the table, from each step's meta.txt (its exit
-# status) and raw outputs, to stdout and OUT/summary.md; 1 if a step failed.
+# summarize OUT FILE STEPS...: the table, from each step's meta.txt (its
+# exit status) and raw outputs, to stdout and FILE; 1 if a step failed.
 summarize() {
-	local out="$1" s d rc rows st=0
-	shift
+	local out="$1" file="$2" s d rc rows st=0
+	shift 2
 	{
 		echo "| figure | measured | README section |"
 		echo "| --- | --- | --- |"
@@ -445,13 +445,13 @@ summarize() {
 			fi
 			[ -z "$rows" ] || echo "$rows"
 		done
-	} >"$out/summary.md"
-	cat "$out/summary.md"
+	} >"$file"
+	cat "$file"
 	return $st
 }
 
 if [ "${1:-}" = --summary ]; then # --summary OUTDIR: the table again from an earlier run's outputs
-	summarize "${2:?usage: run.sh --summary OUTDIR}" ${STEPS:-$ALL_STEPS}
+	summarize "${2:?usage: run.sh --summary OUTDIR}" /dev/null ${STEPS:-$ALL_STEPS} # OUTDIR/summary.md stays as the run wrote it
 	exit $?
 fi
 
@@ -540,7 +540,7 @@ for s in $STEPS; do
 done
 meta "done" | tee -a "$OUT/run.txt"
 echo
-summarize "$OUT" $STEPS || status=1
+summarize "$OUT" "$OUT/summary.md" $STEPS || status=1
 echo
 echo "raw outputs in $OUT/<step>/, this table in $OUT/summary.md" >&2
 exit $status
