@@ -423,11 +423,11 @@ run_spot() {
 }
 extract_spot() { gobench_rows "" "$1" <"$d/out.txt"; }
 
-# summarize OUT FILE STEPS...: the table, from each step's meta.txt (its
-# exit status) and raw outputs, to stdout and FILE; 1 if a step failed.
+# summarize OUT STEPS...: the table, from each step's meta.txt (its exit
+# status) and raw outputs, on stdout; 1 if a step failed.
 summarize() {
-	local out="$1" file="$2" s d rc rows st=0
-	shift 2
+	local out="$1" s d rc rows st=0
+	shift
 	{
 		echo "| figure | measured | README section |"
 		echo "| --- | --- | --- |"
@@ -445,13 +445,12 @@ summarize() {
 			fi
 			[ -z "$rows" ] || echo "$rows"
 		done
-	} >"$file"
-	cat "$file"
+	}
 	return $st
 }
 
 if [ "${1:-}" = --summary ]; then # --summary OUTDIR: the table again from an earlier run's outputs
-	summarize "${2:?usage: run.sh --summary OUTDIR}" /dev/null ${STEPS:-$ALL_STEPS} # OUTDIR/summary.md stays as the run wrote it
+	summarize "${2:?usage: run.sh --summary OUTDIR}" ${STEPS:-$ALL_STEPS} # OUTDIR/summary.md stays as the run wrote it
 	exit $?
 fi
 
@@ -540,7 +539,8 @@ for s in $STEPS; do
 done
 meta "done" | tee -a "$OUT/run.txt"
 echo
-summarize "$OUT" "$OUT/summary.md" $STEPS || status=1
+summarize "$OUT" $STEPS >"$OUT/summary.md" || status=1
+cat "$OUT/summary.md"
 echo
 echo "raw outputs in $OUT/<step>/, this table in $OUT/summary.md" >&2
 exit $status
