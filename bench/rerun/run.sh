@@ -10,7 +10,7 @@
 #   bench/rerun/run.sh --summary OUTDIR              # the table again from an earlier run's outputs
 #
 # Steps (in this order; see README.md in this directory for what each runs):
-#   peers ws kafka disk region spread failover regionrepl ship cursorstore geo
+#   peers ws kafka disk region spread failover regionrepl ship cursorstore geo geoproc
 #   mesh backfill hostile streamworkers engine console collections
 #   collectionse2e arango spot
 #
@@ -51,7 +51,7 @@ self="$here/$(basename "$0")"
 Q="${QUICK:-0}"
 pick() { if [ "$Q" = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick FULL QUICK
 
-ALL_STEPS="peers ws kafka disk region spread failover regionrepl ship cursorstore geo mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
+ALL_STEPS="peers ws kafka disk region spread failover regionrepl ship cursorstore geo geoproc mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
 
 # Test binaries: step -> "name:package ..." (built with go test -c, run in the package's directory).
 step_pkgs() {
@@ -87,6 +87,7 @@ section() {
 	ship) echo "README Architecture → Regions of many nodes (region/ship, Measured)" ;;
 	cursorstore) echo "README Architecture → Regions of many nodes (Cursors)" ;;
 	geo) echo "README Geo-replication (Measured on this 2-core shared machine)" ;;
+	geoproc) echo "README Performance → Geo replication, regions as processes (issue #15 item 5)" ;;
 	mesh) echo "README Geo-fabrics (Metadata scales with the list)" ;;
 	backfill) echo "README Geo-fabrics (Backfill time)" ;;
 	hostile) echo "README Security (hostile clients)" ;;
@@ -343,6 +344,71 @@ run_geo() {
 }
 extract_geo() { gobench_rows "" "$1" <"$d/out.txt"; }
 
+# geoproc: one region alone, then two regions as separate processes (profnode
+# with --peer): publish at the maximum in a, consume in a and b; then at half
+# of that rate with 40 ms +- 5 ms of emulated one-way latency (issue #15 item 5).
+run_geoproc() {
+	local pa pb ps dur half rc=0 tck
+	tck=$(getconf CLK_TCK)
+	dur="${GEOPROC_DURATION:-$(pick 12s 3s)}"
+	local flags=(--binary --size 1024 --producers 4 --consumers 1 --duration "$dur" --warmup "$(pick 4s 1s)" --quiet --plot none)
+	"$OUT/bin/profnode" --data "$d/solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/solo.log" 2>&1 &
+	ps=$!
+	waitport 19580
+	echo "$(ticks "$ps")" >"$d/cpu-solo.txt"
+	"$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 "${flags[@]}" --out "$d/solo.json" || rc=1
+	echo "$(ticks "$ps") $tck" >>"$d/cpu-solo.txt"
+	kill "$ps"; wait "$ps"
+	for wan in none 40ms; do
+		local wf=()
+		[ "$wan" = none ] || wf=(--wan-latency 40ms --wan-jitter 5ms)
+		rm -rf "$d/a" "$d/b"
+		"$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
+			--pprof 127.0.0.1:16581 "${wf[@]}" >"$d/a-$wan.log" 2>&1 &
+		pa=$!
+		"$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
+			--pprof 127.0.0.1:16582 "${wf[@]}" >"$d/b-$wan.log" 2>&1 &
+		pb=$!
+		waitport 19581
+		waitport 19582
+		sleep 6 # both join the fabric (a new region waits to hear from its peer)
+		echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$wan.txt"
+		if [ "$wan" = none ]; then
+			"$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
+				"${flags[@]}" --out "$d/geo-max.json" || rc=1
+		else
+			half=$(jq '([.rates[]? | select(.name == "publish") | .perSec] | first // 20000) / 2 | floor' "$d/geo-max.json" 2>/dev/null)
+			"$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
+				"${flags[@]}" --rate "${half:-20000}" --wan "40ms +- 5ms one-way" --out "$d/geo-half-wan.json" || rc=1
+		fi
+		echo "$(ticks "$pa") $(ticks "$pb") $tck" >>"$d/cpu-geo-$wan.txt"
+		kill "$pa" "$pb"; wait "$pa" "$pb"
+	done
+	return $rc
+}
+waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; }
+extract_geoproc() {
+	local f label
+	report_row "geo, one region alone (no peers): 4 binary producers at the maximum, 1 consumer" "$1" "$d/solo.json"
+	for f in geo-max geo-half-wan; do
+		[ -f "$d/$f.json" ] || continue
+		local cpu cf=cpu-geo-none.txt
+		[ $f = geo-max ] || cf=cpu-geo-40ms.txt
+		# cpu file: ticks a, b before; then a, b after and CLK_TCK
+		cpu=$(tr '\n' ' ' <"$d/$cf" | awk -v acked="$(jq '.counts.acked // 0' "$d/$f.json")" '{ if (acked > 0 && NF == 5)
+			printf "region CPU per message: a %.1f µs, b %.1f µs", ($3 - $1) / $5 * 1e6 / acked, ($4 - $2) / $5 * 1e6 / acked }' 2>/dev/null)
+		case $f in
+		geo-max) label="geo, regions a and b as processes: publish in a at the maximum, consume in a and b" ;;
+		*) label="geo, regions as processes, 40 ms +- 5 ms one-way: publish in a at half of that maximum" ;;
+		esac
+		jq -r --arg fig "$label" --arg sec "$1" --arg cpu "${cpu:-CPU not recorded}" '
+			def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
+			def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
+			def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
+			"| \($fig) | publish \(r("publish") // 0 | round) msgs/s; delivered in b \(r("deliver b") // 0 | round) msgs/s; lag a>b p50 \(ms(l("lag a>b").p50Us)) p99 \(ms(l("lag a>b").p99Us)); publish-ack p99 \(ms(l("publish-ack").p99Us)); missing \(.counts.missing // 0); \($cpu); load \(.machine.loadAverage // "?") | \($sec) |"' "$d/$f.json"
+	done
+}
+
 run_mesh() { gotest replicator replicator -test.run '^$' -test.bench 'Mesh' -test.benchtime "${MESH_BENCHTIME:-$(pick 10x 2x)}"; }
 extract_mesh() { gobench_rows "" "$1" <"$d/out.txt"; }
 
@@ -460,7 +526,7 @@ if [ "${1:-}" = __step ]; then
 	step="$2" OUT="$3" d="$3/$2"
 	set -o pipefail
 	need=""
-	case "$step" in peers | kafka) need="$OUT/bin/causeway $OUT/bin/profnode" ;; esac
+	case "$step" in peers | kafka | geoproc) need="$OUT/bin/causeway $OUT/bin/profnode" ;; esac
 	for np in $(step_pkgs "$step"); do need="$need $(tb "${np%%:*}")"; done
 	for b in $need; do
 		[ -x "$b" ] || { echo "not built: $b (see $OUT/build.txt)"; exit 3; }
