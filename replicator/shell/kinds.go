@@ -101,6 +101,15 @@ func loopApply(apply ApplyFunc) BatchApplyFunc {
 		errs := make([]error, len(items))
 		for i, it := range items {
 			errs[i] = apply(it.Origin, it.Seq, it.Payload)
+			if applyLater(errs[i]) {
+				// The ops after it wait too: applied one by one, a kind's
+				// ops may depend on the earlier ones (a backfill's end on
+				// its parts); heal re-applies them all in order.
+				for j := i + 1; j < len(items); j++ {
+					errs[j] = fmt.Errorf("%w: after op %d of its kind", ErrApplyLater, it.Seq)
+				}
+				break
+			}
 		}
 		return errs
 	}
