@@ -46,13 +46,21 @@ func streamName(name string) naming.Stream {
 // "producer:i") in region, in batches, and fails on any error.
 func (f *fabric) publish(region, stream, producer string, start, n int) {
 	f.T.Helper()
-	s, err := f.node(region).StreamForUse(streamName(stream), nil)
-	if err != nil {
+	if err := publishRange(f.node(region), region, stream, producer, start, n); err != nil {
 		f.T.Fatal(err)
+	}
+}
+
+// publishRange is fabric.publish without a testing.T (for goroutines): it
+// returns the first error.
+func publishRange(node *broker.Node, region, stream, producer string, start, n int) error {
+	s, err := node.StreamForUse(streamName(stream), nil)
+	if err != nil {
+		return err
 	}
 	p, err := s.AttachProducer(producer, -1)
 	if err != nil {
-		f.T.Fatal(err)
+		return err
 	}
 	defer p.Close()
 	const batch = 50
@@ -64,10 +72,11 @@ func (f *fabric) publish(region, stream, producer string, start, n int) {
 		}
 		for k, r := range p.Publish(msgs) {
 			if r.Err != nil || r.Duplicate {
-				f.T.Fatalf("%s publish %s:%d: %+v", region, producer, i+k, r)
+				return fmt.Errorf("%s publish %s:%d: %+v", region, producer, i+k, r)
 			}
 		}
 	}
+	return nil
 }
 
 // records reads every record of a stream in region (none when missing).

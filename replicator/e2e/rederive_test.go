@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 
-	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/vfs"
 )
@@ -32,7 +29,7 @@ func TestGlobalStreamRederivedAtItsOffsets(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- publishAll(f.node(r), "s", r, per)
+			errs <- publishRange(f.node(r), r, "s", r, 0, per)
 		}()
 	}
 	wg.Wait()
@@ -66,30 +63,4 @@ func TestGlobalStreamRederivedAtItsOffsets(t *testing.T) {
 				a.Origin, a.OriginSeq, a.Payload, a.Offset)
 		}
 	}
-}
-
-// publishAll publishes n messages "producer:i" to stream in batches of 20
-// and returns the first error.
-func publishAll(node *broker.Node, stream, producer string, n int) error {
-	s, err := node.StreamForUse(streamName(stream), nil)
-	if err != nil {
-		return err
-	}
-	p, err := s.AttachProducer(producer, -1)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	for i := 0; i < n; i += 20 {
-		var msgs []broker.Message
-		for j := i; j < min(i+20, n); j++ {
-			msgs = append(msgs, broker.Message{Payload: []byte(producer + ":" + strconv.Itoa(j)), SequenceID: int64(j)})
-		}
-		for k, r := range p.Publish(msgs) {
-			if r.Err != nil || r.Duplicate {
-				return fmt.Errorf("%s publish %d: %+v", producer, i+k, r)
-			}
-		}
-	}
-	return nil
 }
