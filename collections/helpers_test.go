@@ -173,3 +173,26 @@ func mustApply(t testing.TB, d *Doc, op Op) bool {
 	}
 	return applied
 }
+
+// debugString renders a document's whole state, entries and all, for
+// failure messages.
+func (d *Doc) debugString() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "applied=%s heads=%v expiry=%v\n", d.applied, d.heads, d.expiry)
+	var walk func(name string, n *node, indent string)
+	walk = func(name string, n *node, indent string) {
+		fmt.Fprintf(&b, "%s%s markers=%v", indent, name, n.markers)
+		for _, v := range n.vals {
+			fmt.Fprintf(&b, " val(%s@%d)=%s", v.dot, v.hlc, v.raw)
+		}
+		if incs := n.incs.flat(); len(incs) > 0 {
+			fmt.Fprintf(&b, " incs=%v", incs)
+		}
+		b.WriteString("\n")
+		for _, c := range n.kids {
+			walk(c.name, c.n, indent+"  ")
+		}
+	}
+	walk("(root)", &d.root, "")
+	return b.String()
+}

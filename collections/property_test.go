@@ -39,6 +39,7 @@ func (rp *replica) deliver(t testing.TB, op Op) bool {
 	}
 	applied := mustApply(t, d, op)
 	rp.delivered.raise(op.Dot.Region, op.Dot.Seq)
+	mustRoundTrip(t, d)
 	return applied
 }
 
@@ -54,6 +55,7 @@ func (rp *replica) compact(t testing.TB, stable Vector) {
 			delete(rp.docs, key)
 			continue
 		}
+		mustRoundTrip(t, d)
 		if after := snapshot(t, d); after != before {
 			t.Fatalf("compaction at %s changed document %s:\nbefore %s\nafter  %s", stable, key, before, after)
 		}
@@ -73,6 +75,20 @@ func (rp *replica) encodings() map[string][]byte {
 		out[k] = d.AppendBinary(nil)
 	}
 	return out
+}
+
+// mustRoundTrip checks that d's binary state decodes (the store reads back
+// every state it writes) to a state that encodes identically.
+func mustRoundTrip(t testing.TB, d *Doc) {
+	t.Helper()
+	enc := d.AppendBinary(nil)
+	back, err := DecodeDoc(enc)
+	if err != nil {
+		t.Fatalf("state of %s does not decode: %v\n%s", d.ID(), err, d.debugString())
+	}
+	if again := back.AppendBinary(nil); !bytes.Equal(again, enc) {
+		t.Fatalf("state of %s re-encodes differently", d.ID())
+	}
 }
 
 // stableVector is what a replica may compact with: everything it delivered

@@ -19,6 +19,17 @@ import (
 // every region ignores (by their collection dot). Once idle, or at most
 // every ackInterval while busy, it also ships an ack: what this region
 // has applied to the collection (see GeoSequencer).
+//
+// An ack promises that every op this region ships after it has seen the
+// acked ops. It is therefore the vector of the ops (own and remote) at
+// the op-log positions already shipped, not what the region has applied:
+// an own op written before a remote op arrived but committed after the
+// shipped position has not seen it, and an ack getting ahead of it would
+// let the other regions compact the remote op's object markers, which
+// that op (a delete, say) would then remove without its values, leaving
+// children under a node that is no longer an object. After a restart the
+// vector starts empty: the acks rise again as the log is shipped (the
+// other regions keep what they learnt).
 
 // Bounds of the shipper.
 const (
@@ -43,9 +54,12 @@ type shipper struct {
 	once    sync.Once
 
 	// owned by run
-	shippedOwn uint64 // highest own collection seq shipped
-	lastAck    collections.Vector
-	ackAt      time.Time
+	// shippedSeen is the vector of the ops at the op-log positions shipped
+	// since the shipper started: what every op it ships from now on has
+	// seen.
+	shippedSeen collections.Vector
+	lastAck     collections.Vector
+	ackAt       time.Time
 	// savedPos is the position last saved to the region's map (a
 	// geo-replicated region of several nodes), at savedAt.
 	savedPos uint64
@@ -147,7 +161,7 @@ func (sh *shipper) run(r Replication) {
 		}
 		results := make(chan error, len(recs))
 		sent, next := 0, from
-		var own uint64
+		seen := map[string]uint64{}
 		for _, rec := range recs {
 			if rec.Offset >= lim {
 				break
@@ -157,12 +171,15 @@ func (sh *shipper) run(r Replication) {
 				continue
 			}
 			op, err := collections.DecodeOp(rec.Payload)
-			if err != nil || op.Dot.Region != s.region {
+			if err != nil {
+				continue
+			}
+			seen[op.Dot.Region] = max(seen[op.Dot.Region], op.Dot.Seq)
+			if op.Dot.Region != s.region {
 				continue
 			}
 			payload := appendOpPayload(nil, info.Tenant, info.Fabric, rec.Payload)
 			sent++
-			own = op.Dot.Seq
 			r.PublishOp(ReplicationKind, payload, func(_ replicator.Dot, err error) { results <- err })
 		}
 		var failed error
@@ -189,8 +206,8 @@ func (sh *shipper) run(r Replication) {
 		}
 		from = next
 		sh.pos.Store(from)
-		if own > sh.shippedOwn {
-			sh.shippedOwn = own
+		if len(seen) > 0 {
+			sh.shippedSeen = sh.shippedSeen.Merge(collections.VectorOf(seen))
 		}
 		if err := s.store.SetShipped(info.ID, from); err != nil {
 			c.log.Warn("ship: save position", zap.Error(err))
@@ -232,23 +249,11 @@ func (sh *shipper) idle(r Replication) bool {
 	}
 }
 
-// ackVector is what this region has applied to the collection, its own
-// ops counted only as far as they are shipped (an ack travels after them).
+// ackVector is what the ops at the shipped op-log positions add up to:
+// every op shipped after the ack has seen it (see Shipping, at the top
+// of this file). Remote ops count as soon as they precede the shipped position.
 func (sh *shipper) ackVector() collections.Vector {
-	c := sh.c
-	c.mu.Lock()
-	v := append(collections.Vector(nil), c.applied...)
-	c.mu.Unlock()
-	out := v[:0]
-	for _, e := range v {
-		if e.Region == c.svc.region {
-			e.Seq = min(e.Seq, sh.shippedOwn)
-		}
-		if e.Seq > 0 {
-			out = append(out, e)
-		}
-	}
-	return out
+	return sh.shippedSeen
 }
 
 func (sh *shipper) ackDue() bool {
