@@ -20,10 +20,14 @@
 // damage. With FsyncInterval and FsyncNever records are acknowledged and
 // readable once written to the OS, and nothing is preallocated.
 //
-// Recovery. Sealed segments were fsynced before the next one was created, so
-// Open only checks their indexes (walking the batch headers after the last
-// index entry) and rebuilds a missing or inconsistent one by checking every
-// batch. The tail segment is checked batch by batch (CRC and every field)
+// Recovery. Under FsyncAlways sealed segments were fsynced before the next
+// one was created, so Open only checks their indexes (walking the batch
+// headers after the last index entry) and rebuilds a missing or
+// inconsistent one by checking every batch; a damaged sealed segment fails
+// Open. Under FsyncInterval and FsyncNever a rolled segment is synced behind
+// the writer (seal.go), so a crash can leave a sealed segment damaged or
+// short: the log is cut there and the later segments removed, as a torn
+// tail is. The tail segment is checked batch by batch (CRC and every field)
 // and cut after the last good batch. A read error fails Open: it never
 // causes a cut.
 //

@@ -48,6 +48,9 @@ type Log struct {
 	w      batcher
 	zeros  []byte // zeroChunkBytes of zeros for preallocation
 
+	sealMu  sync.Mutex
+	sealing chan struct{} // (sealMu) closed when the last seal behind the writer ended; nil if none
+
 	syncMu    sync.Mutex    // one Sync at a time
 	syncedEnd atomic.Uint64 // every offset below it is durable through Sync
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 
@@ -15,10 +16,58 @@ import (
 const scanReadAheadBytes = 1 << 20
 
 // recover loads every segment of the directory, repairing what it can.
+// Under FsyncInterval and FsyncNever a sealed segment is synced behind the
+// writer (roll), so a crash can leave one damaged or short with later
+// segments after it: the log is then cut there, as a tail is (the later
+// segments are removed), and recovery starts over. Under FsyncAlways every
+// sealed segment was durable before the next was created, and a damaged
+// one is an error.
 func (l *Log) recover() error {
+	for {
+		// Each cut removes at least one segment: this ends.
+		cut, err := l.recoverOnce()
+		if err == nil {
+			return nil
+		}
+		for _, s := range l.segs {
+			s.release()
+		}
+		l.segs, l.active = nil, nil
+		if cut == nil || l.opts.Fsync == FsyncAlways {
+			return err
+		}
+		l.logger.Warn("cutting the log at a sealed segment that was not synced before a crash",
+			zap.String("segment", logName(l.dir, cut.tailBase)), zap.Int("laterSegments", len(cut.later)), zap.Error(err))
+		for i := len(cut.later) - 1; i >= 0; i-- { // newest first: what stays is a prefix
+			base := cut.later[i]
+			if rerr := l.fs.Remove(logName(l.dir, base)); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			if rerr := l.fs.Remove(indexName(l.dir, base)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				return errors.Join(err, rerr)
+			}
+		}
+		if rerr := l.fs.SyncDir(l.dir); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		l.m.truncations.Add(1)
+	}
+}
+
+// logCut is where recoverOnce found the log must end: tailBase becomes the
+// last segment, the segments in later are removed.
+type logCut struct {
+	tailBase uint64
+	later    []uint64
+}
+
+// recoverOnce loads the segments once. A sealed segment that is damaged,
+// or that ends before the next one starts, fails it with the cut that
+// would make that segment the tail (any other failure has no cut).
+func (l *Log) recoverOnce() (*logCut, error) {
 	names, err := l.fs.ReadDir(l.dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var bases []uint64 // sorted: the names are, and have a fixed width
 	haveLog := map[uint64]bool{}
@@ -32,19 +81,22 @@ func (l *Log) recover() error {
 		if base, ok := parseName(name, indexSuffix); ok && !haveLog[base] {
 			l.logger.Info("removing index without a segment", zap.String("file", name))
 			if err := l.fs.Remove(indexName(l.dir, base)); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if len(bases) == 0 {
 		s, err := l.createSegment(l.opts.BaseOffset)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.segs = []*segment{s}
 		l.active = s
 		l.end.Store(s.next)
-		return nil
+		return nil, nil
+	}
+	cutAt := func(i int) *logCut {
+		return &logCut{tailBase: bases[i], later: bases[i+1:]}
 	}
 	repaired := false
 	for i, base := range bases {
@@ -55,13 +107,20 @@ func (l *Log) recover() error {
 			fixed, err = l.recoverTail(s)
 		} else {
 			fixed, err = l.recoverSealed(s)
+			if errors.Is(err, ErrCorrupt) {
+				return cutAt(i), err
+			}
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		repaired = repaired || fixed
 		if i > 0 && s.base != l.segs[i-1].next {
-			return fmt.Errorf("%w: segment %s starts at %d but the one before ends at %d",
+			var cut *logCut
+			if s.base > l.segs[i-1].next {
+				cut = cutAt(i - 1) // the one before lost its end
+			}
+			return cut, fmt.Errorf("%w: segment %s starts at %d but the one before ends at %d",
 				ErrCorrupt, s.logPath, s.base, l.segs[i-1].next)
 		}
 	}
@@ -72,7 +131,7 @@ func (l *Log) recover() error {
 	}
 	l.logger.Info("opened log", zap.Int("segments", len(l.segs)),
 		zap.Uint64("start", l.segs[0].base), zap.Uint64("end", l.active.next), zap.Bool("repaired", repaired))
-	return nil
+	return nil, nil
 }
 
 // recoverSealed loads a segment that is not the last one. Its data was

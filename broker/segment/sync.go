@@ -25,12 +25,17 @@ func (l *Log) Sync() error {
 		return fmt.Errorf("segment: sync %s: %w", l.dir, ErrClosed)
 	}
 	// Records below end are in the active segment or in a sealed one,
-	// which the writer fsynced when it rolled it.
+	// which the writer fsynced when it rolled it, or which the seal in
+	// flight syncs (seal.go: at most one; an earlier one has ended).
 	end = l.end.Load()
 	s := l.segs[len(l.segs)-1]
 	s.refs.Add(1)
 	l.mu.RUnlock()
 	defer s.release()
+	l.waitSealed()
+	if err := l.failure(); err != nil {
+		return fmt.Errorf("segment: sync %s: %w", l.dir, err)
+	}
 	if err := l.syncFile(s.log); err != nil {
 		l.markFailed(fmt.Errorf("fsync %s: %w", s.logPath, err))
 		return fmt.Errorf("segment: sync %s: %w", s.logPath, err)

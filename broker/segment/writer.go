@@ -306,16 +306,21 @@ func (l *Log) roll() error {
 		l.markFailed(fmt.Errorf("truncate %s: %w", old.logPath, err))
 		return err
 	}
-	if err := l.sync(old.log); err != nil {
-		l.markFailed(fmt.Errorf("fsync %s: %w", old.logPath, err))
-		return err
-	}
-	if old.idx != nil {
-		if err := old.idx.Sync(); err != nil {
-			l.logger.Warn("index fsync failed", zap.String("index", old.idxPath), zap.Error(err))
+	if l.opts.Fsync == FsyncAlways {
+		// Every commit was synced: this flushes nothing but metadata.
+		if err := l.sync(old.log); err != nil {
+			l.markFailed(fmt.Errorf("fsync %s: %w", old.logPath, err))
+			return err
 		}
-		old.idx.Close() // before old can leave the list, where release may close it
-		old.idx = nil
+		if old.idx != nil {
+			if err := old.idx.Sync(); err != nil {
+				l.logger.Warn("index fsync failed", zap.String("index", old.idxPath), zap.Error(err))
+			}
+			old.idx.Close() // before old can leave the list, where release may close it
+			old.idx = nil
+		}
+	} else {
+		l.sealBehind(old)
 	}
 	s, err := l.createSegment(old.next)
 	if err != nil {
@@ -332,6 +337,7 @@ func (l *Log) roll() error {
 
 // finalSync flushes the active segment when the log closes.
 func (l *Log) finalSync() error {
+	l.waitSealed()
 	if l.failure() != nil {
 		return nil
 	}
