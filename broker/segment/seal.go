@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"go.uber.org/zap"
+
+	"github.com/causeway/causeway/broker/vfs"
 )
 
 // Sealing behind the writer. Under FsyncInterval and FsyncNever a rolled
@@ -18,13 +20,31 @@ import (
 // with a later segment after it: recovery cuts the log there under these
 // policies (recover), as it cuts a torn tail.
 
-// sealBehind syncs old (data, then index) on its own goroutine after the
-// seal in flight, if any, ended. Called by the writer at a roll.
-func (l *Log) sealBehind(old *segment) {
+// seal makes a rolled segment durable: its data (a failure fails the
+// log), then its index idx (a failure is only logged: Open rebuilds it),
+// which it closes.
+func (l *Log) seal(old *segment, idx vfs.File) error {
+	err := l.syncFile(old.log)
+	if err != nil {
+		err = fmt.Errorf("fsync %s: %w", old.logPath, err)
+		l.markFailed(err)
+	}
+	if idx != nil {
+		if err == nil {
+			if ierr := idx.Sync(); ierr != nil {
+				l.logger.Warn("index fsync failed", zap.String("index", old.idxPath), zap.Error(ierr))
+			}
+		}
+		idx.Close()
+	}
+	return err
+}
+
+// sealBehind seals old on its own goroutine after the seal in flight, if
+// any, ended. Called by the writer at a roll.
+func (l *Log) sealBehind(old *segment, idx vfs.File) {
 	l.waitSealed()
 	old.refs.Add(1)
-	idx := old.idx
-	old.idx = nil // closed below, not by the last release
 	done := make(chan struct{})
 	l.sealMu.Lock()
 	l.sealing = done
@@ -32,15 +52,7 @@ func (l *Log) sealBehind(old *segment) {
 	go func() {
 		defer close(done)
 		defer old.release()
-		if err := l.syncFile(old.log); err != nil {
-			l.markFailed(fmt.Errorf("fsync %s: %w", old.logPath, err))
-		}
-		if idx != nil {
-			if err := idx.Sync(); err != nil {
-				l.logger.Warn("index fsync failed", zap.String("index", old.idxPath), zap.Error(err))
-			}
-			idx.Close()
-		}
+		_ = l.seal(old, idx) // a failure failed the log
 	}()
 }
 

@@ -306,21 +306,15 @@ func (l *Log) roll() error {
 		l.markFailed(fmt.Errorf("truncate %s: %w", old.logPath, err))
 		return err
 	}
+	idx := old.idx
+	old.idx = nil // closed by seal, before old can leave the list, where release may close it
 	if l.opts.Fsync == FsyncAlways {
 		// Every commit was synced: this flushes nothing but metadata.
-		if err := l.sync(old.log); err != nil {
-			l.markFailed(fmt.Errorf("fsync %s: %w", old.logPath, err))
+		if err := l.seal(old, idx); err != nil {
 			return err
 		}
-		if old.idx != nil {
-			if err := old.idx.Sync(); err != nil {
-				l.logger.Warn("index fsync failed", zap.String("index", old.idxPath), zap.Error(err))
-			}
-			old.idx.Close() // before old can leave the list, where release may close it
-			old.idx = nil
-		}
 	} else {
-		l.sealBehind(old)
+		l.sealBehind(old, idx)
 	}
 	s, err := l.createSegment(old.next)
 	if err != nil {

@@ -75,26 +75,33 @@ func newFakeFabric(t testing.TB, seed uint64, names ...string) *fakeFabric {
 }
 
 func (r *fakeRegion) start() {
-	t := r.f.t
+	r.node, r.svc = openGeoNode(r.f.t, r.name, r.f.names, r.dir, r.clock)
+	r.svc.AttachReplication(r)
+}
+
+// openGeoNode opens a node of region in a fabric of regions (its peers'
+// addresses unused: a test attaches its own Replication) and its service
+// on dir, reading time from clock. The caller closes both.
+func openGeoNode(t testing.TB, region string, regions []string, dir string, clock *fakeClock) (*broker.Node, *Service) {
+	t.Helper()
 	peers := map[string]string{}
-	for _, p := range r.f.names {
-		if p != r.name {
+	for _, p := range regions {
+		if p != region {
 			peers[p] = "127.0.0.1:1"
 		}
 	}
-	cfg := broker.Config{Region: r.name, DataDir: r.dir, Peers: peers, ReplAddr: "127.0.0.1:0",
+	cfg := broker.Config{Region: region, DataDir: dir, Peers: peers, ReplAddr: "127.0.0.1:0",
 		FabricSecret: "fake-fabric-secret-0123456789", Fsync: "never"}
-	node, err := broker.Open(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named(r.name))
+	node, err := broker.Open(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named(region))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := Open(node, Options{Now: r.clock.Now, SweepInterval: time.Hour})
+	svc, err := Open(node, Options{Now: clock.Now, SweepInterval: time.Hour})
 	if err != nil {
 		_ = node.Close()
 		t.Fatal(err)
 	}
-	r.node, r.svc = node, svc
-	svc.AttachReplication(r)
+	return node, svc
 }
 
 func (r *fakeRegion) stop() {

@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/collections"
 	"github.com/causeway/causeway/replicator"
 	"github.com/causeway/causeway/replicator/shell"
@@ -81,18 +77,8 @@ func (r *heldReplication) snapshot() []replPayload {
 // ack published must then be covered by the contexts of the own ops
 // published after it.
 func TestAckTravelsAfterOpsThatMissedItsVector(t *testing.T) {
-	cfg := broker.Config{Region: "eu", DataDir: t.TempDir(), Peers: map[string]string{"us": "127.0.0.1:1"},
-		ReplAddr: "127.0.0.1:0", FabricSecret: "fake-fabric-secret-0123456789", Fsync: "never"}
-	node, err := broker.Open(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node, svc := openGeoNode(t, "eu", []string{"eu", "us"}, t.TempDir(), &fakeClock{t: time.Unix(1_700_000_000, 0)})
 	defer node.Close()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	svc, err := Open(node, Options{Now: clock.Now, SweepInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer svc.Close()
 	repl := &heldReplication{t: t, name: "eu", svc: svc, held: make(chan struct{}), release: make(chan struct{})}
 	svc.AttachReplication(repl)
