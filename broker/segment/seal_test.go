@@ -3,6 +3,7 @@ package segment
 import (
 	"errors"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 	"time"
 
@@ -141,4 +142,64 @@ func TestCrashWhileSealingBehind(t *testing.T) {
 		}
 		l.Close()
 	}
+}
+
+// TestSealBehindFaults: under FsyncNever a failed fsync of a segment sealed
+// behind the writer fails the log (Sync reports it, appends are refused,
+// reads keep what was acknowledged, a reopen holds it), and a full disk
+// while segments roll refuses the appends that do not fit, changes nothing
+// else, and the log goes on once space is back.
+func TestSealBehindFaults(t *testing.T) {
+	opts := Options{SegmentMaxBytes: 200, Fsync: FsyncNever}
+	t.Run("seal fsync fails", func(t *testing.T) {
+		inner, inj := vfs.NewMem(), &vfs.Injector{}
+		inj.SetFilter(onlyLogs)
+		l := openLog(t, vfs.NewFaulty(inner, inj), opts)
+		want := appendN(t, l, 0, 3, 40)
+		inj.FailSync(1) // the next log fsync: the seal of the segment the next appends roll
+		for l.Metrics().SegmentsRolled == 0 {
+			want = append(want, appendN(t, l, len(want), 1, 40)...)
+		}
+		if err := l.Sync(); !errors.Is(err, vfs.ErrInjected) {
+			t.Fatalf("Sync after a failed seal = %v, want the fsync error", err)
+		}
+		_, err := l.Append([]Record{rec(len(want), 40)})
+		mustErr(t, err, ErrFailed)
+		if err := sameRecords(readAll(t, l), want); err != nil {
+			t.Fatalf("reads after the failure: %v", err)
+		}
+		l.Close()
+		r := openLog(t, inner, opts)
+		defer r.Close()
+		if err := sameRecords(readAll(t, r), want); err != nil {
+			t.Fatalf("reopened: %v", err)
+		}
+	})
+	t.Run("disk full while rolling", func(t *testing.T) {
+		inner, inj := vfs.NewMem(), &vfs.Injector{}
+		l := openLog(t, vfs.NewFaulty(inner, inj), opts)
+		want := appendN(t, l, 0, 8, 40)
+		inj.NoSpaceAfter(300)
+		refused := 0
+		for i := 0; i < 40; i++ {
+			r := rec(len(want), 40)
+			off, err := l.Append([]Record{r})
+			if err != nil {
+				mustErr(t, err, syscall.ENOSPC)
+				refused++
+				continue
+			}
+			r.Offset = off
+			want = append(want, r)
+		}
+		if refused == 0 || l.Metrics().Failed {
+			t.Fatalf("refused %d appends, failed %v: want some refused and the log not failed", refused, l.Metrics().Failed)
+		}
+		inj.Reset()
+		want = append(want, appendN(t, l, len(want), 5, 40)...)
+		if err := sameRecords(readAll(t, l), want); err != nil {
+			t.Fatalf("reads after the disk emptied: %v", err)
+		}
+		reopenExact(t, l, inner, opts, want)
+	})
 }
