@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/causeway/causeway/internal/testkey"
 )
 
 func TestParseBasic(t *testing.T) {
@@ -91,7 +93,7 @@ func TestBasicAuthentication(t *testing.T) {
 		{"another tenant's name", basic("_mm", acme), ""},
 		{"another key's id", basic(rootID, acme), ""},
 		{"a token as password", basic("root", tok), ""},
-		{"a wrong key", basic("root", hs.root[:len(hs.root)-1]+"x"), ""},
+		{"a wrong key", basic("root", testkey.Wrong(hs.root)), ""},
 		{"no password", basic("root", ""), ""},
 		{"not base64", "Basic !!!", ""},
 		{"no colon", "Basic " + base64.StdEncoding.EncodeToString([]byte("root")), ""},

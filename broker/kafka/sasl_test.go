@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/causeway/causeway/internal/testkey"
+
 	"github.com/IBM/sarama"
 	kafkago "github.com/segmentio/kafka-go"
 	kgosasl "github.com/segmentio/kafka-go/sasl"
@@ -259,7 +261,7 @@ func TestSASLRefusals(t *testing.T) {
 	c.expectClosed()
 
 	for name, msg := range map[string]func() (string, []byte){
-		"wrong password":  func() (string, []byte) { return "PLAIN", plainMsg(id, key[:len(key)-1]+"x") },
+		"wrong password":  func() (string, []byte) { return "PLAIN", plainMsg(id, testkey.Wrong(key)) },
 		"revoked key":     func() (string, []byte) { return "PLAIN", plainMsg(revokedID, revoked) },
 		"expired key":     func() (string, []byte) { return "PLAIN", plainMsg("x", expired) },
 		"other tenant":    func() (string, []byte) { return "PLAIN", plainMsg("x", foreign) },
@@ -276,7 +278,7 @@ func TestSASLRefusals(t *testing.T) {
 	}
 
 	// SCRAM with a wrong password fails at the proof.
-	cl, err := xscram.SHA256.NewClient(id, key[:len(key)-1]+"x", "")
+	cl, err := xscram.SHA256.NewClient(id, testkey.Wrong(key), "")
 	if err != nil {
 		t.Fatal(err)
 	}

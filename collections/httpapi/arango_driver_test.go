@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/causeway/causeway/internal/testkey"
+
 	"github.com/arangodb/go-driver/v2/arangodb"
 	"github.com/arangodb/go-driver/v2/arangodb/shared"
 	"github.com/arangodb/go-driver/v2/connection"
@@ -130,7 +132,7 @@ func TestGoDriver(t *testing.T) {
 	}
 	// Wrong credentials: the driver reports 401 either way.
 	for _, jwt := range []bool{true, false} {
-		_, err := driverClient(n.url, "root", n.admin[:len(n.admin)-1]+"A", jwt).Version(ctx)
+		_, err := driverClient(n.url, "root", testkey.Wrong(n.admin), jwt).Version(ctx)
 		if !shared.IsUnauthorized(err) && !connection.IsCodeError(err, http.StatusUnauthorized) {
 			t.Fatalf("jwt %v, wrong key: %v", jwt, err)
 		}
