@@ -351,23 +351,34 @@ func (g *geoFabrics) sendBackfill(sh *shell.Shell, tenant, name string, v uint64
 		return err
 	}
 	totals[2], totals[3] = uint64(cols), uint64(docs)
+	// The end only after every part is published: an added region that
+	// applies the end stops waiting and skips parts that come later, so a
+	// part refused while the end went out (the shell failed and healed in
+	// between) would be missing there for good. A failed copy is sent
+	// again whole, end last.
+	waitSent := func() error {
+		sent := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(sent)
+		}()
+		select {
+		case <-sent:
+		case <-g.stop:
+			return shell.ErrClosed
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
+	if err := waitSent(); err != nil {
+		return err
+	}
 	if err := send(backfillPart{Kind: backfillEnd, Totals: totals}); err != nil {
 		return err
 	}
-	sent := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(sent)
-	}()
-	select {
-	case <-sent:
-	case <-g.stop:
-		return shell.ErrClosed
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if first != nil {
-		return first
+	if err := waitSent(); err != nil {
+		return err
 	}
 	g.log.Info("backfill sent", zap.String("fabric", tenant+"/"+name), zap.Uint64("version", v),
 		zap.Uint64("streams", totals[0]), zap.Uint64("records", totals[1]), zap.Int("collections", cols),

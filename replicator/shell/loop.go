@@ -84,6 +84,12 @@ func (s *Shell) handlePub(r *pubReq) {
 		r.fail(err)
 		return
 	}
+	// Publishes keep their order: those held while the region joined or
+	// applying was paused are created before this one. The loop releases
+	// them once per turn, and the engine can stop joining in between (a
+	// peer's ack): created at once, this one would overtake them (a
+	// backfill's end before its parts, a producer's later batch first).
+	s.releaseHeld()
 	if s.engine.Joining() || s.paused.Load() {
 		if len(s.held) >= maxHeldPubs {
 			why := error(replicator.ErrJoining)
