@@ -80,16 +80,16 @@ func (s *Shell) drainOnStop() {
 // joining (see replicator.Engine.Joining): a new region learns in one
 // round trip that it is new; a wiped one first gets its own ops back.
 func (s *Shell) handlePub(r *pubReq) {
-	if err := s.failure(); err != nil {
-		r.fail(err)
-		return
-	}
 	// Publishes keep their order: those held while the region joined or
 	// applying was paused are created before this one. The loop releases
 	// them once per turn, and the engine can stop joining in between (a
 	// peer's ack): created at once, this one would overtake them (a
 	// backfill's end before its parts, a producer's later batch first).
 	s.releaseHeld()
+	if err := s.failure(); err != nil {
+		r.fail(err)
+		return
+	}
 	if s.engine.Joining() || s.paused.Load() {
 		if len(s.held) >= maxHeldPubs {
 			why := error(replicator.ErrJoining)
