@@ -11,6 +11,7 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/internal/lograte"
 	"github.com/causeway/causeway/replicator"
 )
 
@@ -38,6 +39,9 @@ func (r *applyRecorder) batch(items []KindItem) []error {
 		p := string(it.Payload)
 		if strings.HasSuffix(p, "!") {
 			errs[i] = fmt.Errorf("%s:%d: %w", it.Origin, it.Seq, errOdd)
+		}
+		if strings.HasSuffix(p, "?") {
+			errs[i] = fmt.Errorf("%s:%d not yet: %w", it.Origin, it.Seq, ErrApplyLater)
 		}
 		if len(p) > 32 {
 			p = fmt.Sprintf("<%d bytes>", len(p))
@@ -242,5 +246,39 @@ func TestRegisterBatchKind(t *testing.T) {
 	}
 	if s.kindApply(10) == nil || s.kindApply(batchKind) == nil || s.kindApply(noKind) != nil || s.kindApply(KindStreamMessage) != nil {
 		t.Error("kindApply")
+	}
+}
+
+// TestApplierStopsAfterApplyLater: once an op must be applied later, the
+// deliveries after it in the step are not applied either (heal re-applies
+// them all in order from the journal); local publishes among them are
+// answered as applied later. Before, the next batches went on: an op was
+// applied before one it may depend on.
+func TestApplierStopsAfterApplyLater(t *testing.T) {
+	r := &applyRecorder{}
+	s := testApplierShell(t, r)
+	s.logRate = lograte.New(0)
+	answers := map[string]error{}
+	ds := testDeliveries(t, []string{"7:a", "L7:b?", "7:c", "8:p", "s:m", "L8:q", "7:d"}, answers)
+	tr := &waitTracker{}
+	a := applier{s: s, t: tr}
+	for i := range ds {
+		a.left = len(ds) - i
+		a.add(&ds[i])
+	}
+	a.flush()
+	if err := tr.wait(); !applyLater(err) {
+		t.Fatalf("step: %v, want an apply-later error", err)
+	}
+	if got := strings.Join(r.calls, " | "); got != "7:a,b?,c" {
+		t.Fatalf("calls %q, want only the batch holding the op applied later", got)
+	}
+	for _, k := range []string{"L7:b?", "L8:q"} {
+		if !applyLater(answers[k]) {
+			t.Errorf("%s answered %v, want applied later", k, answers[k])
+		}
+	}
+	if s.failure() == nil {
+		t.Error("the shell did not fail: heal would not re-apply the step")
 	}
 }

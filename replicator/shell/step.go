@@ -172,6 +172,14 @@ type applier struct {
 	items   []KindItem
 	itemReq []*pubReq
 	opBytes int
+
+	// later: an op had to be applied later (applyLater). The deliveries
+	// after it are not applied now either: the step does not count as
+	// applied, and heal (or the next restore) re-applies them all from the
+	// journal in order, so none is applied before an op it may depend on
+	// (a backfill's end before its parts, a collection op before the one
+	// it saw). A local publish among them is answered as applied later.
+	later bool
 }
 
 // pubAt is a publish request whose first record is recs[at].
@@ -182,10 +190,17 @@ type pubAt struct {
 
 func (a *applier) add(dl *delivery) {
 	s, d := a.s, dl.d
+	if a.later {
+		a.skip(dl)
+		return
+	}
 	if r := dl.req; r != nil && r.stream != nil {
 		rec := r.recs[dl.idx]
 		rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
-		a.flushOps()
+		if a.flushOps(); a.later {
+			a.skip(dl)
+			return
+		}
 		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
 		return
 	}
@@ -195,7 +210,10 @@ func (a *applier) add(dl *delivery) {
 		var rec segment.Record
 		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
 			rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
-			a.flushOps()
+			if a.flushOps(); a.later {
+				a.skip(dl)
+				return
+			}
 			a.addRecord(name, rec, true, nil)
 			return
 		}
@@ -210,7 +228,10 @@ func (a *applier) add(dl *delivery) {
 	}
 	a.flushRecords()
 	if len(a.items) > 0 && (a.kind != kind || len(a.items) >= maxApplyBatchOps || a.opBytes+len(payload) > maxApplyBatchBytes) {
-		a.flushOps()
+		if a.flushOps(); a.later {
+			a.skip(dl)
+			return
+		}
 	}
 	if len(a.items) == 0 {
 		a.kind, a.apply = kind, s.kindApply(kind)
@@ -254,6 +275,7 @@ func (a *applier) flushOps() {
 				a.t.add()
 				a.t.done(err)
 				s.applyFailed(fmt.Sprintf("kind %d", kind), err)
+				a.later = true
 			} else {
 				s.logRate.Warn(s.log, fmt.Sprintf("apply op kind %d: %v", kind, err), "apply op",
 					zap.Stringer("dot", dot), zap.Uint8("kind", uint8(kind)), zap.Error(err))
@@ -266,6 +288,21 @@ func (a *applier) flushOps() {
 	clear(items)
 	clear(reqs)
 	a.items, a.itemReq, a.opBytes, a.apply = items[:0], reqs[:0], 0, nil
+}
+
+// skip answers a delivery left for later (a.later): a local publish is
+// journaled and replicated, and applied here when its turn comes again.
+func (a *applier) skip(dl *delivery) {
+	r := dl.req
+	switch {
+	case r == nil:
+	case r.stream != nil:
+		if dl.idx == 0 {
+			r.done(0, fmt.Errorf("%w: after an op applied later", ErrAppliedLater))
+		}
+	default:
+		r.opDone(dl.d.Dot(), fmt.Errorf("%w: after an op applied later", ErrApplyLater))
+	}
 }
 
 // addRecord adds a stream message to the current group. A group is cut
