@@ -11,7 +11,6 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
-	"github.com/causeway/causeway/internal/lograte"
 	"github.com/causeway/causeway/replicator"
 )
 
@@ -162,15 +161,7 @@ func TestApplierBatchesKinds(t *testing.T) {
 			r := &applyRecorder{}
 			s := testApplierShell(t, r)
 			answers := map[string]error{}
-			ds := testDeliveries(t, tc.spec, answers)
-			tr := &waitTracker{}
-			a := applier{s: s, t: tr}
-			for i := range ds {
-				a.left = len(ds) - i
-				a.add(&ds[i])
-			}
-			a.flush()
-			if err := tr.wait(); err != nil {
+			if err := applyAll(s, testDeliveries(t, tc.spec, answers)); err != nil {
 				t.Fatal(err)
 			}
 			if strings.Join(r.calls, " | ") != strings.Join(tc.calls, " | ") {
@@ -192,6 +183,19 @@ func TestApplierBatchesKinds(t *testing.T) {
 	}
 }
 
+// applyAll applies deliveries as one step does and waits for the
+// appends: the step's error.
+func applyAll(s *Shell, ds []delivery) error {
+	tr := &waitTracker{}
+	a := applier{s: s, t: tr}
+	for i := range ds {
+		a.left = len(ds) - i
+		a.add(&ds[i])
+	}
+	a.flush()
+	return tr.wait()
+}
+
 func opNames(from, to int) []string {
 	out := make([]string, 0, to-from)
 	for i := from; i < to; i++ {
@@ -207,12 +211,7 @@ func TestApplierBatchWrongResults(t *testing.T) {
 	r := &applyRecorder{wrong: true}
 	s := testApplierShell(t, r)
 	answers := map[string]error{}
-	ds := testDeliveries(t, []string{"L7:a", "L7:b"}, answers)
-	a := applier{s: s, t: &waitTracker{}}
-	for i := range ds {
-		a.add(&ds[i])
-	}
-	a.flush()
+	_ = applyAll(s, testDeliveries(t, []string{"L7:a", "L7:b"}, answers)) // the answers say it
 	for _, k := range []string{"L7:a", "L7:b"} {
 		if !errors.Is(answers[k], errBatchResults) {
 			t.Errorf("%s answered %v", k, answers[k])
@@ -257,17 +256,9 @@ func TestRegisterBatchKind(t *testing.T) {
 func TestApplierStopsAfterApplyLater(t *testing.T) {
 	r := &applyRecorder{}
 	s := testApplierShell(t, r)
-	s.logRate = lograte.New(0)
 	answers := map[string]error{}
 	ds := testDeliveries(t, []string{"7:a", "L7:b?", "7:c", "8:p", "s:m", "L8:q", "7:d"}, answers)
-	tr := &waitTracker{}
-	a := applier{s: s, t: tr}
-	for i := range ds {
-		a.left = len(ds) - i
-		a.add(&ds[i])
-	}
-	a.flush()
-	if err := tr.wait(); !applyLater(err) {
+	if err := applyAll(s, ds); !applyLater(err) {
 		t.Fatalf("step: %v, want an apply-later error", err)
 	}
 	if got := strings.Join(r.calls, " | "); got != "7:a,b?,c" {

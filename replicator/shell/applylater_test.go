@@ -30,14 +30,7 @@ func TestApplyLaterIsNotApplied(t *testing.T) {
 				return errs
 			}
 			answers := map[string]error{}
-			ds := testDeliveries(t, []string{"7:a", "L7:b", "7:c"}, answers)
-			tr := &waitTracker{}
-			a := applier{s: s, t: tr}
-			for i := range ds {
-				a.add(&ds[i])
-			}
-			a.flush()
-			werr := tr.wait()
+			werr := applyAll(s, testDeliveries(t, []string{"7:a", "L7:b", "7:c"}, answers))
 			if got := errors.Is(werr, ErrApplyLater); got != tc.notApplied {
 				t.Fatalf("tracker error %v, want it to say ErrApplyLater: %v", werr, tc.notApplied)
 			}

@@ -173,12 +173,12 @@ type applier struct {
 	itemReq []*pubReq
 	opBytes int
 
-	// later: an op had to be applied later (applyLater). The deliveries
-	// after it are not applied now either: the step does not count as
-	// applied, and heal (or the next restore) re-applies them all from the
-	// journal in order, so none is applied before an op it may depend on
-	// (a backfill's end before its parts, a collection op before the one
-	// it saw). A local publish among them is answered as applied later.
+	// later: an op had to be applied later (applyLater). The groups
+	// flushed after it are dropped, not applied: the step does not count
+	// as applied, and heal (or the next restore) re-applies them all from
+	// the journal in order, so none is applied before an op it may depend
+	// on (a backfill's end before its parts, a collection op before the
+	// one it saw). A local publish among them is answered as applied later.
 	later bool
 }
 
@@ -190,17 +190,10 @@ type pubAt struct {
 
 func (a *applier) add(dl *delivery) {
 	s, d := a.s, dl.d
-	if a.later {
-		a.skip(dl)
-		return
-	}
 	if r := dl.req; r != nil && r.stream != nil {
 		rec := r.recs[dl.idx]
 		rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
-		if a.flushOps(); a.later {
-			a.skip(dl)
-			return
-		}
+		a.flushOps()
 		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
 		return
 	}
@@ -210,10 +203,7 @@ func (a *applier) add(dl *delivery) {
 		var rec segment.Record
 		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
 			rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
-			if a.flushOps(); a.later {
-				a.skip(dl)
-				return
-			}
+			a.flushOps()
 			a.addRecord(name, rec, true, nil)
 			return
 		}
@@ -228,10 +218,7 @@ func (a *applier) add(dl *delivery) {
 	}
 	a.flushRecords()
 	if len(a.items) > 0 && (a.kind != kind || len(a.items) >= maxApplyBatchOps || a.opBytes+len(payload) > maxApplyBatchBytes) {
-		if a.flushOps(); a.later {
-			a.skip(dl)
-			return
-		}
+		a.flushOps()
 	}
 	if len(a.items) == 0 {
 		a.kind, a.apply = kind, s.kindApply(kind)
@@ -259,6 +246,15 @@ func (a *applier) flushOps() {
 		return
 	}
 	s, items, reqs, kind := a.s, a.items, a.itemReq, a.kind
+	if a.later {
+		for i, it := range items {
+			if reqs[i] != nil {
+				reqs[i].opDone(replicator.Dot{Origin: it.Origin, Seq: it.Seq}, fmt.Errorf("%w: after an op applied later", ErrApplyLater))
+			}
+		}
+		a.resetOps()
+		return
+	}
 	errs := a.apply(items)
 	for i, it := range items {
 		var err error
@@ -285,24 +281,14 @@ func (a *applier) flushOps() {
 			reqs[i].opDone(dot, err)
 		}
 	}
-	clear(items)
-	clear(reqs)
-	a.items, a.itemReq, a.opBytes, a.apply = items[:0], reqs[:0], 0, nil
+	a.resetOps()
 }
 
-// skip answers a delivery left for later (a.later): a local publish is
-// journaled and replicated, and applied here when its turn comes again.
-func (a *applier) skip(dl *delivery) {
-	r := dl.req
-	switch {
-	case r == nil:
-	case r.stream != nil:
-		if dl.idx == 0 {
-			r.done(0, fmt.Errorf("%w: after an op applied later", ErrAppliedLater))
-		}
-	default:
-		r.opDone(dl.d.Dot(), fmt.Errorf("%w: after an op applied later", ErrApplyLater))
-	}
+// resetOps empties the batch of ops, keeping its memory.
+func (a *applier) resetOps() {
+	clear(a.items)
+	clear(a.itemReq)
+	a.items, a.itemReq, a.opBytes, a.apply = a.items[:0], a.itemReq[:0], 0, nil
 }
 
 // addRecord adds a stream message to the current group. A group is cut
@@ -335,6 +321,12 @@ func (a *applier) flushRecords() {
 	}
 	s, t, name, recs, pubs := a.s, a.t, a.name, a.recs, a.pubs
 	a.recs, a.pubs = nil, nil
+	if a.later {
+		for _, p := range pubs {
+			p.req.done(0, fmt.Errorf("%w: %s: after an op applied later", ErrAppliedLater, name))
+		}
+		return
+	}
 	t.add()
 	s.applies.Add(1)
 	s.node.ApplyReplicated(name, recs, func(offsets []uint64, err error) {
