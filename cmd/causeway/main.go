@@ -36,6 +36,9 @@ Run "causeway COMMAND -h" for a command's flags.
 `
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		tuneLoadGenerator()
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
