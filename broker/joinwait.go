@@ -35,7 +35,7 @@ type heldPublish struct {
 // holdForJoin queues the call when the producer's stream is replicated and
 // the region has not joined yet (or earlier calls are still queued), and
 // reports whether it did.
-func (p *Producer) holdForJoin(msgs []Message, done func([]PublishResult)) bool {
+func (p *Producer) holdForJoin(msgs []Message, done func([]PublishResult), borrowed bool) bool {
 	r := p.stream.node.replicatorFor(p.stream)
 	if r == nil {
 		return false
@@ -50,6 +50,9 @@ func (p *Producer) holdForJoin(msgs []Message, done func([]PublishResult)) bool 
 		h.mu.Unlock()
 		done(failAll(len(msgs), fmt.Errorf("%w: %d publishes of producer %q already wait", ErrJoining, len(h.calls), p.name)))
 		return true
+	}
+	if borrowed { // held past the caller's done: keep copies
+		msgs = ownedMessages(msgs)
 	}
 	h.calls = append(h.calls, heldPublish{msgs: msgs, done: done})
 	first := !h.active
@@ -80,7 +83,7 @@ func (p *Producer) releaseHeld(err error) {
 				c.done(failAll(len(c.msgs), fmt.Errorf("broker: publish while the region joins: %w", err)))
 				continue
 			}
-			p.publishNow(c.msgs, c.done)
+			p.publishNow(c.msgs, c.done, false)
 		}
 	}
 }

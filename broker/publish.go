@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -139,14 +140,30 @@ func (p *Producer) Close() {
 // waits (asynchronously) until the region joined, so that de-duplication
 // sees the messages its peers gave back (joinwait.go).
 func (p *Producer) PublishAsync(msgs []Message, done func([]PublishResult)) {
-	if p.holdForJoin(msgs, done) {
-		return
-	}
-	p.publishNow(msgs, done)
+	p.publish(msgs, done, false)
 }
 
-// publishNow is PublishAsync once the region has joined.
-func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
+// PublishBorrowedAsync is PublishAsync for payloads the caller reuses as
+// soon as done has run (the Kafka listener's decompression buffers). A
+// stream stored in its own segment log takes them as they are: the log
+// copies every record into its write buffer before done runs and keeps no
+// reference after. Every other path keeps messages past done (a replicated
+// stream's journal and sender, a region's replicated log, a memory stream,
+// a publish held while the region joins) and is given its own copy first.
+func (p *Producer) PublishBorrowedAsync(msgs []Message, done func([]PublishResult)) {
+	p.publish(msgs, done, true)
+}
+
+func (p *Producer) publish(msgs []Message, done func([]PublishResult), borrowed bool) {
+	if p.holdForJoin(msgs, done, borrowed) {
+		return
+	}
+	p.publishNow(msgs, done, borrowed)
+}
+
+// publishNow is PublishAsync once the region has joined; borrowed: the
+// payloads are the caller's again once done has run.
+func (p *Producer) publishNow(msgs []Message, done func([]PublishResult), borrowed bool) {
 	s := p.stream
 	// Sequence ids this stream stored for the name since the producer
 	// attached (its previous life's, given back after a wipe, or another
@@ -217,18 +234,55 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult)) {
 	case notOwner != nil:
 		finish(0, notOwner)
 	case r != nil:
+		if borrowed {
+			ownPayloads(recs, recordPayload)
+		}
 		r.PublishStream(s, recs, finish)
 	case rlog != nil:
+		if borrowed {
+			ownPayloads(recs, recordPayload)
+		}
 		rlog.AppendAsync(recs, finish)
 	case s.derived:
 		// Only the replicator appends to a stream its journals make
 		// durable (none is set while the node starts or stops).
 		finish(0, fmt.Errorf("broker: publish to %s: replication is not running: %w", s.name, ErrClosed))
 	case plog != nil:
-		plog.AppendAsync(recs, finish)
+		plog.AppendAsync(recs, finish) // copies them before finish runs
 	default:
+		if borrowed {
+			ownPayloads(recs, recordPayload)
+		}
 		finish(s.mlog.Append(recs), nil)
 	}
+}
+
+// ownPayloads replaces the payload of each of xs (payload points at it) by
+// a copy, all in one allocation.
+func ownPayloads[T any](xs []T, payload func(*T) *[]byte) {
+	n := 0
+	for i := range xs {
+		n += len(*payload(&xs[i]))
+	}
+	buf := make([]byte, 0, n)
+	for i := range xs {
+		p := payload(&xs[i])
+		if *p == nil {
+			continue
+		}
+		at := len(buf)
+		buf = append(buf, *p...)
+		*p = buf[at:len(buf):len(buf)]
+	}
+}
+
+func recordPayload(r *segment.Record) *[]byte { return &r.Payload }
+
+// ownedMessages returns a copy of msgs with copies of their payloads.
+func ownedMessages(msgs []Message) []Message {
+	out := slices.Clone(msgs)
+	ownPayloads(out, func(m *Message) *[]byte { return &m.Payload })
+	return out
 }
 
 // Publish is the synchronous form of PublishAsync.

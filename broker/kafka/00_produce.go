@@ -106,6 +106,7 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 	}
 	p, err := c.producer(stream)
 	if err != nil {
+		c.s.dec.releaseAll(batches)
 		out.ErrorCode = errorCode(err)
 		return
 	}
@@ -113,9 +114,13 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 		b := &batches[bi]
 		first := bi == 0
 		msgs := toMessages(b)
+		// The payloads are in b's decompression buffer (when it has one),
+		// given back once they are stored or not published.
+		body := b.body
 		if b.hdr.ProducerID < 0 {
 			pc.pending.Add(1)
-			p.PublishAsync(msgs, func(rs []broker.PublishResult) {
+			p.PublishBorrowedAsync(msgs, func(rs []broker.PublishResult) {
+				c.s.dec.release(body)
 				off, err := firstResult(rs)
 				pc.setResult(out, off, c.appendCode(stream, err), first)
 				pc.done()
@@ -144,6 +149,9 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 				}
 			}
 		})
+		if verdict != seqAppend {
+			c.s.dec.release(body)
+		}
 		switch verdict {
 		case seqDuplicate:
 			if seqB != nil {
@@ -161,7 +169,8 @@ func (c *conn) producePartition(req *kmsg.ProduceRequest, topic string, rp kmsg.
 			continue
 		}
 		id, name := b.hdr.ProducerID, stream.Name()
-		p.PublishAsync(msgs, func(rs []broker.PublishResult) {
+		p.PublishBorrowedAsync(msgs, func(rs []broker.PublishResult) {
+			c.s.dec.release(body)
 			off, err := firstResult(rs)
 			var waiters []func(uint64, bool)
 			c.s.pids.with(id, name, func(st *seqState) { waiters = st.finish(seqB, off, err == nil) })

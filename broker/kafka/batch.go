@@ -32,6 +32,16 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type batch struct {
 	hdr     kmsg.RecordBatch // header fields; Records holds the raw (maybe compressed) bytes
 	records []kmsg.Record
+	body    *[]byte // the pooled buffer the records were decompressed into, or nil
+}
+
+// releaseAll gives back the batches' decompression buffers: call it once no
+// message made from their records is in use.
+func (d *decoders) releaseAll(bs []batch) {
+	for i := range bs {
+		d.release(bs[i].body)
+		bs[i].body = nil
+	}
 }
 
 // lastSequence is the sequence number of the batch's last record.
@@ -41,47 +51,59 @@ func (b *batch) lastSequence() int32 { return b.hdr.FirstSequence + b.hdr.LastOf
 // partition: every batch must be magic 2 with a valid CRC32C and length,
 // non-transactional, with as many records as it says, decompressing to at
 // most maxDecompressedBytes. Anything else is an error and nothing is
-// returned.
+// returned. The batches' buffers go back with releaseAll.
 func (d *decoders) readBatches(src []byte, maxDecompressedBytes int) ([]batch, error) {
 	var out []batch
 	for len(src) > 0 {
-		if len(src) < batchHeaderBytes {
-			return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptBatch, len(src))
-		}
-		if magic := int8(src[16]); magic != 2 {
-			return nil, fmt.Errorf("%w: magic %d", ErrUnsupportedFormat, magic)
-		}
-		length := int32(binary.BigEndian.Uint32(src[8:12]))
-		if length < batchHeaderBytes-12 || int64(length) > int64(len(src)-12) {
-			return nil, fmt.Errorf("%w: length %d with %d bytes left", ErrCorruptBatch, length, len(src)-12)
-		}
-		raw := src[:12+int(length)]
-		src = src[12+int(length):]
-		if want, got := binary.BigEndian.Uint32(raw[17:21]), crc32.Checksum(raw[21:], castagnoli); want != got {
-			return nil, fmt.Errorf("%w: CRC32C %08x, computed %08x", ErrCorruptBatch, want, got)
-		}
-		var b batch
-		if err := b.hdr.ReadFrom(raw); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, err)
-		}
-		if b.hdr.Attributes&0x30 != 0 {
-			return nil, ErrTransactionalBatch
-		}
-		if b.hdr.NumRecords < 0 || b.hdr.NumRecords > maxBatchRecords || b.hdr.LastOffsetDelta != b.hdr.NumRecords-1 {
-			return nil, fmt.Errorf("%w: %d records, last offset delta %d", ErrCorruptBatch, b.hdr.NumRecords, b.hdr.LastOffsetDelta)
-		}
-		body, err := d.decompress(compressionCodec(b.hdr.Attributes&0x07), b.hdr.Records, maxDecompressedBytes)
+		b, rest, err := d.readBatch(src, maxDecompressedBytes)
 		if err != nil {
+			d.releaseAll(out)
 			return nil, err
 		}
-		recs, err := readRecords(body, int(b.hdr.NumRecords))
-		if err != nil {
-			return nil, err
-		}
-		b.records = recs
 		out = append(out, b)
+		src = rest
 	}
 	return out, nil
+}
+
+// readBatch decodes the batch src starts with and returns the bytes after
+// it.
+func (d *decoders) readBatch(src []byte, maxDecompressedBytes int) (batch, []byte, error) {
+	var b batch
+	if len(src) < batchHeaderBytes {
+		return b, nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptBatch, len(src))
+	}
+	if magic := int8(src[16]); magic != 2 {
+		return b, nil, fmt.Errorf("%w: magic %d", ErrUnsupportedFormat, magic)
+	}
+	length := int32(binary.BigEndian.Uint32(src[8:12]))
+	if length < batchHeaderBytes-12 || int64(length) > int64(len(src)-12) {
+		return b, nil, fmt.Errorf("%w: length %d with %d bytes left", ErrCorruptBatch, length, len(src)-12)
+	}
+	raw, rest := src[:12+int(length)], src[12+int(length):]
+	if want, got := binary.BigEndian.Uint32(raw[17:21]), crc32.Checksum(raw[21:], castagnoli); want != got {
+		return b, nil, fmt.Errorf("%w: CRC32C %08x, computed %08x", ErrCorruptBatch, want, got)
+	}
+	if err := b.hdr.ReadFrom(raw); err != nil {
+		return b, nil, fmt.Errorf("%w: %v", ErrCorruptBatch, err)
+	}
+	if b.hdr.Attributes&0x30 != 0 {
+		return b, nil, ErrTransactionalBatch
+	}
+	if b.hdr.NumRecords < 0 || b.hdr.NumRecords > maxBatchRecords || b.hdr.LastOffsetDelta != b.hdr.NumRecords-1 {
+		return b, nil, fmt.Errorf("%w: %d records, last offset delta %d", ErrCorruptBatch, b.hdr.NumRecords, b.hdr.LastOffsetDelta)
+	}
+	body, pooled, err := d.decompress(compressionCodec(b.hdr.Attributes&0x07), b.hdr.Records, maxDecompressedBytes)
+	if err != nil {
+		return b, nil, err
+	}
+	recs, err := readRecords(body, int(b.hdr.NumRecords))
+	if err != nil {
+		d.release(pooled)
+		return b, nil, err
+	}
+	b.records, b.body = recs, pooled
+	return b, rest, nil
 }
 
 // readRecords decodes exactly n records filling body.

@@ -100,20 +100,29 @@ func TestReadBatchesCodecs(t *testing.T) {
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {
-			bs, err := d.readBatches(src, 1<<20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, b := range bs {
-				msgs := toMessages(&b)
-				if len(msgs) != 50 {
-					t.Fatalf("%d messages", len(msgs))
+			// Twice: the second decodes into a buffer the first released
+			// (when the pool kept it).
+			for round := range 2 {
+				bs, err := d.readBatches(src, 1<<20)
+				if err != nil {
+					t.Fatal(err)
 				}
-				for i, m := range msgs {
-					if m.Key != fmt.Sprint("k", i) || string(m.Payload) != fmt.Sprint("value-", i) || m.Properties["h"] != fmt.Sprint(i) || m.EventTime != 5000+int64(i) {
-						t.Fatalf("message %d: %+v", i, m)
+				for _, b := range bs {
+					codec := compressionCodec(b.hdr.Attributes & 0x07)
+					if pooled := codec == codecSnappy || codec == codecZstd; pooled != (b.body != nil) {
+						t.Fatalf("round %d: codec %d decoded into a pooled buffer: %v", round, codec, b.body != nil)
+					}
+					msgs := toMessages(&b)
+					if len(msgs) != 50 {
+						t.Fatalf("%d messages", len(msgs))
+					}
+					for i, m := range msgs {
+						if m.Key != fmt.Sprint("k", i) || string(m.Payload) != fmt.Sprint("value-", i) || m.Properties["h"] != fmt.Sprint(i) || m.EventTime != 5000+int64(i) {
+							t.Fatalf("round %d, message %d: %+v", round, i, m)
+						}
 					}
 				}
+				d.releaseAll(bs)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/golang/snappy"
 	"github.com/klauspost/compress/gzip"
@@ -37,10 +38,17 @@ var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 // maxDecompressedBatchBytes bounds a batch's decompressed records.
 const maxDecompressedBatchBytes = 128 << 20
 
+// maxPooledBodyBytes bounds the decompressed bodies kept for reuse.
+const maxPooledBodyBytes = 4 << 20
+
 // decoders holds the stateful decompressors shared by every connection of
-// a server (zstd's DecodeAll is safe for concurrent use).
+// a server (zstd's DecodeAll is safe for concurrent use), and the buffers
+// snappy and zstd batches are decompressed into: a body is given back
+// (release) once the messages made from it are stored, so the next batch
+// decodes into memory that is neither allocated nor zeroed again.
 type decoders struct {
-	zstd *zstd.Decoder
+	zstd   *zstd.Decoder
+	bodies sync.Pool // of *[]byte
 }
 
 func newDecoders() (*decoders, error) {
@@ -54,32 +62,67 @@ func newDecoders() (*decoders, error) {
 // close releases the decoders.
 func (d *decoders) close() { d.zstd.Close() }
 
-// decompress returns the records bytes of a batch, at most maxBytes long.
-func (d *decoders) decompress(codec compressionCodec, src []byte, maxBytes int) ([]byte, error) {
+// decompress returns the records bytes of a batch, at most maxBytes long,
+// and the pooled buffer holding them (nil when they are not in one), to be
+// released once nothing refers to them.
+func (d *decoders) decompress(codec compressionCodec, src []byte, maxBytes int) ([]byte, *[]byte, error) {
 	switch codec {
 	case codecNone:
-		return src, nil
+		return src, nil, nil
 	case codecGzip:
 		r, err := gzip.NewReader(bytes.NewReader(src))
 		if err != nil {
-			return nil, fmt.Errorf("%w: gzip: %v", ErrCompression, err)
+			return nil, nil, fmt.Errorf("%w: gzip: %v", ErrCompression, err)
 		}
-		return readBounded(r, maxBytes, "gzip")
+		b, err := readBounded(r, maxBytes, "gzip")
+		return b, nil, err
 	case codecSnappy:
-		return unsnappy(src, maxBytes)
+		pooled := d.body()
+		b, err := unsnappy((*pooled)[:0], src, maxBytes)
+		return d.keep(pooled, b, err)
 	case codecLZ4:
-		return readBounded(lz4.NewReader(bytes.NewReader(src)), maxBytes, "lz4")
+		b, err := readBounded(lz4.NewReader(bytes.NewReader(src)), maxBytes, "lz4")
+		return b, nil, err
 	case codecZstd:
-		dst, err := d.zstd.DecodeAll(src, nil)
+		pooled := d.body()
+		b, err := d.zstd.DecodeAll(src, (*pooled)[:0])
 		if err != nil {
-			return nil, fmt.Errorf("%w: zstd: %v", ErrCompression, err)
+			err = fmt.Errorf("%w: zstd: %v", ErrCompression, err)
+		} else if len(b) > maxBytes {
+			err = fmt.Errorf("%w: zstd batch decompresses past %d bytes", ErrBatchTooLarge, maxBytes)
 		}
-		if len(dst) > maxBytes {
-			return nil, fmt.Errorf("%w: zstd batch decompresses past %d bytes", ErrBatchTooLarge, maxBytes)
-		}
-		return dst, nil
+		return d.keep(pooled, b, err)
 	}
-	return nil, fmt.Errorf("%w: codec %d", ErrCompression, codec)
+	return nil, nil, fmt.Errorf("%w: codec %d", ErrCompression, codec)
+}
+
+// body returns a pooled buffer to decompress into.
+func (d *decoders) body() *[]byte {
+	if b, ok := d.bodies.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+// keep records b, decoded into pooled, as pooled's content; on err the
+// buffer goes back at once.
+func (d *decoders) keep(pooled *[]byte, b []byte, err error) ([]byte, *[]byte, error) {
+	if err != nil {
+		d.release(pooled)
+		return nil, nil, err
+	}
+	*pooled = b
+	return b, pooled, nil
+}
+
+// release gives back a buffer decompress returned (nil: nothing), once no
+// message refers to its bytes.
+func (d *decoders) release(pooled *[]byte) {
+	if pooled == nil || cap(*pooled) > maxPooledBodyBytes {
+		return
+	}
+	*pooled = (*pooled)[:0]
+	d.bodies.Put(pooled)
 }
 
 func readBounded(r io.Reader, maxBytes int, what string) ([]byte, error) {
@@ -93,16 +136,16 @@ func readBounded(r io.Reader, maxBytes int, what string) ([]byte, error) {
 	return b, nil
 }
 
-// unsnappy decodes raw or xerial-framed snappy.
-func unsnappy(src []byte, maxBytes int) ([]byte, error) {
+// unsnappy decodes raw or xerial-framed snappy, appended to dst.
+func unsnappy(dst, src []byte, maxBytes int) ([]byte, error) {
 	if !bytes.HasPrefix(src, xerialMagic) {
-		return snappyBlock(nil, src, maxBytes)
+		return snappyBlock(dst, src, maxBytes)
 	}
 	if len(src) < 16 {
 		return nil, fmt.Errorf("%w: short xerial header", ErrCompression)
 	}
 	src = src[16:]
-	var out []byte
+	out := dst
 	for len(src) > 0 {
 		if len(src) < 4 {
 			return nil, fmt.Errorf("%w: truncated xerial block length", ErrCompression)
@@ -113,7 +156,7 @@ func unsnappy(src []byte, maxBytes int) ([]byte, error) {
 			return nil, fmt.Errorf("%w: xerial block of %d bytes, %d left", ErrCompression, n, len(src))
 		}
 		var err error
-		if out, err = snappyBlock(out, src[:n], maxBytes-len(out)); err != nil {
+		if out, err = snappyBlock(out, src[:n], maxBytes-(len(out)-len(dst))); err != nil {
 			return nil, err
 		}
 		src = src[n:]
