@@ -204,18 +204,17 @@ func TestSubscriptionMovesWithItsCursor(t *testing.T) {
 		t.Fatal(err)
 	}
 	// the persister saves in the background: wait until the region has it
+	// (a read may find the metadata group without a quorum for a moment,
+	// as on a loaded machine right after the region started: retried)
 	s2 := New(nodes[1].g())
 	deadline := time.Now().Add(waitFor)
 	for {
 		st, ok, err := s2.Load(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok && st.MarkDelete == 60 {
+		if err == nil && ok && st.MarkDelete == 60 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the commit never reached the region: %+v %v", st, ok)
+			t.Fatalf("the commit never reached the region: %+v %v %v", st, ok, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
