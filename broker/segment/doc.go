@@ -15,7 +15,8 @@
 // (group commit). The active segment is then preallocated with zeros ahead
 // of its end and written in place, so that fdatasync flushes data only: on
 // ext4 an fsync after an append also commits the journal and runs several
-// times slower. Preallocated space is cut off when a segment is sealed or
+// times slower (without a journal it allocates blocks and writes the inode,
+// still slower). Preallocated space is cut off when a segment is sealed or
 // closed, and recovery drops an all-zero tail without counting it as
 // damage. With FsyncInterval and FsyncNever records are acknowledged and
 // readable once written to the OS, and nothing is preallocated.

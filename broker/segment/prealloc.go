@@ -10,7 +10,9 @@ import (
 // already (within [minPreallocBytes, maxPreallocBytes] and, past need, the
 // segment's size limit). Overwriting blocks that were written and synced
 // makes fdatasync a pure data flush: on ext4 an fsync after an append costs
-// a journal commit and runs several times slower.
+// a journal commit and runs several times slower, and without a journal it
+// allocates blocks and writes the inode (still ~15 % more CPU per message
+// and ~15 % less throughput, README "The Kafka path").
 func (l *Log) preallocate(s *segment, end int64) error {
 	grow := min(max(end, minPreallocBytes), maxPreallocBytes)
 	target := max(end, min(end+grow, l.opts.SegmentMaxBytes))
