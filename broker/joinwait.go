@@ -28,8 +28,9 @@ type joinHold struct {
 }
 
 type heldPublish struct {
-	msgs []Message
-	done func([]PublishResult)
+	msgs     []Message
+	done     func([]PublishResult)
+	borrowed bool // the payloads are the caller's once done ran (publishNow copies them)
 }
 
 // holdForJoin queues the call when the producer's stream is replicated and
@@ -51,10 +52,7 @@ func (p *Producer) holdForJoin(msgs []Message, done func([]PublishResult), borro
 		done(failAll(len(msgs), fmt.Errorf("%w: %d publishes of producer %q already wait", ErrJoining, len(h.calls), p.name)))
 		return true
 	}
-	if borrowed { // held past the caller's done: keep copies
-		msgs = ownedMessages(msgs)
-	}
-	h.calls = append(h.calls, heldPublish{msgs: msgs, done: done})
+	h.calls = append(h.calls, heldPublish{msgs: msgs, done: done, borrowed: borrowed})
 	first := !h.active
 	h.active = true
 	h.mu.Unlock()
@@ -83,7 +81,7 @@ func (p *Producer) releaseHeld(err error) {
 				c.done(failAll(len(c.msgs), fmt.Errorf("broker: publish while the region joins: %w", err)))
 				continue
 			}
-			p.publishNow(c.msgs, c.done, false)
+			p.publishNow(c.msgs, c.done, c.borrowed)
 		}
 	}
 }

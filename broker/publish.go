@@ -2,7 +2,6 @@ package broker
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -148,8 +147,9 @@ func (p *Producer) PublishAsync(msgs []Message, done func([]PublishResult)) {
 // stream stored in its own segment log takes them as they are: the log
 // copies every record into its write buffer before done runs and keeps no
 // reference after. Every other path keeps messages past done (a replicated
-// stream's journal and sender, a region's replicated log, a memory stream,
-// a publish held while the region joins) and is given its own copy first.
+// stream's journal and sender, a region's replicated log, a memory stream)
+// and is given its own copy first. A publish held while the region joins
+// is copied when it is released: done has not run while it waits.
 func (p *Producer) PublishBorrowedAsync(msgs []Message, done func([]PublishResult)) {
 	p.publish(msgs, done, true)
 }
@@ -235,12 +235,12 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult), borrow
 		finish(0, notOwner)
 	case r != nil:
 		if borrowed {
-			ownPayloads(recs, recordPayload)
+			ownPayloads(recs)
 		}
 		r.PublishStream(s, recs, finish)
 	case rlog != nil:
 		if borrowed {
-			ownPayloads(recs, recordPayload)
+			ownPayloads(recs)
 		}
 		rlog.AppendAsync(recs, finish)
 	case s.derived:
@@ -251,38 +251,27 @@ func (p *Producer) publishNow(msgs []Message, done func([]PublishResult), borrow
 		plog.AppendAsync(recs, finish) // copies them before finish runs
 	default:
 		if borrowed {
-			ownPayloads(recs, recordPayload)
+			ownPayloads(recs)
 		}
 		finish(s.mlog.Append(recs), nil)
 	}
 }
 
-// ownPayloads replaces the payload of each of xs (payload points at it) by
-// a copy, all in one allocation.
-func ownPayloads[T any](xs []T, payload func(*T) *[]byte) {
+// ownPayloads replaces recs' payloads by copies, in one allocation.
+func ownPayloads(recs []segment.Record) {
 	n := 0
-	for i := range xs {
-		n += len(*payload(&xs[i]))
+	for i := range recs {
+		n += len(recs[i].Payload)
 	}
 	buf := make([]byte, 0, n)
-	for i := range xs {
-		p := payload(&xs[i])
-		if *p == nil {
+	for i := range recs {
+		if recs[i].Payload == nil {
 			continue
 		}
 		at := len(buf)
-		buf = append(buf, *p...)
-		*p = buf[at:len(buf):len(buf)]
+		buf = append(buf, recs[i].Payload...)
+		recs[i].Payload = buf[at:len(buf):len(buf)]
 	}
-}
-
-func recordPayload(r *segment.Record) *[]byte { return &r.Payload }
-
-// ownedMessages returns a copy of msgs with copies of their payloads.
-func ownedMessages(msgs []Message) []Message {
-	out := slices.Clone(msgs)
-	ownPayloads(out, func(m *Message) *[]byte { return &m.Payload })
-	return out
 }
 
 // Publish is the synchronous form of PublishAsync.
