@@ -24,11 +24,21 @@ import (
 	"github.com/causeway/causeway/broker/wsproto"
 )
 
-// buildBinary compiles cmd/causeway once per test binary run.
+// buildOnce compiles cmd/causeway once per test binary run; TestMain removes
+// the build's directory when the tests end.
 var buildOnce struct {
 	sync.Once
+	dir  string
 	path string
 	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.dir != "" {
+		os.RemoveAll(buildOnce.dir)
+	}
+	os.Exit(code)
 }
 
 func causewayBinary(t *testing.T) string {
@@ -39,6 +49,7 @@ func causewayBinary(t *testing.T) string {
 			buildOnce.err = err
 			return
 		}
+		buildOnce.dir = dir
 		buildOnce.path = filepath.Join(dir, "causeway")
 		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
 		if err != nil {
