@@ -69,7 +69,7 @@ func (h *consumerConn) forwardBinary(i int) {
 	var f pushFrame
 	add := func(d *subscription.Delivery) bool {
 		m := binaryMessage(&d.Record, uint64(i), d.RedeliveryCount)
-		if !f.fits(&m) && !h.c.send(outFrame{data: f.take(), binary: true}) {
+		if !f.fits(&m) && !h.c.push(outFrame{data: f.take(), binary: true}) {
 			return false
 		}
 		metrics.ObserveDelivery(len(m.Payload))
@@ -101,7 +101,7 @@ func (h *consumerConn) forwardBinary(i int) {
 					break more
 				}
 			}
-			if !h.c.send(outFrame{data: f.take(), binary: true}) {
+			if !h.c.push(outFrame{data: f.take(), binary: true}) {
 				return
 			}
 		case <-sc.Done():
@@ -192,13 +192,13 @@ func (h *readerConn) pushBinary(recs []segment.Record, metrics *broker.Metrics) 
 	var f pushFrame
 	for i := range recs {
 		m := binaryMessage(&recs[i], 0, 0)
-		if !f.fits(&m) && !h.c.send(outFrame{data: f.take(), binary: true}) {
+		if !f.fits(&m) && !h.c.push(outFrame{data: f.take(), binary: true}) {
 			return false
 		}
 		metrics.ObserveDelivery(len(m.Payload))
 		f.add(m)
 	}
-	return len(f.msgs) == 0 || h.c.send(outFrame{data: f.take(), binary: true})
+	return len(f.msgs) == 0 || h.c.push(outFrame{data: f.take(), binary: true})
 }
 
 // handleBinary applies a reader's binary command frame: acks (each gives a

@@ -3,6 +3,7 @@ package ws
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -22,13 +23,20 @@ type outFrame struct {
 	binary bool
 }
 
-// conn owns one WebSocket's writes: only its writer goroutine writes to the
-// socket, from a bounded queue, and pings the client when idle.
+// conn owns one WebSocket's writes: its writer goroutine writes frames from
+// a bounded queue and pings the client when idle; a delivery goroutine may
+// write a frame itself when nothing is queued (push). writeMu serializes
+// the two.
 type conn struct {
 	ws      *websocket.Conn
 	batch   *wsbatch.Conn
 	log     *zap.Logger
 	out     chan outFrame
+	writeMu sync.Mutex
+	// queued counts frames send accepted and the writer has not yet
+	// written (in the queue or in the writer's hands): push writes a frame
+	// itself only when it is zero, so a goroutine's frames keep their order.
+	queued  atomic.Int64
 	closing chan struct{}
 	once    sync.Once
 	done    chan struct{} // closed when the writer exits
@@ -111,12 +119,48 @@ func newConn(ws *websocket.Conn, batch *wsbatch.Conn, bufs *sync.Pool, log *zap.
 // It blocks while the queue is full (callers size the queue so that the
 // storage callback paths never reach that point).
 func (c *conn) send(f outFrame) bool {
+	c.queued.Add(1)
 	select {
 	case c.out <- f:
 		return true
 	case <-c.closing:
+		c.queued.Add(-1)
 		return false
 	}
+}
+
+// push is send for a delivery goroutine (a consumer's forwarder, a
+// reader's pusher): when nothing is queued and no write is under way it
+// writes f from the calling goroutine, saving the writer goroutine's
+// wake-up on every delivery (one hop of publish-to-deliver latency);
+// otherwise it queues f. The write blocks on a slow client as the full
+// queue would, so storage callbacks never call push. It returns false once
+// the connection is closing or the write failed.
+func (c *conn) push(f outFrame) bool {
+	if c.queued.Load() != 0 || !c.writeMu.TryLock() {
+		return c.send(f)
+	}
+	if c.queued.Load() != 0 { // the writer took a frame while we locked
+		c.writeMu.Unlock()
+		return c.send(f)
+	}
+	select {
+	case <-c.closing:
+		c.writeMu.Unlock()
+		return false
+	default:
+	}
+	c.batch.Begin()
+	err := c.write(f)
+	if ferr := c.batch.End(); err == nil {
+		err = ferr
+	}
+	c.writeMu.Unlock()
+	if err != nil {
+		c.close(websocket.CloseAbnormalClosure, "")
+		return false
+	}
+	return true
 }
 
 // close asks the writer to send a close frame with code and reason and to
@@ -138,24 +182,35 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case f := <-c.out:
-			if err := c.writeBurst(f); err != nil {
+			c.writeMu.Lock()
+			err := c.writeBurst(f)
+			c.writeMu.Unlock()
+			if err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				c.drainAfterClose()
 				return
 			}
 		case <-ticker.C:
+			c.writeMu.Lock()
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+			err := c.ws.WriteMessage(websocket.PingMessage, nil)
+			c.writeMu.Unlock()
+			if err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				return
 			}
 		case <-c.closing:
-			// Flush what is already queued (acks of durable messages), then close.
+			// Flush what is already queued (acks of durable messages), then
+			// close. The lock stays held: a push finds the connection closing.
+			c.writeMu.Lock()
+			defer c.writeMu.Unlock()
 		flush:
 			for {
 				select {
 				case f := <-c.out:
-					if c.write(f) != nil {
+					err := c.write(f)
+					c.queued.Add(-1)
+					if err != nil {
 						return
 					}
 				default:
@@ -179,15 +234,18 @@ const maxBurstFrames = 256
 
 // writeBurst writes f and whatever else is already queued (up to
 // maxBurstFrames) with one write syscall: a consumer receiving a stream of
-// small messages costs one syscall per burst, not per message.
+// small messages costs one syscall per burst, not per message. The caller
+// holds writeMu.
 func (c *conn) writeBurst(f outFrame) error {
 	c.batch.Begin()
 	err := c.write(f)
+	c.queued.Add(-1)
 burst:
 	for n := 1; err == nil && n < maxBurstFrames; n++ {
 		select {
 		case next := <-c.out:
 			err = c.write(next)
+			c.queued.Add(-1)
 		default:
 			break burst
 		}
@@ -211,6 +269,7 @@ func (c *conn) drainAfterClose() {
 	for {
 		select {
 		case <-c.out:
+			c.queued.Add(-1)
 		default:
 			return
 		}

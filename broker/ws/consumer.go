@@ -228,7 +228,7 @@ func (h *consumerConn) forward(i int) {
 			frame := appendConsumerMessage(make([]byte, 0, len(d.Record.Payload)*4/3+256), &d.Record, id, d.RedeliveryCount, topic)
 			metrics.ObserveDelivery(len(d.Record.Payload))
 			h.delivered(i, d.Record.Offset)
-			if !h.c.send(outFrame{data: frame}) {
+			if !h.c.push(outFrame{data: frame}) {
 				return
 			}
 		case <-sc.Done():

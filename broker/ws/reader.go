@@ -156,7 +156,7 @@ func (h *readerConn) push(recs []segment.Record, metrics *broker.Metrics) bool {
 		frame := appendConsumerMessage(make([]byte, 0, len(rec.Payload)*4/3+256), rec,
 			wsproto.MessageID{Offset: rec.Offset, Partition: -1}, 0, "")
 		metrics.ObserveDelivery(len(rec.Payload))
-		if !h.c.send(outFrame{data: frame}) {
+		if !h.c.push(outFrame{data: frame}) {
 			return false
 		}
 	}
