@@ -13,12 +13,11 @@ import (
 // intended time at a fixed rate, the actual time at the maximum rate.
 // Latency measured from that start is corrected for coordinated omission.
 func Pace(ctx context.Context, s Schedule, n int64, end time.Time, op func(i int64, start time.Time)) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	var w *waiter
+	if s.Fixed() {
+		w = newWaiter()
+		defer w.close()
+	}
 	for i := int64(0); n < 0 || i < n; i++ {
 		if ctx.Err() != nil {
 			return
@@ -29,17 +28,8 @@ func Pace(ctx context.Context, s Schedule, n int64, end time.Time, op func(i int
 			if n < 0 && !start.Before(end) {
 				return
 			}
-			if wait := time.Until(start); wait > 0 {
-				if timer == nil {
-					timer = time.NewTimer(wait)
-				} else {
-					timer.Reset(wait)
-				}
-				select {
-				case <-timer.C:
-				case <-ctx.Done():
-					return
-				}
+			if !w.until(ctx, start) {
+				return
 			}
 		} else {
 			start = time.Now()
