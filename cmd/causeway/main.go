@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/causeway/causeway/internal/gctune"
 )
 
 const usage = `causeway: a geo-distributed pub/sub streaming broker
@@ -36,8 +38,13 @@ Run "causeway COMMAND -h" for a command's flags.
 `
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bench" {
-		tuneLoadGenerator()
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "bench":
+			tuneLoadGenerator()
+		case "serve", "dev":
+			gctune.Node()
+		}
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

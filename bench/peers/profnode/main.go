@@ -27,6 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/internal/gctune"
 	"github.com/causeway/causeway/server"
 )
 
@@ -51,6 +52,7 @@ func main() {
 		return nil
 	})
 	flag.Parse()
+	gctune.Node() // as `causeway serve` does
 	cfg := broker.Config{Region: *region, DataDir: *data, HTTPAddr: *addr, KafkaAddr: *kafka, Fsync: *fsync}
 	if len(peers) > 0 {
 		cfg.Peers, cfg.ReplAddr, cfg.FabricSecret = peers, *repl, *secret
