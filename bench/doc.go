@@ -11,7 +11,10 @@
 // therefore shows up in the figures as the queue of operations that should
 // have been sent, as wrk2 and HdrHistogram's author recommend; recording
 // with RecordCorrectedValue is not used. At the maximum rate there is no
-// intended time and latency is measured from the send.
+// intended time and latency is measured from the send. Because lateness of
+// the sender itself would count too, Pace sleeps on a timerfd for the last
+// stretch before each intended time (waiter.go): Go's timers fire up to a
+// millisecond late in an idle process.
 //
 // Scenarios live in sub-packages (pubsub, geo, collections, spot); the
 // targets the pubsub workload drives (Causeway over WebSocket, Kafka
