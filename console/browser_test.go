@@ -29,6 +29,16 @@ import (
 
 // chromium finds Debian's chromium (installed by .ci/run). Without one the
 // test skips, except under CI=true, where it fails.
+// browserAllocator starts chromium at exe with the options every console
+// test uses, plus extra. Its temporary files (with --disable-dev-shm-usage,
+// its shared memory too) go to a directory of the test's, removed with it:
+// in /tmp they outlived every run.
+func browserAllocator(t *testing.T, exe string, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Env("TMPDIR="+t.TempDir()))
+	return chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+}
+
 func chromium(t *testing.T) string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless_shell"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -216,9 +226,7 @@ func TestConsoleInChromium(t *testing.T) {
 	f, key := browserFabric(t)
 	us, eu := f.Server("us-east").URL(), f.Server("eu-west").URL()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancel := browserAllocator(t, exe, chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-dev-shm-usage", true))
 	defer cancel()
 	bctx, cancel := chromedp.NewContext(actx)
 	defer cancel()

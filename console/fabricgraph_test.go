@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -42,9 +41,7 @@ func TestFabricGraphInChromium(t *testing.T) {
 	f.StartAll()
 	us, eu := f.Server("us-east").URL(), f.Server("eu-west").URL()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancel := browserAllocator(t, exe, chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-dev-shm-usage", true))
 	defer cancel()
 	bctx, cancel := chromedp.NewContext(actx)
 	defer cancel()

@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -162,8 +161,7 @@ func TestJavaScriptCores(t *testing.T) {
 	exe := chromium(t)
 	srv := httptest.NewServer(console.Wrap(console.New(), http.NotFoundHandler()))
 	defer srv.Close()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancel := browserAllocator(t, exe)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
