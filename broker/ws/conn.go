@@ -137,10 +137,10 @@ func (c *conn) send(f outFrame) bool {
 // queue would, so storage callbacks never call push. It returns false once
 // the connection is closing or the write failed.
 func (c *conn) push(f outFrame) bool {
-	if c.queued.Load() != 0 || !c.writeMu.TryLock() {
+	if !c.writeMu.TryLock() {
 		return c.send(f)
 	}
-	if c.queued.Load() != 0 { // the writer took a frame while we locked
+	if c.queued.Load() != 0 { // earlier frames wait for the writer
 		c.writeMu.Unlock()
 		return c.send(f)
 	}
@@ -150,6 +150,8 @@ func (c *conn) push(f outFrame) bool {
 		return false
 	default:
 	}
+	// f alone, not a burst: a frame queued after the check above may
+	// follow one the writer has already taken and waits to write.
 	c.batch.Begin()
 	err := c.write(f)
 	if ferr := c.batch.End(); err == nil {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -44,23 +43,6 @@ Usage:
 Every run prints a table, writes a JSON result (--out) and a PNG plot (--plot).
 Run "causeway bench SCENARIO -h" for a scenario's flags.
 `
-
-// loadGeneratorGOGC is the collector's target for a `causeway bench`
-// process when GOGC is not set. Load generators allocate per message (a
-// franz-go record and its promise, a stamp, a frame): at Go's default of
-// 100, marking, assists and sweeping took 18 % of the franz-go client's CPU
-// at ~350,000 msgs/s, CPU the node under test shares on a small machine;
-// 400 cut the client from 82-85 % to 69-72 % of a core at a higher rate
-// (README "The Kafka path"). The heap stays in the hundreds of MB.
-const loadGeneratorGOGC = 400
-
-// tuneLoadGenerator sets the collector for a bench process (main only:
-// tests that run the bench in-process keep theirs).
-func tuneLoadGenerator() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(loadGeneratorGOGC)
-	}
-}
 
 func runBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {

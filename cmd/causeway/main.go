@@ -41,7 +41,7 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "bench":
-			tuneLoadGenerator()
+			gctune.LoadGenerator()
 		case "serve", "dev":
 			gctune.Node()
 		}
