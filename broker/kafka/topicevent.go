@@ -109,6 +109,9 @@ func decodeTopicEvent(b []byte) (topicEvent, error) {
 	if err := ev.validate(); err != nil {
 		return topicEvent{}, err
 	}
+	if len(ev.Configs) == 0 {
+		ev.Configs = nil // "configs":{} and no configs are one event (the encoding omits it)
+	}
 	return ev, nil
 }
 
