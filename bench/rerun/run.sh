@@ -11,7 +11,7 @@
 #
 # Steps (in this order; see README.md in this directory for what each runs):
 #   peers ws kafka disk region spread failover regionrepl ship cursorstore geo geoproc
-#   mesh backfill hostile streamworkers engine console collections
+#   geopin mesh backfill hostile streamworkers engine console collections
 #   collectionse2e arango spot
 #
 # Everything is built once at the start (the causeway binary, profnode and
@@ -51,7 +51,7 @@ self="$here/$(basename "$0")"
 Q="${QUICK:-0}"
 pick() { if [ "$Q" = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick FULL QUICK
 
-ALL_STEPS="peers ws kafka disk region spread failover regionrepl ship cursorstore geo geoproc mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
+ALL_STEPS="peers ws kafka disk region spread failover regionrepl ship cursorstore geo geoproc geopin mesh backfill hostile streamworkers engine console collections collectionse2e arango spot"
 
 # Test binaries: step -> "name:package ..." (built with go test -c, run in the package's directory).
 step_pkgs() {
@@ -88,6 +88,7 @@ section() {
 	cursorstore) echo "README Architecture → Regions of many nodes (Cursors)" ;;
 	geo) echo "README Geo-replication (Measured on this 2-core shared machine)" ;;
 	geoproc) echo "README Performance → Geo replication, regions as processes (issue #15 item 5)" ;;
+	geopin) echo "README Performance → Geo replication, each region on its own core (issue #15 item 5)" ;;
 	mesh) echo "README Geo-fabrics (Metadata scales with the list)" ;;
 	backfill) echo "README Geo-fabrics (Backfill time)" ;;
 	hostile) echo "README Security (hostile clients)" ;;
@@ -346,7 +347,8 @@ extract_geo() { gobench_rows "" "$1" <"$d/out.txt"; }
 
 # geoproc: one region alone, then two regions as separate processes (profnode
 # with --peer): publish at the maximum in a, consume in a and b; then at half
-# of that rate with 40 ms +- 5 ms of emulated one-way latency (issue #15 item 5).
+# of that rate with 40-45 ms of emulated one-way latency (40 ms plus a uniform
+# jitter of 0-5 ms; issue #15 item 5).
 run_geoproc() {
 	local pa pb ps dur half rc=0 tck
 	tck=$(getconf CLK_TCK)
@@ -379,7 +381,7 @@ run_geoproc() {
 		else
 			half=$(jq '([.rates[]? | select(.name == "publish") | .perSec] | first // 20000) / 2 | floor' "$d/geo-max.json" 2>/dev/null)
 			"$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
-				"${flags[@]}" --rate "${half:-20000}" --wan "40ms +- 5ms one-way" --out "$d/geo-half-wan.json" || rc=1
+				"${flags[@]}" --rate "${half:-20000}" --wan "40-45ms one-way" --out "$d/geo-half-wan.json" || rc=1
 		fi
 		echo "$(ticks "$pa") $(ticks "$pb") $tck" >>"$d/cpu-geo-$wan.txt"
 		kill "$pa" "$pb"; wait "$pa" "$pb"
@@ -399,13 +401,77 @@ extract_geoproc() {
 			printf "region CPU per message: a %.1f µs, b %.1f µs", ($3 - $1) / $5 * 1e6 / acked, ($4 - $2) / $5 * 1e6 / acked }' 2>/dev/null)
 		case $f in
 		geo-max) label="geo, regions a and b as processes: publish in a at the maximum, consume in a and b" ;;
-		*) label="geo, regions as processes, 40 ms +- 5 ms one-way: publish in a at half of that maximum" ;;
+		*) label="geo, regions as processes, 40-45 ms one-way: publish in a at half of that maximum" ;;
 		esac
 		jq -r --arg fig "$label" --arg sec "$1" --arg cpu "${cpu:-CPU not recorded}" '
 			def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
 			def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
 			def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
 			"| \($fig) | publish \(r("publish") // 0 | round) msgs/s; delivered in b \(r("deliver b") // 0 | round) msgs/s; lag a>b p50 \(ms(l("lag a>b").p50Us)) p99 \(ms(l("lag a>b").p99Us)); publish-ack p99 \(ms(l("publish-ack").p99Us)); missing \(.counts.missing // 0); \($cpu); load \(.machine.loadAverage // "?") | \($sec) |"' "$d/$f.json"
+	done
+}
+
+# geopin: geoproc's measurements with each region on a core of its own
+# (taskset), the closest this machine comes to regions on separate machines:
+# one region alone on core 0 with the load generator on core 1; then region
+# a on core 0, region b and the load generator on core 1. Maximum, then 10,000
+# and 30,000 msgs/s with 40-45 ms one-way (issue #15 item 5).
+run_geopin() {
+	local pa pb ps dur rc=0 tck wan r
+	command -v taskset >/dev/null || { echo "geopin: taskset is missing (util-linux)"; return 1; }
+	[ "$(nproc)" -ge 2 ] || { echo "geopin: needs 2 cores, this machine has $(nproc)"; return 1; }
+	tck=$(getconf CLK_TCK)
+	dur="${GEOPROC_DURATION:-$(pick 12s 3s)}"
+	local flags=(--binary --size 1024 --producers 4 --consumers 1 --duration "$dur" --warmup "$(pick 4s 1s)" --quiet --plot none)
+	taskset -c 0 "$OUT/bin/profnode" --data "$d/solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/solo.log" 2>&1 &
+	ps=$!
+	waitport 19580
+	echo "$(ticks "$ps")" >"$d/cpu-solo.txt"
+	taskset -c 1 "$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 "${flags[@]}" --out "$d/solo.json" || rc=1
+	echo "$(ticks "$ps") $tck" >>"$d/cpu-solo.txt"
+	kill "$ps"; wait "$ps"
+	for r in max 10000 30000; do
+		wan=()
+		[ "$r" = max ] || wan=(--wan-latency 40ms --wan-jitter 5ms)
+		rm -rf "$d/a" "$d/b"
+		taskset -c 0 "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
+			--pprof 127.0.0.1:16581 "${wan[@]}" >"$d/a-$r.log" 2>&1 &
+		pa=$!
+		taskset -c 1 "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
+			--pprof 127.0.0.1:16582 "${wan[@]}" >"$d/b-$r.log" 2>&1 &
+		pb=$!
+		waitport 19581
+		waitport 19582
+		sleep 6 # both join the fabric
+		echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$r.txt"
+		if [ "$r" = max ]; then
+			taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
+				"${flags[@]}" --out "$d/geo-$r.json" || rc=1
+		else
+			taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
+				"${flags[@]}" --rate "$r" --wan "40-45ms one-way" --out "$d/geo-$r.json" || rc=1
+		fi
+		echo "$(ticks "$pa") $(ticks "$pb") $tck" >>"$d/cpu-geo-$r.txt"
+		kill "$pa" "$pb"; wait "$pa" "$pb"
+	done
+	return $rc
+}
+extract_geopin() {
+	local r label cpu
+	report_row "geo on own cores, one region alone (node on core 0, load generator on core 1): 4 binary producers at the maximum, 1 consumer" "$1" "$d/solo.json"
+	for r in max 10000 30000; do
+		[ -f "$d/geo-$r.json" ] || continue
+		cpu=$(tr '\n' ' ' <"$d/cpu-geo-$r.txt" | awk -v acked="$(jq '.counts.acked // 0' "$d/geo-$r.json")" '{ if (acked > 0 && NF == 5)
+			printf "region CPU per message: a %.1f µs, b %.1f µs", ($3 - $1) / $5 * 1e6 / acked, ($4 - $2) / $5 * 1e6 / acked }' 2>/dev/null)
+		case $r in
+		max) label="geo on own cores (a on core 0; b and the load generator on core 1): publish in a at the maximum, consume in a and b" ;;
+		*) label="geo on own cores, 40-45 ms one-way: publish in a at $r msgs/s" ;;
+		esac
+		jq -r --arg fig "$label" --arg sec "$1" --arg cpu "${cpu:-CPU not recorded}" '
+			def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
+			def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
+			def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
+			"| \($fig) | publish \(r("publish") // 0 | round) msgs/s; delivered in b \(r("deliver b") // 0 | round) msgs/s; lag a>b p50 \(ms(l("lag a>b").p50Us)) p99 \(ms(l("lag a>b").p99Us)); publish-ack p50 \(ms(l("publish-ack").p50Us)) p99 \(ms(l("publish-ack").p99Us)); missing \(.counts.missing // 0); \($cpu); load \(.machine.loadAverage // "?") | \($sec) |"' "$d/geo-$r.json"
 	done
 }
 
@@ -526,7 +592,7 @@ if [ "${1:-}" = __step ]; then
 	step="$2" OUT="$3" d="$3/$2"
 	set -o pipefail
 	need=""
-	case "$step" in peers | kafka | geoproc) need="$OUT/bin/causeway $OUT/bin/profnode" ;; esac
+	case "$step" in peers | kafka | geoproc | geopin) need="$OUT/bin/causeway $OUT/bin/profnode" ;; esac
 	for np in $(step_pkgs "$step"); do need="$need $(tb "${np%%:*}")"; done
 	for b in $need; do
 		[ -x "$b" ] || { echo "not built: $b (see $OUT/build.txt)"; exit 3; }
