@@ -1,0 +1,294 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/broker/wsproto"
+	"github.com/causeway/causeway/internal/testnet"
+)
+
+// tailReader follows a stream from its first record through a WebSocket
+// reader and records each record's "producer:n" in the order read, which
+// is offset order: what a Kafka consumer or a Pulsar reader would have seen
+// at each offset.
+type tailReader struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *tailReader) follow(addr, stream string, stop <-chan struct{}) {
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws/v2/reader/persistent/_mm/_system/"+stream+
+		"?messageId=earliest&receiverQueueSize=1000", nil)
+	if err != nil {
+		return
+	}
+	go func() {
+		<-stop
+		_ = c.Close()
+	}()
+	defer c.Close()
+	for {
+		var m wsproto.ConsumerMessage
+		if err := c.ReadJSON(&m); err != nil {
+			return
+		}
+		p, _ := base64.StdEncoding.DecodeString(m.Payload)
+		parts := strings.SplitN(string(p), ":", 3)
+		if len(parts) < 2 {
+			return
+		}
+		r.mu.Lock()
+		r.seen = append(r.seen, parts[0]+":"+parts[1])
+		r.mu.Unlock()
+		if err := c.WriteJSON(wsproto.ConsumerCommand{MessageID: m.MessageID}); err != nil {
+			return
+		}
+	}
+}
+
+func (r *tailReader) snapshot() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.seen...)
+}
+
+// readOrdered reads a whole stream from its first offset and returns each
+// record's "producer:n" in offset order.
+func readOrdered(t *testing.T, addr, stream string) []string {
+	t.Helper()
+	end := streamEnd(t, addr, stream)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws/v2/reader/persistent/_mm/_system/"+stream+
+		"?messageId=earliest&receiverQueueSize=5000", nil)
+	if err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	defer c.Close()
+	out := make([]string, 0, end)
+	for uint64(len(out)) < end {
+		_ = c.SetReadDeadline(time.Now().Add(geoTimeout))
+		var m wsproto.ConsumerMessage
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatalf("reader stopped after %d of %d messages: %v", len(out), end, err)
+		}
+		_ = c.WriteJSON(wsproto.ConsumerCommand{MessageID: m.MessageID})
+		p, _ := base64.StdEncoding.DecodeString(m.Payload)
+		parts := strings.SplitN(string(p), ":", 3)
+		out = append(out, parts[0]+":"+parts[1])
+	}
+	return out
+}
+
+// TestGeoKillKeepsReadOffsets checks, with real processes, what durable
+// once per region promises (README "Geo replication (issue #15 item 5)"):
+// a global stream is appended without fsync and re-derived from the
+// journals after a crash, and a reader may have read records that were
+// not yet synced, so after SIGKILL and a restart every offset must hold
+// the record it held before. Two regions publish into one global stream;
+// a reader in the victim follows the stream as it grows; the victim is
+// killed under load, restarted, and once the regions converge its stream
+// is read again from the start: the prefix the reader saw must come back
+// unchanged, and every acknowledged message must be stored exactly once.
+// At each kill the stream's files are read too (what any reader could have
+// read), and every second kill also emulates a power cut: the stream is cut
+// at a random offset past what the applied watermark covers (SIGKILL alone
+// leaves the unsynced tail in the page cache).
+// CAUSEWAY_GEO_OFFSET_KILLS sets the number of kill cycles (default 2).
+func TestGeoKillKeepsReadOffsets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	bin := causewayBinary(t)
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 2))
+	kills := 2
+	if v, err := strconv.Atoi(os.Getenv("CAUSEWAY_GEO_OFFSET_KILLS")); err == nil && v > 0 {
+		kills = v
+	}
+	regions := []string{"east", "west"}
+	addrs := testnet.FreeAddrs(t, len(regions))
+	var nodes []*geoNode
+	for i, r := range regions {
+		n := &geoNode{region: r, data: t.TempDir(), repl: addrs[i], peers: map[string]string{}}
+		for j, p := range regions {
+			if j != i {
+				n.peers[p] = addrs[j]
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		n.start(t, bin)
+	}
+	defer func() {
+		for _, n := range nodes {
+			if n.cmd.ProcessState == nil { // not killed by a failure mid-cycle
+				n.terminate(t)
+			}
+		}
+	}()
+	const stream = "offsets"
+	survivor, victim := nodes[0], nodes[1]
+	rec := &acked{seq: map[string][]int{}, changed: make(chan struct{})}
+	stopSurvivor := make(chan struct{})
+	var producers sync.WaitGroup
+	publishFrom := func(n *geoNode, name string, from int, stop <-chan struct{}) {
+		producers.Add(1)
+		go func() {
+			defer producers.Done()
+			geoProduce(n.addr, stream, name, from, rec, stop)
+		}()
+	}
+	publishFrom(survivor, "east-p0", 0, stopSurvivor)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(kills+2)*geoTimeout)
+	defer cancel()
+	var readBefore [][]string // what the victim's reader saw in each life
+	var heldBefore [][]string // what the victim's stream held at each kill
+	next := 0                 // the victim's producer's next number
+	for k := range kills {
+		stopVictim := make(chan struct{})
+		name := fmt.Sprintf("west-p%d", k)
+		publishFrom(victim, name, next, stopVictim)
+		reader := &tailReader{}
+		stopReader := make(chan struct{})
+		readerDone := make(chan struct{})
+		go func() {
+			defer close(readerDone)
+			reader.follow(victim.addr, stream, stopReader)
+		}()
+		// Each life runs for 1,500 more acknowledgements and a random
+		// moment more, so the kill lands mid-write and past a few saves of
+		// the applied watermark.
+		rec.waitFor(ctx, rec.count()+1500)
+		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+		victim.kill()
+		if b, err := os.ReadFile(filepath.Join(victim.data, "repl", "applied.json")); err == nil {
+			t.Logf("kill %d: applied watermark %s", k+1, b)
+		}
+		close(stopVictim)
+		close(stopReader)
+		<-readerDone
+		seen := reader.snapshot()
+		onDisk, synced := streamOnDisk(t, victim.data, stream)
+		readBefore = append(readBefore, seen)
+		heldBefore = append(heldBefore, onDisk)
+		t.Logf("kill %d: the victim's stream held %d records (%d under the applied watermark), its reader had read %d; %d acknowledgements",
+			k+1, len(onDisk), synced, len(seen), rec.count())
+		if k%2 == 1 {
+			// A power cut: what the watermark covers was synced, anything
+			// after it may be lost.
+			kept := synced + rng.Uint64N(uint64(len(onDisk))-synced+1)
+			if err := segment.Truncate(vfs.OS(), streamDir(victim.data, stream), kept, segment.Options{}); err != nil {
+				t.Fatalf("cut the stream: %v", err)
+			}
+			t.Logf("kill %d: a power cut emulated: the victim's stream cut to %d records", k+1, kept)
+		}
+		next += 1000000
+		rec.waitFor(ctx, rec.count()+500) // the survivor goes on publishing while the victim is down
+		victim.start(t, bin)
+		if st, err := replStatus(victim.addr); err == nil {
+			t.Logf("restart %d: %d ops re-applied from the journals", k+1, st.Shell.RestoredOps)
+		}
+	}
+	publishFrom(victim, "west-last", next, stopSurvivor)
+	rec.waitFor(ctx, rec.count()+1000)
+	close(stopSurvivor)
+	producers.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("producers got %d acknowledgements, not enough in time", rec.count())
+	}
+	total := waitConverged(t, nodes, stream)
+	t.Logf("converged on %d messages (%d acknowledged)", total, rec.count())
+	stored := readOrdered(t, victim.addr, stream)
+	for life := range readBefore {
+		for what, before := range map[string][]string{"its reader had read": readBefore[life], "it held": heldBefore[life]} {
+			if len(before) > len(stored) {
+				t.Fatalf("kill %d: %d records before (what %s), the restarted stream holds %d", life+1, len(before), what, len(stored))
+			}
+			for off, want := range before {
+				if stored[off] != want {
+					t.Fatalf("kill %d: offset %d held %s before the kill (what %s) and %s after it", life+1, off, want, what, stored[off])
+				}
+			}
+		}
+	}
+	perProducer := map[string][]int{}
+	for _, r := range stored {
+		p, n, _ := strings.Cut(r, ":")
+		v, _ := strconv.Atoi(n)
+		perProducer[p] = append(perProducer[p], v)
+	}
+	checkStream(t, victim.region, perProducer, rec)
+	checkStream(t, survivor.region, readStream(t, survivor.addr, stream), rec)
+}
+
+// streamOnDisk reads a stopped node's global stream from its files and
+// returns each record's "producer:n" in offset order, and with it the
+// number of records the applied watermark covers (synced before it was
+// saved, with every record before them).
+func streamOnDisk(t *testing.T, dataDir, stream string) (recs []string, synced uint64) {
+	t.Helper()
+	var st struct {
+		Applied map[string]uint64 `json:"applied"`
+	}
+	switch b, err := os.ReadFile(filepath.Join(dataDir, "repl", "applied.json")); {
+	case errors.Is(err, fs.ErrNotExist): // killed before its first save: nothing is covered
+	case err != nil:
+		t.Fatalf("read the applied watermark: %v", err)
+	default:
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatalf("applied watermark %s: %v", b, err)
+		}
+	}
+	l, err := segment.Open(vfs.OS(), streamDir(dataDir, stream), segment.Options{})
+	if err != nil {
+		t.Fatalf("open the stream's log: %v", err)
+	}
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Fatalf("close the stream's log: %v", err)
+		}
+	}()
+	if l.StartOffset() != 0 {
+		t.Fatalf("the stream starts at %d; retention must not run in this test", l.StartOffset())
+	}
+	for off, end := uint64(0), l.EndOffset(); off < end; {
+		batch, err := l.Read(off, 4096, 8<<20)
+		if err != nil || len(batch) == 0 {
+			t.Fatalf("read the stream's log at %d: %d records, %v", off, len(batch), err)
+		}
+		for _, r := range batch {
+			parts := strings.SplitN(string(r.Payload), ":", 3)
+			if len(parts) < 2 || r.Offset != uint64(len(recs)) {
+				t.Fatalf("record %d (%d read): payload %q", r.Offset, len(recs), r.Payload)
+			}
+			recs = append(recs, parts[0]+":"+parts[1])
+			if r.OriginSeq <= st.Applied[r.Origin] {
+				synced = r.Offset + 1
+			}
+		}
+		off = batch[len(batch)-1].Offset + 1
+	}
+	return recs, synced
+}
+
+func streamDir(dataDir, stream string) string {
+	return filepath.Join(dataDir, "streams", "_mm", "_system", stream, "p0")
+}
