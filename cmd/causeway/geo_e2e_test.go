@@ -47,6 +47,35 @@ func (n *geoNode) start(t *testing.T, bin string) {
 	n.cmd, n.addr = serveProcess(t, bin, args, geoTimeout)
 }
 
+// startGeoFabric starts one `causeway serve` per region, each peered with
+// all the others, and stops at the test's end those still running (SIGTERM:
+// a clean exit is checked); a test that kills a node restarts it or leaves
+// it dead.
+func startGeoFabric(t *testing.T, bin string, regions []string) []*geoNode {
+	t.Helper()
+	addrs := testnet.FreeAddrs(t, len(regions))
+	nodes := make([]*geoNode, len(regions))
+	for i, r := range regions {
+		nodes[i] = &geoNode{region: r, data: t.TempDir(), repl: addrs[i], peers: map[string]string{}}
+		for j, p := range regions {
+			if j != i {
+				nodes[i].peers[p] = addrs[j]
+			}
+		}
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			if n.cmd != nil && n.cmd.ProcessState == nil {
+				n.terminate(t)
+			}
+		}
+	})
+	for _, n := range nodes {
+		n.start(t, bin)
+	}
+	return nodes
+}
+
 func (n *geoNode) kill() {
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
 	_ = n.cmd.Wait()
@@ -287,25 +316,7 @@ func TestGeoKillRegionUnderLoad(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	regions := []string{"east", "west", "south"}
-	addrs := testnet.FreeAddrs(t, 3)
-	var nodes []*geoNode
-	for i, r := range regions {
-		n := &geoNode{region: r, data: t.TempDir(), repl: addrs[i], peers: map[string]string{}}
-		for j, p := range regions {
-			if j != i {
-				n.peers[p] = addrs[j]
-			}
-		}
-		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		n.start(t, bin)
-	}
-	defer func() {
-		for _, n := range nodes {
-			n.terminate(t)
-		}
-	}()
+	nodes := startGeoFabric(t, bin, regions)
 	const stream = "geo"
 	rec := &acked{seq: map[string][]int{}, changed: make(chan struct{})}
 	stopProducers := make(chan struct{})

@@ -12,7 +12,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/causeway/causeway/broker/wsproto"
-	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/replicator/shell"
 )
 
@@ -30,25 +29,7 @@ func TestGeoWipedRegionResend(t *testing.T) {
 	}
 	bin := causewayBinary(t)
 	regions := []string{"east", "west", "south"}
-	addrs := testnet.FreeAddrs(t, 3)
-	var nodes []*geoNode
-	for i, r := range regions {
-		n := &geoNode{region: r, data: t.TempDir(), repl: addrs[i], peers: map[string]string{}}
-		for j, p := range regions {
-			if j != i {
-				n.peers[p] = addrs[j]
-			}
-		}
-		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		n.start(t, bin)
-	}
-	defer func() {
-		for _, n := range nodes {
-			n.terminate(t)
-		}
-	}()
+	nodes := startGeoFabric(t, bin, regions)
 	const stream = "wiped"
 	east := nodes[0]
 
