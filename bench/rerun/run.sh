@@ -350,65 +350,17 @@ extract_geo() { gobench_rows "" "$1" <"$d/out.txt"; }
 # of that rate with 40-45 ms of emulated one-way latency (40 ms plus a uniform
 # jitter of 0-5 ms; issue #15 item 5).
 run_geoproc() {
-	local pa pb ps dur half rc=0 tck
-	tck=$(getconf CLK_TCK)
-	dur="${GEOPROC_DURATION:-$(pick 12s 3s)}"
-	local flags=(--binary --size 1024 --producers 4 --consumers 1 --duration "$dur" --warmup "$(pick 4s 1s)" --quiet --plot none)
-	"$OUT/bin/profnode" --data "$d/solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/solo.log" 2>&1 &
-	ps=$!
-	waitport 19580
-	echo "$(ticks "$ps")" >"$d/cpu-solo.txt"
-	"$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 "${flags[@]}" --out "$d/solo.json" || rc=1
-	echo "$(ticks "$ps") $tck" >>"$d/cpu-solo.txt"
-	kill "$ps"; wait "$ps"
-	for wan in none 40ms; do
-		local wf=()
-		[ "$wan" = none ] || wf=(--wan-latency 40ms --wan-jitter 5ms)
-		rm -rf "$d/a" "$d/b"
-		"$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
-			--pprof 127.0.0.1:16581 "${wf[@]}" >"$d/a-$wan.log" 2>&1 &
-		pa=$!
-		"$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
-			--pprof 127.0.0.1:16582 "${wf[@]}" >"$d/b-$wan.log" 2>&1 &
-		pb=$!
-		waitport 19581
-		waitport 19582
-		sleep 6 # both join the fabric (a new region waits to hear from its peer)
-		echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$wan.txt"
-		if [ "$wan" = none ]; then
-			"$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
-				"${flags[@]}" --out "$d/geo-max.json" || rc=1
-		else
-			half=$(jq '([.rates[]? | select(.name == "publish") | .perSec] | first // 20000) / 2 | floor' "$d/geo-max.json" 2>/dev/null)
-			"$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
-				"${flags[@]}" --rate "${half:-20000}" --wan "40-45ms one-way" --out "$d/geo-half-wan.json" || rc=1
-		fi
-		echo "$(ticks "$pa") $(ticks "$pb") $tck" >>"$d/cpu-geo-$wan.txt"
-		kill "$pa" "$pb"; wait "$pa" "$pb"
-	done
+	local half rc=0
+	geo_solo "" "" || rc=1
+	geo_pair max "" "" "" "" || rc=1
+	half=$(jq '([.rates[]? | select(.name == "publish") | .perSec] | first // 20000) / 2 | floor' "$d/geo-max.json" 2>/dev/null)
+	geo_pair half-wan "" "" "" "${half:-20000}" || rc=1
 	return $rc
 }
-waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; }
 extract_geoproc() {
-	local f label
 	report_row "geo, one region alone (no peers): 4 binary producers at the maximum, 1 consumer" "$1" "$d/solo.json"
-	for f in geo-max geo-half-wan; do
-		[ -f "$d/$f.json" ] || continue
-		local cpu cf=cpu-geo-none.txt
-		[ $f = geo-max ] || cf=cpu-geo-40ms.txt
-		# cpu file: ticks a, b before; then a, b after and CLK_TCK
-		cpu=$(tr '\n' ' ' <"$d/$cf" | awk -v acked="$(jq '.counts.acked // 0' "$d/$f.json")" '{ if (acked > 0 && NF == 5)
-			printf "region CPU per message: a %.1f µs, b %.1f µs", ($3 - $1) / $5 * 1e6 / acked, ($4 - $2) / $5 * 1e6 / acked }' 2>/dev/null)
-		case $f in
-		geo-max) label="geo, regions a and b as processes: publish in a at the maximum, consume in a and b" ;;
-		*) label="geo, regions as processes, 40-45 ms one-way: publish in a at half of that maximum" ;;
-		esac
-		jq -r --arg fig "$label" --arg sec "$1" --arg cpu "${cpu:-CPU not recorded}" '
-			def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
-			def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
-			def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
-			"| \($fig) | publish \(r("publish") // 0 | round) msgs/s; delivered in b \(r("deliver b") // 0 | round) msgs/s; lag a>b p50 \(ms(l("lag a>b").p50Us)) p99 \(ms(l("lag a>b").p99Us)); publish-ack p99 \(ms(l("publish-ack").p99Us)); missing \(.counts.missing // 0); \($cpu); load \(.machine.loadAverage // "?") | \($sec) |"' "$d/$f.json"
-	done
+	geo_row "geo, regions a and b as processes: publish in a at the maximum, consume in a and b" "$1" max
+	geo_row "geo, regions as processes, 40-45 ms one-way: publish in a at half of that maximum" "$1" half-wan
 }
 
 # geopin: geoproc's measurements with each region on a core of its own
@@ -417,62 +369,89 @@ extract_geoproc() {
 # a on core 0, region b and the load generator on core 1. Maximum, then 10,000
 # and 30,000 msgs/s with 40-45 ms one-way (issue #15 item 5).
 run_geopin() {
-	local pa pb ps dur rc=0 tck wan r
+	local r rc=0
 	command -v taskset >/dev/null || { echo "geopin: taskset is missing (util-linux)"; return 1; }
 	[ "$(nproc)" -ge 2 ] || { echo "geopin: needs 2 cores, this machine has $(nproc)"; return 1; }
-	tck=$(getconf CLK_TCK)
-	dur="${GEOPROC_DURATION:-$(pick 12s 3s)}"
-	local flags=(--binary --size 1024 --producers 4 --consumers 1 --duration "$dur" --warmup "$(pick 4s 1s)" --quiet --plot none)
-	taskset -c 0 "$OUT/bin/profnode" --data "$d/solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/solo.log" 2>&1 &
-	ps=$!
-	waitport 19580
-	echo "$(ticks "$ps")" >"$d/cpu-solo.txt"
-	taskset -c 1 "$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 "${flags[@]}" --out "$d/solo.json" || rc=1
-	echo "$(ticks "$ps") $tck" >>"$d/cpu-solo.txt"
-	kill "$ps"; wait "$ps"
-	for r in max 10000 30000; do
-		wan=()
-		[ "$r" = max ] || wan=(--wan-latency 40ms --wan-jitter 5ms)
-		rm -rf "$d/a" "$d/b"
-		taskset -c 0 "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
-			--pprof 127.0.0.1:16581 "${wan[@]}" >"$d/a-$r.log" 2>&1 &
-		pa=$!
-		taskset -c 1 "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
-			--pprof 127.0.0.1:16582 "${wan[@]}" >"$d/b-$r.log" 2>&1 &
-		pb=$!
-		waitport 19581
-		waitport 19582
-		sleep 6 # both join the fabric
-		echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$r.txt"
-		if [ "$r" = max ]; then
-			taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
-				"${flags[@]}" --out "$d/geo-$r.json" || rc=1
-		else
-			taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
-				"${flags[@]}" --rate "$r" --wan "40-45ms one-way" --out "$d/geo-$r.json" || rc=1
-		fi
-		echo "$(ticks "$pa") $(ticks "$pb") $tck" >>"$d/cpu-geo-$r.txt"
-		kill "$pa" "$pb"; wait "$pa" "$pb"
-	done
+	geo_solo 0 1 || rc=1
+	geo_pair max 0 1 1 "" || rc=1
+	for r in 10000 30000; do geo_pair "$r" 0 1 1 "$r" || rc=1; done
 	return $rc
 }
 extract_geopin() {
-	local r label cpu
+	local r
 	report_row "geo on own cores, one region alone (node on core 0, load generator on core 1): 4 binary producers at the maximum, 1 consumer" "$1" "$d/solo.json"
-	for r in max 10000 30000; do
-		[ -f "$d/geo-$r.json" ] || continue
-		cpu=$(tr '\n' ' ' <"$d/cpu-geo-$r.txt" | awk -v acked="$(jq '.counts.acked // 0' "$d/geo-$r.json")" '{ if (acked > 0 && NF == 5)
-			printf "region CPU per message: a %.1f µs, b %.1f µs", ($3 - $1) / $5 * 1e6 / acked, ($4 - $2) / $5 * 1e6 / acked }' 2>/dev/null)
-		case $r in
-		max) label="geo on own cores (a on core 0; b and the load generator on core 1): publish in a at the maximum, consume in a and b" ;;
-		*) label="geo on own cores, 40-45 ms one-way: publish in a at $r msgs/s" ;;
-		esac
-		jq -r --arg fig "$label" --arg sec "$1" --arg cpu "${cpu:-CPU not recorded}" '
-			def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
-			def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
-			def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
-			"| \($fig) | publish \(r("publish") // 0 | round) msgs/s; delivered in b \(r("deliver b") // 0 | round) msgs/s; lag a>b p50 \(ms(l("lag a>b").p50Us)) p99 \(ms(l("lag a>b").p99Us)); publish-ack p50 \(ms(l("publish-ack").p50Us)) p99 \(ms(l("publish-ack").p99Us)); missing \(.counts.missing // 0); \($cpu); load \(.machine.loadAverage // "?") | \($sec) |"' "$d/geo-$r.json"
-	done
+	geo_row "geo on own cores (a on core 0; b and the load generator on core 1): publish in a at the maximum, consume in a and b" "$1" max
+	for r in 10000 30000; do geo_row "geo on own cores, 40-45 ms one-way: publish in a at $r msgs/s" "$1" "$r"; done
+}
+
+# The geo steps' parts. A CORE argument pins a process to that core
+# (taskset, which execs it: $! stays the process's PID); empty leaves it
+# to the scheduler.
+pin_to() { # pin_to CORE: sets the array pin to the command prefix
+	pin=()
+	[ -z "$1" ] || pin=(taskset -c "$1")
+}
+geo_flags() { # the load of every geo run
+	echo --binary --size 1024 --producers 4 --consumers 1 --duration "${GEOPROC_DURATION:-$(pick 12s 3s)}" \
+		--warmup "$(pick 4s 1s)" --quiet --plot none
+}
+# geo_solo CORE_NODE CORE_CLIENT: one region alone at the maximum
+# (solo.json; its CPU ticks before, after and CLK_TCK in cpu-solo.txt).
+geo_solo() {
+	local ps rc=0 pin
+	pin_to "$1"
+	"${pin[@]}" "$OUT/bin/profnode" --data "$d/solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/solo.log" 2>&1 &
+	ps=$!
+	waitport 19580
+	echo "$(ticks "$ps")" >"$d/cpu-solo.txt"
+	# shellcheck disable=SC2046 # geo_flags is a word list
+	pin_to "$2"
+	"${pin[@]}" "$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 $(geo_flags) --out "$d/solo.json" || rc=1
+	echo "$(ticks "$ps") $(getconf CLK_TCK)" >>"$d/cpu-solo.txt"
+	kill "$ps"; wait "$ps"
+	return $rc
+}
+# geo_pair TAG CORE_A CORE_B CORE_CLIENT RATE: regions a and b as processes,
+# publish in a (at RATE with 40-45 ms one-way, or at the maximum without WAN
+# emulation when RATE is empty), consume in a and b (geo-TAG.json; both
+# regions' CPU ticks before, after and CLK_TCK in cpu-geo-TAG.txt).
+geo_pair() {
+	local tag=$1 pa pb rc=0 wan=() load=() pin
+	[ -z "$5" ] || wan=(--wan-latency 40ms --wan-jitter 5ms) load=(--rate "$5" --wan "40-45ms one-way")
+	rm -rf "$d/a" "$d/b"
+	pin_to "$2"
+	"${pin[@]}" "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
+		--pprof 127.0.0.1:16581 "${wan[@]}" >"$d/a-$tag.log" 2>&1 &
+	pa=$!
+	pin_to "$3"
+	"${pin[@]}" "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
+		--pprof 127.0.0.1:16582 "${wan[@]}" >"$d/b-$tag.log" 2>&1 &
+	pb=$!
+	waitport 19581
+	waitport 19582
+	sleep 6 # both join the fabric (a new region waits to hear from its peer)
+	echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$tag.txt"
+	# shellcheck disable=SC2046 # geo_flags is a word list
+	pin_to "$4"
+	"${pin[@]}" "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --include-home \
+		$(geo_flags) "${load[@]}" --out "$d/geo-$tag.json" || rc=1
+	echo "$(ticks "$pa") $(ticks "$pb") $(getconf CLK_TCK)" >>"$d/cpu-geo-$tag.txt"
+	kill "$pa" "$pb"; wait "$pa" "$pb"
+	return $rc
+}
+waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; }
+# geo_row FIGURE SECTION TAG: the row of geo_pair TAG's report and CPU.
+geo_row() {
+	local f="$d/geo-$3.json" cpu
+	[ -f "$f" ] || return 0
+	# cpu file: ticks a, b before; then a, b after and CLK_TCK
+	cpu=$(tr '\n' ' ' <"$d/cpu-geo-$3.txt" | awk -v acked="$(jq '.counts.acked // 0' "$f")" '{ if (acked > 0 && NF == 5)
+		printf "region CPU per message: a %.1f µs, b %.1f µs", ($3 - $1) / $5 * 1e6 / acked, ($4 - $2) / $5 * 1e6 / acked }' 2>/dev/null)
+	jq -r --arg fig "$1" --arg sec "$2" --arg cpu "${cpu:-CPU not recorded}" '
+		def r(n): ([.rates[]? | select(.name == n) | .perSec] | first // null);
+		def l(n): ([.latencies[]? | select(.name == n) | .summary] | first // null);
+		def ms(x): if x == null then "-" else ((x / 10 | round) / 100 | tostring) + " ms" end;
+		"| \($fig) | publish \(r("publish") // 0 | round) msgs/s; delivered in b \(r("deliver b") // 0 | round) msgs/s; lag a>b p50 \(ms(l("lag a>b").p50Us)) p99 \(ms(l("lag a>b").p99Us)); publish-ack p50 \(ms(l("publish-ack").p50Us)) p99 \(ms(l("publish-ack").p99Us)); missing \(.counts.missing // 0); \($cpu); load \(.machine.loadAverage // "?") | \($sec) |"' "$f"
 }
 
 run_mesh() { gotest replicator replicator -test.run '^$' -test.bench 'Mesh' -test.benchtime "${MESH_BENCHTIME:-$(pick 10x 2x)}"; }
