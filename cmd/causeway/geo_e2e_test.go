@@ -155,8 +155,22 @@ type received struct {
 // geoConsume consumes a shared subscription from the earliest message,
 // acking each, until the connection dies or stop closes.
 func geoConsume(addr, stream, sub string, got *received, stop <-chan struct{}) {
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws/v2/consumer/persistent/_mm/_system/"+stream+"/"+sub+
-		"?subscriptionType=Shared&subscriptionInitialPosition=Earliest&receiverQueueSize=1000", nil)
+	followWS("ws://"+addr+"/ws/v2/consumer/persistent/_mm/_system/"+stream+"/"+sub+
+		"?subscriptionType=Shared&subscriptionInitialPosition=Earliest&receiverQueueSize=1000", stop,
+		func(producer string, n int) {
+			got.mu.Lock()
+			got.seq[producer] = append(got.seq[producer], n)
+			got.n++
+			got.mu.Unlock()
+		})
+}
+
+// followWS reads messages pushed on a consumer or reader WebSocket at url,
+// acknowledging each and handing its producer and number (the test
+// payload "producer:n:...") to fn, until the connection dies or stop
+// closes.
+func followWS(url string, stop <-chan struct{}, fn func(producer string, n int)) {
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		return
 	}
@@ -170,22 +184,58 @@ func geoConsume(addr, stream, sub string, got *received, stop <-chan struct{}) {
 		if err := c.ReadJSON(&m); err != nil {
 			return
 		}
-		p, _ := base64.StdEncoding.DecodeString(m.Payload)
-		parts := strings.SplitN(string(p), ":", 3)
-		n, _ := strconv.Atoi(parts[1])
-		got.mu.Lock()
-		got.seq[parts[0]] = append(got.seq[parts[0]], n)
-		got.n++
-		got.mu.Unlock()
+		producer, n, ok := testPayload(m.Payload)
+		if !ok {
+			return
+		}
+		fn(producer, n)
 		if err := c.WriteJSON(wsproto.ConsumerCommand{MessageID: m.MessageID}); err != nil {
 			return
 		}
 	}
 }
 
+// testPayload parses a test message's base64 payload (parseTestMessage).
+func testPayload(b64 string) (producer string, n int, ok bool) {
+	p, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", 0, false
+	}
+	return parseTestMessage(p)
+}
+
+// parseTestMessage parses a test message, "producer:n:...".
+func parseTestMessage(p []byte) (producer string, n int, ok bool) {
+	parts := strings.SplitN(string(p), ":", 3)
+	if len(parts) < 2 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(parts[1])
+	return parts[0], n, err == nil
+}
+
 // readStream reads a whole stream through a WebSocket reader and returns
 // the per-producer sequence numbers in stored order.
 func readStream(t *testing.T, addr, stream string) map[string][]int {
+	t.Helper()
+	out := map[string][]int{}
+	for _, r := range readOrdered(t, addr, stream) {
+		out[r.producer] = append(out[r.producer], r.n)
+	}
+	return out
+}
+
+// storedMsg is a test message as a stream holds it.
+type storedMsg struct {
+	producer string
+	n        int
+}
+
+func (m storedMsg) String() string { return m.producer + ":" + strconv.Itoa(m.n) }
+
+// readOrdered reads a whole stream from its first offset through a
+// WebSocket reader and returns its test messages in offset order.
+func readOrdered(t *testing.T, addr, stream string) []storedMsg {
 	t.Helper()
 	end := streamEnd(t, addr, stream)
 	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws/v2/reader/persistent/_mm/_system/"+stream+
@@ -194,18 +244,19 @@ func readStream(t *testing.T, addr, stream string) map[string][]int {
 		t.Fatalf("reader: %v", err)
 	}
 	defer c.Close()
-	out := map[string][]int{}
-	for read := uint64(0); read < end; read++ {
+	out := make([]storedMsg, 0, end)
+	for uint64(len(out)) < end {
 		_ = c.SetReadDeadline(time.Now().Add(geoTimeout))
 		var m wsproto.ConsumerMessage
 		if err := c.ReadJSON(&m); err != nil {
-			t.Fatalf("reader stopped after %d of %d messages: %v", read, end, err)
+			t.Fatalf("reader stopped after %d of %d messages: %v", len(out), end, err)
 		}
 		_ = c.WriteJSON(wsproto.ConsumerCommand{MessageID: m.MessageID})
-		p, _ := base64.StdEncoding.DecodeString(m.Payload)
-		parts := strings.SplitN(string(p), ":", 3)
-		n, _ := strconv.Atoi(parts[1])
-		out[parts[0]] = append(out[parts[0]], n)
+		producer, n, ok := testPayload(m.Payload)
+		if !ok {
+			t.Fatalf("offset %d: not a test message: %q", len(out), m.Payload)
+		}
+		out = append(out, storedMsg{producer, n})
 	}
 	return out
 }
