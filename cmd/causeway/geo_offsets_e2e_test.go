@@ -123,9 +123,8 @@ func TestGeoKillKeepsReadOffsets(t *testing.T) {
 			k+1, len(onDisk), synced, len(seen), rec.count())
 		if k%2 == 1 {
 			// A power cut: what the watermark covers was synced, anything
-			// after it may be lost.
-			// At the watermark half of the time: the most a power cut can
-			// take, and the most re-derived.
+			// after it may be lost. Half of the time all of it is: the
+			// most a power cut can take, and the most re-derived.
 			kept := synced
 			if rng.IntN(2) == 0 {
 				kept += rng.Uint64N(uint64(len(onDisk)) - synced + 1)
