@@ -168,7 +168,7 @@ func (d *Dispatcher) normalize() {
 	d.acked.removeBelow(d.markDelete)
 	if len(d.acked.rs) > 0 && d.acked.rs[0].From == d.markDelete {
 		d.markDelete = d.acked.rs[0].To
-		d.acked.rs = append(d.acked.rs[:0], d.acked.rs[1:]...)
+		d.acked.popFront()
 	}
 	if d.readPos < d.markDelete {
 		d.readPos = d.markDelete

@@ -57,13 +57,30 @@ func (s *rangeSet) add(from, to uint64) uint64 {
 	return added
 }
 
-// removeBelow drops every offset < x.
+// removeBelow drops every offset < x. The ranges dropped are sliced off
+// the front, not copied over: the set is a queue whose front is acked away
+// on every ack of a shared subscription (the next append that outgrows the
+// array moves the rest).
 func (s *rangeSet) removeBelow(x uint64) {
 	i := s.search(x)
 	if i < len(s.rs) && s.rs[i].From < x {
 		s.rs[i].From = x
 	}
-	s.rs = append(s.rs[:0], s.rs[i:]...)
+	s.dropFront(i)
+}
+
+// popFront drops the first range.
+func (s *rangeSet) popFront() { s.dropFront(1) }
+
+// dropFront drops the first n ranges. An emptied set keeps its array from
+// where it stands, so that in-order acks (one range, added and folded
+// away each time) do not allocate.
+func (s *rangeSet) dropFront(n int) {
+	if n >= len(s.rs) {
+		s.rs = s.rs[:0]
+		return
+	}
+	s.rs = s.rs[n:]
 }
 
 // countIn returns how many offsets of [from, to) are in the set.
