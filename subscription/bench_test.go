@@ -44,8 +44,8 @@ func BenchmarkDispatcher(b *testing.B) {
 // BenchmarkDispatcherAcksOutOfOrder is BenchmarkDispatcher with the acks of
 // four shared consumers arriving as they do from four clients: each
 // consumer acks its own messages in order, but the consumers take turns
-// 64 acks at a time, about 1,000 messages behind dispatch, so the acked
-// set holds hundreds of ranges with holes between them.
+// 64 acks at a time, each 250 messages behind its dispatch, so the acked
+// set holds dozens of ranges with holes between them.
 func BenchmarkDispatcherAcksOutOfOrder(b *testing.B) {
 	d, err := NewDispatcher(DispatcherConfig{Name: "bench", Type: Shared, MaxUnackedPerConsumer: 1000}, CursorState{}, 0, 0)
 	if err != nil {
