@@ -11,18 +11,7 @@ import (
 // BenchmarkDispatcher measures the pure core: dispatch to 4 shared consumers
 // and individual acks, per message.
 func BenchmarkDispatcher(b *testing.B) {
-	d, err := NewDispatcher(DispatcherConfig{Name: "bench", Type: Shared, MaxUnackedPerConsumer: 1000}, CursorState{}, 0, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ids []ConsumerID
-	for i := range 4 {
-		id, err := d.AddConsumer(ConsumerConfig{Name: fmt.Sprint(i), Type: Shared, Permits: maxPermits, AckTimeout: time.Minute})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	d, ids := benchDispatcher(b)
 	now := epoch
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -41,17 +30,12 @@ func BenchmarkDispatcher(b *testing.B) {
 	_ = ids
 }
 
-// BenchmarkDispatcherAcksOutOfOrder is BenchmarkDispatcher with the acks of
-// four shared consumers arriving as they do from four clients: each
-// consumer acks its own messages in order, but the consumers take turns
-// 64 acks at a time, each 250 messages behind its dispatch, so the acked
-// set holds dozens of ranges with holes between them.
-func BenchmarkDispatcherAcksOutOfOrder(b *testing.B) {
+// benchDispatcher is a shared subscription's dispatcher with four consumers.
+func benchDispatcher(b *testing.B) (*Dispatcher, []ConsumerID) {
 	d, err := NewDispatcher(DispatcherConfig{Name: "bench", Type: Shared, MaxUnackedPerConsumer: 1000}, CursorState{}, 0, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
-	pending := map[ConsumerID][]uint64{}
 	var ids []ConsumerID
 	for i := range 4 {
 		id, err := d.AddConsumer(ConsumerConfig{Name: fmt.Sprint(i), Type: Shared, Permits: maxPermits, AckTimeout: time.Minute})
@@ -60,6 +44,17 @@ func BenchmarkDispatcherAcksOutOfOrder(b *testing.B) {
 		}
 		ids = append(ids, id)
 	}
+	return d, ids
+}
+
+// BenchmarkDispatcherAcksOutOfOrder is BenchmarkDispatcher with the acks of
+// four shared consumers arriving as they do from four clients: each
+// consumer acks its own messages in order, but the consumers take turns
+// 64 acks at a time, each 250 messages behind its dispatch, so the acked
+// set holds dozens of ranges with holes between them.
+func BenchmarkDispatcherAcksOutOfOrder(b *testing.B) {
+	d, ids := benchDispatcher(b)
+	pending := map[ConsumerID][]uint64{}
 	now := epoch
 	b.ReportAllocs()
 	b.ResetTimer()
