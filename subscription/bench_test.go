@@ -11,7 +11,7 @@ import (
 // BenchmarkDispatcher measures the pure core: dispatch to 4 shared consumers
 // and individual acks, per message.
 func BenchmarkDispatcher(b *testing.B) {
-	d, ids := benchDispatcher(b)
+	d, _ := benchDispatcher(b)
 	now := epoch
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -27,7 +27,6 @@ func BenchmarkDispatcher(b *testing.B) {
 		d.Tick(now)
 		done += len(as)
 	}
-	_ = ids
 }
 
 // benchDispatcher is a shared subscription's dispatcher with four consumers.
