@@ -27,8 +27,6 @@ import (
 	"github.com/causeway/causeway/spot"
 )
 
-// chromium finds Debian's chromium (installed by .ci/run). Without one the
-// test skips, except under CI=true, where it fails.
 // browserAllocator starts chromium at exe with the options every console
 // test uses, plus extra. Its temporary files (with --disable-dev-shm-usage,
 // its shared memory too) go to a directory of the test's, removed with it:
@@ -39,6 +37,8 @@ func browserAllocator(t *testing.T, exe string, extra ...chromedp.ExecAllocatorO
 	return chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 }
 
+// chromium finds Debian's chromium (installed by .ci/run). Without one the
+// test skips, except under CI=true, where it fails.
 func chromium(t *testing.T) string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless_shell"} {
 		if p, err := exec.LookPath(name); err == nil {

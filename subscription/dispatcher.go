@@ -165,11 +165,7 @@ func NewDispatcher(cfg DispatcherConfig, st CursorState, start, end uint64) (*Di
 // normalize folds an acked range starting at the mark-delete position into
 // it.
 func (d *Dispatcher) normalize() {
-	d.acked.removeBelow(d.markDelete)
-	if len(d.acked.rs) > 0 && d.acked.rs[0].From == d.markDelete {
-		d.markDelete = d.acked.rs[0].To
-		d.acked.popFront()
-	}
+	d.markDelete = d.acked.foldFrom(d.markDelete)
 	if d.readPos < d.markDelete {
 		d.readPos = d.markDelete
 	}

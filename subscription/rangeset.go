@@ -69,8 +69,17 @@ func (s *rangeSet) removeBelow(x uint64) {
 	s.dropFront(i)
 }
 
-// popFront drops the first range.
-func (s *rangeSet) popFront() { s.dropFront(1) }
+// foldFrom drops every offset < x and, when the set holds x, the range
+// starting there; it returns the first offset >= x not in the set. It is
+// how a mark-delete position advances over the acked ranges.
+func (s *rangeSet) foldFrom(x uint64) uint64 {
+	s.removeBelow(x)
+	if len(s.rs) > 0 && s.rs[0].From == x {
+		x = s.rs[0].To
+		s.dropFront(1)
+	}
+	return x
+}
 
 // dropFront drops the first n ranges. An emptied set keeps its array from
 // where it stands, so that in-order acks (one range, added and folded

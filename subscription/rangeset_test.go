@@ -100,11 +100,40 @@ func TestRangeSetAgainstMap(t *testing.T) {
 	}
 }
 
+func TestRangeSetFoldFrom(t *testing.T) {
+	tests := []struct {
+		name  string
+		start []Range
+		x     uint64
+		want  []Range
+		next  uint64
+	}{
+		{"empty", nil, 4, []Range{}, 4},
+		{"hole at x", []Range{{6, 8}}, 4, []Range{{6, 8}}, 4},
+		{"range at x folded", []Range{{4, 7}, {9, 10}}, 4, []Range{{9, 10}}, 7},
+		{"below x dropped", []Range{{1, 2}, {6, 8}}, 4, []Range{{6, 8}}, 4},
+		{"straddling x folded", []Range{{1, 6}, {9, 10}}, 4, []Range{{9, 10}}, 6},
+		{"only range folded", []Range{{4, 5}}, 4, []Range{}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := rangeSet{rs: append([]Range(nil), tt.start...)}
+			if next := s.foldFrom(tt.x); next != tt.next {
+				t.Errorf("foldFrom(%d) = %d, want %d", tt.x, next, tt.next)
+			}
+			if got := s.ranges(); !reflect.DeepEqual(append([]Range{}, got...), tt.want) {
+				t.Errorf("left %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 // BenchmarkAckedRangesInterleaved measures the acked set of a shared
 // subscription whose four consumers were handed every fourth message and
 // ack their own in order, the second 300 messages behind the first, the
 // third 600, the fourth 900: every ack adds a range or fills a hole, and
-// the mark-delete position folds the front away (Dispatcher.normalize).
+// the mark-delete position folds the front away (foldFrom, as
+// Dispatcher.normalize does).
 func BenchmarkAckedRangesInterleaved(b *testing.B) {
 	var s rangeSet
 	var markDelete uint64
@@ -118,11 +147,7 @@ func BenchmarkAckedRangesInterleaved(b *testing.B) {
 			continue
 		}
 		s.add(off, off+1)
-		s.removeBelow(markDelete)
-		if len(s.rs) > 0 && s.rs[0].From == markDelete {
-			markDelete = s.rs[0].To
-			s.popFront()
-		}
+		markDelete = s.foldFrom(markDelete)
 	}
 	b.ReportMetric(float64(len(s.rs)), "ranges")
 }

@@ -428,9 +428,8 @@ geo_pair() {
 	"${pin[@]}" "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
 		--pprof 127.0.0.1:16582 "${wan[@]}" >"$d/b-$tag.log" 2>&1 &
 	pb=$!
-	waitport 19581
-	waitport 19582
-	sleep 6 # both join the fabric (a new region waits to hear from its peer)
+	waitjoined 19581
+	waitjoined 19582
 	echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$tag.txt"
 	# shellcheck disable=SC2046 # geo_flags is a word list
 	pin_to "$4"
@@ -441,6 +440,16 @@ geo_pair() {
 	return $rc
 }
 waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; }
+# waitjoined PORT: until the region serving HTTP on PORT has joined its
+# fabric (a new region first hears from its peers), at most 30 s.
+waitjoined() {
+	for _ in $(seq 300); do
+		curl -fsS "http://127.0.0.1:$1/_api/replication" 2>/dev/null | jq -e '.result.joined' >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "region on port $1 did not join its fabric in 30 s"
+	return 1
+}
 # geo_row FIGURE SECTION TAG: the row of geo_pair TAG's report and CPU.
 geo_row() {
 	local f="$d/geo-$3.json" cpu
@@ -588,7 +597,7 @@ STEPS="${STEPS:-$ALL_STEPS}"
 for s in $STEPS; do
 	case " $ALL_STEPS " in *" $s "*) ;; *) echo "run.sh: unknown step $s (steps: $ALL_STEPS)" >&2; exit 2 ;; esac
 done
-for tool in go jq awk git setsid; do command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 2; }; done
+for tool in go jq awk git setsid curl; do command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 2; }; done
 mkdir -p "$OUT/bin"
 OUT="$(cd "$OUT" && pwd)"
 TIMEOUT="${STEP_TIMEOUT:-$(pick 1500 600)}"
