@@ -34,6 +34,7 @@
 #   REPL_BENCHTIME [20000x/2000x] SHIP_BENCHTIME [100000x/10000x] CURSOR_BENCHTIME [2000x/200x]
 #   GEO_BENCHTIME [200000x/20000x] GEO_LATENCY_N [3000x/400x] GEO_CATCHUP_MSGS [1000000/50000]
 #   GEOPROC_DURATION [12s/3s: each run of geoproc and geopin; its warm-up is 4s/1s]
+#   GEOPIN_CATCHUP_MSGS [1000000/50000: the backlog of geopin's catch-up run]
 #   MESH_BENCHTIME [10x/2x] BACKFILL_MESSAGES [1000000/20000] BACKFILL_DOCS [100000/2000]
 #   SW_BENCHTIME [200000x/20000x] ENGINE_BENCHTIME [1s/200ms]
 #   COLL_BENCHTIME [5s/1s] COLL_QUERY_DOCS [10000/10000] COLL_QUERY_BENCHTIME [3x/1x] COLL_AQL_DOCS [100000/10000]
@@ -368,7 +369,9 @@ extract_geoproc() {
 # (taskset), the closest this machine comes to regions on separate machines:
 # one region alone on core 0 with the load generator on core 1; then region
 # a on core 0, region b and the load generator on core 1. Maximum, then 10,000
-# and 30,000 msgs/s with 40-45 ms one-way (issue #15 item 5).
+# and 30,000 msgs/s with 40-45 ms one-way (issue #15 item 5). Last, the
+# replication alone, without the load generator beside b: a backlog
+# published in a while its link to b is cut, then b's catch-up (geo_catchup).
 run_geopin() {
 	local r rc=0
 	command -v taskset >/dev/null || { echo "geopin: taskset is missing (util-linux)"; return 1; }
@@ -376,6 +379,7 @@ run_geopin() {
 	geo_solo 0 1 || rc=1
 	geo_pair max 0 1 1 "" || rc=1
 	for r in 10000 30000; do geo_pair "$r" 0 1 1 "$r" || rc=1; done
+	geo_catchup "${GEOPIN_CATCHUP_MSGS:-$(pick 1000000 50000)}" || rc=1
 	return $rc
 }
 extract_geopin() {
@@ -383,6 +387,7 @@ extract_geopin() {
 	report_row "geo on own cores, one region alone (node on core 0, load generator on core 1): 4 binary producers at the maximum, 1 consumer" "$1" "$d/solo.json"
 	geo_row "geo on own cores (a on core 0; b and the load generator on core 1): publish in a at the maximum, consume in a and b" "$1" max
 	for r in 10000 30000; do geo_row "geo on own cores, 40-45 ms one-way: publish in a at $r msgs/s" "$1" "$r"; done
+	catchup_row "geo on own cores, replication alone: a backlog published in a (core 0) while its link to b is cut, then b (core 1) catches up, the load generator idle" "$1"
 }
 
 # The geo steps' parts. A CORE argument pins a process to that core
@@ -438,6 +443,63 @@ geo_pair() {
 	echo "$(ticks "$pa") $(ticks "$pb") $(getconf CLK_TCK)" >>"$d/cpu-geo-$tag.txt"
 	kill "$pa" "$pb"; wait "$pa" "$pb"
 	return $rc
+}
+# geo_catchup N: regions a (core 0) and b (core 1); a's link to b cut, N
+# messages published in a at the maximum (load generator on core 1, no
+# consumer; catchup-publish.json), the link restored, and the time until b
+# has delivered every op of a's (catchup.txt: ops, seconds, both regions' CPU
+# ticks and the disk's written sectors over the catch-up, CLK_TCK).
+geo_catchup() {
+	local pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline
+	rm -rf "$d/a" "$d/b"
+	taskset -c 0 "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
+		--pprof 127.0.0.1:16581 >"$d/a-catchup.log" 2>&1 &
+	pa=$!
+	taskset -c 1 "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
+		--pprof 127.0.0.1:16582 >"$d/b-catchup.log" 2>&1 &
+	pb=$!
+	waitjoined 19581 && waitjoined 19582 &&
+		curl -fsS -X POST http://127.0.0.1:19581/_api/replication/links/b/down >/dev/null &&
+		taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --binary --size 1024 \
+			--producers 4 --consumers 0 --count "$1" --warmup 0s --keep-streams --quiet --plot none --out "$d/catchup-publish.json" || rc=1
+	target=$(curl -fsS http://127.0.0.1:19581/_api/replication | jq '.result.delivered.a // 0')
+	if [ $rc = 0 ] && [ "${target:-0}" -gt 0 ]; then
+		c0="$(ticks "$pa") $(ticks "$pb")"
+		w0=$(awk -v dev="$(disk_of "$d")" '$3 == dev { print $10 }' /proc/diskstats)
+		t0=$(date +%s%N)
+		curl -fsS -X POST http://127.0.0.1:19581/_api/replication/links/b/up >/dev/null || rc=1
+		deadline=$((SECONDS + 600))
+		while [ $rc = 0 ] && [ "$got" -lt "$target" ]; do
+			[ $SECONDS -lt $deadline ] || { echo "geo_catchup: b delivered $got of $target ops in 600 s"; rc=1; break; }
+			sleep 0.02
+			got=$(curl -fsS http://127.0.0.1:19582/_api/replication | jq '.result.delivered.a // 0') || got=0
+		done
+		t1=$(date +%s%N)
+		c1="$(ticks "$pa") $(ticks "$pb")"
+		w1=$(awk -v dev="$(disk_of "$d")" '$3 == dev { print $10 }' /proc/diskstats)
+		[ $rc = 0 ] && echo "$target $(((t1 - t0) / 1000000)) $c0 $c1 ${w0:-0} ${w1:-0} $(getconf CLK_TCK)" >"$d/catchup.txt"
+	fi
+	kill "$pa" "$pb"; wait "$pa" "$pb"
+	return $rc
+}
+# disk_of DIR: the block device DIR is on, as /proc/diskstats names it.
+disk_of() { basename "$(df --output=source "$1" | tail -1)"; }
+# catchup_row FIGURE SECTION: geo_catchup's row.
+catchup_row() {
+	local f="$d/catchup.txt" solo pub
+	[ -f "$f" ] || { echo "| $1 | no result ($f) | $2 |"; return; }
+	solo=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/solo.json" 2>/dev/null)
+	pub=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/catchup-publish.json" 2>/dev/null)
+	awk -v fig="$1" -v sec="$2" -v solo="${solo:-0}" -v pub="${pub:-0}" '{
+		ops = $1; s = $2 / 1000; rate = ops / s; tck = $9
+		ofsolo = 0; ofpub = 0 # (a ">" among printf arguments would be a redirection)
+		if (solo + 0 > 0) ofsolo = 100 * rate / solo
+		if (pub + 0 > 0) ofpub = 100 * rate / pub
+		printf "| %s | %d messages published in a at %.0f msgs/s; b applied them at %.0f msgs/s (%.1f s; %.0f %% of one region alone above, %.0f %% of a'"'"'s publish rate); CPU per message over the catch-up a %.1f µs, b %.1f µs (b busy %.0f %%); disk written %.0f MiB (%.0f MB/s) | %s |\n",
+			fig, ops, pub, rate, s, ofsolo, ofpub,
+			($5 - $3) / tck * 1e6 / ops, ($6 - $4) / tck * 1e6 / ops, 100 * ($6 - $4) / tck / s,
+			($8 - $7) * 512 / 1048576, ($8 - $7) * 512 / 1e6 / s, sec
+	}' "$f"
 }
 waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; }
 # waitjoined PORT: until the region serving HTTP on PORT has joined its
