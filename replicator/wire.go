@@ -10,6 +10,8 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+
+	"github.com/zeebo/blake3"
 )
 
 // Wire bounds. Every decoded message is checked against them before any
@@ -61,25 +63,36 @@ const (
 )
 
 // WireVersion is the version byte of every message this package writes.
-const WireVersion = 1
+// Version 2 authenticates with keyed BLAKE3; version 1 (HMAC-SHA256, the
+// same layout otherwise) is still accepted from regions not yet upgraded,
+// and never written. BLAKE3 runs at about twice HMAC-SHA256's speed on
+// batches of 16 KiB and more (README "Geo replication, the MAC").
+const (
+	WireVersion       = 2
+	wireVersionHMAC   = 1
+	wireMACKeyContext = "causeway replication wire v2 mac"
+)
 
 // Message layout: version(1) kind(1) body crc32c(4, little endian, over
-// version..body) hmac-sha256(32, over version..crc).
+// version..body) mac(32, over version..crc): keyed BLAKE3-256 with a key
+// derived from the fabric secret (version 2), HMAC-SHA256 with the secret
+// (version 1).
 const (
 	headerBytes  = 2
 	crcBytes     = 4
-	macBytes     = sha256.Size
+	macBytes     = 32
 	trailerBytes = crcBytes + macBytes
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Codec encodes and decodes authenticated wire messages with one fabric
-// secret. It keeps a reusable HMAC state, so it is not safe for concurrent
+// secret. It keeps reusable MAC states, so it is not safe for concurrent
 // use: use one Codec per goroutine (they are cheap).
 type Codec struct {
-	mac hash.Hash
-	sum []byte
+	mac     *blake3.Hasher // version 2, keyed
+	macHMAC hash.Hash      // version 1
+	sum     []byte
 	// members is the sorted membership for compact batches, index its
 	// positions, digest its MembershipDigest (0: none set).
 	members []string
@@ -135,10 +148,17 @@ func NewCodec(secret []byte) (*Codec, error) {
 		return nil, fmt.Errorf("replicator: codec: secret of %d bytes, want >= %d: %w",
 			len(secret), MinSecretBytes, ErrInvalidConfig)
 	}
-	return &Codec{mac: hmac.New(sha256.New, slices.Clone(secret))}, nil
+	key := make([]byte, 32)
+	blake3.DeriveKey(wireMACKeyContext, secret, key)
+	mac, err := blake3.NewKeyed(key)
+	if err != nil {
+		return nil, fmt.Errorf("replicator: codec: %w", err)
+	}
+	return &Codec{mac: mac, macHMAC: hmac.New(sha256.New, slices.Clone(secret))}, nil
 }
 
-// seal appends the CRC and the HMAC to msg (which starts at start in dst).
+// seal appends the CRC and the MAC to msg (which starts at start in dst and
+// whose version byte is WireVersion).
 func (c *Codec) seal(dst []byte, start int) ([]byte, error) {
 	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
 	c.mac.Reset()
@@ -150,7 +170,7 @@ func (c *Codec) seal(dst []byte, start int) ([]byte, error) {
 	return dst, nil
 }
 
-// open checks a message's bounds, version, kind, CRC and HMAC, and returns
+// open checks a message's bounds, version, kind, CRC and MAC, and returns
 // its body.
 func (c *Codec) open(msg []byte, want Kind) ([]byte, error) {
 	if len(msg) > MaxBatchBytes {
@@ -159,7 +179,7 @@ func (c *Codec) open(msg []byte, want Kind) ([]byte, error) {
 	if len(msg) < headerBytes+trailerBytes {
 		return nil, fmt.Errorf("%d bytes, truncated: %w", len(msg), ErrCorrupt)
 	}
-	if msg[0] != WireVersion {
+	if msg[0] != WireVersion && msg[0] != wireVersionHMAC {
 		return nil, fmt.Errorf("version %d: %w", msg[0], ErrVersion)
 	}
 	if Kind(msg[1]) != want {
@@ -169,11 +189,15 @@ func (c *Codec) open(msg []byte, want Kind) ([]byte, error) {
 	if got := binary.LittleEndian.Uint32(msg[crcAt:]); got != crc32.Checksum(msg[:crcAt], castagnoli) {
 		return nil, fmt.Errorf("crc mismatch: %w", ErrCorrupt)
 	}
-	c.mac.Reset()
-	c.mac.Write(msg[:crcAt+crcBytes])
-	c.sum = c.mac.Sum(c.sum[:0])
+	var mac hash.Hash = c.mac
+	if msg[0] == wireVersionHMAC {
+		mac = c.macHMAC
+	}
+	mac.Reset()
+	mac.Write(msg[:crcAt+crcBytes])
+	c.sum = mac.Sum(c.sum[:0])
 	if !hmac.Equal(c.sum, msg[crcAt+crcBytes:]) {
-		return nil, fmt.Errorf("hmac mismatch: %w", ErrUnauthenticated)
+		return nil, fmt.Errorf("mac mismatch: %w", ErrUnauthenticated)
 	}
 	return msg[headerBytes:crcAt], nil
 }
@@ -183,7 +207,7 @@ func PeekKind(msg []byte) (Kind, error) {
 	if len(msg) < headerBytes {
 		return 0, fmt.Errorf("replicator: peek: %d bytes: %w", len(msg), ErrCorrupt)
 	}
-	if msg[0] != WireVersion {
+	if msg[0] != WireVersion && msg[0] != wireVersionHMAC {
 		return 0, fmt.Errorf("replicator: peek: version %d: %w", msg[0], ErrVersion)
 	}
 	return Kind(msg[1]), nil
