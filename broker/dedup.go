@@ -113,7 +113,7 @@ func dedupFromLog(l *segment.Log) map[string]*dedupState {
 		from = end - dedupRestoreRecords
 	}
 	for from < end {
-		recs, err := l.Read(from, 4096, 8<<20)
+		recs, err := l.ReadStored(from, 4096, 8<<20) // producers and sequence ids alone
 		if err != nil || len(recs) == 0 {
 			return dedup
 		}

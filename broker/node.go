@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -38,6 +39,9 @@ type Node struct {
 	streams map[naming.Stream]*Stream
 	closed  bool
 	repl    replSlot // geo-replication (replication.go)
+	// payloads owns the payloads of derived streams' records stored by
+	// reference (replication.go).
+	payloads atomic.Pointer[payloadBox]
 
 	stop chan struct{}
 	wg   sync.WaitGroup

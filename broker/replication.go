@@ -102,6 +102,39 @@ type Replicator interface {
 	AwaitJoined(ready func(error))
 }
 
+// PayloadSource keeps the payloads of the records a replicator appends to
+// derived global streams by reference (segment.Record.PayloadRef): the
+// replication shell's journals, which hold every replicated message
+// anyway, so that a message is written once per region.
+type PayloadSource interface {
+	// ResolvePayloads fills the Payload of every record of recs, read from
+	// stream, that has PayloadRef set (segment.Options.ResolvePayloads).
+	ResolvePayloads(stream naming.Stream, recs []segment.Record) error
+}
+
+// SetPayloadSource makes src the owner of referenced payloads (nil: none;
+// records appended by reference then stay stored as they are, and reading
+// them fails until a source is set again). The replication shell sets it
+// when its journals open, before it re-applies them.
+func (n *Node) SetPayloadSource(src PayloadSource) {
+	if src == nil {
+		n.payloads.Store(nil)
+		return
+	}
+	n.payloads.Store(&payloadBox{src: src})
+}
+
+type payloadBox struct{ src PayloadSource }
+
+// resolvePayloads is the ResolvePayloads of a derived stream's log.
+func (n *Node) resolvePayloads(name naming.Stream, recs []segment.Record) error {
+	b := n.payloads.Load()
+	if b == nil {
+		return fmt.Errorf("broker: %s: payloads kept by the replication journals, which are not open", name)
+	}
+	return b.src.ResolvePayloads(name, recs)
+}
+
 // replSlot holds the node's replicator.
 type replSlot struct{ p atomic.Pointer[replBox] }
 
@@ -218,6 +251,14 @@ func (n *Node) ApplyReplicated(name naming.Stream, recs []segment.Record, done f
 		done(offsets, nil)
 		return
 	}
+	if rlog != nil || !s.derived || n.payloads.Load() == nil {
+		// Only a derived stream of a node of one stores payloads by
+		// reference: a replicated log's followers have no journals to
+		// resolve them from.
+		for i := range kept {
+			kept[i].PayloadRef = false
+		}
+	}
 	appendAsync(kept, func(first uint64, err error) {
 		if err != nil {
 			// filterReplicated advanced the applied marks past records
@@ -312,7 +353,7 @@ func scanApplied(plog *segment.Log, log *zap.Logger) map[string]uint64 {
 		from = end - replTailRecords
 	}
 	for from < end {
-		recs, err := plog.Read(from, 4096, 8<<20)
+		recs, err := plog.ReadStored(from, 4096, 8<<20) // the dots alone
 		if err != nil || len(recs) == 0 {
 			if err != nil {
 				log.Warn("scan replicated tail", zap.Error(err))

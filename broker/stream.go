@@ -110,6 +110,10 @@ func (n *Node) openStream(name naming.Stream, info StreamInfo) (*Stream, error) 
 			// Durable once per region: the journal is (README
 			// "Geo-replication", replication.go SyncReplicated).
 			opts.Fsync, s.derived = segment.FsyncNever, true
+			// Written once: the replication shell appends its records
+			// by reference to its journals (Record.PayloadRef), and
+			// reads resolve them there (SetPayloadSource).
+			opts.ResolvePayloads = func(recs []segment.Record) error { return n.resolvePayloads(name, recs) }
 		}
 		if strings.HasPrefix(name.Name, naming.OpLogPrefix) {
 			// A collection's op log holds ops its view may not have yet;

@@ -63,11 +63,14 @@ func (l *Log) enqueue(req *appendReq) error {
 	}
 	total := 0
 	for i := range req.recs {
-		n := req.recs[i].Size()
-		if n > l.opts.MaxRecordBytes {
+		r := &req.recs[i]
+		if n := r.Size(); n > l.opts.MaxRecordBytes {
 			return fmt.Errorf("segment: append: record %d is %d bytes, limit %d: %w", i, n, l.opts.MaxRecordBytes, ErrRecordTooLarge)
 		}
-		total += n
+		if r.PayloadRef && (r.Origin == "" || r.OriginSeq == 0) {
+			return fmt.Errorf("segment: append: record %d references its payload without an origin: %w", i, ErrInvalidArgument)
+		}
+		total += r.storedSize()
 	}
 	total += batchHeaderBytes * (1 + total/batchTargetBytes)
 	if total > maxAppendBytes {

@@ -22,12 +22,14 @@ import (
 // Each record in the body, in offset order (offsets are implied):
 //
 //	flags        1 byte: bit 0 Properties != nil, bit 1 Payload != nil,
-//	             bit 2 Meta != nil; other bits zero
+//	             bit 2 Meta != nil, bit 3 PayloadRef (then bit 1 is zero
+//	             and the payload field is its length alone); other bits
+//	             zero
 //	publishTime  zigzag varint, minus firstPublishTime (wrapping)
 //	eventTime    zigzag varint
 //	key          uvarint length, bytes
 //	properties   uvarint count, then per entry: key and value as length+bytes
-//	payload      uvarint length, bytes
+//	payload      uvarint length, bytes (PayloadRef: the length only)
 //	producer     uvarint length, bytes
 //	sequenceID   zigzag varint
 //	origin       uvarint length, bytes
@@ -46,7 +48,8 @@ const (
 	flagProperties = 1 << iota
 	flagPayload
 	flagMeta
-	flagsKnown = flagProperties | flagPayload | flagMeta
+	flagPayloadRef
+	flagsKnown = flagProperties | flagPayload | flagMeta | flagPayloadRef
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -87,15 +90,35 @@ func bytesLen(n int) int { return uvarintLen(uint64(n)) + n }
 // Size returns the bytes the record takes in a batch body, the measure used
 // by MaxRecordBytes and by Read's maxBytes. The publish time is counted as if
 // it were the batch's first, so the size does not depend on batching.
+//
+// A PayloadRef record counts its payload as if stored: Read's maxBytes
+// bounds what readers get.
 func (r *Record) Size() int {
+	return r.storedSize() + r.payloadBytes()*boolInt(r.PayloadRef)
+}
+
+// storedSize returns the bytes the record takes in a batch body as stored,
+// without a PayloadRef record's payload: what the writer batches by.
+func (r *Record) storedSize() int {
+	payload := bytesLen(len(r.Payload))
+	if r.PayloadRef {
+		payload = uvarintLen(uint64(r.payloadBytes()))
+	}
 	n := 1 + varintLen(0) + varintLen(r.EventTime) + bytesLen(len(r.Key)) +
-		uvarintLen(uint64(len(r.Properties))) + bytesLen(len(r.Payload)) +
+		uvarintLen(uint64(len(r.Properties))) + payload +
 		bytesLen(len(r.Producer)) + varintLen(r.SequenceID) + bytesLen(len(r.Origin)) +
 		uvarintLen(r.OriginSeq) + bytesLen(len(r.Meta))
 	for k, v := range r.Properties {
 		n += bytesLen(len(k)) + bytesLen(len(v))
 	}
 	return n
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -123,7 +146,10 @@ func appendBatch(dst []byte, base uint64, recs []Record) []byte {
 		if r.Properties != nil {
 			flags |= flagProperties
 		}
-		if r.Payload != nil {
+		switch {
+		case r.PayloadRef:
+			flags |= flagPayloadRef
+		case r.Payload != nil:
 			flags |= flagPayload
 		}
 		if r.Meta != nil {
@@ -138,7 +164,11 @@ func appendBatch(dst []byte, base uint64, recs []Record) []byte {
 			dst = appendString(dst, k)
 			dst = appendString(dst, v)
 		}
-		dst = appendBytes(dst, r.Payload)
+		if r.PayloadRef {
+			dst = binary.AppendUvarint(dst, uint64(r.payloadBytes()))
+		} else {
+			dst = appendBytes(dst, r.Payload)
+		}
 		dst = appendString(dst, r.Producer)
 		dst = binary.AppendVarint(dst, r.SequenceID)
 		dst = appendString(dst, r.Origin)
@@ -246,13 +276,23 @@ func decode(b []byte, dst []Record, skip bool) ([]Record, batchHeader, error) {
 				d.raw()
 			}
 		}
-		r.Payload = d.bytes(flags&flagPayload != 0)
+		if flags&flagPayloadRef != 0 {
+			r.PayloadRef, r.refBytes = true, d.refLength(flags)
+		} else {
+			r.Payload = d.bytes(flags&flagPayload != 0)
+		}
 		producer = d.string(producer)
 		r.Producer = producer
 		r.SequenceID = d.varint()
-		origin = d.string(origin)
+		rawOrigin := d.raw()
+		if !skip && string(rawOrigin) != origin {
+			origin = string(rawOrigin)
+		}
 		r.Origin = origin
 		r.OriginSeq = d.uvarint()
+		if r.PayloadRef && (len(rawOrigin) == 0 || r.OriginSeq == 0) {
+			d.fail("payload reference without an origin")
+		}
 		r.Meta = d.bytes(flags&flagMeta != 0)
 		if i == 0 {
 			firstTime = r.PublishTime
@@ -339,6 +379,20 @@ func (d *decoder) string(prev string) string {
 		return prev
 	}
 	return string(v)
+}
+
+// refLength decodes the payload length of a PayloadRef record.
+func (d *decoder) refLength(flags byte) int {
+	if flags&flagPayload != 0 {
+		d.fail("payload both stored and referenced")
+		return 0
+	}
+	n := d.uvarint()
+	if n > maxRecordLimitBytes {
+		d.fail("referenced payload of %d bytes", n)
+		return 0
+	}
+	return int(n)
 }
 
 // bytes decodes a byte slice aliasing the input; nil unless present.

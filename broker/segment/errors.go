@@ -16,6 +16,9 @@ var (
 	// ErrFailed is returned by Append after an I/O error left the log in an
 	// unknown state; reopen the log to recover.
 	ErrFailed = errors.New("segment: log failed after an I/O error, reopen to recover")
+	// ErrPayloadUnavailable is returned by a read that meets a record whose
+	// payload is stored elsewhere (Record.PayloadRef) and cannot get it.
+	ErrPayloadUnavailable = errors.New("segment: payload stored elsewhere is unavailable")
 	// ErrInvalidArgument is returned for calls that make no sense (an empty
 	// append, a read of fewer than one record).
 	ErrInvalidArgument = errors.New("segment: invalid argument")

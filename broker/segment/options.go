@@ -115,6 +115,12 @@ type Options struct {
 	// older records retention removed starts at the leader's first one.
 	// A directory that holds segments keeps its own offsets.
 	BaseOffset uint64
+	// ResolvePayloads fills, on every Read and ReadFunc, the Payload of the
+	// records of recs that have PayloadRef set (leaving the others alone)
+	// with the payload of operation (Origin, OriginSeq), or fails. Readers
+	// must not modify the slices it returns. Nil: a read that meets such a
+	// record fails with ErrPayloadUnavailable.
+	ResolvePayloads func(recs []Record) error
 	// Logger receives structured logs; nil = zap.NewNop().
 	Logger *zap.Logger
 }

@@ -26,6 +26,16 @@ func (l *Log) Read(from uint64, maxRecords, maxBytes int) ([]Record, error) {
 	return st.out, err
 }
 
+// ReadStored is Read without resolving payloads stored elsewhere: records
+// appended with PayloadRef come back with PayloadRef set and a nil Payload,
+// for readers of the other fields alone (de-duplication state, applied
+// marks) that may run before the payloads' owner can serve them.
+func (l *Log) ReadStored(from uint64, maxRecords, maxBytes int) ([]Record, error) {
+	st := readState{stored: true}
+	err := l.read(from, maxRecords, maxBytes, &st)
+	return st.out, err
+}
+
 // ReadFunc reads what Read would return without copying it: fn gets the
 // records in order, in one call per stored batch they come from, and they
 // share memory with the log's read buffers, so they are valid only until fn
@@ -43,6 +53,7 @@ type readState struct {
 	out              []Record
 	visit            func([]Record)
 	count, usedBytes int
+	stored           bool // ReadStored: leave PayloadRef records as they are
 }
 
 // take selects recs, which alias a read buffer.
@@ -146,7 +157,13 @@ func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, st 
 				st.usedBytes += size
 			}
 			if n > 0 {
-				st.take(batch[first : first+n])
+				sel := batch[first : first+n]
+				if !st.stored {
+					if err = l.resolve(sel); err != nil {
+						return false, fmt.Errorf("segment: read %s at offset %d: %w", s.logPath, sel[0].Offset, err)
+					}
+				}
+				st.take(sel)
 			}
 		}
 		pos += h.size()
@@ -156,6 +173,39 @@ func (l *Log) readSegment(v *segView, from uint64, maxRecords, maxBytes int, st 
 		full = true
 	}
 	return full, nil
+}
+
+// resolve fills the payloads of recs' PayloadRef records through
+// Options.ResolvePayloads and checks their lengths against the stored ones.
+func (l *Log) resolve(recs []Record) error {
+	refs := 0
+	for i := range recs {
+		if recs[i].PayloadRef {
+			recs[i].Payload = nil
+			refs++
+		}
+	}
+	if refs == 0 {
+		return nil
+	}
+	if l.opts.ResolvePayloads == nil {
+		return fmt.Errorf("%d payloads: %w", refs, ErrPayloadUnavailable)
+	}
+	if err := l.opts.ResolvePayloads(recs); err != nil {
+		return fmt.Errorf("%w: %w", ErrPayloadUnavailable, err)
+	}
+	for i := range recs {
+		r := &recs[i]
+		if !r.PayloadRef {
+			continue
+		}
+		if len(r.Payload) != r.refBytes {
+			return fmt.Errorf("%w: record %d: payload of %s:%d resolved to %d bytes, stored length %d",
+				ErrCorrupt, r.Offset, r.Origin, r.OriginSeq, len(r.Payload), r.refBytes)
+		}
+		r.PayloadRef, r.refBytes = false, 0
+	}
+	return nil
 }
 
 // readAheadBytes sizes the first read of a Read: the bytes from the index

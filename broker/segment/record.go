@@ -30,4 +30,24 @@ type Record struct {
 	// Meta is opaque metadata owned by higher layers (for example causal
 	// dependencies of a replicated operation). The log stores it verbatim.
 	Meta []byte
+	// PayloadRef marks a record whose payload the log does not store: it
+	// is the payload of operation (Origin, OriginSeq), which the log's
+	// owner keeps elsewhere (a geo-replicated node's journals). Appended
+	// with PayloadRef, a record is stored without its payload's bytes
+	// (Payload gives only the length; Origin and OriginSeq must be set).
+	// Read and ReadFunc fill such payloads through
+	// Options.ResolvePayloads, so readers get whole records (PayloadRef
+	// false); ReadStored returns them as stored (PayloadRef true, Payload
+	// nil).
+	PayloadRef bool
+	// refBytes is the payload length of a PayloadRef record read back.
+	refBytes int
+}
+
+// payloadBytes is the length of the record's payload, stored or not.
+func (r *Record) payloadBytes() int {
+	if r.PayloadRef && r.Payload == nil {
+		return r.refBytes
+	}
+	return len(r.Payload)
 }

@@ -150,7 +150,7 @@ func (l *Log) commit(group []*appendReq) {
 	for _, req := range group {
 		req.first = c.next + uint64(len(w.batch))
 		for i := range req.recs {
-			n := req.recs[i].Size()
+			n := req.recs[i].storedSize()
 			if len(w.batch) > 0 && c.batchBytes+n > batchTargetBytes {
 				if err = l.flushBatch(&c); err != nil {
 					break

@@ -16,6 +16,7 @@ import (
 
 	"github.com/causeway/causeway/broker/segment"
 	"github.com/causeway/causeway/broker/vfs"
+	"github.com/causeway/causeway/replicator/shell"
 )
 
 // tailReader follows a stream from its first record through a WebSocket
@@ -189,7 +190,9 @@ func streamOnDisk(t *testing.T, dataDir, stream string) (recs []storedMsg, synce
 			t.Fatalf("applied watermark %s: %v", b, err)
 		}
 	}
-	l, err := segment.Open(vfs.OS(), streamDir(dataDir, stream), segment.Options{})
+	journals := offlineJournals{dir: filepath.Join(dataDir, "repl"), logs: map[string]*segment.Log{}}
+	defer journals.close(t)
+	l, err := segment.Open(vfs.OS(), streamDir(dataDir, stream), segment.Options{ResolvePayloads: journals.resolve})
 	if err != nil {
 		t.Fatalf("open the stream's log: %v", err)
 	}
@@ -219,6 +222,48 @@ func streamOnDisk(t *testing.T, dataDir, stream string) (recs []storedMsg, synce
 		off = batch[len(batch)-1].Offset + 1
 	}
 	return recs, synced
+}
+
+// offlineJournals resolves a stopped node's stream records stored by
+// reference (written once: their payloads are in the origins' journals).
+type offlineJournals struct {
+	dir  string
+	logs map[string]*segment.Log
+}
+
+func (j offlineJournals) resolve(recs []segment.Record) error {
+	for i := range recs {
+		r := &recs[i]
+		if !r.PayloadRef {
+			continue
+		}
+		l := j.logs[r.Origin]
+		if l == nil {
+			var err error
+			if l, err = segment.Open(vfs.OS(), filepath.Join(j.dir, r.Origin), segment.Options{MaxRecordBytes: 32 << 20}); err != nil {
+				return err
+			}
+			j.logs[r.Origin] = l
+		}
+		ops, err := l.Read(r.OriginSeq-1, 1, 1)
+		if err != nil || len(ops) != 1 || ops[0].OriginSeq != r.OriginSeq {
+			return fmt.Errorf("journal of %s at %d: %d records, %w", r.Origin, r.OriginSeq, len(ops), err)
+		}
+		_, m, err := shell.DecodeStreamMessage(ops[0].Payload)
+		if err != nil {
+			return err
+		}
+		r.Payload = m.Payload
+	}
+	return nil
+}
+
+func (j offlineJournals) close(t *testing.T) {
+	for o, l := range j.logs {
+		if err := l.Close(); err != nil {
+			t.Errorf("close the journal of %s: %v", o, err)
+		}
+	}
 }
 
 func streamDir(dataDir, stream string) string {

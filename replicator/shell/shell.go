@@ -45,11 +45,14 @@ type Shell struct {
 	dir          string
 	records      records // the applied watermark, evictions, join mark
 
-	journals  *journals
-	transport wire
-	senders   map[string]*sender
-	kinds     kindTable
-	codecs    sync.Pool // *replicator.Codec with the membership set
+	journals *journals
+	// payloadRefs: stream messages are appended to their streams by
+	// reference to the journals (Record.PayloadRef; payloads.go).
+	payloadRefs bool
+	transport   wire
+	senders     map[string]*sender
+	kinds       kindTable
+	codecs      sync.Pool // *replicator.Codec with the membership set
 
 	// Owned by the loop goroutine.
 	engine  *replicator.Engine
@@ -257,6 +260,12 @@ func start(node *broker.Node, logger *zap.Logger, opts Options) (*Shell, error) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opts.Domain == nil && s.journals.own {
+		// Written once (payloads.go): before the restore, which re-applies
+		// journal tails by reference and reads streams back.
+		s.payloadRefs = true
+		node.SetPayloadSource(s)
 	}
 	if err := s.restore(); err != nil {
 		_ = s.journals.close()

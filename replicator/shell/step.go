@@ -193,6 +193,7 @@ func (a *applier) add(dl *delivery) {
 	if r := dl.req; r != nil && r.stream != nil {
 		rec := r.recs[dl.idx]
 		rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
+		rec.PayloadRef = s.payloadRefs && len(rec.Payload) > 0
 		a.flushOps()
 		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
 		return
@@ -203,6 +204,7 @@ func (a *applier) add(dl *delivery) {
 		var rec segment.Record
 		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
 			rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
+			rec.PayloadRef = s.payloadRefs && len(rec.Payload) > 0
 			a.flushOps()
 			a.addRecord(name, rec, true, nil)
 			return

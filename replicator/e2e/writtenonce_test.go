@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"testing"
+
+	"github.com/causeway/causeway/broker"
+	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/replicator/shell"
+)
+
+// writtenOncePayload is message i's payload: 1 KiB, different for each i.
+func writtenOncePayload(i int) []byte {
+	p := bytes.Repeat([]byte{byte(i), byte(i >> 8), 0x5a}, 342)
+	return p[:1024]
+}
+
+// dirBytes sums the sizes of the files under dir.
+func dirBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestGlobalStreamWrittenOnce: a replicated message is written once per
+// region. The global stream holds its records by reference to the origin's
+// journal (its files hold a small part of the payload bytes), while every
+// read - the node's reader, a subscription, after a restart too - returns
+// the whole message.
+func TestGlobalStreamWrittenOnce(t *testing.T) {
+	const n = 300
+	f := newFabric(t, []string{"a", "b"}, nil)
+	s, err := f.node("a").StreamForUse(streamName("once"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.AttachProducer("p", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i += 50 {
+		var msgs []broker.Message
+		for j := i; j < i+50; j++ {
+			msgs = append(msgs, broker.Message{Payload: writtenOncePayload(j), SequenceID: int64(j), Key: "k"})
+		}
+		for k, r := range p.Publish(msgs) {
+			if r.Err != nil {
+				t.Fatalf("publish %d: %v", i+k, r.Err)
+			}
+		}
+	}
+	p.Close()
+	f.waitCount("once", n)
+	check := func(when string, recs []segment.Record) {
+		t.Helper()
+		if len(recs) != n {
+			t.Fatalf("%s: %d records, want %d", when, len(recs), n)
+		}
+		for i, r := range recs {
+			if r.PayloadRef || !bytes.Equal(r.Payload, writtenOncePayload(int(r.SequenceID))) || r.Key != "k" || r.Origin != "a" {
+				t.Fatalf("%s: record %d: ref %v, sequence %d, key %q, origin %q, payload of %d bytes not the one published",
+					when, i, r.PayloadRef, r.SequenceID, r.Key, r.Origin, len(r.Payload))
+			}
+		}
+	}
+	for _, region := range []string{"a", "b"} {
+		data := f.Configs[region].DataDir
+		stream, journal := dirBytes(t, filepath.Join(data, "streams")), dirBytes(t, filepath.Join(data, "repl", "a"))
+		if journal < n*1024 || stream > n*1024/4 {
+			t.Errorf("%s: the stream's files hold %d bytes and a's journal %d for %d messages of 1 KiB: want the payloads in the journal alone",
+				region, stream, journal, n)
+		}
+		check(region+" read", f.records(region, "once"))
+		check(region+" subscription", f.consumeAll(region, "once", "sub", n))
+	}
+	f.Stop("b")
+	f.Start("b")
+	check("b after a restart", f.records("b", "once"))
+
+	// A reference is checked against the journal: a dot that holds a
+	// message of another stream does not resolve.
+	ref := []segment.Record{{Origin: "a", OriginSeq: 1, PayloadRef: true}}
+	if err := f.Server("a").Repl.ResolvePayloads(streamName("another"), ref); !errors.Is(err, shell.ErrJournal) {
+		t.Fatalf("a reference to another stream's message resolved: %v", err)
+	}
+}
