@@ -387,7 +387,7 @@ extract_geopin() {
 	report_row "geo on own cores, one region alone (node on core 0, load generator on core 1): 4 binary producers at the maximum, 1 consumer" "$1" "$d/solo.json"
 	geo_row "geo on own cores (a on core 0; b and the load generator on core 1): publish in a at the maximum, consume in a and b" "$1" max
 	for r in 10000 30000; do geo_row "geo on own cores, 40-45 ms one-way: publish in a at $r msgs/s" "$1" "$r"; done
-	catchup_row "geo on own cores, replication alone: a backlog published in a (core 0) while its link to b is cut, then b (core 1) catches up, the load generator idle" "$1"
+	catchup_row "geo on own cores, replication alone: the same backlog published into one region alone (core 0), then into a (core 0) while its link to b is cut; then b (core 1) catches up, the load generator idle" "$1"
 }
 
 # The geo steps' parts. A CORE argument pins a process to that core
@@ -444,14 +444,22 @@ geo_pair() {
 	kill "$pa" "$pb"; wait "$pa" "$pb"
 	return $rc
 }
-# geo_catchup N: regions a (core 0) and b (core 1); a's link to b cut, N
-# messages published in a at the maximum (load generator on core 1, no
-# consumer; catchup-publish.json), the link restored, and the time until b
-# has delivered every op of a's (catchup.txt: ops, seconds, both regions' CPU
+# geo_catchup N: first one region alone (core 0) takes N messages at the
+# maximum (load generator on core 1, no consumer; catchup-solo.json); then
+# regions a (core 0) and b (core 1): a's link to b cut, the same load in a
+# (catchup-publish.json), the link restored, and the time until b has
+# delivered every op of a's (catchup.txt: ops, seconds, both regions' CPU
 # ticks and the disk's written sectors over the catch-up, CLK_TCK).
 geo_catchup() {
-	local pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline
-	rm -rf "$d/a" "$d/b"
+	local ps pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline
+	rm -rf "$d/a" "$d/b" "$d/catchup-solo"
+	taskset -c 0 "$OUT/bin/profnode" --data "$d/catchup-solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/catchup-solo.log" 2>&1 &
+	ps=$!
+	waitport 19580
+	taskset -c 1 "$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 --binary --size 1024 --producers 4 --consumers 0 \
+		--count "$1" --warmup 0s --quiet --plot none --out "$d/catchup-solo.json" || rc=1
+	kill "$ps"; wait "$ps"
+	rm -rf "$d/catchup-solo"
 	taskset -c 0 "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
 		--pprof 127.0.0.1:16581 >"$d/a-catchup.log" 2>&1 &
 	pa=$!
@@ -488,15 +496,15 @@ disk_of() { basename "$(df --output=source "$1" | tail -1)"; }
 catchup_row() {
 	local f="$d/catchup.txt" solo pub
 	[ -f "$f" ] || { echo "| $1 | no result ($f) | $2 |"; return; }
-	solo=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/solo.json" 2>/dev/null)
+	solo=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/catchup-solo.json" 2>/dev/null)
 	pub=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/catchup-publish.json" 2>/dev/null)
 	awk -v fig="$1" -v sec="$2" -v solo="${solo:-0}" -v pub="${pub:-0}" '{
 		ops = $1; s = $2 / 1000; rate = ops / s; tck = $9
 		ofsolo = 0; ofpub = 0 # (a ">" among printf arguments would be a redirection)
 		if (solo + 0 > 0) ofsolo = 100 * rate / solo
 		if (pub + 0 > 0) ofpub = 100 * rate / pub
-		printf "| %s | %d messages published in a at %.0f msgs/s; b applied them at %.0f msgs/s (%.1f s; %.0f %% of one region alone above, %.0f %% of a'"'"'s publish rate); CPU per message over the catch-up a %.1f µs, b %.1f µs (b busy %.0f %%); disk written %.0f MiB (%.0f MB/s) | %s |\n",
-			fig, ops, pub, rate, s, ofsolo, ofpub,
+		printf "| %s | one region alone took them at %.0f msgs/s; %d messages published in a at %.0f msgs/s; b applied them at %.0f msgs/s (%.1f s; %.0f %% of one region alone, %.0f %% of a'"'"'s publish rate); CPU per message over the catch-up a %.1f µs, b %.1f µs (b busy %.0f %%); disk written %.0f MiB (%.0f MB/s) | %s |\n",
+			fig, solo, ops, pub, rate, s, ofsolo, ofpub,
 			($5 - $3) / tck * 1e6 / ops, ($6 - $4) / tck * 1e6 / ops, 100 * ($6 - $4) / tck / s,
 			($8 - $7) * 512 / 1048576, ($8 - $7) * 512 / 1e6 / s, sec
 	}' "$f"
