@@ -94,7 +94,11 @@ func bytesLen(n int) int { return uvarintLen(uint64(n)) + n }
 // A PayloadRef record counts its payload as if stored: Read's maxBytes
 // bounds what readers get.
 func (r *Record) Size() int {
-	return r.storedSize() + r.payloadBytes()*boolInt(r.PayloadRef)
+	n := r.storedSize()
+	if r.PayloadRef {
+		n += r.payloadBytes()
+	}
+	return n
 }
 
 // storedSize returns the bytes the record takes in a batch body as stored,
@@ -112,13 +116,6 @@ func (r *Record) storedSize() int {
 		n += bytesLen(len(k)) + bytesLen(len(v))
 	}
 	return n
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func appendString(dst []byte, s string) []byte {
