@@ -41,32 +41,40 @@ func dirBytes(t *testing.T, dir string) int64 {
 // TestGlobalStreamWrittenOnce: a replicated message is written once per
 // region. The global stream holds its records by reference to the origin's
 // journal (its files hold a small part of the payload bytes), while every
-// read - the node's reader, a subscription, after a restart too - returns
-// the whole message.
+// read - the node's reader, a subscription, after a restart too (from the
+// journal, the tail cache empty) - returns the whole message. A second
+// stream's messages are interleaved with the first's in the journal.
 func TestGlobalStreamWrittenOnce(t *testing.T) {
 	const n = 300
 	f := newFabric(t, []string{"a", "b"}, nil)
-	s, err := f.node("a").StreamForUse(streamName("once"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.AttachProducer("p", -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < n; i += 50 {
-		var msgs []broker.Message
-		for j := i; j < i+50; j++ {
-			msgs = append(msgs, broker.Message{Payload: writtenOncePayload(j), SequenceID: int64(j), Key: "k"})
+	var producers []*broker.Producer
+	for _, name := range []string{"once", "twice"} {
+		s, err := f.node("a").StreamForUse(streamName(name), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for k, r := range p.Publish(msgs) {
-			if r.Err != nil {
-				t.Fatalf("publish %d: %v", i+k, r.Err)
+		p, err := s.AttachProducer("p", -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		producers = append(producers, p)
+	}
+	for i := 0; i < n; i += 30 {
+		for _, p := range producers {
+			var msgs []broker.Message
+			for j := i; j < i+30; j++ {
+				msgs = append(msgs, broker.Message{Payload: writtenOncePayload(j), SequenceID: int64(j), Key: "k"})
+			}
+			for k, r := range p.Publish(msgs) {
+				if r.Err != nil {
+					t.Fatalf("publish %d: %v", i+k, r.Err)
+				}
 			}
 		}
 	}
-	p.Close()
 	f.waitCount("once", n)
+	f.waitCount("twice", n)
 	check := func(when string, recs []segment.Record) {
 		t.Helper()
 		if len(recs) != n {
@@ -82,21 +90,26 @@ func TestGlobalStreamWrittenOnce(t *testing.T) {
 	for _, region := range []string{"a", "b"} {
 		data := f.Configs[region].DataDir
 		stream, journal := dirBytes(t, filepath.Join(data, "streams")), dirBytes(t, filepath.Join(data, "repl", "a"))
-		if journal < n*1024 || stream > n*1024/4 {
+		if journal < 2*n*1024 || stream > 2*n*1024/4 {
 			t.Errorf("%s: the stream's files hold %d bytes and a's journal %d for %d messages of 1 KiB: want the payloads in the journal alone",
 				region, stream, journal, n)
 		}
 		check(region+" read", f.records(region, "once"))
 		check(region+" subscription", f.consumeAll(region, "once", "sub", n))
 	}
+	check("a, the second stream", f.records("a", "twice"))
 	f.Stop("b")
 	f.Start("b")
 	check("b after a restart", f.records("b", "once"))
+	check("b after a restart, the second stream", f.records("b", "twice"))
 
-	// A reference is checked against the journal: a dot that holds a
-	// message of another stream does not resolve.
-	ref := []segment.Record{{Origin: "a", OriginSeq: 1, PayloadRef: true}}
-	if err := f.Server("a").Repl.ResolvePayloads(streamName("another"), ref); !errors.Is(err, shell.ErrJournal) {
-		t.Fatalf("a reference to another stream's message resolved: %v", err)
+	// A reference is checked against the journal, from the tail cache (a)
+	// or from the journal (b, restarted): a dot that holds a message of
+	// another stream does not resolve.
+	for _, region := range []string{"a", "b"} {
+		ref := []segment.Record{{Origin: "a", OriginSeq: 2, PayloadRef: true}}
+		if err := f.Server(region).Repl.ResolvePayloads(streamName("another"), ref); !errors.Is(err, shell.ErrJournal) {
+			t.Fatalf("%s: a reference to another stream's message resolved: %v", region, err)
+		}
 	}
 }

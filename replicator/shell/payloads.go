@@ -2,9 +2,11 @@ package shell
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
+	"github.com/causeway/causeway/replicator"
 )
 
 // Written once. Every stream message a region replicates is in its
@@ -19,17 +21,25 @@ import (
 // always resolves. Geo-fabric domains and regions of several nodes (whose
 // streams are replicated logs of their own) store payloads in full.
 
-// Bounds of one journal read when resolving references: records of one
-// origin whose sequence numbers are at most maxResolveGap apart are read
-// together, at most maxResolveSpan ops at a time.
+// Bounds of one resolution: records of one origin whose sequence numbers
+// are at most maxResolveGap apart are resolved together, at most
+// maxResolveSpan ops at a time (the tail cache serves such a range at
+// once; from the journal, the ops between them are read in place and
+// dropped, maxJournalReadBytes at a time).
 const (
 	maxResolveGap  = 256
 	maxResolveSpan = 4096
 )
 
+// journalReader is a journal that can be read in place (a segment log of
+// the node's own: the only journals payloads are referenced in).
+type journalReader interface {
+	ReadFunc(from uint64, maxRecords, maxBytes int, fn func([]segment.Record)) (int, error)
+}
+
 // ResolvePayloads implements broker.PayloadSource: it fills the payloads of
 // the records of stream, read back, that this shell appended by reference,
-// from the journals (their tail cache first).
+// from the journals' tail cache, or from the journals.
 func (s *Shell) ResolvePayloads(stream naming.Stream, recs []segment.Record) error {
 	for i := 0; i < len(recs); {
 		if !recs[i].PayloadRef {
@@ -48,29 +58,86 @@ func (s *Shell) ResolvePayloads(stream naming.Stream, recs []segment.Record) err
 			}
 			last = r.OriginSeq
 		}
-		entries, err := s.journals.ReadJournal(origin, first, last)
-		if err != nil {
+		if err := s.resolveRun(stream, origin, first, last, recs[i:end]); err != nil {
 			return fmt.Errorf("shell: payloads of %s: %w", stream, err)
-		}
-		for k := i; k < end; k++ {
-			r := &recs[k]
-			if !r.PayloadRef {
-				continue
-			}
-			e := entries[r.OriginSeq-first]
-			if e.Seq != r.OriginSeq {
-				return fmt.Errorf("shell: payload of %s:%d in %s: journal entry %d: %w", origin, r.OriginSeq, stream, e.Seq, ErrJournal)
-			}
-			name, m, err := DecodeStreamMessage(e.Body)
-			if err != nil {
-				return fmt.Errorf("shell: payload of %s:%d in %s: %w", origin, r.OriginSeq, stream, err)
-			}
-			if name != stream {
-				return fmt.Errorf("shell: payload of %s:%d in %s: the journal holds a message of %s: %w", origin, r.OriginSeq, stream, name, ErrJournal)
-			}
-			r.Payload = m.Payload
 		}
 		i = end
 	}
 	return nil
+}
+
+// resolveRun fills the payloads of the PayloadRef records of run, every
+// one of origin with a sequence number in first..last, increasing.
+func (s *Shell) resolveRun(stream naming.Stream, origin string, first, last uint64, run []segment.Record) error {
+	if entries, ok := s.journals.cache.get(origin, first, last); ok {
+		for k := range run {
+			if r := &run[k]; r.PayloadRef {
+				p, err := streamPayload(stream, origin, r.OriginSeq, entries[r.OriginSeq-first].Seq, entries[r.OriginSeq-first].Body)
+				if err != nil {
+					return err
+				}
+				r.Payload = p
+			}
+		}
+		return nil
+	}
+	l, ok := s.journals.logs[origin].(journalReader)
+	if !ok {
+		return fmt.Errorf("journal of %q cannot be read in place: %w", origin, replicator.ErrUnknownRegion)
+	}
+	next := 0 // the first record of run still to resolve
+	var failed error
+	take := func(ops []segment.Record) {
+		for _, op := range ops {
+			for next < len(run) && !run[next].PayloadRef {
+				next++
+			}
+			if failed != nil || next == len(run) || op.OriginSeq != run[next].OriginSeq {
+				continue
+			}
+			p, err := streamPayload(stream, origin, run[next].OriginSeq, op.OriginSeq, op.Payload)
+			if err != nil {
+				failed = err
+				continue
+			}
+			run[next].Payload = slices.Clone(p) // op aliases the journal's read buffer
+			next++
+		}
+	}
+	for off := first - 1; off < last && failed == nil; {
+		n, err := l.ReadFunc(off, int(last-off), maxJournalReadBytes, take)
+		if err != nil {
+			return fmt.Errorf("read journal of %s at %d: %w", origin, off+1, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("journal of %s ends at %d, asked up to %d: %w", origin, off, last, ErrJournal)
+		}
+		off += uint64(n)
+	}
+	if failed != nil {
+		return failed
+	}
+	for next < len(run) && !run[next].PayloadRef {
+		next++
+	}
+	if next != len(run) {
+		return fmt.Errorf("journal of %s does not hold op %d: %w", origin, run[next].OriginSeq, ErrJournal)
+	}
+	return nil
+}
+
+// streamPayload returns the payload of the journaled op seq of origin (its
+// body), which a reference read from stream names as op want.
+func streamPayload(stream naming.Stream, origin string, want, seq uint64, body []byte) ([]byte, error) {
+	if seq != want {
+		return nil, fmt.Errorf("op %s:%d in place of %d: %w", origin, seq, want, ErrJournal)
+	}
+	name, m, err := DecodeStreamMessage(body)
+	if err != nil {
+		return nil, fmt.Errorf("op %s:%d: %w", origin, seq, err)
+	}
+	if name != stream {
+		return nil, fmt.Errorf("op %s:%d is a message of %s: %w", origin, seq, name, ErrJournal)
+	}
+	return m.Payload, nil
 }
