@@ -45,4 +45,11 @@
 // region). It writes a checksummed marker naming the cut before it removes
 // or cuts anything, and Open completes a truncation whose marker it finds,
 // so a crash leaves the whole log or exactly the records below the offset.
+//
+// Payloads stored elsewhere. A record appended with PayloadRef is stored
+// without its payload's bytes (their length is kept): its owner keeps the
+// payload as operation (Origin, OriginSeq) - a geo-replicated node's
+// journals - and every Read and ReadFunc fills it back through
+// Options.ResolvePayloads, checking its length, so readers see whole
+// records; ReadStored returns records as stored.
 package segment
