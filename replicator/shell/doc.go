@@ -32,7 +32,9 @@
 //     when its records are in the stream. A message is made durable once
 //     per region, by its journal: global streams of a node of one are
 //     appended without fsync (broker.Node.SyncReplicated syncs them before
-//     the applied watermark passes their records), and each journal record
+//     the applied watermark passes their records) and written once, their
+//     records holding payloads by reference to the journal (payloads.go,
+//     segment.Record.PayloadRef), and each journal record
 //     carries its place in the order the region applied ops (its
 //     SequenceID; replicator.JournalEntry.Order);
 //  3. only then are the step's sends and acks handed to the per-peer
