@@ -59,8 +59,9 @@
 // # Wire
 //
 // Codec encodes batches and acks: a version byte, a kind byte, the body, a
-// CRC-32C and an HMAC-SHA256 with the fabric secret, both verified before
-// the body is parsed. Everything is bounded (MaxBatchOps, MaxBatchBytes,
+// CRC-32C and a MAC keyed by the fabric secret (keyed BLAKE3 in wire
+// version 2; HMAC-SHA256 in version 1, still accepted), both verified
+// before the body is parsed. Everything is bounded (MaxBatchOps, MaxBatchBytes,
 // MaxRegions, MaxRegionNameBytes) and checked before allocating.
 //
 // Per op a batch carries no seq (ops are consecutive from the first), a
@@ -80,7 +81,7 @@
 // Cost with 100 regions (BenchmarkMetadataBytes, 64-op batches, 3
 // components grown per op): 16.5 bytes of metadata per op compact and
 // based, 19.5 compact with a full first vector, 34.8 naming regions,
-// HMAC, CRC and header included. In general: about 6 bytes per op plus 2 to
+// MAC, CRC and header included. In general: about 6 bytes per op plus 2 to
 // 4 per grown component, plus about 70 bytes per batch (plus 3-4 per
 // non-zero component for an unbased batch). BenchmarkMesh runs whole
 // fabrics: 100 regions all publishing 8 ops per 10 ms tick cost 38 bytes

@@ -34,7 +34,7 @@ var (
 	ErrInvalidConfig = errors.New("replicator: invalid config")
 	// ErrCorrupt: wire or journal bytes failed a checksum or do not parse.
 	ErrCorrupt = errors.New("replicator: corrupt encoding")
-	// ErrUnauthenticated: the HMAC of a wire message does not verify.
+	// ErrUnauthenticated: the MAC of a wire message does not verify.
 	ErrUnauthenticated = errors.New("replicator: message not authenticated")
 	// ErrTooLarge: an encoding exceeds one of the wire bounds.
 	ErrTooLarge = errors.New("replicator: encoding too large")
