@@ -21,7 +21,6 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
-	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/server/regionapi"
 )
 
@@ -29,7 +28,7 @@ import (
 func kafkaRegion(t *testing.T) *regionCluster {
 	t.Helper()
 	c := newRegionCluster(t, 3)
-	for i, addr := range testnet.FreeAddrs(t, len(c.nodes)) {
+	for i, addr := range c.freeAddrs(t, len(c.nodes)) {
 		c.nodes[i].cfg.KafkaAddr = addr
 	}
 	c.startAll(t)

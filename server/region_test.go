@@ -44,6 +44,16 @@ type regionNode struct {
 type regionCluster struct {
 	key   string
 	nodes []*regionNode
+	drawn []string // every address freeAddrs handed out
+}
+
+// freeAddrs returns n loopback addresses free now and not handed out to
+// this cluster's nodes before (which may not listen yet).
+func (c *regionCluster) freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	addrs := testnet.FreeAddrsExcept(t, n, c.drawn)
+	c.drawn = append(c.drawn, addrs...)
+	return addrs
 }
 
 // newRegionCluster configures n voters of region us-east on loopback
@@ -55,12 +65,12 @@ func newRegionCluster(t *testing.T, n int) *regionCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addrs := testnet.FreeAddrs(t, 3*n)
+	c := &regionCluster{key: key}
+	addrs := c.freeAddrs(t, 3*n)
 	voters := map[region.NodeID]string{}
 	for i := range n {
 		voters[region.NodeID(i+1)] = addrs[n+i]
 	}
-	c := &regionCluster{key: key}
 	for i := range n {
 		c.nodes = append(c.nodes, c.node(t, i+1, addrs[i], addrs[n+i], addrs[2*n+i], voters))
 	}
@@ -306,7 +316,7 @@ func TestRegionNodeJoins(t *testing.T) {
 	c := newRegionCluster(t, 3)
 	c.startAll(t)
 	c.awaitViews(t, "three active nodes", c.nodes[:1], func(vs []regionapi.View) bool { return allActive(vs[0], 3) })
-	addrs := testnet.FreeAddrs(t, 3)
+	addrs := c.freeAddrs(t, 3)
 	voters := c.nodes[0].opts.Region.Meta.Bootstrap
 	peers := []string{c.nodes[0].url, c.nodes[1].url, c.nodes[2].url}
 

@@ -18,7 +18,6 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
 	"github.com/causeway/causeway/clients"
-	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/replicator/shell"
 	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/server/regionapi"
@@ -43,7 +42,7 @@ func (c *regionCluster) geoRunner() *regionNode {
 func startGeoFabric(t *testing.T) (*regionCluster, *server.Server) {
 	t.Helper()
 	c := newRegionCluster(t, 3)
-	repl := testnet.FreeAddrs(t, 4)
+	repl := c.freeAddrs(t, 4)
 	usRepl := strings.Join(repl[:3], ",")
 	for i, n := range c.nodes {
 		n.cfg.ReplAddr = repl[i]

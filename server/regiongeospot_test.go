@@ -16,7 +16,6 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/auth"
 	"github.com/causeway/causeway/broker/naming"
-	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/server"
 	"github.com/causeway/causeway/server/regionapi"
 	"github.com/causeway/causeway/spot"
@@ -32,8 +31,8 @@ import (
 func startGeoSpotFabric(t *testing.T) (*regionCluster, *server.Server) {
 	t.Helper()
 	c := newRegionCluster(t, 3)
-	repl := testnet.FreeAddrs(t, 4)
-	spotAddrs := testnet.FreeAddrs(t, 3)
+	repl := c.freeAddrs(t, 4)
+	spotAddrs := c.freeAddrs(t, 3)
 	members := map[uint64]string{1: spotAddrs[0], 2: spotAddrs[1], 3: spotAddrs[2]}
 	timings := func(c *spot.Config) *spot.Config {
 		c.RetryTimeout, c.AttemptTimeout = 300*time.Millisecond, 300*time.Millisecond

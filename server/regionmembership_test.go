@@ -15,7 +15,6 @@ import (
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/clients"
-	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/region"
 	"github.com/causeway/causeway/server/regionapi"
 )
@@ -84,7 +83,7 @@ func TestRegionGrowsAndShrinksUnderLoad(t *testing.T) {
 		}
 		return false
 	})
-	addrs := testnet.FreeAddrs(t, 3)
+	addrs := c.freeAddrs(t, 3)
 	joiner := c.node(t, 4, addrs[0], addrs[1], addrs[2], c.nodes[0].opts.Region.Meta.Bootstrap)
 	joiner.opts.Region.Meta.Bootstrap = nil
 	joiner.opts.Region.Meta.Peers = []string{c.nodes[0].url, c.nodes[1].url, c.nodes[2].url}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/causeway/causeway/internal/testnet"
 	"github.com/causeway/causeway/server/regionapi"
 	"github.com/causeway/causeway/spot"
 )
@@ -179,7 +178,7 @@ func (w *regionSpotWriter) run(t *testing.T, c *regionCluster, stop <-chan struc
 // inside.
 func TestRegionSpotOnEveryNode(t *testing.T) {
 	c := newRegionCluster(t, 3)
-	spotAddrs := testnet.FreeAddrs(t, 3)
+	spotAddrs := c.freeAddrs(t, 3)
 	members := map[uint64]string{1: spotAddrs[0], 2: spotAddrs[1], 3: spotAddrs[2]}
 	spotCfg := func() *spot.Config {
 		return &spot.Config{Members: members, RTTMillisecond: 5, ElectionRTT: 20, HeartbeatRTT: 2,
@@ -192,7 +191,7 @@ func TestRegionSpotOnEveryNode(t *testing.T) {
 	c.awaitViews(t, "three active nodes", c.nodes[:1], func(vs []regionapi.View) bool { return allActive(vs[0], 3) })
 
 	// A fourth node joins through the others: not a member, it forwards.
-	addrs := testnet.FreeAddrs(t, 3)
+	addrs := c.freeAddrs(t, 3)
 	joiner := c.node(t, 4, addrs[0], addrs[1], addrs[2], c.nodes[0].opts.Region.Meta.Bootstrap)
 	joiner.opts.Region.Meta.Bootstrap = nil
 	joiner.opts.Region.Meta.Peers = []string{c.nodes[0].url, c.nodes[1].url, c.nodes[2].url}

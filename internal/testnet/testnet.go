@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"testing"
 )
 
@@ -34,6 +35,14 @@ func FreeAddr(t testing.TB) string {
 // right now. Each is bound while the others are chosen, then released.
 func FreeAddrs(t testing.TB, n int) []string {
 	t.Helper()
+	return FreeAddrsExcept(t, n, nil)
+}
+
+// FreeAddrsExcept is FreeAddrs never returning an address of taken: those
+// a test drew earlier for nodes that do not listen yet (drawn again, one
+// would be given to two listeners).
+func FreeAddrsExcept(t testing.TB, n int, taken []string) []string {
+	t.Helper()
 	addrs := make([]string, 0, n)
 	held := make([]net.Listener, 0, n)
 	defer func() {
@@ -46,6 +55,9 @@ func FreeAddrs(t testing.TB, n int) []string {
 			t.Fatalf("testnet: no free port in [%d, %d) after %d tries", lowPort, highPort, tries)
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", lowPort+rand.IntN(highPort-lowPort))
+		if slices.Contains(taken, addr) {
+			continue
+		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			continue
