@@ -43,15 +43,7 @@ func testGeoDiskFull(t *testing.T, mode string) {
 	f.publish("a", stream, "warm", 0, 100)
 	f.waitCount(stream, 100)
 
-	s, err := f.node("a").StreamForUse(streamName(stream), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.AttachProducer("client", -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := f.producer("a", stream, "client")
 	var accepted, later, refused []int
 	send := func(i int) broker.PublishResult {
 		return p.Publish([]broker.Message{{Payload: fmt.Appendf(nil, "client:%d", i), SequenceID: int64(i)}})[0]

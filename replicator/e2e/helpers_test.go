@@ -51,6 +51,22 @@ func (f *fabric) publish(region, stream, producer string, start, n int) {
 	}
 }
 
+// producer attaches producer name to stream in region (creating the
+// stream), closed when the test ends.
+func (f *fabric) producer(region, stream, name string) *broker.Producer {
+	f.T.Helper()
+	s, err := f.node(region).StreamForUse(streamName(stream), nil)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	p, err := s.AttachProducer(name, -1)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	f.T.Cleanup(p.Close)
+	return p
+}
+
 // publishRange is fabric.publish without a testing.T (for goroutines): it
 // returns the first error.
 func publishRange(node *broker.Node, region, stream, producer string, start, n int) error {

@@ -47,19 +47,7 @@ func dirBytes(t *testing.T, dir string) int64 {
 func TestGlobalStreamWrittenOnce(t *testing.T) {
 	const n = 300
 	f := newFabric(t, []string{"a", "b"}, nil)
-	var producers []*broker.Producer
-	for _, name := range []string{"once", "twice"} {
-		s, err := f.node("a").StreamForUse(streamName(name), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := s.AttachProducer("p", -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		producers = append(producers, p)
-	}
+	producers := []*broker.Producer{f.producer("a", "once", "p"), f.producer("a", "twice", "p")}
 	for i := 0; i < n; i += 30 {
 		for _, p := range producers {
 			var msgs []broker.Message
