@@ -73,6 +73,9 @@ const (
 	wireMACKeyContext = "causeway replication wire v2 mac"
 )
 
+// knownVersion reports whether a message's version byte is one open reads.
+func knownVersion(v byte) bool { return v == WireVersion || v == wireVersionHMAC }
+
 // Message layout: version(1) kind(1) body crc32c(4, little endian, over
 // version..body) mac(32, over version..crc): keyed BLAKE3-256 with a key
 // derived from the fabric secret (version 2), HMAC-SHA256 with the secret
@@ -179,7 +182,7 @@ func (c *Codec) open(msg []byte, want Kind) ([]byte, error) {
 	if len(msg) < headerBytes+trailerBytes {
 		return nil, fmt.Errorf("%d bytes, truncated: %w", len(msg), ErrCorrupt)
 	}
-	if msg[0] != WireVersion && msg[0] != wireVersionHMAC {
+	if !knownVersion(msg[0]) {
 		return nil, fmt.Errorf("version %d: %w", msg[0], ErrVersion)
 	}
 	if Kind(msg[1]) != want {
@@ -207,7 +210,7 @@ func PeekKind(msg []byte) (Kind, error) {
 	if len(msg) < headerBytes {
 		return 0, fmt.Errorf("replicator: peek: %d bytes: %w", len(msg), ErrCorrupt)
 	}
-	if msg[0] != WireVersion && msg[0] != wireVersionHMAC {
+	if !knownVersion(msg[0]) {
 		return 0, fmt.Errorf("replicator: peek: version %d: %w", msg[0], ErrVersion)
 	}
 	return Kind(msg[1]), nil

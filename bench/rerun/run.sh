@@ -417,6 +417,22 @@ geo_solo() {
 	kill "$ps"; wait "$ps"
 	return $rc
 }
+# pair_up TAG CORE_A CORE_B [FLAG...]: starts regions a and b as processes
+# on fresh data directories (logs a-TAG.log, b-TAG.log; FLAGs go to both),
+# sets the caller's pa and pb to their PIDs and waits until both joined.
+pair_up() {
+	local tag=$1 pin
+	rm -rf "$d/a" "$d/b"
+	pin_to "$2"
+	"${pin[@]}" "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
+		--pprof 127.0.0.1:16581 "${@:4}" >"$d/a-$tag.log" 2>&1 &
+	pa=$!
+	pin_to "$3"
+	"${pin[@]}" "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
+		--pprof 127.0.0.1:16582 "${@:4}" >"$d/b-$tag.log" 2>&1 &
+	pb=$!
+	waitjoined 19581 && waitjoined 19582
+}
 # geo_pair TAG CORE_A CORE_B CORE_CLIENT RATE: regions a and b as processes,
 # publish in a (at RATE with 40-45 ms one-way, or at the maximum without WAN
 # emulation when RATE is empty), consume in a and b (geo-TAG.json; both
@@ -424,17 +440,7 @@ geo_solo() {
 geo_pair() {
 	local tag=$1 pa pb rc=0 wan=() load=() pin
 	[ -z "$5" ] || wan=(--wan-latency 40ms --wan-jitter 5ms) load=(--rate "$5" --wan "40-45ms one-way")
-	rm -rf "$d/a" "$d/b"
-	pin_to "$2"
-	"${pin[@]}" "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
-		--pprof 127.0.0.1:16581 "${wan[@]}" >"$d/a-$tag.log" 2>&1 &
-	pa=$!
-	pin_to "$3"
-	"${pin[@]}" "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
-		--pprof 127.0.0.1:16582 "${wan[@]}" >"$d/b-$tag.log" 2>&1 &
-	pb=$!
-	waitjoined 19581
-	waitjoined 19582
+	pair_up "$tag" "$2" "$3" "${wan[@]}"
 	echo "$(ticks "$pa") $(ticks "$pb")" >"$d/cpu-geo-$tag.txt"
 	# shellcheck disable=SC2046 # geo_flags is a word list
 	pin_to "$4"
@@ -452,7 +458,7 @@ geo_pair() {
 # ticks and the disk's written sectors over the catch-up, CLK_TCK).
 geo_catchup() {
 	local ps pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline
-	rm -rf "$d/a" "$d/b" "$d/catchup-solo"
+	rm -rf "$d/catchup-solo"
 	taskset -c 0 "$OUT/bin/profnode" --data "$d/catchup-solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/catchup-solo.log" 2>&1 &
 	ps=$!
 	waitport 19580
@@ -460,13 +466,7 @@ geo_catchup() {
 		--count "$1" --warmup 0s --quiet --plot none --out "$d/catchup-solo.json" || rc=1
 	kill "$ps"; wait "$ps"
 	rm -rf "$d/catchup-solo"
-	taskset -c 0 "$OUT/bin/profnode" --region a --data "$d/a" --http 127.0.0.1:19581 --repl 127.0.0.1:19591 --peer b=127.0.0.1:19592 \
-		--pprof 127.0.0.1:16581 >"$d/a-catchup.log" 2>&1 &
-	pa=$!
-	taskset -c 1 "$OUT/bin/profnode" --region b --data "$d/b" --http 127.0.0.1:19582 --repl 127.0.0.1:19592 --peer a=127.0.0.1:19591 \
-		--pprof 127.0.0.1:16582 >"$d/b-catchup.log" 2>&1 &
-	pb=$!
-	waitjoined 19581 && waitjoined 19582 &&
+	pair_up catchup 0 1 &&
 		curl -fsS -X POST http://127.0.0.1:19581/_api/replication/links/b/down >/dev/null &&
 		taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --binary --size 1024 \
 			--producers 4 --consumers 0 --count "$1" --warmup 0s --keep-streams --quiet --plot none --out "$d/catchup-publish.json" || rc=1

@@ -181,7 +181,6 @@ func (l *Log) resolve(recs []Record) error {
 	refs := 0
 	for i := range recs {
 		if recs[i].PayloadRef {
-			recs[i].Payload = nil
 			refs++
 		}
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/causeway/causeway/broker/naming"
 	"github.com/causeway/causeway/broker/segment"
-	"github.com/causeway/causeway/replicator"
 )
 
 // Written once. Every stream message a region replicates is in its
@@ -83,7 +82,7 @@ func (s *Shell) resolveRun(stream naming.Stream, origin string, first, last uint
 	}
 	l, ok := s.journals.logs[origin].(journalReader)
 	if !ok {
-		return fmt.Errorf("journal of %q cannot be read in place: %w", origin, replicator.ErrUnknownRegion)
+		return fmt.Errorf("no journal of %q to read in place: %w", origin, ErrJournal)
 	}
 	next := 0 // the first record of run still to resolve
 	var failed error

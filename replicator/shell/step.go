@@ -193,7 +193,6 @@ func (a *applier) add(dl *delivery) {
 	if r := dl.req; r != nil && r.stream != nil {
 		rec := r.recs[dl.idx]
 		rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
-		rec.PayloadRef = s.payloadRefs && len(rec.Payload) > 0
 		a.flushOps()
 		a.addRecord(r.stream.Name(), rec, dl.idx == 0, r)
 		return
@@ -204,7 +203,6 @@ func (a *applier) add(dl *delivery) {
 		var rec segment.Record
 		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
 			rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
-			rec.PayloadRef = s.payloadRefs && len(rec.Payload) > 0
 			a.flushOps()
 			a.addRecord(name, rec, true, nil)
 			return
@@ -307,6 +305,7 @@ func (a *applier) addRecord(name naming.Stream, rec segment.Record, starts bool,
 	if req != nil && starts {
 		a.pubs = append(a.pubs, pubAt{req: req, at: len(a.recs)})
 	}
+	rec.PayloadRef = a.s.payloadRefs && len(rec.Payload) > 0 // its op is in the journal (payloads.go)
 	a.recs = append(a.recs, rec)
 }
 
