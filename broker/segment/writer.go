@@ -29,6 +29,10 @@ func (l *Log) run() {
 		group, closing := l.takeGroup()
 		if len(group) > 0 {
 			l.commit(group)
+			// The group's array is reused: answered requests must not stay
+			// reachable from it (each holds its records and its caller's
+			// callback, and through those whatever the caller keeps).
+			clear(group)
 			// Let the callers just answered queue their next appends, so
 			// that they join the next group rather than the one after it.
 			for i := 0; i < yieldsAfterCommitMax && l.queued() < len(group); i++ {
