@@ -155,6 +155,48 @@ func DecodeStreamMessage(body []byte) (naming.Stream, segment.Record, error) {
 	return name, r, nil
 }
 
+// StreamMessagePayload returns the payload of a stream message op body,
+// aliasing body, and whether the message is one of stream, without
+// decoding the rest of the message: the read path resolves stored
+// references with it, once per message read (payloads.go). The body's
+// structure and bounds are checked as DecodeStreamMessage checks them, not
+// its properties' names nor the stream name's characters (a body with
+// either wrong was refused when it was applied, so no stream record refers
+// to one).
+func StreamMessagePayload(body []byte, stream naming.Stream) (payload []byte, ofStream bool, err error) {
+	kind, rest, err := DecodeKind(body)
+	if err != nil {
+		return nil, false, err
+	}
+	if kind != KindStreamMessage {
+		return nil, false, fmt.Errorf("shell: op kind %d is not a stream message: %w", kind, ErrCorruptBody)
+	}
+	d := decoder{buf: rest}
+	same := string(d.bytes(naming.MaxNameBytes)) == stream.Tenant // (no copy: compared in place)
+	same = string(d.bytes(naming.MaxNameBytes)) == stream.Fabric && same
+	same = string(d.bytes(naming.MaxNameBytes)) == stream.Name && same
+	d.varint() // publish time
+	d.varint() // event time
+	d.bytes(maxBodyStringBytes)
+	n := d.uvarint()
+	if d.err == nil && (n > maxBodyProperties || n*2 > uint64(len(d.buf)-d.pos)) {
+		d.err = fmt.Errorf("%d properties in %d bytes", n, len(d.buf)-d.pos)
+	}
+	for i := uint64(0); i < 2*n && d.err == nil; i++ {
+		d.bytes(maxBodyStringBytes)
+	}
+	d.bytes(maxBodyStringBytes) // producer
+	d.varint()                  // sequence id
+	payload = d.bytes(len(body))
+	if d.err == nil && d.pos != len(d.buf) {
+		d.err = fmt.Errorf("%d trailing bytes", len(d.buf)-d.pos)
+	}
+	if d.err != nil {
+		return nil, false, fmt.Errorf("shell: decode stream message: %v: %w", d.err, ErrCorruptBody)
+	}
+	return payload, same, nil
+}
+
 func appendString(dst []byte, s string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)

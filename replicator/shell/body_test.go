@@ -33,6 +33,15 @@ func TestStreamMessageRoundTrip(t *testing.T) {
 			!maps.Equal(got.Properties, rec.Properties) {
 			t.Fatalf("%d: got %+v %+v, want %+v", i, name, got, rec)
 		}
+		payload, ofStream, err := StreamMessagePayload(body, testStream)
+		if err != nil || !ofStream || !bytes.Equal(payload, rec.Payload) {
+			t.Fatalf("%d: StreamMessagePayload = %q, %v, %v; want %q", i, payload, ofStream, err, rec.Payload)
+		}
+		other := testStream
+		other.Name += "x"
+		if _, ofStream, err := StreamMessagePayload(body, other); err != nil || ofStream {
+			t.Fatalf("%d: a message of %s read as one of %s (%v)", i, testStream, other, err)
+		}
 	}
 }
 
@@ -58,22 +67,36 @@ func TestDecodeBadBodies(t *testing.T) {
 		if _, _, err := DecodeStreamMessage(body); !errors.Is(err, ErrCorruptBody) {
 			t.Errorf("%s: err %v", name, err)
 		}
+		if name == "invalid name" || name == "duplicate keys" {
+			continue // StreamMessagePayload does not look (refused when applied)
+		}
+		if _, _, err := StreamMessagePayload(body, testStream); !errors.Is(err, ErrCorruptBody) {
+			t.Errorf("%s: StreamMessagePayload err %v", name, err)
+		}
 	}
 }
 
-// FuzzDecodeStreamMessage: any input decodes or fails cleanly, and what
-// decodes re-encodes to a body that decodes to the same message.
+// FuzzDecodeStreamMessage: any input decodes or fails cleanly, what
+// decodes re-encodes to a body that decodes to the same message, and the
+// read path's StreamMessagePayload agrees with it on what decodes.
 func FuzzDecodeStreamMessage(f *testing.F) {
 	f.Add(AppendStreamMessage(nil, testStream, &segment.Record{Key: "k", Payload: []byte("p"), Properties: map[string]string{"a": "b"}}))
 	f.Add(AppendStreamMessage(nil, testStream, &segment.Record{}))
 	f.Add([]byte{bodyVersion, byte(KindStreamMessage), 3, '_', 'm', 'm'})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		name, rec, err := DecodeStreamMessage(body)
+		payload, ofStream, leanErr := StreamMessagePayload(body, name)
+		if leanErr != nil && !errors.Is(leanErr, ErrCorruptBody) {
+			t.Fatalf("StreamMessagePayload error %v is not ErrCorruptBody", leanErr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorruptBody) {
 				t.Fatalf("error %v is not ErrCorruptBody", err)
 			}
 			return
+		}
+		if leanErr != nil || !ofStream || !bytes.Equal(payload, rec.Payload) {
+			t.Fatalf("StreamMessagePayload = %q, %v, %v; DecodeStreamMessage's payload %q", payload, ofStream, leanErr, rec.Payload)
 		}
 		again := AppendStreamMessage(nil, name, &rec)
 		name2, rec2, err := DecodeStreamMessage(again)

@@ -131,12 +131,12 @@ func streamPayload(stream naming.Stream, origin string, want, seq uint64, body [
 	if seq != want {
 		return nil, fmt.Errorf("op %s:%d in place of %d: %w", origin, seq, want, ErrJournal)
 	}
-	name, m, err := DecodeStreamMessage(body)
+	payload, ofStream, err := StreamMessagePayload(body, stream)
 	if err != nil {
 		return nil, fmt.Errorf("op %s:%d: %w", origin, seq, err)
 	}
-	if name != stream {
-		return nil, fmt.Errorf("op %s:%d is a message of %s: %w", origin, seq, name, ErrJournal)
+	if !ofStream {
+		return nil, fmt.Errorf("op %s:%d is a message of another stream: %w", origin, seq, ErrJournal)
 	}
-	return m.Payload, nil
+	return payload, nil
 }
