@@ -121,3 +121,27 @@ func TestStreamMessageSizeBoundsTheBody(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStreamMessagePayload: what resolving one stored reference
+// costs in decoding (1 KiB message), the read path's StreamMessagePayload
+// against decoding the whole message.
+func BenchmarkStreamMessagePayload(b *testing.B) {
+	body := AppendStreamMessage(nil, testStream, &segment.Record{Key: "k", Producer: "producer-1", SequenceID: 99,
+		Payload: make([]byte, 1024), Properties: map[string]string{"a": "b"}})
+	b.Run("payload", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, err := StreamMessagePayload(body, testStream); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := DecodeStreamMessage(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
