@@ -104,53 +104,84 @@ func DecodeKind(body []byte) (Kind, []byte, error) {
 	return Kind(body[1]), body[2:], nil
 }
 
+// rawStreamMessage is a stream message op body split into its fields,
+// each aliasing the body; props holds the properties' nProps key-value
+// pairs, still encoded.
+type rawStreamMessage struct {
+	tenant, fabric, name   []byte
+	publishTime, eventTime int64
+	key                    []byte
+	props                  []byte
+	nProps                 uint64
+	producer               []byte
+	sequenceID             int64
+	payload                []byte
+}
+
+// splitStreamMessage checks a stream message op body's structure and
+// bounds and splits it into m's fields without copying any.
+func splitStreamMessage(body []byte, m *rawStreamMessage) error {
+	kind, rest, err := DecodeKind(body)
+	if err != nil {
+		return err
+	}
+	if kind != KindStreamMessage {
+		return fmt.Errorf("shell: op kind %d is not a stream message: %w", kind, ErrCorruptBody)
+	}
+	d := decoder{buf: rest}
+	m.tenant, m.fabric, m.name = d.bytes(naming.MaxNameBytes), d.bytes(naming.MaxNameBytes), d.bytes(naming.MaxNameBytes)
+	m.publishTime = d.varint()
+	m.eventTime = d.varint()
+	m.key = d.bytes(maxBodyStringBytes)
+	m.nProps = d.uvarint()
+	if d.err == nil && (m.nProps > maxBodyProperties || m.nProps*2 > uint64(len(d.buf)-d.pos)) {
+		d.err = fmt.Errorf("%d properties in %d bytes", m.nProps, len(d.buf)-d.pos)
+	}
+	propsStart := d.pos
+	for i := uint64(0); i < 2*m.nProps && d.err == nil; i++ {
+		d.bytes(maxBodyStringBytes)
+	}
+	m.props = d.buf[propsStart:d.pos]
+	m.producer = d.bytes(maxBodyStringBytes)
+	m.sequenceID = d.varint()
+	m.payload = d.bytes(len(body))
+	if d.err == nil && d.pos != len(d.buf) {
+		d.err = fmt.Errorf("%d trailing bytes", len(d.buf)-d.pos)
+	}
+	if d.err != nil {
+		return corruptStreamMessage(d.err)
+	}
+	return nil
+}
+
+func corruptStreamMessage(err error) error {
+	return fmt.Errorf("shell: decode stream message: %v: %w", err, ErrCorruptBody)
+}
+
 // DecodeStreamMessage decodes a stream message op body. The record's
 // Payload aliases body; Origin and OriginSeq are left for the caller (they
 // are the op's dot).
 func DecodeStreamMessage(body []byte) (naming.Stream, segment.Record, error) {
-	kind, rest, err := DecodeKind(body)
-	if err != nil {
+	var m rawStreamMessage
+	if err := splitStreamMessage(body, &m); err != nil {
 		return naming.Stream{}, segment.Record{}, err
 	}
-	if kind != KindStreamMessage {
-		return naming.Stream{}, segment.Record{}, fmt.Errorf("shell: op kind %d is not a stream message: %w", kind, ErrCorruptBody)
+	name := naming.Stream{Persistent: true, Tenant: string(m.tenant), Fabric: string(m.fabric), Name: string(m.name)}
+	if err := name.Validate(); err != nil {
+		return naming.Stream{}, segment.Record{}, corruptStreamMessage(err)
 	}
-	d := decoder{buf: rest}
-	name := naming.Stream{Persistent: true, Tenant: d.str(naming.MaxNameBytes), Fabric: d.str(naming.MaxNameBytes),
-		Name: d.str(naming.MaxNameBytes)}
-	var r segment.Record
-	r.PublishTime = d.varint()
-	r.EventTime = d.varint()
-	r.Key = d.str(maxBodyStringBytes)
-	n := d.uvarint()
-	if d.err == nil && (n > maxBodyProperties || n*2 > uint64(len(d.buf)-d.pos)) {
-		d.err = fmt.Errorf("%d properties in %d bytes", n, len(d.buf)-d.pos)
-	}
-	if d.err == nil && n > 0 {
-		r.Properties = make(map[string]string, n)
-		for range n {
+	r := segment.Record{PublishTime: m.publishTime, EventTime: m.eventTime, Key: string(m.key),
+		Producer: string(m.producer), SequenceID: m.sequenceID, Payload: m.payload}
+	if m.nProps > 0 {
+		r.Properties = make(map[string]string, m.nProps)
+		d := decoder{buf: m.props} // checked by splitStreamMessage
+		for range m.nProps {
 			k, v := d.str(maxBodyStringBytes), d.str(maxBodyStringBytes)
-			if d.err != nil {
-				break
-			}
 			if _, dup := r.Properties[k]; dup {
-				d.err = fmt.Errorf("property %q twice", k)
-				break
+				return naming.Stream{}, segment.Record{}, corruptStreamMessage(fmt.Errorf("property %q twice", k))
 			}
 			r.Properties[k] = v
 		}
-	}
-	r.Producer = d.str(maxBodyStringBytes)
-	r.SequenceID = d.varint()
-	r.Payload = d.bytes(len(body))
-	if d.err == nil && d.pos != len(d.buf) {
-		d.err = fmt.Errorf("%d trailing bytes", len(d.buf)-d.pos)
-	}
-	if d.err == nil {
-		d.err = name.Validate()
-	}
-	if d.err != nil {
-		return naming.Stream{}, segment.Record{}, fmt.Errorf("shell: decode stream message: %v: %w", d.err, ErrCorruptBody)
 	}
 	return name, r, nil
 }
@@ -164,37 +195,13 @@ func DecodeStreamMessage(body []byte) (naming.Stream, segment.Record, error) {
 // either wrong was refused when it was applied, so no stream record refers
 // to one).
 func StreamMessagePayload(body []byte, stream naming.Stream) (payload []byte, ofStream bool, err error) {
-	kind, rest, err := DecodeKind(body)
-	if err != nil {
+	var m rawStreamMessage
+	if err := splitStreamMessage(body, &m); err != nil {
 		return nil, false, err
 	}
-	if kind != KindStreamMessage {
-		return nil, false, fmt.Errorf("shell: op kind %d is not a stream message: %w", kind, ErrCorruptBody)
-	}
-	d := decoder{buf: rest}
-	same := string(d.bytes(naming.MaxNameBytes)) == stream.Tenant // (no copy: compared in place)
-	same = string(d.bytes(naming.MaxNameBytes)) == stream.Fabric && same
-	same = string(d.bytes(naming.MaxNameBytes)) == stream.Name && same
-	d.varint() // publish time
-	d.varint() // event time
-	d.bytes(maxBodyStringBytes)
-	n := d.uvarint()
-	if d.err == nil && (n > maxBodyProperties || n*2 > uint64(len(d.buf)-d.pos)) {
-		d.err = fmt.Errorf("%d properties in %d bytes", n, len(d.buf)-d.pos)
-	}
-	for i := uint64(0); i < 2*n && d.err == nil; i++ {
-		d.bytes(maxBodyStringBytes)
-	}
-	d.bytes(maxBodyStringBytes) // producer
-	d.varint()                  // sequence id
-	payload = d.bytes(len(body))
-	if d.err == nil && d.pos != len(d.buf) {
-		d.err = fmt.Errorf("%d trailing bytes", len(d.buf)-d.pos)
-	}
-	if d.err != nil {
-		return nil, false, fmt.Errorf("shell: decode stream message: %v: %w", d.err, ErrCorruptBody)
-	}
-	return payload, same, nil
+	// (string conversions in comparisons copy nothing)
+	ofStream = string(m.tenant) == stream.Tenant && string(m.fabric) == stream.Fabric && string(m.name) == stream.Name
+	return m.payload, ofStream, nil
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -84,13 +84,10 @@ func (s *Shell) resolveRun(stream naming.Stream, origin string, first, last uint
 	if !ok {
 		return fmt.Errorf("no journal of %q to read in place: %w", origin, ErrJournal)
 	}
-	next := 0 // the first record of run still to resolve
+	next := nextRef(run, 0) // the reference of run still to resolve
 	var failed error
 	take := func(ops []segment.Record) {
 		for _, op := range ops {
-			for next < len(run) && !run[next].PayloadRef {
-				next++
-			}
 			if failed != nil || next == len(run) || op.OriginSeq != run[next].OriginSeq {
 				continue
 			}
@@ -100,7 +97,7 @@ func (s *Shell) resolveRun(stream naming.Stream, origin string, first, last uint
 				continue
 			}
 			run[next].Payload = slices.Clone(p) // op aliases the journal's read buffer
-			next++
+			next = nextRef(run, next+1)
 		}
 	}
 	for off := first - 1; off < last && failed == nil; {
@@ -116,13 +113,19 @@ func (s *Shell) resolveRun(stream naming.Stream, origin string, first, last uint
 	if failed != nil {
 		return failed
 	}
-	for next < len(run) && !run[next].PayloadRef {
-		next++
-	}
 	if next != len(run) {
 		return fmt.Errorf("journal of %s does not hold op %d: %w", origin, run[next].OriginSeq, ErrJournal)
 	}
 	return nil
+}
+
+// nextRef returns the index of the first record by reference in run at or
+// after i, len(run) if none.
+func nextRef(run []segment.Record, i int) int {
+	for i < len(run) && !run[i].PayloadRef {
+		i++
+	}
+	return i
 }
 
 // streamPayload returns the payload of the journaled op seq of origin (its
