@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/causeway/causeway/internal/gctune"
-	"github.com/causeway/causeway/internal/maxprocs"
 )
 
 const usage = `causeway: a geo-distributed pub/sub streaming broker
@@ -45,7 +44,6 @@ func main() {
 			gctune.LoadGenerator()
 		case "serve", "dev":
 			gctune.Node()
-			maxprocs.Node()
 		}
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

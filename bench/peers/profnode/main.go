@@ -28,7 +28,6 @@ import (
 
 	"github.com/causeway/causeway/broker"
 	"github.com/causeway/causeway/internal/gctune"
-	"github.com/causeway/causeway/internal/maxprocs"
 	"github.com/causeway/causeway/server"
 )
 
@@ -54,7 +53,6 @@ func main() {
 	})
 	flag.Parse()
 	gctune.Node() // as `causeway serve` does
-	maxprocs.Node()
 	cfg := broker.Config{Region: *region, DataDir: *data, HTTPAddr: *addr, KafkaAddr: *kafka, Fsync: *fsync}
 	if len(peers) > 0 {
 		cfg.Peers, cfg.ReplAddr, cfg.FabricSecret = peers, *repl, *secret
