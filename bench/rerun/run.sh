@@ -456,22 +456,27 @@ geo_pair() {
 # (catchup-publish.json), the link restored, and the time until b has
 # delivered every op of a's (catchup.txt: ops, seconds, both regions' CPU
 # ticks and the disk's written sectors over the catch-up, CLK_TCK).
+# Each of the three phases starts right after fresh_pages, so that all
+# three write into memory of the same temperature (see fresh_pages).
 geo_catchup() {
 	local ps pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline
 	rm -rf "$d/catchup-solo"
 	taskset -c 0 "$OUT/bin/profnode" --data "$d/catchup-solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/catchup-solo.log" 2>&1 &
 	ps=$!
 	waitport 19580
+	fresh_pages "$1"
 	taskset -c 1 "$OUT/bin/causeway" bench pubsub --url http://127.0.0.1:19580 --binary --size 1024 --producers 4 --consumers 0 \
 		--count "$1" --warmup 0s --quiet --plot none --out "$d/catchup-solo.json" || rc=1
 	kill "$ps"; wait "$ps"
 	rm -rf "$d/catchup-solo"
 	pair_up catchup 0 1 &&
 		curl -fsS -X POST http://127.0.0.1:19581/_api/replication/links/b/down >/dev/null &&
+		fresh_pages "$1" &&
 		taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --binary --size 1024 \
 			--producers 4 --consumers 0 --count "$1" --warmup 0s --keep-streams --quiet --plot none --out "$d/catchup-publish.json" || rc=1
 	target=$(curl -fsS http://127.0.0.1:19581/_api/replication | jq '.result.delivered.a // 0')
 	if [ $rc = 0 ] && [ "${target:-0}" -gt 0 ]; then
+		fresh_pages "$1"
 		c0="$(ticks "$pa") $(ticks "$pb")"
 		w0=$(awk -v dev="$(disk_of "$d")" '$3 == dev { print $10 }' /proc/diskstats)
 		t0=$(date +%s%N)
@@ -489,6 +494,20 @@ geo_catchup() {
 	fi
 	kill "$pa" "$pb"; wait "$pa" "$pb"
 	return $rc
+}
+# fresh_pages N: writes and deletes a file of 2 KiB per message of a
+# backlog of N (2 GiB for 1,000,000), so that the page-cache pages the next
+# phase writes come from memory the kernel freed a moment ago. On a VM whose
+# balloon reports free memory to its host (virtio free page reporting, as
+# on this machine), memory left free for about ten seconds goes back to the
+# host and each page costs a fault in the host at its next first touch: 1 GiB
+# written into the page cache took 0.25 s right after such a file was
+# deleted and 2.9 s twelve seconds later (README "Geo replication"). Without
+# this a phase measured 1.5-2x slower or faster depending on what the step
+# before it had freed, and how long ago.
+fresh_pages() {
+	dd if=/dev/zero of="$d/fresh-pages" bs=1M count=$(($1 * 2 / 1024 + 1)) status=none
+	rm -f "$d/fresh-pages"
 }
 # disk_of DIR: the block device DIR is on, as /proc/diskstats names it.
 disk_of() { basename "$(df --output=source "$1" | tail -1)"; }
