@@ -25,9 +25,9 @@ func TestDevServesTheConsole(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		dir := t.TempDir()
 		var out, errOut syncBuffer
-		replBase := strconv.Itoa(testnet.FreeRange(t, 2))
+		ports := testnet.FreeRanges(t, 2, 2) // replication, SPOT
 		cmd := exec.Command(bin, "dev", "--regions", "us-east,eu-west", "--data", dir, "--http-port", "0", "--kafka-port", "-1",
-			"--repl-port", replBase, "--spot-replicas", "1", "--spot-port", strconv.Itoa(testnet.FreeRange(t, 2)),
+			"--repl-port", strconv.Itoa(ports[0]), "--spot-replicas", "1", "--spot-port", strconv.Itoa(ports[1]),
 			"--fsync", "never", "--console="+strconv.FormatBool(on))
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		if err := cmd.Start(); err != nil {

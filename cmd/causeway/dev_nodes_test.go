@@ -97,10 +97,11 @@ func TestDevGeoRegionsOfThreeNodes(t *testing.T) {
 	}
 	bin := causewayBinary(t)
 	dir := t.TempDir()
+	ports := testnet.FreeRanges(t, 6, 6, 12) // HTTP, replication, cluster (Raft and data) of two regions of three nodes
 	start := time.Now()
 	dev := startDev(t, bin, dir, "--regions", "us-east,eu-west", "--nodes", "3", "--data", dir, "--fsync", "never",
-		"--http-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--kafka-port", "-1", "--repl-port", strconv.Itoa(testnet.FreeRange(t, 6)),
-		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 12)), "--spot-port", "0")
+		"--http-port", strconv.Itoa(ports[0]), "--kafka-port", "-1", "--repl-port", strconv.Itoa(ports[1]),
+		"--cluster-port", strconv.Itoa(ports[2]), "--spot-port", "0")
 	ff := dev.fabric
 	if len(ff.Regions) != 2 || ff.ReplCA == "" {
 		t.Fatalf("fabric.json: %+v", ff)

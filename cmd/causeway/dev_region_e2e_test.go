@@ -28,9 +28,10 @@ func TestDevOneRegionOfThreeNodes(t *testing.T) {
 	}
 	bin := causewayBinary(t)
 	dir := t.TempDir()
+	ports := testnet.FreeRanges(t, 3, 3, 6) // HTTP, Kafka, cluster (Raft and data) of three nodes
 	dev := startDev(t, bin, dir, "--regions", "us-east", "--nodes", "3", "--data", dir, "--fsync", "never",
-		"--http-port", strconv.Itoa(testnet.FreeRange(t, 3)), "--kafka-port", strconv.Itoa(testnet.FreeRange(t, 3)),
-		"--cluster-port", strconv.Itoa(testnet.FreeRange(t, 6)), "--spot-replicas", "1", "--spot-port", "0")
+		"--http-port", strconv.Itoa(ports[0]), "--kafka-port", strconv.Itoa(ports[1]),
+		"--cluster-port", strconv.Itoa(ports[2]), "--spot-replicas", "1", "--spot-port", "0")
 	ff := dev.fabric
 
 	// fabric.json: one region, three serving nodes, no replication.

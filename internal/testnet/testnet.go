@@ -70,9 +70,41 @@ func FreeAddrsExcept(t testing.TB, n int, taken []string) []string {
 
 // FreeRange returns the first of n consecutive loopback ports nothing
 // listens on right now, for programs configured with a base port (such as
-// `causeway dev --repl-port`).
+// `causeway dev --repl-port`). A test that needs several ranges takes them
+// from one FreeRanges call.
 func FreeRange(t testing.TB, n int) int {
 	t.Helper()
+	return FreeRanges(t, n)[0]
+}
+
+// FreeRanges returns the first ports of len(sizes) ranges of consecutive
+// loopback ports, the i-th sizes[i] long, that nothing listens on right
+// now and that do not overlap. (FreeRange called once per range could hand
+// out overlapping ones: each range is free when drawn and released before
+// the next is drawn.) Every range stays bound until all are chosen.
+func FreeRanges(t testing.TB, sizes ...int) []int {
+	t.Helper()
+	var held []net.Listener
+	defer func() {
+		for _, ln := range held {
+			_ = ln.Close()
+		}
+	}()
+	bases := make([]int, 0, len(sizes))
+	for _, n := range sizes {
+		base, lns := holdRange(n)
+		if lns == nil {
+			t.Fatalf("testnet: no %d consecutive free ports in [%d, %d)", n, lowPort, highPort)
+		}
+		held = append(held, lns...)
+		bases = append(bases, base)
+	}
+	return bases
+}
+
+// holdRange binds n consecutive free loopback ports and returns the first
+// and their listeners, or nil listeners after 1000 tries.
+func holdRange(n int) (int, []net.Listener) {
 	for tries := 0; tries < 1000; tries++ {
 		base := lowPort + rand.IntN(highPort-lowPort-n)
 		held := make([]net.Listener, 0, n)
@@ -83,13 +115,12 @@ func FreeRange(t testing.TB, n int) int {
 			}
 			held = append(held, ln)
 		}
+		if len(held) == n {
+			return base, held
+		}
 		for _, ln := range held {
 			_ = ln.Close()
 		}
-		if len(held) == n {
-			return base
-		}
 	}
-	t.Fatalf("testnet: no %d consecutive free ports in [%d, %d)", n, lowPort, highPort)
-	return 0
+	return 0, nil
 }
