@@ -238,11 +238,6 @@ func (l *Log) flushBatch(c *commitState) error {
 func (l *Log) write(c *commitState) error {
 	w := &l.w
 	end := c.pos + int64(len(w.buf))
-	if l.opts.Fsync == FsyncAlways && end > c.s.allocEnd {
-		if err := l.preallocate(c.s, end); err != nil {
-			return err
-		}
-	}
 	n, err := c.s.log.WriteAt(w.buf, c.pos)
 	if err == nil && n < len(w.buf) {
 		err = io.ErrShortWrite
@@ -251,7 +246,16 @@ func (l *Log) write(c *commitState) error {
 		return err
 	}
 	c.pos = end
-	c.s.allocEnd = max(c.s.allocEnd, end)
+	if end > c.s.allocEnd {
+		// The data grew the file: zeros go past it, not under it (zeros
+		// the data then overwrote, before any fdatasync, were only copied).
+		c.s.allocEnd = end
+		if l.opts.Fsync == FsyncAlways {
+			if err := l.preallocate(c.s, end); err != nil {
+				return err
+			}
+		}
+	}
 	w.buf = w.buf[:0]
 	return nil
 }
