@@ -35,8 +35,8 @@ func (l *Log) preallocate(s *segment, end int64) error {
 // maxPreallocBytes: a larger one outruns the room kept ahead of it, so its
 // fdatasync writes the inode anyway, and zeros past it would only be copied
 // and flushed before the next large commit overwrites them. Commits grow
-// that large only at high rates, where the inode's write is shared by a
-// few thousand messages.
+// that large only at high rates, where one inode write is shared by a
+// thousand messages of 1 KiB or more.
 func (l *Log) preallocates(commitBytes int64) bool {
 	return l.opts.Fsync == FsyncAlways && commitBytes <= maxPreallocBytes
 }
