@@ -30,23 +30,12 @@ func (l *Log) preallocate(s *segment, end int64) error {
 	return nil
 }
 
-// preallocates says whether a commit of commitBytes keeps zeros ahead of
-// the log end. Only under FsyncAlways, and only for commits within
-// maxPreallocBytes: a larger one outruns the room kept ahead of it, so its
-// fdatasync writes the inode anyway, and zeros past it would only be copied
-// and flushed before the next large commit overwrites them. Commits grow
-// that large only at high rates, where one inode write is shared by a
-// thousand messages of 1 KiB or more.
-func (l *Log) preallocates(commitBytes int64) bool {
-	return l.opts.Fsync == FsyncAlways && commitBytes <= maxPreallocBytes
-}
-
 // preallocateAhead keeps room for a few more commits like the last one,
 // outside the next commit's path (the callers were answered already). A
 // failure here is only logged: the next commit preallocates, or fails, on
 // its own.
 func (l *Log) preallocateAhead(s *segment, commitBytes int64) {
-	if !l.preallocates(commitBytes) {
+	if l.opts.Fsync != FsyncAlways {
 		return
 	}
 	// Past SegmentMaxBytes the next commit rolls to a new segment anyway.

@@ -6,17 +6,18 @@ import (
 	"github.com/causeway/causeway/broker/vfs"
 )
 
-// TestPreallocationWritesNoZerosUnderData: a commit that outruns the room
-// preallocated ahead of it writes no zeros under its data (the data would
-// overwrite them before any fdatasync: a copy for nothing), and one larger
-// than maxPreallocBytes none past it either (see Log.preallocates).
+// TestPreallocationWritesNoZerosUnderData: a commit larger than the room
+// preallocated ahead of it writes its data, then zeros past its end only.
+// Zeros written under the data before it were copied for nothing: the data
+// overwrote them before any fdatasync, so the disk never saw them, but the
+// copy cost as much CPU as the data's own.
 func TestPreallocationWritesNoZerosUnderData(t *testing.T) {
 	inner, inj := vfs.NewMem(), &vfs.Injector{}
 	inj.SetFilter(onlyLogs)
 	inj.NoSpaceAfter(1 << 40) // counts the bytes written, fails none
 	l := openLog(t, vfs.NewFaulty(inner, inj), Options{Fsync: FsyncAlways})
 	before, _ := inj.SpaceLeft()
-	for _, n := range []int{10, 3000, 2500} { // the large ones outrun the preallocation
+	for _, n := range []int{10, 3000, 2, 2500} { // the large ones outrun the preallocation
 		recs := make([]Record, n)
 		for i := range recs {
 			recs[i] = rec(i, 1024)
@@ -31,13 +32,10 @@ func TestPreallocationWritesNoZerosUnderData(t *testing.T) {
 	}
 	after, _ := inj.SpaceLeft()
 	written := before - after
-	// The small commit leaves zeros past its end (under 200 KiB here), the
-	// large ones none.
-	if limit := size + maxPreallocBytes/4; written > limit {
+	// Each commit may leave up to maxPreallocBytes of zeros past its end,
+	// which the next one overwrites (on disk, after they were synced).
+	if limit := size + 4*maxPreallocBytes; written > limit {
 		t.Fatalf("the log wrote %d bytes for %d bytes of records, want at most %d", written, size, limit)
-	}
-	if written < size+minPreallocBytes {
-		t.Fatalf("the log wrote %d bytes for %d bytes of records: the small commit preallocated nothing", written, size)
 	}
 	t.Logf("%d bytes written for %d bytes of records", written, size)
 }

@@ -250,7 +250,7 @@ func (l *Log) write(c *commitState) error {
 		// The data grew the file: zeros go past it, not under it (zeros
 		// the data then overwrote, before any fdatasync, were only copied).
 		c.s.allocEnd = end
-		if l.preallocates(end - c.start) {
+		if l.opts.Fsync == FsyncAlways {
 			if err := l.preallocate(c.s, end); err != nil {
 				return err
 			}
