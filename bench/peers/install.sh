@@ -12,13 +12,7 @@ if ! "$GOBIN/nats-server" --version 2>/dev/null | grep -q "${NATS_VERSION#v}"; t
 	(cd /tmp && GOFLAGS= go install "github.com/nats-io/nats-server/v2@$NATS_VERSION")
 fi
 
-if ! command -v redis-server >/dev/null 2>&1; then
-	echo "installing redis-server" >&2
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
-fi
+"$(dirname "$0")/../../.ci/need-tools" redis-server
 # Debian's package starts a system Redis on 6379; the bench uses its own
 # instance on another port and leaves that one alone.
 

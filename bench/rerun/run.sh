@@ -578,10 +578,7 @@ extract_engine() { gobench_rows "engine: " "$1" <"$d/out.txt"; }
 # run_console installs Debian's chromium when it is missing (as .ci/run
 # does): without it the browser test skips and the step has no figure.
 run_console() {
-	if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
-			echo "console: chromium could not be installed"
-	fi
+	"$repo/.ci/need-tools" chromium
 	CAUSEWAY_ARTIFACTS="$d/artifacts" gotest console console -test.run '^TestConsoleInChromium$' -test.v -test.timeout 5m
 }
 extract_console() { logline_rows "$1" "$d/out.txt" "first load" 'first load on loopback' "tail flood" 'tail flood'; }
