@@ -162,16 +162,45 @@ func corruptStreamMessage(err error) error {
 // Payload aliases body; Origin and OriginSeq are left for the caller (they
 // are the op's dot).
 func DecodeStreamMessage(body []byte) (naming.Stream, segment.Record, error) {
+	var d streamMessageDecoder
+	return d.decode(body)
+}
+
+// streamMessageDecoder decodes stream message bodies as DecodeStreamMessage
+// does, and reuses the previous message's stream name, key and producer
+// when the next message carries the same bytes. A replicated backlog is
+// runs of one stream's messages from a few producers; without it each of
+// those strings was a fresh allocation per message, and the name a fresh
+// validation (together 7-8 % of a region's CPU applying a backlog).
+// The zero value is ready to use; it is not safe for concurrent use.
+type streamMessageDecoder struct {
+	name          naming.Stream // valid once named is true
+	named         bool
+	key, producer string
+}
+
+func (c *streamMessageDecoder) decode(body []byte) (naming.Stream, segment.Record, error) {
 	var m rawStreamMessage
 	if err := splitStreamMessage(body, &m); err != nil {
 		return naming.Stream{}, segment.Record{}, err
 	}
-	name := naming.Stream{Persistent: true, Tenant: string(m.tenant), Fabric: string(m.fabric), Name: string(m.name)}
-	if err := name.Validate(); err != nil {
-		return naming.Stream{}, segment.Record{}, corruptStreamMessage(err)
+	// (string conversions in comparisons copy nothing)
+	if !c.named || string(m.tenant) != c.name.Tenant || string(m.fabric) != c.name.Fabric || string(m.name) != c.name.Name {
+		name := naming.Stream{Persistent: true, Tenant: string(m.tenant), Fabric: string(m.fabric), Name: string(m.name)}
+		if err := name.Validate(); err != nil {
+			return naming.Stream{}, segment.Record{}, corruptStreamMessage(err)
+		}
+		c.name, c.named = name, true
 	}
-	r := segment.Record{PublishTime: m.publishTime, EventTime: m.eventTime, Key: string(m.key),
-		Producer: string(m.producer), SequenceID: m.sequenceID, Payload: m.payload}
+	if string(m.key) != c.key {
+		c.key = string(m.key)
+	}
+	if string(m.producer) != c.producer {
+		c.producer = string(m.producer)
+	}
+	name := c.name
+	r := segment.Record{PublishTime: m.publishTime, EventTime: m.eventTime, Key: c.key,
+		Producer: c.producer, SequenceID: m.sequenceID, Payload: m.payload}
 	if m.nProps > 0 {
 		r.Properties = make(map[string]string, m.nProps)
 		d := decoder{buf: m.props} // checked by splitStreamMessage

@@ -145,3 +145,59 @@ func BenchmarkStreamMessagePayload(b *testing.B) {
 		}
 	})
 }
+
+// TestStreamMessageDecoderReuse: one decoder over a run of messages whose
+// stream, key and producer change, repeat and return, with a refused body
+// in between, decodes each as DecodeStreamMessage does alone.
+func TestStreamMessageDecoderReuse(t *testing.T) {
+	other := naming.Stream{Persistent: true, Tenant: "_mm", Fabric: "_system", Name: "orders2"}
+	bad := naming.Stream{Persistent: true, Tenant: "_mm", Fabric: "_system", Name: "bad name\x00"}
+	type msg struct {
+		name          naming.Stream
+		key, producer string
+	}
+	run := []msg{
+		{testStream, "", "p1"}, {testStream, "", "p1"}, {testStream, "k", "p1"}, {testStream, "k", "p2"},
+		{other, "k", "p2"}, {bad, "k", "p2"}, {other, "k", "p2"}, {testStream, "", ""}, {bad, "", ""},
+		{testStream, "", ""}, {naming.Stream{Persistent: true, Tenant: "_mm", Fabric: "other", Name: "orders"}, "", "p1"},
+		{naming.Stream{Persistent: true, Tenant: "t2", Fabric: "other", Name: "orders"}, "", "p1"},
+	}
+	var d streamMessageDecoder
+	for i, m := range run {
+		body := AppendStreamMessage(nil, m.name, &segment.Record{Key: m.key, Producer: m.producer, SequenceID: int64(i),
+			Payload: []byte{byte(i)}})
+		wantName, want, wantErr := DecodeStreamMessage(body)
+		name, got, err := d.decode(body)
+		if (err == nil) != (wantErr == nil) || name != wantName || got.Key != want.Key || got.Producer != want.Producer ||
+			got.SequenceID != want.SequenceID || !bytes.Equal(got.Payload, want.Payload) {
+			t.Fatalf("message %d: decoder gave %+v %+v %v, alone %+v %+v %v", i, name, got, err, wantName, want, wantErr)
+		}
+		if (m.name == bad) != (err != nil) || (err == nil && (name != m.name || got.Key != m.key || got.Producer != m.producer)) {
+			t.Fatalf("message %d (%+v): got %+v %+v %v", i, m, name, got, err)
+		}
+	}
+}
+
+// BenchmarkDecodeStreamMessage: a run of one stream's 1 KiB messages from
+// one producer, each decoded alone against one decoder for the run.
+func BenchmarkDecodeStreamMessage(b *testing.B) {
+	body := AppendStreamMessage(nil, testStream, &segment.Record{Producer: "bench-producer-1", SequenceID: 99,
+		Payload: make([]byte, 1024)})
+	b.Run("alone", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := DecodeStreamMessage(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("run", func(b *testing.B) {
+		b.ReportAllocs()
+		var d streamMessageDecoder
+		for b.Loop() {
+			if _, _, err := d.decode(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

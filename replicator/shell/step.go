@@ -164,6 +164,8 @@ type applier struct {
 	recs []segment.Record
 	pubs []pubAt
 	left int // deliveries left to add, this one included (a capacity hint)
+	// bodies decodes the stream messages of remote ops.
+	bodies streamMessageDecoder
 
 	// The open batch of ops of one kind: items, and for each its local
 	// publish request (nil for a remote op); opBytes sums their payloads.
@@ -201,7 +203,7 @@ func (a *applier) add(dl *delivery) {
 	if err == nil && kind == KindStreamMessage {
 		var name naming.Stream
 		var rec segment.Record
-		if name, rec, err = DecodeStreamMessage(d.Body); err == nil {
+		if name, rec, err = a.bodies.decode(d.Body); err == nil {
 			rec.Origin, rec.OriginSeq = d.Origin+s.originSuffix, d.Seq
 			a.flushOps()
 			a.addRecord(name, rec, true, nil)
