@@ -83,8 +83,18 @@ func FuzzDecodeStreamMessage(f *testing.F) {
 	f.Add(AppendStreamMessage(nil, testStream, &segment.Record{Key: "k", Payload: []byte("p"), Properties: map[string]string{"a": "b"}}))
 	f.Add(AppendStreamMessage(nil, testStream, &segment.Record{}))
 	f.Add([]byte{bodyVersion, byte(KindStreamMessage), 3, '_', 'm', 'm'})
+	primer := AppendStreamMessage(nil, testStream, &segment.Record{Key: "k", Producer: "p"})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		name, rec, err := DecodeStreamMessage(body)
+		// A decoder that decoded another message first decodes it alike.
+		var reuse streamMessageDecoder
+		if _, _, err := reuse.decode(primer); err != nil {
+			t.Fatal(err)
+		}
+		if name2, rec2, err2 := reuse.decode(body); (err2 == nil) != (err == nil) || name2 != name || rec2.Key != rec.Key ||
+			rec2.Producer != rec.Producer || !bytes.Equal(rec2.Payload, rec.Payload) || !maps.Equal(rec2.Properties, rec.Properties) {
+			t.Fatalf("after another message: %+v %+v %v; alone %+v %+v %v", name2, rec2, err2, name, rec, err)
+		}
 		payload, ofStream, leanErr := StreamMessagePayload(body, name)
 		if leanErr != nil && !errors.Is(leanErr, ErrCorruptBody) {
 			t.Fatalf("StreamMessagePayload error %v is not ErrCorruptBody", leanErr)
