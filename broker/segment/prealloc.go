@@ -44,7 +44,7 @@ func (l *Log) preallocateAhead(s *segment, commitBytes int64) {
 		return
 	}
 	if err := l.preallocate(s, target); err != nil {
-		l.logger.Warn("preallocation failed", zap.String("segment", s.logPath), zap.Error(err))
+		l.rate.Warn(l.logger, "preallocation failed", "preallocation failed", zap.String("segment", s.logPath), zap.Error(err))
 	}
 }
 

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"syscall"
 	"testing"
 
 	"github.com/causeway/causeway/broker/vfs"
@@ -38,4 +39,52 @@ func TestPreallocationWritesNoZerosUnderData(t *testing.T) {
 		t.Fatalf("the log wrote %d bytes for %d bytes of records, want at most %d", written, size, limit)
 	}
 	t.Logf("%d bytes written for %d bytes of records", written, size)
+}
+
+// TestNearlyFullDiskTakesCommitsThatFit: on a disk with room for a
+// commit's data but not for the zeros preallocated past it, the commit is
+// taken (the zeros only speed up later fdatasyncs) and survives a reopen
+// and a crash; the next commit that does not fit is refused and the log
+// goes on once there is room again.
+func TestNearlyFullDiskTakesCommitsThatFit(t *testing.T) {
+	big := make([]Record, 2000) // outruns any room preallocated ahead (at most 1 MiB)
+	for i := range big {
+		big[i] = rec(10+i, 1024)
+	}
+	opts := Options{Fsync: FsyncAlways}
+	// The bytes the big commit's data takes, measured on a log of its own.
+	probe := openLog(t, vfs.NewMem(), opts)
+	appendN(t, probe, 0, 10, 1024)
+	sizeBefore := probe.Size()
+	if _, err := probe.Append(big); err != nil {
+		t.Fatal(err)
+	}
+	dataBytes := probe.Size() - sizeBefore
+	probe.Close()
+
+	inner, inj := vfs.NewMem(), &vfs.Injector{}
+	inj.SetFilter(onlyLogs)
+	l := openLog(t, vfs.NewFaulty(inner, inj), opts)
+	want := appendN(t, l, 0, 10, 1024)
+	inj.NoSpaceAfter(dataBytes + 100)
+	first, err := l.Append(big)
+	if err != nil {
+		t.Fatalf("a commit whose data fits was refused: %v", err)
+	}
+	for i := range big {
+		r := big[i]
+		r.Offset = first + uint64(i)
+		want = append(want, r)
+	}
+	if l.Metrics().Failed {
+		t.Fatal("the log failed")
+	}
+	_, err = l.Append([]Record{rec(5000, 1024)})
+	mustErr(t, err, syscall.ENOSPC)
+	if err := sameRecords(readAll(t, l), want); err != nil {
+		t.Fatal(err)
+	}
+	inj.Reset()
+	want = append(want, appendN(t, l, len(want), 10, 1024)...)
+	reopenExact(t, l, inner, opts, want)
 }

@@ -251,8 +251,12 @@ func (l *Log) write(c *commitState) error {
 		// the data then overwrote, before any fdatasync, were only copied).
 		c.s.allocEnd = end
 		if l.opts.Fsync == FsyncAlways {
+			// The zeros only make later fdatasyncs cheaper: a disk with room
+			// for the data but not for them (nearly full) still takes the
+			// commit, whose fdatasync then writes the inode too.
 			if err := l.preallocate(c.s, end); err != nil {
-				return err
+				l.rate.Warn(l.logger, "preallocation failed", "preallocation failed",
+					zap.String("segment", c.s.logPath), zap.Error(err))
 			}
 		}
 	}
