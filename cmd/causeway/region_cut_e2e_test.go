@@ -263,7 +263,7 @@ func TestRegionCutOffNode(t *testing.T) {
 			firstResumed = min(firstResumed, resumed[kp])
 		}
 		if kp != cutLocal && kp != cutBridge {
-			stall = max(stall, kp.longestGap(cutAt, healAt.Sub(cutAt)))
+			stall = max(stall, kp.longestGap(cutAt, healAt))
 		}
 	}
 	t.Logf("%v in all: %d producers, %d messages sent, %d acknowledged (each found once, in order, through each of the 3 nodes), %d failed; first ack through the new leader %v after the cut, the majority's views agreeing on it %v after; longest stall of the other nodes' producers %v; the cut node's bridge producer published again %v after the cut; heal to in sync %v",
