@@ -53,6 +53,7 @@ func DomainDir(domain string) string {
 // view of the transport through the Mux.
 type wire interface {
 	Send(peer string, msg []byte) bool
+	WaitRoom(peer string, stop <-chan struct{}) bool
 	Links() []transport.LinkStatus
 	Addr() string
 	SetLinkDown(peer string, down bool) error
@@ -198,6 +199,11 @@ type muxDomain struct {
 // Send prefixes msg with the domain.
 func (d *muxDomain) Send(peer string, msg []byte) bool {
 	return d.m.t.SendPrefixed(peer, d.prefix, msg)
+}
+
+// WaitRoom waits for room on the shared link to peer.
+func (d *muxDomain) WaitRoom(peer string, stop <-chan struct{}) bool {
+	return d.m.t.WaitRoom(peer, stop)
 }
 
 // Links are the transport's links to the domain's peers.

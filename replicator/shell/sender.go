@@ -76,6 +76,12 @@ func (x *sender) handle(it sendItem) {
 		return
 	}
 	for _, b := range batches {
+		// The window counts ops, not bytes: with large messages it holds
+		// more than the link's queues, which would drop the excess (and
+		// the engine resend it after a timeout). Go at the link's pace.
+		if !s.transport.WaitRoom(x.peer, s.stop) && s.stopping() {
+			return
+		}
 		msg, err := x.codec.AppendBatch(x.buf[:0], b)
 		if err != nil {
 			s.m.sendErrors.Add(1)

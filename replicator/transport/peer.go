@@ -44,6 +44,12 @@ type peer struct {
 
 	wake chan struct{} // cap 1: a frame entered delayed
 	out  chan []byte   // framed, ready to write; cap MaxQueuedFrames
+	// room is closed, and cleared, once the frames held for the peer fall
+	// to the level a waiting sender goes on at (WaitRoom); nil while no
+	// sender waits. roomWanted is set first, so that freed, which runs on
+	// every written frame, takes the lock only when someone waits.
+	room       chan struct{}
+	roomWanted atomic.Bool
 
 	frames, linkDrops, queueDrops, written, inboundDrops atomic.Uint64
 	queuedBytes                                          atomic.Int64 // bytes in out
@@ -124,7 +130,73 @@ func (p *peer) enqueue(frame []byte) bool {
 }
 
 // dequeued accounts for a frame taken from out.
-func (p *peer) dequeued(frame []byte) { p.queuedBytes.Add(-int64(len(frame))) }
+func (p *peer) dequeued(frame []byte) {
+	p.queuedBytes.Add(-int64(len(frame)))
+	p.freed()
+}
+
+// hasRoomLocked reports whether what is held for the peer (queued for the
+// writer, held back by the emulated WAN) is at most half of its bounds, so
+// that a sender that waited for it can add a frame without a drop.
+func (p *peer) hasRoomLocked() bool {
+	cfg := p.t.cfg
+	held := p.queuedBytes.Load() + int64(p.delayedBytes)
+	return held <= int64(min(cfg.MaxQueuedBytes, cfg.MaxDelayedBytes)/2) && len(p.out) <= cfg.MaxQueuedFrames/2
+}
+
+// waitRoom blocks until the peer has room (hasRoomLocked) or its link is
+// cut (frames are dropped then anyway). False when stop or the transport
+// closed first, or after WriteTimeout: a connection that does not drain
+// for that long is broken, and the caller's frame is then dropped as it
+// would have been without waiting.
+func (p *peer) waitRoom(stop <-chan struct{}) bool {
+	var timeout <-chan time.Time
+	for {
+		p.mu.Lock()
+		p.roomWanted.Store(true) // before the check: see freed
+		if p.down || p.hasRoomLocked() {
+			p.mu.Unlock()
+			return true
+		}
+		if p.room == nil {
+			p.room = make(chan struct{})
+		}
+		room := p.room
+		p.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(p.t.cfg.WriteTimeout)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-room:
+		case <-stop:
+			return false
+		case <-p.t.stop:
+			return false
+		case <-timeout:
+			return false
+		}
+	}
+}
+
+// freed wakes the senders waiting for room once there is room. A waiter
+// sets roomWanted before it checks the level, so either this sees the
+// flag or the waiter sees the bytes just freed.
+func (p *peer) freed() {
+	if !p.roomWanted.Load() {
+		return
+	}
+	p.mu.Lock()
+	if p.down || p.hasRoomLocked() {
+		if p.room != nil {
+			close(p.room)
+			p.room = nil
+		}
+		p.roomWanted.Store(false)
+	}
+	p.mu.Unlock()
+}
 
 // delayLoop releases frames held by the emulated WAN when they are due.
 func (p *peer) delayLoop() {
@@ -339,7 +411,6 @@ func (p *peer) closeConn() {
 
 func (p *peer) setDown(down bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.down = down
 	if down {
 		p.linkDrops.Add(uint64(len(p.delayed)))
@@ -348,6 +419,8 @@ func (p *peer) setDown(down bool) {
 		p.delayedBytes = 0
 	}
 	p.reportLocked()
+	p.mu.Unlock()
+	p.freed() // a cut link has room: its frames are dropped
 }
 
 func (p *peer) isDown() bool {

@@ -131,6 +131,22 @@ func (t *Transport) Send(peer string, msg []byte) bool {
 	return p.send(AppendFrame(make([]byte, 0, frameHeaderBytes+len(msg)), msg))
 }
 
+// WaitRoom blocks until what is held for peer (frames queued for the
+// connection and held back by the emulated WAN) is at most half of its
+// bounds, so that the next frame or two are not dropped for lack of room:
+// a sender of data calls it before each Send and goes at the link's pace
+// instead of overrunning it. It returns at once for an unknown peer or a
+// cut link (their frames are dropped anyway), and false when stop or the
+// transport closes first, or after WriteTimeout (the connection is broken;
+// the next Send drops as it would have).
+func (t *Transport) WaitRoom(peer string, stop <-chan struct{}) bool {
+	p := t.peers[peer]
+	if p == nil {
+		return true
+	}
+	return p.waitRoom(stop)
+}
+
 // SendPrefixed is Send of prefix followed by msg, in one frame (a
 // domain's frames: replicator/shell's Mux).
 func (t *Transport) SendPrefixed(peer string, prefix, msg []byte) bool {
