@@ -34,7 +34,8 @@
 #   REPL_BENCHTIME [20000x/2000x] SHIP_BENCHTIME [100000x/10000x] CURSOR_BENCHTIME [2000x/200x]
 #   GEO_BENCHTIME [200000x/20000x] GEO_LATENCY_N [3000x/400x] GEO_CATCHUP_MSGS [1000000/50000]
 #   GEOPROC_DURATION [12s/3s: each run of geoproc and geopin; its warm-up is 4s/1s]
-#   GEOPIN_CATCHUP_MSGS [1000000/50000: the backlog of geopin's catch-up run]
+#   GEOPIN_CATCHUP_MSGS [1000000/50000: the backlog of geopin's catch-up runs of 1 KiB]
+#   GEOPIN_BIG_MSGS [100000/5000: the backlog of its catch-up of 16 KiB messages]
 #   MESH_BENCHTIME [10x/2x] BACKFILL_MESSAGES [1000000/20000] BACKFILL_DOCS [100000/2000]
 #   SW_BENCHTIME [200000x/20000x] ENGINE_BENCHTIME [1s/200ms]
 #   COLL_BENCHTIME [5s/1s] COLL_QUERY_DOCS [10000/10000] COLL_QUERY_BENCHTIME [3x/1x] COLL_AQL_DOCS [100000/10000]
@@ -380,6 +381,8 @@ run_geopin() {
 	geo_pair max 0 1 1 "" || rc=1
 	for r in 10000 30000; do geo_pair "$r" 0 1 1 "$r" || rc=1; done
 	geo_catchup "${GEOPIN_CATCHUP_MSGS:-$(pick 1000000 50000)}" || rc=1
+	catchup_pair catchupwan "${GEOPIN_CATCHUP_MSGS:-$(pick 1000000 50000)}" 1024 --wan-latency 40ms --wan-jitter 5ms || rc=1
+	catchup_pair catchupwanbig "${GEOPIN_BIG_MSGS:-$(pick 100000 5000)}" 16384 --wan-latency 40ms --wan-jitter 5ms || rc=1
 	return $rc
 }
 extract_geopin() {
@@ -388,6 +391,8 @@ extract_geopin() {
 	geo_row "geo on own cores (a on core 0; b and the load generator on core 1): publish in a at the maximum, consume in a and b" "$1" max
 	for r in 10000 30000; do geo_row "geo on own cores, 40-45 ms one-way: publish in a at $r msgs/s" "$1" "$r"; done
 	catchup_row "geo on own cores, replication alone: the same backlog published into one region alone (core 0), then into a (core 0) while its link to b is cut; then b (core 1) catches up, the load generator idle" "$1"
+	catchup_row "geo on own cores, replication alone over 40-45 ms one-way: the same backlog into a while its link to b is cut, then b's catch-up" "$1" catchupwan 1024
+	catchup_row "geo on own cores, replication alone over 40-45 ms one-way, messages of 16 KiB: a backlog into a while its link to b is cut, then b's catch-up" "$1" catchupwanbig 16384
 }
 
 # The geo steps' parts. A CORE argument pins a process to that core
@@ -450,16 +455,13 @@ geo_pair() {
 	kill "$pa" "$pb"; wait "$pa" "$pb"
 	return $rc
 }
-# geo_catchup N: first one region alone (core 0) takes N messages at the
-# maximum (load generator on core 1, no consumer; catchup-solo.json); then
-# regions a (core 0) and b (core 1): a's link to b cut, the same load in a
-# (catchup-publish.json), the link restored, and the time until b has
-# delivered every op of a's (catchup.txt: ops, seconds, both regions' CPU
-# ticks and the disk's written sectors over the catch-up, CLK_TCK).
-# Each of the three phases starts right after fresh_pages, so that all
-# three write into memory of the same temperature (see fresh_pages).
+# geo_catchup N: first one region alone (core 0) takes N messages of 1 KiB
+# at the maximum (load generator on core 1, no consumer; catchup-solo.json);
+# then catchup_pair catchup N 1024. Each of the three phases starts right
+# after fresh_pages, so that all three write into memory of the same
+# temperature (see fresh_pages).
 geo_catchup() {
-	local ps pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline
+	local ps rc=0
 	rm -rf "$d/catchup-solo"
 	taskset -c 0 "$OUT/bin/profnode" --data "$d/catchup-solo" --http 127.0.0.1:19580 --pprof 127.0.0.1:16580 >"$d/catchup-solo.log" 2>&1 &
 	ps=$!
@@ -469,28 +471,41 @@ geo_catchup() {
 		--count "$1" --warmup 0s --quiet --plot none --out "$d/catchup-solo.json" || rc=1
 	kill "$ps"; wait "$ps"
 	rm -rf "$d/catchup-solo"
-	pair_up catchup 0 1 &&
+	catchup_pair catchup "$1" 1024 || rc=1
+	return $rc
+}
+# catchup_pair TAG N SIZE [FLAG...]: regions a (core 0) and b (core 1),
+# FLAGs to both (an emulated WAN): a's link to b cut, N messages of SIZE
+# bytes published in a (TAG-publish.json), the link restored, and the time
+# until b has delivered every op of a's (TAG.txt: ops, milliseconds, both
+# regions' CPU ticks and the disk's written sectors over the catch-up,
+# CLK_TCK, then a's frames dropped for lack of room and its go-back-N
+# retransmissions). Both phases start right after fresh_pages.
+catchup_pair() {
+	local tag=$1 pa pb rc=0 target got=0 t0 t1 c0 c1 w0 w1 deadline drops
+	pair_up "$tag" 0 1 "${@:4}" &&
 		curl -fsS -X POST http://127.0.0.1:19581/_api/replication/links/b/down >/dev/null &&
-		fresh_pages "$1" &&
-		taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --binary --size 1024 \
-			--producers 4 --consumers 0 --count "$1" --warmup 0s --keep-streams --quiet --plot none --out "$d/catchup-publish.json" || rc=1
+		fresh_pages "$(($2 * $3 / 1024))" &&
+		taskset -c 1 "$OUT/bin/causeway" bench geo --regions a=http://127.0.0.1:19581,b=http://127.0.0.1:19582 --binary --size "$3" \
+			--producers 4 --consumers 0 --count "$2" --warmup 0s --keep-streams --quiet --plot none --out "$d/$tag-publish.json" || rc=1
 	target=$(curl -fsS http://127.0.0.1:19581/_api/replication | jq '.result.delivered.a // 0')
 	if [ $rc = 0 ] && [ "${target:-0}" -gt 0 ]; then
-		fresh_pages "$1"
+		fresh_pages "$(($2 * $3 / 1024))"
 		c0="$(ticks "$pa") $(ticks "$pb")"
 		w0=$(awk -v dev="$(disk_of "$d")" '$3 == dev { print $10 }' /proc/diskstats)
 		t0=$(date +%s%N)
 		curl -fsS -X POST http://127.0.0.1:19581/_api/replication/links/b/up >/dev/null || rc=1
 		deadline=$((SECONDS + 600))
 		while [ $rc = 0 ] && [ "$got" -lt "$target" ]; do
-			[ $SECONDS -lt $deadline ] || { echo "geo_catchup: b delivered $got of $target ops in 600 s"; rc=1; break; }
+			[ $SECONDS -lt $deadline ] || { echo "catchup_pair $tag: b delivered $got of $target ops in 600 s"; rc=1; break; }
 			sleep 0.02
 			got=$(curl -fsS http://127.0.0.1:19582/_api/replication | jq '.result.delivered.a // 0') || got=0
 		done
 		t1=$(date +%s%N)
 		c1="$(ticks "$pa") $(ticks "$pb")"
 		w1=$(awk -v dev="$(disk_of "$d")" '$3 == dev { print $10 }' /proc/diskstats)
-		[ $rc = 0 ] && echo "$target $(((t1 - t0) / 1000000)) $c0 $c1 ${w0:-0} ${w1:-0} $(getconf CLK_TCK)" >"$d/catchup.txt"
+		drops=$(curl -fsS http://127.0.0.1:19581/_api/replication | jq -r '"\(.result.peers[0].link.queueDrops // 0) \(.result.engine.Retransmits // 0)"')
+		[ $rc = 0 ] && echo "$target $(((t1 - t0) / 1000000)) $c0 $c1 ${w0:-0} ${w1:-0} $(getconf CLK_TCK) ${drops:-? ?}" >"$d/$tag.txt"
 	fi
 	kill "$pa" "$pb"; wait "$pa" "$pb"
 	return $rc
@@ -511,21 +526,27 @@ fresh_pages() {
 }
 # disk_of DIR: the block device DIR is on, as /proc/diskstats names it.
 disk_of() { basename "$(df --output=source "$1" | tail -1)"; }
-# catchup_row FIGURE SECTION: geo_catchup's row.
+# catchup_row FIGURE SECTION [TAG [SIZE]]: the row of catchup_pair TAG
+# (default catchup, geo_catchup's; compared with one region alone only when
+# the messages are of 1 KiB, as one region alone's).
 catchup_row() {
-	local f="$d/catchup.txt" solo pub
+	local tag=${3:-catchup} size=${4:-1024} f solo=0 pub
+	f="$d/$tag.txt"
 	[ -f "$f" ] || { echo "| $1 | no result ($f) | $2 |"; return; }
-	solo=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/catchup-solo.json" 2>/dev/null)
-	pub=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/catchup-publish.json" 2>/dev/null)
-	awk -v fig="$1" -v sec="$2" -v solo="${solo:-0}" -v pub="${pub:-0}" '{
+	[ "$size" != 1024 ] || solo=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/catchup-solo.json" 2>/dev/null)
+	pub=$(jq '[.rates[]? | select(.name == "publish") | .perSec] | first // 0' "$d/$tag-publish.json" 2>/dev/null)
+	awk -v fig="$1" -v sec="$2" -v solo="${solo:-0}" -v pub="${pub:-0}" -v size="$size" '{
 		ops = $1; s = $2 / 1000; rate = ops / s; tck = $9
-		ofsolo = 0; ofpub = 0 # (a ">" among printf arguments would be a redirection)
-		if (solo + 0 > 0) ofsolo = 100 * rate / solo
+		ofpub = 0 # (a ">" among printf arguments would be a redirection)
 		if (pub + 0 > 0) ofpub = 100 * rate / pub
-		printf "| %s | one region alone took them at %.0f msgs/s; %d messages published in a at %.0f msgs/s; b applied them at %.0f msgs/s (%.1f s; %.0f %% of one region alone, %.0f %% of a'"'"'s publish rate); CPU per message over the catch-up a %.1f µs, b %.1f µs (b busy %.0f %%); disk written %.0f MiB (%.0f MB/s) | %s |\n",
-			fig, solo, ops, pub, rate, s, ofsolo, ofpub,
+		alone = ""
+		if (solo + 0 > 0) alone = sprintf("one region alone took them at %.0f msgs/s; ", solo)
+		vs = ""
+		if (solo + 0 > 0) vs = sprintf("%.0f %% of one region alone, ", 100 * rate / solo)
+		printf "| %s | %s%d messages of %d bytes published in a at %.0f msgs/s; b applied them at %.0f msgs/s (%.0f MB/s of payload; %.1f s; %s%.0f %% of a'"'"'s publish rate); CPU per message over the catch-up a %.1f µs, b %.1f µs (b busy %.0f %%); disk written %.0f MiB (%.0f MB/s); frames a dropped for lack of room %s, go-back-N retransmissions %s | %s |\n",
+			fig, alone, ops, size, pub, rate, rate * size / 1e6, s, vs, ofpub,
 			($5 - $3) / tck * 1e6 / ops, ($6 - $4) / tck * 1e6 / ops, 100 * ($6 - $4) / tck / s,
-			($8 - $7) * 512 / 1048576, ($8 - $7) * 512 / 1e6 / s, sec
+			($8 - $7) * 512 / 1048576, ($8 - $7) * 512 / 1e6 / s, $10, $11, sec
 	}' "$f"
 }
 waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; }
