@@ -153,8 +153,12 @@ func (p *peer) waitRoom(stop <-chan struct{}) bool {
 	var timeout <-chan time.Time
 	for {
 		p.mu.Lock()
-		p.roomWanted.Store(true) // before the check: see freed
 		if p.down || p.hasRoomLocked() {
+			p.mu.Unlock()
+			return true
+		}
+		p.roomWanted.Store(true) // then check again: see freed
+		if p.hasRoomLocked() {
 			p.mu.Unlock()
 			return true
 		}
