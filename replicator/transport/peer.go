@@ -46,8 +46,8 @@ type peer struct {
 	out  chan []byte   // framed, ready to write; cap MaxQueuedFrames
 	// room is closed, and cleared, once the frames held for the peer fall
 	// to the level a waiting sender goes on at (WaitRoom); nil while no
-	// sender waits. roomWanted is set first, so that freed, which runs on
-	// every written frame, takes the lock only when someone waits.
+	// sender waits. roomWanted is set by a sender about to wait, so that
+	// freed, which runs on every written frame, takes the lock only then.
 	room       chan struct{}
 	roomWanted atomic.Bool
 
@@ -185,8 +185,8 @@ func (p *peer) waitRoom(stop <-chan struct{}) bool {
 }
 
 // freed wakes the senders waiting for room once there is room. A waiter
-// sets roomWanted before it checks the level, so either this sees the
-// flag or the waiter sees the bytes just freed.
+// sets roomWanted before its last check of the level, so either this sees
+// the flag or the waiter sees the bytes just freed.
 func (p *peer) freed() {
 	if !p.roomWanted.Load() {
 		return
