@@ -144,16 +144,18 @@ func (p *peer) hasRoomLocked() bool {
 	return held <= int64(min(cfg.MaxQueuedBytes, cfg.MaxDelayedBytes)/2) && len(p.out) <= cfg.MaxQueuedFrames/2
 }
 
-// waitRoom blocks until the peer has room (hasRoomLocked) or its link is
-// cut (frames are dropped then anyway). False when stop or the transport
+// waitRoom blocks until the peer has room (hasRoomLocked), or while its
+// link is cut or not connected (nothing drains the queue then, and frames
+// past it are dropped: a sender must not wait on a peer that may be gone
+// for hours, holding its acks back). False when stop or the transport
 // closed first, or after WriteTimeout: a connection that does not drain
-// for that long is broken, and the caller's frame is then dropped as it
+// for that long is stuck, and the caller's frame is then dropped as it
 // would have been without waiting.
 func (p *peer) waitRoom(stop <-chan struct{}) bool {
 	var timeout <-chan time.Time
 	for {
 		p.mu.Lock()
-		if p.down || p.hasRoomLocked() {
+		if p.down || !p.connected || p.hasRoomLocked() {
 			p.mu.Unlock()
 			return true
 		}
@@ -192,7 +194,7 @@ func (p *peer) freed() {
 		return
 	}
 	p.mu.Lock()
-	if p.down || p.hasRoomLocked() {
+	if p.down || !p.connected || p.hasRoomLocked() {
 		if p.room != nil {
 			close(p.room)
 			p.room = nil
@@ -388,13 +390,15 @@ func backoff(n int, lo, hi time.Duration) time.Duration {
 // link's state; false when the transport is closing.
 func (p *peer) setConn(conn net.Conn) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if conn != nil && p.t.stopped() {
+		p.mu.Unlock()
 		return false
 	}
 	p.conn = conn
 	p.connected = conn != nil
 	p.reportLocked()
+	p.mu.Unlock()
+	p.freed() // no connection: a waiting sender goes on (see waitRoom)
 	return true
 }
 

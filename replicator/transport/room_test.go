@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"net"
 	"testing"
 	"time"
 
@@ -61,41 +62,81 @@ func TestWaitRoomKeepsPaceWithTheLink(t *testing.T) {
 	}
 }
 
-// WaitRoom returns at once for a cut link or an unknown peer, and gives up
-// when stop closes or after WriteTimeout while the peer does not drain.
+// WaitRoom returns at once for an unknown peer or one not connected;
+// while a connection does not drain it waits, and goes on when stop
+// closes (false), the link is cut, or the stuck connection times out.
 func TestWaitRoomReturns(t *testing.T) {
-	// A peer that never answers: nothing drains the queue.
+	// Never connected: nothing would drain a wait.
 	c, err := Listen(Config{Self: "c", Peers: map[string]string{"d": "127.0.0.1:1"}, ListenAddr: "127.0.0.1:0",
-		Secret: testSecret, MaxQueuedFrames: 4, WriteTimeout: 200 * time.Millisecond}, newRecorder())
+		Secret: testSecret, MaxQueuedFrames: 4}, newRecorder())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	stop := make(chan struct{})
-	if !c.WaitRoom("d", stop) || !c.WaitRoom("nobody", stop) {
-		t.Fatal("no room on an empty queue or for an unknown peer")
-	}
-	for range 3 {
+	for range 4 {
 		c.Send("d", []byte("x"))
 	}
-	start := time.Now()
-	if c.WaitRoom("d", stop) {
-		t.Fatal("room with 3 of 4 frames queued")
+	stop := make(chan struct{})
+	if !c.WaitRoom("d", stop) || !c.WaitRoom("nobody", stop) {
+		t.Fatal("waited for a peer never connected or unknown")
 	}
-	if waited := time.Since(start); waited < 150*time.Millisecond || waited > 5*time.Second {
-		t.Fatalf("gave up after %s, want the write timeout (200ms)", waited)
+
+	// A peer that accepts and never reads: once its socket is full, the
+	// queue stays full.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	done := make(chan bool)
-	go func() { done <- c.WaitRoom("d", stop) }()
-	time.Sleep(20 * time.Millisecond)
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	e, err := Listen(Config{Self: "e", Peers: map[string]string{"d": ln.Addr().String()}, ListenAddr: "127.0.0.1:0",
+		Secret: testSecret, MaxQueuedBytes: 1 << 20, WriteTimeout: 2 * time.Second}, newRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	waitLinks(t, e, func(l LinkStatus) bool { return l.Connected })
+	// Send until the sockets are full and the queue holds three frames
+	// (more than half of its 1 MiB) that stay there.
+	p, frame := e.peers["d"], make([]byte, 256<<10)
+	for i := 0; ; i++ {
+		if i == 2000 {
+			t.Fatal("500 MB sent to a peer that reads nothing, and the queue never filled")
+		}
+		if p.queuedBytes.Load() >= 3<<18 {
+			time.Sleep(100 * time.Millisecond)
+			if p.queuedBytes.Load() >= 3<<18 {
+				break
+			}
+		}
+		e.Send("d", frame)
+		time.Sleep(time.Millisecond)
+	}
+	waiting := func(stop chan struct{}) chan bool {
+		done := make(chan bool, 1)
+		go func() { done <- e.WaitRoom("d", stop) }()
+		select {
+		case <-done:
+			t.Fatalf("room on a full queue that does not drain: %+v", e.Links()[0])
+		case <-time.After(100 * time.Millisecond):
+		}
+		return done
+	}
+	done := waiting(stop)
 	close(stop)
 	if <-done {
 		t.Fatal("room reported after stop closed")
 	}
-	// Cutting the link frees a waiting sender: its frames are dropped anyway.
-	go func() { done <- c.WaitRoom("d", make(chan struct{})) }()
-	time.Sleep(20 * time.Millisecond)
-	if err := c.SetLinkDown("d", true); err != nil {
+	done = waiting(make(chan struct{}))
+	if err := e.SetLinkDown("d", true); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -103,7 +144,21 @@ func TestWaitRoomReturns(t *testing.T) {
 		if !ok {
 			t.Fatal("no room on a cut link")
 		}
-	case <-time.After(150 * time.Millisecond):
+	case <-time.After(time.Second):
 		t.Fatal("a waiting sender was not freed by a cut")
+	}
+	if err := e.SetLinkDown("d", false); err != nil {
+		t.Fatal(err)
+	}
+	// The writer's deadline breaks the stuck connection, which frees the
+	// sender (its next frames go to the next connection, or are dropped).
+	select {
+	case <-func() chan bool {
+		done := make(chan bool, 1)
+		go func() { done <- e.WaitRoom("d", make(chan struct{})) }()
+		return done
+	}():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a sender waited past the stuck connection's write timeout")
 	}
 }

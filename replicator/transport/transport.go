@@ -135,10 +135,11 @@ func (t *Transport) Send(peer string, msg []byte) bool {
 // connection and held back by the emulated WAN) is at most half of its
 // bounds, so that the next frame or two are not dropped for lack of room:
 // a sender of data calls it before each Send and goes at the link's pace
-// instead of overrunning it. It returns at once for an unknown peer or a
-// cut link (their frames are dropped anyway), and false when stop or the
-// transport closes first, or after WriteTimeout (the connection is broken;
-// the next Send drops as it would have).
+// instead of overrunning it. It returns at once for an unknown peer, a
+// cut link or one not connected (nothing drains their queue; frames past
+// it are dropped as before), and false when stop or the transport closes
+// first, or after WriteTimeout (the connection is stuck; the next Send
+// drops as it would have).
 func (t *Transport) WaitRoom(peer string, stop <-chan struct{}) bool {
 	p := t.peers[peer]
 	if p == nil {
