@@ -17,7 +17,7 @@ import (
 // the sender instead of dropped. The same burst without waiting drops.
 func TestWaitRoomKeepsPaceWithTheLink(t *testing.T) {
 	const frames, size = 120, 8 << 10
-	wan := link.Config{Latency: 20 * time.Millisecond}
+	wan := link.Config{Latency: 50 * time.Millisecond}
 	for _, wait := range []bool{true, false} {
 		addrs := testnet.FreeAddrs(t, 2)
 		ra, rb := newRecorder(), newRecorder()
