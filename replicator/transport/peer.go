@@ -144,6 +144,10 @@ func (p *peer) hasRoomLocked() bool {
 	return held <= int64(min(cfg.MaxQueuedBytes, cfg.MaxDelayedBytes)/2) && len(p.out) <= cfg.MaxQueuedFrames/2
 }
 
+// mayGoLocked reports whether a sender waiting for room may go on: the
+// peer has room, or its link is cut or not connected (see waitRoom).
+func (p *peer) mayGoLocked() bool { return p.down || !p.connected || p.hasRoomLocked() }
+
 // waitRoom blocks until the peer has room (hasRoomLocked), or while its
 // link is cut or not connected (nothing drains the queue then, and frames
 // past it are dropped: a sender must not wait on a peer that may be gone
@@ -155,12 +159,12 @@ func (p *peer) waitRoom(stop <-chan struct{}) bool {
 	var timeout <-chan time.Time
 	for {
 		p.mu.Lock()
-		if p.down || !p.connected || p.hasRoomLocked() {
+		if p.mayGoLocked() {
 			p.mu.Unlock()
 			return true
 		}
 		p.roomWanted.Store(true) // then check again: see freed
-		if p.hasRoomLocked() {
+		if p.mayGoLocked() {
 			p.mu.Unlock()
 			return true
 		}
@@ -194,7 +198,7 @@ func (p *peer) freed() {
 		return
 	}
 	p.mu.Lock()
-	if p.down || !p.connected || p.hasRoomLocked() {
+	if p.mayGoLocked() {
 		if p.room != nil {
 			close(p.room)
 			p.room = nil

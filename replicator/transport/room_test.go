@@ -120,9 +120,14 @@ func TestWaitRoomReturns(t *testing.T) {
 		e.Send("d", frame)
 		time.Sleep(time.Millisecond)
 	}
-	waiting := func(stop chan struct{}) chan bool {
+	wait := func(stop chan struct{}) chan bool {
 		done := make(chan bool, 1)
 		go func() { done <- e.WaitRoom("d", stop) }()
+		return done
+	}
+	// waiting starts a wait and checks it does not end on its own.
+	waiting := func(stop chan struct{}) chan bool {
+		done := wait(stop)
 		select {
 		case <-done:
 			t.Fatalf("room on a full queue that does not drain: %+v", e.Links()[0])
@@ -153,11 +158,7 @@ func TestWaitRoomReturns(t *testing.T) {
 	// The writer's deadline breaks the stuck connection, which frees the
 	// sender (its next frames go to the next connection, or are dropped).
 	select {
-	case <-func() chan bool {
-		done := make(chan bool, 1)
-		go func() { done <- e.WaitRoom("d", make(chan struct{})) }()
-		return done
-	}():
+	case <-wait(make(chan struct{})):
 	case <-time.After(10 * time.Second):
 		t.Fatal("a sender waited past the stuck connection's write timeout")
 	}
